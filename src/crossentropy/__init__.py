@@ -1,0 +1,72 @@
+"""crossentropy: cross-entropy (log loss) and the classifiers trained with it.
+
+Layers, imports pointing one way: ``special`` (stable functions) → ``losses`` (values and gradients)
+→ ``objective`` → ``solvers`` → ``linear_model`` / ``neural_network`` → ``model_io``, ``plotting``,
+``cli``. ``distributed`` (Dask) sits beside the core; the core never imports it.
+
+Estimators and heavier modules are imported lazily on first use, so ``import crossentropy`` stays light.
+"""
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+
+from . import information
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    nll_loss,
+    sigmoid_focal_loss,
+    softmax_focal_loss,
+)
+from .metrics import log_loss
+from .special import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+
+try:
+    __version__ = version("crossentropy")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0+unknown"
+
+# public name -> module that defines it (imported on first attribute access)
+_LAZY = {
+    "LogisticRegression": "linear_model",
+    "MLPClassifier": "neural_network",
+    "linear_cross_entropy": "linear_ce",
+    "ConvergenceWarning": "exceptions",
+    "save_model": "model_io",
+    "load_model": "model_io",
+}
+_LAZY_MODULES = ("plotting", "distributed", "model_io", "datasets", "cli")
+
+__all__ = [
+    "sigmoid",
+    "log_sigmoid",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "nll_loss",
+    "sigmoid_focal_loss",
+    "softmax_focal_loss",
+    "log_loss",
+    "information",
+    *_LAZY,
+    "__version__",
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _LAZY_MODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'crossentropy' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_LAZY_MODULES))

@@ -1,0 +1,126 @@
+r"""Entropy, cross-entropy and Kullback–Leibler divergence of discrete distributions.
+
+.. math:: H(p, q) = H(p) + \mathrm{KL}(p\,\|\,q)
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.special import rel_entr, xlogy
+
+from ._validation import as_float_array, check_unit_interval
+
+__all__ = ["entropy", "cross_entropy", "kl_divergence"]
+
+
+def _dist(x, name):
+    arr = as_float_array(x, name)
+    check_unit_interval(arr, name)
+    return arr
+
+
+def _scale(base):
+    if base is None:
+        return 1.0
+    if isinstance(base, bool) or not isinstance(base, numbers.Real) or not base > 0 or base == 1:
+        raise ValueError(f"base must be None (nats) or a positive number other than 1, got {base!r}")
+    return 1.0 / np.log(base)
+
+
+def _pair(p, q):
+    p, q = _dist(p, "p"), _dist(q, "q")
+    try:
+        np.broadcast_shapes(p.shape, q.shape)
+    except ValueError:
+        raise ValueError(f"p and q must have broadcastable shapes, got {p.shape} and {q.shape}") from None
+    return p, q
+
+
+def entropy(p, *, base=None, axis=-1):
+    r"""Shannon entropy :math:`H(p) = -\sum_k p_k \log p_k` along ``axis`` (with :math:`0\log 0 = 0`).
+
+    Parameters
+    ----------
+    p : array_like of shape (..., K, ...), probabilities in [0, 1]
+    base : float, optional
+        Logarithm base: None for nats, 2 for bits.
+    axis : int, default -1
+
+    Returns
+    -------
+    ndarray (or float64 scalar) with ``axis`` removed.
+
+    Examples
+    --------
+    >>> from crossentropy import information
+    >>> float(information.entropy([0.5, 0.5], base=2))
+    1.0
+
+    References
+    ----------
+    Cover & Thomas, *Elements of Information Theory* (2006), §2.1.
+    """
+    p = _dist(p, "p")
+    return -np.sum(xlogy(p, p), axis=axis) * _scale(base)
+
+
+def cross_entropy(p, q, *, base=None, axis=-1):
+    r"""Cross-entropy :math:`H(p, q) = -\sum_k p_k \log q_k` of distribution q relative to p.
+
+    Infinite where :math:`q_k = 0 < p_k` (q cannot encode an event p says happens).
+
+    Parameters
+    ----------
+    p, q : array_like of broadcastable shapes (..., K, ...), probabilities in [0, 1]
+    base : float, optional
+        None for nats, 2 for bits.
+    axis : int, default -1
+
+    Returns
+    -------
+    ndarray (or float64 scalar) with ``axis`` removed.
+
+    Examples
+    --------
+    >>> from crossentropy import information
+    >>> float(information.cross_entropy([1.0, 0.0], [0.5, 0.5], base=2))
+    1.0
+
+    References
+    ----------
+    Cover & Thomas, *Elements of Information Theory* (2006), problem 2.45; Murphy, *Probabilistic
+    Machine Learning: An Introduction* (2022), §6.1.6.
+    """
+    p, q = _pair(p, q)
+    with np.errstate(divide="ignore"):
+        return -np.sum(xlogy(p, q), axis=axis) * _scale(base)
+
+
+def kl_divergence(p, q, *, base=None, axis=-1):
+    r"""Kullback–Leibler divergence :math:`\mathrm{KL}(p\,\|\,q) = \sum_k p_k \log(p_k / q_k) \ge 0`.
+
+    Parameters
+    ----------
+    p, q : array_like of broadcastable shapes (..., K, ...), probabilities in [0, 1]
+    base : float, optional
+        None for nats, 2 for bits.
+    axis : int, default -1
+
+    Returns
+    -------
+    ndarray (or float64 scalar) with ``axis`` removed.
+
+    Examples
+    --------
+    >>> from crossentropy import information
+    >>> round(float(information.kl_divergence([0.5, 0.5], [0.9, 0.1])), 6)
+    0.510826
+
+    References
+    ----------
+    Kullback & Leibler, *On Information and Sufficiency*, Ann. Math. Statist. 22 (1951).
+    """
+    p, q = _pair(p, q)
+    return np.sum(rel_entr(p, q), axis=axis) * _scale(base)

@@ -1,0 +1,152 @@
+"""Binary cross-entropy (log loss) on probabilities and on logits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import special
+from .._validation import (
+    as_float_array,
+    check_broadcastable,
+    check_label_smoothing,
+    check_nonempty_for_mean,
+    check_reduction,
+    check_same_shape,
+    check_unit_interval,
+)
+from ._reduction import compute_dtype, grad_scale, reduce_loss
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
+
+
+def binary_cross_entropy(proba, target, *, weight=None, reduction="mean"):
+    r"""Binary cross-entropy (log loss) on predicted probabilities.
+
+    .. math::
+        \ell_n = -w_n\,[\,y_n \log p_n + (1 - y_n) \log(1 - p_n)\,],
+        \qquad p_n \leftarrow \mathrm{clip}(p_n, \epsilon, 1 - \epsilon)
+
+    with :math:`\epsilon` the machine epsilon of ``proba``'s dtype, so p = 0 or 1 gives a large
+    finite loss instead of inf. ``"mean"`` divides by the number of elements (weights are not in the
+    denominator, as in PyTorch). Prefer :func:`binary_cross_entropy_with_logits` when logits are at hand.
+
+    Parameters
+    ----------
+    proba : array_like of shape (...)
+        Predicted probabilities of the positive class, in [0, 1].
+    target : array_like of shape (...)
+        0/1 labels or soft targets in [0, 1], same shape as ``proba``.
+    weight : array_like broadcastable to (...), optional
+        Non-negative per-element weights.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 for "mean" and "sum"; ndarray of shape (...) for "none".
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> float(ce.binary_cross_entropy([0.9, 0.2], [1, 0]).round(6))
+    0.164252
+
+    References
+    ----------
+    Bishop, *Pattern Recognition and Machine Learning* (2006), eq. 4.90.
+    """
+    reduction = check_reduction(reduction)
+    p = as_float_array(proba, "proba")
+    check_unit_interval(p, "proba")
+    t = as_float_array(target, "target")
+    check_same_shape(p, t, "proba", "target")
+    check_unit_interval(t, "target")
+    check_nonempty_for_mean(p.size, reduction, "proba")
+    dtype = compute_dtype(p.dtype)
+    eps = np.finfo(p.dtype).eps
+    p_dtype = p.dtype
+    p = np.clip(p.astype(dtype, copy=False), eps, 1 - eps)
+    t = t.astype(dtype, copy=False)
+    loss = -(t * np.log(p) + (1 - t) * np.log1p(-p))
+    if weight is not None:
+        loss = loss * check_broadcastable(weight, p.shape, "weight").astype(dtype)
+    return reduce_loss(loss.astype(p_dtype, copy=False) if reduction == "none" else loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    logits, target, *, weight=None, pos_weight=None, label_smoothing=0.0, reduction="mean", return_grad=False
+):
+    r"""Binary cross-entropy from logits, computed in softplus form (never as sigmoid-then-log).
+
+    With :math:`t = y(1-\varepsilon) + \varepsilon/2` (binary label smoothing), positive-class weight
+    :math:`p_w` and :math:`\mathrm{sp}(x) = \log(1 + e^{x})`,
+
+    .. math::
+        \ell_n = -w_n\,[\,p_w\,t_n \log\sigma(x_n) + (1 - t_n)\log\sigma(-x_n)\,]
+               = w_n\,[\,(1 - t_n)\,x_n + (1 + (p_w - 1)\,t_n)\,\mathrm{sp}(-x_n)\,]
+
+    .. math::
+        \frac{\partial \ell_n}{\partial x_n} = w_n\,[\,(1 - t_n) - (1 + (p_w - 1)\,t_n)\,\sigma(-x_n)\,]
+
+    The values equal ``torch.nn.functional.binary_cross_entropy_with_logits`` with the same
+    ``weight`` and ``pos_weight``; ``"mean"`` divides by the number of elements.
+
+    Parameters
+    ----------
+    logits : array_like of shape (...)
+    target : array_like of shape (...)
+        0/1 labels or soft targets in [0, 1].
+    weight : array_like broadcastable to (...), optional
+        Non-negative per-element weights.
+    pos_weight : array_like broadcastable to (...), optional
+        Weight of the positive term, usually one entry per output column (the last axis).
+    label_smoothing : float in [0, 1], default 0
+    reduction : {"mean", "sum", "none"}, default "mean"
+    return_grad : bool, default False
+        Also return the gradient of the returned loss (of its sum for "none") with respect to ``logits``.
+
+    Returns
+    -------
+    loss : numpy.float64 for "mean" and "sum"; ndarray of shape (...) for "none"
+    grad : ndarray of shape (...) in the dtype of ``logits`` (only with ``return_grad=True``)
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> float(ce.binary_cross_entropy_with_logits([100.0], [0.0]))
+    100.0
+    >>> loss, grad = ce.binary_cross_entropy_with_logits([0.0, 2.0], [1.0, 0.0], return_grad=True)
+    >>> grad.round(4)
+    array([-0.25  ,  0.4404])
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.BCEWithLogitsLoss``; Szegedy et al., *Rethinking the Inception
+    architecture* (2016), §7 (label smoothing).
+    """
+    reduction = check_reduction(reduction)
+    eps = check_label_smoothing(label_smoothing)
+    x_in = as_float_array(logits, "logits")
+    t = as_float_array(target, "target")
+    check_same_shape(x_in, t, "logits", "target")
+    check_unit_interval(t, "target")
+    check_nonempty_for_mean(x_in.size, reduction, "logits")
+    dtype = compute_dtype(x_in.dtype)
+    x = x_in.astype(dtype, copy=False)
+    t = t.astype(dtype, copy=False)
+    if eps:
+        t = t * (1 - eps) + eps / 2
+    coef = 1.0 if pos_weight is None else 1 + (check_broadcastable(pos_weight, x.shape, "pos_weight").astype(dtype) - 1) * t
+    sp_neg = special.softplus(-x)  # -log sigma(x)
+    loss = (1 - t) * x + coef * sp_neg
+    w = None if weight is None else check_broadcastable(weight, x.shape, "weight").astype(dtype)
+    if w is not None:
+        loss = loss * w
+    loss = np.broadcast_to(loss, x.shape)
+    out = reduce_loss(loss.astype(x_in.dtype, copy=False) if reduction == "none" else loss, reduction)
+    if not return_grad:
+        return out
+    grad = (1 - t) - coef * special.sigmoid(-x)
+    if w is not None:
+        grad = grad * w
+    grad = np.broadcast_to(grad * grad_scale(reduction, x.size), x.shape)
+    return out, grad.astype(x_in.dtype)

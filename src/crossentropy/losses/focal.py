@@ -1,0 +1,150 @@
+"""Focal losses: cross-entropy down-weighted on well-classified examples, computed in log space."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import special
+from .._validation import (
+    as_float_array,
+    check_class_weight,
+    check_index_target,
+    check_nonempty_for_mean,
+    check_reduction,
+    check_same_shape,
+    check_unit_interval,
+)
+from ._reduction import compute_dtype, reduce_loss
+from .binary import binary_cross_entropy_with_logits
+from .multiclass import _class_axis, _index_target, _to_rows
+
+__all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
+
+
+def _check_gamma(gamma) -> float:
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not np.isfinite(gamma) or gamma < 0:
+        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+    return float(gamma)
+
+
+def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean"):
+    r"""Binary focal loss from logits (torchvision's definition), computed in log space.
+
+    With :math:`p = \sigma(x)`, :math:`p_t = p\,y + (1-p)(1-y)` and
+    :math:`\alpha_t = \alpha y + (1-\alpha)(1-y)`,
+
+    .. math::
+        \ell = \alpha_t\,(1 - p_t)^{\gamma}\;\mathrm{BCE}(x, y),\qquad
+        \log(1 - p_t) = \operatorname{logaddexp}\big(\log y + \log\sigma(-x),\ \log(1-y) + \log\sigma(x)\big)
+
+    so that large |x| never produces 0·inf. ``alpha=None`` (or a negative alpha, as in torchvision)
+    turns the class balancing off.
+
+    Parameters
+    ----------
+    logits : array_like of shape (...)
+    target : array_like of shape (...), 0/1 or soft targets in [0, 1]
+    alpha : float in [0, 1] or None, default 0.25
+    gamma : float >= 0, default 2
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 for "mean" and "sum"; ndarray of shape (...) for "none".
+
+    Examples
+    --------
+    >>> import crossentropy as ce
+    >>> float(ce.sigmoid_focal_loss([3.0, -1.0], [1.0, 1.0]).round(6))
+    0.087747
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He & Dollár, *Focal Loss for Dense Object Detection*, ICCV 2017;
+    ``torchvision.ops.sigmoid_focal_loss``.
+    """
+    reduction = check_reduction(reduction)
+    g = _check_gamma(gamma)
+    if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or alpha > 1):
+        raise ValueError(f"alpha must be a number <= 1 or None, got {alpha!r}")
+    x_in = as_float_array(logits, "logits")
+    t = as_float_array(target, "target")
+    check_same_shape(x_in, t, "logits", "target")
+    check_unit_interval(t, "target")
+    check_nonempty_for_mean(x_in.size, reduction, "logits")
+    dtype = compute_dtype(x_in.dtype)
+    x, t = x_in.astype(dtype, copy=False), t.astype(dtype, copy=False)
+    ce = binary_cross_entropy_with_logits(x, t, reduction="none")
+    with np.errstate(divide="ignore"):
+        log_one_minus_pt = np.logaddexp(np.log(t) + special.log_sigmoid(-x), np.log1p(-t) + special.log_sigmoid(x))
+    loss = ce * np.exp(g * log_one_minus_pt) if g else ce
+    if alpha is not None and alpha >= 0:
+        loss = (alpha * t + (1 - alpha) * (1 - t)) * loss
+    return reduce_loss(loss.astype(x_in.dtype, copy=False) if reduction == "none" else loss, reduction)
+
+
+def softmax_focal_loss(logits, target, *, alpha=None, gamma=2.0, ignore_index=None, reduction="mean", axis=-1):
+    r"""Multiclass focal loss from logits, stable for large logits.
+
+    .. math::
+        \ell_n = -k_n\,\alpha_{y_n}\,(1 - p_{n y_n})^{\gamma}\,\log p_{n y_n},\qquad
+        \text{mean} = \frac{1}{\sum_n k_n}\sum_n \ell_n
+
+    with :math:`\log p` from :func:`crossentropy.log_softmax`, :math:`1 - p = -\mathrm{expm1}(\log p)`
+    and :math:`k_n = [y_n \ne \text{ignore\_index}]`. ``alpha`` is None (no balancing), a scalar
+    applied to every class, or one non-negative weight per class. ``gamma=0`` and ``alpha=None``
+    give :func:`crossentropy.cross_entropy`.
+
+    Parameters
+    ----------
+    logits : array_like of shape (..., C, ...); class axis ``axis``
+    target : array_like of integer class indices, ``logits``' shape without the class axis
+    alpha : None, float, or array_like of shape (C,)
+    gamma : float >= 0, default 2
+    ignore_index : int, optional
+    reduction : {"mean", "sum", "none"}, default "mean"
+    axis : int, default -1
+
+    Returns
+    -------
+    numpy.float64 for "mean" and "sum"; ndarray of the target's shape for "none".
+
+    Examples
+    --------
+    >>> import numpy as np, crossentropy as ce
+    >>> float(ce.softmax_focal_loss(np.array([[2.0, 0.5, -1.0]]), np.array([0])).round(6))
+    0.011093
+
+    References
+    ----------
+    Lin, Goyal, Girshick, He & Dollár, *Focal Loss for Dense Object Detection*, ICCV 2017, eq. 5.
+    """
+    reduction = check_reduction(reduction)
+    g = _check_gamma(gamma)
+    x_in = as_float_array(logits, "logits")
+    if x_in.ndim == 0:
+        raise ValueError("logits must have a class axis, got a scalar")
+    ax = _class_axis(x_in.ndim, axis)
+    n_classes = x_in.shape[ax]
+    if alpha is None or np.ndim(alpha) == 0:
+        if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0):
+            raise ValueError(f"alpha must be None, a number >= 0 or one weight per class, got {alpha!r}")
+        a = None if alpha is None else np.full(n_classes, float(alpha))
+    else:
+        a = check_class_weight(alpha, n_classes, "alpha")
+    x, moved_shape = _to_rows(x_in.astype(compute_dtype(x_in.dtype), copy=False), ax)
+    y = _index_target(target, x_in.shape, ax).reshape(-1)
+    keep = check_index_target(y, n_classes, ignore_index)
+    check_nonempty_for_mean(y.size, reduction, "target")
+    y_safe = np.where(keep, y, 0).astype(np.intp)
+    logp_y = special.log_softmax(x)[np.arange(y.size), y_safe]
+    loss = -logp_y * (-np.expm1(logp_y)) ** g * keep
+    if a is not None:
+        loss = loss * a[y_safe]
+    return reduce_loss(
+        loss.reshape(moved_shape[:-1]).astype(x_in.dtype, copy=False) if reduction == "none" else loss,
+        reduction,
+        float(keep.sum()),
+    )

@@ -1,0 +1,211 @@
+"""Softmax cross-entropy from logits, and the negative log-likelihood on log-probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import (
+    as_float_array,
+    check_class_weight,
+    check_index_target,
+    check_label_smoothing,
+    check_nonempty_for_mean,
+    check_reduction,
+    check_unit_interval,
+)
+from . import _rows
+from ._reduction import compute_dtype, grad_scale, reduce_loss
+
+__all__ = ["cross_entropy", "nll_loss"]
+
+
+def _class_axis(ndim: int, axis) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis={axis} is out of range for logits with {ndim} dimension(s)")
+    return int(axis) % ndim
+
+
+def _to_rows(arr, axis):
+    """Move ``axis`` last and flatten the rest: (…, C, …) -> (N, C)."""
+    moved = np.moveaxis(arr, axis, -1)
+    return np.ascontiguousarray(moved.reshape(-1, moved.shape[-1])), moved.shape
+
+
+def _from_rows(rows, moved_shape, axis):
+    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
+
+
+def _index_target(target, logits_shape, axis, name="target"):
+    """Validate class-index targets: integer dtype, logits' shape without the class axis."""
+    t = np.asarray(target)
+    expected = logits_shape[:axis] + logits_shape[axis + 1 :]
+    if t.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name} must hold integer class indices (shape {expected}) or class probabilities "
+            f"(shape {logits_shape}); got dtype {t.dtype} with shape {t.shape}"
+        )
+    if t.shape != expected:
+        raise ValueError(f"{name} of class indices must have shape {expected} (logits without axis {axis}), got {t.shape}")
+    return t
+
+
+def cross_entropy(
+    logits,
+    target,
+    *,
+    weight=None,
+    ignore_index=None,
+    label_smoothing=0.0,
+    reduction="mean",
+    axis=-1,
+    return_grad=False,
+):
+    r"""Softmax cross-entropy from logits, with PyTorch's options and numbers.
+
+    With :math:`\log p_{nc} = x_{nc} - \log\sum_j e^{x_{nj}}` (computed by log-sum-exp, never as
+    log of softmax), class weights :math:`w`, smoothing :math:`\varepsilon` and :math:`C` classes:
+
+    *Class-index targets* :math:`y_n` (not-ignored mask :math:`k_n`):
+
+    .. math::
+        \ell_n = k_n\Big[-(1-\varepsilon)\,w_{y_n}\log p_{n y_n} - \frac{\varepsilon}{C}\sum_c w_c \log p_{nc}\Big],
+        \qquad \text{mean} = \frac{\sum_n \ell_n}{\sum_n k_n\,w_{y_n}}
+
+    *Probability targets* :math:`t_{nc}`, smoothed to :math:`t' = (1-\varepsilon)\,t + \varepsilon/C`:
+
+    .. math::
+        \ell_n = -\sum_c w_c\,t'_{nc}\log p_{nc}, \qquad \text{mean} = \frac{1}{N}\sum_n \ell_n
+
+    The gradient is :math:`\partial\ell_n/\partial x_{nc} = (\sum_j q_{nj})\,p_{nc} - q_{nc}` with
+    :math:`q` the weighted targets above. These are ``torch.nn.functional.cross_entropy``'s values,
+    including its weighted-mean denominator. One deliberate difference: when every target is
+    ignored, ``"mean"`` returns 0.0 with a zero gradient (PyTorch returns NaN).
+
+    Parameters
+    ----------
+    logits : array_like of shape (..., C, ...)
+        Unnormalised scores; the class axis is ``axis``.
+    target : array_like
+        Integer class indices of ``logits``' shape without the class axis, or class probabilities
+        of ``logits``' shape.
+    weight : array_like of shape (C,), optional
+        Non-negative class weights.
+    ignore_index : int, optional
+        Class-index targets equal to it contribute neither loss nor gradient.
+    label_smoothing : float in [0, 1], default 0
+    reduction : {"mean", "sum", "none"}, default "mean"
+    axis : int, default -1
+        The class axis of ``logits`` (PyTorch uses axis 1).
+    return_grad : bool, default False
+        Also return the gradient of the returned loss (of its sum for "none") with respect to ``logits``.
+
+    Returns
+    -------
+    loss : numpy.float64 for "mean" and "sum"; ndarray of the target shape (without the class axis) for "none"
+    grad : ndarray of ``logits``' shape and dtype (only with ``return_grad=True``)
+
+    Examples
+    --------
+    >>> import numpy as np, crossentropy as ce
+    >>> logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    >>> float(ce.cross_entropy(logits, np.array([0, 2])).round(6))
+    0.175456
+    >>> float(ce.cross_entropy(logits, np.array([0, 2]), label_smoothing=0.1).round(6))
+    0.345456
+
+    References
+    ----------
+    Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.2.2.3; Müller, Kornblith & Hinton,
+    *When does label smoothing help?*, NeurIPS 2019; PyTorch documentation, ``torch.nn.CrossEntropyLoss``.
+    """
+    reduction = check_reduction(reduction)
+    eps = check_label_smoothing(label_smoothing)
+    x_in = as_float_array(logits, "logits")
+    if x_in.ndim == 0:
+        raise ValueError("logits must have a class axis, got a scalar")
+    ax = _class_axis(x_in.ndim, axis)
+    n_classes = x_in.shape[ax]
+    if n_classes == 0:
+        raise ValueError("logits has an empty class axis")
+    w = check_class_weight(weight, n_classes)
+    dtype = compute_dtype(x_in.dtype)
+    x, moved_shape = _to_rows(x_in.astype(dtype, copy=False), ax)
+    t_arr = np.asarray(target)
+    soft = t_arr.dtype.kind == "f" and t_arr.shape == x_in.shape
+    if soft:
+        if ignore_index is not None:
+            raise ValueError("ignore_index is only available for class-index targets, not for class probabilities")
+        q = as_float_array(t_arr, "target")
+        check_unit_interval(q, "target")
+        q, _ = _to_rows(q.astype(dtype, copy=False), ax)
+        check_nonempty_for_mean(x.shape[0], reduction, "logits")
+        loss, grad = _rows.soft_rows(x, q, w, eps, return_grad)
+        denominator = None
+    else:
+        y = _index_target(t_arr, x_in.shape, ax).reshape(-1)
+        keep = check_index_target(y, n_classes, ignore_index)
+        check_nonempty_for_mean(y.size, reduction, "target")
+        y_safe = np.where(keep, y, 0).astype(np.intp)
+        loss, grad = _rows.hard_rows(x, y_safe, keep, w, eps, return_grad)
+        denominator = float(keep.sum()) if w is None else float(np.sum(w[y_safe] * keep))
+    batch_shape = moved_shape[:-1]
+    out = reduce_loss(loss.reshape(batch_shape).astype(x_in.dtype, copy=False) if reduction == "none" else loss,
+                      reduction, denominator)
+    if not return_grad:
+        return out
+    grad *= grad.dtype.type(grad_scale(reduction, loss.size, denominator))
+    return out, _from_rows(grad, moved_shape, ax).astype(x_in.dtype, copy=False)
+
+
+def nll_loss(log_proba, target, *, weight=None, ignore_index=None, reduction="mean", axis=-1):
+    r"""Negative log-likelihood of class-index targets given log-probabilities.
+
+    .. math::
+        \ell_n = -k_n\,w_{y_n}\,\log p_{n y_n}, \qquad \text{mean} = \frac{\sum_n \ell_n}{\sum_n k_n\,w_{y_n}}
+
+    with :math:`k_n = [y_n \ne \text{ignore\_index}]`. Equal to ``torch.nn.functional.nll_loss``
+    (whose class axis is 1; here it is ``axis``), except that an all-ignored "mean" is 0.0, not NaN.
+    ``cross_entropy(x, y)`` equals ``nll_loss(log_softmax(x), y)``.
+
+    Parameters
+    ----------
+    log_proba : array_like of shape (..., C, ...)
+        Log-probabilities (for example from :func:`crossentropy.log_softmax`); finite.
+    target : array_like of integers, ``log_proba``'s shape without the class axis
+    weight : array_like of shape (C,), optional
+    ignore_index : int, optional
+    reduction : {"mean", "sum", "none"}, default "mean"
+    axis : int, default -1
+
+    Returns
+    -------
+    numpy.float64 for "mean" and "sum"; ndarray of the target's shape for "none".
+
+    Examples
+    --------
+    >>> import numpy as np, crossentropy as ce
+    >>> logp = ce.log_softmax(np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]))
+    >>> float(ce.nll_loss(logp, np.array([0, 2])).round(6))
+    0.175456
+
+    References
+    ----------
+    Murphy, *Probabilistic Machine Learning: An Introduction* (2022), §4.2.
+    """
+    reduction = check_reduction(reduction)
+    lp_in = as_float_array(log_proba, "log_proba")
+    if lp_in.ndim == 0:
+        raise ValueError("log_proba must have a class axis, got a scalar")
+    ax = _class_axis(lp_in.ndim, axis)
+    n_classes = lp_in.shape[ax]
+    w = check_class_weight(weight, n_classes)
+    lp, moved_shape = _to_rows(lp_in, ax)
+    y = _index_target(target, lp_in.shape, ax).reshape(-1)
+    keep = check_index_target(y, n_classes, ignore_index)
+    check_nonempty_for_mean(y.size, reduction, "target")
+    y_safe = np.where(keep, y, 0).astype(np.intp)
+    w_y = keep.astype(lp.dtype) if w is None else (w[y_safe] * keep).astype(lp.dtype)
+    loss = -w_y * lp[np.arange(y.size), y_safe]
+    return reduce_loss(loss.reshape(moved_shape[:-1]) if reduction == "none" else loss, reduction, float(w_y.sum(dtype=np.float64)))
