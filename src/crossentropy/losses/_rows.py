@@ -29,6 +29,8 @@ def hard_rows(x, y, keep, weight, eps, need_grad):
     """Per-row loss (N,) and gradient (N, C) of the sum, for class-index targets.
 
     ``y`` must hold a valid index on every row (ignored rows may hold any valid index, e.g. 0).
+    ``keep`` multiplies each row: a boolean not-ignored mask, or float per-row (sample) weights,
+    which the linear-model objective passes (0 on ignored rows).
     """
     n, c = x.shape
     z, e, s = _exp_shifted(x)
