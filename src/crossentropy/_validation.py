@@ -75,9 +75,11 @@ def check_broadcastable(arr, shape: tuple, name: str, *, nonnegative: bool = Tru
     """Return ``arr`` as a float64 array that broadcasts to ``shape`` (finite, optionally >= 0)."""
     out = as_float_array(arr, name).astype(np.float64, copy=False)
     try:
-        np.broadcast_shapes(out.shape, shape)
+        fits = np.broadcast_shapes(out.shape, shape) == tuple(shape)
     except ValueError:
-        raise ValueError(f"{name} of shape {out.shape} does not broadcast to the input shape {shape}") from None
+        fits = False
+    if not fits:
+        raise ValueError(f"{name} of shape {out.shape} does not broadcast to the input shape {tuple(shape)}")
     if nonnegative and (out < 0).any():
         raise ValueError(f"{name} must be non-negative, found {_preview(out[out < 0])}")
     return out

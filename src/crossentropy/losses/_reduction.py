@@ -16,7 +16,7 @@ def reduce_loss(per_element: np.ndarray, reduction: str, denominator: float | No
     the sum of the targets' class weights). A zero denominator gives 0.0 rather than NaN.
     """
     if reduction == "none":
-        return per_element
+        return np.asarray(per_element)  # a 0-d array, not a NumPy scalar, for 0-d input
     total = np.sum(per_element, dtype=np.float64)
     if reduction == "sum":
         return np.float64(total)

@@ -48,7 +48,8 @@ def hard_rows(x, y, keep, weight, eps, need_grad):
     e *= (a / s)[:, None]
     e[rows, y] -= (1 - eps) * w_y
     if eps:
-        e -= (eps / c) * keep[:, None] * (1.0 if weight is None else weight.astype(x.dtype))[None, :]
+        w_row = np.ones(c, dtype=x.dtype) if weight is None else weight.astype(x.dtype)
+        e -= (eps / c) * keep[:, None] * w_row[None, :]
     return loss, e
 
 
