@@ -5,24 +5,46 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.special import xlogy
 from sklearn.preprocessing import LabelBinarizer
 
-from ._validation import as_float_array, check_unit_interval
+from ._validation import _preview, as_float_array, check_unit_interval
 
 __all__ = ["log_loss"]
 
 
 def _encode(y_true, labels):
+    """One-hot encode ``y_true`` in sorted label order, with scikit-learn's checks on ``labels``."""
     lb = LabelBinarizer()
-    lb.fit(labels if labels is not None else y_true)
+    if labels is not None:
+        labels_arr = np.asarray(labels)
+        lb.fit(labels_arr)
+        if labels_arr.ndim != 1 or lb.classes_.shape != labels_arr.shape:
+            raise ValueError(f"labels must be a 1-D array of distinct labels, got {_preview(labels_arr)}")
+        if not np.all(lb.classes_ == labels_arr):
+            warnings.warn(
+                f"labels {labels_arr.tolist()!r} are not sorted: the columns of y_proba are taken to be in "
+                f"sorted label order {lb.classes_.tolist()!r}",
+                UserWarning,
+                stacklevel=3,
+            )
+        y_arr = np.asarray(y_true)
+        unknown = ~np.isin(y_arr, labels_arr)
+        if unknown.any():
+            raise ValueError(
+                f"y_true contains values not in labels {labels_arr.tolist()!r}: {_preview(np.unique(y_arr[unknown]))}"
+            )
+    else:
+        try:
+            lb.fit(y_true)
+        except ValueError as exc:  # e.g. continuous values: "Unknown label type"
+            raise ValueError(f"y_true must hold class labels: {exc}") from None
     if len(lb.classes_) == 1:
         if labels is None:
             raise ValueError(
                 f"y_true contains only one label ({lb.classes_[0]!r}); pass the true labels explicitly "
                 "through the labels argument"
             )
-        raise ValueError(f"labels must contain at least two labels for log_loss, got {list(lb.classes_)!r}")
+        raise ValueError(f"labels must contain at least two labels for log_loss, got {lb.classes_.tolist()!r}")
     y = lb.transform(y_true)
     if y.shape[1] == 1:
         y = np.hstack([1 - y, y])
@@ -39,8 +61,12 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
 
     with :math:`Y` the one-hot labels (columns in sorted label order, as
     ``sklearn.preprocessing.LabelBinarizer``), :math:`\epsilon` the machine epsilon of ``y_proba``'s
-    dtype and :math:`s` the sample weights. Values equal ``sklearn.metrics.log_loss``; rows that do not
-    sum to one give a UserWarning and are not renormalised.
+    dtype and :math:`s` the sample weights. Values equal ``sklearn.metrics.log_loss`` (the same
+    operations in the same dtypes, so float32 and float16 inputs give its numbers too); rows that do
+    not sum to one give a UserWarning and are not renormalised. The same inputs raise ValueError:
+    probabilities outside [0, 1] or not finite, mismatched lengths, a single class without
+    ``labels``, ``y_true`` values missing from ``labels``, a class count that differs from
+    ``y_proba``'s columns, all-zero sample weights.
 
     Parameters
     ----------
@@ -50,8 +76,10 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
     normalize : bool, default True
         Mean per sample (weighted) if True, else the weighted sum.
     sample_weight : array_like of shape (n_samples,), optional
+        Finite weights, not all zero (negative weights are accepted, as in scikit-learn).
     labels : array_like, optional
-        All class labels, when ``y_true`` does not contain every one of them.
+        All class labels, when ``y_true`` does not contain every one of them. Columns of ``y_proba``
+        follow the sorted labels; unsorted ``labels`` give a UserWarning.
 
     Returns
     -------
@@ -68,43 +96,44 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
     Bishop, *Pattern Recognition and Machine Learning* (2006), p. 209; ``sklearn.metrics.log_loss``.
     """
     p = as_float_array(y_proba, "y_proba")
-    if p.dtype == np.float16:
-        p = p.astype(np.float32)
     if p.ndim not in (1, 2):
         raise ValueError(f"y_proba must be 1-D or 2-D, got shape {p.shape}")
     check_unit_interval(p, "y_proba")
     y_true_arr = np.asarray(y_true)
-    if y_true_arr.shape[:1] != p.shape[:1]:
-        raise ValueError(f"y_true and y_proba have different numbers of samples: {y_true_arr.shape[0] if y_true_arr.ndim else 0} and {p.shape[0]}")
+    n_true = y_true_arr.shape[0] if y_true_arr.ndim else 0
+    if n_true != p.shape[0]:
+        raise ValueError(f"y_true and y_proba have different numbers of samples: {n_true} and {p.shape[0]}")
     if p.shape[0] == 0:
         raise ValueError("y_true and y_proba are empty: log_loss needs at least one sample")
     s = None
     if sample_weight is not None:
-        s = as_float_array(sample_weight, "sample_weight").astype(np.float64)
+        s = as_float_array(sample_weight, "sample_weight")
         if s.shape != (p.shape[0],):
             raise ValueError(f"sample_weight must have shape ({p.shape[0]},), got {s.shape}")
-        if (s < 0).any():
-            raise ValueError(f"sample_weight must be non-negative, found {s[s < 0][:5].tolist()}")
+        if not s.any():
+            raise ValueError("sample_weight is all zero: at least one sample must have a non-zero weight")
+        if normalize and s.sum() == 0:
+            raise ValueError("sample_weight sums to zero: the weighted mean log loss is undefined")
+        # negative weights are accepted, as scikit-learn does; integers stay integers (same result dtype)
+        raw = np.asarray(sample_weight)
+        s = raw if raw.dtype.kind in "iuf" else s
     y, classes = _encode(y_true, labels)
     if p.ndim == 1:
         p = p[:, None]
     if p.shape[1] == 1:
         p = np.hstack([1 - p, p])
     eps = np.finfo(p.dtype).eps
-    if not np.allclose(p.sum(axis=1), 1, rtol=np.sqrt(eps), atol=0):
+    if not np.allclose(p.sum(axis=1), 1, rtol=np.sqrt(eps), atol=1e-8):
         warnings.warn("The y_proba values do not sum to one. Make sure to pass probabilities.", UserWarning, stacklevel=2)
     if y.shape[1] != p.shape[1]:
         hint = "" if labels is not None else " Pass the true labels explicitly through the labels argument."
         raise ValueError(
             f"y_true and y_proba contain different numbers of classes: {y.shape[1]} vs {p.shape[1]}.{hint} "
-            f"Classes found: {list(classes)!r}"
+            f"Classes found: {classes.tolist()!r}"
         )
-    loss = -xlogy(y.astype(p.dtype), np.clip(p, eps, 1 - eps)).sum(axis=1)
-    if s is None:
-        return float(np.mean(loss, dtype=np.float64) if normalize else np.sum(loss, dtype=np.float64))
-    total = float(np.dot(s, loss))
-    if not normalize:
-        return total
-    if s.sum() == 0:
-        raise ValueError("sample_weight sums to zero: the weighted mean log loss is undefined")
-    return total / float(s.sum())
+    # the same operations, in the same dtypes, as scikit-learn, so the results agree to the last bits
+    y = y.astype(p.dtype)
+    loss = -np.where(y == 0, p.dtype.type(0), y * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
+    if normalize:
+        return float(np.average(loss, weights=s))
+    return float(np.sum(loss) if s is None else np.dot(loss, s))
