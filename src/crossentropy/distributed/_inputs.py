@@ -1,0 +1,128 @@
+"""Dask input to row-chunked arrays: X as a 2-D float array chunked by rows only, y and the sample
+weights as 1-D arrays with the same row chunks, plus the one validation pass over the data."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._dask import da, dask
+
+__all__ = ["is_dask_collection", "as_row_chunked", "align_rows", "summarise", "DataSummary", "feature_names_of"]
+
+
+def is_dask_collection(x) -> bool:
+    """True for a Dask array, DataFrame, Series or any other Dask collection (no import needed)."""
+    return hasattr(x, "__dask_graph__") and callable(getattr(x, "__dask_graph__", None))
+
+
+def _is_frame(x) -> bool:
+    return hasattr(x, "to_dask_array") and hasattr(x, "columns")
+
+
+def _is_series(x) -> bool:
+    return hasattr(x, "to_dask_array") and not hasattr(x, "columns")
+
+
+def feature_names_of(X):
+    """Column names of a Dask DataFrame as an object ndarray of str (None for arrays or non-str names)."""
+    if not _is_frame(X):
+        return None
+    names = list(X.columns)
+    if not names or not all(isinstance(c, str) for c in names):
+        return None
+    return np.asarray(names, dtype=object)
+
+
+def _float_dtype(dtype, name):
+    dtype = np.dtype(dtype)
+    if dtype in (np.float32, np.float64):
+        return dtype
+    if dtype.kind in "biuf":
+        return np.dtype(np.float64)
+    raise TypeError(f"{name} must hold real numbers, got dtype {dtype}")
+
+
+def as_row_chunked(X, *, name="X", lengths=True):
+    """Return X as a 2-D Dask array of float32 or float64, chunked along rows only.
+
+    Dask DataFrames become arrays (their columns must be numeric; ``lengths=True`` computes the
+    partition lengths, which aligning y needs). Integer and boolean data become float64; float32 and
+    float64 are kept. Chunks across columns are merged, so that each chunk holds whole rows.
+    """
+    if _is_frame(X):
+        bad = [f"{c!r} ({t})" for c, t in X.dtypes.items() if np.dtype(t).kind not in "biuf"]
+        if bad:
+            raise TypeError(f"{name} must hold numeric columns only; encode these first: {', '.join(bad[:5])}")
+        X = X.to_dask_array(lengths=lengths)
+    elif _is_series(X):
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got a Dask Series: use series.to_frame()")
+    elif not isinstance(X, da.Array):
+        raise TypeError(f"{name} must be a Dask array or Dask DataFrame, got {type(X).__name__}")
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got a Dask array of shape {X.shape}")
+    dtype = _float_dtype(X.dtype, name)
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    if lengths and any(math.isnan(c) for c in X.chunks[0]):
+        X = X.compute_chunk_sizes()
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature column, got shape {X.shape}")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    return X
+
+
+def align_rows(v, row_chunks, *, name, n_samples):
+    """Return the 1-D ``v`` (Dask array or Series, NumPy, pandas, list) as a Dask array with ``row_chunks``."""
+    if _is_frame(v):
+        if len(v.columns) != 1:
+            raise ValueError(f"{name} must be 1-D; got a Dask DataFrame with {len(v.columns)} columns")
+        v = v[v.columns[0]]
+    if _is_series(v):
+        v = v.to_dask_array(lengths=True)
+    if isinstance(v, da.Array):
+        if any(math.isnan(c) for c in v.chunks[0]):
+            v = v.compute_chunk_sizes()
+    else:
+        v = np.asarray(v)
+        if v.ndim == 2 and v.shape[1] == 1:
+            v = v.ravel()
+        if v.ndim != 1:
+            raise ValueError(f"{name} must be 1-D, got shape {v.shape}")
+        if v.shape[0] != n_samples:
+            raise ValueError(f"{name} has {v.shape[0]} rows but X has {n_samples}: they must have the same length")
+        return da.from_array(v, chunks=(row_chunks,))
+    if v.ndim == 2 and v.shape[1] == 1:
+        v = v[:, 0]
+    if v.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got a Dask array of shape {v.shape}")
+    if v.shape[0] != n_samples:
+        raise ValueError(f"{name} has {v.shape[0]} rows but X has {n_samples}: they must have the same length")
+    if v.chunks[0] != tuple(row_chunks):
+        v = v.rechunk((row_chunks,))
+    return v
+
+
+@dataclass
+class DataSummary:
+    """What one pass over the training data tells: the classes and their counts, weight totals, finiteness."""
+
+    classes: np.ndarray
+    class_counts: np.ndarray
+    x_finite: bool
+    weight_min: float
+    weight_finite: bool
+
+
+def summarise(X, y, sample_weight):
+    """One pass over the data (a single ``dask.compute``): classes with counts, X finite, weight checks."""
+    todo = [da.unique(y, return_counts=True), da.isfinite(X).all()]
+    if sample_weight is not None:
+        todo += [sample_weight.min(), da.isfinite(sample_weight).all()]
+    out = dask.compute(*todo)
+    (classes, counts), finite = out[0], bool(out[1])
+    wmin, wfin = (1.0, True) if sample_weight is None else (float(out[2]), bool(out[3]))
+    return DataSummary(np.asarray(classes), np.asarray(counts), finite, wmin, wfin)
