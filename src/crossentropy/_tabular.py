@@ -45,8 +45,8 @@ def _format_kind(path: Path) -> str:
 def read_table(path, *, name: str = "DATA"):
     """Read a CSV/TSV (optionally compressed) or Parquet file into a DataFrame; DataError if unusable.
 
-    CSV floats are parsed with ``float_precision="round_trip"`` so that numbers written by pandas or
-    Python read back bit for bit. The empty string, ``NA``, ``NaN`` (and pandas' other default
+    CSV floats are parsed exactly (``float_precision="round_trip"`` on pandas < 3, the default since),
+    so that numbers written by pandas or Python read back bit for bit. The empty string, ``NA``, ``NaN`` (and pandas' other default
     markers) are missing values.
     """
     import pandas as pd
@@ -61,7 +61,9 @@ def read_table(path, *, name: str = "DATA"):
         if kind == "parquet":
             frame = pd.read_parquet(p)
         else:
-            frame = pd.read_csv(p, sep="\t" if kind == "tsv" else ",", float_precision="round_trip", low_memory=False)
+            # pandas >= 3 parses floats exactly by default (and deprecates the option); older pandas needs it
+            exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+            frame = pd.read_csv(p, sep="\t" if kind == "tsv" else ",", low_memory=False, **exact)
     except pd.errors.EmptyDataError:
         raise DataError(f"{name} file {str(p)!r} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
