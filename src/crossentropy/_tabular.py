@@ -308,23 +308,26 @@ class TabularPreprocessor:
             spec = {"name": col, "kind": kind}
             if kind == "categorical":
                 spec["categories"] = cats
-                values = frame[col].astype(object).where(frame[col].notna(), None)
-                values = values.map(lambda v: None if v is None else str(v))
+                present = frame[col].notna().to_numpy()
+                column = np.array([str(v) if ok else np.nan for v, ok in zip(frame[col].to_numpy(dtype=object), present)],
+                                  dtype=object)
             else:
-                values = pd.to_numeric(frame[col], errors="coerce").astype(np.float64)
+                column = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            gaps = pd.isna(column)
             fill = None
             if self.missing == "impute":  # a fill value for every column: predict may meet gaps unseen in training
-                if values.isna().all():
+                if gaps.all():
                     raise DataError(f"column {col!r} has no values at all in the training rows: nothing to impute from")
                 strategy = self.impute_strategy if kind == "numeric" else "most_frequent"
-                column = values.to_numpy(dtype=object if kind == "categorical" else np.float64).reshape(-1, 1)
-                imputer = SimpleImputer(strategy=strategy, missing_values=None if kind == "categorical" else np.nan)
-                stat = imputer.fit(column).statistics_[0]
+                imputer = SimpleImputer(strategy=strategy, missing_values=np.nan)
+                stat = imputer.fit(column.reshape(-1, 1)).statistics_[0]
                 fill = str(stat) if kind == "categorical" else float(stat)
-                values = values.fillna(fill)
+                column = np.where(gaps, fill, column)
+            elif gaps.any():
+                raise DataError(f"column {col!r} has {int(gaps.sum())} missing value(s); drop or impute them first")
             spec["fill"] = fill
             if kind == "numeric":
-                x = values.to_numpy(dtype=np.float64)
+                x = column.astype(np.float64)
                 mean = float(np.mean(x)) if self.scale else 0.0
                 std = float(np.std(x)) if self.scale else 1.0
                 spec["mean"], spec["scale"] = mean, (std if std > 0 and math.isfinite(std) else 1.0)
