@@ -148,8 +148,12 @@ def cross_entropy(
         keep = check_index_target(y, n_classes, ignore_index)
         check_nonempty_for_mean(y.size, reduction, "target")
         y_safe = np.where(keep, y, 0).astype(np.intp)
-        loss, grad = _rows.hard_rows(x, y_safe, keep, w, eps, return_grad)
         denominator = float(keep.sum()) if w is None else float(np.sum(w[y_safe] * keep))
+        if w is not None and reduction == "mean" and denominator > 0:
+            # divide the weights (float64) instead of the float16/32 sums: tiny weights neither underflow nor
+            # overflow 1/denominator
+            w, denominator = w / denominator, 1.0
+        loss, grad = _rows.hard_rows(x, y_safe, keep, w, eps, return_grad)
     batch_shape = moved_shape[:-1]
     out = reduce_loss(loss.reshape(batch_shape).astype(x_in.dtype, copy=False) if reduction == "none" else loss,
                       reduction, denominator)
@@ -206,6 +210,7 @@ def nll_loss(log_proba, target, *, weight=None, ignore_index=None, reduction="me
     keep = check_index_target(y, n_classes, ignore_index)
     check_nonempty_for_mean(y.size, reduction, "target")
     y_safe = np.where(keep, y, 0).astype(np.intp)
-    w_y = keep.astype(lp.dtype) if w is None else (w[y_safe] * keep).astype(lp.dtype)
+    w_y = keep.astype(np.float64) if w is None else w[y_safe] * keep  # float64: tiny weights must not underflow
     loss = -w_y * lp[np.arange(y.size), y_safe]
-    return reduce_loss(loss.reshape(moved_shape[:-1]) if reduction == "none" else loss, reduction, float(w_y.sum(dtype=np.float64)))
+    return reduce_loss(loss.reshape(moved_shape[:-1]).astype(lp_in.dtype) if reduction == "none" else loss, reduction,
+                       float(w_y.sum()))
