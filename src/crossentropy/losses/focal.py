@@ -67,8 +67,10 @@ def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean
     """
     reduction = check_reduction(reduction)
     g = _check_gamma(gamma)
-    if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or alpha > 1):
-        raise ValueError(f"alpha must be a number <= 1 or None, got {alpha!r}")
+    if alpha is not None and (
+        isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha > 1
+    ):
+        raise ValueError(f"alpha must be a finite number <= 1 or None, got {alpha!r}")
     x_in = as_float_array(logits, "logits")
     t = as_float_array(target, "target")
     check_same_shape(x_in, t, "logits", "target")
@@ -128,6 +130,8 @@ def softmax_focal_loss(logits, target, *, alpha=None, gamma=2.0, ignore_index=No
         raise ValueError("logits must have a class axis, got a scalar")
     ax = _class_axis(x_in.ndim, axis)
     n_classes = x_in.shape[ax]
+    if n_classes == 0:
+        raise ValueError("logits has an empty class axis")
     if alpha is None or np.ndim(alpha) == 0:
         if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0):
             raise ValueError(f"alpha must be None, a number >= 0 or one weight per class, got {alpha!r}")

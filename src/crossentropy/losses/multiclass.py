@@ -204,6 +204,8 @@ def nll_loss(log_proba, target, *, weight=None, ignore_index=None, reduction="me
         raise ValueError("log_proba must have a class axis, got a scalar")
     ax = _class_axis(lp_in.ndim, axis)
     n_classes = lp_in.shape[ax]
+    if n_classes == 0:
+        raise ValueError("log_proba has an empty class axis")
     w = check_class_weight(weight, n_classes)
     lp, moved_shape = _to_rows(lp_in, ax)
     y = _index_target(target, lp_in.shape, ax).reshape(-1)
