@@ -289,7 +289,7 @@ class TabularPreprocessor:
             cats = sorted({str(v) for v in present.to_numpy()})
             if len(cats) > self.max_categories:
                 raise DataError(
-                    f"column {col!r} holds {len(cats)} distinct strings, more than --max-categories "
+                    f"column {col!r} holds {len(cats)} distinct strings in the training rows, more than --max-categories "
                     f"{self.max_categories}: it cannot be one-hot encoded sensibly; drop it with --ignore {col}"
                 )
             return "categorical", cats
