@@ -115,7 +115,7 @@ def softplus(z):
 
 
 def _max_keep(arr, axis):
-    m = np.max(arr, axis=axis, keepdims=True)
+    m = np.max(arr, axis=axis, keepdims=True, initial=-np.inf)
     # rows of -inf (or an empty class axis) would give nan in arr - m; shift by 0 there instead
     return np.where(np.isfinite(m), m, 0.0).astype(arr.dtype, copy=False)
 
