@@ -227,3 +227,34 @@ def test_default_run_directory_and_force(tmp_path, capsys, monkeypatch):
     after = json.loads((run / "metrics.json").read_text())
     assert before["data"] == "builtin:iris" and after["data"] == "builtin:wine"
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [run.name]
+
+
+def test_test_size_zero_reports_the_training_rows_only(tmp_path, capsys):
+    rc, out, err = train(capsys, "--dataset", "wine", "--test-size", "0", "--out", tmp_path / "run")
+    assert rc == 0, err
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["test"] is None and m["train"]["n"] == 178
+    assert "test" not in out.splitlines()[1]
+    assert_png(tmp_path / "run" / "confusion_matrix.png")
+
+
+def test_dask_option_hands_the_parsed_options_to_train_dask(tmp_path, capsys, monkeypatch):
+    """`--dask` delegates to crossentropy.distributed.cli.train_dask with the full Namespace."""
+    import types
+
+    seen = {}
+
+    def train_dask(args):
+        seen["args"] = args
+        return 0
+
+    fake = types.ModuleType("crossentropy.distributed.cli")
+    fake.train_dask = train_dask
+    monkeypatch.setitem(sys.modules, "crossentropy.distributed.cli", fake)
+    rc, _, _ = train(capsys, "data/*.parquet", "--target", "y", "--dask", "tcp://10.0.0.1:8786", "--C", "2",
+                     "--test-size", "0.2", "--seed", "5", "--out", tmp_path / "run")
+    assert rc == 0
+    args = seen["args"]
+    assert (args.data, args.target, args.dask, args.C, args.test_size, args.seed) == (
+        "data/*.parquet", "y", "tcp://10.0.0.1:8786", 2.0, 0.2, 5)
+    assert args.out == str(tmp_path / "run") and not (tmp_path / "run").exists()

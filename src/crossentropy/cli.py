@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "make_estimator", "make_preprocessor", "out_dir_for", "progress_for"]
 
 PROG = "crossentropy"
 MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
@@ -204,7 +204,8 @@ class _Progress:
             self.stream.flush()
 
 
-def _make_estimator(args):
+def make_estimator(args):
+    """The estimator that ``train``'s options ask for (UsageError for options the model does not have)."""
     from importlib import import_module
 
     module, name = MODELS[args.model]
@@ -231,6 +232,30 @@ def _make_estimator(args):
         return cls(**params)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"bad model option: {exc}") from None
+
+
+def out_dir_for(args) -> Path:
+    """The run directory of ``train``: ``--out`` or a fresh ``runs/<timestamp>``; UsageError if taken."""
+    out = Path(args.out) if args.out else _default_run_dir()
+    _check_out_dir(out, args.force)
+    return out
+
+
+def make_preprocessor(args, target):
+    """The unfitted :class:`~crossentropy._tabular.TabularPreprocessor` that ``train``'s data options ask for."""
+    from ._tabular import TabularPreprocessor
+
+    ignore = [c for item in args.ignore for c in item.split(",") if c]
+    return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
+                               impute_strategy=args.impute, scale=not args.no_scale,
+                               max_categories=args.max_categories, ignore=ignore)
+
+
+def progress_for(estimator):
+    """A progress-bar callback ``(iteration, loss)`` when stderr is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+    return _Progress(f"fitting {type(estimator).__name__}", estimator.get_params().get("max_iter"), sys.stderr)
 
 
 def _default_run_dir() -> Path:
@@ -292,20 +317,15 @@ def _cmd_train(args) -> int:
     import numpy as np
 
     from ._report import compute_metrics, format_metrics_table, run_figures, write_run
-    from ._tabular import TabularPreprocessor
 
     if args.dask:
         from .distributed.cli import train_dask
 
         return train_dask(args)
-    out = Path(args.out) if args.out else _default_run_dir()
-    _check_out_dir(out, args.force)
-    estimator = _make_estimator(args)
+    out = out_dir_for(args)
+    estimator = make_estimator(args)
     frame, target, source = _load_training_table(args)
-    ignore = [c for item in args.ignore for c in item.split(",") if c]
-    prep = TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
-                               impute_strategy=args.impute, scale=not args.no_scale,
-                               max_categories=args.max_categories, ignore=ignore)
+    prep = make_preprocessor(args, target)
     prep.check_target(frame)
     clean, rows = prep.clean(frame)
     labels = np.asarray(clean[target].astype(str))
@@ -314,7 +334,7 @@ def _cmd_train(args) -> int:
     prep.fit(train_df)
     X_train, y_train = prep.transform(train_df), prep.target_values(train_df)
     name = type(estimator).__name__
-    progress = _Progress(f"fitting {name}", estimator.get_params().get("max_iter"), sys.stderr) if sys.stderr.isatty() else None
+    progress = progress_for(estimator)
     start = time.perf_counter()
     try:
         estimator.fit(X_train, y_train, callback=progress)
@@ -364,6 +384,8 @@ def _cmd_train(args) -> int:
     print(f"{name} on {source}: {clean.shape[0]} rows ({train_pos.size} train, {test_pos.size} test), "
           f"{X_train.shape[1]} features, {n_classes} classes; fitted in {fit_seconds:.2f} s")
     print(format_metrics_table(columns))
+    if n_classes == 2:
+        print(f"(ROC AUC and Brier score take {classes_json[1]!r} as the positive class)")
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
 
