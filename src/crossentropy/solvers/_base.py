@@ -1,0 +1,162 @@
+r"""What every solver shares: the objective protocol, the result record, optimality and line search.
+
+Solvers minimise :math:`J(\theta) = f(\theta) + \lambda_1 \lVert \theta_{\mathcal P} \rVert_1` where
+:math:`f` is smooth (data term plus l2 penalty) and :math:`\mathcal P` the penalised entries. They see
+only an object with the :class:`Objective` protocol and know nothing of estimators, labels or classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+__all__ = ["Objective", "SolverResult", "optimality", "soft_threshold", "Progress", "armijo", "curvature"]
+
+
+class Objective(Protocol):
+    """The protocol a solver needs (``crossentropy.objective.LinearObjective`` implements it)."""
+
+    n_coef: int
+    n_samples: int
+    l1: float
+    penalized: np.ndarray
+
+    def loss(self, coef: np.ndarray) -> float: ...
+
+    def loss_gradient(self, coef: np.ndarray) -> tuple[float, np.ndarray]: ...
+
+    def loss_gradient_hessian(self, coef: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]: ...
+
+    def hessian(self, coef: np.ndarray) -> np.ndarray: ...
+
+    def hessp(self, coef: np.ndarray, v: np.ndarray) -> np.ndarray: ...
+
+    def nonsmooth(self, coef: np.ndarray) -> float: ...
+
+    def null_space(self) -> np.ndarray | None: ...
+
+    def batch_loss_gradient(self, coef: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]: ...
+
+
+@dataclass
+class SolverResult:
+    """What a solver returns.
+
+    Attributes
+    ----------
+    coef : ndarray of shape (n_coef,)
+        The last iterate.
+    n_iter : int
+        Iterations (epochs for ``"sgd"``) done.
+    converged : bool
+        Whether the stopping rule (``tol``) was met before ``max_iter``.
+    loss_curve : list of float
+        The objective :math:`J` after each iteration.
+    state : dict
+        What a solver needs to continue later (``"sgd"``: its step counter and base step).
+    """
+
+    coef: np.ndarray
+    n_iter: int
+    converged: bool
+    loss_curve: list = field(default_factory=list)
+    state: dict = field(default_factory=dict)
+
+
+def soft_threshold(x, t):
+    r""":math:`\mathrm{sign}(x)\max(|x| - t, 0)`, the proximal operator of :math:`t\lVert\cdot\rVert_1`."""
+    return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
+
+
+def optimality(objective, coef, grad):
+    r"""Max-norm of the minimum-norm subgradient of :math:`J` at ``coef`` (the gradient when l1 = 0).
+
+    On a penalised entry :math:`j`: :math:`g_j + \lambda_1 \mathrm{sign}(\theta_j)` if
+    :math:`\theta_j \ne 0`, else :math:`\max(|g_j| - \lambda_1, 0)`. It is 0 exactly at the minimum.
+    """
+    l1 = objective.l1
+    if not l1:
+        return float(np.max(np.abs(grad))) if grad.size else 0.0
+    m = objective.penalized
+    r = grad.copy()
+    w, gm = coef[m], grad[m]
+    r[m] = np.where(w != 0, gm + l1 * np.sign(w), np.maximum(np.abs(gm) - l1, 0.0))
+    return float(np.max(np.abs(r)))
+
+
+class Progress:
+    """Records the objective after each iteration, calls the user's callback and prints when verbose."""
+
+    def __init__(self, callback: Callable | None, verbose: int, name: str):
+        self.curve: list[float] = []
+        self.callback = callback
+        self.verbose = verbose
+        self.name = name
+
+    def __call__(self, n_iter: int, value: float, opt: float | None = None) -> None:
+        self.curve.append(float(value))
+        if self.verbose:
+            extra = "" if opt is None else f"  optimality {opt:.3e}"
+            print(f"[{self.name}] iter {n_iter:4d}  objective {value:.12g}{extra}", flush=True)
+        if self.callback is not None:
+            self.callback(n_iter, float(value))
+
+
+def armijo(objective, coef, f, g, direction, *, t0=1.0, max_steps=40, c1=1e-4):
+    r"""Backtracking line search on the smooth objective: the first :math:`t = t_0 2^{-k}` with
+    :math:`f(\theta + t d) \le f(\theta) + c_1 t\,g^\top d`.
+
+    Near the optimum, where the decrease drowns in rounding, a step that leaves :math:`f` equal to
+    rounding and lowers the gradient's max-norm is accepted too. Returns ``(coef, f, g, t)`` or None
+    when no step is accepted.
+    """
+    slope = float(g @ direction)
+    gmax = float(np.max(np.abs(g)))
+    t = t0
+    for _ in range(max_steps):
+        new = coef + t * direction
+        fn, gn = objective.loss_gradient(new)
+        if fn <= f + c1 * t * slope:
+            return new, fn, gn, t
+        if abs(fn - f) <= 64 * np.finfo(float).eps * max(1.0, abs(f)) and np.max(np.abs(gn)) < gmax:
+            return new, fn, gn, t
+        t *= 0.5
+    return None
+
+
+def curvature(objective, coef, *, n_iter=8, seed=0):
+    r"""Estimate :math:`\lambda_{\max}(\nabla^2 f(\theta))` by power iteration on Hessian-vector products.
+
+    Used for the first step size :math:`1/L` of the gradient methods (a line search corrects it).
+    """
+    v = np.random.default_rng(seed).standard_normal(objective.n_coef)
+    v /= np.linalg.norm(v)
+    lam = 0.0
+    for _ in range(n_iter):
+        hv = objective.hessp(coef, v)
+        lam = float(np.linalg.norm(hv))
+        if not lam > 0:
+            return 1.0
+        v = hv / lam
+    return lam
+
+
+def prox_step(objective, coef, grad, eta):
+    r"""The (proximal) gradient step :math:`\mathrm{prox}_{\eta\lambda_1\lVert\cdot\rVert_1}(\theta - \eta g)`.
+
+    Without an l1 term this is the plain gradient step :math:`\theta - \eta g`; with one, the penalised
+    entries are soft-thresholded (exact zeros), the intercepts are not.
+    """
+    new = coef - eta * grad
+    if objective.l1:
+        m = objective.penalized
+        new[m] = soft_threshold(new[m], eta * objective.l1)
+    return new
+
+
+def sufficient_decrease(f_new, f, grad, diff, eta):
+    r"""The proximal-gradient test :math:`f(\theta^+) \le f(\theta) + g^\top\Delta + \lVert\Delta\rVert^2/(2\eta)`."""
+    bound = f + float(grad @ diff) + float(diff @ diff) / (2 * eta)
+    return f_new <= bound + 64 * np.finfo(float).eps * max(1.0, abs(f))

@@ -1,0 +1,84 @@
+"""Full-batch gradient descent, exactly as the textbook writes it (with an optional line search)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import Progress, SolverResult, curvature, optimality, prox_step, sufficient_decrease
+
+__all__ = ["gd"]
+
+
+def gd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, learning_rate=None, line_search=None):
+    r"""Minimise the objective by gradient descent, :math:`\theta \leftarrow \theta - \eta\,\nabla J(\theta)`.
+
+    With a fixed ``learning_rate`` :math:`\eta` this is the update of every textbook, nothing added.
+    With ``line_search`` (the default when no learning rate is given) each iteration starts from twice
+    the last accepted step and halves it until the sufficient-decrease condition
+    :math:`f(\theta^+) \le f(\theta) + \nabla f^\top(\theta^+ - \theta) + \lVert\theta^+ - \theta\rVert^2/(2\eta)`
+    holds (backtracking; the first :math:`\eta` is :math:`1/L` with :math:`L` the largest Hessian
+    eigenvalue at the start, from power iteration). With an l1 term the step is the proximal one,
+    :math:`\theta^+ = S_{\eta\lambda_1}(\theta - \eta\nabla f)` (ISTA), which gives exact zeros.
+    Stops when :math:`\lVert \nabla J \rVert_\infty \le` ``tol`` (minimum-norm subgradient with l1).
+
+    Parameters
+    ----------
+    objective : Objective
+    coef0 : ndarray of shape (n_coef,)
+    max_iter : int, default 100
+    tol : float, default 1e-4
+    callback : callable ``(n_iter, objective_value)``, optional
+    verbose : int, default 0
+    learning_rate : float, optional
+        The step :math:`\eta`; None means a backtracking line search from :math:`1/L`.
+    line_search : bool, optional
+        Backtrack from ``learning_rate`` (default: only when ``learning_rate`` is None).
+
+    Returns
+    -------
+    SolverResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import LinearObjective
+    >>> from crossentropy.solvers import gd
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 1, 0, 1])
+    >>> obj = LinearObjective(X, y, n_classes=2, scale=0.25, l2=0.25)
+    >>> res = gd(obj, np.zeros(2), learning_rate=1.0, max_iter=500, tol=1e-8)
+    >>> res.converged, res.n_iter, res.coef.round(4)   # scikit-learn (C=1): [0.4529], [-0.6793]
+    (True, 143, array([ 0.4529, -0.6793]))
+
+    References
+    ----------
+    Cauchy, *Méthode générale pour la résolution des systèmes d'équations simultanées*, C. R. Acad. Sci.
+    25 (1847); Beck & Teboulle, *A fast iterative shrinkage-thresholding algorithm*, SIAM J. Imaging
+    Sci. 2 (2009) (backtracking and the proximal step).
+    """
+    coef = np.array(coef0, dtype=np.float64, copy=True)
+    if learning_rate is not None and not float(learning_rate) > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    search = learning_rate is None if line_search is None else bool(line_search)
+    eta = float(learning_rate) if learning_rate is not None else 1.0 / curvature(objective, coef)
+    progress = Progress(callback, verbose, "gd")
+    f, g = objective.loss_gradient(coef)
+    if optimality(objective, coef, g) <= tol:
+        return SolverResult(coef, 0, True, progress.curve)
+    for it in range(1, int(max_iter) + 1):
+        if search:
+            eta *= 2.0
+            for _ in range(60):
+                new = prox_step(objective, coef, g, eta)
+                fn, gn = objective.loss_gradient(new)
+                if sufficient_decrease(fn, f, g, new - coef, eta):
+                    break
+                eta *= 0.5
+        else:
+            new = prox_step(objective, coef, g, eta)
+            fn, gn = objective.loss_gradient(new)
+        coef, f, g = new, fn, gn
+        opt = optimality(objective, coef, g)
+        progress(it, f + objective.nonsmooth(coef), opt)
+        if opt <= tol:
+            return SolverResult(coef, it, True, progress.curve)
+    return SolverResult(coef, int(max_iter), False, progress.curve)
