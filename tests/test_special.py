@@ -108,7 +108,8 @@ def test_sigmoid_family_at_extremes_match_mpmath(x):
 
 @pytest.mark.parametrize(
     "row",
-    [[0.0, 1e4], [1e4, 1e4 - 1, -1e4], [-1e4, -1e4, -1e4], [700.0, -700.0, 0.0, 1.0], [1e-300, 0.0], [3.0]],
+    [[0.0, 1e4], [1e4, 1e4 - 1, -1e4], [-1e4, -1e4, -1e4], [700.0, -700.0, 0.0, 1.0], [1e-300, 0.0], [3.0],
+     [30.0, -30.0, 0.0], [0.0, -40.0], [5.0, 5.0, -60.0]],  # one dominant entry: log(1 + tiny) kept relative
 )
 def test_softmax_family_at_extremes_match_mpmath(row):
     z = np.array(row)

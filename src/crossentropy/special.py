@@ -63,7 +63,9 @@ def sigmoid(z):
 
 
 def log_sigmoid(z):
-    r"""Logarithm of the sigmoid, :math:`\log\sigma(z) = -\log(1 + e^{-z}) = -\mathrm{softplus}(-z)`.
+    r"""Logarithm of the sigmoid, never formed as the log of a sigmoid.
+
+    .. math:: \log\sigma(z) = -\log(1 + e^{-z}) = -\mathrm{softplus}(-z)
 
     Stable for large |z|: for z → −∞ it returns z (not −inf), for z → +∞ it returns −e^{−z}.
 
@@ -90,7 +92,9 @@ def log_sigmoid(z):
 
 
 def softplus(z):
-    r"""Softplus, :math:`\log(1 + e^{z}) = \max(z, 0) + \log(1 + e^{-|z|})`.
+    r"""Softplus, the smooth ramp whose derivative is the sigmoid.
+
+    .. math:: \mathrm{softplus}(z) = \log(1 + e^{z}) = \max(z, 0) + \operatorname{log1p}(e^{-|z|})
 
     Parameters
     ----------
@@ -120,8 +124,36 @@ def _max_keep(arr, axis):
     return np.where(np.isfinite(m), m, 0.0).astype(arr.dtype, copy=False)
 
 
+def _shifted_log_norm(arr, axis):
+    r"""Return ``(m, z - m, log sum_j exp(z_j - m))`` along ``axis``, with m the row maximum (kept dims).
+
+    The log-normaliser is computed as :math:`\log1p(\sum_{j \ne k} e^{z_j - m})` with k the position
+    of the maximum (Blanchard, Higham & Higham 2021, algorithm 2): when one entry dominates the sum
+    is 1 + tiny, and ``log(sum)`` would keep only the absolute precision of that 1. Rows of -inf give
+    -inf (the max entry contributes :math:`e^{-\infty}=0`, handled by ``expm1`` of its shifted value).
+    """
+    m = _max_keep(arr, axis)
+    shifted = arr - m
+    e = np.exp(shifted)
+    if arr.shape[axis] == 0:
+        with np.errstate(divide="ignore"):
+            return m, shifted, np.log(np.sum(e, axis=axis, keepdims=True))
+    k = np.argmax(arr, axis=axis, keepdims=True)
+    top = np.take_along_axis(shifted, k, axis=axis)  # 0, or -inf on rows of -inf
+    np.put_along_axis(e, k, 0.0, axis=axis)
+    with np.errstate(divide="ignore"):
+        return m, shifted, np.log1p(np.sum(e, axis=axis, keepdims=True) + np.expm1(top))
+
+
 def logsumexp(z, axis=-1):
-    r"""Log-sum-exp along ``axis``, :math:`\log\sum_k e^{z_k} = m + \log\sum_k e^{z_k - m}` with :math:`m = \max_k z_k`.
+    r"""Log-sum-exp along ``axis``, shifted by the maximum so that nothing overflows.
+
+    .. math::
+        \operatorname{LSE}(z) = \log\sum_k e^{z_k}
+            = m + \operatorname{log1p}\Big(\sum_{k \ne k^*} e^{z_k - m}\Big),
+        \qquad m = z_{k^*} = \max_k z_k
+
+    The ``log1p`` form keeps full relative precision when one entry dominates.
 
     Parameters
     ----------
@@ -131,13 +163,15 @@ def logsumexp(z, axis=-1):
 
     Returns
     -------
-    ndarray with ``axis`` removed, same floating dtype as ``z``.
+    ndarray with ``axis`` removed, same floating dtype as ``z`` (-inf for an empty axis).
 
     Examples
     --------
     >>> import crossentropy as ce
     >>> float(ce.logsumexp([1000.0, 1000.0]))
     1000.6931471805599
+    >>> float(ce.logsumexp([0.0, -40.0]))  # log(1 + e^-40), not 0
+    4.248354255291589e-18
 
     References
     ----------
@@ -145,15 +179,17 @@ def logsumexp(z, axis=-1):
     IMA J. Numer. Anal. 41 (2021).
     """
     arr, dtype = _work(z)
-    m = _max_keep(arr, axis)
-    s = np.sum(np.exp(arr - m), axis=axis, keepdims=True)
-    with np.errstate(divide="ignore"):
-        out = np.log(s) + m
-    return _ret(np.squeeze(out, axis=axis), dtype)
+    m, _, log_norm = _shifted_log_norm(arr, axis)
+    return _ret(np.squeeze(m + log_norm, axis=axis), dtype)
 
 
 def log_softmax(z, axis=-1):
-    r"""Log of the softmax along ``axis``, :math:`\log p_k = z_k - \log\sum_j e^{z_j}`.
+    r"""Log of the softmax along ``axis``, never formed as the log of a softmax.
+
+    .. math::
+        \log p_k = z_k - \operatorname{LSE}(z) = (z_k - m) - \operatorname{log1p}\Big(\sum_{j \ne j^*} e^{z_j - m}\Big)
+
+    with :math:`m = z_{j^*} = \max_j z_j` (see :func:`logsumexp`).
 
     Parameters
     ----------
@@ -170,21 +206,23 @@ def log_softmax(z, axis=-1):
     >>> import crossentropy as ce
     >>> ce.log_softmax([0.0, 1e4]).tolist()
     [-10000.0, 0.0]
+    >>> ce.log_softmax([1.0, 2.0, 3.0]).round(4)
+    array([-2.4076, -1.4076, -0.4076])
 
     References
     ----------
-    Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.2.2.3.
+    Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.2.2.3; Blanchard, Higham & Higham,
+    IMA J. Numer. Anal. 41 (2021).
     """
     arr, dtype = _work(z)
-    m = _max_keep(arr, axis)
-    shifted = arr - m
-    with np.errstate(divide="ignore"):
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-    return _ret(out, dtype)
+    _, shifted, log_norm = _shifted_log_norm(arr, axis)
+    return _ret(shifted - log_norm, dtype)
 
 
 def softmax(z, axis=-1):
-    r"""Softmax along ``axis``, :math:`p_k = e^{z_k - m} / \sum_j e^{z_j - m}` with :math:`m = \max_j z_j`.
+    r"""Softmax along ``axis``, shifted by the maximum so that nothing overflows.
+
+    .. math:: p_k = \frac{e^{z_k}}{\sum_j e^{z_j}} = \frac{e^{z_k - m}}{\sum_j e^{z_j - m}}, \qquad m = \max_j z_j
 
     Parameters
     ----------
