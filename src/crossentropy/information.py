@@ -39,7 +39,11 @@ def _pair(p, q):
 
 
 def entropy(p, *, base=None, axis=-1):
-    r"""Shannon entropy :math:`H(p) = -\sum_k p_k \log p_k` along ``axis`` (with :math:`0\log 0 = 0`).
+    r"""Shannon entropy of a discrete distribution along ``axis``.
+
+    .. math:: H(p) = -\sum_k p_k \log_b p_k, \qquad 0 \log 0 = 0
+
+    The average number of nats (b = e) or bits (b = 2) needed to encode an outcome drawn from p.
 
     Parameters
     ----------
@@ -67,9 +71,12 @@ def entropy(p, *, base=None, axis=-1):
 
 
 def cross_entropy(p, q, *, base=None, axis=-1):
-    r"""Cross-entropy :math:`H(p, q) = -\sum_k p_k \log q_k` of distribution q relative to p.
+    r"""Cross-entropy of distribution q relative to p along ``axis``.
 
-    Infinite where :math:`q_k = 0 < p_k` (q cannot encode an event p says happens).
+    .. math:: H(p, q) = -\sum_k p_k \log_b q_k = H(p) + \mathrm{KL}(p\,\|\,q)
+
+    The cost of encoding outcomes of p with a code built for q; with one-hot p it is the log loss
+    :math:`-\log q_y`. Infinite where :math:`q_k = 0 < p_k` (q cannot encode an event p says happens).
 
     Parameters
     ----------
@@ -99,7 +106,11 @@ def cross_entropy(p, q, *, base=None, axis=-1):
 
 
 def kl_divergence(p, q, *, base=None, axis=-1):
-    r"""Kullback–Leibler divergence :math:`\mathrm{KL}(p\,\|\,q) = \sum_k p_k \log(p_k / q_k) \ge 0`.
+    r"""Kullback–Leibler divergence of q from p along ``axis``.
+
+    .. math:: \mathrm{KL}(p\,\|\,q) = \sum_k p_k \log_b \frac{p_k}{q_k} \;\ge\; 0
+
+    Zero if and only if p = q; infinite where :math:`q_k = 0 < p_k`.
 
     Parameters
     ----------
