@@ -271,3 +271,15 @@ def test_a_failed_save_leaves_no_files_and_keeps_the_old_model(tmp_path, data, m
     assert (tmp_path / "model.json").read_bytes() == before["model.json"]
     with pytest.raises(ModelFileError, match="SHA-256"):  # the new arrays with the old JSON are refused
         ce.load_model(tmp_path)
+
+
+def test_saved_files_get_the_usual_permissions_not_mkstemps_0600(tmp_path, data):
+    import os
+    import stat
+
+    X, y2, _ = data
+    mask = os.umask(0o022)
+    os.umask(mask)
+    save_model(_fitted("logistic", X, y2), tmp_path / "m")
+    for name in ("model.json", "model.safetensors"):
+        assert stat.S_IMODE((tmp_path / "m" / name).stat().st_mode) == 0o666 & ~mask

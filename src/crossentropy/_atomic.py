@@ -15,6 +15,20 @@ from pathlib import Path
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_directory"]
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it: done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def atomic_path_mode(kind: str) -> int:
+    """Permissions a normally created file or directory would get (mkstemp/mkdtemp use 0600/0700)."""
+    return (0o777 if kind == "dir" else 0o666) & ~_UMASK
+
+
 @contextlib.contextmanager
 def atomic_path(path, *, suffix: str | None = None):
     """Yield a temporary path beside ``path``; on success move it onto ``path``, on error delete it.
@@ -29,6 +43,7 @@ def atomic_path(path, *, suffix: str | None = None):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, atomic_path_mode("file"))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -64,6 +79,7 @@ def atomic_directory(path, *, overwrite: bool = False):
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     try:
         yield tmp
+        os.chmod(tmp, atomic_path_mode("dir"))
         if target.exists() or target.is_symlink():
             if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
                 target.rmdir()
