@@ -377,7 +377,9 @@ def test_nll_loss_matches_torch(c):
 
 def torchvision_sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2.0, reduction="none"):
     """``torchvision.ops.sigmoid_focal_loss`` as defined in pytorch/vision, torchvision/ops/focal_loss.py
-    (v0.19), transcribed line by line in torch ops (torchvision itself is not installed here)."""
+    (documented at https://pytorch.org/vision/main/generated/torchvision.ops.sigmoid_focal_loss.html),
+    transcribed line by line in torch ops: torchvision itself is not installed here. A negative alpha
+    turns the class balancing off; our ``alpha=None`` is passed to it as -1."""
     p = torch.sigmoid(inputs)
     ce_loss = F.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
     p_t = p * targets + (1 - p) * (1 - targets)
