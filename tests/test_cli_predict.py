@@ -141,3 +141,23 @@ def test_the_model_file_alone_predicts_like_the_run(trained):
     X = bundle.preprocessing.transform(frame)
     np.testing.assert_array_equal(ce.load_model(trained / "bc").predict_proba(X), bundle.estimator.predict_proba(X))
     assert bundle.extra["metrics"] == json.loads((trained / "bc" / "metrics.json").read_text())
+
+
+def test_model_saved_from_a_dataframe_without_preprocessing(tmp_path, capsys):
+    """A library model fitted on a DataFrame (feature_names_in_) can still be used from the command line."""
+    frame = load_dataset("iris")
+    X = frame.drop(columns="target")
+    est = ce.LogisticRegression(max_iter=200).fit(X, frame["target"])
+    ce.save_model(est, tmp_path / "m")
+    frame.iloc[::-1].to_csv(tmp_path / "iris.csv", index=False)  # reversed rows, same columns
+    rc, _, err = run(capsys, "predict", tmp_path / "m", tmp_path / "iris.csv", "--proba", "--out", tmp_path / "p.csv")
+    assert rc == 0 and err == ""  # no feature-name warning: the model is given a DataFrame
+    pred = pd.read_csv(tmp_path / "p.csv")
+    np.testing.assert_array_equal(pred.iloc[:, 1:].to_numpy(), est.predict_proba(X.iloc[::-1]))
+    rc, _, err = run(capsys, "evaluate", tmp_path / "m", tmp_path / "iris.csv", "--target", "target",
+                     "--out", tmp_path / "m.json")
+    assert rc == 0, err
+    got = json.loads((tmp_path / "m.json").read_text())
+    assert got["log_loss"] == pytest.approx(skm.log_loss(frame["target"], est.predict_proba(X)), rel=1e-12)
+    rc, _, err = run(capsys, "evaluate", tmp_path / "m", tmp_path / "iris.csv")
+    assert rc == 2 and "feature names or table preprocessing" in err

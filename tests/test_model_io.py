@@ -55,6 +55,7 @@ def test_round_trip_gives_identical_predictions_and_state(tmp_path, data, kind, 
     np.testing.assert_array_equal(back.classes_, est.classes_)
     assert back.classes_.dtype.kind == est.classes_.dtype.kind
     assert back.n_features_in_ == est.n_features_in_
+    assert not hasattr(back, "feature_names_in_")
     assert back.loss_curve_ == list(est.loss_curve_)
     if kind.startswith("mlp"):
         for a, b in zip(back.coefs_ + back.intercepts_, est.coefs_ + est.intercepts_):
@@ -283,3 +284,18 @@ def test_saved_files_get_the_usual_permissions_not_mkstemps_0600(tmp_path, data)
     save_model(_fitted("logistic", X, y2), tmp_path / "m")
     for name in ("model.json", "model.safetensors"):
         assert stat.S_IMODE((tmp_path / "m" / name).stat().st_mode) == 0o666 & ~mask
+
+
+def test_feature_names_in_survive_the_round_trip(tmp_path, data):
+    X, y2, _ = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    est = ce.LogisticRegression().fit(frame, y2)
+    save_model(est, tmp_path)
+    back = ce.load_model(tmp_path)
+    np.testing.assert_array_equal(back.feature_names_in_, ["a", "b", "c", "d"])
+    np.testing.assert_array_equal(back.predict_proba(frame), est.predict_proba(frame))
+    with pytest.raises(ValueError, match="feature names"):  # the estimator's own check, as before saving
+        back.predict_proba(frame.rename(columns={"a": "z"}))
+    _rewrite_json(tmp_path, lambda m: m.__setitem__("feature_names", None))
+    with pytest.raises(ModelFileError, match="feature_names_in"):
+        ce.load_model(tmp_path)

@@ -462,6 +462,20 @@ class TabularPreprocessor:
         }
 
     @classmethod
+    def passthrough(cls, feature_names, target, classes) -> TabularPreprocessor:
+        """A fitted preprocessor that takes the named numeric columns as they are (no scaling, no gaps).
+
+        For models saved without table preprocessing but with feature names (e.g. fitted on a
+        DataFrame), so that ``evaluate`` and ``predict`` can still pick their columns from a table.
+        """
+        self = cls(target, scale=False)
+        self.columns_ = [{"name": str(n), "kind": "numeric", "fill": None, "mean": 0.0, "scale": 1.0}
+                         for n in feature_names]
+        labels, self.classes_dtype_ = _class_dtype(np.asarray(classes))
+        self.classes_ = np.unique(labels)
+        return self
+
+    @classmethod
     def from_state(cls, state) -> TabularPreprocessor:
         """Rebuild a fitted preprocessor from :meth:`to_state`; ValueError naming the bad field."""
         if not isinstance(state, dict):

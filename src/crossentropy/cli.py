@@ -292,6 +292,11 @@ def _split(n, y, test_size, seed):
 
 
 def _predict(estimator, X):
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:  # fitted on a DataFrame: give it one, with the columns in its order
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=list(names))
     proba = estimator.predict_proba(X)
     return proba, estimator.predict(X)
 
@@ -405,8 +410,17 @@ def _load_for_use(args):
 
     bundle = load_model_bundle(args.model)
     if bundle.preprocessing is None:
-        raise UsageError(f"{args.model!r} holds a model without table preprocessing; load it with "
-                         "crossentropy.load_model and call predict on arrays")
+        from dataclasses import replace
+
+        from ._tabular import TabularPreprocessor
+
+        names = bundle.metadata["feature_names"]
+        target = getattr(args, "target", None) or ((bundle.extra or {}).get("metrics") or {}).get("target")
+        if names is None or (target is None and args.command == "evaluate"):
+            raise UsageError(f"{args.model!r} holds a model saved without feature names or table preprocessing; "
+                             "load it with crossentropy.load_model and call predict on arrays")
+        prep = TabularPreprocessor.passthrough(names, target or "", bundle.estimator.classes_)
+        bundle = replace(bundle, preprocessing=prep)
     frame = read_table(args.data)
     bundle.preprocessing.check_columns(frame)
     return bundle, frame

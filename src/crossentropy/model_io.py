@@ -4,7 +4,7 @@ A saved model is two files side by side (by default ``model.json`` and ``model.s
 
 * ``model.safetensors`` holds the fitted arrays (``coef_``, ``intercept_``, ``coefs_.0``, ...).
 * ``model.json`` holds the format version, the estimator class name, its hyperparameters, the class
-  labels with their dtype, the feature names, the fitted preprocessing (see ``crossentropy._tabular``),
+  labels with their dtype, the feature names (and whether the estimator knew them as ``feature_names_in_``), the fitted preprocessing (see ``crossentropy._tabular``),
   the package version, a manifest of the arrays (name, shape, dtype) and the SHA-256 of the
   safetensors file.
 
@@ -35,7 +35,7 @@ JSON_NAME = "model.json"
 ARRAYS_NAME = "model.safetensors"
 _MAX_JSON_BYTES = 64 * 2**20
 _FIELDS = ("format", "format_version", "estimator", "params", "classes", "classes_dtype", "n_features_in",
-           "feature_names", "attributes", "arrays", "preprocessing", "extra", "package_version", "arrays_file",
+           "feature_names", "feature_names_in", "attributes", "arrays", "preprocessing", "extra", "package_version", "arrays_file",
            "arrays_sha256")
 _FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -231,12 +231,15 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
     if preprocessing is not None and not isinstance(preprocessing, dict):
         preprocessing = preprocessing.to_state()
     feature_names = None
+    names_in = [str(f) for f in estimator.feature_names_in_] if hasattr(estimator, "feature_names_in_") else None
     if preprocessing is not None:
         from ._tabular import TabularPreprocessor
 
         feature_names = TabularPreprocessor.from_state(json.loads(json.dumps(preprocessing))).feature_names_
-    elif hasattr(estimator, "feature_names_in_"):
-        feature_names = [str(f) for f in estimator.feature_names_in_]
+        if names_in is not None and names_in != feature_names:
+            raise ValueError("the estimator's feature_names_in_ differ from the features the preprocessing yields")
+    else:
+        feature_names = names_in
     n_features = int(estimator.n_features_in_)
     if feature_names is not None and len(feature_names) != n_features:
         raise ValueError(f"preprocessing yields {len(feature_names)} features but the estimator was fitted on {n_features}")
@@ -250,6 +253,7 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
         "classes_dtype": classes_dtype,
         "n_features_in": n_features,
         "feature_names": feature_names,
+        "feature_names_in": names_in is not None,
         "attributes": attributes,
         "arrays": manifest,
         "preprocessing": _json_value(preprocessing, "preprocessing") if preprocessing is not None else None,
@@ -317,6 +321,8 @@ def _check_fields(meta, where):
     names = meta["feature_names"]
     if names is not None and (not isinstance(names, list) or len(names) != n or not all(isinstance(s, str) for s in names)):
         raise ModelFileError(f"{where}: feature_names must be null or {n} strings")
+    if not isinstance(meta["feature_names_in"], bool) or (meta["feature_names_in"] and names is None):
+        raise ModelFileError(f"{where}: feature_names_in must be a boolean, true only with feature_names")
     sha = meta["arrays_sha256"]
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ModelFileError(f"{where}: arrays_sha256 must be 64 lowercase hex digits, got {sha!r:.80}")
@@ -453,6 +459,8 @@ def load_model_bundle(path) -> SavedModel:
         setattr(est, key, value)
     est.classes_ = classes
     est.n_features_in_ = meta["n_features_in"]
+    if meta["feature_names_in"]:
+        est.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
     try:
         spec.check(est, meta["n_features_in"], classes.size)
     except ModelFileError as exc:
