@@ -42,6 +42,14 @@ def _format_kind(path: Path) -> str:
     raise DataError(f"cannot tell the format of {str(path)!r}: use a .csv, .tsv or .parquet file")
 
 
+def check_table_suffix(path, *, what: str = "DATA") -> str:
+    """``"csv"``, ``"tsv"`` or ``"parquet"`` from the file name, else DataError naming ``what``."""
+    try:
+        return _format_kind(Path(path))
+    except DataError:
+        raise DataError(f"cannot tell the format of {what} {str(path)!r}: use a .csv, .tsv or .parquet file") from None
+
+
 def read_table(path, *, name: str = "DATA"):
     """Read a CSV/TSV (optionally compressed) or Parquet file into a DataFrame; DataError if unusable.
 

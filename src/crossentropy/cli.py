@@ -456,8 +456,9 @@ def _cmd_predict(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from ._tabular import write_table
+    from ._tabular import check_table_suffix, write_table
 
+    check_table_suffix(args.out, what="--out")  # fail before any work
     bundle, frame = _load_for_use(args)
     prep, est = bundle.preprocessing, bundle.estimator
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
