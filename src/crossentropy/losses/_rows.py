@@ -11,6 +11,9 @@ They trust their inputs (validated by the public functions). With :math:`z = x -
 For class-index targets with class weights :math:`w`, smoothing :math:`\varepsilon` and the
 not-ignored mask :math:`k_n`: :math:`q_{nc} = k_n\,[(1-\varepsilon)\,w_{y_n}\,\delta_{c y_n} + \tfrac{\varepsilon}{C} w_c]`
 (PyTorch's label-smoothing formula); for probability targets :math:`q_{nc} = w_c\,[(1-\varepsilon)\,t_{nc} + \varepsilon/C]`.
+
+The fused numba kernels of :mod:`crossentropy._kernels` compute these same formulas for class-index
+targets in one pass (``hard_rows`` dispatches to them); the NumPy code here is their reference.
 """
 
 from __future__ import annotations
@@ -25,13 +28,37 @@ def _exp_shifted(x):
     return z, e, e.sum(axis=1)
 
 
-def hard_rows(x, y, keep, weight, eps, need_grad):
+def hard_rows(x, y, keep, weight, eps, need_grad, *, scale=1.0, out=None, fused=True):
     """Per-row loss (N,) and gradient (N, C) of the sum, for class-index targets.
 
     ``y`` must hold a valid index on every row (ignored rows may hold any valid index, e.g. 0).
     ``keep`` multiplies each row: a boolean not-ignored mask, or float per-row (sample) weights,
-    which the linear-model objective passes (0 on ignored rows).
+    which the linear-model objective passes (0 on ignored rows). The gradient is multiplied by
+    ``scale`` and written into ``out`` (shape (N, C), dtype of ``x``; may be ``x`` itself) when given.
+
+    C-contiguous float32/float64 ``x`` goes to the fused numba kernel
+    (:func:`crossentropy._kernels.fused_hard_rows`: same formulas and result types, one pass,
+    multi-threaded); ``fused=False`` runs this NumPy code, the reference.
     """
+    if fused and _fusable(x):
+        from .._kernels import fused_hard_rows  # numba: imported and compiled (or loaded) on first use
+
+        return fused_hard_rows(x, y, keep, weight, eps, need_grad, scale=scale, out=out)
+    loss, e = _hard_rows_numpy(x, y, keep, weight, eps, need_grad)
+    if e is not None:
+        if scale != 1.0:
+            e *= e.dtype.type(scale)
+        if out is not None:
+            np.copyto(out, e)
+            e = out
+    return loss, e
+
+
+def _fusable(x) -> bool:
+    return x.ndim == 2 and x.dtype in (np.float32, np.float64) and x.flags.c_contiguous and x.size > 0
+
+
+def _hard_rows_numpy(x, y, keep, weight, eps, need_grad):
     n, c = x.shape
     z, e, s = _exp_shifted(x)
     log_s = np.log(s)

@@ -61,6 +61,7 @@ def cross_entropy(
     reduction="mean",
     axis=-1,
     return_grad=False,
+    out=None,
 ):
     r"""Softmax cross-entropy from logits, with PyTorch's options and numbers.
 
@@ -100,6 +101,11 @@ def cross_entropy(
         The class axis of ``logits`` (PyTorch uses axis 1).
     return_grad : bool, default False
         Also return the gradient of the returned loss (of its sum for "none") with respect to ``logits``.
+    out : ndarray, optional
+        With ``return_grad=True``: the array, of ``logits``' shape and dtype, that receives the
+        gradient and is returned as it. It may be ``logits`` itself (overwritten in place, as in Liger's
+        kernel). Class-index targets on C-contiguous float32/float64 logits run a fused, multi-threaded
+        kernel that writes it in one pass.
 
     Returns
     -------
@@ -125,6 +131,8 @@ def cross_entropy(
     x_in = as_float_array(logits, "logits")
     if x_in.ndim == 0:
         raise ValueError("logits must have a class axis, got a scalar")
+    if out is not None:
+        _check_grad_out(out, x_in, return_grad)
     ax = _class_axis(x_in.ndim, axis)
     n_classes = x_in.shape[ax]
     if n_classes == 0:
@@ -153,14 +161,36 @@ def cross_entropy(
             # divide the weights (float64) instead of the float16/32 sums: tiny weights neither underflow nor
             # overflow 1/denominator
             w, denominator = w / denominator, 1.0
-        loss, grad = _rows.hard_rows(x, y_safe, keep, w, eps, return_grad)
+        out_rows = None  # write the gradient straight into out when it has the rows' layout
+        if out is not None and ax == x_in.ndim - 1 and out.dtype == x.dtype and out.flags.c_contiguous:
+            out_rows = out.reshape(x.shape)
+        loss, grad = _rows.hard_rows(x, y_safe, keep, w, eps, return_grad,
+                                     scale=grad_scale(reduction, y.size, denominator), out=out_rows)
     batch_shape = moved_shape[:-1]
-    out = reduce_loss(loss.reshape(batch_shape).astype(x_in.dtype, copy=False) if reduction == "none" else loss,
-                      reduction, denominator)
+    value = reduce_loss(loss.reshape(batch_shape).astype(x_in.dtype, copy=False) if reduction == "none" else loss,
+                        reduction, denominator)
     if not return_grad:
-        return out
-    grad *= grad.dtype.type(grad_scale(reduction, loss.size, denominator))
-    return out, _from_rows(grad, moved_shape, ax).astype(x_in.dtype, copy=False)
+        return value
+    if soft:
+        grad *= grad.dtype.type(grad_scale(reduction, loss.size, denominator))
+    if out is not None:
+        if soft or grad is not out_rows:
+            np.copyto(out, _from_rows(grad, moved_shape, ax))
+        return value, out
+    return value, _from_rows(grad, moved_shape, ax).astype(x_in.dtype, copy=False)
+
+
+def _check_grad_out(out, logits, return_grad):
+    """``out`` must be a writeable ndarray of the logits' shape and dtype, and asked for with ``return_grad``."""
+    if not return_grad:
+        raise ValueError("out receives the gradient: it needs return_grad=True")
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != logits.shape or out.dtype != logits.dtype:
+        raise ValueError(f"out must have the logits' shape {logits.shape} and dtype {logits.dtype}, "
+                         f"got shape {out.shape} and dtype {out.dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable, got a read-only array")
 
 
 def nll_loss(log_proba, target, *, weight=None, ignore_index=None, reduction="mean", axis=-1):

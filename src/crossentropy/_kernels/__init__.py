@@ -1,0 +1,68 @@
+"""Compiled (numba) kernels: the fused softmax cross-entropy rows and the blocked linear cross-entropy engine.
+
+Private. The formulas are documented once, in :mod:`crossentropy.losses._rows` (whose NumPy code is
+the reference these kernels are tested against). Importing this package imports numba; the core
+imports it lazily, on the first call that uses it, so ``import crossentropy`` stays light.
+
+- :mod:`._simd`: a float32/float64 ``exp`` and a ``max`` that vectorise inside numba loops;
+- :mod:`.fused`: one cache-resident pass per row (loss and gradient, optionally in place);
+- :mod:`.chunked`: the same rows over class chunks with an online log-sum-exp;
+- :mod:`.linear_engine`: row blocks × class chunks of ``X @ W.T + b`` with BLAS in between.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .fused import hard_rows_fused
+
+__all__ = ["fused_hard_rows", "row_groups"]
+
+
+def row_groups(n_rows: int) -> int:
+    """Number of row groups a parallel kernel splits ``n_rows`` into (a few per thread)."""
+    return max(1, min(n_rows, 4 * numba.get_num_threads()))
+
+
+def fused_hard_rows(x, y, keep, weight, eps, need_grad, *, scale=1.0, out=None):
+    """The fused version of :func:`crossentropy.losses._rows.hard_rows` (same arguments and results).
+
+    ``x``: C-contiguous float32/float64 of shape (N, C). Returns ``(loss, grad)``: the per-row losses
+    (computed in float64, returned in ``x``'s dtype like the reference's) and ``scale`` times the
+    gradient of their sum, written into ``out`` when given (``out`` may be ``x`` itself), ``None``
+    when ``need_grad`` is false.
+    """
+    n, c = x.shape
+    dtype = x.dtype
+    if not x.flags.writeable:  # the compiled kernel takes writable arrays (read-only logits are rare)
+        x = x.copy()
+    r = np.ascontiguousarray(keep, dtype=np.float64)
+    w = np.empty(0, dtype) if weight is None else np.ascontiguousarray(weight, dtype=dtype)
+    w_sum = float(c) if weight is None else float(np.sum(weight, dtype=np.float64))
+    yv = np.ascontiguousarray(y, dtype=np.intp)
+    loss = np.empty(n, np.float64)
+    colsum = np.empty((row_groups(n), 0), dtype)
+    no_bias = np.empty(0, dtype)
+    if not need_grad:  # nothing is written: x stands in for the gradient buffer
+        hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), False, x, loss, colsum, True)
+        return loss.astype(dtype, copy=False), None
+    inplace = out is not None and _same_layout(out, x)
+    target = out if out is not None and (inplace or _usable_out(out, x)) else np.empty_like(x)
+    hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), True, target, loss, colsum, inplace)
+    if out is not None and target is not out:
+        np.copyto(out, target)
+        target = out
+    return loss.astype(dtype, copy=False), target
+
+
+def _same_layout(out, x) -> bool:
+    """``out`` is exactly ``x``'s memory (same start, shape and strides)."""
+    return (out.shape == x.shape and out.strides == x.strides and out.dtype == x.dtype
+            and out.__array_interface__["data"][0] == x.__array_interface__["data"][0])
+
+
+def _usable_out(out, x) -> bool:
+    """``out`` can be written row by row while ``x`` is read: C-contiguous, same dtype, no overlap."""
+    return (out.shape == x.shape and out.dtype == x.dtype and out.flags.c_contiguous and out.flags.writeable
+            and not np.may_share_memory(out, x))

@@ -1,0 +1,208 @@
+r"""Fused softmax cross-entropy rows in numba: loss and gradient in one blocked, multi-threaded pass.
+
+The formulas are those of :mod:`crossentropy.losses._rows` (the one place they are written out); this
+module computes the same numbers for class-index targets with at most one read of the logits from
+memory and one write of the gradient. Each row is handled while it sits in cache:
+
+1. its maximum :math:`m` (and the target logit, and :math:`\sum_c w_c z_c` under label smoothing);
+2. :math:`e_c = \exp(x_c - m)`, written straight into the gradient row, and :math:`s = \sum_c e_c`;
+3. the gradient :math:`\text{scale}\cdot(a\,e_c/s - \tfrac{\varepsilon}{C} k_n w_c)` in place, with the
+   target entry recomputed in float64 (no cancellation in :math:`p_y - 1`).
+
+The gradient buffer may be the logits themselves (rows are read before they are overwritten). An
+optional bias row is added to every row on the fly, and the gradient's column sums can be accumulated
+per row group (the linear cross-entropy engine uses both). Rows run in parallel (``prange`` over row
+groups); the exponential is the vectorisable one of :mod:`._exp`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import overload
+
+from ._simd import exp_f32, exp_f64, fmax
+
+# reassociation lets LLVM vectorise the reductions; no nnan/ninf (the kernels never see them, but
+# the flags would license the compiler to drop the clamps in the exponentials).
+FASTMATH = {"reassoc", "contract", "nsz", "arcp", "afn"}
+
+
+def exp_any(x):  # pragma: no cover - replaced by the overload inside numba code
+    return np.exp(x)
+
+
+@overload(exp_any)
+def _exp_any(x):
+    if x == types.float32:
+        return lambda x: exp_f32(x)
+    if x == types.float64:
+        return lambda x: exp_f64(x)
+    return None
+
+
+@njit(fastmath=FASTMATH, cache=True)
+def row_max(xr, bias, has_bias):
+    """Maximum of ``xr (+ bias)``."""
+    m = xr[0] + bias[0] if has_bias else xr[0]
+    if has_bias:
+        for c in range(xr.size):
+            m = fmax(m, xr[c] + bias[c])
+    else:
+        for c in range(xr.size):
+            m = fmax(m, xr[c])
+    return m
+
+
+@njit(fastmath=FASTMATH, cache=True)
+def row_weighted_shifted_sum(xr, bias, has_bias, w, has_w, m):
+    """:math:`\\sum_c w_c (x_c + b_c - m)` accumulated in float64 over float-typed partial sums."""
+    acc = xr.dtype.type(0.0)
+    if has_w:
+        if has_bias:
+            for c in range(xr.size):
+                acc += w[c] * (xr[c] + bias[c] - m)
+        else:
+            for c in range(xr.size):
+                acc += w[c] * (xr[c] - m)
+    else:
+        if has_bias:
+            for c in range(xr.size):
+                acc += xr[c] + bias[c] - m
+        else:
+            for c in range(xr.size):
+                acc += xr[c] - m
+    return np.float64(acc)
+
+
+@njit(fastmath=FASTMATH, cache=True)
+def row_sum_exp(xr, bias, has_bias, m, er, store):
+    """:math:`\\sum_c \\exp(x_c + b_c - m)`; the terms are written to ``er`` when ``store`` (``er`` may be ``xr``)."""
+    s = xr.dtype.type(0.0)
+    if store:
+        if has_bias:
+            for c in range(xr.size):
+                e = exp_any(xr[c] + bias[c] - m)
+                er[c] = e
+                s += e
+        else:
+            for c in range(xr.size):
+                e = exp_any(xr[c] - m)
+                er[c] = e
+                s += e
+    else:
+        if has_bias:
+            for c in range(xr.size):
+                s += exp_any(xr[c] + bias[c] - m)
+        else:
+            for c in range(xr.size):
+                s += exp_any(xr[c] - m)
+    return np.float64(s)
+
+
+@njit(fastmath=FASTMATH, cache=True)
+def row_exp_inplace(xr, bias, has_bias, m):
+    """``xr = exp(xr + bias - m)`` in place; returns the sum (one array, so the loop vectorises)."""
+    s = xr.dtype.type(0.0)
+    if has_bias:
+        for c in range(xr.size):
+            e = exp_any(xr[c] + bias[c] - m)
+            xr[c] = e
+            s += e
+    else:
+        for c in range(xr.size):
+            e = exp_any(xr[c] - m)
+            xr[c] = e
+            s += e
+    return np.float64(s)
+
+
+@njit(fastmath=FASTMATH, cache=True)
+def row_finish_grad(gr, f, coef, w, has_w):
+    """``gr = f * gr - coef * w`` in place (``w`` = 1 when ``has_w`` is false)."""
+    ft = gr.dtype.type(f)
+    ct = gr.dtype.type(coef)
+    if ct == 0:
+        for c in range(gr.size):
+            gr[c] = gr[c] * ft
+    elif has_w:
+        for c in range(gr.size):
+            gr[c] = gr[c] * ft - ct * w[c]
+    else:
+        for c in range(gr.size):
+            gr[c] = gr[c] * ft - ct
+
+
+@njit(fastmath=FASTMATH, cache=True)
+def row_add(acc, gr):
+    for c in range(gr.size):
+        acc[c] += gr[c]
+
+
+@njit(cache=True)
+def row_loss(eps, n_classes, rn, w_yn, w_sum, lse_minus_zy, wsum_lse_minus_zw):
+    r""":math:`\ell_n = (1-\varepsilon) k_n w_{y_n} (\mathrm{lse}_n - x_{n y_n}) + \tfrac{\varepsilon}{C} k_n (W \mathrm{lse}_n - \sum_c w_c x_{nc})`."""
+    return (1.0 - eps) * rn * w_yn * lse_minus_zy + eps / n_classes * rn * wsum_lse_minus_zw
+
+
+@njit(cache=True)
+def row_target_mass(eps, n_classes, rn, w_yn, w_sum):
+    r""":math:`a_n = \sum_c q_{nc} = (1-\varepsilon) k_n w_{y_n} + \tfrac{\varepsilon}{C} k_n W`, the weight of :math:`p_n` in the gradient."""
+    return (1.0 - eps) * rn * w_yn + eps / n_classes * w_sum * rn
+
+
+@njit(cache=True)
+def target_grad(eps, n_classes, rn, w_yn, a, p_y, scale):
+    r"""The gradient's target entry :math:`\text{scale}\,(a p_y - (1-\varepsilon) k w_y - \tfrac{\varepsilon}{C} k w_y)`, in float64."""
+    return scale * (a * p_y - (1.0 - eps) * rn * w_yn - eps / n_classes * rn * w_yn)
+
+
+@njit(fastmath=FASTMATH, cache=True)
+def hard_row(xr, bias, has_bias, yn, rn, w, has_w, w_sum, eps, scale, need_grad, gr, inplace):
+    """Loss of one row (float64); writes the scaled gradient into ``gr`` when ``need_grad``.
+
+    ``inplace`` says that ``gr`` is ``xr`` (the row is overwritten by its gradient).
+    """
+    n_classes = xr.size
+    if rn == 0.0:
+        if need_grad:
+            gr[:] = 0
+        return 0.0
+    m = row_max(xr, bias, has_bias)
+    zy = np.float64(xr[yn]) + (np.float64(bias[yn]) if has_bias else 0.0) - np.float64(m)
+    zw = row_weighted_shifted_sum(xr, bias, has_bias, w, has_w, m) if eps > 0.0 else 0.0
+    if need_grad and inplace:
+        s = row_exp_inplace(xr, bias, has_bias, m)
+    else:
+        s = row_sum_exp(xr, bias, has_bias, m, gr, need_grad)
+    log_s = np.log(s)
+    w_yn = np.float64(w[yn]) if has_w else 1.0
+    loss = row_loss(eps, n_classes, rn, w_yn, w_sum, log_s - zy, w_sum * log_s - zw)
+    if need_grad:
+        a = row_target_mass(eps, n_classes, rn, w_yn, w_sum)
+        row_finish_grad(gr, scale * a / s, scale * eps / n_classes * rn, w, has_w)
+        gr[yn] = target_grad(eps, n_classes, rn, w_yn, a, np.exp(zy - log_s), scale)
+    return loss
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=True)
+def hard_rows_fused(x, bias, y, r, w, w_sum, eps, scale, need_grad, out, loss, colsum, inplace):
+    """Per-row losses into ``loss`` and (when ``need_grad``) the scaled gradient into ``out``.
+
+    ``inplace`` says that ``out`` is ``x`` itself (same memory, same layout).
+    Empty ``bias`` / ``w`` mean none. ``colsum`` has shape (G, C) to accumulate the gradient's column
+    sums per row group, or (G, 0) for none; G is the number of row groups run in parallel.
+    """
+    n, c = x.shape
+    has_bias = bias.size == c
+    has_w = w.size == c
+    n_groups = colsum.shape[0]
+    has_colsum = colsum.shape[1] == c and need_grad
+    for g in prange(n_groups):
+        start = g * n // n_groups
+        stop = (g + 1) * n // n_groups
+        for i in range(start, stop):
+            gi = x[i] if inplace else out[i]
+            loss[i] = hard_row(x[i], bias, has_bias, y[i], r[i], w, has_w, w_sum, eps, scale, need_grad, gi, inplace)
+            if has_colsum:
+                row_add(colsum[g], out[i])
