@@ -24,6 +24,9 @@ $(VENV)/.installed-bench: pyproject.toml | $(PY)
 
 demo: $(VENV)/.installed
 	$(PY) examples/seed_table.py
+	$(VENV)/bin/crossentropy plot log-loss --out runs/demo/log_loss.png
+	$(VENV)/bin/crossentropy plot ce-vs-mse --out runs/demo/ce_vs_mse.png
+	$(VENV)/bin/crossentropy train --dataset breast_cancer --out runs/demo/breast_cancer --force
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -n 2 -q --doctest-modules src tests
