@@ -313,7 +313,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, reset=reset, dtype=(np.float64, np.float32))
         check_classification_targets(y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            try:
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            except ValueError as exc:
+                raise ValueError(f"sample_weight: {exc}") from None
             if not sample_weight.sum() > 0:
                 raise ValueError("sample_weight must have a positive sum, got all zeros")
         return X, y, sample_weight
@@ -362,12 +365,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at least two")
         class_weight = self._class_weights(y_int, self.classes_.size)
         self._rng = check_random_state(self.random_state)
-        self._initialize(X.shape[1], hidden, dtype)
-        self._optimizer = self._make_optimizer()
-        self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
         val = None
         if self.early_stopping:
             X, y_int, sample_weight, val = self._split_validation(X, y_int, sample_weight)
+        self._initialize(X.shape[1], hidden, dtype)
+        self._optimizer = self._make_optimizer()
+        self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
         self.validation_loss_curve_ = [] if val is not None else None
         self.best_validation_loss_ = np.inf if val is not None else None
         self.best_loss_ = None if val is not None else np.inf
@@ -485,7 +488,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         workspaces = {}
         X_ep, t_ep, rw_ep, den_ep = X, target, row_weight, den_rows
         if shuffle:
-            X_ep = np.empty_like(X)
+            X_ep, perm = np.empty_like(X), np.arange(n)
 
         units = layout.layer_units
         flops = batch * max(a * b for a, b in zip(units[:-1], units[1:]))
@@ -497,8 +500,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         no_improvement, stopped = 0, False
         with limiter:
             for _ in range(n_epochs):
-                if shuffle:
-                    perm = self._rng.permutation(n)
+                if shuffle:  # reshuffle the previous order in place, as scikit-learn does
+                    self._rng.shuffle(perm)
                     np.take(X, perm, axis=0, out=X_ep)
                     t_ep = target[perm]
                     rw_ep = None if row_weight is None else row_weight[perm]
