@@ -354,3 +354,58 @@ def test_bad_data():
     _quiet_fit(clf, X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(np.ones((2, 3)))
+
+
+# ---------------------------------------------------------------------------------- optim
+def test_adam_matches_sklearn_optimizer():
+    from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
+
+    from crossentropy.optim import Adam
+
+    rng = np.random.default_rng(15)
+    theta = rng.standard_normal(7)
+    ref = [theta.copy()]
+    ours, sk = Adam(0.01, 0.8, 0.99, 1e-6), AdamOptimizer(ref, 0.01, 0.8, 0.99, 1e-6)
+    for _ in range(5):
+        g = rng.standard_normal(7)
+        ours.step(theta, g)
+        sk.update_params(ref, [g])
+    np.testing.assert_allclose(theta, ref[0], rtol=1e-13)
+    assert ours.t == 5
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_matches_torch(nesterov):
+    torch = pytest.importorskip("torch")
+    from crossentropy.optim import SGD
+
+    rng = np.random.default_rng(16)
+    theta = rng.standard_normal(6)
+    ref = torch.tensor(theta.copy(), requires_grad=True)
+    ours, opt = SGD(0.1, 0.7, nesterov), torch.optim.SGD([ref], lr=0.1, momentum=0.7, nesterov=nesterov)
+    for _ in range(4):
+        g = rng.standard_normal(6)
+        ours.step(theta, g)
+        ref.grad = torch.tensor(g)
+        opt.step()
+    np.testing.assert_allclose(theta, ref.detach().numpy(), rtol=1e-13)
+
+
+def test_optimizers_update_float32_in_place_and_reject_bad_input():
+    from crossentropy.optim import SGD, Adam
+
+    theta = np.ones(4, dtype=np.float32)
+    Adam().step(theta, np.ones(4))
+    assert theta.dtype == np.float32 and np.all(theta < 1)
+    with pytest.raises(ValueError, match="grad"):
+        Adam().step(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="params"):
+        SGD().step(np.ones((4, 4))[:, 0], np.ones(4))
+    with pytest.raises(TypeError, match="params"):
+        SGD().step([1.0, 2.0], np.ones(2))
+    with pytest.raises(ValueError, match="beta_1"):
+        Adam(beta_1=1.0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        SGD(learning_rate=0.0)
+    with pytest.raises(TypeError, match="nesterov"):
+        SGD(nesterov="yes")
