@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.preprocessing import LabelBinarizer
 
 from ._validation import _preview, as_float_array, check_unit_interval
 
@@ -14,6 +13,8 @@ __all__ = ["log_loss"]
 
 def _encode(y_true, labels):
     """One-hot encode ``y_true`` in sorted label order, with scikit-learn's checks on ``labels``."""
+    from sklearn.preprocessing import LabelBinarizer  # imported here: keeps `import crossentropy` light
+
     lb = LabelBinarizer()
     if labels is not None:
         labels_arr = np.asarray(labels)
