@@ -178,6 +178,11 @@ def _softmax_data_terms(X, y, sample_weight, coef, n_classes, fit_intercept, nee
     D = d + bool(fit_intercept)
     C = coef.reshape(K, D)
     want_grad = "grad" in need
+    if cache is None and "hess" not in need and not sparse.issparse(X):  # blocked linear engine (issue 5)
+        from ._kernels.linear_engine import softmax_data_sums
+
+        loss, grad = softmax_data_sums(X, y, sample_weight, C, fit_intercept, want_grad)
+        return DataTerms(loss if "loss" in need else None, grad, None)
     loss = 0.0
     grad = np.zeros((K, D)) if want_grad else None
     hess = np.zeros((K * D, K * D)) if "hess" in need else None

@@ -137,3 +137,29 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
             if db is not None:
                 db[c0:c1] += colsum.sum(axis=0, dtype=np.float64)
     return loss, dX, dW, db
+
+
+def softmax_data_sums(X, y, sample_weight, coef2d, fit_intercept, need_grad):
+    r"""The softmax data term of :mod:`crossentropy.objective` on dense ``X``, by the blocked engine.
+
+    Returns :math:`L = \sum_i s_i \ell_i` (float) and, when ``need_grad``, its gradient with respect to
+    ``coef2d`` (shape (K, d + fit_intercept), float64; last column the intercepts) raveled to
+    ``(K (d + fit_intercept),)`` float64, else None. ``X`` keeps float32 for the products (any other
+    dtype is computed in float64); the N×K logits are never held, only one block of them.
+    """
+    X = np.asarray(X)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    n, d = X.shape
+    W = np.ascontiguousarray(coef2d[:, :d], dtype=X.dtype)
+    b = np.ascontiguousarray(coef2d[:, d], dtype=X.dtype) if fit_intercept else None
+    r = np.ones(n) if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
+    yv = np.ascontiguousarray(y, dtype=np.intp)
+    loss, _, dW, db = linear_ce_rows(X, W, b, yv, r, None, 0.0, 1.0, need_grad=need_grad, need_dx=False)
+    if not need_grad:
+        return float(loss.sum()), None
+    grad = np.empty(coef2d.shape)
+    grad[:, :d] = dW
+    if fit_intercept:
+        grad[:, d] = db
+    return float(loss.sum()), grad.ravel()

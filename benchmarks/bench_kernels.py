@@ -1,0 +1,188 @@
+"""Benchmarks of issue 5: the fused cross-entropy kernel, linear cross-entropy and huge-class softmax regression.
+
+- ``fused_ce_vs_torch``: ``cross_entropy(logits, target, return_grad=True)`` on N=32,768 × C=1,000
+  float32 logits with integer targets (loss and gradient; a fresh gradient array per call, as
+  PyTorch's ``backward`` makes one) against ``F.cross_entropy`` forward plus backward. Target: 3×
+  faster (ratio <= 0.33).
+- ``fused_ce_vs_floor``: the same call against the floor of issue 5: one NumPy float32 ``exp`` pass
+  over the logits plus one copy of them (each into a fresh array). Target: within 1.5× of it.
+- ``linear_ce_vs_torch_chunked``: ``linear_cross_entropy(X, W, y, return_grad=True)`` with N=16,384,
+  d=256, C=65,536 float32 (loss, dX, dW) against ``F.linear_cross_entropy(...,
+  options=LinearCrossEntropyOptions())`` (PyTorch's chunked path) forward plus backward. Targets:
+  time ratio <= 0.67 and peak memory no higher (mem_ratio <= 1).
+- ``logreg_softmax_50k_classes``: ``LogisticRegression(solver="lbfgs", max_iter=20)`` on 20,000 × 128
+  float32 rows and 50,000 classes (20 iterations; the blocked engine evaluates the data term). No
+  anchor: scikit-learn would hold N×C float64 arrays of 8 GB each (it is not run). Target: peak memory
+  under 2 GB.
+
+Quick mode shrinks every size (a smoke test of the harness and the kernels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_S: dict = {}
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+# ------------------------------------------------------------------------------------ fused CE
+
+
+def _fused_cases(quick):
+    n, c = (2048, 100) if quick else (32_768, 1_000)
+    st = {}
+
+    def setup():
+        import torch
+
+        rng = np.random.default_rng(0)
+        st["x"] = (3 * rng.standard_normal((n, c))).astype(np.float32)
+        st["y"] = rng.integers(0, c, n)
+        st["xt"] = torch.from_numpy(st["x"]).requires_grad_()
+        st["yt"] = torch.from_numpy(st["y"])
+
+    def ours():
+        import crossentropy as ce
+
+        st["ours"] = ce.cross_entropy(st["x"], st["y"], return_grad=True)
+
+    def torch_fwd_bwd():
+        import torch.nn.functional as F
+
+        st["xt"].grad = None
+        loss = F.cross_entropy(st["xt"], st["yt"])
+        loss.backward()
+        st["torch"] = (loss.item(), st["xt"].grad)
+
+    def floor():
+        x = st["x"]
+        np.exp(x)
+        x.copy()
+
+    def check():
+        loss, grad = st["ours"]
+        if "torch" not in st:
+            torch_fwd_bwd()
+        t_loss, t_grad = st["torch"]
+        return (f"{n:,} × {c:,} float32; vs torch: loss rel. diff {abs(loss - t_loss) / abs(t_loss):.1e}, "
+                f"grad max rel. diff {_rel(grad, t_grad.numpy()):.1e}")
+
+    base = {"issue": 5, "setup": setup, "ours": ours, "repeats": 7, "check": check}
+    return [
+        {**base, "name": f"fused_ce_vs_torch ({n:,}×{c:,} float32, loss+grad)", "anchor": torch_fwd_bwd,
+         "anchor_name": "torch F.cross_entropy fwd+bwd", "target": "ratio <= 0.33"},
+        {**base, "name": f"fused_ce_vs_floor ({n:,}×{c:,} float32, loss+grad)", "anchor": floor,
+         "anchor_name": "floor: NumPy float32 exp pass + one copy", "target": "ratio <= 1.5"},
+    ]
+
+
+# ------------------------------------------------------------------------------------ linear CE
+
+
+def _linear_case(quick):
+    n, d, c = (1024, 64, 4096) if quick else (16_384, 256, 65_536)
+    st = {}
+
+    def setup():
+        import torch
+
+        rng = np.random.default_rng(0)
+        st["X"] = rng.standard_normal((n, d), dtype=np.float32)
+        st["W"] = (rng.standard_normal((c, d), dtype=np.float32) / np.float32(np.sqrt(d)))
+        st["y"] = rng.integers(0, c, n)
+        st["Xt"] = torch.from_numpy(st["X"]).requires_grad_()
+        st["Wt"] = torch.from_numpy(st["W"]).requires_grad_()
+        st["yt"] = torch.from_numpy(st["y"])
+
+    def ours():
+        import crossentropy as ce
+
+        st["ours"] = ce.linear_cross_entropy(st["X"], st["W"], st["y"], return_grad=True)
+
+    def torch_chunked():
+        import torch
+        import torch.nn.functional as F
+
+        st["Xt"].grad = None
+        st["Wt"].grad = None
+        loss = F.linear_cross_entropy(st["Xt"], st["Wt"], st["yt"], options=torch.nn.LinearCrossEntropyOptions())
+        loss.backward()
+        st["torch"] = (loss.item(), st["Xt"].grad, st["Wt"].grad)
+
+    def check():
+        loss, (dX, dW, _) = st["ours"]
+        if "torch" not in st:
+            torch_chunked()
+        t_loss, t_dX, t_dW = st["torch"]
+        flops = 6 * n * d * c
+        return (f"{n:,}×{d} @ ({c:,}×{d})ᵀ float32; vs torch: loss rel. diff {abs(loss - t_loss) / t_loss:.1e}, "
+                f"dX {_rel(dX, t_dX.numpy()):.1e}, dW {_rel(dW, t_dW.numpy()):.1e}; 6·N·d·C = {flops / 1e12:.2f} TFLOP")
+
+    return {
+        "name": f"linear_ce_vs_torch_chunked ({n:,}×{d}, C={c:,}, float32, loss+all grads)",
+        "issue": 5,
+        "setup": setup,
+        "ours": ours,
+        "anchor": torch_chunked,
+        "anchor_name": "torch F.linear_cross_entropy (LinearCrossEntropyOptions(): chunked) fwd+bwd",
+        "target": "ratio <= 0.67 and mem_ratio <= 1",
+        "repeats": 5,
+        "memory": True,
+        "check": check,
+    }
+
+
+# ------------------------------------------------------------------------------------ softmax regression
+
+
+def _logreg_case(quick):
+    n, d, c, iters = (2000, 32, 500, 5) if quick else (20_000, 128, 50_000, 20)
+    st = {}
+
+    def setup():
+        rng = np.random.default_rng(0)
+        centers = rng.standard_normal((c, d), dtype=np.float32)
+        y = rng.integers(0, c, n)
+        y[:c] = np.arange(c)  # every class present
+        st["X"] = centers[y] + rng.standard_normal((n, d), dtype=np.float32)
+        st["y"] = y
+
+    def ours():
+        import warnings
+
+        from crossentropy import LogisticRegression
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # stopping at max_iter warns
+            st["model"] = LogisticRegression(solver="lbfgs", max_iter=iters, tol=0.0).fit(st["X"], st["y"])
+
+    def check():
+        m = st["model"]
+        sk_bytes = n * c * 8
+        return (f"{n:,}×{d} float32, {c:,} classes, {int(np.max(m.n_iter_))} lbfgs iterations, final objective "
+                f"{m.loss_curve_[-1] if getattr(m, 'loss_curve_', None) else float('nan'):.6g}, train accuracy "
+                f"{float(np.mean(m.predict(st['X']) == st['y'])):.3f}; scikit-learn not run: one N×C float64 array "
+                f"is {sk_bytes / 1e9:.1f} GB and its lbfgs holds several")
+
+    return {
+        "name": f"logreg_softmax_{c // 1000}k_classes ({n:,}×{d} float32, lbfgs, {iters} iterations)",
+        "issue": 5,
+        "setup": setup,
+        "ours": ours,
+        "anchor": None,
+        "anchor_name": f"none (scikit-learn needs {n * c * 8 / 1e9:.0f} GB per N×C float64 array)",
+        "target": "ours_mem < 2 GB",
+        "repeats": 5,
+        "memory": True,
+        "check": check,
+    }
+
+
+def cases(quick: bool) -> list[dict]:
+    """The cases of issue 5 (small sizes when ``quick``)."""
+    return [*_fused_cases(quick), _linear_case(quick), _logreg_case(quick)]

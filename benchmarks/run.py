@@ -1,0 +1,402 @@
+#!/usr/bin/env python
+"""Run the benchmark suite side by side with its anchors and rewrite BENCHMARKS.md.
+
+Usage: ``python benchmarks/run.py [--quick] [--only SUBSTRING] [--module SUBSTRING] [--out PATH]
+[--repeats N] [--threads N]`` (``make bench`` / ``make bench-quick``).
+
+Every ``benchmarks/bench_*.py`` exposes ``cases(quick: bool) -> list[dict]``. A case dict has:
+
+- ``name`` (str), ``issue`` (int), ``ours`` (zero-argument callable: one run of our code),
+  ``anchor`` (zero-argument callable or None), ``anchor_name`` (str), ``target`` (str);
+- optional ``setup`` (zero-argument, run once before timing), ``repeats`` (int, default 5),
+  ``memory`` (bool: also measure the peak memory of each side), ``check`` (zero-argument callable
+  returning a short string for the table, called after the timed runs).
+
+Method: setup once, one untimed warm-up call of each side (compilation, caches), then ``repeats``
+timed calls of ours and of the anchor interleaved (so both see the same machine noise); the table
+gives the medians and ratio = ours / anchor. Memory (when asked) is measured per side in a fresh
+process: setup, a warm-up call, then the peak resident set size during one call minus the resident
+size just before it (see ``_memory.py``). Threads are limited to ``--threads`` (default 2: the
+thread-count environment variables are set before NumPy is imported, then threadpoolctl, numba and
+torch are limited too).
+
+A target is free text; the forms ``METRIC OP NUMBER [UNIT]`` joined by ``and`` are evaluated, with
+METRIC one of ``ratio``, ``mem_ratio`` (ours' peak / anchor's peak), ``ours``, ``anchor`` (median
+seconds), ``ours_mem``, ``anchor_mem`` (peak bytes), OP one of ``<= < >= > ==`` and UNIT one of
+``s ms us x B KB MB GB`` (decimal). Anything else is shown as written, with "see check" as verdict.
+
+The output is written atomically. With ``--only`` or ``--module``, rows of other cases are kept from
+the previous file (its results are embedded in a comment at its end) and marked with the date they
+were measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS_TAG = "<!-- results-json: "
+
+
+def _parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    p.add_argument("--only", default=None, metavar="SUBSTRING", help="run only cases whose name contains it")
+    p.add_argument("--module", default=None, metavar="SUBSTRING", help="load only bench_*.py files whose name contains it")
+    p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), metavar="PATH", help="output file (default: BENCHMARKS.md)")
+    p.add_argument("--repeats", type=int, default=None, metavar="N", help="override every case's number of timed runs")
+    p.add_argument("--threads", type=int, default=2, metavar="N", help="threads for BLAS, OpenMP, numba and torch (default 2)")
+    p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--memory-child", nargs=3, metavar=("MODULE", "CASE", "SIDE"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.repeats is not None and args.repeats < 1:
+        p.error(f"--repeats must be at least 1, got {args.repeats}")
+    if args.threads < 1:
+        p.error(f"--threads must be at least 1, got {args.threads}")
+    return args
+
+
+# ------------------------------------------------------------------------------------------ discovery
+
+
+def discover(module_filter=None):
+    """Paths of the bench_*.py modules, sorted."""
+    paths = sorted(BENCH_DIR.glob("bench_*.py"))
+    return [p for p in paths if module_filter is None or module_filter in p.name]
+
+
+def load_module(path):
+    import importlib.util
+
+    if str(BENCH_DIR) not in sys.path:
+        sys.path.insert(0, str(BENCH_DIR))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+REQUIRED = ("name", "issue", "ours", "anchor", "anchor_name", "target")
+OPTIONAL = ("setup", "repeats", "memory", "check")
+
+
+def validate_case(case, module_name):
+    missing = [k for k in REQUIRED if k not in case]
+    if missing:
+        raise ValueError(f"{module_name}: case {case.get('name', '?')!r} lacks {missing}")
+    unknown = sorted(set(case) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        print(f"warning: {module_name}: case {case['name']!r} has unknown keys {unknown}", file=sys.stderr)
+    if not callable(case["ours"]) or (case["anchor"] is not None and not callable(case["anchor"])):
+        raise TypeError(f"{module_name}: case {case['name']!r}: ours/anchor must be callables (anchor may be None)")
+
+
+# ------------------------------------------------------------------------------------------ measuring
+
+
+def _timed(fn):
+    import gc
+    import time
+
+    gc.collect()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _median(values):
+    import statistics
+
+    return statistics.median(values) if values else None
+
+
+def run_case(case, module_path, args):
+    """Time one case (and its memory if asked); returns the result record."""
+    import datetime
+
+    rec = {"name": case["name"], "issue": int(case["issue"]), "module": module_path.name,
+           "anchor_name": case["anchor_name"], "target": case["target"],
+           "when": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "quick": bool(args.quick)}
+    repeats = args.repeats or int(case.get("repeats", 5))
+    anchor = case["anchor"]
+    try:
+        if case.get("setup"):
+            case["setup"]()
+        case["ours"]()
+        if anchor is not None:
+            anchor()
+        ours_t, anchor_t = [], []
+        for i in range(repeats):
+            ours_t.append(_timed(case["ours"]))
+            if anchor is not None:
+                anchor_t.append(_timed(anchor))
+        rec.update(ours_s=ours_t, anchor_s=anchor_t, repeats=repeats,
+                   median_ours=_median(ours_t), median_anchor=_median(anchor_t))
+        if rec["median_anchor"]:
+            rec["ratio"] = rec["median_ours"] / rec["median_anchor"]
+        if case.get("check"):
+            try:
+                rec["check"] = str(case["check"]())
+            except Exception as exc:  # a failing check is reported, not fatal
+                rec["check"] = f"check failed: {type(exc).__name__}: {exc}"
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc()
+        rec["error"] = f"{type(exc).__name__}: {exc}"
+        return rec
+    if case.get("memory"):
+        for side in ("ours", "anchor") if anchor is not None else ("ours",):
+            peak, method, err = measure_memory_subprocess(module_path, case["name"], side, args)
+            if err:
+                rec.setdefault("memory_error", []).append(f"{side}: {err}")
+            else:
+                rec[f"{side}_mem"] = peak
+                rec["mem_method"] = method
+        if rec.get("ours_mem") and rec.get("anchor_mem"):
+            rec["mem_ratio"] = rec["ours_mem"] / rec["anchor_mem"]
+    rec["met"] = evaluate_target(rec["target"], rec)
+    return rec
+
+
+def measure_memory_subprocess(module_path, case_name, side, args):
+    """Peak RSS delta of one call of ``side`` in a fresh process: (bytes, method, error)."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--threads", str(args.threads),
+           "--memory-child", str(module_path), case_name, side]
+    if args.quick:
+        cmd.append("--quick")
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("MEMORY_RESULT "):
+            res = json.loads(line[len("MEMORY_RESULT "):])
+            return res["peak"], res["method"], None
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+    return None, None, f"exit {proc.returncode}: {tail[0]}"
+
+
+def memory_child(args):
+    """Entry point of the memory subprocess: setup, warm-up, then one measured call."""
+    import json
+
+    from _memory import peak_delta
+
+    module_path, case_name, side = args.memory_child
+    module = load_module(Path(module_path))
+    matches = [c for c in module.cases(args.quick) if c["name"] == case_name]
+    if not matches:
+        raise SystemExit(f"no case named {case_name!r} in {module_path}")
+    case = matches[0]
+    if case.get("setup"):
+        case["setup"]()
+    fn = case[side]
+    fn()
+    peak, method = peak_delta(fn)
+    print("MEMORY_RESULT " + json.dumps({"peak": peak, "method": method}), flush=True)
+
+
+# ------------------------------------------------------------------------------------------ targets
+
+_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "x": 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9}
+_METRICS = {"ratio": "ratio", "mem_ratio": "mem_ratio", "ours": "median_ours", "anchor": "median_anchor",
+            "ours_mem": "ours_mem", "anchor_mem": "anchor_mem"}
+
+
+def evaluate_target(target, rec):
+    """"yes", "no", "see check" (free text) or "n/a" (a metric is missing) for the target string."""
+    import operator
+    import re
+
+    ops = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
+    pattern = re.compile(r"^\s*([a-z_]+)\s*(<=|>=|==|<|>)\s*([0-9.eE+-]+)\s*([a-zA-Z]*)\s*$")
+    verdicts = []
+    for part in re.split(r"\s+and\s+", target.strip()):
+        m = pattern.match(part)
+        if not m or m.group(1) not in _METRICS or m.group(4).lower() not in ("", *_UNITS):
+            return "see check"
+        value = rec.get(_METRICS[m.group(1)])
+        if value is None:
+            return "n/a"
+        try:
+            bound = float(m.group(3)) * _UNITS.get(m.group(4).lower(), 1.0)
+        except ValueError:
+            return "see check"
+        verdicts.append(ops[m.group(2)](value, bound))
+    return "yes" if all(verdicts) else "no"
+
+
+# ------------------------------------------------------------------------------------------ output
+
+
+def fmt_time(seconds):
+    if seconds is None:
+        return "—"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def fmt_bytes(n):
+    if n is None:
+        return "—"
+    if n >= 1e9:
+        return f"{n / 1e9:.2f} GB"
+    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render(records, machine, args, carried):
+    import datetime
+    import json
+
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `benchmarks/run.py` ({'`--quick`, small sizes: a smoke test, not the measured figures' if args.quick else '`make bench`'}) "
+        f"on {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}. Do not edit by hand: rerun the suite.",
+        "",
+        "## Machine",
+        "",
+        *machine,
+        "",
+        "## Method",
+        "",
+        "- Each case: setup once, one untimed warm-up call per side, then the timed calls of ours and of the "
+        "anchor interleaved (same machine noise for both); the table gives the medians and ratio = ours / anchor.",
+        "- Peak memory (where a case is about memory): each side in a fresh process after setup and a warm-up "
+        "call; peak resident set size during one call minus the resident size just before it (VmHWM reset "
+        "through /proc/self/clear_refs, else VmRSS sampled every 0.5 ms). It counts every allocator "
+        "(NumPy, PyTorch, BLAS), unlike tracemalloc.",
+        "- met: the target evaluated on the measured numbers; \"see check\" when the target is prose "
+        "(then the check column says).",
+    ]
+    if carried:
+        lines.append("- Rows marked † were not rerun in this run (`--only`/`--module`); their date is in the check column.")
+    for issue in sorted({r["issue"] for r in records}):
+        lines += ["", f"## Issue {issue}", "",
+                  "| case | ours (median) | anchor | anchor (median) | ratio | target | met | peak memory ours / anchor | runs | check |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in (r for r in records if r["issue"] == issue):
+            mark = " †" if r["name"] in carried else ""
+            if "error" in r:
+                lines.append(f"| {_cell(r['name'])}{mark} | error | {_cell(r['anchor_name'])} | — | — | "
+                             f"{_cell(r['target'])} | no | — | — | {_cell(r['error'])} |")
+                continue
+            ratio = f"{r['ratio']:.3f}" if r.get("ratio") is not None else "—"
+            mem = "—"
+            if r.get("ours_mem") is not None or r.get("memory_error"):
+                mem = f"{fmt_bytes(r.get('ours_mem'))} / {fmt_bytes(r.get('anchor_mem'))}"
+                if r.get("mem_ratio") is not None:
+                    mem += f" ({r['mem_ratio']:.2f}×)"
+                if r.get("memory_error"):
+                    mem += " (" + "; ".join(r["memory_error"]) + ")"
+            check = r.get("check", "")
+            if mark:
+                check = f"measured {r['when']}; {check}"
+            lines.append(f"| {_cell(r['name'])}{mark} | {fmt_time(r['median_ours'])} | {_cell(r['anchor_name'])} | "
+                         f"{fmt_time(r.get('median_anchor'))} | {ratio} | {_cell(r['target'])} | {r['met']} | {mem} | "
+                         f"{r['repeats']} | {_cell(check)} |")
+    lines += ["", RESULTS_TAG + json.dumps(records) + " -->", ""]
+    return "\n".join(lines)
+
+
+def load_previous(path):
+    import json
+
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return []
+    for line in text.splitlines():
+        if line.startswith(RESULTS_TAG) and line.endswith(" -->"):
+            try:
+                return json.loads(line[len(RESULTS_TAG):-4])
+            except ValueError:
+                return []
+    return []
+
+
+def write_atomic(path, text):
+    import os
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------------------------------ main
+
+
+def main(argv=None):
+    args = _parse_args(argv)
+    sys.path.insert(0, str(BENCH_DIR))
+    from _machine import limit_threads, machine_lines, set_thread_env
+
+    set_thread_env(args.threads)  # before numpy/numba/torch are imported
+    limiter = limit_threads(args.threads)  # noqa: F841 (kept alive for the whole run)
+    if args.memory_child:
+        memory_child(args)
+        return 0
+    records, failures = [], 0
+    for path in discover(args.module):
+        try:
+            module = load_module(path)
+            cases = module.cases(args.quick)
+            for case in cases:
+                validate_case(case, path.name)
+        except Exception as exc:
+            import traceback
+
+            traceback.print_exc()
+            records.append({"name": f"{path.name} (could not load)", "issue": 0, "module": path.name,
+                            "anchor_name": "—", "target": "—", "error": f"{type(exc).__name__}: {exc}", "when": ""})
+            failures += 1
+            continue
+        for case in cases:
+            if args.only and args.only not in case["name"]:
+                continue
+            if args.list:
+                print(f"{path.name}: issue {case['issue']}: {case['name']}")
+                continue
+            print(f"[{path.name}] {case['name']} ...", file=sys.stderr, flush=True)
+            limit_threads(args.threads)  # a case's setup may have changed them
+            rec = run_case(case, path, args)
+            failures += "error" in rec
+            print(f"    ours {fmt_time(rec.get('median_ours'))}, anchor {fmt_time(rec.get('median_anchor'))}, "
+                  f"ratio {rec.get('ratio', float('nan')):.3f}, met: {rec.get('met', 'no')}", file=sys.stderr, flush=True)
+            records.append(rec)
+    if args.list:
+        return 0
+    carried = set()
+    if args.only or args.module:
+        ran = {r["name"] for r in records}
+        for old in load_previous(args.out):
+            if old["name"] not in ran:
+                records.append(old)
+                carried.add(old["name"])
+    write_atomic(args.out, render(records, machine_lines(args.threads), args, carried))
+    print(f"wrote {args.out} ({len(records)} rows, {failures} failed)", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+r"""Linear cross-entropy: softmax cross-entropy of ``X @ W.T + bias`` without materialising the logits."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._validation import (
+    as_float_array,
+    check_class_weight,
+    check_index_target,
+    check_label_smoothing,
+    check_nonempty_for_mean,
+    check_reduction,
+)
+from .losses._reduction import compute_dtype, grad_scale, reduce_loss
+
+__all__ = ["linear_cross_entropy"]
+
+
+def linear_cross_entropy(
+    X,
+    W,
+    target,
+    *,
+    bias=None,
+    weight=None,
+    ignore_index=None,
+    label_smoothing=0.0,
+    reduction="mean",
+    return_grad=False,
+    block_size=None,
+):
+    r"""Softmax cross-entropy of the logits :math:`Z = X W^\top + b`, computed block by block.
+
+    The value is that of ``cross_entropy(X @ W.T + bias, target, weight=..., ignore_index=...,
+    label_smoothing=..., reduction=...)`` (PyTorch's ``F.linear_cross_entropy``), but the (N, C) logits
+    are never held: rows go in blocks, each block's logits :math:`Z_B = X_B W^\top + b` are made by one
+    matrix product, turned in place into their gradient :math:`G_B` by the fused row kernel, and
+    consumed by two more:
+
+    .. math::
+        \ell_n = k_n\Big[(1-\varepsilon)\,w_{y_n}\,(\mathrm{lse}_n - z_{n y_n})
+                 + \frac{\varepsilon}{C}\sum_c w_c\,(\mathrm{lse}_n - z_{nc})\Big],\qquad
+        \mathrm{lse}_n = \log\sum_c e^{z_{nc}},
+
+    .. math::
+        G = \frac{\partial L}{\partial Z},\qquad dX = G\,W,\qquad dW = G^\top X,\qquad db = \mathbf 1^\top G.
+
+    When one block of rows times all classes exceeds the memory budget (64 MiB of logits), the classes
+    are taken in chunks too: a first pass over the chunks keeps an online log-sum-exp per row
+    (running maximum :math:`m` and :math:`s = \sum_c e^{z_{nc} - m}`, rescaled when :math:`m` grows),
+    a second recomputes each chunk and accumulates :math:`dX \mathrel{+}= G_{BJ} W_J`,
+    :math:`dW_J \mathrel{+}= G_{BJ}^\top X_B`. Extra memory is one block of logits plus per-row
+    statistics of one block: it does not grow with N.
+
+    Parameters
+    ----------
+    X : array_like of shape (N, d)
+        Inputs (float32 stays float32; float16 is computed in float32).
+    W : array_like of shape (C, d)
+        Weights, one row per class (PyTorch's ``linear_weight`` layout).
+    target : array_like of int, shape (N,)
+        Class indices in ``[0, C)`` (or ``ignore_index``).
+    bias : array_like of shape (C,), optional
+    weight : array_like of shape (C,), optional
+        Non-negative class weights; ``"mean"`` divides by :math:`\sum_n k_n w_{y_n}` as PyTorch does.
+    ignore_index : int, optional
+        Targets equal to it contribute neither loss nor gradient.
+    label_smoothing : float in [0, 1], default 0
+    reduction : {"mean", "sum", "none"}, default "mean"
+    return_grad : bool, default False
+        Also return the gradients of the returned loss (of its sum for ``"none"``).
+    block_size : int or (int, int), optional
+        Rows per block, or ``(rows, classes)`` per block. Default: as many rows (256 to 4096) as fit
+        64 MiB of logits with all classes, classes chunked only beyond that.
+
+    Returns
+    -------
+    loss : numpy.float64 for "mean" and "sum"; ndarray (N,) in the compute dtype for "none"
+    (dX, dW, db) : only with ``return_grad=True``: arrays of shapes (N, d), (C, d) and (C,) in the
+        compute dtype; ``db`` is None without ``bias``.
+
+    Examples
+    --------
+    >>> import numpy as np, crossentropy as ce
+    >>> X = np.array([[1.0, 2.0], [0.5, -1.0], [0.0, 1.0]])
+    >>> W = np.array([[0.2, -0.1], [0.0, 0.3], [-0.5, 0.1]])
+    >>> y = np.array([0, 2, 1])
+    >>> float(ce.linear_cross_entropy(X, W, y).round(6))
+    1.171136
+    >>> float(ce.cross_entropy(X @ W.T, y).round(6))  # the same number, with the logits materialised
+    1.171136
+    >>> loss, (dX, dW, db) = ce.linear_cross_entropy(X, W, y, bias=np.zeros(3), return_grad=True)
+    >>> dW.round(4)
+    array([[-0.1634, -0.5424],
+           [ 0.2168,  0.0489],
+           [-0.0533,  0.4935]])
+    >>> db.round(4)
+    array([ 0.0027,  0.0637, -0.0663])
+
+    References
+    ----------
+    Wijmans, Huval, Hertzberg, Koltun & Krähenbühl, *Cut Your Losses in Large-Vocabulary Language
+    Models*, ICLR 2025 (arXiv:2411.09009); Milakov & Gimelshein, *Online normalizer calculation for
+    softmax* (arXiv:1805.02867, 2018); PyTorch documentation, ``torch.nn.functional.linear_cross_entropy``.
+    """
+    reduction = check_reduction(reduction)
+    eps = check_label_smoothing(label_smoothing)
+    Xa = _matrix(X, "X")
+    Wa = _matrix(W, "W")
+    n, d = Xa.shape
+    c = Wa.shape[0]
+    if Wa.shape[1] != d:
+        raise ValueError(f"W must have shape (C, {d}) to match X of shape {Xa.shape}, got {Wa.shape}")
+    if c == 0:
+        raise ValueError("W has no rows (classes): its shape is (0, d)")
+    if d == 0:
+        raise ValueError(f"X and W need at least one feature column, got X of shape {Xa.shape}")
+    dtype = compute_dtype(np.result_type(Xa.dtype, Wa.dtype))
+    Xa = np.ascontiguousarray(Xa, dtype=dtype)
+    Wa = np.ascontiguousarray(Wa, dtype=dtype)
+    b = None
+    if bias is not None:
+        b = as_float_array(bias, "bias")
+        if b.shape != (c,):
+            raise ValueError(f"bias must have shape ({c},), one entry per row of W, got {b.shape}")
+        b = np.ascontiguousarray(b, dtype=dtype)
+    w = check_class_weight(weight, c)
+    y = np.asarray(target)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class indices, got dtype {y.dtype}")
+    if y.shape != (n,):
+        raise ValueError(f"target must have shape ({n},), one class index per row of X, got {y.shape}")
+    keep = check_index_target(y, c, ignore_index)
+    check_nonempty_for_mean(n, reduction, "target")
+    block = _check_block_size(block_size)
+    y_safe = np.where(keep, y, 0).astype(np.intp)
+    denominator = float(keep.sum()) if w is None else float(np.sum(w[y_safe] * keep))
+    scale = grad_scale(reduction, n, denominator)
+
+    from ._kernels.linear_engine import linear_ce_rows  # numba: compiled (or loaded) on first use
+
+    row_loss, dX, dW, db = linear_ce_rows(Xa, Wa, b, y_safe, keep.astype(np.float64), w, eps, scale,
+                                          need_grad=bool(return_grad), block_size=block)
+    row_loss = row_loss.astype(dtype, copy=False)  # the per-row dtype of cross_entropy
+    value = reduce_loss(row_loss, reduction, denominator)
+    if not return_grad:
+        return value
+    return value, (dX, dW, None if db is None else db.astype(dtype))
+
+
+def _matrix(a, name):
+    arr = as_float_array(a, name)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
+    return arr
+
+
+def _check_block_size(block_size):
+    """None, a positive int (rows), or a pair of positive ints (rows, classes)."""
+    if block_size is None:
+        return None
+    parts = block_size if isinstance(block_size, tuple) else (block_size,)
+    if len(parts) not in (1, 2) or any(isinstance(p, bool) or not isinstance(p, numbers.Integral) for p in parts):
+        raise TypeError(f"block_size must be a positive int or a pair of positive ints (rows, classes), got {block_size!r}")
+    if any(p < 1 for p in parts):
+        raise ValueError(f"block_size must be positive, got {block_size!r}")
+    return tuple(int(p) for p in parts) if len(parts) == 2 else int(parts[0])
