@@ -18,12 +18,19 @@ runs all of them): 22 minibatches × 200 = 4,400 optimizer steps.
   ``torch.optim.Adam`` with the same hyperparameters, ``F.cross_entropy`` plus the same L2 term,
   ``torch.randperm`` shuffling, float32). For orientation only (no target in the issue).
 
+Threads: ours runs minibatch-sized matrix products on one BLAS thread (see
+``crossentropy.neural_network``); the anchors use the harness's thread settings. On a busy machine
+multi-threaded BLAS (scikit-learn) and PyTorch's intra-op threads can be many times slower on these
+tiny products, so each check also gives the best of three fits of each side with every library on
+one thread.
+
 Quick mode runs 5 epochs.
 """
 
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -116,13 +123,36 @@ def _accuracies(epochs):
     return acc_ours, acc_sk, acc_torch
 
 
+def _single_thread_times(epochs, anchor):
+    """Best of three fits of ours and of the anchor with every library on one thread (ours always
+    runs its small matrix products on one BLAS thread; this shows the comparison without thread effects)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    def timed(fn):
+        start = time.perf_counter()
+        fn(epochs)
+        return time.perf_counter() - start
+
+    torch_threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        with threadpool_limits(limits=1):
+            runs = [(timed(_fit_ours), timed(anchor)) for _ in range(3)]
+    finally:
+        torch.set_num_threads(torch_threads)
+    t_ours, t_anchor = min(r[0] for r in runs), min(r[1] for r in runs)
+    return f"single-threaded (best of 3): ours {t_ours:.3g} s, anchor {t_anchor:.3g} s, ratio {t_ours / t_anchor:.3f}"
+
+
 def _check_sklearn(epochs):
     def check():
         acc_ours, acc_sk, acc_torch = _accuracies(epochs)
         gap = 100 * (acc_ours - acc_sk)
         return (f"test acc ours {acc_ours:.4f}, sklearn {acc_sk:.4f} ({gap:+.2f} pt, target |gap| <= 1: "
                 f"{'met' if abs(gap) <= 1.0 else 'NOT met'}), torch {acc_torch:.4f}; final train loss "
-                f"ours {_STATE['ours'].loss_curve_[-1]:.4g}, sklearn {_STATE['sklearn'].loss_curve_[-1]:.4g}")
+                f"ours {_STATE['ours'].loss_curve_[-1]:.4g}, sklearn {_STATE['sklearn'].loss_curve_[-1]:.4g}; "
+                + _single_thread_times(epochs, _fit_sklearn))
 
     return check
 
@@ -130,7 +160,7 @@ def _check_sklearn(epochs):
 def _check_torch(epochs):
     def check():
         acc_ours, _, acc_torch = _accuracies(epochs)
-        return f"test acc ours {acc_ours:.4f}, torch {acc_torch:.4f}"
+        return f"test acc ours {acc_ours:.4f}, torch {acc_torch:.4f}; " + _single_thread_times(epochs, _fit_torch)
 
     return check
 

@@ -204,15 +204,17 @@ def output_loss_grad(logits, target, row_weight, class_weight, label_smoothing):
     multiplied by its sample weight ``row_weight``. Both come from the cross-entropy core; the
     multiclass case calls the core's row kernel :func:`crossentropy.losses._rows.hard_rows` directly,
     past the public function's input checks: the estimator has validated its inputs once, and at
-    minibatch sizes those checks cost more than the kernel. Returns (float loss sum, gradient of the
-    sum in the logits' dtype, a new array).
+    minibatch sizes those checks cost several times more than the kernel. Returns (float loss sum,
+    gradient of the sum in the logits' dtype, a new array).
     """
     if logits.shape[1] == 1:
         loss, grad = binary_cross_entropy_with_logits(
             logits, target, weight=row_weight, label_smoothing=label_smoothing, reduction="sum", return_grad=True
         )
         return float(loss), grad
-    loss_rows, grad = _rows.hard_rows(logits, target, row_weight, class_weight, label_smoothing, True)
+    # fused=False: the NumPy row kernel. The compiled fused kernel is built for large blocks (its
+    # multi-threaded launch costs more than the whole NumPy kernel on a 64 x 10 minibatch).
+    loss_rows, grad = _rows.hard_rows(logits, target, row_weight, class_weight, label_smoothing, True, fused=False)
     return float(np.sum(loss_rows, dtype=np.float64)), grad
 
 
