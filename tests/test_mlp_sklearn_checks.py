@@ -28,7 +28,7 @@ def _expected_failures(estimator):
 
 
 @parametrize_with_checks(
-    [MLPClassifier(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=100, random_state=0)],
+    [MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.02, max_iter=50, random_state=0)],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_estimator_checks(estimator, check):
