@@ -90,11 +90,15 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     float64 from the logits.
 
     **Early stopping** (``early_stopping=True``) holds out a stratified ``validation_fraction`` of the
-    training rows and monitors their **log loss** (unsmoothed and without class weights, sample-weighted),
-    not accuracy: training stops after ``n_iter_no_change`` consecutive epochs in which it did not
-    fall below the best value minus ``tol``, and the weights of the best epoch are restored. Without
-    early stopping the same rule is applied to the training loss (``loss_curve_``), and the final
-    weights are kept.
+    training rows (those of ``train_test_split(X, y, test_size=validation_fraction, stratify=y,
+    random_state=RandomState(random_state))``: the split is the first use of ``random_state``) and
+    monitors their **log loss** (unsmoothed, without class weights, sample-weighted), not accuracy as
+    scikit-learn does: training stops after ``n_iter_no_change`` consecutive epochs in which it did not
+    fall below the best value minus ``tol`` (scikit-learn waits one epoch more), and the weights of the
+    best epoch are restored. Without early stopping the same rule is applied to the training loss
+    (``loss_curve_``), and the final weights are kept. Without early stopping and with
+    ``dtype="float64"``, training takes exactly scikit-learn's steps from the same ``random_state``
+    (same initialisation, shuffling and updates).
 
     **Fitted state.** The attributes ``coefs_``, ``intercepts_``, ``classes_`` and ``n_features_in_``
     (with the constructor parameters, of which prediction uses only ``activation``) define a fitted
