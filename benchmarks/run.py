@@ -2,7 +2,7 @@
 """Run the benchmark suite side by side with its anchors and rewrite BENCHMARKS.md.
 
 Usage: ``python benchmarks/run.py [--quick] [--only SUBSTRING] [--module SUBSTRING] [--out PATH]
-[--repeats N] [--threads N]`` (``make bench`` / ``make bench-quick``).
+[--repeats N] [--threads N] [--dir PATH] [--list]`` (``make bench`` / ``make bench-quick``).
 
 Every ``benchmarks/bench_*.py`` exposes ``cases(quick: bool) -> list[dict]``. A case dict has:
 
@@ -49,6 +49,7 @@ def _parse_args(argv=None):
     p.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"), metavar="PATH", help="output file (default: BENCHMARKS.md)")
     p.add_argument("--repeats", type=int, default=None, metavar="N", help="override every case's number of timed runs")
     p.add_argument("--threads", type=int, default=2, metavar="N", help="threads for BLAS, OpenMP, numba and torch (default 2)")
+    p.add_argument("--dir", default=str(BENCH_DIR), metavar="PATH", help="folder of the bench_*.py modules (default: benchmarks/)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     p.add_argument("--memory-child", nargs=3, metavar=("MODULE", "CASE", "SIDE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -62,17 +63,18 @@ def _parse_args(argv=None):
 # ------------------------------------------------------------------------------------------ discovery
 
 
-def discover(module_filter=None):
-    """Paths of the bench_*.py modules, sorted."""
-    paths = sorted(BENCH_DIR.glob("bench_*.py"))
+def discover(folder=BENCH_DIR, module_filter=None):
+    """Paths of the bench_*.py modules in ``folder``, sorted."""
+    paths = sorted(Path(folder).resolve().glob("bench_*.py"))
     return [p for p in paths if module_filter is None or module_filter in p.name]
 
 
 def load_module(path):
     import importlib.util
 
-    if str(BENCH_DIR) not in sys.path:
-        sys.path.insert(0, str(BENCH_DIR))
+    for folder in (str(BENCH_DIR), str(path.parent)):  # helpers next to the harness and next to the module
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
@@ -357,7 +359,7 @@ def main(argv=None):
         memory_child(args)
         return 0
     records, failures = [], 0
-    for path in discover(args.module):
+    for path in discover(args.dir, args.module):
         try:
             module = load_module(path)
             cases = module.cases(args.quick)

@@ -9,8 +9,10 @@ two into the exponent bits with an integer-to-float bit cast, so a loop over the
 
 with :math:`e^r` by the Cephes minimax polynomial (float32, about 1 ulp) or by its Taylor series to
 degree 13 (float64: the truncation error :math:`(\ln 2/2)^{14}/14! \approx 4\cdot 10^{-18}` is below
-half an ulp). Arguments below the smallest normal result give 0 (the kernels only ever call them with
-:math:`x \le 0`); arguments above the overflow threshold are clamped to it.
+half an ulp), and :math:`2^k` applied as :math:`2^{\lfloor k/2 \rfloor} 2^{k - \lfloor k/2 \rfloor}` so
+that both factors are normal numbers up to the overflow threshold. Arguments whose result is below the
+smallest normal number give 0 (the kernels only ever call them with :math:`x \le 0`); arguments above
+the overflow threshold are clamped to it.
 
 References
 ----------
@@ -91,8 +93,11 @@ def exp_f32(x):
     p = p * r + np.float32(1.6666665459e-1)
     p = p * r + np.float32(5.0000001201e-1)
     p = p * r * r + r + np.float32(1.0)
-    scale = _bits_to_f32((np.int32(k) + np.int32(127)) << 23)
-    return np.float32(0.0) if small else p * scale
+    ki = np.int32(k)
+    k1 = ki >> 1  # 2^k as 2^k1 * 2^(k - k1): both factors stay normal over the whole range
+    s1 = _bits_to_f32((k1 + np.int32(127)) << 23)
+    s2 = _bits_to_f32((ki - k1 + np.int32(127)) << 23)
+    return np.float32(0.0) if small else p * s1 * s2
 
 
 _F64_LOG2E = 1.4426950408889634
@@ -122,5 +127,8 @@ def exp_f64(x):
     p = p * r + 1.0 / 6.0
     p = p * r + 0.5
     p = p * r * r + r + 1.0
-    scale = _bits_to_f64((np.int64(k) + np.int64(1023)) << 52)
-    return 0.0 if small else p * scale
+    ki = np.int64(k)
+    k1 = ki >> 1
+    s1 = _bits_to_f64((k1 + np.int64(1023)) << 52)
+    s2 = _bits_to_f64((ki - k1 + np.int64(1023)) << 52)
+    return 0.0 if small else p * s1 * s2

@@ -1,0 +1,130 @@
+"""The benchmark harness (benchmarks/run.py): a quick run of the kernel cases writes the table, and on a
+synthetic module whose sides allocate known amounts the measured peak memory and verdicts are right.
+
+The harness runs in a subprocess, as ``make bench`` runs it, writing into a temporary file (never the
+repository's BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "benchmarks" / "run.py"
+
+
+def _run(*args, timeout=600):
+    return subprocess.run([sys.executable, str(RUN), *map(str, args)], capture_output=True, text=True,
+                          cwd=str(ROOT), timeout=timeout)
+
+
+def _results(path):
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("<!-- results-json: "):
+            return json.loads(line[len("<!-- results-json: "):-len(" -->")])
+    raise AssertionError("no embedded results in the output")
+
+
+def _harness():
+    spec = importlib.util.spec_from_file_location("bench_run_under_test", RUN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_run_of_the_kernel_cases_writes_the_table(tmp_path):
+    out = tmp_path / "BENCH.md"
+    proc = _run("--quick", "--module", "kernels", "--only", "fused_ce", "--repeats", "2", "--out", out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    for needle in ("# Benchmarks", "## Machine", "- CPU:", "numpy", "numba", "- Threads: 2 requested", "## Issue 5",
+                   "| case | ours (median) |", "fused_ce_vs_torch", "fused_ce_vs_floor"):
+        assert needle in text, needle
+    rows = _results(out)
+    assert {r["name"].split(" ")[0] for r in rows} == {"fused_ce_vs_torch", "fused_ce_vs_floor"}
+    for r in rows:
+        assert len(r["ours_s"]) == len(r["anchor_s"]) == 2
+        assert r["median_ours"] > 0 and r["median_anchor"] > 0
+        assert r["ratio"] == pytest.approx(r["median_ours"] / r["median_anchor"])
+        assert r["met"] in ("yes", "no")
+        assert "vs torch: loss rel. diff" in r["check"]
+    assert not (tmp_path / ".BENCH.md").exists() and len(list(tmp_path.iterdir())) == 1  # no temp file left
+
+
+FAKE = '''
+import numpy as np
+
+_KEEP = {}
+
+
+def _alloc(megabytes):
+    a = np.ones(megabytes * 125_000)  # float64: touched, so resident
+    return float(a.sum())
+
+
+def cases(quick):
+    return [
+        {"name": "alloc_64_vs_192", "issue": 99, "ours": lambda: _alloc(64), "anchor": lambda: _alloc(192),
+         "anchor_name": "allocates 192 MB", "target": "mem_ratio <= 0.5 and ratio < 1000", "memory": True,
+         "repeats": 3, "check": lambda: "ok"},
+        {"name": "no_anchor", "issue": 99, "ours": lambda: _alloc(8), "anchor": None, "anchor_name": "none",
+         "target": "ours < 5 s", "repeats": 2},
+        {"name": "prose_target", "issue": 98, "ours": lambda: None, "anchor": lambda: None, "anchor_name": "noop",
+         "target": "orientation only"},
+        {"name": "broken", "issue": 98, "ours": lambda: 1 / 0, "anchor": None, "anchor_name": "none",
+         "target": "ours < 1 s"},
+    ]
+'''
+
+
+def test_memory_verdicts_errors_and_carried_rows(tmp_path):
+    bench = tmp_path / "benches"
+    bench.mkdir()
+    (bench / "bench_fake.py").write_text(textwrap.dedent(FAKE))
+    out = tmp_path / "B.md"
+    proc = _run("--dir", bench, "--out", out)
+    assert proc.returncode == 1, proc.stderr[-3000:]  # the broken case fails the run, the rest are written
+    rows = {r["name"]: r for r in _results(out)}
+    alloc = rows["alloc_64_vs_192"]
+    assert alloc["ours_mem"] == pytest.approx(64e6, rel=0.25)
+    assert alloc["anchor_mem"] == pytest.approx(192e6, rel=0.25)
+    assert alloc["met"] == "yes" and alloc["check"] == "ok" and alloc["repeats"] == 3
+    assert rows["no_anchor"]["met"] == "yes" and rows["no_anchor"]["anchor_s"] == []
+    assert rows["prose_target"]["met"] == "see check"
+    assert "ZeroDivisionError" in rows["broken"]["error"]
+    text = out.read_text()
+    assert "## Issue 98" in text and "## Issue 99" in text
+    # rerun one case: the others are carried over from the file and marked
+    proc = _run("--dir", bench, "--out", out, "--only", "no_anchor")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows2 = {r["name"]: r for r in _results(out)}
+    assert set(rows2) == set(rows)
+    assert rows2["alloc_64_vs_192"]["ours_mem"] == alloc["ours_mem"]
+    assert "alloc_64_vs_192 †" in out.read_text()
+
+
+@pytest.mark.parametrize("target, rec, verdict", [
+    ("ratio <= 0.33", {"ratio": 0.2}, "yes"),
+    ("ratio <= 0.33", {"ratio": 0.34}, "no"),
+    ("ratio <= 0.67 and mem_ratio <= 1", {"ratio": 0.5, "mem_ratio": 1.2}, "no"),
+    ("ratio <= 0.67 and mem_ratio <= 1", {"ratio": 0.5, "mem_ratio": 0.9}, "yes"),
+    ("ours_mem < 2 GB", {"ours_mem": 1.5e9}, "yes"),
+    ("ours_mem < 2 GB", {"ours_mem": 2.5e9}, "no"),
+    ("ours < 250 ms", {"median_ours": 0.3}, "no"),
+    ("ratio <= 0.33", {}, "n/a"),
+    ("peak memory per worker < 1.5 GB", {"ours_mem": 1.0}, "see check"),
+])
+def test_target_evaluation(target, rec, verdict):
+    assert _harness().evaluate_target(target, rec) == verdict
+
+
+def test_bad_arguments_are_rejected():
+    proc = _run("--repeats", "0")
+    assert proc.returncode == 2 and "--repeats must be at least 1" in proc.stderr
