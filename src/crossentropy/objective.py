@@ -34,6 +34,7 @@ from collections import namedtuple
 
 import numpy as np
 from scipy import sparse
+from scipy import linalg
 from scipy.linalg import blas
 
 from . import special
@@ -69,25 +70,30 @@ def _dense_or_sparse_dtype(X):
     return X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-def _gram(X, h, fit_intercept, out=None):
+def _gram(X, h, fit_intercept):
     r"""Return :math:`X_a^\top \mathrm{diag}(h)\,X_a` with :math:`X_a = [X, 1]` (or X), as float64.
 
-    For dense X with h >= 0 this is one BLAS SYRK on the scaled copy :math:`\sqrt{h}\,X`.
+    Dense X: row blocks of about 2 MB are scaled into a reused buffer and multiplied by BLAS GEMM, so
+    X is read once and no n×d temporary is allocated; the blocks are summed in float64 (also when X
+    is float32, whose products are then exact to float32 rounding per block only).
     """
-    d = X.shape[1]
+    n, d = X.shape
     D = d + bool(fit_intercept)
-    G = np.zeros((D, D)) if out is None else out
+    G = np.zeros((D, D))
     if sparse.issparse(X):
         G[:d, :d] = (X.T @ sparse.diags(h.astype(X.dtype)) @ X).toarray()
-    elif (h >= 0).all():
-        Xs = X * np.sqrt(h).astype(X.dtype)[:, None]
-        syrk = blas.get_blas_funcs("syrk", (Xs,))
-        up = syrk(1.0, Xs.T, trans=0, lower=0)
-        G[:d, :d] = np.triu(up) + np.triu(up, 1).T
     else:
-        G[:d, :d] = X.T @ (X * h.astype(X.dtype)[:, None])
+        hx = h.astype(X.dtype, copy=False)
+        step = int(max(64, min(n, (1 << 18) // max(1, d))))
+        buf = np.empty((min(step, n), d), dtype=X.dtype)
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            Xb, out = X[a:b], buf[: b - a]
+            np.multiply(Xb, hx[a:b, None], out=out)
+            G[:d, :d] += Xb.T @ out
+        G[:d, :d] = 0.5 * (G[:d, :d] + G[:d, :d].T)
     if fit_intercept:
-        G[:d, d] = G[d, :d] = X.T @ h.astype(X.dtype)
+        G[:d, d] = G[d, :d] = np.asarray(X.T @ h.astype(X.dtype, copy=False), dtype=np.float64)
         G[d, d] = h.sum(dtype=np.float64)
     return G
 
@@ -170,8 +176,8 @@ def _softmax_data_terms(X, y, sample_weight, coef, n_classes, fit_intercept, nee
     Memory is bounded by ``BLOCK_ELEMENTS`` (rows × classes) besides the outputs. This is the one
     place where the softmax data term is evaluated; a fused kernel can replace the body of the loop
     (logits -> per-row loss and logit gradient ``G``; ``G.T @ X``) without touching anything else.
-    If ``cache`` is a list, the weighted probabilities :math:`s_i p_i` of each block are appended to
-    it (for later Hessian-vector products).
+    If ``cache`` is a list, the pair :math:`(P, sP)` of each block (probabilities and weighted
+    probabilities) is appended to it (for later Hessian-vector products).
     """
     n, d = X.shape
     K = int(n_classes)
@@ -203,7 +209,7 @@ def _softmax_data_terms(X, y, sample_weight, coef, n_classes, fit_intercept, nee
             sP = G.copy() if want_grad else G  # G = s (P - Y): recover s P without a second exp
             sP[np.arange(stop - start), yb] += s
             if cache is not None:
-                cache.append(sP)
+                cache.append((sP if sample_weight is None else _probabilities(sP, s), sP))
             if hess is not None:
                 _softmax_hess_block(Xb, sP, s, fit_intercept, hess)
     return DataTerms(loss if "loss" in need else None, None if grad is None else grad.ravel(), hess)
@@ -244,17 +250,28 @@ def _softmax_hess_block(Xb, sP, s, fit_intercept, out):
         out -= np.triu(up) + np.triu(up, 1).T
 
 
-def _softmax_hessp_block(Xb, sP, s, V, fit_intercept):
+def _softmax_hessp_block(Xb, P, sP, V, fit_intercept):
     r"""One block of :math:`H v`: with :math:`U = X V_w^\top + v_b`, :math:`T = sP \odot (U - \langle P, U\rangle)`."""
     d = Xb.shape[1]
     U = _softmax_logits(Xb, V, fit_intercept)
-    P = _probabilities(sP, s)
-    T = sP * (U - np.einsum("ij,ij->i", P, U)[:, None])
+    T = (sP * (U - np.einsum("ij,ij->i", P, U)[:, None])).astype(U.dtype, copy=False)
     out = np.zeros_like(V)
     out[:, :d] = np.asarray(T.T @ Xb) if not sparse.issparse(Xb) else (Xb.T @ T).T
     if fit_intercept:
         out[:, d] = T.sum(axis=0, dtype=np.float64)
     return out
+
+
+def _robust_cho(B):
+    """Cholesky factor of a symmetric positive semi-definite B, adding a growing ridge if needed."""
+    ridge = 0.0
+    scale = max(float(np.trace(B)) / B.shape[0], np.finfo(float).tiny)
+    for _ in range(12):
+        try:
+            return linalg.cho_factor(B + ridge * np.eye(B.shape[0]), lower=False, check_finite=False)
+        except linalg.LinAlgError:
+            ridge = scale * (1e-12 if ridge == 0 else 100 * ridge / scale)
+    return linalg.cho_factor(B + scale * np.eye(B.shape[0]), lower=False, check_finite=False)
 
 
 # ------------------------------------------------------------------------------------ public seams
@@ -354,8 +371,7 @@ def hessp_terms(X, y, sample_weight, coef, v, *, n_classes, fit_intercept):
         cache.clear()
         _softmax_data_terms(Xb, y[start:stop], None if sample_weight is None else sample_weight[start:stop], coef,
                             n_classes, fit_intercept, (), cache=cache)
-        out += _softmax_hessp_block(Xb, cache[0], _row_weights(sample_weight, start, stop, cache[0].dtype), V,
-                                    fit_intercept)
+        out += _softmax_hessp_block(Xb, *cache[0], V, fit_intercept)
     return out.ravel()
 
 
@@ -438,6 +454,11 @@ class LinearObjective:
         :math:`c`; scikit-learn's objective is ``scale = 1 / sum(sample_weight)``.
     l2, l1 : float, default 0.0
         :math:`\lambda_2, \lambda_1`.
+    hessian_dtype : {"auto", "float32", "float64"}, default "auto"
+        Precision of X in Hessians and Hessian-vector products (never in the loss or gradient, so the
+        minimiser is unchanged; only the Newton direction is rounded). "auto" keeps a float32 copy of
+        a large dense float64 X (at least 2 million entries): half the memory traffic for the
+        second-order terms, at the cost of that copy.
 
     Examples
     --------
@@ -454,7 +475,8 @@ class LinearObjective:
     scikit-learn, ``sklearn/linear_model/_linear_loss.py`` (``LinearModelLoss``), the same objective.
     """
 
-    def __init__(self, X, y, sample_weight=None, *, n_classes, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0):
+    def __init__(self, X, y, sample_weight=None, *, n_classes, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0,
+                 hessian_dtype="auto"):
         self.X = X
         self.y = np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
@@ -467,6 +489,16 @@ class LinearObjective:
         self.dtype = _dense_or_sparse_dtype(X)
         if self.n_classes == 2:  # float labels once, not at every evaluation
             self.y = self.y.astype(self.dtype)
+        if hessian_dtype not in ("auto", "float32", "float64"):
+            raise ValueError(f"hessian_dtype must be 'auto', 'float32' or 'float64', got {hessian_dtype!r}")
+        low = self.dtype == np.float64 and (
+            hessian_dtype == "float32"
+            or (hessian_dtype == "auto" and not sparse.issparse(X) and X.shape[0] * X.shape[1] >= 2_000_000)
+        )
+        self._Xh = X.astype(np.float32) if low else X
+        self._G = None
+        self._G_factor = None
+        self._G_eig = None
         self._key = None
         self._state = None
 
@@ -487,7 +519,8 @@ class LinearObjective:
         cache = [] if self.n_samples * self.n_classes <= CACHE_ELEMENTS and "grad" in need else None
         out = _softmax_data_terms(X, y, sw, coef, self.n_classes, self.fit_intercept, need, cache=cache)
         if cache is not None:
-            self._remember(coef, ("sP", cache))
+            dt = self._Xh.dtype
+            self._remember(coef, ("sP", [(P.astype(dt, copy=False), sP.astype(dt, copy=False)) for P, sP in cache]))
         return out
 
     def _penalty(self, coef):
@@ -520,34 +553,137 @@ class LinearObjective:
 
     def hessian(self, coef):
         """Full Hessian of the smooth objective, ndarray of shape (n_coef, n_coef)."""
-        return self.loss_gradient_hessian(coef)[2]
+        if self.n_classes == 2:
+            H = self._data_hessian_binary(coef)
+        else:
+            H = _softmax_data_terms(self.X, self.y, self.sample_weight, coef, self.n_classes, self.fit_intercept,
+                                    frozenset(["hess"])).hess
+        H *= self.scale
+        H[np.diag_indices_from(H)] += self._penalty(coef)[2]
+        return H
+
+    def subsample(self, rows):
+        """The same objective on the rows ``rows``, rescaled by n/len(rows) so it estimates this one.
+
+        Solvers use it for a cheap warm start on large data (the penalty keeps its weight).
+        """
+        rows = np.sort(np.asarray(rows))
+        sw = None if self.sample_weight is None else self.sample_weight[rows]
+        y = self.y[rows] if self.n_classes > 2 else self.y[rows].astype(np.intp)
+        sub = LinearObjective(self.X[rows], y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
+                              scale=self.scale * self.n_samples / max(1, rows.size), l2=self.l2, l1=self.l1)
+        if self.n_classes > 2 and not sparse.issparse(self.X):
+            sub._G = self._input_gram()
+        return sub
 
     def _data_hessian_binary(self, coef):
+        return _gram(self._Xh, self._binary_weights(coef), self.fit_intercept)
+
+    def _binary_weights(self, coef):
+        """Hessian weights :math:`s_i p_i (1 - p_i)` at ``coef``, from the cache when it holds them."""
         st = self._cached(coef)
-        z = st[1] if st is not None else _binary_logits(self.X, coef, self.fit_intercept)
-        return _gram(self.X, _binary_hess_weights(z, self.sample_weight), self.fit_intercept)
+        if st is None:
+            return _binary_hess_weights(_binary_logits(self.X, coef, self.fit_intercept), self.sample_weight)
+        if st[0] == "z":  # turn the cached logits into Hessian weights once
+            st = ("h", _binary_hess_weights(st[1], self.sample_weight))
+            self._state = st
+        return st[1]
 
     def hessp(self, coef, v):
         """Hessian-vector product of the smooth objective (reuses the last evaluation at ``coef``)."""
         st = self._cached(coef)
-        X, sw, fi = self.X, self.sample_weight, self.fit_intercept
+        X, sw, fi = self._Xh, self.sample_weight, self.fit_intercept
         if st is None:
             hv = hessp_terms(X, self.y, sw, coef, v, n_classes=self.n_classes, fit_intercept=fi)
         elif self.n_classes == 2:
-            if st[0] == "z":  # turn the cached logits into Hessian weights once
-                st = ("h", _binary_hess_weights(st[1], sw))
-                self._state = st
-            hv = _binary_hessp(X, st[1], v, fi)
+            hv = _binary_hessp(X, self._binary_weights(coef), v, fi)
         else:
             V = v.reshape(self.n_classes, -1)
             hv = np.zeros_like(V)
             start = 0
-            for sP in st[1]:
+            for P, sP in st[1]:
                 stop = start + sP.shape[0]
-                hv += _softmax_hessp_block(X[start:stop], sP, _row_weights(sw, start, stop, sP.dtype), V, fi)
+                hv += _softmax_hessp_block(X[start:stop], P, sP, V, fi)
                 start = stop
             hv = hv.ravel()
         return self.scale * hv + self.l2 * np.where(self.penalized, v, 0.0)
+
+    def _input_gram(self):
+        """:math:`G = \\sum_i s_i \\tilde x_i \\tilde x_i^\\top / \\sum_i s_i` from at most 50,000 random rows (cached)."""
+        if self._G is None:
+            n = self.n_samples
+            rows = None if n <= 50_000 else np.sort(np.random.default_rng(0).choice(n, 50_000, replace=False))
+            Xr = self._Xh if rows is None else self._Xh[rows]
+            sw = np.ones(Xr.shape[0]) if self.sample_weight is None else self.sample_weight
+            sw = sw if rows is None or self.sample_weight is None else sw[rows]
+            self._G = _gram(Xr, sw, self.fit_intercept) / max(float(sw.sum()), np.finfo(float).tiny)
+        return self._G
+
+    def preconditioner(self, coef):
+        r"""Kronecker-factored approximation of the softmax Hessian, as a function :math:`v \mapsto M^{-1} v`.
+
+        .. math::
+            \nabla^2 f \approx M = A \otimes G + \lambda_2 (I_K \otimes E), \qquad
+            A = c \sum_i s_i (\mathrm{diag}(p_i) - p_i p_i^\top), \quad G = \frac{\sum_i s_i \tilde x_i \tilde x_i^\top}{\sum_i s_i}
+
+        (:math:`E` the identity without the intercept entry), the K-FAC approximation of a linear
+        layer. With :math:`A = U \mathrm{diag}(a) U^\top` and :math:`G = V \mathrm{diag}(g) V^\top`
+        (once per fit), :math:`M^{-1}` is a division by :math:`a_k g_j + \lambda_2` between the two
+        rotations (the intercept is treated as penalised there); the objective's null space is
+        projected out. Costs :math:`O(n K^2)` per Newton step plus one D×D Gram and eigendecomposition
+        per fit; for two classes one Cholesky factor of :math:`G + (\lambda_2/a_0) E` per fit.
+        For two classes :math:`A` is the scalar :math:`c\sum_i s_i p_i(1-p_i)`. Returns None for
+        sparse X, when the K factorisations would cost more than about :math:`3\cdot 10^{10}`
+        flops (:math:`K D^3 / 3`), or without a cached evaluation at ``coef``.
+
+        References
+        ----------
+        Martens & Grosse, *Optimizing neural networks with Kronecker-factored approximate curvature*,
+        ICML 2015.
+        """
+        D = self.n_features + self.fit_intercept
+        k_eff = 1 if self.n_classes == 2 else self.n_classes
+        if sparse.issparse(self.X) or k_eff * D**3 > 1e11:
+            return None
+        st = self._cached(coef)
+        if st is None:
+            return None
+        if self.n_classes == 2:  # K = 1: A is the scalar c * sum_i s_i p_i (1 - p_i)
+            A = np.array([[float(np.sum(self._binary_weights(coef), dtype=np.float64))]])
+        else:
+            K = self.n_classes
+            A = np.zeros((K, K))
+            for P, sP in st[1]:
+                A += np.diag(sP.sum(axis=0, dtype=np.float64)) - np.asarray(sP.T @ P, dtype=np.float64)
+        N = self.null_space()
+        if self.n_classes == 2:
+            # M = a (G + (l2/a0) E): factorised once per fit at the first a0, rescaled by 1/a afterwards
+            a = self.scale * float(A[0, 0])
+            if self._G_factor is None:
+                E = np.diag(self.penalized[:D].astype(np.float64))
+                self._G_factor = (_robust_cho(self._input_gram() + (self.l2 / max(a, 1e-300)) * E), a)
+            factor, _ = self._G_factor
+            inv_a = 1.0 / max(a, np.finfo(float).tiny)
+            return lambda v: inv_a * linalg.cho_solve(factor, v, check_finite=False)
+        a, U = linalg.eigh(self.scale * 0.5 * (A + A.T))
+        a = np.maximum(a, 0.0)
+        if self._G_eig is None:  # once per fit
+            g, V = linalg.eigh(self._input_gram())
+            self._G_eig = (np.maximum(g, 0.0), V)
+        g, V = self._G_eig
+        # (A ⊗ G + l2 I)^-1 in the eigenbases of A and G (the intercept is penalised here only, a
+        # negligible change to a preconditioner); the null space is projected out afterwards
+        denom = np.outer(a, g) + self.l2
+        denom = np.maximum(denom, 1e-10 * max(float(denom.max()), np.finfo(float).tiny))
+
+        def apply(v):
+            W = (U.T @ v.reshape(K, D)) @ V
+            out = (U @ (W / denom) @ V.T).ravel()
+            if N is not None:
+                out -= N @ (N.T @ out)
+            return out
+
+        return apply
 
     def nonsmooth(self, coef):
         r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (0 when ``l1 == 0``)."""

@@ -16,7 +16,13 @@ __all__ = ["Objective", "SolverResult", "optimality", "soft_threshold", "Progres
 
 
 class Objective(Protocol):
-    """The protocol a solver needs (``crossentropy.objective.LinearObjective`` implements it)."""
+    """The protocol a solver needs (``crossentropy.objective.LinearObjective`` implements it).
+
+    ``loss``/``loss_gradient``/``hessian``/``hessp`` are of the smooth part :math:`f`; ``nonsmooth``
+    is the l1 term. Optional, used when present: ``preconditioner(coef)`` (a function
+    :math:`v \\mapsto M^{-1}v` or None, for Newton-CG), ``subsample(rows)`` (the same objective on some
+    rows, for Newton's warm start on large data), ``n_classes`` and ``n_features`` (cost estimates).
+    """
 
     n_coef: int
     n_samples: int
@@ -156,7 +162,16 @@ def prox_step(objective, coef, grad, eta):
     return new
 
 
-def sufficient_decrease(f_new, f, grad, diff, eta):
-    r"""The proximal-gradient test :math:`f(\theta^+) \le f(\theta) + g^\top\Delta + \lVert\Delta\rVert^2/(2\eta)`."""
-    bound = f + float(grad @ diff) + float(diff @ diff) / (2 * eta)
-    return f_new <= bound + 64 * np.finfo(float).eps * max(1.0, abs(f))
+def sufficient_decrease(f_new, f, grad, diff, eta, grad_new=None):
+    r"""The proximal-gradient step test :math:`f(\theta^+) \le f(\theta) + g^\top\Delta + \lVert\Delta\rVert^2/(2\eta)`.
+
+    When the two values agree to rounding (near the minimum, where the decrease is below machine
+    precision) the test falls back to its gradient form, the local Lipschitz bound
+    :math:`\eta\,\lVert\nabla f(\theta^+) - \nabla f(\theta)\rVert \le \lVert\Delta\rVert`, which
+    gradients resolve long after values stop doing so.
+    """
+    if f_new <= f + float(grad @ diff) + float(diff @ diff) / (2 * eta):
+        return True
+    if grad_new is not None and abs(f_new - f) <= 64 * np.finfo(float).eps * max(1.0, abs(f)):
+        return eta * float(np.linalg.norm(grad_new - grad)) <= float(np.linalg.norm(diff))
+    return False

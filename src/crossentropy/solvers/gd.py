@@ -70,7 +70,7 @@ def gd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, le
             for _ in range(60):
                 new = prox_step(objective, coef, g, eta)
                 fn, gn = objective.loss_gradient(new)
-                if sufficient_decrease(fn, f, g, new - coef, eta):
+                if sufficient_decrease(fn, f, g, new - coef, eta, gn):
                     break
                 eta *= 0.5
         else:

@@ -65,7 +65,7 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
         for _ in range(60):
             xn = prox_step(objective, y, gy, eta)
             fn, gn = objective.loss_gradient(xn)
-            if sufficient_decrease(fn, fy, gy, xn - y, eta):
+            if sufficient_decrease(fn, fy, gy, xn - y, eta, gn):
                 break
             eta *= 0.5
         Fn = fn + objective.nonsmooth(xn)
