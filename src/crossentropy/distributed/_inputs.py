@@ -4,6 +4,7 @@ weights as 1-D arrays with the same row chunks, plus the one validation pass ove
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +20,11 @@ def is_dask_collection(x) -> bool:
 
 
 def _is_frame(x) -> bool:
-    return hasattr(x, "to_dask_array") and hasattr(x, "columns")
+    return hasattr(x, "to_dask_array") and getattr(x, "ndim", None) == 2
 
 
 def _is_series(x) -> bool:
-    return hasattr(x, "to_dask_array") and not hasattr(x, "columns")
+    return hasattr(x, "to_dask_array") and getattr(x, "ndim", None) == 1
 
 
 def feature_names_of(X):
@@ -56,7 +57,7 @@ def as_row_chunked(X, *, name="X", lengths=True):
         bad = [f"{c!r} ({t})" for c, t in X.dtypes.items() if np.dtype(t).kind not in "biuf"]
         if bad:
             raise TypeError(f"{name} must hold numeric columns only; encode these first: {', '.join(bad[:5])}")
-        X = X.to_dask_array(lengths=lengths)
+        X = X.to_dask_array(lengths=True if lengths else None)
     elif _is_series(X):
         raise ValueError(f"{name} must be 2-D (n_samples, n_features); got a Dask Series: use series.to_frame()")
     elif not isinstance(X, da.Array):
@@ -82,7 +83,9 @@ def align_rows(v, row_chunks, *, name, n_samples):
             raise ValueError(f"{name} must be 1-D; got a Dask DataFrame with {len(v.columns)} columns")
         v = v[v.columns[0]]
     if _is_series(v):
-        v = v.to_dask_array(lengths=True)
+        with warnings.catch_warnings():  # pandas' string dtype becomes object labels: what we want
+            warnings.filterwarnings("ignore", message="Dask currently has limited support for converting pandas")
+            v = v.to_dask_array(lengths=True)
     if isinstance(v, da.Array):
         if any(math.isnan(c) for c in v.chunks[0]):
             v = v.compute_chunk_sizes()
@@ -108,21 +111,50 @@ def align_rows(v, row_chunks, *, name, n_samples):
 
 @dataclass
 class DataSummary:
-    """What one pass over the training data tells: the classes and their counts, weight totals, finiteness."""
+    """What one pass over the training data tells: classes, their counts and weight sums, data checks."""
 
     classes: np.ndarray
     class_counts: np.ndarray
+    class_weight_sums: np.ndarray
     x_finite: bool
     weight_min: float
     weight_finite: bool
 
 
-def summarise(X, y, sample_weight):
-    """One pass over the data (a single ``dask.compute``): classes with counts, X finite, weight checks."""
-    todo = [da.unique(y, return_counts=True), da.isfinite(X).all()]
-    if sample_weight is not None:
-        todo += [sample_weight.min(), da.isfinite(sample_weight).all()]
-    out = dask.compute(*todo)
-    (classes, counts), finite = out[0], bool(out[1])
-    wmin, wfin = (1.0, True) if sample_weight is None else (float(out[2]), bool(out[3]))
-    return DataSummary(np.asarray(classes), np.asarray(counts), finite, wmin, wfin)
+def _chunk_summary(X, y, sample_weight):
+    """Per-chunk classes, counts, weight sums per class and the data checks (runs on a worker)."""
+    classes, inv, counts = np.unique(y, return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    if sample_weight is None:
+        wsum, wmin, wfin = counts.astype(np.float64), 1.0, True
+    else:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        wfin = bool(np.isfinite(sw).all())
+        wmin = float(sw.min()) if sw.size else 1.0
+        wsum = np.bincount(inv, weights=np.where(np.isfinite(sw), sw, 0.0), minlength=classes.size)
+    return classes, counts.astype(np.int64), wsum, bool(np.isfinite(X).all()), wmin, wfin
+
+
+def _merge_summaries(*parts):
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return np.array([]), np.array([], np.int64), np.array([]), True, 1.0, True
+    classes, inv = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    inv = inv.ravel()
+    counts = np.bincount(inv, weights=np.concatenate([p[1] for p in parts]), minlength=classes.size)
+    wsum = np.bincount(inv, weights=np.concatenate([p[2] for p in parts]), minlength=classes.size)
+    return (classes, np.rint(counts).astype(np.int64), wsum, all(p[3] for p in parts),
+            min(p[4] for p in parts), all(p[5] for p in parts))
+
+
+def summarise(X, y, sample_weight, *, split_every=8):
+    """One pass over the data (a single ``dask.compute``): classes with counts and weight sums, checks."""
+    xs = X.to_delayed().ravel().tolist()
+    ys = y.to_delayed().ravel().tolist()
+    ss = [None] * len(xs) if sample_weight is None else sample_weight.to_delayed().ravel().tolist()
+    parts = [dask.delayed(_chunk_summary, pure=False)(a, b, c) for a, b, c in zip(xs, ys, ss)]
+    while len(parts) > split_every:
+        parts = [dask.delayed(_merge_summaries, pure=False)(*parts[i:i + split_every])
+                 for i in range(0, len(parts), split_every)]
+    (out,) = dask.compute(dask.delayed(_merge_summaries, pure=False)(*parts))
+    return DataSummary(*out)

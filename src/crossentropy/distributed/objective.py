@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..objective import LinearObjective, _dense_or_sparse_dtype, data_terms, hessp_terms, n_coef, penalized_mask
+from ..objective import LinearObjective, data_terms, hessp_terms, n_coef, penalized_mask, penalty_terms
 from ._dask import da, dask
 
 __all__ = ["DaskObjective"]
@@ -42,6 +42,15 @@ def _chunk_hessp(X, y, sample_weight, coef, v, n_classes, fit_intercept):
     return hessp_terms(X, y, sample_weight, coef, v, n_classes=n_classes, fit_intercept=fit_intercept)
 
 
+def _take_rows(X, y, sample_weight, rows):
+    """The rows ``rows`` of one chunk of (X, y, sample_weight) (runs on a worker)."""
+    return X[rows], y[rows], None if sample_weight is None else sample_weight[rows]
+
+
+def _item(t, i):
+    return t[i]
+
+
 def _add(*parts):
     """Sum partial results in the order given: DataTerms field by field (None stays None), or arrays."""
     first = parts[0]
@@ -53,7 +62,7 @@ def _add(*parts):
     return total
 
 
-class DaskObjective(LinearObjective):
+class DaskObjective:
     r"""The objective of :class:`~crossentropy.objective.LinearObjective` over Dask arrays chunked by rows.
 
     .. math::
@@ -127,7 +136,7 @@ class DaskObjective(LinearObjective):
         self.scale, self.l2, self.l1 = float(scale), float(l2), float(l1)
         self.n_coef = n_coef(self.n_features, self.n_classes, self.fit_intercept)
         self.penalized = penalized_mask(self.n_features, self.n_classes, self.fit_intercept)
-        self.dtype = _dense_or_sparse_dtype(X)
+        self.dtype = X.dtype
         self.prefetch_hessian = bool(prefetch_hessian)
         self.n_passes = 0
         xs = X.to_delayed().ravel().tolist()
@@ -195,6 +204,45 @@ class DaskObjective(LinearObjective):
         else:
             hv = self._map_reduce(_chunk_hessp, coef, v, self.n_classes, self.fit_intercept)
         return self.scale * hv + self.l2 * np.where(self.penalized, v, 0.0)
+
+    def _penalty(self, coef):
+        return penalty_terms(coef, l2=self.l2, n_features=self.n_features, n_classes=self.n_classes,
+                             fit_intercept=self.fit_intercept)
+
+    def nonsmooth(self, coef):
+        r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (as the in-memory objective computes it)."""
+        return LinearObjective.nonsmooth(self, coef)
+
+    def null_space(self):
+        """Directions along which the objective is constant, or None (as the in-memory objective)."""
+        return LinearObjective.null_space(self)
+
+    def subsample(self, rows):
+        """The same objective on the rows ``rows`` (sorted global positions), kept in the workers' memory.
+
+        Rescaled by n/len(rows) so that it estimates this one (Newton's warm start on large data). The
+        selected rows are taken from each chunk where it lives and persisted; they are never gathered.
+        """
+        rows = np.sort(np.asarray(rows, dtype=np.int64))
+        bounds = np.cumsum((0,) + self.X.chunks[0])
+        parts = []
+        for j, (x, y, s) in enumerate(self._chunks):
+            local = rows[(rows >= bounds[j]) & (rows < bounds[j + 1])] - bounds[j]
+            if local.size:
+                parts.append((dask.delayed(_take_rows, pure=False)(x, y, s, local), local.size))
+        d = self.n_features
+        Xs, ys, ss = [], [], []
+        for t, m in parts:
+            Xs.append(da.from_delayed(dask.delayed(_item)(t, 0), (m, d), dtype=self.X.dtype))
+            ys.append(da.from_delayed(dask.delayed(_item)(t, 1), (m,), dtype=self.y.dtype))
+            if self.sample_weight is not None:
+                ss.append(da.from_delayed(dask.delayed(_item)(t, 2), (m,), dtype=self.sample_weight.dtype))
+        X, y = da.concatenate(Xs), da.concatenate(ys)
+        sw = None if self.sample_weight is None else da.concatenate(ss)
+        X, y, sw = dask.persist(X, y, sw)
+        return DaskObjective(X, y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
+                             scale=self.scale * self.n_samples / max(1, rows.size), l2=self.l2, l1=self.l1,
+                             prefetch_hessian=self.prefetch_hessian)
 
     def batch_loss_gradient(self, coef, rows):
         """Not available on Dask input: stochastic solvers need random rows, use "lbfgs" or "newton"."""
