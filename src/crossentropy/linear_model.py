@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -28,7 +28,11 @@ def _n_rows(a):
     try:
         return len(a)
     except TypeError:
-        raise TypeError(f"expected an array-like, got {type(a).__name__}") from None
+        pass
+    shape = np.asarray(a).shape  # objects with only __array__
+    if not shape:
+        raise TypeError(f"expected an array-like with rows, got {type(a).__name__}")
+    return int(shape[0])
 
 
 def _check_sample_weight(sample_weight, n):
@@ -183,7 +187,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _validate_fit_data(self, X, y, sample_weight, *, reset=True, classes=None):
         """Check and encode the training data: returns (X, encoded y, weights incl. class weights)."""
         if y is None:
-            raise ValueError("y must be given to fit a classifier, got None")
+            raise ValueError("y must be given: this classifier requires y to be passed, but the target y is None")
         if _n_rows(X) != _n_rows(y):
             raise ValueError(f"X and y must have the same number of rows: X has {_n_rows(X)}, y has {_n_rows(y)}")
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset)
@@ -199,13 +203,33 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y holds labels that are not in classes {self.classes_.tolist()}")
         sw = _check_sample_weight(sample_weight, X.shape[0])
         if self.class_weight is not None:
-            present = np.unique(y_enc)
-            cw = np.ones(len(self.classes_))
-            cw[present] = compute_class_weight(self.class_weight, classes=self.classes_[present], y=y)
-            sw = sw * cw[y_enc]
+            sw = sw * self._class_weights(y_enc, sw)[y_enc]
         if not sw.sum() > 0:
             raise ValueError("sample_weight (times class_weight) must have a positive sum, got all zeros")
         return X, y_enc.astype(np.intp), sw
+
+    def _class_weights(self, y_enc, sw):
+        """One weight per class: the dict's entries, or for "balanced" :math:`S / (K S_k)` with
+        :math:`S_k` the weighted count of class k (scikit-learn's rule, sample weights included)."""
+        K = len(self.classes_)
+        cw = np.ones(K)
+        if isinstance(self.class_weight, str):
+            if self.class_weight != "balanced":
+                raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {self.class_weight!r}")
+            counts = np.bincount(y_enc, weights=sw, minlength=K)
+            present = counts > 0
+            cw[present] = counts.sum() / (present.sum() * counts[present])
+            return cw
+        if not isinstance(self.class_weight, dict):
+            raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {self.class_weight!r}")
+        for label, weight in self.class_weight.items():
+            hit = np.flatnonzero(self.classes_ == label)
+            if hit.size == 0:
+                raise ValueError(f"class_weight has a label not in classes {self.classes_.tolist()}: {label!r}")
+            if not np.isfinite(weight) or weight < 0:
+                raise ValueError(f"class_weight[{label!r}] must be a non-negative number, got {weight!r}")
+            cw[hit[0]] = float(weight)
+        return cw
 
     def _make_objective(self, X, y_enc, sw, rho):
         """The scaled objective of scikit-learn's argmin: c = 1/S, l2 = (1-rho)/(C S), l1 = rho/(C S)."""
@@ -264,6 +288,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.converged_ = bool(result.converged)
         self.loss_curve_ = list(result.loss_curve)
         self.solver_ = name
+        if name == "sgd":
+            self.sgd_state_ = dict(result.state)
         return result
 
     # ----------------------------------------------------------------------------- fitting
@@ -295,8 +321,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._fit_objective(objective, callback, coef0=coef0)
         return self
 
+    @available_if(lambda self: self.solver == "sgd")
     def partial_fit(self, X, y, classes=None, sample_weight=None, *, callback=None):
         """One epoch of minibatch SGD on (X, y), continuing the previous calls (``solver="sgd"`` only).
+
+        The method exists only when ``solver="sgd"``. Each call minimises the objective of the rows it
+        is given (their own sum of weights sets the penalty's scale), from the current coefficients,
+        continuing the step-size schedule of the earlier calls.
 
         Parameters
         ----------
@@ -310,8 +341,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        if self.solver != "sgd":
-            raise ValueError(f"partial_fit needs solver='sgd', got solver={self.solver!r}")
         rho = self._l1_ratio()
         first = not hasattr(self, "classes_")
         if first and classes is None:
@@ -321,9 +350,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight, reset=first, classes=classes if first else None)
         objective = self._make_objective(X, y_enc, sw, rho)
         coef0 = None if first else self._pack()
-        result = self._fit_objective(objective, callback, coef0=coef0, max_iter=1,
-                                     state=getattr(self, "sgd_state_", None) or {})
-        self.sgd_state_ = dict(result.state)
+        self._fit_objective(objective, callback, coef0=coef0, max_iter=1, state=getattr(self, "sgd_state_", None) or {})
         return self
 
     # -------------------------------------------------------------------------- prediction
@@ -340,24 +367,28 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n, K), columns in the order of ``classes_``."""
+        """Class probabilities, shape (n, K), columns in the order of ``classes_`` (float64).
+
+        The logits are computed in X's dtype, the probabilities in float64, so float32 logits far
+        out in the tails do not round to probabilities of exactly 0 or 1.
+        """
         if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
             from .distributed.linear_model import predict_proba
 
             return predict_proba(self, X)
-        z = self.decision_function(X)
+        z = self.decision_function(X).astype(np.float64, copy=False)
         if z.ndim == 1:
             p = special.sigmoid(z)
             return np.column_stack([1 - p, p])
         return special.softmax(z, axis=1)
 
     def predict_log_proba(self, X):
-        """Log-probabilities, shape (n, K), computed stably from the logits."""
+        """Log-probabilities, shape (n, K), computed stably from the logits (float64, finite)."""
         if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
             from .distributed.linear_model import predict_log_proba
 
             return predict_log_proba(self, X)
-        z = self.decision_function(X)
+        z = self.decision_function(X).astype(np.float64, copy=False)
         if z.ndim == 1:
             return np.column_stack([special.log_sigmoid(-z), special.log_sigmoid(z)])
         return special.log_softmax(z, axis=1)

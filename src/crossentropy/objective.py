@@ -608,6 +608,30 @@ class LinearObjective:
             hv = hv.ravel()
         return self.scale * hv + self.l2 * np.where(self.penalized, v, 0.0)
 
+    def hessian_diag(self, coef):
+        r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.
+
+        One pass over the rows (in blocks), for diagonal preconditioning.
+        """
+        X, sw, fi = self.X, self.sample_weight, self.fit_intercept
+        n, d = X.shape
+        K = 1 if self.n_classes == 2 else self.n_classes
+        out = np.zeros((K, d + fi))
+        step = _block_rows(n, max(K, d))
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            Xb = X[a:b]
+            if self.n_classes == 2:
+                W = _binary_hess_weights(_binary_logits(Xb, coef, fi), None if sw is None else sw[a:b])[:, None]
+            else:
+                W = special.softmax(_softmax_logits(Xb, coef.reshape(K, -1), fi), axis=1)
+                W = W * (1 - W) * _row_weights(sw, a, b, W.dtype)[:, None]
+            X2 = Xb.multiply(Xb) if sparse.issparse(Xb) else Xb * Xb
+            out[:, :d] += np.asarray(X2.T @ W, dtype=np.float64).T
+            if fi:
+                out[:, d] += W.sum(axis=0, dtype=np.float64)
+        return self.scale * out.ravel() + self.l2 * self.penalized
+
     def _input_gram(self):
         """:math:`G = \\sum_i s_i \\tilde x_i \\tilde x_i^\\top / \\sum_i s_i` from at most 50,000 random rows (cached)."""
         if self._G is None:

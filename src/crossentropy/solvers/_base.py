@@ -152,13 +152,16 @@ def curvature(objective, coef, *, n_iter=8, seed=0):
 def prox_step(objective, coef, grad, eta):
     r"""The (proximal) gradient step :math:`\mathrm{prox}_{\eta\lambda_1\lVert\cdot\rVert_1}(\theta - \eta g)`.
 
+    ``eta`` may be a vector (one step per coordinate, a diagonal metric); the soft-threshold then
+    uses each coordinate's own step.
+
     Without an l1 term this is the plain gradient step :math:`\theta - \eta g`; with one, the penalised
     entries are soft-thresholded (exact zeros), the intercepts are not.
     """
     new = coef - eta * grad
     if objective.l1:
         m = objective.penalized
-        new[m] = soft_threshold(new[m], eta * objective.l1)
+        new[m] = soft_threshold(new[m], (eta[m] if np.ndim(eta) else eta) * objective.l1)
     return new
 
 

@@ -14,10 +14,13 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
     r"""Minimise the objective by minibatch SGD, one epoch per iteration.
 
     Each epoch shuffles the rows and, for every minibatch :math:`B`, steps along the unbiased
-    estimate of the gradient, :math:`\theta \leftarrow \theta - \eta_t\,\widehat{\nabla J}_B(\theta)`
+    estimate of the gradient, :math:`\theta \leftarrow \theta - \eta_t\,D^{-1}\widehat{\nabla J}_B(\theta)`
     (proximal step with an l1 term), with the decaying step :math:`\eta_t = \eta_0/\sqrt{1 + t/m}`
-    (:math:`t` counts minibatches, :math:`m` minibatches per epoch). The default :math:`\eta_0` is
-    :math:`1/(2L(1 + \sqrt{p/|B|})^2)`, :math:`L` the largest Hessian eigenvalue at the start. After each
+    (:math:`t` counts minibatches, :math:`m` minibatches per epoch) and :math:`D` the diagonal of the
+    Hessian at the start (``objective.hessian_diag``; the identity when the objective has none), so
+    that features of different scales and the intercept learn at the same pace. The default
+    :math:`\eta_0` is :math:`1/(2L(1 + \sqrt{p/|B|})^2)`, :math:`L` the largest eigenvalue of
+    :math:`D^{-1/2} H D^{-1/2}` at the start (power iteration). After each
     epoch the full objective is evaluated (one pass) for ``loss_curve``; the run stops when it has
     not improved by more than ``tol`` (relative) for ``n_iter_no_change`` epochs in a row.
 
@@ -77,7 +80,25 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
     elif "eta0" in state:
         eta0 = float(state["eta0"])
     else:
-        eta0 = 1.0 / (2.0 * curvature(objective, coef) * (1.0 + np.sqrt(objective.n_coef / b)) ** 2)
+        eta0 = None
+    if "diag" in state:
+        diag = np.asarray(state["diag"], dtype=np.float64)
+    elif hasattr(objective, "hessian_diag"):
+        diag = np.asarray(objective.hessian_diag(coef), dtype=np.float64)
+    else:
+        diag = np.ones(objective.n_coef)
+    diag = np.maximum(diag, 1e-12 * max(float(diag.max()), np.finfo(float).tiny))
+    if eta0 is None:
+        root = 1.0 / np.sqrt(diag)
+
+        class _Scaled:  # D^-1/2 H D^-1/2, for the power iteration
+            n_coef = objective.n_coef
+
+            @staticmethod
+            def hessp(c, v):
+                return root * objective.hessp(c, root * v)
+
+        eta0 = 1.0 / (2.0 * curvature(_Scaled, coef) * (1.0 + np.sqrt(objective.n_coef / b)) ** 2)
     m = max(1, -(-n // b))
     progress = Progress(callback, verbose, "sgd")
     best, stall = np.inf, 0
@@ -88,7 +109,7 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
         for start in range(0, n, b):
             rows = np.sort(order[start:start + b])
             _, g = objective.batch_loss_gradient(coef, rows)
-            coef = prox_step(objective, coef, g, eta0 / np.sqrt(1.0 + t / m))
+            coef = prox_step(objective, coef, g, (eta0 / np.sqrt(1.0 + t / m)) / diag)
             t += 1
         value = objective.loss(coef) + objective.nonsmooth(coef)
         progress(epoch, value)
@@ -100,4 +121,4 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
         else:
             stall = 0
         best = min(best, value)
-    return SolverResult(coef, epoch, converged, progress.curve, {"t": t, "eta0": eta0})
+    return SolverResult(coef, epoch, converged, progress.curve, {"t": t, "eta0": eta0, "diag": diag})
