@@ -10,7 +10,9 @@ Every ``benchmarks/bench_*.py`` exposes ``cases(quick: bool) -> list[dict]``. A 
   ``anchor`` (zero-argument callable or None), ``anchor_name`` (str), ``target`` (str);
 - optional ``setup`` (zero-argument, run once before timing), ``repeats`` (int, default 5),
   ``memory`` (bool: also measure the peak memory of each side), ``check`` (zero-argument callable
-  returning a short string for the table, called after the timed runs).
+  returning a short string for the table, called after the timed runs), ``warmup`` (zero-argument
+  callable run instead of one untimed call of each side, for cases too long to run an extra time;
+  it must import and compile what the sides use).
 
 Method: setup once, one untimed warm-up call of each side (compilation, caches), then ``repeats``
 timed calls of ours and of the anchor interleaved (so both see the same machine noise); the table
@@ -83,7 +85,7 @@ def load_module(path):
 
 
 REQUIRED = ("name", "issue", "ours", "anchor", "anchor_name", "target")
-OPTIONAL = ("setup", "repeats", "memory", "check")
+OPTIONAL = ("setup", "repeats", "memory", "check", "warmup")
 
 
 def validate_case(case, module_name):
@@ -128,9 +130,12 @@ def run_case(case, module_path, args):
     try:
         if case.get("setup"):
             case["setup"]()
-        case["ours"]()
-        if anchor is not None:
-            anchor()
+        if case.get("warmup"):
+            case["warmup"]()
+        else:
+            case["ours"]()
+            if anchor is not None:
+                anchor()
         ours_t, anchor_t = [], []
         for i in range(repeats):
             ours_t.append(_timed(case["ours"]))
@@ -198,7 +203,7 @@ def memory_child(args):
     if case.get("setup"):
         case["setup"]()
     fn = case[side]
-    fn()
+    (case.get("warmup") or fn)()
     peak, method = peak_delta(fn)
     print("MEMORY_RESULT " + json.dumps({"peak": peak, "method": method}), flush=True)
 

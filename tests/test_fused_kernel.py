@@ -119,7 +119,9 @@ def test_property_fused_equals_reference(n, c, eps, seed):
     l_ref, g_ref = _rows.hard_rows(x, y, keep, None, eps, True, fused=False)
     l_fus, g_fus = fused_hard_rows(x, y, keep, None, eps, True)
     _close(l_fus, l_ref, 2e-5)
-    _close(g_fus, g_ref, 2e-5)
+    # gradient entries are p - q with |p - q| <= 1: float32 rounding of the reference is ~1e-7 absolute
+    # (with C = 1 the exact gradient is 0, which the kernel gets and the reference misses by 2e-8)
+    np.testing.assert_allclose(g_fus, g_ref, rtol=2e-5, atol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------ out=

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 import crossentropy as ce
-from crossentropy._kernels.linear_engine import plan_blocks
+from crossentropy._kernels.linear_engine import BLOCK_BYTES, plan_blocks
 
 TOL = {np.float32: 1e-5, np.float64: 1e-11}
 
@@ -161,9 +161,9 @@ def test_float16_inputs_compute_in_float32(rng):
 
 def test_plan_blocks_respects_budget():
     rows, chunk = plan_blocks(16_384, 65_536, 4)
-    assert chunk == 65_536 and rows * chunk * 4 <= 64 * 2**20  # one pass, 64 MiB of logits
+    assert chunk == 65_536 and rows >= 256 and rows * chunk * 4 <= BLOCK_BYTES  # one pass
     rows, chunk = plan_blocks(10_000, 10**6, 4)
-    assert rows >= 256 and chunk < 10**6 and rows * chunk * 4 <= 64 * 2**20
+    assert rows >= 256 and chunk < 10**6 and rows * chunk * 4 <= BLOCK_BYTES
     assert plan_blocks(10, 5, 8) == (10, 5)
     assert plan_blocks(100, 50, 8, (7, 3)) == (7, 3)
 

@@ -12,7 +12,7 @@ memory and one write of the gradient. Each row is handled while it sits in cache
 The gradient buffer may be the logits themselves (rows are read before they are overwritten). An
 optional bias row is added to every row on the fly, and the gradient's column sums can be accumulated
 per row group (the linear cross-entropy engine uses both). Rows run in parallel (``prange`` over row
-groups); the exponential is the vectorisable one of :mod:`._exp`.
+groups); the exponential and the maximum are the vectorisable ones of :mod:`._simd`.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def row_max(xr, bias, has_bias):
 
 @njit(fastmath=FASTMATH, cache=True)
 def row_weighted_shifted_sum(xr, bias, has_bias, w, has_w, m):
-    """:math:`\\sum_c w_c (x_c + b_c - m)` accumulated in float64 over float-typed partial sums."""
+    """:math:`\\sum_c w_c (x_c + b_c - m)`, summed in the row's dtype (vectorised), returned as float64."""
     acc = xr.dtype.type(0.0)
     if has_w:
         if has_bias:
@@ -77,7 +77,11 @@ def row_weighted_shifted_sum(xr, bias, has_bias, w, has_w, m):
 
 @njit(fastmath=FASTMATH, cache=True)
 def row_sum_exp(xr, bias, has_bias, m, er, store):
-    """:math:`\\sum_c \\exp(x_c + b_c - m)`; the terms are written to ``er`` when ``store`` (``er`` may be ``xr``)."""
+    """:math:`\\sum_c \\exp(x_c + b_c - m)` (float64); the terms are written to ``er`` when ``store``.
+
+    ``er`` must not be ``xr``: LLVM's overlap check would then fall back to scalar code
+    (:func:`row_exp_inplace` is the in-place version).
+    """
     s = xr.dtype.type(0.0)
     if store:
         if has_bias:
