@@ -273,3 +273,21 @@ def test_fmax_reduction_equals_numpy_max(rng):
         assert _max_reduce(x) == x.max()
         x[500] = 7.5
         assert _max_reduce(x) == 7.5
+
+
+def test_concurrent_calls_from_threads_match_torch(rng):
+    """Dask's threaded workers launch the kernels at once: every thread still gets PyTorch's numbers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    xs = [(3 * rng.standard_normal((400, 30))).astype(np.float32) for _ in range(6)]
+    y = rng.integers(0, 30, 400)
+    refs = [_torch_ce(x, y, label_smoothing=0.1)[1] for x in xs]
+
+    def work(i):
+        return [ce.cross_entropy(xs[i], y, return_grad=True, label_smoothing=0.1)[1] for _ in range(10)]
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(work, range(6)))
+    for grads, ref in zip(results, refs):
+        for g in grads:
+            _close(g, ref, 1e-5)

@@ -164,7 +164,8 @@ def _check_block_size(block_size):
         return None
     parts = block_size if isinstance(block_size, tuple) else (block_size,)
     if len(parts) not in (1, 2) or any(isinstance(p, bool) or not isinstance(p, numbers.Integral) for p in parts):
-        raise TypeError(f"block_size must be a positive int or a pair of positive ints (rows, classes), got {block_size!r}")
+        raise TypeError(f"block_size must be a positive int or a pair of positive ints (rows, classes), "
+                        f"got {block_size!r}")
     if any(p < 1 for p in parts):
         raise ValueError(f"block_size must be positive, got {block_size!r}")
     return tuple(int(p) for p in parts) if len(parts) == 2 else int(parts[0])

@@ -12,12 +12,31 @@ imports it lazily, on the first call that uses it, so ``import crossentropy`` st
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numba
 import numpy as np
 
 from .fused import hard_rows_fused
 
-__all__ = ["fused_hard_rows", "row_groups"]
+__all__ = ["fused_hard_rows", "row_groups", "serialised"]
+
+_LAUNCH_LOCK = threading.Lock()
+
+
+def serialised():
+    """Context for launching a parallel kernel: a lock under numba's ``workqueue`` threading layer.
+
+    ``workqueue`` (numba's fallback where neither TBB nor OpenMP is found) aborts the process when
+    two threads launch parallel kernels at once, as Dask's threaded workers may; the OpenMP and TBB
+    layers are thread-safe and get no lock.
+    """
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet: serialise while numba picks the layer
+        return _LAUNCH_LOCK
+    return _LAUNCH_LOCK if layer == "workqueue" else contextlib.nullcontext()
 
 
 def row_groups(n_rows: int) -> int:
@@ -45,11 +64,13 @@ def fused_hard_rows(x, y, keep, weight, eps, need_grad, *, scale=1.0, out=None):
     colsum = np.empty((row_groups(n), 0), dtype)
     no_bias = np.empty(0, dtype)
     if not need_grad:  # nothing is written: x stands in for the gradient buffer
-        hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), False, x, loss, colsum, True)
+        with serialised():
+            hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), False, x, loss, colsum, True)
         return loss.astype(dtype, copy=False), None
     inplace = out is not None and _same_layout(out, x)
     target = out if out is not None and (inplace or _usable_out(out, x)) else np.empty_like(x)
-    hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), True, target, loss, colsum, inplace)
+    with serialised():
+        hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), True, target, loss, colsum, inplace)
     if out is not None and target is not out:
         np.copyto(out, target)
         target = out

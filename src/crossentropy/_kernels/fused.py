@@ -145,19 +145,29 @@ def row_add(acc, gr):
 
 @njit(cache=True)
 def row_loss(eps, n_classes, rn, w_yn, w_sum, lse_minus_zy, wsum_lse_minus_zw):
-    r""":math:`\ell_n = (1-\varepsilon) k_n w_{y_n} (\mathrm{lse}_n - x_{n y_n}) + \tfrac{\varepsilon}{C} k_n (W \mathrm{lse}_n - \sum_c w_c x_{nc})`."""
+    r"""The row loss of :mod:`crossentropy.losses._rows`, from its two log-sum-exp differences:
+
+    :math:`\ell_n = (1-\varepsilon) k_n w_{y_n} (\mathrm{lse}_n - x_{n y_n})
+    + \tfrac{\varepsilon}{C} k_n (W \mathrm{lse}_n - \sum_c w_c x_{nc})` with :math:`W = \sum_c w_c`.
+    """
     return (1.0 - eps) * rn * w_yn * lse_minus_zy + eps / n_classes * rn * wsum_lse_minus_zw
 
 
 @njit(cache=True)
 def row_target_mass(eps, n_classes, rn, w_yn, w_sum):
-    r""":math:`a_n = \sum_c q_{nc} = (1-\varepsilon) k_n w_{y_n} + \tfrac{\varepsilon}{C} k_n W`, the weight of :math:`p_n` in the gradient."""
+    r""":math:`a_n = \sum_c q_{nc} = (1-\varepsilon) k_n w_{y_n} + \tfrac{\varepsilon}{C} k_n W`.
+
+    The weight of :math:`p_n` in the gradient :math:`a_n p_n - q_n`.
+    """
     return (1.0 - eps) * rn * w_yn + eps / n_classes * w_sum * rn
 
 
 @njit(cache=True)
 def target_grad(eps, n_classes, rn, w_yn, a, p_y, scale):
-    r"""The gradient's target entry :math:`\text{scale}\,(a p_y - (1-\varepsilon) k w_y - \tfrac{\varepsilon}{C} k w_y)`, in float64."""
+    r"""The gradient's target entry, in float64.
+
+    :math:`\text{scale}\,(a p_y - (1-\varepsilon) k w_y - \tfrac{\varepsilon}{C} k w_y)`.
+    """
     return scale * (a * p_y - (1.0 - eps) * rn * w_yn - eps / n_classes * rn * w_yn)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import blas
 
-from . import row_groups
+from . import row_groups, serialised
 from .chunked import finish_losses, grad_chunk, lse_chunk
 from .fused import hard_rows_fused
 
@@ -105,9 +105,10 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
         if single:
             Z = zbuf[: b * c].reshape(b, c)
             gemm(1.0, W.T, Xb.T, c=Z.T, trans_a=1)  # Z.T = W @ Xb.T
-            colsum = colsum_flat.reshape(n_groups, -1) if db is not None else colsum_flat.reshape(n_groups, 0)
+            colsum = colsum_flat.reshape(n_groups, c if db is not None else 0)
             colsum[:] = 0
-            hard_rows_fused(Z, b_all, yb, rb, w, w_sum, eps, scale, need_grad, Z, loss[r0:r1], colsum, True)
+            with serialised():
+                hard_rows_fused(Z, b_all, yb, rb, w, w_sum, eps, scale, need_grad, Z, loss[r0:r1], colsum, True)
             if need_grad:
                 if dX is not None:
                     gemm(1.0, W.T, Z.T, c=dX[r0:r1].T)  # dX_B.T = W.T @ G.T
@@ -120,7 +121,8 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
         for j, (c0, c1) in enumerate(chunks):
             Z = zbuf[: b * (c1 - c0)].reshape(b, c1 - c0)
             gemm(1.0, W[c0:c1].T, Xb.T, c=Z.T, trans_a=1)
-            lse_chunk(Z, b_all[c0:c1], c0, yb, rb, w[c0:c1], eps, j == 0, m, s, zy, ref, zw)
+            with serialised():
+                lse_chunk(Z, b_all[c0:c1], c0, yb, rb, w[c0:c1], eps, j == 0, m, s, zy, ref, zw)
         finish_losses(m, s, zy, ref, zw, yb, rb, w, eps, c, w_sum, loss[r0:r1])
         if not need_grad:
             continue
@@ -128,9 +130,10 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
             cb = c1 - c0
             Z = zbuf[: b * cb].reshape(b, cb)
             gemm(1.0, W[c0:c1].T, Xb.T, c=Z.T, trans_a=1)
-            colsum = colsum_flat[: n_groups * cb].reshape(n_groups, cb) if db is not None else colsum_flat.reshape(n_groups, 0)
+            colsum = colsum_flat[: n_groups * cb].reshape(n_groups, cb if db is not None else 0)
             colsum[:] = 0
-            grad_chunk(Z, b_all[c0:c1], c0, yb, rb, w[c0:c1], w_y[r0:r1], eps, c, w_sum, scale, m, s, zy, colsum)
+            with serialised():
+                grad_chunk(Z, b_all[c0:c1], c0, yb, rb, w[c0:c1], w_y[r0:r1], eps, c, w_sum, scale, m, s, zy, colsum)
             if dX is not None:
                 gemm(1.0, W[c0:c1].T, Z.T, beta=0.0 if j == 0 else 1.0, c=dX[r0:r1].T)
             gemm(1.0, Xb.T, Z.T, beta=1.0, c=dW[c0:c1].T, trans_b=1)
