@@ -45,6 +45,8 @@ __all__ = ["DataTerms", "data_terms", "hessp_terms", "penalty_terms", "LinearObj
 
 #: Upper bound on the number of (row × class) entries held at once by the softmax data term.
 BLOCK_ELEMENTS = 1 << 22
+#: Entries of X per row block of the Gram products (few, large BLAS calls: robust to busy threads).
+GRAM_BLOCK_ELEMENTS = 1 << 21
 #: Largest (row × class) array a :class:`LinearObjective` caches for Hessian-vector products.
 CACHE_ELEMENTS = 1 << 25
 
@@ -73,7 +75,7 @@ def _dense_or_sparse_dtype(X):
 def _gram(X, h, fit_intercept):
     r"""Return :math:`X_a^\top \mathrm{diag}(h)\,X_a` with :math:`X_a = [X, 1]` (or X), as float64.
 
-    Dense X: row blocks of about 2 MB are scaled into a reused buffer and multiplied by BLAS GEMM, so
+    Dense X: row blocks of ``GRAM_BLOCK_ELEMENTS`` entries are scaled into a reused buffer and multiplied by BLAS GEMM, so
     X is read once and no n×d temporary is allocated; the blocks are summed in float64 (also when X
     is float32, whose products are then exact to float32 rounding per block only).
     """
@@ -84,7 +86,7 @@ def _gram(X, h, fit_intercept):
         G[:d, :d] = (X.T @ sparse.diags(h.astype(X.dtype)) @ X).toarray()
     else:
         hx = h.astype(X.dtype, copy=False)
-        step = int(max(64, min(n, (1 << 18) // max(1, d))))
+        step = int(max(64, min(n, GRAM_BLOCK_ELEMENTS // max(1, d))))
         buf = np.empty((min(step, n), d), dtype=X.dtype)
         for a in range(0, n, step):
             b = min(n, a + step)

@@ -94,7 +94,7 @@ def _warm_start(objective, coef, step, tol, cg_cap):
     m = max(SUBSAMPLE_ROWS // 2, n // 10)
     rows = np.random.default_rng(0).choice(n, size=m, replace=False)
     sub = objective.subsample(rows)
-    res = newton(sub, coef, max_iter=30, tol=max(tol, 1e-4), step=step, cg_max_iter=cg_cap)
+    res = newton(sub, coef, max_iter=30, tol=max(tol, 1e-2), step=step, cg_max_iter=cg_cap)
     return res.coef
 
 
