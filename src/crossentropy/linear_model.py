@@ -64,7 +64,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     weight, :math:`\rho` = 0 for ``"l2"``, 1 for ``"l1"``, ``l1_ratio`` for ``"elasticnet"``, no
     penalty for None; the intercepts are never penalised). The solvers work on the same argmin scaled
     by :math:`1/(C\sum_i s_i)`, so ``tol`` bounds the max-norm of the gradient of the mean loss plus
-    penalty. Softmax coefficients are centred over the classes where the objective leaves them free.
+    penalty. Softmax coefficients are centred over the classes where the objective leaves them free
+    (the intercepts always, every column without a penalty), as scikit-learn's are. With an l1 term
+    and an even number of classes the minimiser need not be unique (adding :math:`t` to one feature's
+    K coefficients leaves the loss unchanged and the l1 norm flat between the two middle values).
 
     Parameters
     ----------

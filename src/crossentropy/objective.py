@@ -499,6 +499,8 @@ class LinearObjective:
         )
         self._Xh = X.astype(np.float32) if low else X
         self._G = None
+        self._Xa = None
+        self._penalized_f = self.penalized.astype(np.float64)
         self._G_factor = None
         self._G_eig = None
         self._key = None
@@ -599,6 +601,12 @@ class LinearObjective:
             hv = hessp_terms(X, self.y, sw, coef, v, n_classes=self.n_classes, fit_intercept=fi)
         elif self.n_classes == 2:
             hv = _binary_hessp(X, self._binary_weights(coef), v, fi)
+        elif len(st[1]) == 1 and self._augmented() is not None:  # small data: two products, nothing else
+            Xa = self._augmented()
+            P, sP = st[1][0]
+            U = Xa @ v.reshape(self.n_classes, -1).T.astype(Xa.dtype)
+            T = (sP * (U - np.einsum("ij,ij->i", P, U)[:, None])).astype(Xa.dtype, copy=False)
+            hv = np.asarray(T.T @ Xa, dtype=np.float64).ravel()
         else:
             V = v.reshape(self.n_classes, -1)
             hv = np.zeros_like(V)
@@ -608,7 +616,19 @@ class LinearObjective:
                 hv += _softmax_hessp_block(X[start:stop], P, sP, V, fi)
                 start = stop
             hv = hv.ravel()
-        return self.scale * hv + self.l2 * np.where(self.penalized, v, 0.0)
+        return self.scale * hv + self.l2 * (v * self._penalized_f)
+
+    def _augmented(self):
+        """``[X, 1]`` in the Hessian dtype for small dense data (at most 2^20 entries), else None."""
+        if self._Xa is None:
+            n, d = self._Xh.shape
+            if sparse.issparse(self._Xh) or n * (d + 1) > (1 << 20):
+                self._Xa = False
+            elif self.fit_intercept:
+                self._Xa = np.hstack([self._Xh, np.ones((n, 1), dtype=self._Xh.dtype)])
+            else:
+                self._Xa = np.ascontiguousarray(self._Xh)
+        return self._Xa if self._Xa is not False else None
 
     def hessian_diag(self, coef):
         r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.

@@ -107,7 +107,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     with :math:`t_k` the first of :math:`1, \tfrac12, \tfrac14, \dots` that satisfies Armijo's
     condition. Stops when :math:`\lVert \nabla f \rVert_\infty \le` ``tol`` (with an l1 term, the
     minimum-norm subgradient of :math:`J`). The Newton step with ``"cg"`` is solved to relative
-    residual :math:`\min(\tfrac12, \sqrt{\lVert g\rVert})`, which keeps superlinear convergence. With
+    residual :math:`\min(0.1, \sqrt{\lVert g\rVert})`, which keeps superlinear convergence. With
     ``objective.l1 > 0`` each step solves the l1-penalised quadratic model by coordinate descent.
 
     Parameters
@@ -163,7 +163,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         else:
             gnorm = float(np.linalg.norm(g))
             precond = objective.preconditioner(coef) if hasattr(objective, "preconditioner") else None
-            d = _cg(lambda v: objective.hessp(coef, v), -g, min(0.5, np.sqrt(gnorm)) * gnorm, cg_cap, precond)
+            d = _cg(lambda v: objective.hessp(coef, v), -g, min(0.1, np.sqrt(gnorm)) * gnorm, cg_cap, precond)
         if not float(g @ d) < 0:  # not a descent direction (rounding at the optimum): steepest descent
             d = -g
         found = armijo(objective, coef, f, g, d)
