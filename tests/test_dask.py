@@ -179,6 +179,24 @@ def test_dask_objective_finite_differences(client, n_classes):
     assert obj.loss(coef) == pytest.approx(ref.loss(coef), rel=1e-13)
 
 
+def test_float32_hessian_of_float64_data(client):
+    """hessian_dtype="float32" rounds only the second-order terms; value and gradient stay float64."""
+    X, y, sw = _data(2, n=240, d=4, seed=9)
+    args = (da.from_array(X, chunks=(80, 4)), da.from_array(y.astype(np.float64), chunks=80),
+            da.from_array(sw, chunks=80))
+    exact = DaskObjective(*args, n_classes=2, scale=1 / 240, l2=0.01, hessian_dtype="float64")
+    low = DaskObjective(*args, n_classes=2, scale=1 / 240, l2=0.01, hessian_dtype="float32")
+    coef = np.linspace(-0.5, 0.5, exact.n_coef)
+    f1, g1, H1 = exact.loss_gradient_hessian(coef)
+    f2, g2, H2 = low.loss_gradient_hessian(coef)
+    assert f1 == f2
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_allclose(H2, H1, rtol=1e-5, atol=1e-7)
+    assert not np.array_equal(H1, H2)  # it did use float32
+    v = np.arange(exact.n_coef, dtype=np.float64)
+    np.testing.assert_allclose(low.hessp(coef + 1e-3, v), exact.hessp(coef + 1e-3, v), rtol=1e-5, atol=1e-7)
+
+
 def test_subsample_is_the_objective_on_those_rows(client):
     """Newton's warm start on large data: the sub-objective keeps its rows on the workers."""
     X, y, sw = _data(3, n=300, d=4, seed=8)

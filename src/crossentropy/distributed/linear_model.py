@@ -201,7 +201,9 @@ def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
     inv = 0.0 if estimator.penalty is None else 1.0 / (float(estimator.C) * S)
     objective = DaskObjective(X, y_enc, sw, n_classes=K, fit_intercept=estimator.fit_intercept,
                               scale=1.0 / S, l2=(1 - rho) * inv, l1=rho * inv)
-    objective.prefetch_hessian = _newton_with_hessian(estimator, objective)
+    # out of core every pass recomputes the chunks: then fetch the Hessian that Newton will ask for
+    # with each gradient; in memory a second, cheap pass costs less than Hessians never used
+    objective.prefetch_hessian = not keep and _newton_with_hessian(estimator, objective)
     coef0 = estimator._pack() if estimator.warm_start and hasattr(estimator, "coef_") else None
     estimator._fit_objective(objective, callback, coef0=coef0)
     estimator.n_passes_ = objective.n_passes

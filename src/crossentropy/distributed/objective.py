@@ -19,6 +19,8 @@ The penalty is added once, on the client, by the code of the in-memory
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..objective import LinearObjective, data_terms, hessp_terms, n_coef, penalized_mask, penalty_terms
@@ -30,16 +32,30 @@ __all__ = ["DaskObjective"]
 INLINE_COEF_BYTES = 1 << 20
 #: Partial sums combined per reduction task.
 SPLIT_EVERY = 8
+#: With ``hessian_dtype="auto"``, float64 data of at least this many entries get float32 second-order
+#: terms (the rule of the in-memory ``LinearObjective``).
+HESSIAN_FLOAT32_ENTRIES = 2_000_000
 
 
-def _chunk_terms(X, y, sample_weight, coef, n_classes, fit_intercept, need):
-    """One chunk's unpenalised sums (runs on a worker); a DataTerms of float / arrays / None."""
-    return data_terms(X, y, sample_weight, coef, n_classes=n_classes, fit_intercept=fit_intercept, need=need)
+def _chunk_terms(X, y, sample_weight, coef, n_classes, fit_intercept, need, hessian_dtype):
+    """One chunk's unpenalised sums (runs on a worker); a DataTerms of float / arrays / None.
+
+    The Hessian is computed from X cast to ``hessian_dtype`` when that differs from X's dtype (only
+    the Newton direction is rounded, never the value or the gradient that decide the minimiser).
+    """
+    kw = dict(n_classes=n_classes, fit_intercept=fit_intercept)
+    if "hess" not in need or X.dtype == hessian_dtype:
+        return data_terms(X, y, sample_weight, coef, need=need, **kw)
+    second = data_terms(X.astype(hessian_dtype), y, sample_weight, coef, need=("hess",), **kw)
+    if not need - {"hess"}:
+        return second
+    return data_terms(X, y, sample_weight, coef, need=need - {"hess"}, **kw)._replace(hess=second.hess)
 
 
-def _chunk_hessp(X, y, sample_weight, coef, v, n_classes, fit_intercept):
+def _chunk_hessp(X, y, sample_weight, coef, v, n_classes, fit_intercept, hessian_dtype):
     """One chunk's Hessian-vector product of the unpenalised sum (runs on a worker)."""
-    return hessp_terms(X, y, sample_weight, coef, v, n_classes=n_classes, fit_intercept=fit_intercept)
+    return hessp_terms(X.astype(hessian_dtype, copy=False), y, sample_weight, coef, v, n_classes=n_classes,
+                       fit_intercept=fit_intercept)
 
 
 def _take_rows(X, y, sample_weight, rows):
@@ -123,7 +139,7 @@ class DaskObjective:
     """
 
     def __init__(self, X, y, sample_weight=None, *, n_classes, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0,
-                 prefetch_hessian=False):
+                 prefetch_hessian=False, hessian_dtype="auto"):
         if not isinstance(X, da.Array) or X.ndim != 2 or len(X.chunks[1]) != 1:
             raise ValueError("X must be a 2-D Dask array chunked along rows only (use X.rechunk({1: -1}))")
         for name, v in (("y", y), ("sample_weight", sample_weight)):
@@ -138,6 +154,12 @@ class DaskObjective:
         self.penalized = penalized_mask(self.n_features, self.n_classes, self.fit_intercept)
         self.dtype = X.dtype
         self.prefetch_hessian = bool(prefetch_hessian)
+        if hessian_dtype not in ("auto", "float32", "float64"):
+            raise ValueError(f"hessian_dtype must be 'auto', 'float32' or 'float64', got {hessian_dtype!r}")
+        if hessian_dtype == "auto":
+            big = X.dtype == np.float64 and self.n_samples * self.n_features >= HESSIAN_FLOAT32_ENTRIES
+            hessian_dtype = "float32" if big else X.dtype
+        self.hessian_dtype = np.dtype(hessian_dtype)
         self.n_passes = 0
         xs = X.to_delayed().ravel().tolist()
         ys = y.to_delayed().ravel().tolist()
@@ -167,7 +189,8 @@ class DaskObjective:
             return st
         if self.prefetch_hessian and "grad" in need:
             need = need | {"hess"}
-        st = self._map_reduce(_chunk_terms, coef, self.n_classes, self.fit_intercept, frozenset(need))
+        st = self._map_reduce(_chunk_terms, coef, self.n_classes, self.fit_intercept, frozenset(need),
+                              self.hessian_dtype)
         self._key, self._state = coef.copy(), st
         return st
 
@@ -202,7 +225,7 @@ class DaskObjective:
         if st is not None and st.hess is not None and np.array_equal(self._key, coef):
             hv = st.hess @ v
         else:
-            hv = self._map_reduce(_chunk_hessp, coef, v, self.n_classes, self.fit_intercept)
+            hv = self._map_reduce(_chunk_hessp, coef, v, self.n_classes, self.fit_intercept, self.hessian_dtype)
         return self.scale * hv + self.l2 * np.where(self.penalized, v, 0.0)
 
     def _penalty(self, coef):
@@ -226,8 +249,9 @@ class DaskObjective:
         rows = np.sort(np.asarray(rows, dtype=np.int64))
         bounds = np.cumsum((0,) + self.X.chunks[0])
         parts = []
+        index = np.int32 if max(self.X.chunks[0]) < 2**31 else np.int64
         for j, (x, y, s) in enumerate(self._chunks):
-            local = rows[(rows >= bounds[j]) & (rows < bounds[j + 1])] - bounds[j]
+            local = (rows[(rows >= bounds[j]) & (rows < bounds[j + 1])] - bounds[j]).astype(index)
             if local.size:
                 parts.append((dask.delayed(_take_rows, pure=False)(x, y, s, local), local.size))
         d = self.n_features
@@ -239,10 +263,12 @@ class DaskObjective:
                 ss.append(da.from_delayed(dask.delayed(_item)(t, 2), (m,), dtype=self.sample_weight.dtype))
         X, y = da.concatenate(Xs), da.concatenate(ys)
         sw = None if self.sample_weight is None else da.concatenate(ss)
-        X, y, sw = dask.persist(X, y, sw)
+        with warnings.catch_warnings():  # the row numbers travel with the graph, once
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            X, y, sw = dask.persist(X, y, sw)
         return DaskObjective(X, y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
                              scale=self.scale * self.n_samples / max(1, rows.size), l2=self.l2, l1=self.l1,
-                             prefetch_hessian=self.prefetch_hessian)
+                             prefetch_hessian=False, hessian_dtype=self.hessian_dtype.name)
 
     def batch_loss_gradient(self, coef, rows):
         """Not available on Dask input: stochastic solvers need random rows, use "lbfgs" or "newton"."""
