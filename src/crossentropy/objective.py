@@ -208,7 +208,7 @@ def _softmax_data_terms(X, y, sample_weight, coef, n_classes, fit_intercept, nee
             if fit_intercept:
                 grad[:, d] += G.sum(axis=0, dtype=np.float64)
         if cache is not None or hess is not None:
-            sP = G.copy() if want_grad else G  # G = s (P - Y): recover s P without a second exp
+            sP = G  # G = s (P - Y), already used for the gradient: recover s P in place, no second exp
             sP[np.arange(stop - start), yb] += s
             if cache is not None:
                 cache.append((sP if sample_weight is None else _probabilities(sP, s), sP))
@@ -497,9 +497,19 @@ class LinearObjective:
             hessian_dtype == "float32"
             or (hessian_dtype == "auto" and not sparse.issparse(X) and X.shape[0] * X.shape[1] >= 2_000_000)
         )
-        self._Xh = X.astype(np.float32) if low else X
+        # X for the second-order terms: float32 when low, with the column of ones appended when a copy
+        # is made anyway or X is small (the intercept is then one more column: no separate sums)
+        n, d = X.shape
+        aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))
+        if low or aug:
+            self._Xh = np.empty((n, d + aug), dtype=np.float32 if low else X.dtype)
+            self._Xh[:, :d] = X
+            if aug:
+                self._Xh[:, d] = 1
+        else:
+            self._Xh = X
+        self._h_fi = self.fit_intercept and not aug
         self._G = None
-        self._Xa = None
         self._penalized_f = self.penalized.astype(np.float64)
         self._G_factor = None
         self._G_eig = None
@@ -581,7 +591,7 @@ class LinearObjective:
         return sub
 
     def _data_hessian_binary(self, coef):
-        return _gram(self._Xh, self._binary_weights(coef), self.fit_intercept)
+        return _gram(self._Xh, self._binary_weights(coef), self._h_fi)
 
     def _binary_weights(self, coef):
         """Hessian weights :math:`s_i p_i (1 - p_i)` at ``coef``, from the cache when it holds them."""
@@ -596,17 +606,11 @@ class LinearObjective:
     def hessp(self, coef, v):
         """Hessian-vector product of the smooth objective (reuses the last evaluation at ``coef``)."""
         st = self._cached(coef)
-        X, sw, fi = self._Xh, self.sample_weight, self.fit_intercept
+        X, sw, fi = self._Xh, self.sample_weight, self._h_fi
         if st is None:
             hv = hessp_terms(X, self.y, sw, coef, v, n_classes=self.n_classes, fit_intercept=fi)
         elif self.n_classes == 2:
             hv = _binary_hessp(X, self._binary_weights(coef), v, fi)
-        elif len(st[1]) == 1 and self._augmented() is not None:  # small data: two products, nothing else
-            Xa = self._augmented()
-            P, sP = st[1][0]
-            U = Xa @ v.reshape(self.n_classes, -1).T.astype(Xa.dtype)
-            T = (sP * (U - np.einsum("ij,ij->i", P, U)[:, None])).astype(Xa.dtype, copy=False)
-            hv = np.asarray(T.T @ Xa, dtype=np.float64).ravel()
         else:
             V = v.reshape(self.n_classes, -1)
             hv = np.zeros_like(V)
@@ -617,18 +621,6 @@ class LinearObjective:
                 start = stop
             hv = hv.ravel()
         return self.scale * hv + self.l2 * (v * self._penalized_f)
-
-    def _augmented(self):
-        """``[X, 1]`` in the Hessian dtype for small dense data (at most 2^20 entries), else None."""
-        if self._Xa is None:
-            n, d = self._Xh.shape
-            if sparse.issparse(self._Xh) or n * (d + 1) > (1 << 20):
-                self._Xa = False
-            elif self.fit_intercept:
-                self._Xa = np.hstack([self._Xh, np.ones((n, 1), dtype=self._Xh.dtype)])
-            else:
-                self._Xa = np.ascontiguousarray(self._Xh)
-        return self._Xa if self._Xa is not False else None
 
     def hessian_diag(self, coef):
         r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.
@@ -662,7 +654,7 @@ class LinearObjective:
             Xr = self._Xh if rows is None else self._Xh[rows]
             sw = np.ones(Xr.shape[0]) if self.sample_weight is None else self.sample_weight
             sw = sw if rows is None or self.sample_weight is None else sw[rows]
-            self._G = _gram(Xr, sw, self.fit_intercept) / max(float(sw.sum()), np.finfo(float).tiny)
+            self._G = _gram(Xr, sw, self._h_fi) / max(float(sw.sum()), np.finfo(float).tiny)
         return self._G
 
     def preconditioner(self, coef):
