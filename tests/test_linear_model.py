@@ -70,6 +70,7 @@ def _assert_same_fit(ours, ref, rtol=1e-5):
     ("breast_cancer", "l1", 0.1), ("iris", "l1", 0.5), ("digits400", "l1", 0.05), ("sparse_binary", "l1", 0.5),
     ("sparse_softmax", "l1", 0.5),
     ("breast_cancer", "elasticnet", 0.1), ("iris", "elasticnet", 0.5), ("digits400", "elasticnet", 0.05),
+    ("sparse_binary", "elasticnet", 0.5), ("sparse_softmax", "elasticnet", 0.5),
 ])
 def test_coefficients_equal_sklearn(name, penalty, C):
     X, y = DATASETS[name]()
@@ -82,7 +83,7 @@ def test_coefficients_equal_sklearn(name, penalty, C):
         np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
 
 
-@pytest.mark.parametrize("penalty", ["l2", "l1"])
+@pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
 def test_weighted_fit_equals_sklearn(penalty):
     X, y = _standardised(load_breast_cancer)
     w = np.random.default_rng(2).uniform(0.1, 3.0, size=len(y))
