@@ -275,10 +275,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         name = self._solver_name(objective)
         if coef0 is None:
             coef0 = np.zeros(objective.n_coef)
-        options = {"learning_rate": self.learning_rate, "batch_size": self.batch_size,
-                   "random_state": check_random_state(self.random_state).randint(np.iinfo(np.int32).max),
-                   "state": state}
+        options = {"learning_rate": self.learning_rate, "batch_size": self.batch_size, "state": state}
         kwargs = {k: v for k, v in options.items() if k in SOLVER_OPTIONS[name]}
+        if "random_state" in SOLVER_OPTIONS[name]:  # draw from a RandomState only when it is used
+            kwargs["random_state"] = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         max_iter = self.max_iter if max_iter is None else max_iter
         result = SOLVERS[name](objective, coef0, max_iter=max_iter, tol=float(self.tol), callback=callback,
                                verbose=self.verbose, **kwargs)
