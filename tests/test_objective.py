@@ -178,3 +178,12 @@ def test_batch_estimate_with_all_rows_is_exact(rng):
     fb, gb = ours.batch_loss_gradient(coef, np.arange(30))
     assert fb == pytest.approx(f, rel=1e-12)
     np.testing.assert_allclose(gb, g, rtol=1e-12)
+
+
+def test_project_null_equals_projection_on_the_null_space(rng):
+    X, y, sw = _problem(rng, n=30, d=3, K=4)
+    v = rng.normal(size=n_coef(3, 4, True))
+    for l2 in (0.5, 0.0):
+        ours = LinearObjective(X, y, sw, n_classes=4, l2=l2)
+        N = ours.null_space()
+        np.testing.assert_allclose(ours.project_null(v), v - N @ (N.T @ v), atol=1e-14)

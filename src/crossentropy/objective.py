@@ -693,7 +693,6 @@ class LinearObjective:
             A = np.zeros((K, K))
             for P, sP in st[1]:
                 A += np.diag(sP.sum(axis=0, dtype=np.float64)) - np.asarray(sP.T @ P, dtype=np.float64)
-        N = self.null_space()
         if self.n_classes == 2:
             # M = a (G + (l2/a0) E): factorised once per fit at the first a0, rescaled by 1/a afterwards
             a = self.scale * float(A[0, 0])
@@ -717,9 +716,7 @@ class LinearObjective:
         def apply(v):
             W = (U.T @ v.reshape(K, D)) @ V
             out = (U @ (W / denom) @ V.T).ravel()
-            if N is not None:
-                out -= N @ (N.T @ out)
-            return out
+            return self.project_null(out)
 
         return apply
 
@@ -727,20 +724,36 @@ class LinearObjective:
         r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (0 when ``l1 == 0``)."""
         return float(self.l1 * np.abs(coef[self.penalized]).sum()) if self.l1 else 0.0
 
+    def _null_columns(self):
+        """Columns j of the (K, D) coefficient matrix along which adding a constant over the classes
+        leaves the objective unchanged (softmax only)."""
+        if self.n_classes == 2:
+            return []
+        D = self.n_features + self.fit_intercept
+        if self.l2 == 0 and self.l1 == 0:
+            return list(range(D))
+        return [D - 1] if self.fit_intercept else []
+
+    def project_null(self, v):
+        """``v`` without its component in :meth:`null_space` (the column means over the classes removed),
+        without forming the null-space basis."""
+        cols = self._null_columns()
+        if not cols:
+            return v
+        V = v.reshape(self.n_classes, -1).copy()
+        V[:, cols] -= V[:, cols].mean(axis=0)
+        return V.ravel()
+
     def null_space(self):
         """Orthonormal directions (n_coef, m) along which the objective is constant, or None.
 
         Softmax only: adding the same number to every class's intercept never changes the
         probabilities; without any penalty the same holds for every feature's column of W.
         """
-        if self.n_classes == 2:
-            return None
-        K, D = self.n_classes, self.n_features + self.fit_intercept
-        cols = [D - 1] if self.fit_intercept else []
-        if self.l2 == 0 and self.l1 == 0:
-            cols = list(range(D))
+        cols = self._null_columns()
         if not cols:
             return None
+        K, D = self.n_classes, self.n_features + self.fit_intercept
         N = np.zeros((K, D, len(cols)))
         for j, c in enumerate(cols):
             N[:, c, j] = 1 / np.sqrt(K)
