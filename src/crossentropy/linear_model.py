@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import special
 from .exceptions import ConvergenceWarning
-from .objective import LinearObjective
+from .objective import CACHE_ELEMENTS, LinearObjective
 from .solvers import L1_SOLVERS, SOLVER_OPTIONS, SOLVERS
 
 __all__ = ["LogisticRegression"]
@@ -79,8 +79,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     fit_intercept : bool, default True
     solver : {"auto", "newton", "lbfgs", "gd", "sgd", "proximal"}, default "auto"
         ``"auto"``: Newton's method (Cholesky steps when the Hessian is cheap, e.g. two classes and up to
-        a few thousand features; conjugate-gradient steps otherwise), proximal Newton for l1/elastic
-        net while the Hessian fits, FISTA (``"proximal"``) beyond. ``"gd"`` is textbook gradient
+        a few thousand features; Kronecker-preconditioned conjugate-gradient steps otherwise, with a
+        warm start from a tenth of the rows on large data), L-BFGS for softmax problems whose (row,
+        class) probabilities are too many to keep (over 2^25), proximal Newton for l1/elastic net
+        while the Hessian fits, FISTA (``"proximal"``) beyond. ``"gd"`` is textbook gradient
         descent, ``"sgd"`` minibatch SGD (supports ``partial_fit``).
     max_iter : int, default 100
         Iterations (epochs for ``"sgd"``).
@@ -247,6 +249,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         p = objective.n_coef
         if objective.l1 and not (p <= 2000 and objective.n_samples * p * p <= 5e10):
             return "proximal"
+        if (isinstance(objective, LinearObjective) and not objective.l1 and objective.n_classes > 2
+                and objective.n_samples * objective.n_classes > CACHE_ELEMENTS):
+            return "lbfgs"  # too many (row, class) probabilities to keep: a Hessian-vector product would cost a gradient
         return "newton"
 
     # -------------------------------------------------------------------------- coefficients
