@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._dask import da, dask
 from ._inputs import align_rows, as_row_chunked, feature_names_of, summarise
-from .objective import DaskObjective
+from .objective import HESSIAN_FLOAT32_ENTRIES, DaskObjective
 
 __all__ = ["fit", "decision_function", "predict_proba", "predict_log_proba", "predict", "PERSIST_FRACTION"]
 
@@ -64,7 +64,8 @@ def _should_persist(persist, X):
     if _is_persisted(X):
         return True
     memory = _cluster_memory()
-    return memory is None or X.nbytes <= PERSIST_FRACTION * memory
+    copy = 0.5 if X.dtype == np.float64 and X.size >= HESSIAN_FLOAT32_ENTRIES else 0.0  # float32 Hessian copy
+    return memory is None or (1 + copy) * X.nbytes <= PERSIST_FRACTION * memory
 
 
 def _encode(block, classes, dtype):
@@ -204,6 +205,9 @@ def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
     # out of core every pass recomputes the chunks: then fetch the Hessian that Newton will ask for
     # with each gradient; in memory a second, cheap pass costs less than Hessians never used
     objective.prefetch_hessian = not keep and _newton_with_hessian(estimator, objective)
+    newton = estimator._solver_name(objective) == "newton"
+    if keep and newton and objective.hessian_dtype != X.dtype:  # as in memory: a float32 copy
+        objective.use_hessian_copy(dask.persist(X.astype(objective.hessian_dtype))[0])
     coef0 = estimator._pack() if estimator.warm_start and hasattr(estimator, "coef_") else None
     estimator._fit_objective(objective, callback, coef0=coef0)
     estimator.n_passes_ = objective.n_passes

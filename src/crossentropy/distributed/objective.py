@@ -37,25 +37,27 @@ SPLIT_EVERY = 8
 HESSIAN_FLOAT32_ENTRIES = 2_000_000
 
 
-def _chunk_terms(X, y, sample_weight, coef, n_classes, fit_intercept, need, hessian_dtype):
+def _chunk_terms(X, y, sample_weight, Xh, coef, n_classes, fit_intercept, need, hessian_dtype):
     """One chunk's unpenalised sums (runs on a worker); a DataTerms of float / arrays / None.
 
-    The Hessian is computed from X cast to ``hessian_dtype`` when that differs from X's dtype (only
-    the Newton direction is rounded, never the value or the gradient that decide the minimiser).
+    The Hessian is computed from ``Xh`` (the chunk's kept low-precision copy) or X cast to
+    ``hessian_dtype`` when that differs from X's dtype: only the Newton direction is rounded, never
+    the value or the gradient that decide the minimiser.
     """
     kw = dict(n_classes=n_classes, fit_intercept=fit_intercept)
     if "hess" not in need or X.dtype == hessian_dtype:
         return data_terms(X, y, sample_weight, coef, need=need, **kw)
-    second = data_terms(X.astype(hessian_dtype), y, sample_weight, coef, need=("hess",), **kw)
+    Xh = X.astype(hessian_dtype) if Xh is None else Xh
+    second = data_terms(Xh, y, sample_weight, coef, need=("hess",), **kw)
     if not need - {"hess"}:
         return second
     return data_terms(X, y, sample_weight, coef, need=need - {"hess"}, **kw)._replace(hess=second.hess)
 
 
-def _chunk_hessp(X, y, sample_weight, coef, v, n_classes, fit_intercept, hessian_dtype):
+def _chunk_hessp(X, y, sample_weight, Xh, coef, v, n_classes, fit_intercept, hessian_dtype):
     """One chunk's Hessian-vector product of the unpenalised sum (runs on a worker)."""
-    return hessp_terms(X.astype(hessian_dtype, copy=False), y, sample_weight, coef, v, n_classes=n_classes,
-                       fit_intercept=fit_intercept)
+    Xh = X.astype(hessian_dtype, copy=False) if Xh is None else Xh
+    return hessp_terms(Xh, y, sample_weight, coef, v, n_classes=n_classes, fit_intercept=fit_intercept)
 
 
 def _take_rows(X, y, sample_weight, rows):
@@ -164,16 +166,17 @@ class DaskObjective:
         xs = X.to_delayed().ravel().tolist()
         ys = y.to_delayed().ravel().tolist()
         ss = [None] * len(xs) if sample_weight is None else sample_weight.to_delayed().ravel().tolist()
-        self._chunks = list(zip(xs, ys, ss))
+        self._chunks = list(zip(xs, ys, ss, [None] * len(xs)))
+        self.X_hessian = None
         self._key = None
         self._state = None  # DataTerms of the unpenalised sums at self._key
 
     # -- one pass over the data ---------------------------------------------------------------
     def _map_reduce(self, func, *args):
-        """Run ``func(X_j, y_j, s_j, *args)`` on every chunk and return the tree-reduced sum."""
+        """Run ``func(X_j, y_j, s_j, Xh_j, *args)`` on every chunk and return the tree-reduced sum."""
         args = tuple(dask.delayed(a) if isinstance(a, np.ndarray) and a.nbytes > INLINE_COEF_BYTES else a
                      for a in args)
-        parts = [dask.delayed(func, pure=False)(x, y, s, *args) for x, y, s in self._chunks]
+        parts = [dask.delayed(func, pure=False)(x, y, s, xh, *args) for x, y, s, xh in self._chunks]
         while len(parts) > SPLIT_EVERY:
             parts = [dask.delayed(_add, pure=False)(*parts[i:i + SPLIT_EVERY])
                      for i in range(0, len(parts), SPLIT_EVERY)]
@@ -228,17 +231,28 @@ class DaskObjective:
             hv = self._map_reduce(_chunk_hessp, coef, v, self.n_classes, self.fit_intercept, self.hessian_dtype)
         return self.scale * hv + self.l2 * np.where(self.penalized, v, 0.0)
 
+    def use_hessian_copy(self, X_hessian):
+        """Take second-order terms from ``X_hessian``: X in ``hessian_dtype``, same chunks, kept in memory.
+
+        Saves casting each chunk at every Hessian pass, at the memory of the copy.
+        """
+        if X_hessian.chunks != self.X.chunks or X_hessian.dtype != self.hessian_dtype:
+            raise ValueError(f"X_hessian must have the chunks of X and dtype {self.hessian_dtype}, got "
+                             f"{X_hessian.dtype} with {X_hessian.numblocks} blocks")
+        xh = X_hessian.to_delayed().ravel().tolist()
+        self._chunks = [(x, y, s, h) for (x, y, s, _), h in zip(self._chunks, xh)]
+        self.X_hessian = X_hessian
+
     def _penalty(self, coef):
         return penalty_terms(coef, l2=self.l2, n_features=self.n_features, n_classes=self.n_classes,
                              fit_intercept=self.fit_intercept)
 
-    def nonsmooth(self, coef):
-        r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (as the in-memory objective computes it)."""
-        return LinearObjective.nonsmooth(self, coef)
-
-    def null_space(self):
-        """Directions along which the objective is constant, or None (as the in-memory objective)."""
-        return LinearObjective.null_space(self)
+    # The parts of the protocol that do not touch the data are the in-memory objective's own code
+    # (they read only n_classes, n_features, fit_intercept, l1, l2 and penalized).
+    nonsmooth = LinearObjective.nonsmooth
+    null_space = LinearObjective.null_space
+    project_null = LinearObjective.project_null
+    _null_columns = LinearObjective._null_columns
 
     def subsample(self, rows):
         """The same objective on the rows ``rows`` (sorted global positions), kept in the workers' memory.
@@ -250,7 +264,7 @@ class DaskObjective:
         bounds = np.cumsum((0,) + self.X.chunks[0])
         parts = []
         index = np.int32 if max(self.X.chunks[0]) < 2**31 else np.int64
-        for j, (x, y, s) in enumerate(self._chunks):
+        for j, (x, y, s, _) in enumerate(self._chunks):
             local = (rows[(rows >= bounds[j]) & (rows < bounds[j + 1])] - bounds[j]).astype(index)
             if local.size:
                 parts.append((dask.delayed(_take_rows, pure=False)(x, y, s, local), local.size))
