@@ -48,7 +48,7 @@ def linear_cross_entropy(
     .. math::
         G = \frac{\partial L}{\partial Z},\qquad dX = G\,W,\qquad dW = G^\top X,\qquad db = \mathbf 1^\top G.
 
-    When one block of rows times all classes exceeds the memory budget (128 MiB of logits), the classes
+    When one block of rows times all classes exceeds the memory budget (64 MiB of logits), the classes
     are taken in chunks too: a first pass over the chunks keeps an online log-sum-exp per row
     (running maximum :math:`m` and :math:`s = \sum_c e^{z_{nc} - m}`, rescaled when :math:`m` grows),
     a second recomputes each chunk and accumulates :math:`dX \mathrel{+}= G_{BJ} W_J`,
@@ -74,7 +74,7 @@ def linear_cross_entropy(
         Also return the gradients of the returned loss (of its sum for ``"none"``).
     block_size : int or (int, int), optional
         Rows per block, or ``(rows, classes)`` per block. Default: as many rows (256 to 4096) as fit
-        128 MiB of logits with all classes, classes chunked only beyond that.
+        64 MiB of logits with all classes, classes chunked only beyond that.
 
     Returns
     -------
