@@ -534,7 +534,8 @@ class LinearObjective:
         out = _softmax_data_terms(X, y, sw, coef, self.n_classes, self.fit_intercept, need, cache=cache)
         if cache is not None:
             dt = self._Xh.dtype
-            self._remember(coef, ("sP", [(P.astype(dt, copy=False), sP.astype(dt, copy=False)) for P, sP in cache]))
+            low = [(sP.astype(dt, copy=False), P, sP) for P, sP in cache]
+            self._remember(coef, ("sP", [(s32 if P is sP else P.astype(dt, copy=False), s32) for s32, P, sP in low]))
         return out
 
     def _penalty(self, coef):
@@ -615,10 +616,13 @@ class LinearObjective:
             V = v.reshape(self.n_classes, -1)
             hv = np.zeros_like(V)
             start = 0
+            # sub-blocks of about 2 MB of X, so the second product reads the rows the first just read
+            rows = 1 << 21 if sparse.issparse(X) else max(1024, (1 << 21) // (X.shape[1] * X.dtype.itemsize))
             for P, sP in st[1]:
-                stop = start + sP.shape[0]
-                hv += _softmax_hessp_block(X[start:stop], P, sP, V, fi)
-                start = stop
+                for a in range(0, sP.shape[0], rows):
+                    b = min(sP.shape[0], a + rows)
+                    hv += _softmax_hessp_block(X[start + a:start + b], P[a:b], sP[a:b], V, fi)
+                start += sP.shape[0]
             hv = hv.ravel()
         return self.scale * hv + self.l2 * (v * self._penalized_f)
 
