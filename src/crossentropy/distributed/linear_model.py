@@ -202,9 +202,10 @@ def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
     inv = 0.0 if estimator.penalty is None else 1.0 / (float(estimator.C) * S)
     objective = DaskObjective(X, y_enc, sw, n_classes=K, fit_intercept=estimator.fit_intercept,
                               scale=1.0 / S, l2=(1 - rho) * inv, l1=rho * inv)
-    # out of core every pass recomputes the chunks: then fetch the Hessian that Newton will ask for
-    # with each gradient; in memory a second, cheap pass costs less than Hessians never used
-    objective.prefetch_hessian = not keep and _newton_with_hessian(estimator, objective)
+    # Newton asks for the Hessian at every point its line search accepts: computing it in the same
+    # pass as the gradient saves a round trip (and, out of core, a pass over the data) per iteration,
+    # at the price of one Hessian never used (at the final point)
+    objective.prefetch_hessian = _newton_with_hessian(estimator, objective)
     newton = estimator._solver_name(objective) == "newton"
     if keep and newton and objective.hessian_dtype != X.dtype:  # as in memory: a float32 copy
         objective.use_hessian_copy(dask.persist(X.astype(objective.hessian_dtype))[0])

@@ -282,7 +282,7 @@ class DaskObjective:
             X, y, sw = dask.persist(X, y, sw)
         return DaskObjective(X, y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
                              scale=self.scale * self.n_samples / max(1, rows.size), l2=self.l2, l1=self.l1,
-                             prefetch_hessian=False, hessian_dtype=self.hessian_dtype.name)
+                             prefetch_hessian=self.prefetch_hessian, hessian_dtype=self.hessian_dtype.name)
 
     def batch_loss_gradient(self, coef, rows):
         """Not available on Dask input: stochastic solvers need random rows, use "lbfgs" or "newton"."""
