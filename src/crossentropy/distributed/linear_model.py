@@ -123,13 +123,24 @@ def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
     persist : {"auto", True, False}, default "auto"
         Keep the prepared data in the workers' memory for the fit. ``"auto"``: yes when it is already
         persisted, when there is no distributed client, or when it takes at most half the workers'
-        total memory limit; otherwise every pass recomputes the chunks from their graph (out of core).
+        total memory limit (counting the float32 copy that Newton keeps of large float64 data for
+        its Hessians, as the in-memory fit does); otherwise every pass recomputes the chunks from
+        their graph (out of core), and Newton's Hessian comes with each gradient pass.
+
+    Notes
+    -----
+    Each call of the objective is one pass: a task per chunk where the chunk lives and a tree
+    reduction with a fixed grouping, so the result does not depend on which worker computed what. A
+    worker lost mid-fit is replaced by its nanny and its chunks are recomputed from their graph; the
+    fit goes on with the same numbers. Newton's warm start on large data (a tenth of the rows, see
+    :mod:`crossentropy.solvers.newton`) keeps its rows on the workers too.
 
     Returns
     -------
     estimator
         Fitted: ``coef_``, ``intercept_``, ``classes_``, ``n_features_in_`` (``feature_names_in_`` for a
-        DataFrame with string column names), ``n_iter_``, ``converged_``, ``loss_curve_``, ``solver_``.
+        DataFrame with string column names), ``n_iter_``, ``converged_``, ``loss_curve_``, ``solver_``,
+        and ``n_passes_``: the passes made over the full data.
 
     Raises
     ------

@@ -88,7 +88,7 @@ class DaskObjective:
                     \;[+\; \lambda_1 \lVert w\rVert_1]
 
     Same protocol as the in-memory objective (``loss``, ``loss_gradient``, ``loss_gradient_hessian``,
-    ``hessian``, ``hessp``, ``nonsmooth``, ``null_space``), so every solver of
+    ``hessian``, ``hessp``, ``nonsmooth``, ``null_space``, ``project_null``, ``subsample``), so every solver of
     :mod:`crossentropy.solvers` runs on it unchanged, on the client. Each call is one pass over the
     data: one task per chunk evaluates :func:`~crossentropy.objective.data_terms` where the chunk
     lives and a tree reduction returns only the sums (a float, a vector of ``n_coef`` and, when
@@ -113,6 +113,10 @@ class DaskObjective:
     prefetch_hessian : bool, default False
         Also compute the Hessian in every ``loss_gradient`` pass, so that a Newton step, which asks
         for the Hessian at the point its line search accepted, needs no second pass over the data.
+    hessian_dtype : {"auto", "float32", "float64"}, default "auto"
+        Precision of X in Hessians and Hessian-vector products (never in the value or gradient);
+        "auto" is float32 for float64 X of at least 2 million entries, as in ``LinearObjective``.
+        :meth:`use_hessian_copy` supplies a kept copy instead of a cast per pass.
 
     Attributes
     ----------
