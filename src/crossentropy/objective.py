@@ -45,6 +45,9 @@ __all__ = ["DataTerms", "data_terms", "hessp_terms", "penalty_terms", "LinearObj
 
 #: Upper bound on the number of (row × class) entries held at once by the softmax data term.
 BLOCK_ELEMENTS = 1 << 22
+#: Smallest block of logits sent to the fused (multi-threaded numba) row kernel; smaller blocks take
+#: the NumPy reference path, whose cost has no thread start-up in it.
+FUSED_MIN_ELEMENTS = 1 << 16
 #: Entries of X per row block of the Gram products (few, large BLAS calls: robust to busy threads).
 GRAM_BLOCK_ELEMENTS = 1 << 21
 #: Largest (row × class) array a :class:`LinearObjective` caches for Hessian-vector products.
@@ -201,7 +204,8 @@ def _softmax_data_terms(X, y, sample_weight, coef, n_classes, fit_intercept, nee
         Z = _softmax_logits(Xb, C, fit_intercept)
         s = _row_weights(sample_weight, start, stop, Z.dtype)
         yb = y[start:stop]
-        row_loss, G = _rows.hard_rows(Z, yb, s, None, 0.0, want_grad or cache is not None or hess is not None)
+        row_loss, G = _rows.hard_rows(Z, yb, s, None, 0.0, want_grad or cache is not None or hess is not None,
+                                      fused=Z.size >= FUSED_MIN_ELEMENTS)
         loss += float(np.sum(row_loss, dtype=np.float64))
         if want_grad:
             grad[:, :d] += np.asarray(G.T @ Xb) if not sparse.issparse(Xb) else (Xb.T @ G).T

@@ -19,7 +19,9 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
 
     with :math:`S` the soft-threshold (exact zeros), :math:`\eta` found by backtracking on the
     sufficient-decrease condition (and allowed to grow again by 10 % per iteration), and the momentum
-    reset whenever :math:`J` goes up (O'Donoghue & Candès' adaptive restart). Works for any size of
+    reset whenever the step :math:`\theta_k - \theta_{k-1}` makes an obtuse angle with the gradient
+    mapping :math:`\phi_k - \theta_k` (O'Donoghue & Candès' gradient restart, which unlike the
+    function-value test is not fooled by rounding near the minimum). Works for any size of
     problem: it needs only gradients. Stops when the minimum-norm subgradient's max-norm is at most ``tol``.
 
     Parameters
@@ -57,7 +59,6 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
     eta = float(learning_rate) if learning_rate is not None else 1.0 / curvature(objective, x)
     progress = Progress(callback, verbose, "proximal")
     fx, gx = objective.loss_gradient(x)
-    Fx = fx + objective.nonsmooth(x)
     if optimality(objective, x, gx) <= tol:
         return SolverResult(x, 0, True, progress.curve)
     y, fy, gy, t = x, fx, gx, 1.0
@@ -73,7 +74,7 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
         progress(it, Fn, opt)
         if opt <= tol:
             return SolverResult(xn, it, True, progress.curve)
-        if Fn > Fx:  # restart: drop the momentum
+        if float((y - xn) @ (xn - x)) > 0:  # gradient restart: the step turned against the momentum
             t = 1.0
             y, fy, gy = xn, fn, gn
         else:
@@ -85,6 +86,6 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
             else:
                 y = xn + beta * (xn - x)
                 fy, gy = objective.loss_gradient(y)
-        x, Fx = xn, Fn
+        x = xn
         eta *= 1.1
     return SolverResult(x, int(max_iter), False, progress.curve)
