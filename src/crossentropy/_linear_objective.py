@@ -1,0 +1,388 @@
+r"""The in-memory objective of logistic and softmax regression, :class:`LinearObjective`.
+
+Re-exported by :mod:`crossentropy.objective` (the data terms and the layout are documented there):
+the scaled data term over all rows plus the penalty, with the caches that make Hessian-vector
+products cheap, the Kronecker-factored preconditioner and the subsample used for Newton's warm start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg, sparse
+
+from . import objective as _obj
+from . import special
+from .objective import (
+    _binary_data_terms,
+    _binary_hess_weights,
+    _binary_hessp,
+    _binary_logits,
+    _block_rows,
+    _dense_or_sparse_dtype,
+    _gram,
+    _row_weights,
+    _softmax_data_terms,
+    _softmax_hessp_block,
+    _softmax_logits,
+    data_terms,
+    hessp_terms,
+    n_coef,
+    penalized_mask,
+    penalty_terms,
+)
+
+__all__ = ["LinearObjective"]
+
+
+def _robust_cho(B):
+    """Cholesky factor of a symmetric positive semi-definite B, adding a growing ridge if needed."""
+    ridge = 0.0
+    scale = max(float(np.trace(B)) / B.shape[0], np.finfo(float).tiny)
+    for _ in range(12):
+        try:
+            return linalg.cho_factor(B + ridge * np.eye(B.shape[0]), lower=False, check_finite=False)
+        except linalg.LinAlgError:
+            ridge = scale * (1e-12 if ridge == 0 else 100 * ridge / scale)
+    return linalg.cho_factor(B + scale * np.eye(B.shape[0]), lower=False, check_finite=False)
+
+
+class LinearObjective:
+    r"""The whole in-memory objective: scaled data term plus the l2 penalty (and the l1 strength).
+
+    .. math::
+        J(\theta) = c \sum_i s_i\,\ell_i(\theta) + \tfrac{\lambda_2}{2}\lVert w\rVert^2
+                    \;[+\; \lambda_1 \lVert w\rVert_1]
+
+    The smooth part (everything but the l1 term) is what ``loss``, ``loss_gradient``, ``hessian`` and
+    ``hessp`` return; the l1 term is ``nonsmooth(coef)`` and is handled by the proximal solvers
+    through ``l1`` and ``penalized``. The objects solvers receive need only this protocol
+    (``crossentropy.solvers._base.Objective``); the Dask objective provides the same.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse CSR matrix of shape (n, d), float32 or float64
+    y : ndarray of shape (n,)
+        Labels encoded as ``0 .. n_classes - 1``.
+    sample_weight : ndarray of shape (n,) or None
+    n_classes : int
+    fit_intercept : bool, default True
+    scale : float, default 1.0
+        :math:`c`; scikit-learn's objective is ``scale = 1 / sum(sample_weight)``.
+    l2, l1 : float, default 0.0
+        :math:`\lambda_2, \lambda_1`.
+    hessian_dtype : {"auto", "float32", "float64"}, default "auto"
+        Precision of X in Hessians and Hessian-vector products (never in the loss or gradient, so the
+        minimiser is unchanged; only the Newton direction is rounded). "auto" keeps a float32 copy of
+        a large dense float64 X (at least 2 million entries): half the memory traffic for the
+        second-order terms, at the cost of that copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import LinearObjective
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> obj = LinearObjective(X, y, n_classes=2, scale=1 / 4, l2=0.25)
+    >>> f, g = obj.loss_gradient(np.array([1.0, -1.5]))
+    >>> round(f, 6), g.round(4)
+    (0.462745, array([0.0188, 0.    ]))
+
+    References
+    ----------
+    scikit-learn, ``sklearn/linear_model/_linear_loss.py`` (``LinearModelLoss``), the same objective.
+    """
+
+    def __init__(self, X, y, sample_weight=None, *, n_classes, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0,
+                 hessian_dtype="auto"):
+        self.X = X
+        self.y = np.asarray(y)
+        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        self.n_samples, self.n_features = X.shape
+        self.n_classes = int(n_classes)
+        self.fit_intercept = bool(fit_intercept)
+        self.scale, self.l2, self.l1 = float(scale), float(l2), float(l1)
+        self.n_coef = n_coef(self.n_features, self.n_classes, self.fit_intercept)
+        self.penalized = penalized_mask(self.n_features, self.n_classes, self.fit_intercept)
+        self.dtype = _dense_or_sparse_dtype(X)
+        if self.n_classes == 2:  # float labels once, not at every evaluation
+            self.y = self.y.astype(self.dtype)
+        if hessian_dtype not in ("auto", "float32", "float64"):
+            raise ValueError(f"hessian_dtype must be 'auto', 'float32' or 'float64', got {hessian_dtype!r}")
+        low = self.dtype == np.float64 and (
+            hessian_dtype == "float32"
+            or (hessian_dtype == "auto" and not sparse.issparse(X) and X.shape[0] * X.shape[1] >= 2_000_000)
+        )
+        # X for the second-order terms: float32 when low, with the column of ones appended when a copy
+        # is made anyway or X is small (the intercept is then one more column: no separate sums)
+        n, d = X.shape
+        aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))
+        if low or aug:
+            self._Xh = np.empty((n, d + aug), dtype=np.float32 if low else X.dtype)
+            self._Xh[:, :d] = X
+            if aug:
+                self._Xh[:, d] = 1
+        else:
+            self._Xh = X
+        self._h_fi = self.fit_intercept and not aug
+        self._G = None
+        self._penalized_f = self.penalized.astype(np.float64)
+        self._G_factor = None
+        self._G_eig = None
+        self._key = None
+        self._state = None
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def _remember(self, coef, state):
+        self._key = np.array(coef, dtype=np.float64, copy=True)
+        self._state = state
+
+    def _cached(self, coef):
+        return self._state if self._key is not None and np.array_equal(self._key, coef) else None
+
+    def _data(self, coef, need):
+        X, y, sw = self.X, self.y, self.sample_weight
+        if self.n_classes == 2:
+            z = _binary_logits(X, coef, self.fit_intercept)
+            self._remember(coef, ("z", z))
+            return _binary_data_terms(X, y, sw, coef, self.fit_intercept, need, z=z)
+        cache = [] if self.n_samples * self.n_classes <= _obj.CACHE_ELEMENTS and "grad" in need else None
+        out = _softmax_data_terms(X, y, sw, coef, self.n_classes, self.fit_intercept, need, cache=cache)
+        if cache is not None:
+            dt = self._Xh.dtype
+            low = [(sP.astype(dt, copy=False), P, sP) for P, sP in cache]
+            self._remember(coef, ("sP", [(s32 if P is sP else P.astype(dt, copy=False), s32) for s32, P, sP in low]))
+        return out
+
+    def _penalty(self, coef):
+        return penalty_terms(coef, l2=self.l2, n_features=self.n_features, n_classes=self.n_classes,
+                             fit_intercept=self.fit_intercept)
+
+    def loss(self, coef):
+        """Smooth objective value at ``coef`` (float)."""
+        t = self._data(coef, frozenset(["loss"]))
+        return self.scale * t.loss + self._penalty(coef)[0]
+
+    def loss_gradient(self, coef):
+        """Smooth objective value and gradient ``(float, ndarray (n_coef,))``."""
+        t = self._data(coef, frozenset(["loss", "grad"]))
+        pv, pg, _ = self._penalty(coef)
+        return self.scale * t.loss + pv, self.scale * t.grad + pg
+
+    def loss_gradient_hessian(self, coef):
+        """Value, gradient and full Hessian ``(n_coef, n_coef)`` of the smooth objective, in one pass."""
+        if self.n_classes == 2:
+            t = self._data(coef, frozenset(["loss", "grad"]))
+            H = self._data_hessian_binary(coef)
+        else:
+            t = self._data(coef, frozenset(["loss", "grad", "hess"]))
+            H = t.hess
+        pv, pg, ph = self._penalty(coef)
+        H *= self.scale
+        H[np.diag_indices_from(H)] += ph
+        return self.scale * t.loss + pv, self.scale * t.grad + pg, H
+
+    def hessian(self, coef):
+        """Full Hessian of the smooth objective, ndarray of shape (n_coef, n_coef)."""
+        if self.n_classes == 2:
+            H = self._data_hessian_binary(coef)
+        else:
+            H = _softmax_data_terms(self.X, self.y, self.sample_weight, coef, self.n_classes, self.fit_intercept,
+                                    frozenset(["hess"])).hess
+        H *= self.scale
+        H[np.diag_indices_from(H)] += self._penalty(coef)[2]
+        return H
+
+    def subsample(self, rows):
+        """The same objective on the rows ``rows``, rescaled by n/len(rows) so it estimates this one.
+
+        Solvers use it for a cheap warm start on large data (the penalty keeps its weight).
+        """
+        rows = np.sort(np.asarray(rows))
+        sw = None if self.sample_weight is None else self.sample_weight[rows]
+        y = self.y[rows] if self.n_classes > 2 else self.y[rows].astype(np.intp)
+        sub = LinearObjective(self.X[rows], y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
+                              scale=self.scale * self.n_samples / max(1, rows.size), l2=self.l2, l1=self.l1)
+        if self.n_classes > 2 and not sparse.issparse(self.X):
+            sub._G = self._input_gram()
+        return sub
+
+    def _data_hessian_binary(self, coef):
+        return _gram(self._Xh, self._binary_weights(coef), self._h_fi)
+
+    def _binary_weights(self, coef):
+        """Hessian weights :math:`s_i p_i (1 - p_i)` at ``coef``, from the cache when it holds them."""
+        st = self._cached(coef)
+        if st is None:
+            return _binary_hess_weights(_binary_logits(self.X, coef, self.fit_intercept), self.sample_weight)
+        if st[0] == "z":  # turn the cached logits into Hessian weights once
+            st = ("h", _binary_hess_weights(st[1], self.sample_weight))
+            self._state = st
+        return st[1]
+
+    def hessp(self, coef, v):
+        """Hessian-vector product of the smooth objective (reuses the last evaluation at ``coef``)."""
+        st = self._cached(coef)
+        X, sw, fi = self._Xh, self.sample_weight, self._h_fi
+        if st is None:
+            hv = hessp_terms(X, self.y, sw, coef, v, n_classes=self.n_classes, fit_intercept=fi)
+        elif self.n_classes == 2:
+            hv = _binary_hessp(X, self._binary_weights(coef), v, fi)
+        else:
+            V = v.reshape(self.n_classes, -1)
+            hv = np.zeros_like(V)
+            start = 0
+            # sub-blocks of about 2 MB of X, so the second product reads the rows the first just read
+            rows = 1 << 21 if sparse.issparse(X) else max(1024, (1 << 21) // (X.shape[1] * X.dtype.itemsize))
+            for P, sP in st[1]:
+                for a in range(0, sP.shape[0], rows):
+                    b = min(sP.shape[0], a + rows)
+                    hv += _softmax_hessp_block(X[start + a:start + b], P[a:b], sP[a:b], V, fi)
+                start += sP.shape[0]
+            hv = hv.ravel()
+        return self.scale * hv + self.l2 * (v * self._penalized_f)
+
+    def hessian_diag(self, coef):
+        r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.
+
+        One pass over the rows (in blocks), for diagonal preconditioning.
+        """
+        X, sw, fi = self.X, self.sample_weight, self.fit_intercept
+        n, d = X.shape
+        K = 1 if self.n_classes == 2 else self.n_classes
+        out = np.zeros((K, d + fi))
+        step = _block_rows(n, max(K, d))
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            Xb = X[a:b]
+            if self.n_classes == 2:
+                W = _binary_hess_weights(_binary_logits(Xb, coef, fi), None if sw is None else sw[a:b])[:, None]
+            else:
+                W = special.softmax(_softmax_logits(Xb, coef.reshape(K, -1), fi), axis=1)
+                W = W * (1 - W) * _row_weights(sw, a, b, W.dtype)[:, None]
+            X2 = Xb.multiply(Xb) if sparse.issparse(Xb) else Xb * Xb
+            out[:, :d] += np.asarray(X2.T @ W, dtype=np.float64).T
+            if fi:
+                out[:, d] += W.sum(axis=0, dtype=np.float64)
+        return self.scale * out.ravel() + self.l2 * self.penalized
+
+    def _input_gram(self):
+        """:math:`G = \\sum_i s_i \\tilde x_i \\tilde x_i^\\top / \\sum_i s_i` from at most 50,000 random rows (cached)."""
+        if self._G is None:
+            n = self.n_samples
+            rows = None if n <= 50_000 else np.sort(np.random.default_rng(0).choice(n, 50_000, replace=False))
+            Xr = self._Xh if rows is None else self._Xh[rows]
+            sw = np.ones(Xr.shape[0]) if self.sample_weight is None else self.sample_weight
+            sw = sw if rows is None or self.sample_weight is None else sw[rows]
+            self._G = _gram(Xr, sw, self._h_fi) / max(float(sw.sum()), np.finfo(float).tiny)
+        return self._G
+
+    def preconditioner(self, coef):
+        r"""Kronecker-factored approximation of the softmax Hessian, as a function :math:`v \mapsto M^{-1} v`.
+
+        .. math::
+            \nabla^2 f \approx M = A \otimes G + \lambda_2 (I_K \otimes E), \qquad
+            A = c \sum_i s_i (\mathrm{diag}(p_i) - p_i p_i^\top), \quad G = \frac{\sum_i s_i \tilde x_i \tilde x_i^\top}{\sum_i s_i}
+
+        (:math:`E` the identity without the intercept entry), the K-FAC approximation of a linear
+        layer. With :math:`A = U \mathrm{diag}(a) U^\top` and :math:`G = V \mathrm{diag}(g) V^\top`
+        (once per fit), :math:`M^{-1}` is a division by :math:`a_k g_j + \lambda_2` between the two
+        rotations (the intercept is treated as penalised there); the objective's null space is
+        projected out. Costs :math:`O(n K^2)` per Newton step plus one D×D Gram and eigendecomposition
+        per fit; for two classes one Cholesky factor of :math:`G + (\lambda_2/a_0) E` per fit.
+        For two classes :math:`A` is the scalar :math:`c\sum_i s_i p_i(1-p_i)`. Returns None for
+        sparse X, when the K factorisations would cost more than about :math:`3\cdot 10^{10}`
+        flops (:math:`K D^3 / 3`), or without a cached evaluation at ``coef``.
+
+        References
+        ----------
+        Martens & Grosse, *Optimizing neural networks with Kronecker-factored approximate curvature*,
+        ICML 2015.
+        """
+        D = self.n_features + self.fit_intercept
+        k_eff = 1 if self.n_classes == 2 else self.n_classes
+        if sparse.issparse(self.X) or k_eff * D**3 > 1e11:
+            return None
+        st = self._cached(coef)
+        if st is None:
+            return None
+        if self.n_classes == 2:  # K = 1: A is the scalar c * sum_i s_i p_i (1 - p_i)
+            A = np.array([[float(np.sum(self._binary_weights(coef), dtype=np.float64))]])
+        else:
+            K = self.n_classes
+            A = np.zeros((K, K))
+            for P, sP in st[1]:
+                A += np.diag(sP.sum(axis=0, dtype=np.float64)) - np.asarray(sP.T @ P, dtype=np.float64)
+        if self.n_classes == 2:
+            # M = a (G + (l2/a0) E): factorised once per fit at the first a0, rescaled by 1/a afterwards
+            a = self.scale * float(A[0, 0])
+            if self._G_factor is None:
+                E = np.diag(self.penalized[:D].astype(np.float64))
+                self._G_factor = (_robust_cho(self._input_gram() + (self.l2 / max(a, 1e-300)) * E), a)
+            factor, _ = self._G_factor
+            inv_a = 1.0 / max(a, np.finfo(float).tiny)
+            return lambda v: inv_a * linalg.cho_solve(factor, v, check_finite=False)
+        a, U = linalg.eigh(self.scale * 0.5 * (A + A.T))
+        a = np.maximum(a, 0.0)
+        if self._G_eig is None:  # once per fit
+            g, V = linalg.eigh(self._input_gram())
+            self._G_eig = (np.maximum(g, 0.0), V)
+        g, V = self._G_eig
+        # (A ⊗ G + l2 I)^-1 in the eigenbases of A and G (the intercept is penalised here only, a
+        # negligible change to a preconditioner); the null space is projected out afterwards
+        denom = np.outer(a, g) + self.l2
+        denom = np.maximum(denom, 1e-10 * max(float(denom.max()), np.finfo(float).tiny))
+
+        def apply(v):
+            W = (U.T @ v.reshape(K, D)) @ V
+            out = (U @ (W / denom) @ V.T).ravel()
+            return self.project_null(out)
+
+        return apply
+
+    def nonsmooth(self, coef):
+        r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (0 when ``l1 == 0``)."""
+        return float(self.l1 * np.abs(coef[self.penalized]).sum()) if self.l1 else 0.0
+
+    def _null_columns(self):
+        """Columns j of the (K, D) coefficient matrix along which adding a constant over the classes
+        leaves the objective unchanged (softmax only)."""
+        if self.n_classes == 2:
+            return []
+        D = self.n_features + self.fit_intercept
+        if self.l2 == 0 and self.l1 == 0:
+            return list(range(D))
+        return [D - 1] if self.fit_intercept else []
+
+    def project_null(self, v):
+        """``v`` without its component in :meth:`null_space` (the column means over the classes removed),
+        without forming the null-space basis."""
+        cols = self._null_columns()
+        if not cols:
+            return v
+        V = v.reshape(self.n_classes, -1).copy()
+        V[:, cols] -= V[:, cols].mean(axis=0)
+        return V.ravel()
+
+    def null_space(self):
+        """Orthonormal directions (n_coef, m) along which the objective is constant, or None.
+
+        Softmax only: adding the same number to every class's intercept never changes the
+        probabilities; without any penalty the same holds for every feature's column of W.
+        """
+        cols = self._null_columns()
+        if not cols:
+            return None
+        K, D = self.n_classes, self.n_features + self.fit_intercept
+        N = np.zeros((K, D, len(cols)))
+        for j, c in enumerate(cols):
+            N[:, c, j] = 1 / np.sqrt(K)
+        return N.reshape(K * D, len(cols))
+
+    def batch_loss_gradient(self, coef, rows):
+        """Unbiased estimate of ``loss_gradient`` from the rows ``rows`` (for stochastic solvers)."""
+        rows = np.asarray(rows)
+        sw = None if self.sample_weight is None else self.sample_weight[rows]
+        t = data_terms(self.X[rows], self.y[rows], sw, coef, n_classes=self.n_classes,
+                       fit_intercept=self.fit_intercept, need=("loss", "grad"))
+        pv, pg, _ = self._penalty(coef)
+        f = self.n_samples / max(1, rows.size) * self.scale
+        return f * t.loss + pv, f * t.grad + pg
