@@ -228,3 +228,35 @@ def test_empty_sum_is_zero():
     loss, (dX, dW, db) = ce.linear_cross_entropy(np.zeros((0, 2)), np.ones((4, 2)), np.zeros(0, int),
                                                  bias=np.zeros(4), reduction="sum", return_grad=True)
     assert loss == 0.0 and dX.shape == (0, 2) and not dW.any() and not db.any()
+
+
+# ------------------------------------------------------------------------------------------ class-split product
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_class_split_product_equals_matmul_and_restores_threads(accumulate, rng):
+    """dX_B = G_B W split over classes between single-threaded BLAS calls (forced with 2 BLAS threads)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from crossentropy._kernels.products import MIN_SPLIT, product_over_classes
+
+    G = rng.standard_normal((37, 2 * MIN_SPLIT + 11))
+    W = rng.standard_normal((G.shape[1], 5))
+    out = rng.standard_normal((37, 5))
+    expected = (out if accumulate else 0) + G @ W
+    with threadpool_limits(limits=2, user_api="blas"):
+        product_over_classes(G, W, out, accumulate=accumulate)
+        threads = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    assert threads == {2}
+
+
+def test_many_classes_split_path_matches_torch(rng):
+    X, W, b, y = _problem(rng, 90, 8, 9001, np.float32)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        loss, (dX, dW, db) = ce.linear_cross_entropy(X, W, y, bias=b, return_grad=True)
+    ref = _torch_lce(X, W, b, y, chunked=False)
+    for ours, theirs in zip((loss, dX, dW, db), ref):
+        _close(ours, theirs, 1e-5)

@@ -12,18 +12,20 @@ one block of ``rows × classes`` logits. Per row block :math:`X_B`:
   log-sum-exp, then recomputing each chunk of logits for its gradient, :math:`8NdC` flops.
 
 Extra memory: one block of logits, the row statistics of a block, and per-thread column sums of the
-gradient (for ``db``); none of it grows with N. All matrix products go through SciPy's BLAS (one
-thread pool), accumulating into the outputs without temporaries.
+gradient (for ``db``); none of it grows with N. The matrix products go through SciPy's BLAS,
+accumulating into the outputs without temporaries; :math:`G_B W` is split over classes between
+threads (:mod:`.products` says why).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import blas
 
 from . import row_groups, serialised
 from .chunked import finish_losses, grad_chunk, lse_chunk
 from .fused import hard_rows_fused
+from .products import gemm_into as gemm
+from .products import product_over_classes
 
 #: bytes allowed for one block of logits when ``block_size`` is not given
 BLOCK_BYTES = 64 * 2**20  # 256 rows × 65,536 float32 classes: GEMMs at ~80 % of full speed, and the
@@ -48,19 +50,6 @@ def plan_blocks(n_rows: int, n_classes: int, itemsize: int, block_size=None) -> 
     return max(1, min(rows, n_rows)), max(1, min(chunk, n_classes))
 
 
-def _gemm(dtype):
-    """``gemm(alpha, a, b, beta=, c=, trans_a=, trans_b=)`` that writes into ``c`` (F-contiguous) in place."""
-    raw = blas.sgemm if dtype == np.float32 else blas.dgemm
-
-    def gemm(alpha, a, b, *, c, beta=0.0, trans_a=0, trans_b=0):
-        res = raw(alpha, a, b, beta=beta, c=c, trans_a=trans_a, trans_b=trans_b, overwrite_c=1)
-        if res.ctypes.data != c.ctypes.data:  # f2py copied c: never for the layouts used here
-            raise RuntimeError("BLAS gemm did not write into the output buffer")
-        return res
-
-    return gemm
-
-
 def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need_dx=True, block_size=None):
     """Per-row losses of ``cross_entropy(X @ W.T + bias, y)`` rows, and the scaled gradients.
 
@@ -82,7 +71,6 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
     n, d = X.shape
     c = W.shape[0]
     dtype = X.dtype
-    gemm = _gemm(dtype)
     rows, chunk = plan_blocks(n, c, dtype.itemsize, block_size)
     empty = np.empty(0, dtype)
     w = empty if weight is None else weight.astype(dtype)
@@ -112,7 +100,7 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
                 hard_rows_fused(Z, b_all, yb, rb, w, w_sum, eps, scale, need_grad, Z, loss[r0:r1], colsum, True)
             if need_grad:
                 if dX is not None:
-                    gemm(1.0, W.T, Z.T, c=dX[r0:r1].T)  # dX_B.T = W.T @ G.T
+                    product_over_classes(Z, W, dX[r0:r1])  # dX_B = G_B W
                 gemm(1.0, Xb.T, Z.T, beta=1.0, c=dW.T, trans_b=1)  # dW.T += Xb.T @ G
                 if db is not None:
                     db += colsum.sum(axis=0, dtype=np.float64)
@@ -136,7 +124,7 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
             with serialised():
                 grad_chunk(Z, b_all[c0:c1], c0, yb, rb, w[c0:c1], w_y[r0:r1], eps, c, w_sum, scale, m, s, zy, colsum)
             if dX is not None:
-                gemm(1.0, W[c0:c1].T, Z.T, beta=0.0 if j == 0 else 1.0, c=dX[r0:r1].T)
+                product_over_classes(Z, W[c0:c1], dX[r0:r1], accumulate=j > 0)
             gemm(1.0, Xb.T, Z.T, beta=1.0, c=dW[c0:c1].T, trans_b=1)
             if db is not None:
                 db[c0:c1] += colsum.sum(axis=0, dtype=np.float64)
