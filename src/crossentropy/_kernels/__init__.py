@@ -20,13 +20,13 @@ import numpy as np
 
 from .fused import hard_rows_fused
 
-__all__ = ["fused_hard_rows", "row_groups", "serialised"]
+__all__ = ["fused_hard_rows", "row_groups", "launching"]
 
 _LAUNCH_LOCK = threading.Lock()
 
 
-def serialised():
-    """Context for launching a parallel kernel: a lock under numba's ``workqueue`` threading layer.
+def _serialised():
+    """A lock under numba's ``workqueue`` threading layer, else nothing.
 
     ``workqueue`` (numba's fallback where neither TBB nor OpenMP is found) aborts the process when
     two threads launch parallel kernels at once, as Dask's threaded workers may; the OpenMP and TBB
@@ -39,9 +39,25 @@ def serialised():
     return _LAUNCH_LOCK if layer == "workqueue" else contextlib.nullcontext()
 
 
-def row_groups(n_rows: int) -> int:
-    """Number of row groups a parallel kernel splits ``n_rows`` into (a few per thread)."""
-    return max(1, min(n_rows, 4 * numba.get_num_threads()))
+@contextlib.contextmanager
+def launching():
+    """Context for launching a parallel kernel of this package.
+
+    Serialised where the threading layer needs it, and with numba's parallel chunk size set to 1 for
+    this thread, so that the row groups of a ``prange`` are handed out one at a time: a thread that
+    the OS deschedules (on a busy machine) then delays one small group, not a fixed half of the rows.
+    """
+    with _serialised():
+        previous = numba.set_parallel_chunksize(1)
+        try:
+            yield
+        finally:
+            numba.set_parallel_chunksize(previous)
+
+
+def row_groups(n_rows: int, per_thread: int = 4) -> int:
+    """Number of row groups a parallel kernel splits ``n_rows`` into (``per_thread`` per thread)."""
+    return max(1, min(n_rows, per_thread * numba.get_num_threads()))
 
 
 def fused_hard_rows(x, y, keep, weight, eps, need_grad, *, scale=1.0, out=None):
@@ -61,15 +77,15 @@ def fused_hard_rows(x, y, keep, weight, eps, need_grad, *, scale=1.0, out=None):
     w_sum = float(c) if weight is None else float(np.sum(weight, dtype=np.float64))
     yv = np.ascontiguousarray(y, dtype=np.intp)
     loss = np.empty(n, np.float64)
-    colsum = np.empty((row_groups(n), 0), dtype)
+    colsum = np.empty((row_groups(n, 16), 0), dtype)  # small groups, handed out dynamically
     no_bias = np.empty(0, dtype)
     if not need_grad:  # nothing is written: x stands in for the gradient buffer
-        with serialised():
+        with launching():
             hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), False, x, loss, colsum, True)
         return loss.astype(dtype, copy=False), None
     inplace = out is not None and _same_layout(out, x)
     target = out if out is not None and (inplace or _usable_out(out, x)) else np.empty_like(x)
-    with serialised():
+    with launching():
         hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), True, target, loss, colsum, inplace)
     if out is not None and target is not out:
         np.copyto(out, target)

@@ -212,7 +212,7 @@ def hard_rows_fused(x, bias, y, r, w, w_sum, eps, scale, need_grad, out, loss, c
     has_w = w.size == c
     n_groups = colsum.shape[0]
     has_colsum = colsum.shape[1] == c and need_grad
-    for g in prange(n_groups):
+    for g in prange(n_groups):  # launched with chunk size 1 (see launching()): groups handed out one by one
         start = g * n // n_groups
         stop = (g + 1) * n // n_groups
         for i in range(start, stop):

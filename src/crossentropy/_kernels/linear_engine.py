@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import row_groups, serialised
+from . import launching, row_groups
 from .chunked import finish_losses, grad_chunk, lse_chunk
 from .fused import hard_rows_fused
 from .products import gemm_into as gemm
@@ -96,7 +96,7 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
             gemm(1.0, W.T, Xb.T, c=Z.T, trans_a=1)  # Z.T = W @ Xb.T
             colsum = colsum_flat.reshape(n_groups, c if db is not None else 0)
             colsum[:] = 0
-            with serialised():
+            with launching():
                 hard_rows_fused(Z, b_all, yb, rb, w, w_sum, eps, scale, need_grad, Z, loss[r0:r1], colsum, True)
             if need_grad:
                 if dX is not None:
@@ -110,7 +110,7 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
         for j, (c0, c1) in enumerate(chunks):
             Z = zbuf[: b * (c1 - c0)].reshape(b, c1 - c0)
             gemm(1.0, W[c0:c1].T, Xb.T, c=Z.T, trans_a=1)
-            with serialised():
+            with launching():
                 lse_chunk(Z, b_all[c0:c1], c0, yb, rb, w[c0:c1], eps, j == 0, m, s, zy, ref, zw)
         finish_losses(m, s, zy, ref, zw, yb, rb, w, eps, c, w_sum, loss[r0:r1])
         if not need_grad:
@@ -121,7 +121,7 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
             gemm(1.0, W[c0:c1].T, Xb.T, c=Z.T, trans_a=1)
             colsum = colsum_flat[: n_groups * cb].reshape(n_groups, cb if db is not None else 0)
             colsum[:] = 0
-            with serialised():
+            with launching():
                 grad_chunk(Z, b_all[c0:c1], c0, yb, rb, w[c0:c1], w_y[r0:r1], eps, c, w_sum, scale, m, s, zy, colsum)
             if dX is not None:
                 product_over_classes(Z, W[c0:c1], dX[r0:r1], accumulate=j > 0)
