@@ -13,10 +13,17 @@ imports it lazily, on the first call that uses it, so ``import crossentropy`` st
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 
-import numba
-import numpy as np
+# OpenMP's default is to keep idle threads spinning after each parallel region. numba's OpenMP
+# threads would then hold both cores while the BLAS products between two kernels run, which halved
+# the speed of a softmax fit here (and much worse on a busy machine). libgomp reads this once, when
+# numba loads it at the first parallel kernel; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
 
 from .fused import hard_rows_fused
 
