@@ -142,7 +142,7 @@ def _check(key, quick):
 def cases(quick: bool) -> list[dict]:
     specs = [
         ("binary", "logreg_binary (make_classification 200k x 100)", "ratio <= 0.33", 5),
-        ("softmax10", "logreg_softmax10 (make_classification 200k x 100, 10 classes)", "ratio <= 0.1", 3),
+        ("softmax10", "logreg_softmax10 (make_classification 200k x 100, 10 classes)", "ratio <= 0.1", 5),
         ("digits", "logreg_digits (standardised, 10 classes)", "ratio <= 1", 5),
     ]
     out = []
