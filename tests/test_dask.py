@@ -214,6 +214,32 @@ def test_subsample_is_the_objective_on_those_rows(client):
     np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("one_task", [True, False])
+def test_solve_subsample_solves_the_objective_on_those_rows(client, monkeypatch, one_task):
+    """Newton's warm start: small subsamples are solved in one task on a worker, large ones over the workers."""
+    from functools import partial
+
+    from crossentropy.distributed import objective as dask_objective
+    from crossentropy.solvers import newton
+
+    if not one_task:
+        monkeypatch.setattr(dask_objective, "ONE_TASK_BYTES", 0)
+    X, y, sw = _data(3, n=300, d=4, seed=9)
+    obj = DaskObjective(da.from_array(X, chunks=(70, 4)), da.from_array(y, chunks=70),
+                        da.from_array(sw, chunks=70), n_classes=3, scale=1 / 300, l2=0.02)
+    rows = np.random.default_rng(3).choice(300, 60, replace=False)
+    kept = np.sort(rows)
+    solve = partial(newton, coef0=np.zeros(obj.n_coef), tol=1e-10)
+    with distributed.get_task_stream(client) as stream:
+        res = obj.solve_subsample(rows, solve)
+    ref = newton(LinearObjective(X[kept], y[kept], sw[kept], n_classes=3, scale=1 / 300 * 300 / 60, l2=0.02),
+                 np.zeros(obj.n_coef), tol=1e-10)
+    assert res.converged and ref.converged
+    np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-8, atol=1e-10)
+    solved_remotely = any(str(t["key"]).startswith("_solve_rows") for t in stream.data)
+    assert solved_remotely == one_task
+
+
 # ------------------------------------------------------------------------------------------ bad input
 def test_bad_input_names_the_argument(client):
     X, y, sw = _data(2, n=120, seed=7)

@@ -30,6 +30,8 @@ __all__ = ["DaskObjective"]
 
 #: Coefficient vectors larger than this (bytes) are sent to the workers once per call, not per chunk.
 INLINE_COEF_BYTES = 1 << 20
+#: A subsample of at most this many bytes of X is solved in one task on one worker.
+ONE_TASK_BYTES = 256 << 20
 #: Partial sums combined per reduction task.
 SPLIT_EVERY = 8
 #: With ``hessian_dtype="auto"``, float64 data of at least this many entries get float32 second-order
@@ -65,6 +67,14 @@ def _take_rows(X, y, sample_weight, rows):
     return X[rows], y[rows], None if sample_weight is None else sample_weight[rows]
 
 
+def _solve_rows(solve, spec, *parts):
+    """``solve`` on the in-memory objective of the row parts ``(X, y, sample_weight)`` (runs on a worker)."""
+    X = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    sw = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
+    return solve(LinearObjective(X, y, sw, **spec))
+
+
 def _item(t, i):
     return t[i]
 
@@ -88,7 +98,8 @@ class DaskObjective:
                     \;[+\; \lambda_1 \lVert w\rVert_1]
 
     Same protocol as the in-memory objective (``loss``, ``loss_gradient``, ``loss_gradient_hessian``,
-    ``hessian``, ``hessp``, ``nonsmooth``, ``null_space``, ``project_null``, ``subsample``), so every solver of
+    ``hessian``, ``hessp``, ``nonsmooth``, ``null_space``, ``project_null``, ``subsample``,
+    ``solve_subsample``), so every solver of
     :mod:`crossentropy.solvers` runs on it unchanged, on the client. Each call is one pass over the
     data: one task per chunk evaluates :func:`~crossentropy.objective.data_terms` where the chunk
     lives and a tree reduction returns only the sums (a float, a vector of ``n_coef`` and, when
@@ -258,12 +269,8 @@ class DaskObjective:
     project_null = LinearObjective.project_null
     _null_columns = LinearObjective._null_columns
 
-    def subsample(self, rows):
-        """The same objective on the rows ``rows`` (sorted global positions), kept in the workers' memory.
-
-        Rescaled by n/len(rows) so that it estimates this one (Newton's warm start on large data). The
-        selected rows are taken from each chunk where it lives and persisted; they are never gathered.
-        """
+    def _row_parts(self, rows):
+        """``[(task, m), ...]``: per chunk holding some of ``rows`` (global positions), a task taking them."""
         rows = np.sort(np.asarray(rows, dtype=np.int64))
         bounds = np.cumsum((0,) + self.X.chunks[0])
         parts = []
@@ -272,6 +279,36 @@ class DaskObjective:
             local = (rows[(rows >= bounds[j]) & (rows < bounds[j + 1])] - bounds[j]).astype(index)
             if local.size:
                 parts.append((dask.delayed(_take_rows, pure=False)(x, y, s, local), local.size))
+        return parts
+
+    def _sub_scale(self, rows):
+        return self.scale * self.n_samples / max(1, len(rows))
+
+    def solve_subsample(self, rows, solve):
+        """``solve(sub)``, with ``sub`` the objective on the rows ``rows`` (rescaled as in :meth:`subsample`).
+
+        When those rows take at most ``ONE_TASK_BYTES``, they are brought to one worker and ``solve``
+        runs there on an in-memory :class:`~crossentropy.objective.LinearObjective`: one round trip
+        instead of one per solver step. Larger subsamples stay spread over the workers
+        (:meth:`subsample`) and ``solve`` runs on the client. Returns what ``solve`` returns.
+        """
+        rows = np.asarray(rows)
+        if rows.size * self.n_features * self.X.dtype.itemsize > ONE_TASK_BYTES:
+            return solve(self.subsample(rows))
+        spec = dict(n_classes=self.n_classes, fit_intercept=self.fit_intercept, scale=self._sub_scale(rows),
+                    l2=self.l2, l1=self.l1, hessian_dtype=self.hessian_dtype.name)
+        parts = [t for t, _ in self._row_parts(rows)]
+        (result,) = dask.compute(dask.delayed(_solve_rows, pure=False)(solve, spec, *parts), optimize_graph=False)
+        return result
+
+    def subsample(self, rows):
+        """The same objective on the rows ``rows`` (sorted global positions), kept in the workers' memory.
+
+        Rescaled by n/len(rows) so that it estimates this one (Newton's warm start on large data). The
+        selected rows are taken from each chunk where it lives and persisted; they are never gathered.
+        """
+        rows = np.asarray(rows)
+        parts = self._row_parts(rows)
         d = self.n_features
         Xs, ys, ss = [], [], []
         for t, m in parts:
@@ -285,7 +322,7 @@ class DaskObjective:
             warnings.filterwarnings("ignore", message="Sending large graph")
             X, y, sw = dask.persist(X, y, sw)
         return DaskObjective(X, y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
-                             scale=self.scale * self.n_samples / max(1, rows.size), l2=self.l2, l1=self.l1,
+                             scale=self._sub_scale(rows), l2=self.l2, l1=self.l1,
                              prefetch_hessian=self.prefetch_hessian, hessian_dtype=self.hessian_dtype.name)
 
     def batch_loss_gradient(self, coef, rows):

@@ -21,7 +21,9 @@ class Objective(Protocol):
     ``loss``/``loss_gradient``/``hessian``/``hessp`` are of the smooth part :math:`f`; ``nonsmooth``
     is the l1 term. Optional, used when present: ``preconditioner(coef)`` (a function
     :math:`v \\mapsto M^{-1}v` or None, for Newton-CG), ``subsample(rows)`` (the same objective on some
-    rows, for Newton's warm start on large data), ``n_classes`` and ``n_features`` (cost estimates).
+    rows, for Newton's warm start on large data), ``solve_subsample(rows, solve)`` (``solve`` run on
+    that sub-objective wherever the objective chooses, e.g. next to the rows on a Dask worker),
+    ``n_classes`` and ``n_features`` (cost estimates).
     """
 
     n_coef: int

@@ -11,6 +11,8 @@ and newGLMNET do), solved by coordinate descent, which keeps exact zeros.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from scipy import linalg
 
@@ -100,9 +102,9 @@ def _warm_start(objective, coef, step, tol, cg_cap):
         return coef
     m = max(SUBSAMPLE_ROWS // 2, n // 10)
     rows = np.random.default_rng(0).choice(n, size=m, replace=False)
-    sub = objective.subsample(rows)
-    res = newton(sub, coef, max_iter=30, tol=max(tol, 1e-2), step=step, cg_max_iter=cg_cap)
-    return res.coef
+    solve = partial(newton, coef0=coef, max_iter=30, tol=max(tol, 1e-2), step=step, cg_max_iter=cg_cap)
+    where = getattr(objective, "solve_subsample", None)  # the objective may run it where the rows live
+    return (where(rows, solve) if where is not None else solve(objective.subsample(rows))).coef
 
 
 def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, step="auto", cg_max_iter=None):
