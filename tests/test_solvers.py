@@ -1,5 +1,6 @@
 """Solvers against scikit-learn's LogisticRegression (an independent solver of the same objective)."""
 
+import importlib
 import sys
 import warnings
 
@@ -205,3 +206,24 @@ def test_get_solver_names_the_choices():
     assert get_solver("newton") is newton and get_solver("proximal") is proximal
     with pytest.raises(ValueError, match="solver must be one of"):
         get_solver("saga")
+
+
+def test_lbfgs_takes_fewer_pairs_when_their_workspace_would_be_large(monkeypatch):
+    """With millions of coefficients L-BFGS keeps fewer correction pairs, and still reaches the minimum."""
+    lbfgs_module = importlib.import_module("crossentropy.solvers.lbfgs")  # the module, not the function
+
+    assert lbfgs_module.auto_memory(1000) == 10
+    # (2m + 5) n float64 numbers must fit: 768 MiB at n = 6.45e6 leaves m = 5, and never below 3
+    assert lbfgs_module.auto_memory(6_450_000) == 5
+    assert (2 * 5 + 5) * 6_450_000 * 8 <= lbfgs_module.WORKSPACE_BYTES < (2 * 6 + 5) * 6_450_000 * 8
+    assert lbfgs_module.auto_memory(10**9) == 3
+    X, y = _data(3)
+    obj = _objective(X, y)
+    reference = newton(obj, np.zeros(obj.n_coef), tol=1e-10)
+    monkeypatch.setattr(lbfgs_module, "WORKSPACE_BYTES", 8 * obj.n_coef * 9)  # room for m = 2 -> floor 3
+    assert lbfgs_module.auto_memory(obj.n_coef) == 3
+    res = lbfgs_module.lbfgs(_objective(X, y), np.zeros(obj.n_coef), tol=1e-9, max_iter=2000)
+    assert res.converged
+    np.testing.assert_allclose(res.coef, reference.coef, rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="memory must be a positive"):
+        lbfgs_module.lbfgs(obj, np.zeros(obj.n_coef), memory=0)

@@ -7,10 +7,48 @@ from scipy import optimize
 
 from ._base import Progress, SolverResult
 
-__all__ = ["lbfgs"]
+__all__ = ["lbfgs", "auto_memory"]
+
+#: Largest L-BFGS-B workspace (bytes) the default number of correction pairs may take.
+WORKSPACE_BYTES = 768 << 20
 
 
-def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, memory=10):
+def auto_memory(n_coef, *, default=10, smallest=3):
+    r"""Number of correction pairs: ``default``, fewer when their workspace would pass ``WORKSPACE_BYTES``.
+
+    SciPy's L-BFGS-B keeps :math:`(2m + 5)\,n` float64 numbers for :math:`m` pairs of :math:`n`
+    coefficients (the pairs themselves and five work vectors). With 10 pairs that is 1.3 GB for the
+    6.45 million coefficients of a 50,000-class softmax regression; so the largest :math:`m \le`
+    ``default`` whose workspace stays under the limit is used, but never fewer than ``smallest``.
+
+    Parameters
+    ----------
+    n_coef : int
+        Number of coefficients :math:`n`.
+    default, smallest : int
+        The number of pairs when memory allows, and the floor.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from crossentropy.solvers.lbfgs import auto_memory
+    >>> auto_memory(1_000), auto_memory(50_000 * 129)
+    (10, 5)
+
+    References
+    ----------
+    Byrd, Lu, Nocedal & Zhu, *A limited memory algorithm for bound constrained optimization*, SIAM J.
+    Sci. Comput. 16 (1995), §3 (the workspace); Nocedal & Wright, *Numerical Optimization* (2006), §7.2
+    (values of m between 3 and 20 work well in practice).
+    """
+    fits = (WORKSPACE_BYTES // (8 * max(1, int(n_coef))) - 5) // 2
+    return int(max(smallest, min(default, fits)))
+
+
+def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, memory=None):
     r"""Minimise the smooth objective with limited-memory BFGS.
 
     Each iteration takes the quasi-Newton direction :math:`d = -B_k^{-1} \nabla f(\theta_k)` from the
@@ -27,8 +65,9 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
     tol : float, default 1e-4
     callback : callable ``(n_iter, objective_value)``, optional
     verbose : int, default 0
-    memory : int, default 10
-        Number of correction pairs.
+    memory : int, optional
+        Number of correction pairs; by default 10, fewer for millions of coefficients
+        (:func:`auto_memory`).
 
     Returns
     -------
@@ -52,6 +91,9 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
     if objective.l1:
         raise ValueError("lbfgs cannot handle an l1 penalty (objective.l1 > 0); use 'newton' or 'proximal'")
     progress = Progress(callback, verbose, "lbfgs")
+    memory = auto_memory(objective.n_coef) if memory is None else int(memory)
+    if memory < 1:
+        raise ValueError(f"memory must be a positive number of correction pairs, got {memory}")
 
     def on_iter(intermediate_result):
         progress(len(progress.curve) + 1, intermediate_result.fun)
@@ -63,7 +105,7 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
         jac=True,
         callback=on_iter,
         options={"maxiter": int(max_iter), "maxls": 50, "gtol": float(tol), "ftol": 64 * np.finfo(float).eps,
-                 "maxcor": int(memory), "maxfun": 10 * int(max_iter) + 50},
+                 "maxcor": memory, "maxfun": 10 * int(max_iter) + 50},
     )
     # status 0: gtol or ftol met; 1: iteration or evaluation limit; 2: the line search failed at
     # rounding level (common at a tight tol when the minimum is reached), judged by the gradient.
