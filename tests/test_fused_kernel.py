@@ -291,3 +291,21 @@ def test_concurrent_calls_from_threads_match_torch(rng):
     for grads, ref in zip(results, refs):
         for g in grads:
             _close(g, ref, 1e-5)
+
+
+@pytest.mark.parametrize("preset", [None, "ACTIVE"])
+def test_openmp_threads_wait_passively_unless_the_user_chose(preset):
+    """numba's OpenMP threads must not spin between kernels (they took the cores from BLAS); a user's choice stays."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset is not None:
+        env["OMP_WAIT_POLICY"] = preset
+    code = ("import os, numpy as np, crossentropy as ce; "
+            "ce.cross_entropy(np.zeros((4096, 64), np.float32), np.zeros(4096, np.intp), return_grad=True); "
+            "import numba; print(os.environ.get('OMP_WAIT_POLICY'), numba.threading_layer())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == (preset or "PASSIVE")
+    assert out[1] in ("omp", "tbb", "workqueue")
