@@ -89,6 +89,8 @@ CG_FORCING_CAP = 0.01
 
 #: Rows from which Newton first solves a subsample (1/10 of the rows, at least this many) for its start.
 SUBSAMPLE_ROWS = 50_000
+#: Tolerance of the subsample's fit (looser than the statistical distance it cannot beat anyway).
+WARM_TOL = 1e-2
 
 
 def _warm_start(objective, coef, step, tol, cg_cap):
@@ -102,7 +104,7 @@ def _warm_start(objective, coef, step, tol, cg_cap):
         return coef
     m = max(SUBSAMPLE_ROWS // 2, n // 10)
     rows = np.random.default_rng(0).choice(n, size=m, replace=False)
-    solve = partial(newton, coef0=coef, max_iter=30, tol=max(tol, 1e-2), step=step, cg_max_iter=cg_cap)
+    solve = partial(newton, coef0=coef, max_iter=30, tol=max(tol, WARM_TOL), step=step, cg_max_iter=cg_cap)
     where = getattr(objective, "solve_subsample", None)  # the objective may run it where the rows live
     return (where(rows, solve) if where is not None else solve(objective.subsample(rows))).coef
 
