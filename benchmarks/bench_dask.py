@@ -16,7 +16,9 @@ unpenalised maximum-likelihood fit). So the objectives differ only by the interc
 admm) or the whole penalty (newton), which at n = 200,000 moves the optimum very little: the check
 column reports J of both fitted coefficient vectors, computed here in NumPy, and their relative gap.
 dask-ml's newton gets ``tol=1e-8`` (its own function default; the estimator's 1e-4 stops it one
-iteration early), lbfgs and admm their defaults. admm took minutes here, so the three dask-ml solvers
+iteration early), lbfgs and admm their defaults. Ours runs at the loosest ``tol`` of 1e-4, 1e-5, …,
+1e-10 whose objective J is within 1e-8 (relative) of the anchor's or below it: the time to reach the
+anchor's objective, the rule of issue 3's benchmarks. admm took minutes here, so the three dask-ml solvers
 are screened once in ``setup`` and only the fastest is timed in the repeats (the check says which,
 and the screening times).
 
@@ -35,6 +37,10 @@ import time
 import numpy as np
 
 _STATE: dict = {}
+#: Ours must reach the anchor's objective to this relative gap (as in issue 3's benchmark) ...
+REL = 1e-8
+#: ... at the loosest of these tolerances that does.
+TOLS = (1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10)
 
 
 def _close_cluster():
@@ -116,12 +122,19 @@ def _case_vs_dask_ml(quick):
             screen[solver] = (time.perf_counter() - t0, sklearn_objective(X, st["y"], m.coef_, m.intercept_, C))
         st["screen"] = screen
         st["solver"] = min(screen, key=lambda s: screen[s][0])
-        ours()  # warm-up: workers import crossentropy once
+        # the protocol of issue 3: ours at the loosest tol whose objective is within 1e-8 (relative) of
+        # the anchor's (or below it); the first fit also makes the workers import crossentropy
+        st["J_anchor"] = screen[st["solver"]][1]
+        for tol in TOLS:
+            st["tol"] = tol
+            ours()
+            if sklearn_objective(X, st["y"], st["ours"].coef_, st["ours"].intercept_, C) <= st["J_anchor"] * (1 + REL):
+                break
 
     def ours():
         from crossentropy import LogisticRegression
 
-        st["ours"] = LogisticRegression(C=C, solver="newton", tol=1e-8).fit(st["Xd"], st["yd"])
+        st["ours"] = LogisticRegression(C=C, solver="newton", tol=st["tol"]).fit(st["Xd"], st["yd"])
 
     def anchor():
         st["anchor"] = _dask_ml_fit(st["solver"], st["Xd"], st["yd"], C)
@@ -131,9 +144,10 @@ def _case_vs_dask_ml(quick):
         j_ours = sklearn_objective(X, y, st["ours"].coef_, st["ours"].intercept_, C)
         j_anchor = sklearn_objective(X, y, st["anchor"].coef_, st["anchor"].intercept_, C)
         screened = ", ".join(f"{s} {t:.1f} s (J={j:.10g})" for s, (t, j) in st["screen"].items())
-        return (f"J ours {j_ours:.12g} ({st['ours'].n_iter_} Newton it., {st['ours'].n_passes_} full passes) vs "
-                f"dask-ml {st['solver']} {j_anchor:.12g} "
-                f"(rel. gap {(j_anchor - j_ours) / abs(j_ours):+.1e}); dask-ml screened once in setup: {screened}; "
+        return (f"J ours {j_ours:.12g} (tol={st['tol']:g}, {st['ours'].n_iter_} Newton it., {st['ours'].n_passes_} "
+                f"full passes) vs dask-ml {st['solver']} {j_anchor:.12g} (ours - anchor: "
+                f"{(j_ours - j_anchor) / abs(j_anchor):+.1e} relative, target <= 1e-8: "
+                f"{'met' if j_ours <= j_anchor * (1 + REL) else 'NOT met'}); dask-ml screened once in setup: {screened}; "
                 f"only the fastest ({st['solver']}) timed{' (quick mode: admm not screened)' if quick else ''}")
 
     return {
