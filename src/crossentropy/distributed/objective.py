@@ -298,7 +298,10 @@ class DaskObjective:
         spec = dict(n_classes=self.n_classes, fit_intercept=self.fit_intercept, scale=self._sub_scale(rows),
                     l2=self.l2, l1=self.l1, hessian_dtype=self.hessian_dtype.name)
         parts = [t for t, _ in self._row_parts(rows)]
-        (result,) = dask.compute(dask.delayed(_solve_rows, pure=False)(solve, spec, *parts), optimize_graph=False)
+        with warnings.catch_warnings():  # the row numbers travel with the graph, once
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            (result,) = dask.compute(dask.delayed(_solve_rows, pure=False)(solve, spec, *parts),
+                                     optimize_graph=False)
         return result
 
     def subsample(self, rows):
