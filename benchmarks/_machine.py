@@ -25,8 +25,13 @@ def limit_threads(threads: int):
     limiter = threadpool_limits(limits=threads)
     try:
         import numba
+        from numba.np.ufunc import parallel as numba_parallel
 
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        # numba.set_num_threads starts numba's threads, loading its OpenMP runtime, which reads
+        # OMP_WAIT_POLICY once: before crossentropy's kernels have set their default (as they would in
+        # a user's session). Until then NUMBA_NUM_THREADS, set before numba's import, gives the count.
+        if numba_parallel._is_initialized:
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     except ImportError:
         pass
     try:
