@@ -104,14 +104,18 @@ def test_split_metrics_and_plots(address, parquet_glob, capsys):
 def test_unreachable_scheduler_one_line_exit_2(parquet_glob, tmp_path, capsys):
     _, pattern, _ = parquet_glob
     args = build_parser().parse_args(["train", pattern, "--target", "label", "--dask", "tcp://127.0.0.1:9",
-                                      "--out", str(tmp_path / "never")])
-    args.dask_timeout = 1.0
+                                      "--dask-timeout", "1", "--out", str(tmp_path / "never")])
+    assert args.dask_timeout == 1.0
     start = time.perf_counter()
     assert train_dask(args) == 2
     assert time.perf_counter() - start < 8
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 1 s" in err
     assert not (tmp_path / "never").exists()
+    from crossentropy.cli import UsageError  # exit 2 with its one line (see the CLI tests)
+
+    with pytest.raises(UsageError, match="argument --dask-timeout: expected a positive number, got '0'"):
+        build_parser().parse_args(["train", pattern, "--target", "label", "--dask", "local", "--dask-timeout", "0"])
 
 
 def test_bad_data_and_options_exit_2(address, parquet_glob, tmp_path, capsys):

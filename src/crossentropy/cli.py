@@ -145,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     out.add_argument("--dask", metavar="ADDRESS",
                      help="train on a Dask cluster: 'local' or tcp://HOST:PORT (DATA may be a Parquet glob)")
+    out.add_argument("--dask-timeout", type=_positive_float, default=None, metavar="SECONDS",
+                     help="give up connecting to the --dask scheduler after SECONDS (default 10)")
     train.set_defaults(func=_cmd_train)
 
     ev = sub.add_parser("evaluate", help="metrics of a saved model on a table",
