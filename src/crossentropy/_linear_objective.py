@@ -31,7 +31,7 @@ from .objective import (
     penalty_terms,
 )
 
-__all__ = ["LinearObjective"]
+__all__ = ["LinearObjective", "LinearTerms"]
 
 
 def _robust_cho(B):
@@ -46,7 +46,68 @@ def _robust_cho(B):
     return linalg.cho_factor(B + scale * np.eye(B.shape[0]), lower=False, check_finite=False)
 
 
-class LinearObjective:
+class LinearTerms:
+    r"""The part of a linear model's objective that does not touch the data.
+
+    The coefficient layout (``n_coef``, ``penalized``), the penalty
+    :math:`\tfrac{\lambda_2}{2}\lVert w\rVert^2 + \lambda_1\lVert w\rVert_1` and the null space of a
+    softmax model. :class:`LinearObjective` (in memory) and the Dask objective
+    (:mod:`crossentropy.distributed`) add the data terms to it.
+    """
+
+    def _set_terms(self, n_samples, n_features, *, n_classes, fit_intercept, scale, l2, l1):
+        self.n_samples, self.n_features = int(n_samples), int(n_features)
+        self.n_classes = int(n_classes)
+        self.fit_intercept = bool(fit_intercept)
+        self.scale, self.l2, self.l1 = float(scale), float(l2), float(l1)
+        self.n_coef = n_coef(self.n_features, self.n_classes, self.fit_intercept)
+        self.penalized = penalized_mask(self.n_features, self.n_classes, self.fit_intercept)
+
+    def _penalty(self, coef):
+        return penalty_terms(coef, l2=self.l2, n_features=self.n_features, n_classes=self.n_classes,
+                             fit_intercept=self.fit_intercept)
+
+    def nonsmooth(self, coef):
+        r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (0 when ``l1 == 0``)."""
+        return float(self.l1 * np.abs(coef[self.penalized]).sum()) if self.l1 else 0.0
+
+    def _null_columns(self):
+        """Columns j of the (K, D) coefficient matrix along which adding a constant over the classes
+        leaves the objective unchanged (softmax only)."""
+        if self.n_classes == 2:
+            return []
+        D = self.n_features + self.fit_intercept
+        if self.l2 == 0 and self.l1 == 0:
+            return list(range(D))
+        return [D - 1] if self.fit_intercept else []
+
+    def project_null(self, v):
+        """``v`` without its component in :meth:`null_space` (the column means over the classes removed),
+        without forming the null-space basis."""
+        cols = self._null_columns()
+        if not cols:
+            return v
+        V = v.reshape(self.n_classes, -1).copy()
+        V[:, cols] -= V[:, cols].mean(axis=0)
+        return V.ravel()
+
+    def null_space(self):
+        """Orthonormal directions (n_coef, m) along which the objective is constant, or None.
+
+        Softmax only: adding the same number to every class's intercept never changes the
+        probabilities; without any penalty the same holds for every feature's column of W.
+        """
+        cols = self._null_columns()
+        if not cols:
+            return None
+        K, D = self.n_classes, self.n_features + self.fit_intercept
+        N = np.zeros((K, D, len(cols)))
+        for j, c in enumerate(cols):
+            N[:, c, j] = 1 / np.sqrt(K)
+        return N.reshape(K * D, len(cols))
+
+
+class LinearObjective(LinearTerms):
     r"""The whole in-memory objective: scaled data term plus the l2 penalty (and the l1 strength).
 
     .. math::
@@ -96,12 +157,7 @@ class LinearObjective:
         self.X = X
         self.y = np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        self.n_samples, self.n_features = X.shape
-        self.n_classes = int(n_classes)
-        self.fit_intercept = bool(fit_intercept)
-        self.scale, self.l2, self.l1 = float(scale), float(l2), float(l1)
-        self.n_coef = n_coef(self.n_features, self.n_classes, self.fit_intercept)
-        self.penalized = penalized_mask(self.n_features, self.n_classes, self.fit_intercept)
+        self._set_terms(*X.shape, n_classes=n_classes, fit_intercept=fit_intercept, scale=scale, l2=l2, l1=l1)
         self.dtype = _dense_or_sparse_dtype(X)
         if self.n_classes == 2:  # float labels once, not at every evaluation
             self.y = self.y.astype(self.dtype)
@@ -151,10 +207,6 @@ class LinearObjective:
             low = [(sP.astype(dt, copy=False), P, sP) for P, sP in cache]
             self._remember(coef, ("sP", [(s32 if P is sP else P.astype(dt, copy=False), s32) for s32, P, sP in low]))
         return out
-
-    def _penalty(self, coef):
-        return penalty_terms(coef, l2=self.l2, n_features=self.n_features, n_classes=self.n_classes,
-                             fit_intercept=self.fit_intercept)
 
     def loss(self, coef):
         """Smooth objective value at ``coef`` (float)."""
@@ -339,45 +391,6 @@ class LinearObjective:
             return self.project_null(out)
 
         return apply
-
-    def nonsmooth(self, coef):
-        r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (0 when ``l1 == 0``)."""
-        return float(self.l1 * np.abs(coef[self.penalized]).sum()) if self.l1 else 0.0
-
-    def _null_columns(self):
-        """Columns j of the (K, D) coefficient matrix along which adding a constant over the classes
-        leaves the objective unchanged (softmax only)."""
-        if self.n_classes == 2:
-            return []
-        D = self.n_features + self.fit_intercept
-        if self.l2 == 0 and self.l1 == 0:
-            return list(range(D))
-        return [D - 1] if self.fit_intercept else []
-
-    def project_null(self, v):
-        """``v`` without its component in :meth:`null_space` (the column means over the classes removed),
-        without forming the null-space basis."""
-        cols = self._null_columns()
-        if not cols:
-            return v
-        V = v.reshape(self.n_classes, -1).copy()
-        V[:, cols] -= V[:, cols].mean(axis=0)
-        return V.ravel()
-
-    def null_space(self):
-        """Orthonormal directions (n_coef, m) along which the objective is constant, or None.
-
-        Softmax only: adding the same number to every class's intercept never changes the
-        probabilities; without any penalty the same holds for every feature's column of W.
-        """
-        cols = self._null_columns()
-        if not cols:
-            return None
-        K, D = self.n_classes, self.n_features + self.fit_intercept
-        N = np.zeros((K, D, len(cols)))
-        for j, c in enumerate(cols):
-            N[:, c, j] = 1 / np.sqrt(K)
-        return N.reshape(K * D, len(cols))
 
     def batch_loss_gradient(self, coef, rows):
         """Unbiased estimate of ``loss_gradient`` from the rows ``rows`` (for stochastic solvers)."""

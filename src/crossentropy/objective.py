@@ -40,7 +40,7 @@ from . import special
 from .losses import _rows
 from .losses.binary import binary_cross_entropy_with_logits
 
-__all__ = ["DataTerms", "data_terms", "hessp_terms", "penalty_terms", "LinearObjective", "n_coef"]
+__all__ = ["DataTerms", "data_terms", "hessp_terms", "penalty_terms", "LinearObjective", "LinearTerms", "n_coef"]
 
 #: Upper bound on the number of (row × class) entries held at once by the softmax data term.
 BLOCK_ELEMENTS = 1 << 22
@@ -421,4 +421,4 @@ def penalty_terms(coef, *, l2, n_features, n_classes, fit_intercept):
 
 
 # The in-memory objective lives in its own module (kept small); it is part of this module's API.
-from ._linear_objective import LinearObjective  # noqa: E402
+from ._linear_objective import LinearObjective, LinearTerms  # noqa: E402

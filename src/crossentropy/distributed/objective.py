@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from ..objective import LinearObjective, data_terms, hessp_terms, n_coef, penalized_mask, penalty_terms
+from ..objective import LinearObjective, LinearTerms, data_terms, hessp_terms
 from ._dask import da, dask
 
 __all__ = ["DaskObjective"]
@@ -90,7 +90,7 @@ def _add(*parts):
     return total
 
 
-class DaskObjective:
+class DaskObjective(LinearTerms):
     r"""The objective of :class:`~crossentropy.objective.LinearObjective` over Dask arrays chunked by rows.
 
     .. math::
@@ -163,12 +163,7 @@ class DaskObjective:
             if v is not None and (not isinstance(v, da.Array) or v.chunks != (X.chunks[0],)):
                 raise ValueError(f"{name} must be a 1-D Dask array with the row chunks of X")
         self.X, self.y, self.sample_weight = X, y, sample_weight
-        self.n_samples, self.n_features = X.shape
-        self.n_classes = int(n_classes)
-        self.fit_intercept = bool(fit_intercept)
-        self.scale, self.l2, self.l1 = float(scale), float(l2), float(l1)
-        self.n_coef = n_coef(self.n_features, self.n_classes, self.fit_intercept)
-        self.penalized = penalized_mask(self.n_features, self.n_classes, self.fit_intercept)
+        self._set_terms(*X.shape, n_classes=n_classes, fit_intercept=fit_intercept, scale=scale, l2=l2, l1=l1)
         self.dtype = X.dtype
         self.prefetch_hessian = bool(prefetch_hessian)
         if hessian_dtype not in ("auto", "float32", "float64"):
@@ -257,17 +252,6 @@ class DaskObjective:
         xh = X_hessian.to_delayed().ravel().tolist()
         self._chunks = [(x, y, s, h) for (x, y, s, _), h in zip(self._chunks, xh)]
         self.X_hessian = X_hessian
-
-    def _penalty(self, coef):
-        return penalty_terms(coef, l2=self.l2, n_features=self.n_features, n_classes=self.n_classes,
-                             fit_intercept=self.fit_intercept)
-
-    # The parts of the protocol that do not touch the data are the in-memory objective's own code
-    # (they read only n_classes, n_features, fit_intercept, l1, l2 and penalized).
-    nonsmooth = LinearObjective.nonsmooth
-    null_space = LinearObjective.null_space
-    project_null = LinearObjective.project_null
-    _null_columns = LinearObjective._null_columns
 
     def _row_parts(self, rows):
         """``[(task, m), ...]``: per chunk holding some of ``rows`` (global positions), a task taking them."""
