@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+import uuid
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
@@ -193,9 +194,12 @@ def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
     elif hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
 
-    # labels -> 0..K-1 (binary: as floats of X's dtype, which the binary terms use)
+    # labels -> 0..K-1 (binary: as floats of X's dtype, which the binary terms use). The keys are new
+    # at every fit: a second fit on the same lazy arrays would otherwise send the scheduler the same
+    # keys fused differently, which it warns may deadlock (dask/dask#9888)
+    fit_id = uuid.uuid4().hex
     y_enc = y.map_blocks(_encode, classes, X.dtype if K == 2 else np.intp,
-                         dtype=X.dtype if K == 2 else np.intp)
+                         dtype=X.dtype if K == 2 else np.intp, name=f"encode-labels-{fit_id}")
     cw = np.ones(K)
     if estimator.class_weight is not None:  # as the in-memory fit (every class is present here)
         cw = compute_class_weight(estimator.class_weight, classes=classes,
@@ -204,9 +208,9 @@ def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
     if not S > 0 or not math.isfinite(S):
         raise ValueError("sample_weight (times class_weight) must have a positive sum, got all zeros")
     if np.any(cw != 1):
-        codes = y.map_blocks(_encode, classes, np.intp, dtype=np.intp)
+        codes = y.map_blocks(_encode, classes, np.intp, dtype=np.intp, name=f"encode-classes-{fit_id}")
         extra = () if sw is None else (sw,)
-        sw = da.map_blocks(_class_weighted, codes, cw, *extra, dtype=np.float64)
+        sw = da.map_blocks(_class_weighted, codes, cw, *extra, dtype=np.float64, name=f"class-weighted-{fit_id}")
     if keep:
         y_enc, sw = dask.persist(y_enc, sw)
     # the scaling of LogisticRegression._make_objective: c = 1/S, l2 = (1-rho)/(C S), l1 = rho/(C S)
