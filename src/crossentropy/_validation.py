@@ -1,16 +1,233 @@
-"""Input checks shared by every public function.
+"""Input checks shared by every public function, estimator and the command line.
 
 Validation happens once, at the public boundary; the private kernels trust their inputs.
-Every error names the argument and the bad value.
+Every error names the argument and the bad value. This is the one place where scalar parameters,
+sample weights and class weights are checked:
+
+- :func:`check_real`, :func:`check_int`, :func:`check_bool`, :func:`check_option`: scalar
+  parameters (a bool is never a number here);
+- :func:`check_sample_weight`: one finite, non-negative weight per row;
+- :func:`class_weight_vector`: one weight per class from ``None``, a dict or ``"balanced"``
+  (scikit-learn's rule, with the sample weights in the class counts).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 REDUCTIONS = ("none", "mean", "sum")
+
+
+def _interval(low, high, low_open, high_open) -> str:
+    lo = "-inf" if low is None else repr(low)
+    hi = "inf" if high is None else repr(high)
+    return f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+
+
+def check_real(value, name: str, *, low=None, high=None, low_open=False, high_open=False, allow_none=False,
+               finite=True):
+    """Return ``value`` as a float after checking it is a real number in the given interval.
+
+    Parameters
+    ----------
+    value : object
+        The user's value. A bool is refused (``True`` is not a step size); NumPy scalars are accepted.
+    name : str
+        The parameter's name, as the user spells it, for the message.
+    low, high : float, optional
+        Bounds (None: unbounded); ``low_open``/``high_open`` exclude the bound itself.
+    allow_none : bool, default False
+        Return None for None instead of refusing it.
+    finite : bool, default True
+        Refuse NaN and +-inf (NaN is always refused).
+
+    Returns
+    -------
+    float or None
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a real number (or None where allowed).
+    ValueError
+        ``value`` is NaN, infinite where ``finite``, or outside the interval.
+
+    Examples
+    --------
+    >>> check_real(0.5, "tol", low=0)
+    0.5
+    >>> check_real(0, "C", low=0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: C must be a number in (0, inf), got 0
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number{' or None' if allow_none else ''}, got {value!r}")
+    v = float(value)
+    if math.isnan(v) or (finite and math.isinf(v)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if (low is not None and (v < low or (low_open and v == low))) or (
+            high is not None and (v > high or (high_open and v == high))):
+        raise ValueError(f"{name} must be a number in {_interval(low, high, low_open, high_open)}, got {value!r}")
+    return v
+
+
+def check_int(value, name: str, *, low=None, high=None, allow_none=False):
+    """Return ``value`` as an int after checking it is an integer in ``[low, high]``.
+
+    A bool is refused; NumPy integers are accepted.
+
+    Examples
+    --------
+    >>> check_int(3, "max_iter", low=1)
+    3
+    >>> check_int(True, "max_iter", low=1)
+    Traceback (most recent call last):
+    ...
+    TypeError: max_iter must be an integer, got True
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer{' or None' if allow_none else ''}, got {value!r}")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ValueError(f"{name} must be an integer in {_interval(low, high, False, False)}, got {value!r}")
+    return v
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a bool; only ``True``/``False`` (or NumPy's) are accepted.
+
+    Examples
+    --------
+    >>> check_bool(False, "fit_intercept")
+    False
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_option(value, name: str, options):
+    """Return ``value`` if it is one of ``options`` (compared by equality, strings by type too).
+
+    Examples
+    --------
+    >>> check_option("l2", "penalty", ("l2", "l1", None))
+    'l2'
+    """
+    for option in options:
+        if (value is None and option is None) or (
+                value is not None and option is not None and type(value) is type(option) and value == option):
+            return value
+    raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+
+
+def check_sample_weight(sample_weight, n_samples: int, *, name: str = "sample_weight",
+                        positive_sum: bool = True) -> np.ndarray:
+    """Return the row weights as a float64 array of shape ``(n_samples,)``.
+
+    None gives ones; a scalar is repeated. Entries must be finite and non-negative and, with
+    ``positive_sum``, not all zero.
+
+    Examples
+    --------
+    >>> check_sample_weight(None, 3).tolist()
+    [1.0, 1.0, 1.0]
+    >>> check_sample_weight([1, -1], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_weight must be non-negative, found [-1.0]
+    """
+    n = int(n_samples)
+    if sample_weight is None:
+        return np.ones(n)
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers, got {type(sample_weight).__name__}") from None
+    if sw.ndim == 0:
+        sw = np.full(n, float(sw))
+    if sw.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) (one weight per row of X), got {sw.shape}")
+    if not np.isfinite(sw).all():
+        raise ValueError(f"{name} must be finite, found NaN or inf: {_preview(sw[~np.isfinite(sw)])}")
+    if (sw < 0).any():
+        raise ValueError(f"{name} must be non-negative, found {_preview(sw[sw < 0])}")
+    if positive_sum and n and not sw.max() > 0:
+        raise ValueError(f"{name} must have a positive sum, got all zeros")
+    return sw
+
+
+def class_weight_vector(class_weight, classes, weighted_counts, *, name: str = "class_weight") -> np.ndarray:
+    r"""One weight per class from ``class_weight`` (None, a dict label -> weight, or ``"balanced"``).
+
+    ``"balanced"`` is scikit-learn's rule with the sample weights counted:
+
+    .. math::
+        w_k = rac{S}{K_+\,S_k}, \qquad S_k = \sum_{i: y_i = k} s_i,\quad S = \sum_k S_k
+
+    with :math:`K_+` the number of classes present (:math:`S_k > 0`); an absent class gets 1. A dict
+    gives the weights of the labels it names and 1 to the others.
+
+    Parameters
+    ----------
+    class_weight : None, dict or "balanced"
+    classes : array-like of shape (K,)
+        The labels, in the order of the returned weights.
+    weighted_counts : array-like of shape (K,)
+        :math:`S_k`: the sample-weighted count of each class (``np.bincount(y_enc, weights=sw)``); only
+        read for ``"balanced"``. The in-memory and the Dask fits both pass it.
+    name : str
+        The parameter's name for the messages.
+
+    Returns
+    -------
+    ndarray of shape (K,), float64, finite and non-negative
+
+    Examples
+    --------
+    >>> class_weight_vector("balanced", ["a", "b"], [3.0, 1.0]).tolist()
+    [0.6666666666666666, 2.0]
+    >>> class_weight_vector({"b": 5}, ["a", "b"], [3.0, 1.0]).tolist()
+    [1.0, 5.0]
+
+    References
+    ----------
+    King and Zeng, *Logistic regression in rare events data*, Political Analysis 9 (2001);
+    scikit-learn, ``sklearn.utils.class_weight.compute_class_weight``.
+    """
+    classes = np.asarray(classes)
+    K = len(classes)
+    cw = np.ones(K)
+    if class_weight is None:
+        return cw
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"{name} must be a dict, 'balanced' or None, got {class_weight!r}")
+        counts = np.asarray(weighted_counts, dtype=np.float64)
+        if counts.shape != (K,):
+            raise ValueError(f"weighted_counts must have one entry per class ({K}), got shape {counts.shape}")
+        present = counts > 0
+        top = counts.max() if present.any() else 1.0
+        rel = counts / top  # normalised first: any finite weights give a finite ratio
+        cw[present] = rel.sum() / (present.sum() * rel[present])
+        return cw
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"{name} must be a dict, 'balanced' or None, got {class_weight!r}")
+    labels = classes.tolist()
+    for label, weight in class_weight.items():
+        hit = [i for i, c in enumerate(labels) if c == label]
+        if not hit:
+            raise ValueError(f"{name} has a label not in the classes {labels}: {label!r}")
+        cw[hit[0]] = check_real(weight, f"{name}[{label!r}]", low=0)
+    return cw
 
 
 def _preview(x, limit: int = 5) -> str:
