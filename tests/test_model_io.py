@@ -10,7 +10,7 @@ import pytest
 import safetensors.numpy
 
 import crossentropy as ce
-from crossentropy._tabular import TabularPreprocessor
+from crossentropy.preprocessing import TabularPreprocessor
 from crossentropy.exceptions import ModelFileError
 from crossentropy.model_io import load_model_bundle, save_model
 
@@ -249,7 +249,7 @@ def test_save_refuses_foreign_unfitted_or_unstorable_estimators(tmp_path, data):
 
 
 def test_a_failed_save_leaves_no_files_and_keeps_the_old_model(tmp_path, data, monkeypatch):
-    import crossentropy._atomic as atomic
+    import crossentropy.io.atomic as atomic
 
     X, y2, _ = data
     old = _fitted("logistic", X, y2)

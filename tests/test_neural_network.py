@@ -13,7 +13,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SkMLP
 from sklearn.utils.class_weight import compute_class_weight
 
-from crossentropy import MLPClassifier, _layers
+from crossentropy import MLPClassifier
+from crossentropy.neural_network import _layers
 
 ACTIVATIONS = ["relu", "tanh", "logistic"]
 
@@ -360,7 +361,7 @@ def test_bad_data():
 def test_adam_matches_sklearn_optimizer():
     from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
 
-    from crossentropy.optim import Adam
+    from crossentropy.neural_network import Adam
 
     rng = np.random.default_rng(15)
     theta = rng.standard_normal(7)
@@ -377,7 +378,7 @@ def test_adam_matches_sklearn_optimizer():
 @pytest.mark.parametrize("nesterov", [True, False])
 def test_sgd_matches_torch(nesterov):
     torch = pytest.importorskip("torch")
-    from crossentropy.optim import SGD
+    from crossentropy.neural_network import SGD
 
     rng = np.random.default_rng(16)
     theta = rng.standard_normal(6)
@@ -392,7 +393,7 @@ def test_sgd_matches_torch(nesterov):
 
 
 def test_optimizers_update_float32_in_place_and_reject_bad_input():
-    from crossentropy.optim import SGD, Adam
+    from crossentropy.neural_network import SGD, Adam
 
     theta = np.ones(4, dtype=np.float32)
     Adam().step(theta, np.ones(4))

@@ -31,12 +31,12 @@ except PackageNotFoundError:  # running from a source tree
 _LAZY = {
     "LogisticRegression": "linear_model",
     "MLPClassifier": "neural_network",
-    "linear_cross_entropy": "linear_ce",
+    "linear_cross_entropy": "losses.linear",
     "ConvergenceWarning": "exceptions",
-    "save_model": "model_io",
-    "load_model": "model_io",
+    "save_model": "io.model_files",
+    "load_model": "io.model_files",
 }
-_LAZY_MODULES = ("plotting", "distributed", "model_io", "datasets", "cli")
+_LAZY_MODULES = ("plotting", "distributed", "model_io", "datasets", "preprocessing", "io", "cli")
 
 __all__ = [
     "sigmoid",

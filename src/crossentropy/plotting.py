@@ -49,7 +49,7 @@ def save_figure(fig, path, *, dpi: int = 100) -> None:
     >>> os.path.getsize(path) > 1000
     True
     """
-    from ._atomic import atomic_path
+    from .io.atomic import atomic_path
 
     suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "png"
     with atomic_path(path) as tmp:

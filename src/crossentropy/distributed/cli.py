@@ -5,7 +5,7 @@ run directory), with the table read by the workers (``dask.dataframe.read_parque
 glob such as ``'data/*.parquet'``; CSV globs work too) and the model fitted on the cluster. The
 preprocessing is fitted with Dask reductions on the training rows (missing counts, categories,
 means and standard deviations, fill values) into the same JSON state as
-:class:`crossentropy._tabular.TabularPreprocessor`, whose ``transform`` then runs on each partition.
+:class:`crossentropy.preprocessing.TabularPreprocessor`, whose ``transform`` then runs on each partition.
 
 Differences from the in-memory path: the train/test split is ``dask.dataframe.random_split`` (a
 seeded random share of each partition, not stratified); ``--impute median`` is refused (an exact
@@ -40,7 +40,7 @@ def _read(path):
     """The table at ``path`` (file, directory or glob) as a Dask DataFrame; DataError when unusable."""
     import dask.dataframe as dd
 
-    from .._tabular import DataError
+    from ..preprocessing import DataError
 
     remote = "://" in path
     if not remote:
@@ -69,7 +69,7 @@ def _is_numeric(dtype):
 
 
 def _column_kinds(frame, columns):
-    from .._tabular import DataError
+    from ..preprocessing import DataError
 
     kinds = {}
     for col in columns:
@@ -97,7 +97,7 @@ def _most_frequent(counts):
 
 def fit_preprocessing(prep, train, kinds):
     """Fitted :class:`TabularPreprocessor` state from Dask reductions on ``train`` (missing policy applied)."""
-    from .._tabular import DataError, TabularPreprocessor, _class_dtype, labels_to_json
+    from ..preprocessing import DataError, TabularPreprocessor, _class_dtype, labels_to_json
 
     columns = list(kinds)
     todo = {"classes": train[prep.target].dropna().unique(split_out=1)}
@@ -195,8 +195,8 @@ def _predictions(estimator, X, y):
 
 
 def _run(args, client):
-    from .._report import compute_metrics, format_metrics_table, run_figures, write_run
-    from .._tabular import DataError, _describe_counts
+    from ..cli.report import compute_metrics, format_metrics_table, run_figures, write_run
+    from ..preprocessing import DataError, _describe_counts
 
     cli = _cli()
     out = cli.out_dir_for(args)

@@ -115,7 +115,7 @@ class Adam:
     moves every coordinate by about :math:`\eta` against the sign of its gradient.
 
     >>> import numpy as np
-    >>> from crossentropy.optim import Adam
+    >>> from crossentropy.neural_network import Adam
     >>> theta = np.array([1.0, -2.0])
     >>> opt = Adam(learning_rate=0.1)
     >>> opt.step(theta, np.array([0.5, -0.5]))
@@ -182,7 +182,7 @@ class SGD:
     Examples
     --------
     >>> import numpy as np
-    >>> from crossentropy.optim import SGD
+    >>> from crossentropy.neural_network import SGD
     >>> theta = np.array([1.0, -2.0])
     >>> opt = SGD(learning_rate=0.1, momentum=0.9, nesterov=False)
     >>> for _ in range(2):

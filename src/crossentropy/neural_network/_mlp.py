@@ -1,9 +1,9 @@
 r"""``MLPClassifier``: a small, fast CPU neural network classifier trained on cross-entropy.
 
 The output layer's loss and gradient come from the cross-entropy core (:mod:`crossentropy.losses`);
-this module adds the layers (:mod:`crossentropy._layers`), the minibatch loop, early stopping on the
+this module adds the layers (:mod:`crossentropy.neural_network._layers`), the minibatch loop, early stopping on the
 validation log loss, and the scikit-learn estimator interface. The update rules are in
-:mod:`crossentropy.optim`.
+:mod:`crossentropy.neural_network._optim`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _layers, special
-from ._validation import check_label_smoothing
-from .exceptions import ConvergenceWarning
-from .losses import binary_cross_entropy_with_logits, cross_entropy
-from .optim import SGD, Adam
+from .. import special
+from .._validation import check_label_smoothing
+from ..exceptions import ConvergenceWarning
+from ..losses import binary_cross_entropy_with_logits, cross_entropy
+from . import _layers
+from ._optim import SGD, Adam
 
 __all__ = ["MLPClassifier"]
 
@@ -113,7 +114,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Units in each hidden layer; ``()`` gives a network without hidden layers (logistic regression).
     activation : {"relu", "tanh", "logistic"}, default "relu"
     solver : {"adam", "sgd"}, default "adam"
-        :class:`crossentropy.optim.Adam`, or :class:`crossentropy.optim.SGD` with ``momentum`` and
+        :class:`crossentropy.neural_network.Adam`, or :class:`crossentropy.neural_network.SGD` with ``momentum`` and
         ``nesterovs_momentum``.
     alpha : float >= 0, default 1e-4
         Strength :math:`\alpha` of the L2 penalty on the weights.

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import (
+from .._validation import (
     as_float_array,
     check_class_weight,
     check_index_target,
@@ -14,7 +14,7 @@ from ._validation import (
     check_nonempty_for_mean,
     check_reduction,
 )
-from .losses._reduction import compute_dtype, grad_scale, reduce_loss
+from ._reduction import compute_dtype, grad_scale, reduce_loss
 
 __all__ = ["linear_cross_entropy"]
 
@@ -140,7 +140,7 @@ def linear_cross_entropy(
     denominator = float(keep.sum()) if w is None else float(np.sum(w[y_safe] * keep))
     scale = grad_scale(reduction, n, denominator)
 
-    from ._kernels.linear_engine import linear_ce_rows  # numba: compiled (or loaded) on first use
+    from .._kernels.linear_engine import linear_ce_rows  # numba: compiled (or loaded) on first use
 
     row_loss, dX, dW, db = linear_ce_rows(Xa, Wa, b, y_safe, keep.astype(np.float64), w, eps, scale,
                                           need_grad=bool(return_grad), block_size=block)

@@ -42,7 +42,7 @@ def compute_metrics(y_true, proba, classes, y_pred=None) -> dict:
     """
     from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score
 
-    from .metrics import log_loss
+    from ..metrics import log_loss
 
     classes = np.asarray(classes)
     proba = np.asarray(proba, dtype=np.float64)
@@ -68,7 +68,7 @@ def format_metrics_table(columns: dict) -> str:
 
     Examples
     --------
-    >>> from crossentropy._report import format_metrics_table
+    >>> from crossentropy.cli.report import format_metrics_table
     >>> print(format_metrics_table({"train": {"n": 4, "log_loss": 0.25, "accuracy": 1.0}}))
                     train
     rows                4
@@ -92,7 +92,7 @@ def format_metrics_table(columns: dict) -> str:
 def run_figures(estimator, *, y_eval, proba_eval, pred_eval, two_features=None) -> dict:
     """The run's figures by file name: training curve, reliability diagram, confusion matrix and,
     when ``two_features=(X_raw, y, names, transform)`` is given, the decision boundary."""
-    from . import plotting
+    from .. import plotting
 
     classes = np.asarray(estimator.classes_)
     figures = {}
@@ -117,9 +117,9 @@ def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing
     ``files`` (name -> JSON-able object, written as JSON). Everything is built in a temporary
     directory beside ``out_dir`` that is renamed to ``out_dir`` only when complete.
     """
-    from ._atomic import atomic_directory
-    from .model_io import save_model
-    from .plotting import save_figure
+    from ..io.atomic import atomic_directory
+    from ..io.model_files import save_model
+    from ..plotting import save_figure
 
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:

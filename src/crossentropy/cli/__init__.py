@@ -15,7 +15,7 @@ import time
 import warnings
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 __all__ = ["build_parser", "main", "make_estimator", "make_preprocessor", "out_dir_for", "progress_for"]
 
@@ -106,7 +106,7 @@ _MODEL_OPTIONS = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``crossentropy`` command (subcommands train, evaluate, predict, plot)."""
-    from .datasets import DATASETS
+    from ..datasets import DATASETS
 
     parser = _Parser(prog=PROG, description="Cross-entropy: train and use classifiers, draw the log loss.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -244,8 +244,8 @@ def out_dir_for(args) -> Path:
 
 
 def make_preprocessor(args, target):
-    """The unfitted :class:`~crossentropy._tabular.TabularPreprocessor` that ``train``'s data options ask for."""
-    from ._tabular import TabularPreprocessor
+    """The unfitted :class:`~crossentropy.preprocessing.TabularPreprocessor` that ``train``'s data options ask for."""
+    from ..preprocessing import TabularPreprocessor
 
     ignore = [c for item in args.ignore for c in item.split(",") if c]
     return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
@@ -305,8 +305,8 @@ def _predict(estimator, X):
 
 # ------------------------------------------------------------------------------------------- commands
 def _load_training_table(args):
-    from ._tabular import read_table
-    from .datasets import TARGET_COLUMN, load_dataset
+    from ..preprocessing import read_table
+    from ..datasets import TARGET_COLUMN, load_dataset
 
     if args.data is None:
         name = args.dataset or "breast_cancer"
@@ -323,10 +323,10 @@ def _load_training_table(args):
 def _cmd_train(args) -> int:
     import numpy as np
 
-    from ._report import compute_metrics, format_metrics_table, run_figures, write_run
+    from .report import compute_metrics, format_metrics_table, run_figures, write_run
 
     if args.dask:
-        from .distributed.cli import train_dask
+        from ..distributed.cli import train_dask
 
         return train_dask(args)
     out = out_dir_for(args)
@@ -407,14 +407,14 @@ def _json_int(value):
 
 
 def _load_for_use(args):
-    from ._tabular import read_table
-    from .model_io import load_model_bundle
+    from ..preprocessing import read_table
+    from ..io.model_files import load_model_bundle
 
     bundle = load_model_bundle(args.model)
     if bundle.preprocessing is None:
         from dataclasses import replace
 
-        from ._tabular import TabularPreprocessor
+        from ..preprocessing import TabularPreprocessor
 
         names = bundle.metadata["feature_names"]
         target = getattr(args, "target", None) or ((bundle.extra or {}).get("metrics") or {}).get("target")
@@ -431,8 +431,8 @@ def _load_for_use(args):
 def _cmd_evaluate(args) -> int:
     import numpy as np
 
-    from ._atomic import atomic_write_text
-    from ._report import compute_metrics, format_metrics_table
+    from ..io.atomic import atomic_write_text
+    from .report import compute_metrics, format_metrics_table
 
     bundle, frame = _load_for_use(args)
     prep, est = bundle.preprocessing, bundle.estimator
@@ -458,7 +458,7 @@ def _cmd_predict(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from ._tabular import check_table_suffix, write_table
+    from ..preprocessing import check_table_suffix, write_table
 
     check_table_suffix(args.out, what="--out")  # fail before any work
     bundle, frame = _load_for_use(args)
@@ -476,7 +476,7 @@ def _cmd_predict(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from .plotting import plot_ce_vs_mse, plot_log_loss, save_figure
+    from ..plotting import plot_ce_vs_mse, plot_log_loss, save_figure
 
     fig = plot_log_loss() if args.figure == "log-loss" else plot_ce_vs_mse()
     suffix = Path(args.out).suffix.lower()
@@ -510,8 +510,8 @@ def main(argv=None) -> int:
     Exit codes: 0 success; 2 bad usage or bad data (one line ``crossentropy: error: ...`` on stderr);
     1 anything unexpected (also one line).
     """
-    from ._tabular import DataError
-    from .exceptions import ModelFileError
+    from ..preprocessing import DataError
+    from ..exceptions import ModelFileError
 
     try:
         args = build_parser().parse_args(argv)

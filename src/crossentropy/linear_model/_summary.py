@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, stats
 
-from .objective import data_terms
+from ..objective import data_terms
 
 __all__ = ["LogisticSummary", "summarize"]
 

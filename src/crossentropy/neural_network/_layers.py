@@ -5,7 +5,7 @@ Private module; the estimator validates everything before calling it.
 **Layout.** All weights and biases live in one flat vector ``params`` (and the gradient in one flat
 vector ``grad`` of the same layout): first every weight matrix :math:`W_l` of shape
 ``(fan_in, fan_out)`` in C order, then every bias :math:`b_l`. The matrices the estimator exposes
-as ``coefs_`` and ``intercepts_`` are views into it, so one optimizer step (:mod:`crossentropy.optim`)
+as ``coefs_`` and ``intercepts_`` are views into it, so one optimizer step (:mod:`crossentropy.neural_network._optim`)
 updates the whole network and the L2 penalty acts on the single slice ``params[:n_weights]``.
 
 **Forward.** :math:`A_0 = X`, :math:`A_l = f(A_{l-1} W_l + b_l)` for the hidden layers and the logits
@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import special
-from .losses import _rows, binary_cross_entropy_with_logits
+from .. import special
+from ..losses import _rows, binary_cross_entropy_with_logits
 
 ACTIVATIONS = ("relu", "tanh", "logistic")
 _RELU, _TANH, _LOGISTIC = 0, 1, 2

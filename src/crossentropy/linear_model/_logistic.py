@@ -12,10 +12,10 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import special
-from .exceptions import ConvergenceWarning
-from .objective import CACHE_ELEMENTS, LinearObjective
-from .solvers import L1_SOLVERS, SOLVER_OPTIONS, SOLVERS
+from .. import special
+from ..exceptions import ConvergenceWarning
+from ..objective import CACHE_ELEMENTS, LinearObjective
+from ..solvers import L1_SOLVERS, SOLVER_OPTIONS, SOLVERS
 
 __all__ = ["LogisticRegression"]
 
@@ -319,7 +319,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         if hasattr(X, "__dask_graph__"):  # Dask array or DataFrame: fit on the cluster
-            from .distributed.linear_model import fit as dask_fit
+            from ..distributed.linear_model import fit as dask_fit
 
             return dask_fit(self, X, y, sample_weight, callback=callback)
         rho = self._l1_ratio()
@@ -365,7 +365,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Logits: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise."""
         if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
-            from .distributed.linear_model import decision_function
+            from ..distributed.linear_model import decision_function
 
             return decision_function(self, X)
         check_is_fitted(self)
@@ -381,7 +381,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         out in the tails do not round to probabilities of exactly 0 or 1.
         """
         if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
-            from .distributed.linear_model import predict_proba
+            from ..distributed.linear_model import predict_proba
 
             return predict_proba(self, X)
         z = self.decision_function(X).astype(np.float64, copy=False)
@@ -393,7 +393,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X):
         """Log-probabilities, shape (n, K), computed stably from the logits (float64, finite)."""
         if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
-            from .distributed.linear_model import predict_log_proba
+            from ..distributed.linear_model import predict_log_proba
 
             return predict_log_proba(self, X)
         z = self.decision_function(X).astype(np.float64, copy=False)
@@ -404,7 +404,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """The most probable class of each row, shape (n,)."""
         if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
-            from .distributed.linear_model import predict
+            from ..distributed.linear_model import predict
 
             return predict(self, X)
         z = self.decision_function(X)
@@ -418,11 +418,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Computed from the inverse Hessian of the (unpenalised) log-likelihood at the fitted
         coefficients on the data given (normally the training data); for softmax regression relative
         to the first class, as statsmodels' ``MNLogit`` reports it. See
-        :func:`crossentropy._summary.summarize`.
+        :func:`crossentropy.linear_model._summary.summarize`.
 
         Returns
         -------
-        crossentropy._summary.LogisticSummary
+        crossentropy.linear_model._summary.LogisticSummary
             ``str()`` gives the text table, ``.frame`` the pandas DataFrame.
         """
         from ._summary import summarize

@@ -95,7 +95,7 @@ def read_table(path, *, name: str = "DATA"):
 
 def write_table(frame, path) -> None:
     """Write ``frame`` to ``path`` (.csv/.tsv or .parquet by suffix) atomically, without the index."""
-    from ._atomic import atomic_path
+    from .io.atomic import atomic_path
 
     p = Path(path)
     try:

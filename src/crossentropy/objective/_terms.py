@@ -36,11 +36,11 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import blas
 
-from . import special
-from .losses import _rows
-from .losses.binary import binary_cross_entropy_with_logits
+from .. import special
+from ..losses import _rows
+from ..losses.binary import binary_cross_entropy_with_logits
 
-__all__ = ["DataTerms", "data_terms", "hessp_terms", "penalty_terms", "LinearObjective", "LinearTerms", "n_coef"]
+__all__ = ["DataTerms", "data_terms", "hessp_terms", "penalty_terms", "penalized_mask", "n_coef"]
 
 #: Upper bound on the number of (row × class) entries held at once by the softmax data term.
 BLOCK_ELEMENTS = 1 << 22
@@ -189,7 +189,7 @@ def _softmax_data_terms(X, y, sample_weight, coef, n_classes, fit_intercept, nee
     C = coef.reshape(K, D)
     want_grad = "grad" in need
     if cache is None and "hess" not in need and not sparse.issparse(X):  # blocked linear engine (issue 5)
-        from ._kernels.linear_engine import softmax_data_sums
+        from .._kernels.linear_engine import softmax_data_sums
 
         loss, grad = softmax_data_sums(X, y, sample_weight, C, fit_intercept, want_grad)
         return DataTerms(loss if "loss" in need else None, grad, None)
@@ -421,4 +421,3 @@ def penalty_terms(coef, *, l2, n_features, n_classes, fit_intercept):
 
 
 # The in-memory objective lives in its own module (kept small); it is part of this module's API.
-from ._linear_objective import LinearObjective, LinearTerms  # noqa: E402

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, sparse
 
-from . import objective as _obj
-from . import special
-from .objective import (
+from .. import special
+from . import _terms as _obj
+from ._terms import (
     _binary_data_terms,
     _binary_hess_weights,
     _binary_hessp,

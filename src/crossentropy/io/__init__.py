@@ -1,0 +1,23 @@
+"""Files: model files (safetensors + JSON, never pickle), data tables and atomic writes.
+
+Submodules are imported on first use: :mod:`.model_files`, :mod:`.atomic`.
+"""
+
+from importlib import import_module
+
+_LAZY = {
+    "save_model": "model_files",
+    "load_model": "model_files",
+    "load_model_bundle": "model_files",
+    "SavedModel": "model_files",
+}
+
+__all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel"]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'crossentropy.io' has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
