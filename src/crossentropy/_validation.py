@@ -171,7 +171,7 @@ def class_weight_vector(class_weight, classes, weighted_counts, *, name: str = "
     ``"balanced"`` is scikit-learn's rule with the sample weights counted:
 
     .. math::
-        w_k = rac{S}{K_+\,S_k}, \qquad S_k = \sum_{i: y_i = k} s_i,\quad S = \sum_k S_k
+        w_k = \frac{S}{K_+\,S_k}, \qquad S_k = \sum_{i: y_i = k} s_i,\quad S = \sum_k S_k
 
     with :math:`K_+` the number of classes present (:math:`S_k > 0`); an absent class gets 1. A dict
     gives the weights of the labels it names and 1 to the others.
