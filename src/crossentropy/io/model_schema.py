@@ -1,63 +1,71 @@
-"""Safe model files: arrays in safetensors, everything else in JSON; no pickle, no code on load.
+"""What a model file may hold: the format constants, one spec per estimator class, the field checks.
 
-A saved model is two files side by side (by default ``model.json`` and ``model.safetensors``):
-
-* ``model.safetensors`` holds the fitted arrays (``coef_``, ``intercept_``, ``coefs_.0``, ...).
-* ``model.json`` holds the format version, the estimator class name, its hyperparameters, the class
-  labels with their dtype, the feature names (and whether the estimator knew them as ``feature_names_in_``), the fitted preprocessing (see ``crossentropy.preprocessing``),
-  the package version, a manifest of the arrays (name, shape, dtype) and the SHA-256 of the
-  safetensors file.
-
-:func:`load_model` reads the JSON without ever evaluating it, checks the hash, then checks every
-field: known estimator class, known hyperparameters of JSON types, arrays exactly as in the manifest
-and with shapes consistent with the number of features and classes, finite values. Anything off
-raises :class:`~crossentropy.exceptions.ModelFileError` (a ValueError). Both files are written
-atomically (the JSON last), so an interrupted save never leaves a loadable half-model.
+:mod:`crossentropy.io.model_files` writes and reads the files; this module says what is allowed in
+them. Every check raises :class:`~crossentropy.exceptions.ModelFileError` naming the file and the
+field. Scalar values are checked with :mod:`crossentropy._validation`, as the estimators' own
+parameters are.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._validation import check_bool, check_int, check_real
 from ..exceptions import ModelFileError
 
-__all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "JSON_NAME", "ARRAYS_NAME", "MAX_JSON_BYTES", "FIELDS", "FLOAT_DTYPES",
+           "Spec", "SPECS", "estimator_class", "json_value", "check_fields", "check_params", "check_attributes"]
 
 FORMAT = "crossentropy-model"
 FORMAT_VERSION = 1
 JSON_NAME = "model.json"
 ARRAYS_NAME = "model.safetensors"
-_MAX_JSON_BYTES = 64 * 2**20
-_FIELDS = ("format", "format_version", "estimator", "params", "classes", "classes_dtype", "n_features_in",
-           "feature_names", "feature_names_in", "attributes", "arrays", "preprocessing", "extra", "package_version", "arrays_file",
-           "arrays_sha256")
-_FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
+MAX_JSON_BYTES = 64 * 2**20
+FIELDS = ("format", "format_version", "estimator", "params", "classes", "classes_dtype", "n_features_in",
+          "feature_names", "feature_names_in", "attributes", "arrays", "preprocessing", "extra", "package_version",
+          "arrays_file", "arrays_sha256")
+FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def _check_str(value, name):
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {value!r:.80}")
+    return value
+
+
+# The checks a stored fitted attribute goes through, by kind (the estimator sets these itself in fit).
+_ATTRIBUTE_CHECKS = {
+    "int": check_int,
+    "bool": check_bool,
+    "str": _check_str,
+    "real": check_real,
+    "real or None": lambda value, name: check_real(value, name, allow_none=True),
+}
 
 
 @dataclass(frozen=True)
-class _Spec:
+class Spec:
     """What a saved estimator of one class consists of.
 
     ``arrays``: single array attributes (required unless in ``optional``); ``array_lists``: attributes
     holding a list of arrays (saved as ``name.0``, ``name.1``, ...); ``scalars``: JSON attributes and
-    their Python types; ``check``: shape checks given (estimator, n_features, n_classes).
+    their kind (a key of the attribute checks: "int", "bool", "str", "real", "real or None");
+    ``check``: shape checks given (estimator, n_features, n_classes). On load the estimator's own
+    ``_check_params()`` runs, the checks that ``fit`` would run.
     """
 
     module: str
     arrays: tuple = ()
     array_lists: tuple = ()
     optional: tuple = ()
-    scalars: tuple = ()  # (name, types)
+    scalars: tuple = ()  # (name, kind)
     check: object = None
     none_if_absent: tuple = ()  # optional arrays that the fitted estimator holds as None when absent
     as_lists: tuple = ()  # 1-D arrays that the estimator keeps as Python lists of floats
-    param_check: str = ""  # the estimator's own method that validates its parameters (as fit would)
 
 
 def _check_logistic(est, d, k):
@@ -89,54 +97,43 @@ def _check_mlp(est, d, k):
             raise ModelFileError(f"hidden layer widths {[w.shape[1] for w in coefs[:-1]]} differ from hidden_layer_sizes={hidden!r}")
 
 
-_SPECS = {
-    "LogisticRegression": _Spec(
+SPECS = {
+    "LogisticRegression": Spec(
         module="crossentropy.linear_model",
         arrays=("coef_", "intercept_", "loss_curve_"),
         optional=("loss_curve_",),
-        scalars=(("n_iter_", (int,)), ("converged_", (bool,)), ("solver_", (str,))),
+        scalars=(("n_iter_", "int"), ("converged_", "bool"), ("solver_", "str")),
         check=_check_logistic,
         as_lists=("loss_curve_",),
-        param_check="_l1_ratio",
     ),
-    "MLPClassifier": _Spec(
+    "MLPClassifier": Spec(
         module="crossentropy.neural_network",
         arrays=("loss_curve_", "validation_loss_curve_"),
         array_lists=("coefs_", "intercepts_"),
         optional=("loss_curve_", "validation_loss_curve_"),
-        scalars=(("n_iter_", (int,)), ("t_", (int,)), ("loss_", (int, float)), ("best_loss_", (int, float, type(None))),
-                 ("best_validation_loss_", (int, float, type(None)))),
+        scalars=(("n_iter_", "int"), ("t_", "int"), ("loss_", "real"), ("best_loss_", "real or None"),
+                 ("best_validation_loss_", "real or None")),
         check=_check_mlp,
         as_lists=("loss_curve_", "validation_loss_curve_"),
-        param_check="_check_params",
         none_if_absent=("validation_loss_curve_",),
     ),
 }
 
 
-def _estimator_class(name):
+def estimator_class(name):
+    """The estimator class a model file names; ModelFileError for any name without a spec.
+
+    Only the classes in :data:`SPECS` can be named, so a file can never make the loader import or
+    call anything else.
+    """
     from importlib import import_module
 
-    if name not in _SPECS:
-        raise ModelFileError(f"unknown estimator class {name!r}; known: {sorted(_SPECS)}")
-    return getattr(import_module(_SPECS[name].module), name)
+    if name not in SPECS:
+        raise ModelFileError(f"unknown estimator class {name!r}; known: {sorted(SPECS)}")
+    return getattr(import_module(SPECS[name].module), name)
 
 
-def _paths(path, *, saving: bool):
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix == ".json":
-        return p, p.with_suffix(".safetensors")
-    if suffix == ".safetensors":
-        return p.with_suffix(".json"), p
-    if p.is_dir() or (saving and not p.exists() and not suffix):
-        return p / JSON_NAME, p / ARRAYS_NAME
-    if not p.exists():
-        raise ModelFileError(f"model not found: {str(p)!r} (pass the directory that train wrote, or its {JSON_NAME})")
-    raise ModelFileError(f"model path must be a directory, a .json or a .safetensors file, got {str(p)!r}")
-
-
-def _json_value(value, where):
+def json_value(value, where):
     """Value as plain JSON (tuples become lists); TypeError for anything that is not data."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -147,181 +144,35 @@ def _json_value(value, where):
             raise TypeError(f"{where} must be finite to be saved, got {value!r}")
         return float(value)
     if isinstance(value, (list, tuple)):
-        return [_json_value(v, where) for v in value]
+        return [json_value(v, where) for v in value]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: _json_value(v, where) for k, v in value.items()}
+        return {k: json_value(v, where) for k, v in value.items()}
     raise TypeError(f"{where} holds {type(value).__name__} {value!r}, which a model file cannot store (JSON data only)")
 
 
-def _float_array(a, name):
-    arr = np.asarray(a)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must be a numeric array to be saved, got dtype {arr.dtype}")
-    arr = arr.astype(arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64)
-    return np.ascontiguousarray(arr)
-
-
-def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
-    """Save a fitted estimator as ``model.json`` + ``model.safetensors`` (atomically, no pickle).
-
-    Parameters
-    ----------
-    estimator : fitted :class:`~crossentropy.LogisticRegression` or :class:`~crossentropy.MLPClassifier`
-    path : str or path-like
-        A directory (created if needed; files ``model.json`` and ``model.safetensors`` inside), or a
-        ``.json`` path (the arrays go next to it with the suffix ``.safetensors``).
-    preprocessing : TabularPreprocessor or dict, optional
-        Fitted table preprocessing (or its ``to_state()``), stored so that ``predict`` can replay it.
-    extra : dict, optional
-        Any JSON-able metadata to keep with the model (e.g. the training metrics).
-
-    Returns
-    -------
-    pathlib.Path
-        The JSON file written.
-
-    Examples
-    --------
-    >>> import tempfile, numpy as np
-    >>> import crossentropy as ce
-    >>> X = np.array([[0.], [1.], [2.], [3.]]); y = np.array(["no", "no", "yes", "yes"])
-    >>> clf = ce.LogisticRegression().fit(X, y)
-    >>> path = ce.save_model(clf, tempfile.mkdtemp())
-    >>> bool((ce.load_model(path).predict_proba(X) == clf.predict_proba(X)).all())
-    True
-
-    References
-    ----------
-    Hugging Face, *safetensors* format specification (2022), https://github.com/huggingface/safetensors.
-    """
-    import safetensors.numpy
-
-    from .. import __version__
-    from .atomic import atomic_write_bytes
-    from ..preprocessing import labels_to_json
-
-    name = type(estimator).__name__
-    if name not in _SPECS or type(estimator) is not _estimator_class(name):
-        raise TypeError(f"estimator must be one of {sorted(_SPECS)} from crossentropy, got {type(estimator).__module__}.{name}")
-    spec = _SPECS[name]
-    if not hasattr(estimator, "classes_") or not hasattr(estimator, "n_features_in_"):
-        raise ValueError(f"estimator must be fitted before saving: {name} has no classes_")
-    json_path, arrays_path = _paths(path, saving=True)
-    params = {k: _json_value(v, f"parameter {k}") for k, v in estimator.get_params(deep=False).items()}
-    classes, classes_dtype = labels_to_json(estimator.classes_)
-    arrays, manifest = {}, {}
-    for attr in spec.arrays:
-        value = getattr(estimator, attr, None)
-        if value is None:
-            if attr in spec.optional:
-                continue
-            raise ValueError(f"estimator has no {attr}: is it fitted?")
-        arrays[attr] = _float_array(value, attr)
-    for attr in spec.array_lists:
-        for i, value in enumerate(getattr(estimator, attr)):
-            arrays[f"{attr}.{i}"] = _float_array(value, f"{attr}[{i}]")
-    for key, arr in arrays.items():
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{key} holds NaN or inf: refusing to save a broken model")
-        manifest[key] = {"shape": list(arr.shape), "dtype": str(arr.dtype)}
-    attributes = {}
-    for attr, _types in spec.scalars:
-        if hasattr(estimator, attr):
-            attributes[attr] = _json_value(getattr(estimator, attr), attr)
-    if preprocessing is not None and not isinstance(preprocessing, dict):
-        preprocessing = preprocessing.to_state()
-    feature_names = None
-    names_in = [str(f) for f in estimator.feature_names_in_] if hasattr(estimator, "feature_names_in_") else None
-    if preprocessing is not None:
-        from ..preprocessing import TabularPreprocessor
-
-        feature_names = TabularPreprocessor.from_state(json.loads(json.dumps(preprocessing))).feature_names_
-        if names_in is not None and names_in != feature_names:
-            raise ValueError("the estimator's feature_names_in_ differ from the features the preprocessing yields")
-    else:
-        feature_names = names_in
-    n_features = int(estimator.n_features_in_)
-    if feature_names is not None and len(feature_names) != n_features:
-        raise ValueError(f"preprocessing yields {len(feature_names)} features but the estimator was fitted on {n_features}")
-    blob = safetensors.numpy.save(arrays, metadata={"format": FORMAT})
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "estimator": name,
-        "params": params,
-        "classes": classes,
-        "classes_dtype": classes_dtype,
-        "n_features_in": n_features,
-        "feature_names": feature_names,
-        "feature_names_in": names_in is not None,
-        "attributes": attributes,
-        "arrays": manifest,
-        "preprocessing": _json_value(preprocessing, "preprocessing") if preprocessing is not None else None,
-        "extra": _json_value(extra, "extra") if extra is not None else None,
-        "package_version": __version__,
-        "arrays_file": arrays_path.name,
-        "arrays_sha256": hashlib.sha256(blob).hexdigest(),
-    }
-    text = json.dumps(meta, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(arrays_path, blob)
-    atomic_write_bytes(json_path, text.encode("utf-8"))
-    return json_path
-
-
-@dataclass(frozen=True)
-class SavedModel:
-    """A loaded model file: the estimator, its fitted preprocessing (or None), ``extra`` and the raw metadata."""
-
-    estimator: object
-    preprocessing: object
-    extra: object
-    metadata: dict
-    path: Path
-
-
-def _reject_constant(value):
-    raise ValueError(f"non-finite number {value} is not allowed")
-
-
-def _read_json(json_path):
-    try:
-        raw = json_path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model metadata not found: {str(json_path)!r}") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model metadata {str(json_path)!r}: {exc.strerror or exc}") from None
-    if len(raw) > _MAX_JSON_BYTES:
-        raise ModelFileError(f"{str(json_path)!r} is larger than {_MAX_JSON_BYTES} bytes: not a model file")
-    try:
-        meta = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ModelFileError(f"{str(json_path)!r} is not valid model JSON (truncated or corrupted?): {exc}") from None
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{str(json_path)!r} must hold a JSON object, got {type(meta).__name__}")
-    return meta
-
-
-def _check_fields(meta, where):
+def check_fields(meta, where):
+    """Check the top-level fields of a model file's JSON object (names, JSON types, simple values)."""
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{where} is not a crossentropy model file (format={meta.get('format')!r})")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(f"{where} has format_version {meta.get('format_version')!r}; this version reads {FORMAT_VERSION}")
-    if set(meta) != set(_FIELDS):
-        missing, unknown = sorted(set(_FIELDS) - set(meta)), sorted(set(meta) - set(_FIELDS))
+    if set(meta) != set(FIELDS):
+        missing, unknown = sorted(set(FIELDS) - set(meta)), sorted(set(meta) - set(FIELDS))
         raise ModelFileError(f"{where} has missing fields {missing} or unknown fields {unknown}")
     types = {"estimator": str, "params": dict, "attributes": dict, "arrays": dict, "package_version": str,
              "arrays_file": str, "arrays_sha256": str, "classes_dtype": str}
     for key, typ in types.items():
         if not isinstance(meta[key], typ):
             raise ModelFileError(f"{where}: field {key!r} must be a {typ.__name__}, got {meta[key]!r:.80}")
-    n = meta["n_features_in"]
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ModelFileError(f"{where}: n_features_in must be a positive integer, got {n!r}")
+    try:
+        n = check_int(meta["n_features_in"], "n_features_in", low=1)
+        feature_names_in = check_bool(meta["feature_names_in"], "feature_names_in")
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{where}: {exc}") from None
     names = meta["feature_names"]
     if names is not None and (not isinstance(names, list) or len(names) != n or not all(isinstance(s, str) for s in names)):
         raise ModelFileError(f"{where}: feature_names must be null or {n} strings")
-    if not isinstance(meta["feature_names_in"], bool) or (meta["feature_names_in"] and names is None):
+    if feature_names_in and names is None:
         raise ModelFileError(f"{where}: feature_names_in must be a boolean, true only with feature_names")
     sha = meta["arrays_sha256"]
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
@@ -330,7 +181,12 @@ def _check_fields(meta, where):
         raise ModelFileError(f"{where}: arrays_file must be a plain .safetensors file name, got {meta['arrays_file']!r}")
 
 
-def _params(cls, spec, params, where):
+def check_params(cls, params, where):
+    """Return the stored hyperparameters as keyword arguments for ``cls`` (lists become tuples).
+
+    Only ``cls``'s own parameter names with plain JSON values (``class_weight`` may be a dict) are
+    accepted; whether the values are valid is decided by the estimator itself, on construction.
+    """
     known = cls().get_params(deep=False)
     unknown = sorted(set(params) - set(known))
     if unknown:
@@ -346,172 +202,15 @@ def _params(cls, spec, params, where):
     return out
 
 
-def _load_arrays(arrays_path, meta, where):
-    import safetensors.numpy
-
-    try:
-        blob = arrays_path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model arrays not found: {str(arrays_path)!r}") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model arrays {str(arrays_path)!r}: {exc.strerror or exc}") from None
-    if hashlib.sha256(blob).hexdigest() != meta["arrays_sha256"]:
-        raise ModelFileError(
-            f"{str(arrays_path)!r} does not match the SHA-256 recorded in {where}: the file was truncated, "
-            "corrupted or tampered with"
-        )
-    try:
-        arrays = safetensors.numpy.load(blob)
-    except Exception as exc:  # safetensors raises its own SafetensorError
-        raise ModelFileError(f"{str(arrays_path)!r} is not a valid safetensors file: {exc}") from None
-    manifest = meta["arrays"]
-    if set(arrays) != set(manifest):
-        raise ModelFileError(f"{str(arrays_path)!r} holds arrays {sorted(arrays)}, the metadata lists {sorted(manifest)}")
-    for key, arr in arrays.items():
-        entry = manifest[key]
-        if not isinstance(entry, dict) or set(entry) != {"shape", "dtype"}:
-            raise ModelFileError(f"{where}: array entry {key!r} must have exactly shape and dtype")
-        if entry["dtype"] not in _FLOAT_DTYPES or arr.dtype != _FLOAT_DTYPES[entry["dtype"]]:
-            raise ModelFileError(f"array {key!r} has dtype {arr.dtype}, the metadata says {entry['dtype']!r}")
-        if list(arr.shape) != entry["shape"]:
-            raise ModelFileError(f"array {key!r} has shape {list(arr.shape)}, the metadata says {entry['shape']!r}")
-        if not np.isfinite(arr).all():
-            raise ModelFileError(f"array {key!r} holds NaN or inf")
-    return arrays
-
-
-def _assign_arrays(est, spec, arrays, where):
-    remaining = dict(arrays)
-    for attr in spec.arrays:
-        if attr in remaining:
-            value = remaining.pop(attr)
-            setattr(est, attr, value.tolist() if attr in spec.as_lists else value)
-        elif attr not in spec.optional:
-            raise ModelFileError(f"{where}: required array {attr!r} is missing")
-        elif attr in spec.none_if_absent:
-            setattr(est, attr, None)
-    for attr in spec.array_lists:
-        items, i = [], 0
-        while f"{attr}.{i}" in remaining:
-            items.append(remaining.pop(f"{attr}.{i}"))
-            i += 1
-        if not items:
-            raise ModelFileError(f"{where}: required arrays {attr}.0, {attr}.1, ... are missing")
-        setattr(est, attr, items)
-    if remaining:
-        raise ModelFileError(f"{where}: unexpected arrays {sorted(remaining)} for {type(est).__name__}")
-
-
-def load_model_bundle(path) -> SavedModel:
-    """Load and validate a model file; return the estimator with its preprocessing and metadata.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The directory that ``save_model`` (or ``crossentropy train``) wrote, or its ``.json`` /
-        ``.safetensors`` file.
-
-    Returns
-    -------
-    SavedModel
-        ``estimator``, ``preprocessing`` (a fitted ``TabularPreprocessor`` or None), ``extra``,
-        ``metadata`` (the JSON object) and ``path`` (the JSON file).
-
-    Raises
-    ------
-    ModelFileError
-        Missing, truncated, corrupted or tampered files, or any field that fails validation.
-    """
-    from ..preprocessing import TabularPreprocessor, labels_from_json
-
-    json_path, arrays_path = _paths(path, saving=False)
-    where = repr(str(json_path))
-    meta = _read_json(json_path)
-    _check_fields(meta, where)
-    if arrays_path.name != meta["arrays_file"]:
-        arrays_path = json_path.with_name(meta["arrays_file"])
-    spec = _SPECS.get(meta["estimator"])
-    cls = _estimator_class(meta["estimator"])
-    params = _params(cls, spec, meta["params"], where)
-    try:
-        classes = labels_from_json(meta["classes"], meta["classes_dtype"])
-    except ValueError as exc:
-        raise ModelFileError(f"{where}: {exc}") from None
-    if classes.size < 2:
-        raise ModelFileError(f"{where}: a classifier needs at least two classes, got {meta['classes']!r}")
-    arrays = _load_arrays(arrays_path, meta, where)
-    try:
-        est = cls(**params)
-        if hasattr(type(est), "_parameter_constraints"):
-            est._validate_params()
-        if spec.param_check and hasattr(est, spec.param_check):  # the checks that fit would run
-            getattr(est, spec.param_check)()
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{where}: invalid parameters for {cls.__name__}: {exc}") from None
-    _assign_arrays(est, spec, arrays, where)
-    attrs = meta["attributes"]
+def check_attributes(spec, attributes, where, cls_name):
+    """Return the stored fitted scalar attributes, each checked against its kind in ``spec``."""
     allowed = dict(spec.scalars)
-    for key, value in attrs.items():
+    out = {}
+    for key, value in attributes.items():
         if key not in allowed:
-            raise ModelFileError(f"{where}: unknown attribute {key!r} for {cls.__name__}")
-        if not isinstance(value, allowed[key]) or (bool not in allowed[key] and isinstance(value, bool)):
-            raise ModelFileError(f"{where}: attribute {key!r} has the wrong type: {value!r:.80}")
-        setattr(est, key, value)
-    est.classes_ = classes
-    est.n_features_in_ = meta["n_features_in"]
-    if meta["feature_names_in"]:
-        est.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
-    try:
-        spec.check(est, meta["n_features_in"], classes.size)
-    except ModelFileError as exc:
-        raise ModelFileError(f"{where}: {exc}") from None
-    prep = None
-    if meta["preprocessing"] is not None:
+            raise ModelFileError(f"{where}: unknown attribute {key!r} for {cls_name}")
         try:
-            prep = TabularPreprocessor.from_state(meta["preprocessing"])
-        except (TypeError, ValueError, KeyError) as exc:
-            raise ModelFileError(f"{where}: invalid preprocessing: {exc}") from None
-        if prep.feature_names_ != meta["feature_names"]:
-            raise ModelFileError(f"{where}: the preprocessing yields features that differ from feature_names")
-        if not np.array_equal(prep.classes_, classes) or prep.classes_dtype_ != meta["classes_dtype"]:
-            raise ModelFileError(f"{where}: the preprocessing classes differ from the model's classes")
-    return SavedModel(estimator=est, preprocessing=prep, extra=meta["extra"], metadata=meta, path=json_path)
-
-
-def load_model(path):
-    """Load a fitted estimator saved by :func:`save_model`, validating every field (never runs code).
-
-    Parameters
-    ----------
-    path : str or path-like
-        A model directory, or its ``model.json`` or ``model.safetensors``.
-
-    Returns
-    -------
-    estimator
-        The fitted estimator; its predictions equal those of the saved one exactly.
-
-    Raises
-    ------
-    ModelFileError
-        Missing, truncated, corrupted or tampered files, or fields that fail validation.
-
-    Examples
-    --------
-    >>> import os, tempfile, numpy as np
-    >>> import crossentropy as ce
-    >>> X = np.array([[0.], [1.], [2.], [3.]]); y = np.array([0, 0, 1, 1])
-    >>> folder = tempfile.mkdtemp()
-    >>> _ = ce.save_model(ce.LogisticRegression().fit(X, y), folder)
-    >>> with open(os.path.join(folder, "model.safetensors"), "r+b") as fh:
-    ...     _ = fh.truncate(40)
-    >>> ce.load_model(folder)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    crossentropy.exceptions.ModelFileError: '...model.safetensors' does not match the SHA-256 ...
-
-    References
-    ----------
-    Hugging Face, *safetensors* format specification (2022), https://github.com/huggingface/safetensors.
-    """
-    return load_model_bundle(path).estimator
+            out[key] = _ATTRIBUTE_CHECKS[allowed[key]](value, key)
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{where}: attribute {key!r} has the wrong type: {exc}") from None
+    return out
