@@ -187,13 +187,18 @@ def _reject_constant(value):
     raise ValueError(f"non-finite number {value} is not allowed")
 
 
-def _read_json(json_path):
+def _read_bytes(path, what):
+    """The file's bytes; ModelFileError saying which part of the model is missing or unreadable."""
     try:
-        raw = json_path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        raise ModelFileError(f"model metadata not found: {str(json_path)!r}") from None
+        raise ModelFileError(f"model {what} not found: {str(path)!r}") from None
     except OSError as exc:
-        raise ModelFileError(f"cannot read model metadata {str(json_path)!r}: {exc.strerror or exc}") from None
+        raise ModelFileError(f"cannot read model {what} {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _read_json(json_path):
+    raw = _read_bytes(json_path, "metadata")
     if len(raw) > MAX_JSON_BYTES:
         raise ModelFileError(f"{str(json_path)!r} is larger than {MAX_JSON_BYTES} bytes: not a model file")
     try:
@@ -208,12 +213,7 @@ def _read_json(json_path):
 def _load_arrays(arrays_path, meta, where):
     import safetensors.numpy
 
-    try:
-        blob = arrays_path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model arrays not found: {str(arrays_path)!r}") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model arrays {str(arrays_path)!r}: {exc.strerror or exc}") from None
+    blob = _read_bytes(arrays_path, "arrays")
     if hashlib.sha256(blob).hexdigest() != meta["arrays_sha256"]:
         raise ModelFileError(
             f"{str(arrays_path)!r} does not match the SHA-256 recorded in {where}: the file was truncated, "
@@ -280,6 +280,21 @@ def load_model_bundle(path) -> SavedModel:
     ------
     ModelFileError
         Missing, truncated, corrupted or tampered files, or any field that fails validation.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> import crossentropy as ce
+    >>> X = np.array([[0.], [1.], [2.], [3.]]); y = np.array([0, 0, 1, 1])
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = ce.save_model(ce.LogisticRegression().fit(X, y), folder, extra={"note": "demo"})
+    >>> bundle = load_model_bundle(folder)
+    >>> bundle.extra, bundle.preprocessing, bundle.metadata["estimator"]
+    ({'note': 'demo'}, None, 'LogisticRegression')
+
+    References
+    ----------
+    Hugging Face, *safetensors* format specification (2022), https://github.com/huggingface/safetensors.
     """
     from ..preprocessing import TabularPreprocessor, labels_from_json
 
