@@ -125,6 +125,24 @@ def estimator_class(name):
 
     Only the classes in :data:`SPECS` can be named, so a file can never make the loader import or
     call anything else.
+
+    Parameters
+    ----------
+    name : str
+        The ``estimator`` field of the file.
+
+    Returns
+    -------
+    type
+
+    Examples
+    --------
+    >>> estimator_class("MLPClassifier").__module__
+    'crossentropy.neural_network._mlp'
+    >>> estimator_class("os.system")
+    Traceback (most recent call last):
+    ...
+    crossentropy.exceptions.ModelFileError: unknown estimator class 'os.system'; known: ['LogisticRegression', 'MLPClassifier']
     """
     from importlib import import_module
 
@@ -134,7 +152,36 @@ def estimator_class(name):
 
 
 def json_value(value, where):
-    """Value as plain JSON (tuples become lists); TypeError for anything that is not data."""
+    """Value as plain JSON (tuples become lists); TypeError for anything that is not data.
+
+    Parameters
+    ----------
+    value : object
+        None, bool, str, int, float (finite), or lists/tuples/str-keyed dicts of those; NumPy scalars
+        become Python numbers.
+    where : str
+        What ``value`` is, for the message.
+
+    Returns
+    -------
+    object
+        The same data, made of JSON types only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> json_value({"sizes": (5, np.int64(3)), "tol": np.float32(0.5)}, "params")
+    {'sizes': [5, 3], 'tol': 0.5}
+    >>> json_value(float("nan"), "parameter C")
+    Traceback (most recent call last):
+    ...
+    TypeError: parameter C must be finite to be saved, got nan
+
+    References
+    ----------
+    IETF RFC 8259, *The JavaScript Object Notation (JSON) Data Interchange Format* (2017), §6: numbers
+    such as Infinity and NaN are not permitted.
+    """
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, np.integer)):
@@ -151,7 +198,27 @@ def json_value(value, where):
 
 
 def check_fields(meta, where):
-    """Check the top-level fields of a model file's JSON object (names, JSON types, simple values)."""
+    """Check the top-level fields of a model file's JSON object (names, JSON types, simple values).
+
+    Parameters
+    ----------
+    meta : dict
+        The parsed ``model.json``.
+    where : str
+        The file, for the message.
+
+    Raises
+    ------
+    ModelFileError
+        Wrong format or version, missing or unknown fields, a field of the wrong type or value.
+
+    Examples
+    --------
+    >>> check_fields({"format": "pickle"}, "'m.json'")
+    Traceback (most recent call last):
+    ...
+    crossentropy.exceptions.ModelFileError: 'm.json' is not a crossentropy model file (format='pickle')
+    """
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{where} is not a crossentropy model file (format={meta.get('format')!r})")
     if meta.get("format_version") != FORMAT_VERSION:
@@ -185,7 +252,27 @@ def check_params(cls, params, where):
     """Return the stored hyperparameters as keyword arguments for ``cls`` (lists become tuples).
 
     Only ``cls``'s own parameter names with plain JSON values (``class_weight`` may be a dict) are
-    accepted; whether the values are valid is decided by the estimator itself, on construction.
+    accepted; whether the values are valid is decided by the estimator itself (its
+    ``_check_params``, run by the loader).
+
+    Parameters
+    ----------
+    cls : type
+        The estimator class (from :func:`estimator_class`).
+    params : dict
+        The ``params`` field of the file.
+    where : str
+        The file, for the message.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from crossentropy import MLPClassifier
+    >>> check_params(MLPClassifier, {"hidden_layer_sizes": [5, 3]}, "'m.json'")
+    {'hidden_layer_sizes': (5, 3)}
     """
     known = cls().get_params(deep=False)
     unknown = sorted(set(params) - set(known))
@@ -203,7 +290,31 @@ def check_params(cls, params, where):
 
 
 def check_attributes(spec, attributes, where, cls_name):
-    """Return the stored fitted scalar attributes, each checked against its kind in ``spec``."""
+    """Return the stored fitted scalar attributes, each checked against its kind in ``spec``.
+
+    Parameters
+    ----------
+    spec : Spec
+    attributes : dict
+        The ``attributes`` field of the file.
+    where, cls_name : str
+        The file and the estimator class, for the message.
+
+    Returns
+    -------
+    dict
+        Attribute name to checked value (reals as float).
+
+    Examples
+    --------
+    >>> check_attributes(SPECS["LogisticRegression"], {"n_iter_": 7, "converged_": True}, "'m.json'",
+    ...                  "LogisticRegression")
+    {'n_iter_': 7, 'converged_': True}
+    >>> check_attributes(SPECS["LogisticRegression"], {"n_iter_": "7"}, "'m.json'", "LogisticRegression")
+    Traceback (most recent call last):
+    ...
+    crossentropy.exceptions.ModelFileError: 'm.json': attribute 'n_iter_' has the wrong type: n_iter_ must be an integer, got '7'
+    """
     allowed = dict(spec.scalars)
     out = {}
     for key, value in attributes.items():

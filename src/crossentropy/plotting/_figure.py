@@ -13,7 +13,27 @@ __all__ = ["new_figure", "save_figure"]
 
 
 def new_figure(figsize):
-    """A new Figure of ``figsize`` (width, height) inches with the constrained layout, outside pyplot."""
+    """A new Figure of ``figsize`` (width, height) inches with the constrained layout, outside pyplot.
+
+    Parameters
+    ----------
+    figsize : tuple of two float
+        Width and height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not registered with ``pyplot``: it is freed when no longer referenced.
+
+    Examples
+    --------
+    >>> new_figure((4.0, 3.0)).get_size_inches().tolist()
+    [4.0, 3.0]
+
+    References
+    ----------
+    matplotlib, "Constrained layout guide", https://matplotlib.org/stable/users/explain/axes/constrainedlayout_guide.html
+    """
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize, layout="constrained")
@@ -37,6 +57,10 @@ def save_figure(fig, path, *, dpi: int = 100) -> None:
     >>> save_figure(plot_log_loss(), path)
     >>> os.path.getsize(path) > 1000
     True
+
+    References
+    ----------
+    POSIX.1-2017, ``rename()`` (the atomic replacement :func:`crossentropy.io.atomic.atomic_path` uses).
     """
     from ..io.atomic import atomic_path
 
