@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from crossentropy import plotting
+from crossentropy.plotting import curves
 from crossentropy.cli import main
 
 
@@ -82,7 +83,7 @@ def test_mse_gradient_of_the_weights_equals_finite_differences(rng):
     X1 = np.hstack([rng.normal(size=(40, 3)), np.ones((40, 1))])
     y = (rng.random(40) < 0.5).astype(float)
     w = rng.normal(size=4)
-    _, grad = plotting._mse_sigmoid_loss_grad(w, X1, y)
+    _, grad = curves._mse_sigmoid_loss_grad(w, X1, y)
     f = lambda v: np.mean((1 / (1 + np.exp(-(X1 @ v))) - y) ** 2)  # noqa: E731
     num = np.array([(f(w + 1e-6 * e) - f(w - 1e-6 * e)) / 2e-6 for e in np.eye(4)])
     np.testing.assert_allclose(grad, num, rtol=1e-6, atol=1e-10)

@@ -1,6 +1,7 @@
 """Files: model files (safetensors + JSON, never pickle), data tables and atomic writes.
 
-Submodules are imported on first use: :mod:`.model_files`, :mod:`.atomic`.
+Submodules are imported on first use: :mod:`.model_files` (save/load), :mod:`.model_schema` (what a
+model file may hold), :mod:`.atomic` (atomic writes).
 """
 
 from importlib import import_module

@@ -19,108 +19,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..exceptions import ModelFileError
+from .model_schema import (
+    ARRAYS_NAME,
+    FLOAT_DTYPES,
+    FORMAT,
+    FORMAT_VERSION,
+    JSON_NAME,
+    MAX_JSON_BYTES,
+    SPECS,
+    check_attributes,
+    check_fields,
+    check_params,
+    estimator_class,
+    json_value,
+)
 
 __all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel", "FORMAT", "FORMAT_VERSION"]
-
-FORMAT = "crossentropy-model"
-FORMAT_VERSION = 1
-JSON_NAME = "model.json"
-ARRAYS_NAME = "model.safetensors"
-_MAX_JSON_BYTES = 64 * 2**20
-_FIELDS = ("format", "format_version", "estimator", "params", "classes", "classes_dtype", "n_features_in",
-           "feature_names", "feature_names_in", "attributes", "arrays", "preprocessing", "extra", "package_version", "arrays_file",
-           "arrays_sha256")
-_FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """What a saved estimator of one class consists of.
-
-    ``arrays``: single array attributes (required unless in ``optional``); ``array_lists``: attributes
-    holding a list of arrays (saved as ``name.0``, ``name.1``, ...); ``scalars``: JSON attributes and
-    their Python types; ``check``: shape checks given (estimator, n_features, n_classes).
-    """
-
-    module: str
-    arrays: tuple = ()
-    array_lists: tuple = ()
-    optional: tuple = ()
-    scalars: tuple = ()  # (name, types)
-    check: object = None
-    none_if_absent: tuple = ()  # optional arrays that the fitted estimator holds as None when absent
-    as_lists: tuple = ()  # 1-D arrays that the estimator keeps as Python lists of floats
-    param_check: str = ""  # the estimator's own method that validates its parameters (as fit would)
-
-
-def _check_logistic(est, d, k):
-    rows = 1 if k == 2 else k
-    coef, b = est.coef_, est.intercept_
-    if coef.ndim != 2 or coef.shape != (rows, d):
-        raise ModelFileError(f"coef_ must have shape ({rows}, {d}) for {k} classes and {d} features, got {coef.shape}")
-    if b.shape != (rows,):
-        raise ModelFileError(f"intercept_ must have shape ({rows},), got {b.shape}")
-
-
-def _check_mlp(est, d, k):
-    coefs, intercepts = est.coefs_, est.intercepts_
-    if len(coefs) != len(intercepts) or not coefs:
-        raise ModelFileError(f"coefs_ and intercepts_ must be non-empty lists of equal length, got {len(coefs)} and {len(intercepts)}")
-    width = d
-    for i, (w, b) in enumerate(zip(coefs, intercepts)):
-        if w.ndim != 2 or w.shape[0] != width:
-            raise ModelFileError(f"coefs_[{i}] must have {width} rows, got shape {w.shape}")
-        if b.shape != (w.shape[1],):
-            raise ModelFileError(f"intercepts_[{i}] must have shape ({w.shape[1]},), got {b.shape}")
-        width = w.shape[1]
-    if width not in ((1, 2) if k == 2 else (k,)):
-        raise ModelFileError(f"the output layer has {width} units, which does not fit {k} classes")
-    hidden = getattr(est, "hidden_layer_sizes", None)
-    if hidden is not None:
-        sizes = (hidden,) if isinstance(hidden, int) else tuple(hidden)
-        if tuple(w.shape[1] for w in coefs[:-1]) != sizes:
-            raise ModelFileError(f"hidden layer widths {[w.shape[1] for w in coefs[:-1]]} differ from hidden_layer_sizes={hidden!r}")
-
-
-_SPECS = {
-    "LogisticRegression": _Spec(
-        module="crossentropy.linear_model",
-        arrays=("coef_", "intercept_", "loss_curve_"),
-        optional=("loss_curve_",),
-        scalars=(("n_iter_", (int,)), ("converged_", (bool,)), ("solver_", (str,))),
-        check=_check_logistic,
-        as_lists=("loss_curve_",),
-        param_check="_l1_ratio",
-    ),
-    "MLPClassifier": _Spec(
-        module="crossentropy.neural_network",
-        arrays=("loss_curve_", "validation_loss_curve_"),
-        array_lists=("coefs_", "intercepts_"),
-        optional=("loss_curve_", "validation_loss_curve_"),
-        scalars=(("n_iter_", (int,)), ("t_", (int,)), ("loss_", (int, float)), ("best_loss_", (int, float, type(None))),
-                 ("best_validation_loss_", (int, float, type(None)))),
-        check=_check_mlp,
-        as_lists=("loss_curve_", "validation_loss_curve_"),
-        param_check="_check_params",
-        none_if_absent=("validation_loss_curve_",),
-    ),
-}
-
-
-def _estimator_class(name):
-    from importlib import import_module
-
-    if name not in _SPECS:
-        raise ModelFileError(f"unknown estimator class {name!r}; known: {sorted(_SPECS)}")
-    return getattr(import_module(_SPECS[name].module), name)
-
 
 def _paths(path, *, saving: bool):
     p = Path(path)
@@ -134,23 +54,6 @@ def _paths(path, *, saving: bool):
     if not p.exists():
         raise ModelFileError(f"model not found: {str(p)!r} (pass the directory that train wrote, or its {JSON_NAME})")
     raise ModelFileError(f"model path must be a directory, a .json or a .safetensors file, got {str(p)!r}")
-
-
-def _json_value(value, where):
-    """Value as plain JSON (tuples become lists); TypeError for anything that is not data."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value):
-            raise TypeError(f"{where} must be finite to be saved, got {value!r}")
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [_json_value(v, where) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: _json_value(v, where) for k, v in value.items()}
-    raise TypeError(f"{where} holds {type(value).__name__} {value!r}, which a model file cannot store (JSON data only)")
 
 
 def _float_array(a, name):
@@ -201,13 +104,13 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
     from ..preprocessing import labels_to_json
 
     name = type(estimator).__name__
-    if name not in _SPECS or type(estimator) is not _estimator_class(name):
-        raise TypeError(f"estimator must be one of {sorted(_SPECS)} from crossentropy, got {type(estimator).__module__}.{name}")
-    spec = _SPECS[name]
+    if name not in SPECS or type(estimator) is not estimator_class(name):
+        raise TypeError(f"estimator must be one of {sorted(SPECS)} from crossentropy, got {type(estimator).__module__}.{name}")
+    spec = SPECS[name]
     if not hasattr(estimator, "classes_") or not hasattr(estimator, "n_features_in_"):
         raise ValueError(f"estimator must be fitted before saving: {name} has no classes_")
     json_path, arrays_path = _paths(path, saving=True)
-    params = {k: _json_value(v, f"parameter {k}") for k, v in estimator.get_params(deep=False).items()}
+    params = {k: json_value(v, f"parameter {k}") for k, v in estimator.get_params(deep=False).items()}
     classes, classes_dtype = labels_to_json(estimator.classes_)
     arrays, manifest = {}, {}
     for attr in spec.arrays:
@@ -227,7 +130,7 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
     attributes = {}
     for attr, _types in spec.scalars:
         if hasattr(estimator, attr):
-            attributes[attr] = _json_value(getattr(estimator, attr), attr)
+            attributes[attr] = json_value(getattr(estimator, attr), attr)
     if preprocessing is not None and not isinstance(preprocessing, dict):
         preprocessing = preprocessing.to_state()
     feature_names = None
@@ -256,8 +159,8 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
         "feature_names_in": names_in is not None,
         "attributes": attributes,
         "arrays": manifest,
-        "preprocessing": _json_value(preprocessing, "preprocessing") if preprocessing is not None else None,
-        "extra": _json_value(extra, "extra") if extra is not None else None,
+        "preprocessing": json_value(preprocessing, "preprocessing") if preprocessing is not None else None,
+        "extra": json_value(extra, "extra") if extra is not None else None,
         "package_version": __version__,
         "arrays_file": arrays_path.name,
         "arrays_sha256": hashlib.sha256(blob).hexdigest(),
@@ -284,15 +187,20 @@ def _reject_constant(value):
     raise ValueError(f"non-finite number {value} is not allowed")
 
 
-def _read_json(json_path):
+def _read_bytes(path, what):
+    """The file's bytes; ModelFileError saying which part of the model is missing or unreadable."""
     try:
-        raw = json_path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        raise ModelFileError(f"model metadata not found: {str(json_path)!r}") from None
+        raise ModelFileError(f"model {what} not found: {str(path)!r}") from None
     except OSError as exc:
-        raise ModelFileError(f"cannot read model metadata {str(json_path)!r}: {exc.strerror or exc}") from None
-    if len(raw) > _MAX_JSON_BYTES:
-        raise ModelFileError(f"{str(json_path)!r} is larger than {_MAX_JSON_BYTES} bytes: not a model file")
+        raise ModelFileError(f"cannot read model {what} {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _read_json(json_path):
+    raw = _read_bytes(json_path, "metadata")
+    if len(raw) > MAX_JSON_BYTES:
+        raise ModelFileError(f"{str(json_path)!r} is larger than {MAX_JSON_BYTES} bytes: not a model file")
     try:
         meta = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -302,59 +210,10 @@ def _read_json(json_path):
     return meta
 
 
-def _check_fields(meta, where):
-    if meta.get("format") != FORMAT:
-        raise ModelFileError(f"{where} is not a crossentropy model file (format={meta.get('format')!r})")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{where} has format_version {meta.get('format_version')!r}; this version reads {FORMAT_VERSION}")
-    if set(meta) != set(_FIELDS):
-        missing, unknown = sorted(set(_FIELDS) - set(meta)), sorted(set(meta) - set(_FIELDS))
-        raise ModelFileError(f"{where} has missing fields {missing} or unknown fields {unknown}")
-    types = {"estimator": str, "params": dict, "attributes": dict, "arrays": dict, "package_version": str,
-             "arrays_file": str, "arrays_sha256": str, "classes_dtype": str}
-    for key, typ in types.items():
-        if not isinstance(meta[key], typ):
-            raise ModelFileError(f"{where}: field {key!r} must be a {typ.__name__}, got {meta[key]!r:.80}")
-    n = meta["n_features_in"]
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ModelFileError(f"{where}: n_features_in must be a positive integer, got {n!r}")
-    names = meta["feature_names"]
-    if names is not None and (not isinstance(names, list) or len(names) != n or not all(isinstance(s, str) for s in names)):
-        raise ModelFileError(f"{where}: feature_names must be null or {n} strings")
-    if not isinstance(meta["feature_names_in"], bool) or (meta["feature_names_in"] and names is None):
-        raise ModelFileError(f"{where}: feature_names_in must be a boolean, true only with feature_names")
-    sha = meta["arrays_sha256"]
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise ModelFileError(f"{where}: arrays_sha256 must be 64 lowercase hex digits, got {sha!r:.80}")
-    if Path(meta["arrays_file"]).name != meta["arrays_file"] or not meta["arrays_file"].endswith(".safetensors"):
-        raise ModelFileError(f"{where}: arrays_file must be a plain .safetensors file name, got {meta['arrays_file']!r}")
-
-
-def _params(cls, spec, params, where):
-    known = cls().get_params(deep=False)
-    unknown = sorted(set(params) - set(known))
-    if unknown:
-        raise ModelFileError(f"{where}: unknown parameters {unknown} for {cls.__name__}")
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
-            if key != "class_weight" or not isinstance(value, dict):
-                raise ModelFileError(f"{where}: parameter {key}={value!r:.80} is not a plain value")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ModelFileError(f"{where}: parameter {key} must be finite")
-        out[key] = tuple(value) if isinstance(value, list) else value
-    return out
-
-
 def _load_arrays(arrays_path, meta, where):
     import safetensors.numpy
 
-    try:
-        blob = arrays_path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model arrays not found: {str(arrays_path)!r}") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model arrays {str(arrays_path)!r}: {exc.strerror or exc}") from None
+    blob = _read_bytes(arrays_path, "arrays")
     if hashlib.sha256(blob).hexdigest() != meta["arrays_sha256"]:
         raise ModelFileError(
             f"{str(arrays_path)!r} does not match the SHA-256 recorded in {where}: the file was truncated, "
@@ -371,7 +230,7 @@ def _load_arrays(arrays_path, meta, where):
         entry = manifest[key]
         if not isinstance(entry, dict) or set(entry) != {"shape", "dtype"}:
             raise ModelFileError(f"{where}: array entry {key!r} must have exactly shape and dtype")
-        if entry["dtype"] not in _FLOAT_DTYPES or arr.dtype != _FLOAT_DTYPES[entry["dtype"]]:
+        if entry["dtype"] not in FLOAT_DTYPES or arr.dtype != FLOAT_DTYPES[entry["dtype"]]:
             raise ModelFileError(f"array {key!r} has dtype {arr.dtype}, the metadata says {entry['dtype']!r}")
         if list(arr.shape) != entry["shape"]:
             raise ModelFileError(f"array {key!r} has shape {list(arr.shape)}, the metadata says {entry['shape']!r}")
@@ -421,18 +280,33 @@ def load_model_bundle(path) -> SavedModel:
     ------
     ModelFileError
         Missing, truncated, corrupted or tampered files, or any field that fails validation.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> import crossentropy as ce
+    >>> X = np.array([[0.], [1.], [2.], [3.]]); y = np.array([0, 0, 1, 1])
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = ce.save_model(ce.LogisticRegression().fit(X, y), folder, extra={"note": "demo"})
+    >>> bundle = load_model_bundle(folder)
+    >>> bundle.extra, bundle.preprocessing, bundle.metadata["estimator"]
+    ({'note': 'demo'}, None, 'LogisticRegression')
+
+    References
+    ----------
+    Hugging Face, *safetensors* format specification (2022), https://github.com/huggingface/safetensors.
     """
     from ..preprocessing import TabularPreprocessor, labels_from_json
 
     json_path, arrays_path = _paths(path, saving=False)
     where = repr(str(json_path))
     meta = _read_json(json_path)
-    _check_fields(meta, where)
+    check_fields(meta, where)
     if arrays_path.name != meta["arrays_file"]:
         arrays_path = json_path.with_name(meta["arrays_file"])
-    spec = _SPECS.get(meta["estimator"])
-    cls = _estimator_class(meta["estimator"])
-    params = _params(cls, spec, meta["params"], where)
+    spec = SPECS.get(meta["estimator"])
+    cls = estimator_class(meta["estimator"])
+    params = check_params(cls, meta["params"], where)
     try:
         classes = labels_from_json(meta["classes"], meta["classes_dtype"])
     except ValueError as exc:
@@ -444,18 +318,11 @@ def load_model_bundle(path) -> SavedModel:
         est = cls(**params)
         if hasattr(type(est), "_parameter_constraints"):
             est._validate_params()
-        if spec.param_check and hasattr(est, spec.param_check):  # the checks that fit would run
-            getattr(est, spec.param_check)()
+        est._check_params()  # the estimator's own checks, those that fit runs first
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{where}: invalid parameters for {cls.__name__}: {exc}") from None
     _assign_arrays(est, spec, arrays, where)
-    attrs = meta["attributes"]
-    allowed = dict(spec.scalars)
-    for key, value in attrs.items():
-        if key not in allowed:
-            raise ModelFileError(f"{where}: unknown attribute {key!r} for {cls.__name__}")
-        if not isinstance(value, allowed[key]) or (bool not in allowed[key] and isinstance(value, bool)):
-            raise ModelFileError(f"{where}: attribute {key!r} has the wrong type: {value!r:.80}")
+    for key, value in check_attributes(spec, meta["attributes"], where, cls.__name__).items():
         setattr(est, key, value)
     est.classes_ = classes
     est.n_features_in_ = meta["n_features_in"]

@@ -1,271 +1,13 @@
-"""Pictures of cross-entropy and of the classifiers trained with it, as matplotlib Figures.
-
-Every function builds a :class:`matplotlib.figure.Figure` directly (no ``pyplot``, no global state),
-so it works under any backend, including Agg on a headless machine, and in threads. matplotlib is
-imported inside the functions: ``import crossentropy`` never pays for it. Save a figure with
-:func:`save_figure` (atomic: a failed save leaves no partial PNG) or ``fig.savefig(...)``.
-"""
+"""Diagnostics of a fitted classifier: training curve, reliability diagram, confusion matrix, decision boundary."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import special
-from .losses import binary_cross_entropy_with_logits
+from .._validation import check_int
+from ._figure import new_figure
 
-__all__ = [
-    "plot_log_loss",
-    "plot_ce_vs_mse",
-    "plot_training_curve",
-    "plot_reliability_diagram",
-    "plot_confusion_matrix",
-    "plot_decision_boundary",
-    "save_figure",
-]
-
-
-def _figure(figsize):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=figsize, layout="constrained")
-
-
-def save_figure(fig, path, *, dpi: int = 100) -> None:
-    """Save ``fig`` to ``path`` atomically (format from the suffix, PNG by default).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    path : str or path-like
-        Target file; written under a temporary name in the same directory, then renamed.
-    dpi : int, default 100
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from crossentropy.plotting import plot_log_loss, save_figure
-    >>> path = os.path.join(tempfile.mkdtemp(), "log_loss.png")
-    >>> save_figure(plot_log_loss(), path)
-    >>> os.path.getsize(path) > 1000
-    True
-    """
-    from .io.atomic import atomic_path
-
-    suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=suffix)
-
-
-def _log_loss_curves(z):
-    """(phi, J if y=1, J if y=0) at logits ``z``, from the core's stable softplus form."""
-    phi = special.sigmoid(z)
-    j1 = binary_cross_entropy_with_logits(z, np.ones_like(z), reduction="none")
-    j0 = binary_cross_entropy_with_logits(z, np.zeros_like(z), reduction="none")
-    return phi, j1, j0
-
-
-def plot_log_loss(*, z_min: float = -10.0, z_max: float = 10.0, step: float = 0.1):
-    r"""The seed's figure: the log loss of one sample against the predicted probability.
-
-    .. math::
-        J(w) = \begin{cases} -\log \phi(z) & y = 1 \\ -\log(1 - \phi(z)) & y = 0 \end{cases},
-        \qquad \phi(z) = \frac{1}{1 + e^{-z}}
-
-    for ``z`` from ``z_min`` to ``z_max`` in steps of ``step``; x axis "φ(z)", y axis "J(w)", legend
-    "J(w) if y=1" and "J(w) if y=0". The losses come from
-    :func:`crossentropy.binary_cross_entropy_with_logits` (softplus form, exact near 0 and 1).
-
-    Parameters
-    ----------
-    z_min, z_max : float, default -10, 10
-        Range of the logit ``z``.
-    step : float, default 0.1
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One Axes with two lines of ``len(arange(z_min, z_max, step))`` points.
-
-    Examples
-    --------
-    >>> from crossentropy.plotting import plot_log_loss
-    >>> ax = plot_log_loss().axes[0]
-    >>> ax.get_xlabel(), ax.get_ylabel(), [t.get_text() for t in ax.get_legend().get_texts()]
-    ('φ(z)', 'J(w)', ['J(w) if y=1', 'J(w) if y=0'])
-
-    References
-    ----------
-    Raschka & Mirjalili, *Python Machine Learning* (3rd ed., 2019), ch. 3, "Learning the weights of
-    the logistic cost function".
-    """
-    if not (np.isfinite(z_min) and np.isfinite(z_max) and z_min < z_max):
-        raise ValueError(f"z_min must be finite and below z_max, got z_min={z_min!r}, z_max={z_max!r}")
-    if not (np.isfinite(step) and 0 < step <= z_max - z_min):
-        raise ValueError(f"step must be positive and at most z_max - z_min, got {step!r}")
-    z = np.arange(z_min, z_max, step, dtype=np.float64)
-    phi, j1, j0 = _log_loss_curves(z)
-    fig = _figure((6.0, 4.0))
-    ax = fig.add_subplot()
-    ax.plot(phi, j1, label="J(w) if y=1")
-    ax.plot(phi, j0, linestyle="--", label="J(w) if y=0")
-    ax.set_ylim(0.0, 5.1)
-    ax.set_xlim(0.0, 1.0)
-    ax.set_xlabel("φ(z)")
-    ax.set_ylabel("J(w)")
-    ax.legend(loc="best")
-    ax.set_title("Log loss of one sample")
-    return fig
-
-
-def _mse_sigmoid_loss_grad(w, X1, y):
-    """Mean squared error of sigmoid outputs and its gradient in the weights (last column: bias).
-
-    L = (1/n) Σ (φ(z_i) − y_i)²,  dL/dz_i = (2/n)(φ_i − y_i) φ_i (1 − φ_i),  dL/dw = X1ᵀ dL/dz.
-    """
-    phi = special.sigmoid(X1 @ w)
-    r = phi - y
-    dz = 2.0 * r * phi * (1.0 - phi) / y.size
-    return float(np.mean(r * r)), X1.T @ dz
-
-
-def _ce_loss_grad(w, X1, y):
-    """Mean binary cross-entropy from logits (the core's kernel) and its gradient in the weights."""
-    loss, dz = binary_cross_entropy_with_logits(X1 @ w, y, return_grad=True)
-    return float(loss), X1.T @ dz
-
-
-def _default_ce_mse_data(random_state):
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(
-        n_samples=300, n_features=2, n_redundant=0, n_informative=2, n_clusters_per_class=1,
-        class_sep=1.5, random_state=random_state,
-    )
-    return X, y
-
-
-def _train_both(X, y, n_iter, learning_rate, init_bias):
-    """Plain gradient descent from the same start under each loss; return the two log-loss curves."""
-    X = np.asarray(X, dtype=np.float64)
-    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
-    X1 = np.hstack([X, np.ones((X.shape[0], 1))])
-    w0 = np.zeros(X1.shape[1])
-    w0[-1] = init_bias
-    curves = {}
-    for name, step in (("cross-entropy", _ce_loss_grad), ("MSE", _mse_sigmoid_loss_grad)):
-        w = w0.copy()
-        curve = np.empty(n_iter + 1)
-        for it in range(n_iter + 1):
-            curve[it] = _ce_loss_grad(w, X1, y)[0]
-            if it < n_iter:
-                w -= learning_rate * step(w, X1, y)[1]
-        curves[name] = curve
-    return curves
-
-
-def plot_ce_vs_mse(X=None, y=None, *, n_iter: int = 200, learning_rate: float = 0.5, init_bias: float = -6.0,
-                   random_state: int = 0):
-    r"""Why cross-entropy beats mean squared error for a sigmoid output, in three panels.
-
-    For one sample with :math:`y = 1` and :math:`\phi = \sigma(z)`:
-
-    .. math::
-        J_\mathrm{CE} = -\log\phi, \quad \Bigl|\frac{\partial J_\mathrm{CE}}{\partial z}\Bigr| = 1 - \phi;
-        \qquad J_\mathrm{MSE} = (1 - \phi)^2, \quad
-        \Bigl|\frac{\partial J_\mathrm{MSE}}{\partial z}\Bigr| = 2 (1 - \phi)\,\phi (1 - \phi)
-
-    Left: both losses against :math:`\phi(z)`; middle: their gradient magnitudes with respect to
-    :math:`z` (the MSE gradient vanishes exactly where the prediction is confidently wrong, φ → 0);
-    right: the training log loss of logistic regression fitted by plain gradient descent under each
-    loss, from the same saturated start (all weights 0, bias ``init_bias``) with the same step size.
-    The cross-entropy gradient is the core's
-    :func:`~crossentropy.binary_cross_entropy_with_logits`; the MSE one is written out above.
-
-    Parameters
-    ----------
-    X : array_like of shape (n_samples, n_features), optional
-        Training features (standardised internally). Default: 300 two-feature samples from
-        ``sklearn.datasets.make_classification(random_state=random_state)``.
-    y : array_like of shape (n_samples,), optional
-        0/1 labels (required when ``X`` is given).
-    n_iter : int, default 200
-        Gradient-descent iterations for each loss.
-    learning_rate : float, default 0.5
-    init_bias : float, default -6
-        Starting bias: a strongly negative value makes every prediction φ ≈ 0 at the start.
-    random_state : int, default 0
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Three Axes.
-
-    Examples
-    --------
-    >>> from crossentropy.plotting import plot_ce_vs_mse
-    >>> fig = plot_ce_vs_mse(n_iter=50)
-    >>> [ax.get_xlabel() for ax in fig.axes]
-    ['φ(z)', 'φ(z)', 'iteration']
-    >>> ce, mse = (line.get_ydata() for line in fig.axes[2].get_lines())
-    >>> bool(ce[-1] < mse[-1])
-    True
-
-    References
-    ----------
-    Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.2.2.2; Golik, Doetsch & Ney,
-    "Cross-entropy vs. squared error training: a theoretical and experimental comparison",
-    Interspeech 2013.
-    """
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
-        raise ValueError(f"n_iter must be a positive integer, got {n_iter!r}")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be positive and finite, got {learning_rate!r}")
-    if X is None:
-        if y is not None:
-            raise ValueError("y was given without X: pass both or neither")
-        X, y = _default_ce_mse_data(random_state)
-    else:
-        if y is None:
-            raise ValueError("X was given without y: pass both or neither")
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        if X.ndim != 2 or y.shape != (X.shape[0],):
-            raise ValueError(f"X must be 2-D and y 1-D with one label per row, got shapes {X.shape} and {y.shape}")
-        if not np.isin(y, (0.0, 1.0)).all():
-            raise ValueError(f"y must hold 0/1 labels, got values {np.unique(y)[:5].tolist()}")
-    y = np.asarray(y, dtype=np.float64)
-
-    z = np.linspace(-10.0, 10.0, 401)
-    phi = special.sigmoid(z)
-    ce = binary_cross_entropy_with_logits(z, np.ones_like(z), reduction="none")
-    mse = (1.0 - phi) ** 2
-    ce_grad = np.abs(binary_cross_entropy_with_logits(z, np.ones_like(z), reduction="none", return_grad=True)[1])
-    mse_grad = np.abs(2.0 * (phi - 1.0) * phi * (1.0 - phi))
-    curves = _train_both(X, y, int(n_iter), float(learning_rate), float(init_bias))
-
-    fig = _figure((13.0, 4.0))
-    ax_loss, ax_grad, ax_train = fig.subplots(1, 3)
-    ax_loss.plot(phi, ce, label="cross-entropy  −log φ")
-    ax_loss.plot(phi, mse, linestyle="--", label="MSE  (1 − φ)²")
-    ax_loss.set_ylim(0.0, 5.1)
-    ax_loss.set_title("Loss for y = 1")
-    ax_loss.set_ylabel("J")
-    ax_grad.plot(phi, ce_grad, label="cross-entropy  1 − φ")
-    ax_grad.plot(phi, mse_grad, linestyle="--", label="MSE  2(1 − φ)φ(1 − φ)")
-    ax_grad.set_title("Gradient magnitude |∂J/∂z| for y = 1")
-    ax_grad.set_ylabel("|∂J/∂z|")
-    for ax in (ax_loss, ax_grad):
-        ax.set_xlim(0.0, 1.0)
-        ax.set_xlabel("φ(z)")
-        ax.legend(loc="best")
-    it = np.arange(int(n_iter) + 1)
-    ax_train.plot(it, curves["cross-entropy"], label="trained on cross-entropy")
-    ax_train.plot(it, curves["MSE"], linestyle="--", label="trained on MSE")
-    ax_train.set_title(f"Logistic regression, gradient descent (lr={learning_rate:g})")
-    ax_train.set_xlabel("iteration")
-    ax_train.set_ylabel("training log loss")
-    ax_train.legend(loc="best")
-    return fig
+__all__ = ["plot_training_curve", "plot_reliability_diagram", "plot_confusion_matrix", "plot_decision_boundary"]
 
 
 def plot_training_curve(estimator):
@@ -300,7 +42,7 @@ def plot_training_curve(estimator):
     if curve.size == 0:
         raise ValueError("estimator.loss_curve_ is empty: nothing to plot")
     val = getattr(estimator, "validation_loss_curve_", None)
-    fig = _figure((6.0, 4.0))
+    fig = new_figure((6.0, 4.0))
     ax = fig.add_subplot()
     x = np.arange(1, curve.size + 1)
     ax.plot(x, curve, marker="." if curve.size < 30 else None, label="training objective")
@@ -370,8 +112,7 @@ def plot_reliability_diagram(y_true, proba, *, classes=None, n_bins: int = 10):
     classes = np.unique(y) if classes is None else np.asarray(classes)
     if classes.shape != (p.shape[1],):
         raise ValueError(f"classes must have one label per column of proba ({p.shape[1]}), got {classes.tolist()!r}")
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    n_bins = check_int(n_bins, "n_bins", low=1)
     if p.shape[1] == 2:
         observed, score, title = (y == classes[1]).astype(int), p[:, 1], f"Reliability: P(y = {classes[1]})"
         ylabel = "observed fraction of positives"
@@ -382,7 +123,7 @@ def plot_reliability_diagram(y_true, proba, *, classes=None, n_bins: int = 10):
     counts = np.histogram(score, bins=np.linspace(0.0, 1.0, n_bins + 1))[0]
     nonzero = counts[counts > 0]
     ece = float(np.sum(nonzero / score.size * np.abs(frac - mean_pred)))
-    fig = _figure((5.5, 6.0))
+    fig = new_figure((5.5, 6.0))
     ax, ax_hist = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     ax.plot([0, 1], [0, 1], linestyle=":", color="gray", label="perfectly calibrated")
     ax.plot(mean_pred, frac, marker="o", label=f"model (ECE = {ece:.3f})")
@@ -435,7 +176,7 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None):
     rate = np.divide(cm, rows, out=np.zeros(cm.shape, dtype=np.float64), where=rows > 0)
     k = len(labels)
     size = min(3.0 + 0.5 * k, 10.0)
-    fig = _figure((size + 1.0, size))
+    fig = new_figure((size + 1.0, size))
     ax = fig.add_subplot()
     im = ax.imshow(rate, cmap="Blues", vmin=0.0, vmax=1.0)
     fig.colorbar(im, ax=ax, label="fraction of the true class")
@@ -496,8 +237,7 @@ def plot_decision_boundary(estimator, X, y, *, feature_names=None, transform=Non
         raise ValueError(f"X must have exactly two feature columns for a decision-boundary plot, got shape {X.shape}")
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
-    if isinstance(grid_resolution, bool) or not isinstance(grid_resolution, (int, np.integer)) or grid_resolution < 2:
-        raise ValueError(f"grid_resolution must be an integer >= 2, got {grid_resolution!r}")
+    grid_resolution = check_int(grid_resolution, "grid_resolution", low=2)
     names = ["feature 0", "feature 1"] if feature_names is None else [str(n) for n in feature_names]
     if len(names) != 2:
         raise ValueError(f"feature_names must hold two names, got {feature_names!r}")
@@ -509,7 +249,7 @@ def plot_decision_boundary(estimator, X, y, *, feature_names=None, transform=Non
     grid = np.column_stack([xx.ravel(), yy.ravel()])
     proba = _proba_2d(estimator.predict_proba(grid if transform is None else transform(grid)))
     classes = np.asarray(estimator.classes_)
-    fig = _figure((6.5, 5.0))
+    fig = new_figure((6.5, 5.0))
     ax = fig.add_subplot()
     if proba.shape[1] == 2:
         pz = proba[:, 1].reshape(xx.shape)
