@@ -1,62 +1,40 @@
 r"""``MLPClassifier``: a small, fast CPU neural network classifier trained on cross-entropy.
 
 The output layer's loss and gradient come from the cross-entropy core (:mod:`crossentropy.losses`);
-this module adds the layers (:mod:`crossentropy.neural_network._layers`), the minibatch loop, early stopping on the
-validation log loss, and the scikit-learn estimator interface. The update rules are in
-:mod:`crossentropy.neural_network._optim`.
+this module holds the scikit-learn estimator interface: parameter and data checks, class weights,
+initialisation and prediction. The layers are in :mod:`crossentropy.neural_network._layers`, the
+minibatch loop and early stopping in :mod:`crossentropy.neural_network._training`, the update rules
+in :mod:`crossentropy.neural_network._optim`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import special
-from .._validation import check_label_smoothing
-from ..exceptions import ConvergenceWarning
-from ..losses import binary_cross_entropy_with_logits, cross_entropy
+from .._validation import (
+    check_bool,
+    check_int,
+    check_label_smoothing,
+    check_option,
+    check_real,
+    check_sample_weight,
+    class_weight_vector,
+)
 from . import _layers
 from ._optim import SGD, Adam
+from ._training import split_validation, train_epochs
 
 __all__ = ["MLPClassifier"]
 
 _DTYPES = ("float32", "float64")
-# per-minibatch matrix products smaller than this many multiply-adds run on one BLAS thread:
-# thread start-up costs more than it saves there, and badly so on a busy machine.
-_SINGLE_THREAD_FLOPS = 1 << 22
-
-
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_float(value, name, low, high=math.inf, *, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if value < low or (low_open and value == low) or value > high or (high_open and value == high):
-        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-        raise ValueError(f"{name} must lie in {lo}{low}, {high}{hi}, got {value!r}")
-    return float(value)
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -133,7 +111,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         Epochs without improvement before training stops.
     label_smoothing : float in [0, 1], default 0
     class_weight : dict, "balanced" or None, default None
-        Weight :math:`c_k` of each class; "balanced" is ``n_samples / (n_classes * bincount(y))``.
+        Weight :math:`c_k` of each class; "balanced" is scikit-learn's rule with the sample weights
+        counted, :math:`c_k = S / (K_+ S_k)` with :math:`S_k = \sum_{y_i = k} s_i` and :math:`S = \sum_k S_k`
+        (``compute_class_weight("balanced", classes=classes, y=y, sample_weight=sample_weight)``; see
+        :func:`crossentropy._validation.class_weight_vector`), computed on every training row before
+        the validation split. ``partial_fit`` refuses "balanced" (it sees one batch at a time).
     momentum : float in [0, 1], default 0.9
         SGD momentum.
     nesterovs_momentum : bool, default True
@@ -280,28 +262,27 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         """Validate the constructor parameters; return the hidden sizes and the training dtype."""
         hidden = self._hidden_sizes()
-        if self.activation not in _layers.ACTIVATIONS:
-            raise ValueError(f"activation must be one of {_layers.ACTIVATIONS}, got {self.activation!r}")
-        if self.solver not in ("adam", "sgd"):
-            raise ValueError(f"solver must be 'adam' or 'sgd', got {self.solver!r}")
-        _check_float(self.alpha, "alpha", 0.0)
+        check_option(self.activation, "activation", _layers.ACTIVATIONS)
+        check_option(self.solver, "solver", ("adam", "sgd"))
+        check_real(self.alpha, "alpha", low=0.0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            _check_int(self.batch_size, "batch_size", 1)
-        _check_float(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
-        _check_int(self.max_iter, "max_iter", 1)
-        _check_float(self.tol, "tol", 0.0)
-        _check_bool(self.early_stopping, "early_stopping")
-        _check_float(self.validation_fraction, "validation_fraction", 0.0, 1.0, low_open=True, high_open=True)
-        _check_int(self.n_iter_no_change, "n_iter_no_change", 1)
+            check_int(self.batch_size, "batch_size", low=1)
+        check_real(self.learning_rate_init, "learning_rate_init", low=0.0, low_open=True)
+        check_int(self.max_iter, "max_iter", low=1)
+        check_real(self.tol, "tol", low=0.0)
+        check_bool(self.early_stopping, "early_stopping")
+        check_real(self.validation_fraction, "validation_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
+        check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
         check_label_smoothing(self.label_smoothing)
-        if not (self.class_weight is None or self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
+        if not (self.class_weight is None or isinstance(self.class_weight, dict)
+                or (isinstance(self.class_weight, str) and self.class_weight == "balanced")):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}")
-        _check_float(self.momentum, "momentum", 0.0, 1.0)
-        _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
-        _check_float(self.beta_1, "beta_1", 0.0, 1.0, high_open=True)
-        _check_float(self.beta_2, "beta_2", 0.0, 1.0, high_open=True)
-        _check_float(self.epsilon, "epsilon", 0.0, low_open=True)
-        _check_bool(self.shuffle, "shuffle")
+        check_real(self.momentum, "momentum", low=0.0, high=1.0)
+        check_bool(self.nesterovs_momentum, "nesterovs_momentum")
+        check_real(self.beta_1, "beta_1", low=0.0, high=1.0, high_open=True)
+        check_real(self.beta_2, "beta_2", low=0.0, high=1.0, high_open=True)
+        check_real(self.epsilon, "epsilon", low=0.0, low_open=True)
+        check_bool(self.shuffle, "shuffle")
         try:
             dtype = np.dtype(self.dtype)
         except TypeError:
@@ -317,33 +298,28 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"X and y must have the same number of rows, got X with {n_x} and y with {n_y}")
         X, y = validate_data(self, X, y, reset=reset, dtype=(np.float64, np.float32))
         check_classification_targets(y)
-        if sample_weight is not None:
-            try:
-                sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-            except ValueError as exc:
-                raise ValueError(f"sample_weight: {exc}") from None
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must have a positive sum, got all zeros")
+        if sample_weight is not None:  # None stays None: unweighted training takes the unweighted kernels
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return X, y, sample_weight
 
-    def _class_weights(self, y_int, n_classes, allow_balanced=True):
+    def _class_weights(self, y_int, sample_weight, allow_balanced=True):
+        """The class weights :math:`c_k` (None without ``class_weight``), in ``classes_`` order.
+
+        ``"balanced"`` counts the classes with the sample weights, as
+        ``sklearn.utils.class_weight.compute_class_weight("balanced", ..., sample_weight=...)`` and
+        :class:`crossentropy.LogisticRegression` do.
+        """
         cw = self.class_weight
         if cw is None:
             return None
-        if cw == "balanced" and not allow_balanced:
+        balanced = isinstance(cw, str) and cw == "balanced"
+        if balanced and not allow_balanced:
             raise ValueError(
                 "class_weight='balanced' is not available in partial_fit, which sees one batch at a time; "
                 "pass a dict, for example from sklearn.utils.class_weight.compute_class_weight on the full target"
             )
-        for label in (cw if isinstance(cw, dict) else ()):
-            if label not in set(self.classes_.tolist()):
-                raise ValueError(f"class_weight has a label {label!r} that is not among the classes {self.classes_.tolist()!r}")
-        w = compute_class_weight(cw, classes=np.arange(n_classes), y=y_int) if cw == "balanced" else np.array(
-            [float(cw.get(c, 1.0)) for c in self.classes_.tolist()]
-        )
-        if not np.all(np.isfinite(w)) or (w < 0).any():
-            raise ValueError(f"class_weight must be finite and non-negative, got {cw!r}")
-        return np.asarray(w, dtype=np.float64)
+        counts = np.bincount(y_int, weights=sample_weight, minlength=self.classes_.size) if balanced else None
+        return class_weight_vector(cw, self.classes_, counts)
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y, sample_weight=None, *, callback=None):
@@ -368,18 +344,19 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, y_int = np.unique(y, return_inverse=True)
         if self.classes_.size < 2:
             raise ValueError(f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at least two")
-        class_weight = self._class_weights(y_int, self.classes_.size)
+        class_weight = self._class_weights(y_int, sample_weight)
         self._rng = check_random_state(self.random_state)
         val = None
         if self.early_stopping:
-            X, y_int, sample_weight, val = self._split_validation(X, y_int, sample_weight)
+            X, y_int, sample_weight, val = split_validation(X, y_int, sample_weight, self.validation_fraction, self._rng)
         self._initialize(X.shape[1], hidden, dtype)
         self._optimizer = self._make_optimizer()
         self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
         self.validation_loss_curve_ = [] if val is not None else None
         self.best_validation_loss_ = np.inf if val is not None else None
         self.best_loss_ = None if val is not None else np.inf
-        self._train(X, y_int, sample_weight, class_weight, dtype, self.max_iter, val, callback)
+        train_epochs(self, X, y_int, sample_weight, class_weight, dtype, self.max_iter, val, callback, self._rng,
+                     self._optimizer)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -415,7 +392,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if unknown.size:
             raise ValueError(f"y holds labels that are not in classes: {unknown[:5].tolist()!r}")
         y_int = np.searchsorted(self.classes_, y)
-        class_weight = self._class_weights(y_int, self.classes_.size, allow_balanced=False)
+        class_weight = self._class_weights(y_int, sample_weight, allow_balanced=False)
         if first:
             self._rng = check_random_state(self.random_state)
             self._initialize(X.shape[1], hidden, dtype)
@@ -427,7 +404,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             if not hasattr(self, name):
                 setattr(self, name, value)
         self.validation_loss_curve_ = self.best_validation_loss_ = None
-        self._train(X, y_int, sample_weight, class_weight, dtype, 1, None, None, incremental=True)
+        train_epochs(self, X, y_int, sample_weight, class_weight, dtype, 1, None, None, self._rng, self._optimizer,
+                     incremental=True)
         return self
 
     def _initialize(self, n_features, hidden, dtype):
@@ -444,129 +422,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if self.solver == "adam":
             return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         return SGD(self.learning_rate_init, self.momentum, self.nesterovs_momentum)
-
-    def _split_validation(self, X, y_int, sample_weight):
-        counts = np.bincount(y_int)
-        stratify = y_int if counts[counts > 0].min() >= 2 else None
-        arrays = (X, y_int) if sample_weight is None else (X, y_int, sample_weight)
-        try:
-            parts = train_test_split(*arrays, test_size=self.validation_fraction, random_state=self._rng, stratify=stratify)
-        except ValueError as exc:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction!r} leaves no usable validation set for "
-                f"{X.shape[0]} rows: {exc}"
-            ) from None
-        X_tr, X_val, y_tr, y_val = parts[:4]
-        sw_tr, sw_val = (parts[4], parts[5]) if sample_weight is not None else (None, None)
-        for part, name in ((sw_tr, "training"), (sw_val, "validation")):
-            if part is not None and not part.sum() > 0:
-                raise ValueError(f"sample_weight sums to zero on the {name} rows left by validation_fraction={self.validation_fraction!r}")
-        return X_tr, y_tr, sw_tr, (X_val, y_val, sw_val)
-
-    def _validation_loss(self, X_val, y_val, sw_val):
-        """Unsmoothed, class-unweighted log loss of the validation rows (sample-weighted mean)."""
-        z = _layers.forward(self.coefs_, self.intercepts_, X_val, self.activation).astype(np.float64)
-        if z.shape[1] == 1:
-            rows = binary_cross_entropy_with_logits(z[:, 0], y_val.astype(np.float64), reduction="none")
-        else:
-            rows = cross_entropy(z, y_val, reduction="none")
-        return float(np.average(rows, weights=sw_val))
-
-    def _train(self, X, y_int, sample_weight, class_weight, dtype, n_epochs, val, callback, incremental=False):
-        layout = _layers.ParamLayout([c.shape[0] for c in self.coefs_] + [self.coefs_[-1].shape[1]])
-        params, (coefs, intercepts) = layout.pack(self.coefs_, self.intercepts_, dtype)
-        self.coefs_, self.intercepts_ = coefs, intercepts
-        grad = np.zeros_like(params)
-        grads = (*layout.views(grad), params[: layout.n_weights], grad[: layout.n_weights])
-        n = X.shape[0]
-        X = np.ascontiguousarray(X, dtype=dtype)
-        target, row_weight, cw, den_rows = _layers.prepare_targets(y_int, sample_weight, class_weight, coefs[-1].shape[1], dtype)
-        eps, alpha = float(self.label_smoothing), float(self.alpha)
-
-        batch = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
-        if batch > n:
-            if not incremental:
-                warnings.warn(f"batch_size={batch} is larger than the {n} training rows; clipped to {n}", UserWarning, stacklevel=3)
-            batch = n
-        starts = np.arange(0, n, batch)
-        shuffle = self.shuffle and starts.size > 1
-        workspaces = {}
-        X_ep, t_ep, rw_ep, den_ep = X, target, row_weight, den_rows
-        if shuffle:
-            X_ep, perm = np.empty_like(X), np.arange(n)
-
-        units = layout.layer_units
-        flops = batch * max(a * b for a, b in zip(units[:-1], units[1:]))
-        limiter = _blas_single_thread() if flops < _SINGLE_THREAD_FLOPS else contextlib.nullcontext()
-        optimizer = self._optimizer
-        if val is not None:
-            best_params = params.copy()
-            X_val = np.ascontiguousarray(val[0], dtype=dtype)
-        no_improvement, stopped = 0, False
-        with limiter:
-            for _ in range(n_epochs):
-                if shuffle:  # reshuffle the previous order in place, as scikit-learn does
-                    self._rng.shuffle(perm)
-                    np.take(X, perm, axis=0, out=X_ep)
-                    t_ep = target[perm]
-                    rw_ep = None if row_weight is None else row_weight[perm]
-                    den_ep = den_rows[perm]
-                batch_dens = np.add.reduceat(den_ep, starts).tolist()
-                total, total_den = 0.0, 0.0
-                for k, start in enumerate(starts.tolist()):
-                    den = batch_dens[k]
-                    if den <= 0.0:
-                        continue
-                    stop = min(start + batch, n)
-                    xb = X_ep[start:stop]
-                    ws = workspaces.get(stop - start)
-                    if ws is None:
-                        ws = workspaces[stop - start] = _layers.Workspace(stop - start, units, self.activation, dtype)
-                    loss = _layers.batch_objective(
-                        ws, coefs, intercepts, grads, xb, t_ep[start:stop],
-                        None if rw_ep is None else rw_ep[start:stop], cw, eps, alpha, den,
-                    )
-                    total += loss
-                    total_den += den
-                    optimizer.step(params, grad)
-                epoch_loss = total / total_den
-                self.n_iter_ += 1
-                self.t_ += n
-                self.loss_ = epoch_loss
-                self.loss_curve_.append(epoch_loss)
-                if not math.isfinite(epoch_loss):
-                    raise FloatingPointError(
-                        f"training diverged at epoch {self.n_iter_} (loss {epoch_loss}); lower learning_rate_init"
-                    )
-                if val is not None:
-                    monitored = self._validation_loss(X_val, val[1], val[2])
-                    self.validation_loss_curve_.append(monitored)
-                    best = self.best_validation_loss_
-                    if monitored < best:
-                        self.best_validation_loss_ = monitored
-                        np.copyto(best_params, params)
-                else:
-                    monitored, best = epoch_loss, self.best_loss_
-                    self.best_loss_ = min(best, epoch_loss)
-                no_improvement = 0 if monitored < best - self.tol else no_improvement + 1
-                if self.verbose:
-                    extra = f", validation log loss = {monitored:.8f}" if val is not None else ""
-                    print(f"Epoch {self.n_iter_}, loss = {epoch_loss:.8f}{extra}")
-                if callback is not None:
-                    callback(self.n_iter_, epoch_loss)
-                if not incremental and no_improvement >= self.n_iter_no_change:
-                    stopped = True
-                    break
-        if val is not None:
-            np.copyto(params, best_params)
-        if not incremental and not stopped:
-            warnings.warn(
-                f"MLPClassifier stopped at max_iter={self.max_iter} epochs before the "
-                f"{'validation' if val is not None else 'training'} loss stopped improving; "
-                "raise max_iter or learning_rate_init",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
 
     # ------------------------------------------------------------------ prediction
     def _logits(self, X):
@@ -604,8 +459,3 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             return np.column_stack([special.log_sigmoid(-z[:, 0]), special.log_sigmoid(z[:, 0])])
         return special.log_softmax(z, axis=1)
 
-
-def _blas_single_thread():
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")

@@ -15,23 +15,14 @@ here and one trained by scikit-learn from the same start take the same steps.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
+from .._validation import check_bool, check_real
+
 __all__ = ["Adam", "SGD"]
-
-
-def _check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
-    return float(value)
 
 
 def _check_pair(params, grad):
@@ -41,7 +32,6 @@ def _check_pair(params, grad):
         raise ValueError(f"grad must have the shape of params: got {grad.shape} and {params.shape}")
     if params.dtype.kind != "f":
         raise TypeError(f"params must be a floating array updated in place, got dtype {params.dtype}")
-
 
 
 # One compiled loop per step instead of a dozen NumPy passes over the parameters. The arithmetic is
@@ -138,10 +128,10 @@ class Adam:
     v: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
-        self.learning_rate = _check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
-        self.beta_1 = _check_real(self.beta_1, "beta_1", low=0.0, high=1.0, high_open=True)
-        self.beta_2 = _check_real(self.beta_2, "beta_2", low=0.0, high=1.0, high_open=True)
-        self.epsilon = _check_real(self.epsilon, "epsilon", low=0.0, low_open=True)
+        self.learning_rate = check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        self.beta_1 = check_real(self.beta_1, "beta_1", low=0.0, high=1.0, high_open=True)
+        self.beta_2 = check_real(self.beta_2, "beta_2", low=0.0, high=1.0, high_open=True)
+        self.epsilon = check_real(self.epsilon, "epsilon", low=0.0, low_open=True)
 
     def step(self, params: np.ndarray, grad: np.ndarray) -> None:
         """Update ``params`` in place from ``grad`` (same shape); advances ``t``."""
@@ -203,11 +193,9 @@ class SGD:
     velocity: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
-        self.learning_rate = _check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
-        self.momentum = _check_real(self.momentum, "momentum", low=0.0, high=1.0)
-        if not isinstance(self.nesterov, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be a bool, got {self.nesterov!r}")
-        self.nesterov = bool(self.nesterov)
+        self.learning_rate = check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        self.momentum = check_real(self.momentum, "momentum", low=0.0, high=1.0)
+        self.nesterov = check_bool(self.nesterov, "nesterov")
 
     def step(self, params: np.ndarray, grad: np.ndarray) -> None:
         """Update ``params`` in place from ``grad`` (same shape); advances ``t``."""
