@@ -239,8 +239,8 @@ def test_test_size_zero_reports_the_training_rows_only(tmp_path, capsys):
 
 
 def test_dask_option_hands_the_parsed_options_to_train_dask(tmp_path, capsys, monkeypatch):
-    """`--dask` delegates to crossentropy.distributed.cli.train_dask with the full Namespace."""
-    import types
+    """`--dask` delegates to crossentropy.cli.train.train_dask (the Dask source) with the full Namespace."""
+    import crossentropy.cli.train as cli_train
 
     seen = {}
 
@@ -248,9 +248,7 @@ def test_dask_option_hands_the_parsed_options_to_train_dask(tmp_path, capsys, mo
         seen["args"] = args
         return 0
 
-    fake = types.ModuleType("crossentropy.distributed.cli")
-    fake.train_dask = train_dask
-    monkeypatch.setitem(sys.modules, "crossentropy.distributed.cli", fake)
+    monkeypatch.setattr(cli_train, "train_dask", train_dask)
     rc, _, _ = train(capsys, "data/*.parquet", "--target", "y", "--dask", "tcp://10.0.0.1:8786", "--C", "2",
                      "--test-size", "0.2", "--seed", "5", "--out", tmp_path / "run")
     assert rc == 0

@@ -16,7 +16,7 @@ distributed = pytest.importorskip("distributed")
 pytest.importorskip("dask.dataframe")
 
 from crossentropy.cli import build_parser, main  # noqa: E402
-from crossentropy.distributed.cli import train_dask  # noqa: E402
+from crossentropy.cli.train import train_dask  # noqa: E402
 from crossentropy.model_io import load_model_bundle  # noqa: E402
 
 

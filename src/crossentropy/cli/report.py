@@ -1,8 +1,7 @@
 """What a training run reports and writes: the metrics, the printed table, the run directory.
 
-Shared by ``crossentropy train`` / ``evaluate`` and by the Dask training path
-(``crossentropy.distributed.cli``), so that every route prints the same table and writes the same
-files: ``model.json`` + ``model.safetensors``, ``metrics.json`` and the PNG plots, all built in a
+Shared by ``crossentropy train`` (whatever its data source) and ``evaluate``, so that every route
+prints the same table and writes the same files: ``model.json`` + ``model.safetensors``, ``metrics.json`` and the PNG plots, all built in a
 temporary directory that is renamed into place only when complete.
 """
 

@@ -11,8 +11,8 @@ imports it only when one of its names is first used; without Dask installed that
 ``ImportError`` that names the extra to install (``pip install 'crossentropy[dask]'``).
 
 Public names: :class:`DaskObjective`, :func:`fit`, :func:`predict`, :func:`predict_proba`,
-:func:`predict_log_proba`, :func:`decision_function`, :func:`connect` and the command-line entry
-:func:`train_dask`.
+:func:`predict_log_proba`, :func:`decision_function`, :func:`connect` and
+:func:`table_statistics` (the Dask statistics of a table for the preprocessor).
 """
 
 from importlib import import_module
@@ -26,7 +26,7 @@ _LAZY = {
     "predict_log_proba": "linear_model",
     "decision_function": "linear_model",
     "connect": "_cluster",
-    "train_dask": "cli",
+    "table_statistics": "statistics",
 }
 
 __all__ = list(_LAZY)

@@ -1,0 +1,143 @@
+"""What ``train``'s options build: the estimator, the preprocessor, the run directory, a progress bar."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from .errors import UsageError
+from .parser import MODEL_OPTIONS, MODELS, param_value
+
+__all__ = ["make_estimator", "make_preprocessor", "out_dir_for", "progress_for", "json_int"]
+
+
+class _Progress:
+    """A one-line progress bar on a terminal stream, redrawn at most 20 times a second."""
+
+    def __init__(self, label, total, stream):
+        self.label, self.total, self.stream, self.last = label, total, stream, 0.0
+        self.shown = False
+
+    def __call__(self, iteration, loss, *args):
+        now = time.monotonic()
+        if now - self.last < 0.05 and not (self.total and iteration >= self.total):
+            return
+        self.last, self.shown = now, True
+        if self.total:
+            done = min(int(iteration), self.total)
+            fill = int(30 * done / self.total)
+            bar = f"[{'#' * fill}{'.' * (30 - fill)}] {done}/{self.total}"
+        else:
+            bar = f"iteration {int(iteration)}"
+        self.stream.write(f"\r{self.label} {bar}  loss {float(loss):.6g}\033[K")
+        self.stream.flush()
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def make_estimator(args):
+    """The estimator that ``train``'s options ask for (UsageError for options the model does not have).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The ``train`` command's arguments (``model``, the model options, ``param``, ``seed``).
+
+    Returns
+    -------
+    LogisticRegression or MLPClassifier
+        Unfitted; ``random_state`` is ``--seed`` unless ``--param random_state=...`` says otherwise.
+
+    Examples
+    --------
+    >>> from crossentropy.cli.parser import build_parser
+    >>> make_estimator(build_parser().parse_args(["train", "--C", "2", "--max-iter", "50"]))
+    LogisticRegression(C=2.0, max_iter=50, random_state=0)
+    """
+    from importlib import import_module
+
+    module, name = MODELS[args.model]
+    cls = getattr(import_module(module), name)
+    known = cls().get_params(deep=False)
+    params = {}
+    for flag, dest, _typ, _help, models in MODEL_OPTIONS:
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        if args.model not in models or dest not in known:
+            raise UsageError(f"{flag} does not apply to --model {args.model}")
+        params[dest] = None if (dest == "penalty" and value == "none") else value
+    for item in args.param:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param expects KEY=VALUE, got {item!r}")
+        if key not in known:
+            raise UsageError(f"--param {key}: {name} has no parameter {key!r}; it has {sorted(known)}")
+        params[key] = param_value(text)
+    if "random_state" in known and "random_state" not in params:
+        params["random_state"] = args.seed
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"bad model option: {exc}") from None
+
+
+def out_dir_for(args) -> Path:
+    """The run directory of ``train``: ``--out`` or a fresh ``runs/<timestamp>``; UsageError if taken.
+
+    A taken directory is refused unless it is empty or ``--force`` is given; nothing is created here.
+    """
+    out = Path(args.out) if args.out else _default_run_dir()
+    _check_out_dir(out, args.force)
+    return out
+
+
+def make_preprocessor(args, target):
+    """The unfitted :class:`~crossentropy.preprocessing.TabularPreprocessor` that ``train``'s data options ask for.
+
+    ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
+    ``"error"``; ``--no-scale``, ``--max-categories`` and ``--ignore COL[,COL]`` are passed on.
+    """
+    from ..preprocessing import TabularPreprocessor
+
+    ignore = [c for item in args.ignore for c in item.split(",") if c]
+    return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
+                               impute_strategy=args.impute, scale=not args.no_scale,
+                               max_categories=args.max_categories, ignore=ignore)
+
+
+def progress_for(estimator):
+    """A progress-bar callback ``(iteration, loss)`` when stderr is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+    return _Progress(f"fitting {type(estimator).__name__}", estimator.get_params().get("max_iter"), sys.stderr)
+
+
+def _default_run_dir() -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path, i = Path("runs") / stamp, 1
+    while path.exists():
+        i += 1
+        path = Path("runs") / f"{stamp}-{i}"
+    return path
+
+
+def _check_out_dir(out, force):
+    if out.exists() and not force and not (out.is_dir() and not any(out.iterdir())):
+        raise UsageError(f"output directory {str(out)!r} already exists; pass --force to replace it")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a file, not a directory")
+
+
+def json_int(value):
+    """The largest entry of an int or array of ints (e.g. ``n_iter_``) as an int, or None."""
+    import numpy as np
+
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    return int(arr.max()) if arr.size else None

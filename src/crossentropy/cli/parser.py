@@ -1,0 +1,165 @@
+"""The command line's argument parser: subcommands, options and the converters of their values.
+
+Values are checked by :mod:`crossentropy._validation` (the checks every estimator uses); a bad
+value is a one-line usage error naming the option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .. import __version__
+from .._validation import check_int, check_real
+from .errors import PROG, UsageError
+
+__all__ = ["build_parser", "MODELS", "MODEL_OPTIONS", "param_value"]
+
+MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
+          "mlp": ("crossentropy.neural_network", "MLPClassifier")}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage block
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _checked(parse, check, expected):
+    """An argparse type: ``parse`` the text, then the shared ``check``; one message for both failures."""
+
+    def convert(text):
+        try:
+            return check(parse(text))
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+    return convert
+
+
+_positive_float = _checked(float, lambda v: check_real(v, "value", low=0, low_open=True), "a positive number")
+_positive_int = _checked(int, lambda v: check_int(v, "value", low=1), "a positive integer")
+_test_size = _checked(float, lambda v: check_real(v, "value", low=0, high=1, high_open=True), "a fraction in [0, 1)")
+
+
+def _sizes(sizes):
+    if not sizes:
+        raise ValueError("no layer sizes")
+    return tuple(check_int(s, "hidden layer size", low=1) for s in sizes)
+
+
+_layer_sizes = _checked(lambda text: tuple(int(t) for t in text.replace(" ", "").split(",") if t), _sizes,
+                        "comma-separated positive integers like 64,32")
+
+
+def param_value(text):
+    """Value of --param KEY=VALUE: JSON (numbers, true/false/null, lists) or else a plain string."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return tuple(value) if isinstance(value, list) else value
+
+
+# flag, parameter name, argparse type, help, the models that have it
+MODEL_OPTIONS = (
+    ("--C", "C", _positive_float, "inverse regularisation strength (logistic)", ("logistic",)),
+    ("--penalty", "penalty", str, "l2, l1, elasticnet or none (logistic)", ("logistic",)),
+    ("--l1-ratio", "l1_ratio", float, "elastic-net mixing in [0, 1] (logistic)", ("logistic",)),
+    ("--no-intercept", "fit_intercept", None, "fit without an intercept (logistic)", ("logistic",)),
+    ("--learning-rate", "learning_rate", _positive_float, "step size of the gd/sgd solvers (logistic)", ("logistic",)),
+    ("--hidden-layer-sizes", "hidden_layer_sizes", _layer_sizes, "hidden layer widths, e.g. 64,32 (mlp)", ("mlp",)),
+    ("--activation", "activation", str, "relu, tanh or logistic (mlp)", ("mlp",)),
+    ("--alpha", "alpha", float, "L2 penalty (mlp)", ("mlp",)),
+    ("--learning-rate-init", "learning_rate_init", _positive_float, "initial step size (mlp)", ("mlp",)),
+    ("--early-stopping", "early_stopping", None, "stop on the validation log loss (mlp)", ("mlp",)),
+    ("--label-smoothing", "label_smoothing", float, "label smoothing in [0, 1) (mlp)", ("mlp",)),
+    ("--solver", "solver", str, "solver name (logistic: auto, lbfgs, newton, gd, sgd, ...; mlp: adam, sgd)",
+     ("logistic", "mlp")),
+    ("--max-iter", "max_iter", _positive_int, "iterations (logistic) or epochs (mlp)", ("logistic", "mlp")),
+    ("--tol", "tol", _positive_float, "convergence tolerance", ("logistic", "mlp")),
+    ("--batch-size", "batch_size", _positive_int, "minibatch size (sgd, adam)", ("logistic", "mlp")),
+    ("--class-weight", "class_weight", str, "'balanced' to reweight classes", ("logistic", "mlp")),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``crossentropy`` command (subcommands train, evaluate, predict, plot).
+
+    Each subcommand sets ``command`` (and ``figure`` for ``plot``); :func:`crossentropy.cli.main`
+    runs it. Parse errors raise :class:`~crossentropy.cli.errors.UsageError` (one line, exit code 2).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["train", "--dataset", "iris", "--C", "0.5"])
+    >>> args.command, args.dataset, args.C, args.test_size
+    ('train', 'iris', 0.5, 0.25)
+    """
+    from ..datasets import DATASETS
+
+    parser = _Parser(prog=PROG, description="Cross-entropy: train and use classifiers, draw the log loss.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
+
+    train = sub.add_parser("train", help="train a classifier on a table (or a built-in data set)",
+                           description="Train a classifier, print train/test metrics and write the model, "
+                                       "metrics.json and plots to a run directory.")
+    train.add_argument("data", nargs="?", metavar="DATA", help="CSV or Parquet file (default: a built-in data set)")
+    train.add_argument("--target", metavar="COL", help="class column (required with DATA)")
+    train.add_argument("--dataset", choices=DATASETS, default=None,
+                       help="built-in data set used when DATA is not given (default breast_cancer)")
+    train.add_argument("--model", choices=sorted(MODELS), default="logistic", help="default logistic")
+    opts = train.add_argument_group("model options")
+    for flag, dest, typ, help_, _models in MODEL_OPTIONS:
+        if typ is None:
+            opts.add_argument(flag, dest=dest, action="store_const", const=dest != "fit_intercept", default=None, help=help_)
+        else:
+            opts.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
+    opts.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                      help="any other estimator parameter (value parsed as JSON when it can be); repeatable")
+    data = train.add_argument_group("data options")
+    data.add_argument("--test-size", type=_test_size, default=0.25, help="held-out fraction (default 0.25; 0: none)")
+    data.add_argument("--seed", type=int, default=0, help="seed of the split and of the model (default 0)")
+    missing = data.add_mutually_exclusive_group()
+    missing.add_argument("--dropna", action="store_true", help="drop rows with missing values")
+    missing.add_argument("--impute", choices=("mean", "median", "most_frequent"),
+                         help="fill missing feature values (string columns: most frequent)")
+    data.add_argument("--ignore", action="append", default=[], metavar="COL[,COL]", help="columns to leave out")
+    data.add_argument("--no-scale", action="store_true", help="do not standardise numeric columns")
+    data.add_argument("--max-categories", type=_positive_int, default=100,
+                      help="most distinct values a string column may have (default 100)")
+    out = train.add_argument_group("output")
+    out.add_argument("--out", metavar="DIR", help="run directory (default runs/<timestamp>)")
+    out.add_argument("--force", action="store_true", help="replace DIR if it exists")
+    out.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    out.add_argument("--dask", metavar="ADDRESS",
+                     help="train on a Dask cluster: 'local' or tcp://HOST:PORT (DATA may be a Parquet glob)")
+    out.add_argument("--dask-timeout", type=_positive_float, default=None, metavar="SECONDS",
+                     help="give up connecting to the --dask scheduler after SECONDS (default 10)")
+
+    ev = sub.add_parser("evaluate", help="metrics of a saved model on a table",
+                        description="Apply a saved model (with its preprocessing) to DATA and print its metrics.")
+    ev.add_argument("model", metavar="MODEL", help="run directory written by train, or its model.json")
+    ev.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    ev.add_argument("--target", metavar="COL", help="class column (default: the one used in training)")
+    ev.add_argument("--out", metavar="FILE", help="also write the metrics as JSON to FILE")
+
+    pr = sub.add_parser("predict", help="predictions of a saved model, one row per input row",
+                        description="Apply a saved model to DATA and write one prediction per input row.")
+    pr.add_argument("model", metavar="MODEL", help="run directory written by train, or its model.json")
+    pr.add_argument("data", metavar="DATA", help="CSV or Parquet file")
+    pr.add_argument("--proba", action="store_true", help="also write one probability column per class")
+    pr.add_argument("--out", metavar="FILE", required=True, help="output .csv or .parquet file")
+
+    pl = sub.add_parser("plot", help="draw a figure", description="Draw one of the explanatory figures.")
+    figs = pl.add_subparsers(dest="figure", metavar="FIGURE", parser_class=_Parser, required=True)
+    ll = figs.add_parser("log-loss", help="J(w) against φ(z) for y = 1 and y = 0",
+                         description="The log loss J(w) of one sample against the predicted probability φ(z).")
+    ll.add_argument("--out", metavar="FILE", default="log_loss.png", help="default log_loss.png")
+    cm = figs.add_parser("ce-vs-mse", help="why cross-entropy beats squared error for a sigmoid",
+                         description="Losses, gradient magnitudes and training curves: cross-entropy vs MSE.")
+    cm.add_argument("--out", metavar="FILE", default="ce_vs_mse.png", help="default ce_vs_mse.png")
+    return parser

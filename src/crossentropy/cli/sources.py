@@ -1,0 +1,227 @@
+"""Where ``train`` gets its rows: a table in memory (a file or a built-in data set) or a Dask cluster.
+
+Both sources answer the same questions for the one pipeline of :mod:`crossentropy.cli.train`:
+load and clean the rows and split them, fit the preprocessor, give (X, y) of each split, predict,
+and describe the split and the place. Everything Dask does goes through the command-line section
+of :mod:`crossentropy.dispatch`; this module never imports Dask.
+
+Differences of the Dask source: the split is ``dask.dataframe.random_split`` (a seeded random share
+of each partition, not stratified); ``--impute median`` is refused; string columns are one-hot
+encoded by their dtype (a Parquet string column of numbers stays categorical); only the predicted
+probabilities (n × K floats per split) come to the client, never the features.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from .. import dispatch
+from ..preprocessing import DataError, TabularPreprocessor
+from .errors import UsageError
+
+__all__ = ["MemorySource", "DaskSource", "predictions"]
+
+#: the ``--impute`` strategies each source can compute
+_DASK_STRATEGIES = ("mean", "most_frequent")
+
+
+def predictions(estimator, X):
+    """(proba, pred) of ``estimator`` on the matrix ``X`` (as a DataFrame when it was fitted on one).
+
+    ``proba`` has shape (n_rows, n_classes), ``pred`` shape (n_rows,).
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:  # fitted on a DataFrame: give it one, with the columns in its order
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=list(names))
+    return estimator.predict_proba(X), estimator.predict(X)
+
+
+def _split_rows(n, y, test_size, seed):
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(n)
+    if test_size == 0:
+        return rows, rows[:0]
+    _, counts = np.unique(y, return_counts=True)
+    n_test = int(np.ceil(test_size * n))
+    stratify = y if counts.min() >= 2 and n_test >= counts.size and n - n_test >= counts.size else None
+    try:
+        train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=stratify)
+    except ValueError as exc:
+        raise UsageError(f"cannot split {n} rows with --test-size {test_size}: {exc}") from None
+    return np.sort(train), np.sort(test)
+
+
+class MemorySource:
+    """Rows of a CSV/Parquet file (or a built-in data set) held in a pandas DataFrame.
+
+    The split is stratified by class where every class can be in both parts
+    (``sklearn.model_selection.train_test_split``); ``split.json`` records the row positions.
+    """
+
+    where = ""
+
+    def __init__(self, args):
+        from ..datasets import TARGET_COLUMN
+
+        self.args = args
+        if args.data is None:
+            if args.target not in (None, TARGET_COLUMN):
+                raise UsageError(f"built-in data sets have the target column {TARGET_COLUMN!r}, "
+                                 f"got --target {args.target!r}")
+            self.name = args.dataset or "breast_cancer"
+            self.target, self.label = TARGET_COLUMN, f"builtin:{self.name}"
+        else:
+            if args.dataset is not None:
+                raise UsageError("give either DATA or --dataset, not both")
+            if args.target is None:
+                raise UsageError("--target COL is required with DATA")
+            self.target, self.label = args.target, str(args.data)
+
+    def session(self):
+        """Nothing to connect to."""
+        return contextlib.nullcontext()
+
+    def load(self, prep):
+        """Read the table, apply the missing-value policy, split the rows; return (n_rows, n_dropped)."""
+        from ..datasets import load_dataset
+        from ..io.tables import read_table
+
+        frame = load_dataset(self.name) if self.args.data is None else read_table(self.args.data)
+        prep.check_target(frame)
+        self.clean, self.rows = prep.clean(frame)
+        labels = np.asarray(self.clean[self.target].astype(str))
+        self.train_pos, self.test_pos = _split_rows(self.clean.shape[0], labels, self.args.test_size, self.args.seed)
+        self.parts = {"train": self.clean.iloc[self.train_pos], "test": self.clean.iloc[self.test_pos]}
+        return int(frame.shape[0]), int(frame.shape[0] - self.clean.shape[0])
+
+    def fit_preprocessing(self, prep):
+        """``prep`` fitted on the training rows."""
+        return prep.fit(self.parts["train"])
+
+    def arrays(self, prep, part):
+        """(X, y) of the ``"train"`` or ``"test"`` rows; None for an empty test part."""
+        rows = self.parts[part]
+        if part == "test" and rows.shape[0] == 0:
+            return None
+        return prep.transform(rows), prep.target_values(rows)
+
+    def predictions(self, estimator, X, y):
+        """(y, proba, pred) as NumPy arrays."""
+        return (y, *predictions(estimator, X))
+
+    def two_features(self, prep):
+        """(X_raw, y, names, transform) for the decision-boundary figure when there are two numeric features."""
+        numeric = [s for s in prep.columns_ if s["kind"] == "numeric"]
+        if not (len(prep.columns_) == 2 and len(numeric) == 2):
+            return None
+        names = [s["name"] for s in numeric]
+        X2 = self.clean[names].to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = ~np.isnan(X2).any(axis=1)
+
+        def transform(grid, names=names):
+            import pandas as pd
+
+            return prep.transform(pd.DataFrame(grid, columns=names))
+
+        return X2[ok], prep.target_values(self.clean)[ok], names, transform
+
+    def split_record(self, n_train, n_test) -> dict:
+        """The content of ``split.json``: the 0-based data rows of each part."""
+        return {"rows": "0-based positions of the data rows in DATA", "train_rows": self.rows[self.train_pos].tolist(),
+                "test_rows": self.rows[self.test_pos].tolist()}
+
+    def extra_metrics(self, estimator) -> dict:
+        """Nothing beyond the common metrics."""
+        return {}
+
+
+class DaskSource:
+    """Rows of a Parquet/CSV file, directory or glob read by the workers of a Dask cluster.
+
+    ``args.dask`` is ``"local"`` (a local cluster, closed at the end) or ``tcp://HOST:PORT``;
+    ``args.dask_timeout`` the seconds to wait for the scheduler (default 10).
+    """
+
+    def __init__(self, args):
+        self.args = args
+        if getattr(args, "model", "logistic") != "logistic":
+            raise UsageError(f"--dask trains --model logistic only, got --model {args.model}")
+        if getattr(args, "data", None) is None:
+            raise UsageError("--dask needs DATA: a Parquet file, directory or glob such as 'data/*.parquet'")
+        if getattr(args, "target", None) is None:
+            raise UsageError("--target COL is required with DATA")
+        if getattr(args, "dataset", None) is not None:
+            raise UsageError("give either DATA or --dataset, not both")
+        if getattr(args, "impute", None) == "median":
+            raise UsageError("--impute median is not available with --dask (an exact median needs a sort of "
+                             "the whole column); use --impute mean or most_frequent")
+        self.target, self.label = args.target, str(args.data)
+
+    @contextlib.contextmanager
+    def session(self):
+        """Connected to the cluster (ConnectionError on entry when it cannot be reached)."""
+        with dispatch.dask_session(self.args.dask, timeout=getattr(self.args, "dask_timeout", None)) as client:
+            self.info = dispatch.dask_cluster_info(client, self.args.dask)
+            yield client
+
+    @property
+    def where(self) -> str:
+        """Where the rows live, for the summary line."""
+        return f" (Dask, {self.info['n_workers']} workers, {self.n_partitions} partitions)"
+
+    def load(self, prep):
+        """Read the table on the workers, apply the missing-value policy, split; return (n_rows, n_dropped)."""
+        frame = dispatch.dask_read_table(self.args.data)
+        prep.check_target(frame)
+        self.columns = prep.feature_columns(frame)
+        n_rows, missing = dispatch.dask_missing_counts(frame, self.columns + [self.target])
+        n_dropped = 0
+        if prep.check_missing(missing, strategies=_DASK_STRATEGIES):
+            frame, kept = dispatch.dask_dropna(frame, self.columns + [self.target])
+            prep.check_rows_left(kept)
+            n_dropped = n_rows - kept
+        self.n_partitions = int(frame.npartitions)
+        self.train, self.test = dispatch.dask_split(frame, self.args.test_size, self.args.seed)
+        self.n_rows = n_rows
+        return n_rows, n_dropped
+
+    def fit_preprocessing(self, prep):
+        """A preprocessor fitted from the Dask statistics of the training rows (the in-memory builder)."""
+        stats = dispatch.dask_table_statistics(self.train, self.target, self.columns,
+                                               impute_strategy=prep.impute_strategy)
+        return TabularPreprocessor.from_statistics(prep.target, stats, **prep.options())
+
+    def arrays(self, prep, part):
+        """(X, y) Dask arrays of the ``"train"`` or ``"test"`` rows; None for an empty test part."""
+        rows = self.train if part == "train" else self.test
+        if rows is None:
+            return None
+        X, y = dispatch.dask_feature_arrays(prep, rows)
+        if X.shape[0] == 0:
+            if part == "train":
+                raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.args.test_size}")
+            return None
+        return X, y
+
+    def predictions(self, estimator, X, y):
+        """(y, proba, pred) computed on the cluster, as NumPy arrays on the client."""
+        return dispatch.dask_predictions(estimator, X, y)
+
+    def two_features(self, prep):
+        """No decision-boundary figure: it needs the raw rows on the client."""
+        return None
+
+    def split_record(self, n_train, n_test) -> dict:
+        """The content of ``split.json``: the method, its seed and the part sizes."""
+        return {"method": "dask.dataframe.random_split", "seed": self.args.seed, "test_size": self.args.test_size,
+                "n_train": n_train, "n_test": n_test}
+
+    def extra_metrics(self, estimator) -> dict:
+        """The cluster: scheduler, workers, partitions and the estimator's passes over the data."""
+        return {"dask": {**self.info, "n_partitions": self.n_partitions,
+                         "passes_over_data": int(getattr(estimator, "n_passes_", 0))}}

@@ -1,0 +1,138 @@
+"""``crossentropy train``: one pipeline, whatever the data source.
+
+read → missing-value policy → split → fit the preprocessor on the training rows → fit the model →
+metrics of each split → figures → the run directory (written atomically) → the summary on stdout.
+The source (:class:`~crossentropy.cli.sources.MemorySource` or
+:class:`~crossentropy.cli.sources.DaskSource`) is chosen up front; everything else is written here once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+
+import numpy as np
+
+from .errors import PROG, UsageError
+from .options import json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
+from .report import compute_metrics, format_metrics_table, run_figures, write_run
+from .sources import DaskSource, MemorySource
+
+__all__ = ["cmd_train", "run_train", "train_dask"]
+
+
+def cmd_train(args) -> int:
+    """Run ``crossentropy train`` with the source the arguments ask for (``--dask``: a Dask cluster)."""
+    return train_dask(args) if getattr(args, "dask", None) else run_train(args, MemorySource(args))
+
+
+def train_dask(args) -> int:
+    r"""Run ``crossentropy train`` on a Dask cluster: read, preprocess and fit there; report here.
+
+    The model minimises the same objective as in memory,
+
+    .. math::
+        C \sum_i s_i\,\ell_i(w, b) + \tfrac12\lVert w\rVert^2,
+
+    and the run directory, metrics table and model file are those of the in-memory command.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The ``train`` arguments; ``args.dask`` is ``"local"`` or ``"tcp://HOST:PORT"``, optional
+        ``args.dask_timeout`` (seconds to wait for the scheduler, default 10).
+
+    Returns
+    -------
+    int
+        0 on success; 2 when the scheduler cannot be reached (one line on stderr). Other problems
+        raise ``UsageError`` or ``DataError``, which :func:`crossentropy.cli.main` turns into one line.
+
+    Examples
+    --------
+    >>> from crossentropy.cli.parser import build_parser
+    >>> args = build_parser().parse_args(["train", "data/*.parquet", "--target", "y",
+    ...                                   "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "0.5"])
+    >>> train_dask(args)   # nothing listens on port 9: one line on stderr, exit code 2
+    2
+
+    References
+    ----------
+    Rocklin, *Dask: parallel computation with blocked algorithms and task scheduling*, SciPy (2015).
+    """
+    return run_train(args, DaskSource(args))
+
+
+def _fit(estimator, X, y) -> float:
+    progress = progress_for(estimator)
+    start = time.perf_counter()
+    try:
+        estimator.fit(X, y, callback=progress)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"cannot fit {type(estimator).__name__}: {exc}") from None
+    finally:
+        if progress is not None:
+            progress.close()
+    return time.perf_counter() - start
+
+
+def run_train(args, source) -> int:
+    """The ``train`` pipeline on ``source`` (a :class:`MemorySource` or a :class:`DaskSource`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The ``train`` command's arguments.
+    source : MemorySource or DaskSource
+        Built from ``args`` (usage errors are raised there, before any work).
+
+    Returns
+    -------
+    int
+        0, or 2 when the source's cluster cannot be reached (one line on stderr).
+    """
+    out = out_dir_for(args)
+    estimator = make_estimator(args)
+    prep = make_preprocessor(args, source.target)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(source.session())
+        except (ConnectionError, ValueError) as exc:  # the cluster cannot be reached: nothing was done
+            sys.stderr.write(f"{PROG}: error: {' '.join(str(exc).split())}\n")
+            return 2
+        return _run(args, source, out, estimator, prep)
+
+
+def _run(args, source, out, estimator, prep) -> int:
+    n_rows, n_dropped = source.load(prep)
+    prep = source.fit_preprocessing(prep)
+    X_train, y_train = source.arrays(prep, "train")
+    fit_seconds = _fit(estimator, X_train, y_train)
+    name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
+    y_eval, proba_eval, pred_eval = source.predictions(estimator, X_train, y_train)
+    columns = {"train": compute_metrics(y_eval, proba_eval, classes, pred_eval), "test": None}
+    test = source.arrays(prep, "test")
+    n_train, n_test = int(X_train.shape[0]), 0 if test is None else int(test[0].shape[0])
+    if test is not None:
+        y_eval, proba_eval, pred_eval = source.predictions(estimator, *test)
+        columns["test"] = compute_metrics(y_eval, proba_eval, classes, pred_eval)
+    classes_json = [c.item() if hasattr(c, "item") else c for c in classes]
+    metrics = {
+        "model": name, "data": source.label, "target": prep.target, "classes": classes_json,
+        "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(X_train.shape[1]),
+        "test_size": args.test_size, "seed": args.seed, "fit_seconds": round(fit_seconds, 4),
+        "n_iter": json_int(getattr(estimator, "n_iter_", None)), "train": columns["train"], "test": columns["test"],
+        **source.extra_metrics(estimator),
+    }
+    figures = {} if args.no_plots else run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval,
+                                                   pred_eval=pred_eval, two_features=source.two_features(prep))
+    write_run(out, estimator=estimator, metrics=metrics, figures=figures, preprocessing=prep,
+              files={"split.json": source.split_record(n_train, n_test)}, overwrite=args.force)
+    print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
+          f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
+    print(format_metrics_table(columns))
+    if classes.size == 2:
+        print(f"(ROC AUC and Brier score take {classes_json[1]!r} as the positive class)")
+    print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
+    return 0

@@ -1,0 +1,170 @@
+"""Data tables on disk: read and write CSV/TSV (optionally compressed) and Parquet files.
+
+The format is told by the file name (``.csv``, ``.tsv``, ``.txt``, ``.parquet``, ``.pq``, with an
+optional ``.gz``/``.bz2``/``.zip``/``.xz``/``.zst`` after a text suffix). Every problem with a table
+raises :class:`DataError` with a message that names the file and the fix; writes are atomic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["DataError", "CSV_SUFFIXES", "PARQUET_SUFFIXES", "table_format", "check_table_suffix", "read_table",
+           "write_table"]
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_COMPRESSION = (".gz", ".bz2", ".zip", ".xz", ".zst")
+
+
+class DataError(ValueError):
+    """The input table cannot be used as asked: missing file or column, missing or unencodable values."""
+
+
+def table_format(path) -> str:
+    """The format of a table file from its name: ``"csv"``, ``"tsv"`` or ``"parquet"``.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    DataError
+        The suffix is none of the known ones.
+
+    Examples
+    --------
+    >>> table_format("runs/data.csv.gz"), table_format("part-0.parquet")
+    ('csv', 'parquet')
+    """
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSION:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in PARQUET_SUFFIXES:
+        return "parquet"
+    if last in CSV_SUFFIXES:
+        return "tsv" if last == ".tsv" else "csv"
+    raise DataError(f"cannot tell the format of {str(path)!r}: use a .csv, .tsv or .parquet file")
+
+
+def check_table_suffix(path, *, what: str = "DATA") -> str:
+    """:func:`table_format` of ``path``, with a message naming the argument ``what`` when unknown.
+
+    Examples
+    --------
+    >>> check_table_suffix("out.txt", what="--out")
+    'csv'
+    >>> check_table_suffix("out.xlsx", what="--out")
+    Traceback (most recent call last):
+    ...
+    crossentropy.io.tables.DataError: cannot tell the format of --out 'out.xlsx': use a .csv, .tsv or .parquet file
+    """
+    try:
+        return table_format(path)
+    except DataError:
+        raise DataError(f"cannot tell the format of {what} {str(path)!r}: use a .csv, .tsv or .parquet file") from None
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_table(path, *, name: str = "DATA"):
+    """Read a CSV/TSV (optionally compressed) or Parquet file into a DataFrame; DataError if unusable.
+
+    CSV floats are parsed exactly (``float_precision="round_trip"`` on pandas < 3, the default since),
+    so that numbers written by pandas or Python read back bit for bit. The empty string, ``NA``,
+    ``NaN`` (and pandas' other default markers) are missing values. Column names become strings.
+
+    Parameters
+    ----------
+    path : str or path-like
+    name : str, default "DATA"
+        What the file is called in messages.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_rows, n_columns)
+        At least one row and one column, distinct column names.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(path, "w").write("a,b\\n0.1,x\\n,y\\n")
+    >>> read_table(path)
+         a  b
+    0  0.1  x
+    1  NaN  y
+    """
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{name} file not found: {str(p)!r}")
+    if p.is_dir():
+        raise DataError(f"{name} must be a file, got the directory {str(p)!r}")
+    kind = table_format(p)
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(p)
+        else:
+            # pandas >= 3 parses floats exactly by default (and deprecates the option); older pandas needs it
+            exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+            frame = pd.read_csv(p, sep="\t" if kind == "tsv" else ",", low_memory=False, **exact)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name} file {str(p)!r} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise DataError(f"cannot read {name} file {str(p)!r} as {kind}: {_first_line(exc)}") from None
+    except Exception as exc:  # pyarrow's ArrowInvalid and friends
+        if type(exc).__module__.startswith("pyarrow"):
+            raise DataError(f"cannot read {name} file {str(p)!r} as parquet: {_first_line(exc)}") from None
+        raise
+    if frame.shape[1] == 0:
+        raise DataError(f"{name} file {str(p)!r} has no columns")
+    if frame.shape[0] == 0:
+        raise DataError(f"{name} file {str(p)!r} has a header but no data rows")
+    frame.columns = [str(c) for c in frame.columns]
+    dup = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if dup:
+        raise DataError(f"{name} file {str(p)!r} has duplicate column names: {dup}")
+    return frame
+
+
+def write_table(frame, path) -> None:
+    """Write ``frame`` to ``path`` (.csv/.tsv or .parquet by suffix) atomically, without the index.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame of shape (n_rows, n_columns)
+    path : str or path-like
+        A text suffix may be followed by a compression suffix (``out.csv.gz``).
+
+    Examples
+    --------
+    >>> import os, tempfile, pandas as pd
+    >>> path = os.path.join(tempfile.mkdtemp(), "p.csv")
+    >>> write_table(pd.DataFrame({"prediction": ["a", "b"]}), path)
+    >>> open(path).read()
+    'prediction\\na\\nb\\n'
+    """
+    from .atomic import atomic_path
+
+    p = Path(path)
+    try:
+        kind = table_format(p)
+    except DataError as exc:
+        raise DataError(str(exc).replace("cannot tell the format of", "cannot tell the output format of")) from None
+    with atomic_path(p) as tmp:
+        if kind == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, sep="\t" if kind == "tsv" else ",", index=False,
+                         compression="infer" if p.suffix.lower() in _COMPRESSION else None)

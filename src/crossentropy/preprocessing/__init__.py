@@ -1,0 +1,21 @@
+"""The table preprocessor that ``train`` fits and every model file stores: table in, float64 matrix out.
+
+:class:`TabularPreprocessor` learns, on the training rows only, how to turn a table into a float64
+matrix: numeric columns are imputed (optionally) and standardised, string columns are one-hot
+encoded, and the target column is mapped to its sorted class labels. The fit is written once, in
+two steps: *column statistics* (counts, means, variances, value counts, classes: see
+:meth:`TabularPreprocessor.from_statistics`), computed from a pandas table by
+:func:`table_statistics` or on a Dask cluster by ``crossentropy.distributed.statistics``, and the
+one builder that turns them into the fitted state. That state is plain JSON
+(:meth:`TabularPreprocessor.to_state`), so ``evaluate`` and ``predict`` apply exactly the same
+steps. Every problem with the data raises :class:`DataError` naming the column, the count and the fix.
+"""
+
+from .labels import labels_from_json, labels_to_json
+from .statistics import dtype_kind, table_statistics
+from .tabular import IMPUTE_STRATEGIES, MISSING_POLICIES, STATE_VERSION, TabularPreprocessor
+from ..io.tables import DataError, check_table_suffix, read_table, write_table
+
+__all__ = ["DataError", "TabularPreprocessor", "table_statistics", "dtype_kind", "labels_to_json",
+           "labels_from_json", "read_table", "write_table", "check_table_suffix", "MISSING_POLICIES",
+           "IMPUTE_STRATEGIES", "STATE_VERSION"]

@@ -1,0 +1,75 @@
+"""Class labels of a table's target column: normalised dtypes and their JSON form in model files."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["labels_to_json", "labels_from_json"]
+
+
+def _class_dtype(values: np.ndarray):
+    """Normalise target labels: (labels array, dtype name in {"str", "int", "float", "bool"})."""
+    kind = values.dtype.kind
+    if kind == "b":
+        return values.astype(bool), "bool"
+    if kind in "iu":
+        return values.astype(np.int64), "int"
+    if kind == "f":
+        if np.all(np.isfinite(values)) and np.all(values == np.round(values)) and np.all(np.abs(values) < 2**53):
+            return values.astype(np.int64), "int"
+        return values.astype(np.float64), "float"
+    return np.asarray([str(v) for v in values], dtype=str), "str"
+
+
+def labels_from_json(values, dtype: str) -> np.ndarray:
+    """Rebuild a label array from JSON values and its dtype name; ValueError if they do not match.
+
+    Parameters
+    ----------
+    values : list
+        Sorted distinct labels, as :func:`labels_to_json` wrote them.
+    dtype : {"str", "int", "float", "bool"}
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> labels_from_json([0, 2], "int")
+    array([0, 2])
+    """
+    checks = {
+        "str": (str, str),
+        "int": (int, np.int64),
+        "float": ((int, float), np.float64),
+        "bool": (bool, bool),
+    }
+    if dtype not in checks:
+        raise ValueError(f"classes_dtype must be one of {sorted(checks)}, got {dtype!r}")
+    if not isinstance(values, list) or not values:
+        raise ValueError(f"classes must be a non-empty list, got {type(values).__name__}")
+    py_type, np_type = checks[dtype]
+    for v in values:
+        if not isinstance(v, py_type) or (dtype in ("int", "float") and isinstance(v, bool)):
+            raise ValueError(f"classes of dtype {dtype!r} must hold {dtype} values, got {v!r}")
+        if dtype == "float" and not math.isfinite(v):
+            raise ValueError(f"classes must be finite, got {v!r}")
+    arr = np.asarray(values, dtype=np_type)
+    if len(np.unique(arr)) != arr.size or not np.array_equal(np.sort(arr), arr):
+        raise ValueError(f"classes must be sorted and distinct, got {values!r}")
+    return arr
+
+
+def labels_to_json(classes) -> tuple[list, str]:
+    """(JSON-able list, dtype name) for an array of class labels.
+
+    Examples
+    --------
+    >>> labels_to_json(np.array([1.0, 3.0]))
+    ([1, 3], 'int')
+    """
+    arr, dtype = _class_dtype(np.asarray(classes))
+    return [v.item() if hasattr(v, "item") else v for v in arr], dtype
