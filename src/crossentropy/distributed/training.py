@@ -19,6 +19,7 @@ import uuid
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
+from .._validation import check_option
 from ._dask import da, dask
 from ._inputs import align_rows, as_row_chunked, feature_names_of, summarise
 from .objective import HESSIAN_FLOAT32_ENTRIES, DaskObjective
@@ -51,8 +52,7 @@ def _is_persisted(arr):
 
 
 def _should_persist(persist, X):
-    if persist not in ("auto", True, False):
-        raise ValueError(f"persist must be 'auto', True or False, got {persist!r}")
+    check_option(persist, "persist", ("auto", True, False))
     if persist != "auto":
         return persist
     if _is_persisted(X):
