@@ -30,8 +30,8 @@ from ..objective import CACHE_ELEMENTS, LinearObjective
 from ..solvers import L1_SOLVERS, SOLVER_OPTIONS, SOLVERS, get_solver
 from ..solvers.newton import choose_step
 
-__all__ = ["PENALTIES", "DASK_SOLVERS", "check_params", "class_weights", "row_weights", "penalty_terms", "choose_solver",
-           "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask"]
+__all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
+           "penalty_terms", "choose_solver", "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask"]
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
 #: Solvers that run on Dask input (all but the minibatch one, which needs random rows).
