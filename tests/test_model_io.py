@@ -15,14 +15,6 @@ from crossentropy.exceptions import ModelFileError
 from crossentropy.model_io import load_model_bundle, save_model
 
 
-@pytest.fixture(autouse=True)
-def _check_params_until_branch_b_is_merged(monkeypatch):
-    """TEMPORARY shim (remove at merge): helper B renames LogisticRegression._l1_ratio to _check_params,
-    which the loader calls for every estimator. Does nothing once the rename is in."""
-    if not hasattr(ce.LogisticRegression, "_check_params"):
-        monkeypatch.setattr(ce.LogisticRegression, "_check_params", ce.LogisticRegression._l1_ratio, raising=False)
-
-
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(7)

@@ -8,8 +8,20 @@ command line. Dask is imported only when one of these functions is first given D
 
 from __future__ import annotations
 
-__all__ = ["is_dask", "dask_session", "dask_cluster_info", "dask_read_table", "dask_missing_counts", "dask_dropna",
-           "dask_split", "dask_table_statistics", "dask_feature_arrays", "dask_predictions"]
+__all__ = [
+    "is_dask",
+    "dask_training_data",
+    "dask_predict",
+    "dask_session",
+    "dask_cluster_info",
+    "dask_read_table",
+    "dask_missing_counts",
+    "dask_dropna",
+    "dask_split",
+    "dask_table_statistics",
+    "dask_feature_arrays",
+    "dask_predictions",
+]
 
 
 def is_dask(x) -> bool:
@@ -25,6 +37,79 @@ def is_dask(x) -> bool:
 
 
 # ------------------------------------------------------------------------- estimators (linear_model)
+
+_PREDICT_METHODS = ("decision_function", "predict_proba", "predict_log_proba", "predict")
+
+
+def dask_training_data(X, y, sample_weight=None, *, persist="auto"):
+    r"""Checked and summarised Dask training data: :func:`crossentropy.distributed.training_data`.
+
+    One pass over the data gives the classes, their sample-weighted counts
+    :math:`S_k = \sum_{i: y_i = k} s_i`, the shape and the feature names; the returned object builds
+    the class-weighted :class:`~crossentropy.distributed.DaskObjective`.
+
+    Parameters
+    ----------
+    X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
+    y : Dask or in-memory array-like of shape (n,)
+    sample_weight : Dask or in-memory array-like of shape (n,), optional
+    persist : {"auto", True, False}, default "auto"
+
+    Returns
+    -------
+    crossentropy.distributed.TrainingData
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> data = dask_training_data(da.from_array(np.eye(4), chunks=(2, 4)), [0, 1, 1, 1])
+    >>> data.classes.tolist(), data.weighted_counts.tolist()
+    ([0, 1], [1.0, 3.0])
+
+    References
+    ----------
+    Chu et al., *Map-Reduce for machine learning on multicore*, NIPS (2006), §4.
+    """
+    from .distributed.training import training_data
+
+    return training_data(X, y, sample_weight, persist=persist)
+
+
+def dask_predict(estimator, X, method):
+    r"""A fitted estimator's ``method`` on Dask input, as a lazy Dask array chunked like the rows of X.
+
+    .. math::
+        f(X) = [f(X_{B_1}); \dots; f(X_{B_m})]
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Duck-typed: ``classes_``, ``n_features_in_`` and the method.
+    X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
+    method : {"decision_function", "predict_proba", "predict_log_proba", "predict"}
+
+    Returns
+    -------
+    dask.array.Array of shape (n,) or (n, K)
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> from crossentropy import LogisticRegression
+    >>> clf = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1])
+    >>> dask_predict(clf, da.from_array(np.array([[0.0], [3.0]]), chunks=(1, 1)), "predict").compute().tolist()
+    [0, 1]
+
+    References
+    ----------
+    Dask developers, *dask.array.map_blocks*, https://docs.dask.org/en/stable/generated/dask.array.map_blocks.html
+    """
+    if method not in _PREDICT_METHODS:
+        raise ValueError(f"method must be one of {_PREDICT_METHODS}, got {method!r}")
+    from .distributed import prediction
+
+    return getattr(prediction, method)(estimator, X)
+
 
 
 # -------------------------------------------------------------------------------- command line (cli)

@@ -11,12 +11,7 @@ import numpy as np
 
 from ._dask import da, dask
 
-__all__ = ["is_dask_collection", "as_row_chunked", "align_rows", "summarise", "DataSummary", "feature_names_of"]
-
-
-def is_dask_collection(x) -> bool:
-    """True for a Dask array, DataFrame, Series or any other Dask collection (no import needed)."""
-    return hasattr(x, "__dask_graph__") and callable(getattr(x, "__dask_graph__", None))
+__all__ = ["as_row_chunked", "align_rows", "summarise", "DataSummary", "feature_names_of"]
 
 
 def _is_frame(x) -> bool:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
-import warnings
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import special
-from ..exceptions import ConvergenceWarning
-from ..objective import CACHE_ELEMENTS, LinearObjective
-from ..solvers import L1_SOLVERS, SOLVER_OPTIONS, SOLVERS
+from .. import dispatch, special
+from .._validation import check_option, check_sample_weight
+from . import _setup
 
 __all__ = ["LogisticRegression"]
-
-_PENALTIES = ("l2", "l1", "elasticnet", None)
 
 
 def _n_rows(a):
@@ -33,21 +26,6 @@ def _n_rows(a):
     if not shape:
         raise TypeError(f"expected an array-like with rows, got {type(a).__name__}")
     return int(shape[0])
-
-
-def _check_sample_weight(sample_weight, n):
-    if sample_weight is None:
-        return np.ones(n)
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    if sw.ndim == 0:
-        sw = np.full(n, float(sw))
-    if sw.shape != (n,):
-        raise ValueError(f"sample_weight must have shape ({n},) (one weight per row of X), got {sw.shape}")
-    if not np.isfinite(sw).all():
-        raise ValueError("sample_weight must be finite, found NaN or inf")
-    if (sw < 0).any():
-        raise ValueError(f"sample_weight must be non-negative, found {sw[sw < 0][:5].tolist()}")
-    return sw
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -154,43 +132,14 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return tags
 
     # -------------------------------------------------------------------------------- checks
-    def _l1_ratio(self):
-        """Return :math:`\\rho` (share of l1) after checking penalty, C, l1_ratio and solver."""
-        if self.penalty not in _PENALTIES:
-            raise ValueError(f"penalty must be one of {_PENALTIES}, got {self.penalty!r}")
-        if isinstance(self.C, bool) or not isinstance(self.C, numbers.Real) or not self.C > 0:
-            raise ValueError(f"C must be a positive number, got {self.C!r}")
-        if self.solver != "auto" and self.solver not in SOLVERS:
-            raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {self.solver!r}")
-        if self.penalty == "elasticnet":
-            r = self.l1_ratio
-            if isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0 <= r <= 1:
-                raise ValueError(f"l1_ratio must be a number in [0, 1] for penalty='elasticnet', got {r!r}")
-            rho = float(r)
-        else:
-            if self.l1_ratio is not None:
-                warnings.warn(f"l1_ratio={self.l1_ratio!r} is only used with penalty='elasticnet'; "
-                              f"penalty={self.penalty!r} ignores it", UserWarning, stacklevel=3)
-            rho = 1.0 if self.penalty == "l1" else 0.0
-        if rho > 0 and self.solver not in ("auto", *L1_SOLVERS):
-            raise ValueError(f"penalty={self.penalty!r} needs a solver that handles an l1 term, one of "
-                             f"{list(L1_SOLVERS)} (or 'auto'); solver={self.solver!r} cannot")
-        for name in ("max_iter",):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
-            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}")
-        lr = self.learning_rate
-        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0):
-            raise ValueError(f"learning_rate must be a positive number or None, got {lr!r}")
-        bs = self.batch_size
-        if bs is not None and (isinstance(bs, bool) or not isinstance(bs, numbers.Integral) or bs < 1):
-            raise ValueError(f"batch_size must be a positive integer or None, got {bs!r}")
-        return rho
+    def _check_params(self):
+        """Check the parameters as ``fit`` does and return :math:`\\rho`, the share of l1
+        (:func:`crossentropy.linear_model._setup.check_params`); the model-file loader calls it too."""
+        return _setup.check_params(self, stacklevel=4)
+
 
     def _validate_fit_data(self, X, y, sample_weight, *, reset=True, classes=None):
-        """Check and encode the training data: returns (X, encoded y, weights incl. class weights)."""
+        """Check and encode the training data: returns (X, encoded y, sample weights)."""
         if y is None:
             raise ValueError("y must be given: this classifier requires y to be passed, but the target y is None")
         if _n_rows(X) != _n_rows(y):
@@ -206,103 +155,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         y_enc = np.searchsorted(self.classes_, y)
         if (y_enc >= len(self.classes_)).any() or (self.classes_[np.minimum(y_enc, len(self.classes_) - 1)] != y).any():
             raise ValueError(f"y holds labels that are not in classes {self.classes_.tolist()}")
-        sw = _check_sample_weight(sample_weight, X.shape[0])
-        if self.class_weight is not None:
-            sw = sw * self._class_weights(y_enc, sw)[y_enc]
-        if not sw.sum() > 0:
-            raise ValueError("sample_weight (times class_weight) must have a positive sum, got all zeros")
+        sw = check_sample_weight(sample_weight, X.shape[0], positive_sum=False)
         return X, y_enc.astype(np.intp), sw
 
-    def _class_weights(self, y_enc, sw):
-        """One weight per class: the dict's entries, or for "balanced" :math:`S / (K S_k)` with
-        :math:`S_k` the weighted count of class k (scikit-learn's rule, sample weights included)."""
-        K = len(self.classes_)
-        cw = np.ones(K)
-        if isinstance(self.class_weight, str):
-            if self.class_weight != "balanced":
-                raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {self.class_weight!r}")
-            counts = np.bincount(y_enc, weights=sw, minlength=K)
-            present = counts > 0
-            cw[present] = counts.sum() / (present.sum() * counts[present])
-            return cw
-        if not isinstance(self.class_weight, dict):
-            raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {self.class_weight!r}")
-        for label, weight in self.class_weight.items():
-            hit = np.flatnonzero(self.classes_ == label)
-            if hit.size == 0:
-                raise ValueError(f"class_weight has a label not in classes {self.classes_.tolist()}: {label!r}")
-            if not np.isfinite(weight) or weight < 0:
-                raise ValueError(f"class_weight[{label!r}] must be a non-negative number, got {weight!r}")
-            cw[hit[0]] = float(weight)
-        return cw
-
-    def _make_objective(self, X, y_enc, sw, rho):
-        """The scaled objective of scikit-learn's argmin: c = 1/S, l2 = (1-rho)/(C S), l1 = rho/(C S)."""
-        S = float(sw.sum())
-        inv = 0.0 if self.penalty is None else 1.0 / (float(self.C) * S)
-        return LinearObjective(X, y_enc, None if np.all(sw == 1) else sw, n_classes=len(self.classes_),
-                               fit_intercept=self.fit_intercept, scale=1.0 / S, l2=(1 - rho) * inv, l1=rho * inv)
-
-    def _solver_name(self, objective):
-        if self.solver != "auto":
-            return self.solver
-        p = objective.n_coef
-        if objective.l1 and not (p <= 2000 and objective.n_samples * p * p <= 5e10):
-            return "proximal"
-        if (isinstance(objective, LinearObjective) and not objective.l1 and objective.n_classes > 2
-                and objective.n_samples * objective.n_classes > CACHE_ELEMENTS):
-            return "lbfgs"  # too many (row, class) probabilities to keep: a Hessian-vector product would cost a gradient
-        return "newton"
-
-    # -------------------------------------------------------------------------- coefficients
-    def _pack(self):
-        """Current (coef_, intercept_) as a flat vector, or None."""
-        K = len(self.classes_)
-        coef = getattr(self, "coef_", None)
-        if coef is None or coef.shape != ((1 if K == 2 else K), self.n_features_in_):
-            return None
-        rows = np.hstack([coef, self.intercept_[:, None]]) if self.fit_intercept else coef
-        return np.asarray(rows, dtype=np.float64).ravel()
-
-    def _unpack(self, flat, objective):
-        K = len(self.classes_)
-        d = objective.n_features
-        M = flat.reshape(1 if K == 2 else K, d + self.fit_intercept).copy()
-        coef, intercept = M[:, :d], (M[:, d] if self.fit_intercept else np.zeros(M.shape[0]))
-        if K > 2:  # centre what the objective leaves free (scikit-learn's convention)
-            intercept = intercept - intercept.mean()
-            if objective.l2 == 0 and objective.l1 == 0:
-                coef = coef - coef.mean(axis=0)
-        self.coef_, self.intercept_ = np.ascontiguousarray(coef), np.ascontiguousarray(intercept)
-
-    def _fit_objective(self, objective, callback=None, *, coef0=None, max_iter=None, state=None):
-        """Run the chosen solver on ``objective`` and store the fitted attributes (the Dask path reuses this)."""
-        name = self._solver_name(objective)
-        if coef0 is None:
-            coef0 = np.zeros(objective.n_coef)
-        options = {"learning_rate": self.learning_rate, "batch_size": self.batch_size, "state": state}
-        kwargs = {k: v for k, v in options.items() if k in SOLVER_OPTIONS[name]}
-        if "random_state" in SOLVER_OPTIONS[name]:  # draw from a RandomState only when it is used
-            kwargs["random_state"] = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        max_iter = self.max_iter if max_iter is None else max_iter
-        result = SOLVERS[name](objective, coef0, max_iter=max_iter, tol=float(self.tol), callback=callback,
-                               verbose=self.verbose, **kwargs)
-        if not result.converged and state is None:  # partial_fit runs one epoch by design
-            warnings.warn(f"solver {name!r} did not converge within max_iter={max_iter} iterations "
-                          f"(tol={self.tol}); increase max_iter, loosen tol or scale the features",
-                          ConvergenceWarning, stacklevel=3)
-        self._unpack(result.coef, objective)
-        self.n_iter_ = int(result.n_iter)
-        self.converged_ = bool(result.converged)
-        self.loss_curve_ = list(result.loss_curve)
-        self.solver_ = name
-        if name == "sgd":
-            self.sgd_state_ = dict(result.state)
-        return result
-
     # ----------------------------------------------------------------------------- fitting
-    def fit(self, X, y, sample_weight=None, *, callback=None):
-        """Fit the model.
+    def fit(self, X, y, sample_weight=None, *, callback=None, persist="auto"):
+        """Fit the model (in memory, or on a Dask cluster for Dask input).
+
+        The set-up (class weights from the sample-weighted class counts, penalty scaling, solver
+        choice) is :mod:`crossentropy.linear_model._setup`, the same for both inputs.
 
         Parameters
         ----------
@@ -312,21 +173,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n,), optional
             Non-negative row weights.
         callback : callable ``(n_iter, objective_value)``, optional
-            Called after every solver iteration.
+            Called after every solver iteration (on the client for Dask input).
+        persist : {"auto", True, False}, default "auto"
+            Dask input only: keep the prepared data in the workers' memory for the fit. ``"auto"``:
+            yes when it is already persisted, when there is no distributed client, or when it takes
+            at most half the workers' total memory limit (counting the float32 copy that Newton keeps
+            of large float64 data for its Hessians, as the in-memory fit does); otherwise every pass
+            recomputes the chunks from their graph (out of core). Dask fits also set ``n_passes_``,
+            the passes made over the full data.
 
         Returns
         -------
         self
         """
-        if hasattr(X, "__dask_graph__"):  # Dask array or DataFrame: fit on the cluster
-            from ..distributed.linear_model import fit as dask_fit
-
-            return dask_fit(self, X, y, sample_weight, callback=callback)
-        rho = self._l1_ratio()
+        if dispatch.is_dask(X):  # Dask array or DataFrame: the data stay on the cluster
+            return _setup.fit_dask(self, X, y, sample_weight, callback=callback, persist=persist)
+        check_option(persist, "persist", _setup.PERSIST_OPTIONS)
+        rho = self._check_params()
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
-        objective = self._make_objective(X, y_enc, sw, rho)
-        coef0 = self._pack() if self.warm_start else None
-        self._fit_objective(objective, callback, coef0=coef0)
+        coef0 = _setup.coef_vector(self) if self.warm_start else None
+        _setup.fit_in_memory(self, X, y_enc, sw, rho, callback, coef0=coef0)
         return self
 
     @available_if(lambda self: self.solver == "sgd")
@@ -349,25 +215,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        rho = self._l1_ratio()
+        rho = self._check_params()
         first = not hasattr(self, "classes_")
         if first and classes is None:
             raise ValueError("classes must be given on the first call to partial_fit (all the labels)")
         if not first and classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes={list(classes)!r} differs from classes_ of the earlier calls {self.classes_.tolist()}")
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight, reset=first, classes=classes if first else None)
-        objective = self._make_objective(X, y_enc, sw, rho)
-        coef0 = None if first else self._pack()
-        self._fit_objective(objective, callback, coef0=coef0, max_iter=1, state=getattr(self, "sgd_state_", None) or {})
+        coef0 = None if first else _setup.coef_vector(self)
+        _setup.fit_in_memory(self, X, y_enc, sw, rho, callback, coef0=coef0, max_iter=1,
+                             state=getattr(self, "sgd_state_", None) or {})
         return self
 
     # -------------------------------------------------------------------------- prediction
     def decision_function(self, X):
         """Logits: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise."""
-        if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
-            from ..distributed.linear_model import decision_function
-
-            return decision_function(self, X)
+        if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
+            check_is_fitted(self)
+            return dispatch.dask_predict(self, X, "decision_function")
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         dtype = X.dtype
@@ -380,10 +245,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         The logits are computed in X's dtype, the probabilities in float64, so float32 logits far
         out in the tails do not round to probabilities of exactly 0 or 1.
         """
-        if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
-            from ..distributed.linear_model import predict_proba
-
-            return predict_proba(self, X)
+        if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
+            check_is_fitted(self)
+            return dispatch.dask_predict(self, X, "predict_proba")
         z = self.decision_function(X).astype(np.float64, copy=False)
         if z.ndim == 1:
             p = special.sigmoid(z)
@@ -392,10 +256,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_log_proba(self, X):
         """Log-probabilities, shape (n, K), computed stably from the logits (float64, finite)."""
-        if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
-            from ..distributed.linear_model import predict_log_proba
-
-            return predict_log_proba(self, X)
+        if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
+            check_is_fitted(self)
+            return dispatch.dask_predict(self, X, "predict_log_proba")
         z = self.decision_function(X).astype(np.float64, copy=False)
         if z.ndim == 1:
             return np.column_stack([special.log_sigmoid(-z), special.log_sigmoid(z)])
@@ -403,10 +266,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The most probable class of each row, shape (n,)."""
-        if hasattr(X, "__dask_graph__"):  # Dask input: a lazy Dask array
-            from ..distributed.linear_model import predict
-
-            return predict(self, X)
+        if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
+            check_is_fitted(self)
+            return dispatch.dask_predict(self, X, "predict")
         z = self.decision_function(X)
         idx = (z > 0).astype(np.intp) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[idx]

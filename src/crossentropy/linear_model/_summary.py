@@ -26,6 +26,7 @@ import numpy as np
 from scipy import linalg, stats
 
 from ..objective import data_terms
+from ._setup import row_weights
 
 __all__ = ["LogisticSummary", "summarize"]
 
@@ -160,6 +161,7 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05):
     if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
     X, y_enc, sw = estimator._validate_fit_data(X, y, sample_weight, reset=False)
+    sw = row_weights(estimator.class_weight, estimator.classes_, y_enc, sw)
     K = len(estimator.classes_)
     fi = bool(estimator.fit_intercept)
     d = X.shape[1]

@@ -1,0 +1,447 @@
+r"""The one fit set-up of logistic/softmax regression, shared by the in-memory and the Dask fit.
+
+Both fits minimise scikit-learn's objective scaled by :math:`1/(C S)`,
+
+.. math::
+    J(\theta) = \frac{1}{S}\sum_i s_i\,\ell_i(\theta) + \frac{1-\rho}{C S}\,\tfrac12\lVert w\rVert^2
+                + \frac{\rho}{C S}\lVert w\rVert_1, \qquad S = \sum_i s_i,
+
+with :math:`s_i` the sample weight times the class weight of row :math:`i` (class weights from
+the sample-weighted class counts, scikit-learn's rule: :func:`crossentropy._validation.class_weight_vector`).
+This module checks the estimator's parameters (:func:`check_params`), computes the class weights
+(:func:`class_weights`) and the penalty scaling (:func:`penalty_terms`), chooses the solver
+(:func:`choose_solver`), runs it and stores the fitted attributes (:func:`run_solver`). The in-memory
+fit builds a :class:`~crossentropy.objective.LinearObjective` (:func:`fit_in_memory`); the Dask fit
+(:func:`fit_dask`) asks :mod:`crossentropy.dispatch` for the data side only (checked and summarised
+Dask inputs, the Dask objective) and does the rest here.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .. import dispatch
+from .._validation import check_int, check_option, check_real, class_weight_vector
+from ..exceptions import ConvergenceWarning
+from ..objective import CACHE_ELEMENTS, LinearObjective
+from ..solvers import L1_SOLVERS, SOLVER_OPTIONS, SOLVERS, get_solver
+from ..solvers.newton import choose_step
+
+__all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
+           "penalty_terms", "choose_solver", "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask"]
+
+PENALTIES = ("l2", "l1", "elasticnet", None)
+#: Solvers that run on Dask input (all but the minibatch one, which needs random rows).
+DASK_SOLVERS = ("auto", "newton", "lbfgs", "gd", "proximal")
+PERSIST_OPTIONS = ("auto", True, False)
+
+
+def check_params(est, *, stacklevel=3) -> float:
+    r"""Check the parameters of a ``LogisticRegression`` and return :math:`\rho`, the share of l1.
+
+    :math:`\rho` = 0 for ``"l2"`` and None, 1 for ``"l1"``, ``l1_ratio`` for ``"elasticnet"``.
+
+    Parameters
+    ----------
+    est : LogisticRegression
+        Read only: ``penalty``, ``C``, ``l1_ratio``, ``solver``, ``max_iter``, ``tol``,
+        ``learning_rate``, ``batch_size``.
+    stacklevel : int
+        For the warning about an ignored ``l1_ratio``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming the parameter and its value.
+
+    Examples
+    --------
+    >>> from crossentropy import LogisticRegression
+    >>> check_params(LogisticRegression(penalty="elasticnet", l1_ratio=0.25))
+    0.25
+
+    References
+    ----------
+    scikit-learn, ``sklearn.linear_model.LogisticRegression`` (the same parameters and meaning).
+    """
+    check_option(est.penalty, "penalty", PENALTIES)
+    check_real(est.C, "C", low=0, low_open=True)
+    if not (isinstance(est.solver, str) and est.solver == "auto"):
+        get_solver(est.solver)  # the registry names the choices
+    if est.penalty == "elasticnet":
+        if est.l1_ratio is None:
+            raise ValueError("l1_ratio must be a number in [0, 1] for penalty='elasticnet', got None")
+        rho = check_real(est.l1_ratio, "l1_ratio", low=0, high=1)
+    else:
+        if est.l1_ratio is not None:
+            warnings.warn(f"l1_ratio={est.l1_ratio!r} is only used with penalty='elasticnet'; "
+                          f"penalty={est.penalty!r} ignores it", UserWarning, stacklevel=stacklevel)
+        rho = 1.0 if est.penalty == "l1" else 0.0
+    if rho > 0 and est.solver not in ("auto", *L1_SOLVERS):
+        raise ValueError(f"penalty={est.penalty!r} needs a solver that handles an l1 term, one of "
+                         f"{list(L1_SOLVERS)} (or 'auto'); solver={est.solver!r} cannot")
+    check_int(est.max_iter, "max_iter", low=1)
+    check_real(est.tol, "tol", low=0)
+    check_real(est.learning_rate, "learning_rate", low=0, low_open=True, allow_none=True)
+    check_int(est.batch_size, "batch_size", low=1, allow_none=True)
+    return rho
+
+
+def class_weights(class_weight, classes, weighted_counts):
+    r"""One weight per class and the total weight :math:`S = \sum_k c_k S_k` after weighting.
+
+    Parameters
+    ----------
+    class_weight : None, dict or "balanced"
+    classes : array-like of shape (K,)
+    weighted_counts : array-like of shape (K,)
+        :math:`S_k`, the sample-weighted count of each class.
+
+    Returns
+    -------
+    cw : ndarray of shape (K,)
+        :func:`crossentropy._validation.class_weight_vector` (scikit-learn's rule).
+    total : float
+        :math:`S`, which must be positive.
+
+    Examples
+    --------
+    >>> cw, total = class_weights("balanced", [0, 1], [3.0, 1.0])
+    >>> cw.tolist(), total
+    ([0.6666666666666666, 2.0], 4.0)
+
+    References
+    ----------
+    scikit-learn, ``sklearn.utils.class_weight.compute_class_weight``.
+    """
+    counts = np.asarray(weighted_counts, dtype=np.float64)
+    cw = class_weight_vector(class_weight, classes, counts)
+    total = float(cw @ counts)
+    if not (total > 0 and np.isfinite(total)):
+        raise ValueError("sample_weight (times class_weight) must have a positive sum, got all zeros")
+    return cw, total
+
+
+def row_weights(class_weight, classes, y_enc, sample_weight):
+    r"""Each row's sample weight times its class's weight, :math:`s_i\,c_{y_i}` (in memory).
+
+    The class weights come from the sample-weighted class counts (:func:`class_weights`).
+
+    Parameters
+    ----------
+    class_weight : None, dict or "balanced"
+    classes : array-like of shape (K,)
+    y_enc : ndarray of int of shape (n,)
+        Positions in ``classes``.
+    sample_weight : ndarray of shape (n,)
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``sample_weight`` itself when ``class_weight`` is None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> row_weights("balanced", [0, 1], np.array([0, 1, 1]), np.ones(3)).tolist()
+    [1.5, 0.75, 0.75]
+
+    References
+    ----------
+    scikit-learn, ``sklearn.utils.class_weight.compute_sample_weight``.
+    """
+    K = len(classes)
+    cw, _ = class_weights(class_weight, classes, np.bincount(y_enc, weights=sample_weight, minlength=K))
+    return sample_weight if class_weight is None else sample_weight * cw[y_enc]
+
+
+def penalty_terms(penalty, C, rho, total_weight):
+    r"""The scaling of scikit-learn's argmin: :math:`c = 1/S`, :math:`l_2 = (1-\rho)/(C S)`, :math:`l_1 = \rho/(C S)`.
+
+    Parameters
+    ----------
+    penalty : {"l2", "l1", "elasticnet", None}
+        None gives no penalty.
+    C : float
+    rho : float
+        The share of l1 (:func:`check_params`).
+    total_weight : float
+        :math:`S`.
+
+    Returns
+    -------
+    dict
+        ``scale``, ``l2``, ``l1``: the keywords of :class:`~crossentropy.objective.LinearObjective`
+        and :class:`~crossentropy.distributed.DaskObjective`.
+
+    Examples
+    --------
+    >>> penalty_terms("elasticnet", 0.5, 0.25, 4.0)
+    {'scale': 0.25, 'l2': 0.375, 'l1': 0.125}
+
+    References
+    ----------
+    scikit-learn user guide, *Logistic regression* (the objective of ``LogisticRegression``).
+    """
+    S = float(total_weight)
+    inv = 0.0 if penalty is None else 1.0 / (float(C) * S)
+    return {"scale": 1.0 / S, "l2": (1 - rho) * inv, "l1": rho * inv}
+
+
+def choose_solver(solver, objective) -> str:
+    """The solver's name: ``solver`` itself, or for ``"auto"`` the rule of ``LogisticRegression``.
+
+    ``"auto"``: FISTA (``"proximal"``) for an l1 term when the Hessian is too large (over 2000
+    coefficients or :math:`n p^2 > 5\\cdot10^{10}`), L-BFGS for an in-memory softmax problem whose
+    (row, class) probabilities are too many to keep, Newton otherwise.
+
+    Parameters
+    ----------
+    solver : str
+    objective : LinearObjective or DaskObjective
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import LinearObjective
+    >>> choose_solver("auto", LinearObjective(np.eye(3), np.array([0, 1, 1]), n_classes=2))
+    'newton'
+
+    References
+    ----------
+    Nocedal and Wright, *Numerical Optimization* (2006), ch. 6-7 (Newton and L-BFGS costs).
+    """
+    if solver != "auto":
+        return solver
+    p = objective.n_coef
+    if objective.l1 and not (p <= 2000 and objective.n_samples * p * p <= 5e10):
+        return "proximal"
+    if (isinstance(objective, LinearObjective) and not objective.l1 and objective.n_classes > 2
+            and objective.n_samples * objective.n_classes > CACHE_ELEMENTS):
+        return "lbfgs"  # too many (row, class) probabilities to keep: a Hessian-vector product would cost a gradient
+    return "newton"
+
+
+def coef_vector(est):
+    """The estimator's current (coef_, intercept_) as one flat vector (warm start), or None.
+
+    Examples
+    --------
+    >>> from crossentropy import LogisticRegression
+    >>> coef_vector(LogisticRegression().fit([[0.0], [1.0]], [0, 1])).shape
+    (2,)
+    """
+    K = len(est.classes_)
+    coef = getattr(est, "coef_", None)
+    if coef is None or coef.shape != ((1 if K == 2 else K), est.n_features_in_):
+        return None
+    rows = np.hstack([coef, est.intercept_[:, None]]) if est.fit_intercept else coef
+    return np.asarray(rows, dtype=np.float64).ravel()
+
+
+def set_coefficients(est, flat, objective):
+    r"""Store the flat solution as ``coef_`` (1 or K, d) and ``intercept_`` (1 or K,).
+
+    Softmax: the intercepts are centred over the classes, and the coefficients too when there is no
+    penalty (where the objective leaves them free), as scikit-learn does:
+    :math:`b_k \leftarrow b_k - \bar b`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> est = SimpleNamespace(classes_=np.arange(3), fit_intercept=True)
+    >>> obj = SimpleNamespace(n_features=1, l1=0.0, l2=1.0)
+    >>> set_coefficients(est, np.array([1.0, 1.0, 2.0, 2.0, 3.0, 3.0]), obj)
+    >>> est.intercept_.tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    K = len(est.classes_)
+    d = objective.n_features
+    M = flat.reshape(1 if K == 2 else K, d + est.fit_intercept).copy()
+    coef, intercept = M[:, :d], (M[:, d] if est.fit_intercept else np.zeros(M.shape[0]))
+    if K > 2:
+        intercept = intercept - intercept.mean()
+        if objective.l2 == 0 and objective.l1 == 0:
+            coef = coef - coef.mean(axis=0)
+    est.coef_, est.intercept_ = np.ascontiguousarray(coef), np.ascontiguousarray(intercept)
+
+
+def run_solver(est, objective, callback=None, *, solver=None, coef0=None, max_iter=None, state=None):
+    """Run the solver on ``objective`` and store ``coef_``, ``intercept_``, ``n_iter_``, ``converged_``,
+    ``loss_curve_``, ``solver_`` (and ``sgd_state_`` for ``"sgd"``) on ``est``.
+
+    Parameters
+    ----------
+    est : LogisticRegression
+    objective : LinearObjective or DaskObjective
+    callback : callable ``(n_iter, objective_value)``, optional
+    solver : str, optional
+        The solver's name (default :func:`choose_solver`).
+    coef0 : ndarray of shape (n_coef,), optional
+        Start (default zeros).
+    max_iter : int, optional
+        Default ``est.max_iter``.
+    state : dict, optional
+        The SGD state of ``partial_fit`` (one epoch by design: no ConvergenceWarning).
+
+    Returns
+    -------
+    crossentropy.solvers.SolverResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import LogisticRegression
+    >>> from crossentropy.objective import LinearObjective
+    >>> est = LogisticRegression(tol=1e-10)
+    >>> est.classes_ = np.array([0, 1])
+    >>> obj = LinearObjective(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 1, 0, 1]), n_classes=2,
+    ...                       scale=0.25, l2=0.25)
+    >>> run_solver(est, obj).converged, est.coef_.round(4).tolist()
+    (True, [[0.4529]])
+
+    References
+    ----------
+    Nocedal and Wright, *Numerical Optimization* (2006).
+    """
+    name = choose_solver(est.solver, objective) if solver is None else solver
+    if coef0 is None:
+        coef0 = np.zeros(objective.n_coef)
+    options = {"learning_rate": est.learning_rate, "batch_size": est.batch_size, "state": state}
+    kwargs = {k: v for k, v in options.items() if k in SOLVER_OPTIONS[name]}
+    if "random_state" in SOLVER_OPTIONS[name]:  # draw from a RandomState only when it is used
+        kwargs["random_state"] = check_random_state(est.random_state).randint(np.iinfo(np.int32).max)
+    max_iter = est.max_iter if max_iter is None else max_iter
+    result = SOLVERS[name](objective, coef0, max_iter=max_iter, tol=float(est.tol), callback=callback,
+                           verbose=est.verbose, **kwargs)
+    if not result.converged and state is None:  # partial_fit runs one epoch by design
+        warnings.warn(f"solver {name!r} did not converge within max_iter={max_iter} iterations "
+                      f"(tol={est.tol}); increase max_iter, loosen tol or scale the features",
+                      ConvergenceWarning, stacklevel=4)
+    set_coefficients(est, result.coef, objective)
+    est.n_iter_ = int(result.n_iter)
+    est.converged_ = bool(result.converged)
+    est.loss_curve_ = list(result.loss_curve)
+    est.solver_ = name
+    if name == "sgd":
+        est.sgd_state_ = dict(result.state)
+    return result
+
+
+def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=None, max_iter=None, state=None):
+    r"""Fit ``est`` on checked in-memory data: class weights, scaling, solver.
+
+    Parameters
+    ----------
+    est : LogisticRegression
+        With ``classes_`` set.
+    X : ndarray or CSR matrix of shape (n, d)
+    y_enc : ndarray of shape (n,)
+        Class positions in ``est.classes_``.
+    sample_weight : ndarray of shape (n,)
+        Checked, non-negative.
+    rho : float
+        From :func:`check_params`.
+    callback, coef0, max_iter, state
+        As in :func:`run_solver`.
+
+    Returns
+    -------
+    crossentropy.solvers.SolverResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import LogisticRegression
+    >>> est = LogisticRegression(tol=1e-10, class_weight="balanced")
+    >>> est.classes_ = np.array([0, 1])
+    >>> X = np.array([[0.0], [1.0], [2.0]]); y = np.array([0, 1, 1])
+    >>> fit_in_memory(est, X, y, np.ones(3), 0.0).converged   # class weights 1.5, 0.75
+    True
+
+    References
+    ----------
+    scikit-learn, ``sklearn.linear_model.LogisticRegression``.
+    """
+    sw = row_weights(est.class_weight, est.classes_, y_enc, sample_weight)
+    objective = LinearObjective(X, y_enc, None if np.all(sw == 1) else sw, n_classes=len(est.classes_),
+                                fit_intercept=est.fit_intercept,
+                                **penalty_terms(est.penalty, est.C, rho, float(sw.sum())))
+    return run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
+
+
+def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
+    r"""Fit ``est`` on Dask input: the data side from :func:`crossentropy.dispatch.dask_training_data`.
+
+    The same objective as in memory; each solver step is a pass over the chunks on the workers.
+    Sets, besides the attributes of :func:`run_solver`, ``classes_``, ``n_features_in_``,
+    ``feature_names_in_`` (string column names of a Dask DataFrame) and ``n_passes_``.
+
+    .. math::
+        \nabla J(\theta) = \frac1S \sum_{\text{chunks } j}\;\sum_{i \in B_j} s_i \nabla \ell_i(\theta)
+                           + \frac{1-\rho}{C S} w
+
+    Parameters
+    ----------
+    est : LogisticRegression
+    X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
+    y : Dask or in-memory array of shape (n,)
+    sample_weight : Dask or in-memory array of shape (n,), optional
+    callback : callable ``(n_iter, objective_value)``, optional
+    persist : {"auto", True, False}
+        See :meth:`crossentropy.LogisticRegression.fit`.
+
+    Returns
+    -------
+    est
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> from crossentropy import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array(["no", "yes", "no", "yes"])
+    >>> est = fit_dask(LogisticRegression(tol=1e-10), da.from_array(X, chunks=(2, 1)), da.from_array(y, chunks=2))
+    >>> est.coef_.round(4), est.intercept_.round(4)   # the in-memory fit: [[0.4529]], [-0.6793]
+    (array([[0.4529]]), array([-0.6793]))
+
+    References
+    ----------
+    Chu et al., *Map-Reduce for machine learning on multicore*, NIPS (2006), §4.2.
+    """
+    rho = check_params(est, stacklevel=4)
+    if est.solver not in DASK_SOLVERS:
+        raise ValueError(f"solver={est.solver!r} is not available for Dask input: it needs random "
+                         f"minibatches; use one of {list(DASK_SOLVERS)}")
+    check_option(persist, "persist", PERSIST_OPTIONS)
+    if y is None:
+        raise ValueError("y must be given to fit a classifier, got None")
+    data = dispatch.dask_training_data(X, y, sample_weight, persist=persist)
+    cw, total = class_weights(est.class_weight, data.classes, data.weighted_counts)
+    est.classes_ = data.classes
+    est.n_features_in_ = data.n_features
+    if data.feature_names is not None:
+        est.feature_names_in_ = data.feature_names
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    objective = data.objective(cw, fit_intercept=est.fit_intercept, **penalty_terms(est.penalty, est.C, rho, total))
+    name = choose_solver(est.solver, objective)
+    if name == "newton":
+        # Newton asks for the Hessian at every point its line search accepts (Cholesky steps, or any
+        # proximal Newton step): fetching it in the gradient's pass saves a round trip per iteration
+        data.prepare_newton(objective, prefetch_hessian=bool(objective.l1) or choose_step(objective) == "cholesky")
+    coef0 = coef_vector(est) if est.warm_start else None
+    run_solver(est, objective, callback, solver=name, coef0=coef0)
+    est.n_passes_ = objective.n_passes
+    return est
