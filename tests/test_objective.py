@@ -2,13 +2,15 @@
 
 import numpy as np
 import pytest
-import torch
 from scipy import sparse
 from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
 from sklearn.linear_model._linear_loss import LinearModelLoss
 
-from crossentropy import objective as obj_mod
-from crossentropy.objective import LinearObjective, data_terms, hessp_terms, n_coef, penalized_mask, penalty_terms
+from crossentropy.objective import (CoefLayout, LinearObjective, data_terms, hessp_terms, n_coef, penalized_mask,
+                                    penalty_terms)
+from crossentropy.objective import softmax as softmax_terms
+
+torch = pytest.importorskip("torch")
 
 
 def _problem(rng, n=40, d=5, K=2, weights=True):
@@ -52,7 +54,7 @@ def test_hessian_equal_torch_autograd(rng, K, fit_intercept):
     X, y, sw = _problem(rng, n=25, d=3, K=K)
     d = X.shape[1]
     coef = rng.normal(size=n_coef(d, K, fit_intercept))
-    H = data_terms(X, y, sw, coef, n_classes=K, fit_intercept=fit_intercept, need=["hess"]).hess
+    H = data_terms(X, y, sw, coef, CoefLayout(X.shape[1], K, fit_intercept), need=["hess"]).hess
 
     Xt, yt, st = torch.tensor(X), torch.tensor(y), torch.tensor(sw)
 
@@ -97,7 +99,7 @@ def test_hessp_equals_hessian_times_v(rng, K, l2):
     h = 1e-6
     fd = (ours.loss_gradient(coef + h * v)[1] - ours.loss_gradient(coef - h * v)[1]) / (2 * h)
     np.testing.assert_allclose(H @ v, fd, rtol=1e-5, atol=1e-7)
-    pure = hessp_terms(X, y, sw, coef, v, n_classes=K, fit_intercept=True)
+    pure = hessp_terms(X, y, sw, coef, v, CoefLayout(X.shape[1], K, True))
     np.testing.assert_allclose(0.2 * pure + l2 * np.where(ours.penalized, v, 0), H @ v, rtol=1e-10, atol=1e-12)
 
 
@@ -107,20 +109,20 @@ def test_blocks_add_up_and_sparse_equals_dense(rng, K, monkeypatch):
     X[X < 0.3] = 0.0
     coef = rng.normal(size=n_coef(6, K, True))
     need = ("loss", "grad", "hess")
-    whole = data_terms(X, y, sw, coef, n_classes=K, fit_intercept=True, need=need)
-    halves = [data_terms(X[s], y[s], sw[s], coef, n_classes=K, fit_intercept=True, need=need)
+    whole = data_terms(X, y, sw, coef, CoefLayout(X.shape[1], K, True), need=need)
+    halves = [data_terms(X[s], y[s], sw[s], coef, CoefLayout(X.shape[1], K, True), need=need)
               for s in (slice(0, 21), slice(21, None))]
     for i in range(3):
         np.testing.assert_allclose(whole[i], halves[0][i] + halves[1][i], rtol=1e-12, atol=1e-12)
-    sp = data_terms(sparse.csr_matrix(X), y, sw, coef, n_classes=K, fit_intercept=True, need=need)
+    sp = data_terms(sparse.csr_matrix(X), y, sw, coef, CoefLayout(X.shape[1], K, True), need=need)
     for i in range(3):
         np.testing.assert_allclose(sp[i], whole[i], rtol=1e-12, atol=1e-12)
-    monkeypatch.setattr(obj_mod, "BLOCK_ELEMENTS", 7)  # many tiny row blocks
-    small = data_terms(X, y, sw, coef, n_classes=K, fit_intercept=True, need=need)
+    monkeypatch.setattr(softmax_terms, "BLOCK_ELEMENTS", 7)  # many tiny row blocks
+    small = data_terms(X, y, sw, coef, CoefLayout(X.shape[1], K, True), need=need)
     for i in range(3):
         np.testing.assert_allclose(small[i], whole[i], rtol=1e-12, atol=1e-12)
     v = rng.normal(size=coef.size)
-    np.testing.assert_allclose(hessp_terms(X, y, sw, coef, v, n_classes=K, fit_intercept=True),
+    np.testing.assert_allclose(hessp_terms(X, y, sw, coef, v, CoefLayout(X.shape[1], K, True)),
                                whole.hess @ v, rtol=1e-10, atol=1e-12)
 
 
@@ -128,8 +130,8 @@ def test_blocks_add_up_and_sparse_equals_dense(rng, K, monkeypatch):
 def test_float32_close_to_float64(rng, K):
     X, y, sw = _problem(rng, n=200, d=5, K=K)
     coef = rng.normal(size=n_coef(5, K, True)) * 0.3
-    t64 = data_terms(X, y, sw, coef, n_classes=K, fit_intercept=True)
-    t32 = data_terms(X.astype(np.float32), y, sw, coef, n_classes=K, fit_intercept=True)
+    t64 = data_terms(X, y, sw, coef, CoefLayout(X.shape[1], K, True))
+    t32 = data_terms(X.astype(np.float32), y, sw, coef, CoefLayout(X.shape[1], K, True))
     assert isinstance(t32.loss, float) and t32.grad.dtype == np.float64
     assert t32.loss == pytest.approx(t64.loss, rel=1e-5)
     np.testing.assert_allclose(t32.grad, t64.grad, rtol=1e-4, atol=1e-4)
@@ -138,9 +140,9 @@ def test_float32_close_to_float64(rng, K):
 def test_extreme_logits_stay_finite(rng):
     X, y, _ = _problem(rng, n=20, d=3, K=3)
     coef = rng.normal(size=n_coef(3, 3, True)) * 1e4
-    t = data_terms(X, y, None, coef, n_classes=3, fit_intercept=True, need=("loss", "grad", "hess"))
+    t = data_terms(X, y, None, coef, CoefLayout(X.shape[1], 3, True), need=("loss", "grad", "hess"))
     assert np.isfinite(t.loss) and np.isfinite(t.grad).all() and np.isfinite(t.hess).all()
-    t2 = data_terms(X, (y > 0).astype(int), None, coef[:4], n_classes=2, fit_intercept=True,
+    t2 = data_terms(X, (y > 0).astype(int), None, coef[:4], CoefLayout(X.shape[1], 2, True),
                     need=("loss", "grad", "hess"))
     assert np.isfinite(t2.loss) and np.isfinite(t2.grad).all() and np.isfinite(t2.hess).all()
 
@@ -161,7 +163,7 @@ def test_null_space_leaves_objective_unchanged(rng):
 
 def test_penalty_terms_and_mask():
     coef = np.arange(1.0, 10.0)
-    v, g, h = penalty_terms(coef, l2=2.0, n_features=2, n_classes=3, fit_intercept=True)
+    v, g, h = penalty_terms(coef, l2=2.0, layout=CoefLayout(2, 3, True))
     w = coef.reshape(3, 3)[:, :2]
     assert v == pytest.approx((w**2).sum())
     np.testing.assert_array_equal(g.reshape(3, 3)[:, 2], 0)

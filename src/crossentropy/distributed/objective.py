@@ -23,10 +23,11 @@ import warnings
 
 import numpy as np
 
-from ..objective import LinearObjective, LinearTerms, data_terms, hessp_terms
+from ..objective import (HESSIAN_FLOAT32_ENTRIES, CoefLayout, LinearObjective, LinearTerms, data_terms, hessp_terms,
+                         resolve_hessian_dtype)
 from ._dask import da, dask
 
-__all__ = ["DaskObjective"]
+__all__ = ["DaskObjective", "HESSIAN_FLOAT32_ENTRIES"]
 
 #: Coefficient vectors larger than this (bytes) are sent to the workers once per call, not per chunk.
 INLINE_COEF_BYTES = 1 << 20
@@ -34,32 +35,28 @@ INLINE_COEF_BYTES = 1 << 20
 ONE_TASK_BYTES = 256 << 20
 #: Partial sums combined per reduction task.
 SPLIT_EVERY = 8
-#: With ``hessian_dtype="auto"``, float64 data of at least this many entries get float32 second-order
-#: terms (the rule of the in-memory ``LinearObjective``).
-HESSIAN_FLOAT32_ENTRIES = 2_000_000
 
 
-def _chunk_terms(X, y, sample_weight, Xh, coef, n_classes, fit_intercept, need, hessian_dtype):
+def _chunk_terms(X, y, sample_weight, Xh, coef, layout, need, hessian_dtype):
     """One chunk's unpenalised sums (runs on a worker); a DataTerms of float / arrays / None.
 
     The Hessian is computed from ``Xh`` (the chunk's kept low-precision copy) or X cast to
     ``hessian_dtype`` when that differs from X's dtype: only the Newton direction is rounded, never
     the value or the gradient that decide the minimiser.
     """
-    kw = dict(n_classes=n_classes, fit_intercept=fit_intercept)
     if "hess" not in need or X.dtype == hessian_dtype:
-        return data_terms(X, y, sample_weight, coef, need=need, **kw)
+        return data_terms(X, y, sample_weight, coef, layout, need=need)
     Xh = X.astype(hessian_dtype) if Xh is None else Xh
-    second = data_terms(Xh, y, sample_weight, coef, need=("hess",), **kw)
+    second = data_terms(Xh, y, sample_weight, coef, layout, need=("hess",))
     if not need - {"hess"}:
         return second
-    return data_terms(X, y, sample_weight, coef, need=need - {"hess"}, **kw)._replace(hess=second.hess)
+    return data_terms(X, y, sample_weight, coef, layout, need=need - {"hess"})._replace(hess=second.hess)
 
 
-def _chunk_hessp(X, y, sample_weight, Xh, coef, v, n_classes, fit_intercept, hessian_dtype):
+def _chunk_hessp(X, y, sample_weight, Xh, coef, v, layout, hessian_dtype):
     """One chunk's Hessian-vector product of the unpenalised sum (runs on a worker)."""
     Xh = X.astype(hessian_dtype, copy=False) if Xh is None else Xh
-    return hessp_terms(Xh, y, sample_weight, coef, v, n_classes=n_classes, fit_intercept=fit_intercept)
+    return hessp_terms(Xh, y, sample_weight, coef, v, layout)
 
 
 def _take_rows(X, y, sample_weight, rows):
@@ -163,15 +160,11 @@ class DaskObjective(LinearTerms):
             if v is not None and (not isinstance(v, da.Array) or v.chunks != (X.chunks[0],)):
                 raise ValueError(f"{name} must be a 1-D Dask array with the row chunks of X")
         self.X, self.y, self.sample_weight = X, y, sample_weight
-        self._set_terms(*X.shape, n_classes=n_classes, fit_intercept=fit_intercept, scale=scale, l2=l2, l1=l1)
+        n, d = X.shape
+        super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1)
         self.dtype = X.dtype
         self.prefetch_hessian = bool(prefetch_hessian)
-        if hessian_dtype not in ("auto", "float32", "float64"):
-            raise ValueError(f"hessian_dtype must be 'auto', 'float32' or 'float64', got {hessian_dtype!r}")
-        if hessian_dtype == "auto":
-            big = X.dtype == np.float64 and self.n_samples * self.n_features >= HESSIAN_FLOAT32_ENTRIES
-            hessian_dtype = "float32" if big else X.dtype
-        self.hessian_dtype = np.dtype(hessian_dtype)
+        self.hessian_dtype = resolve_hessian_dtype(hessian_dtype, X.dtype, n * d)
         self.n_passes = 0
         xs = X.to_delayed().ravel().tolist()
         ys = y.to_delayed().ravel().tolist()
@@ -202,26 +195,25 @@ class DaskObjective(LinearTerms):
             return st
         if self.prefetch_hessian and "grad" in need:
             need = need | {"hess"}
-        st = self._map_reduce(_chunk_terms, coef, self.n_classes, self.fit_intercept, frozenset(need),
-                              self.hessian_dtype)
+        st = self._map_reduce(_chunk_terms, coef, self.layout, frozenset(need), self.hessian_dtype)
         self._key, self._state = coef.copy(), st
         return st
 
     # -- the objective protocol ------------------------------------------------------------------
     def loss(self, coef):
         """Smooth objective value at ``coef`` (float): one pass."""
-        return self.scale * self._sums(coef, {"loss"}).loss + self._penalty(coef)[0]
+        return self.scale * self._sums(coef, {"loss"}).loss + self.penalty(coef)[0]
 
     def loss_gradient(self, coef):
         """Smooth objective value and gradient ``(float, ndarray (n_coef,))``: one pass."""
         t = self._sums(coef, {"loss", "grad"})
-        pv, pg, _ = self._penalty(coef)
+        pv, pg, _ = self.penalty(coef)
         return self.scale * t.loss + pv, self.scale * t.grad + pg
 
     def loss_gradient_hessian(self, coef):
         """Value, gradient and Hessian ``(n_coef, n_coef)`` of the smooth objective, in one pass."""
         t = self._sums(coef, {"loss", "grad", "hess"})
-        pv, pg, ph = self._penalty(coef)
+        pv, pg, ph = self.penalty(coef)
         H = self.scale * t.hess
         H[np.diag_indices_from(H)] += ph
         return self.scale * t.loss + pv, self.scale * t.grad + pg, H
@@ -238,7 +230,7 @@ class DaskObjective(LinearTerms):
         if st is not None and st.hess is not None and np.array_equal(self._key, coef):
             hv = st.hess @ v
         else:
-            hv = self._map_reduce(_chunk_hessp, coef, v, self.n_classes, self.fit_intercept, self.hessian_dtype)
+            hv = self._map_reduce(_chunk_hessp, coef, v, self.layout, self.hessian_dtype)
         return self.scale * hv + self.l2 * np.where(self.penalized, v, 0.0)
 
     def use_hessian_copy(self, X_hessian):

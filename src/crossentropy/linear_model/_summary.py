@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, stats
 
-from ..objective import data_terms
+from ..objective import CoefLayout, data_terms
 from ._setup import row_weights
 
 __all__ = ["LogisticSummary", "summarize"]
@@ -167,8 +167,8 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05):
     d = X.shape[1]
     D = d + fi
     M = np.hstack([estimator.coef_, estimator.intercept_[:, None]]) if fi else np.asarray(estimator.coef_)
-    t = data_terms(X, y_enc, sw, np.ascontiguousarray(M, dtype=np.float64).ravel(), n_classes=K,
-                   fit_intercept=fi, need=("loss", "hess"))
+    t = data_terms(X, y_enc, sw, np.ascontiguousarray(M, dtype=np.float64).ravel(), CoefLayout(d, K, fi),
+                   need=("loss", "hess"))
     names = [str(c) for c in getattr(estimator, "feature_names_in_", [f"x{j + 1}" for j in range(d)])]
     order = ([d] if fi else []) + list(range(d))  # statsmodels order: the constant first
     terms = (["const"] if fi else []) + names

@@ -1,7 +1,9 @@
 """Solvers chosen by name: ``SOLVERS[name](objective, coef0, *, max_iter, tol, callback, ...)``.
 
 Each returns a :class:`~crossentropy.solvers._base.SolverResult` and knows nothing of estimators:
-it sees only an object with the :class:`~crossentropy.solvers._base.Objective` protocol.
+it sees only an object with the :class:`~crossentropy.solvers._base.Objective` protocol, and uses
+the optional abilities declared as protocols in :mod:`._base` when the object has them.
+:func:`check_solver` is the one place a solver name is checked.
 
 ===========  ==========================================================  ==========
 name         method                                                      l1 / enet
@@ -14,14 +16,24 @@ name         method                                                      l1 / en
 ===========  ==========================================================  ==========
 """
 
-from ._base import Objective, SolverResult
+from ._base import (
+    ClassCount,
+    HessianDiagonal,
+    Minibatched,
+    Objective,
+    Preconditioned,
+    SolverResult,
+    SolvesSubsample,
+    Subsampled,
+)
 from .gd import gd
 from .lbfgs import lbfgs
 from .newton import newton
 from .proximal import proximal
 from .sgd import sgd
 
-__all__ = ["SOLVERS", "L1_SOLVERS", "SOLVER_OPTIONS", "get_solver", "Objective", "SolverResult",
+__all__ = ["SOLVERS", "L1_SOLVERS", "SOLVER_OPTIONS", "check_solver", "get_solver", "Objective", "SolverResult",
+           "Subsampled", "SolvesSubsample", "Preconditioned", "HessianDiagonal", "Minibatched", "ClassCount",
            "gd", "sgd", "lbfgs", "newton", "proximal"]
 
 SOLVERS = {"gd": gd, "sgd": sgd, "lbfgs": lbfgs, "newton": newton, "proximal": proximal}
@@ -39,8 +51,51 @@ SOLVER_OPTIONS = {
 }
 
 
+def check_solver(name, *, l1=False, auto=False, choices=None):
+    """Return ``name`` after checking it names a solver that can run the problem; ValueError otherwise.
+
+    The one place a solver name is checked. The error names ``solver``, the bad value and the
+    choices.
+
+    Parameters
+    ----------
+    name : str
+        The solver asked for.
+    l1 : bool, default False
+        The objective has an l1 term: only :data:`L1_SOLVERS` (and "auto") are accepted.
+    auto : bool, default False
+        Accept ``"auto"`` too (the caller then picks a solver by cost).
+    choices : iterable of str, optional
+        The solvers the caller can run (default: all of :data:`SOLVERS`), e.g. without the
+        stochastic ones on Dask input.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from crossentropy.solvers import check_solver
+    >>> check_solver("newton", l1=True)
+    'newton'
+    >>> check_solver("lbfgs", l1=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: solver='lbfgs' cannot handle an l1 term (penalty 'l1' or 'elasticnet'); use one of ['newton', 'proximal', 'gd', 'sgd']
+    """
+    names = list(SOLVERS) if choices is None else [c for c in SOLVERS if c in set(choices)]
+    allowed = (["auto"] if auto else []) + names
+    if not isinstance(name, str) or name not in allowed:
+        shown = ("'auto' or one of " if auto else "one of ") + str(sorted(names))
+        raise ValueError(f"solver must be {shown}, got {name!r}")
+    if l1 and name != "auto" and name not in L1_SOLVERS:
+        ok = (["auto"] if auto else []) + [c for c in L1_SOLVERS if c in names]
+        raise ValueError(f"solver={name!r} cannot handle an l1 term (penalty 'l1' or 'elasticnet'); use one of {ok}")
+    return name
+
+
 def get_solver(name):
-    """Return the solver function called ``name``; ValueError listing the names otherwise.
+    """Return the solver function called ``name`` (checked by :func:`check_solver`).
 
     Examples
     --------
@@ -48,7 +103,4 @@ def get_solver(name):
     >>> get_solver("lbfgs").__name__
     'lbfgs'
     """
-    try:
-        return SOLVERS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"solver must be one of {sorted(SOLVERS)}, got {name!r}") from None
+    return SOLVERS[check_solver(name)]

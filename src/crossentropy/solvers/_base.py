@@ -8,22 +8,22 @@ only an object with the :class:`Objective` protocol and know nothing of estimato
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Objective", "SolverResult", "optimality", "soft_threshold", "Progress", "armijo", "curvature"]
+__all__ = ["Objective", "Subsampled", "SolvesSubsample", "Preconditioned", "HessianDiagonal", "Minibatched",
+           "ClassCount", "SolverResult", "optimality", "soft_threshold", "Progress", "armijo", "curvature",
+           "prox_step", "backtrack_prox", "sufficient_decrease"]
 
 
 class Objective(Protocol):
-    """The protocol a solver needs (``crossentropy.objective.LinearObjective`` implements it).
+    """The protocol every solver needs (``crossentropy.objective.LinearObjective`` implements it).
 
     ``loss``/``loss_gradient``/``hessian``/``hessp`` are of the smooth part :math:`f`; ``nonsmooth``
-    is the l1 term. Optional, used when present: ``preconditioner(coef)`` (a function
-    :math:`v \\mapsto M^{-1}v` or None, for Newton-CG), ``subsample(rows)`` (the same objective on some
-    rows, for Newton's warm start on large data), ``solve_subsample(rows, solve)`` (``solve`` run on
-    that sub-objective wherever the objective chooses, e.g. next to the rows on a Dask worker),
-    ``n_classes`` and ``n_features`` (cost estimates).
+    is the l1 term. The optional abilities a solver uses when an objective has them are the protocols
+    below (:class:`Subsampled`, :class:`SolvesSubsample`, :class:`Preconditioned`,
+    :class:`HessianDiagonal`, :class:`Minibatched`, :class:`ClassCount`), checked with ``isinstance``.
     """
 
     n_coef: int
@@ -45,7 +45,48 @@ class Objective(Protocol):
 
     def null_space(self) -> np.ndarray | None: ...
 
+
+@runtime_checkable
+class Subsampled(Protocol):
+    """``subsample(rows)``: the same objective on some rows, rescaled to estimate the whole (Newton's warm start)."""
+
+    def subsample(self, rows: np.ndarray) -> Objective: ...
+
+
+@runtime_checkable
+class SolvesSubsample(Protocol):
+    """``solve_subsample(rows, solve)``: ``solve`` run on that sub-objective wherever the objective chooses
+    (e.g. next to the rows on a Dask worker); returns what ``solve`` returns."""
+
+    def solve_subsample(self, rows: np.ndarray, solve: Callable) -> SolverResult: ...
+
+
+@runtime_checkable
+class Preconditioned(Protocol):
+    """``preconditioner(coef)``: a function :math:`v \\mapsto M^{-1}v` approximating the inverse Hessian, or None."""
+
+    def preconditioner(self, coef: np.ndarray) -> Callable | None: ...
+
+
+@runtime_checkable
+class HessianDiagonal(Protocol):
+    """``hessian_diag(coef)``: the diagonal of the Hessian of the smooth part (diagonal preconditioning)."""
+
+    def hessian_diag(self, coef: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class Minibatched(Protocol):
+    """``batch_loss_gradient(coef, rows)``: an unbiased estimate of ``loss_gradient`` from some rows."""
+
     def batch_loss_gradient(self, coef: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]: ...
+
+
+@runtime_checkable
+class ClassCount(Protocol):
+    """``n_classes``: the number of classes of the model (cost estimates of the Newton step)."""
+
+    n_classes: int
 
 
 @dataclass
@@ -95,13 +136,32 @@ def optimality(objective, coef, grad):
 
 
 class Progress:
-    """Records the objective after each iteration, calls the user's callback and prints when verbose."""
+    """The bookkeeping of a solver run: the loss curve, the user's callback, verbose lines, the stopping test.
 
-    def __init__(self, callback: Callable | None, verbose: int, name: str):
+    ``progress(n_iter, value, opt)`` records the objective after an iteration (prints it when
+    verbose, calls ``callback(n_iter, value)``). With ``objective`` and ``tol`` given,
+    :meth:`at_start` and :meth:`step` also apply the stopping rule
+    :math:`\\lVert \\partial J \\rVert_\\infty \\le` ``tol`` (:func:`optimality`), and :meth:`result`
+    builds the :class:`SolverResult` with the curve.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import LinearObjective
+    >>> from crossentropy.solvers._base import Progress
+    >>> obj = LinearObjective(np.array([[0.0], [1.0]]), np.array([0, 1]), n_classes=2)
+    >>> run = Progress(None, 0, "demo", objective=obj, tol=1e-3)
+    >>> run.step(1, np.zeros(2), 1.5, np.array([1e-4, -1e-4])), run.result(np.zeros(2), 1, True).loss_curve
+    (True, [1.5])
+    """
+
+    def __init__(self, callback: Callable | None, verbose: int, name: str, *, objective=None, tol=None):
         self.curve: list[float] = []
         self.callback = callback
         self.verbose = verbose
         self.name = name
+        self.objective = objective
+        self.tol = tol
 
     def __call__(self, n_iter: int, value: float, opt: float | None = None) -> None:
         self.curve.append(float(value))
@@ -110,6 +170,20 @@ class Progress:
             print(f"[{self.name}] iter {n_iter:4d}  objective {value:.12g}{extra}", flush=True)
         if self.callback is not None:
             self.callback(n_iter, float(value))
+
+    def at_start(self, coef, grad) -> bool:
+        """Whether the starting point already meets the stopping rule (nothing is recorded)."""
+        return optimality(self.objective, coef, grad) <= self.tol
+
+    def step(self, n_iter: int, coef, value: float, grad) -> bool:
+        """Record iteration ``n_iter`` (objective ``value`` at ``coef``) and return whether it met the rule."""
+        opt = optimality(self.objective, coef, grad)
+        self(n_iter, value, opt)
+        return opt <= self.tol
+
+    def result(self, coef, n_iter: int, converged: bool, state: dict | None = None) -> SolverResult:
+        """The :class:`SolverResult` of the run so far."""
+        return SolverResult(coef, int(n_iter), bool(converged), self.curve, {} if state is None else state)
 
 
 def armijo(objective, coef, f, g, direction, *, t0=1.0, max_steps=40, c1=1e-4):
@@ -165,6 +239,21 @@ def prox_step(objective, coef, grad, eta):
         m = objective.penalized
         new[m] = soft_threshold(new[m], (eta[m] if np.ndim(eta) else eta) * objective.l1)
     return new
+
+
+def backtrack_prox(objective, coef, f, grad, eta, *, max_halvings=60):
+    r"""The (proximal) gradient step from ``coef`` with the step :math:`\eta` halved until
+    :func:`sufficient_decrease` holds (at most ``max_halvings`` tries; the last is taken then).
+
+    Returns ``(new, f_new, grad_new, eta)`` with ``eta`` the step that was accepted.
+    """
+    for _ in range(max_halvings):
+        new = prox_step(objective, coef, grad, eta)
+        fn, gn = objective.loss_gradient(new)
+        if sufficient_decrease(fn, f, grad, new - coef, eta, gn):
+            break
+        eta *= 0.5
+    return new, fn, gn, eta
 
 
 def sufficient_decrease(f_new, f, grad, diff, eta, grad_new=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Progress, SolverResult, curvature, optimality, prox_step, sufficient_decrease
+from ._base import Progress, backtrack_prox, curvature, prox_step
 
 __all__ = ["gd"]
 
@@ -60,25 +60,17 @@ def gd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, le
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
     search = learning_rate is None if line_search is None else bool(line_search)
     eta = float(learning_rate) if learning_rate is not None else 1.0 / curvature(objective, coef)
-    progress = Progress(callback, verbose, "gd")
+    run = Progress(callback, verbose, "gd", objective=objective, tol=tol)
     f, g = objective.loss_gradient(coef)
-    if optimality(objective, coef, g) <= tol:
-        return SolverResult(coef, 0, True, progress.curve)
+    if run.at_start(coef, g):
+        return run.result(coef, 0, True)
     for it in range(1, int(max_iter) + 1):
         if search:
-            eta *= 2.0
-            for _ in range(60):
-                new = prox_step(objective, coef, g, eta)
-                fn, gn = objective.loss_gradient(new)
-                if sufficient_decrease(fn, f, g, new - coef, eta, gn):
-                    break
-                eta *= 0.5
+            new, fn, gn, eta = backtrack_prox(objective, coef, f, g, 2.0 * eta)
         else:
             new = prox_step(objective, coef, g, eta)
             fn, gn = objective.loss_gradient(new)
         coef, f, g = new, fn, gn
-        opt = optimality(objective, coef, g)
-        progress(it, f + objective.nonsmooth(coef), opt)
-        if opt <= tol:
-            return SolverResult(coef, it, True, progress.curve)
-    return SolverResult(coef, int(max_iter), False, progress.curve)
+        if run.step(it, coef, f + objective.nonsmooth(coef), g):
+            return run.result(coef, it, True)
+    return run.result(coef, max_iter, False)

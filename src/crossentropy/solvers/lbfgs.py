@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from ._base import Progress, SolverResult
+from ._base import Progress
 
 __all__ = ["lbfgs", "auto_memory"]
 
@@ -111,4 +111,4 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
     # rounding level (common at a tight tol when the minimum is reached), judged by the gradient.
     g = res.jac
     converged = res.status == 0 or (res.status == 2 and float(np.max(np.abs(g))) <= max(tol, 1e3 * np.finfo(float).eps))
-    return SolverResult(np.asarray(res.x), int(res.nit), bool(converged), progress.curve)
+    return progress.result(np.asarray(res.x), res.nit, converged)

@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 from scipy import linalg
 
-from ._base import Progress, SolverResult, armijo, optimality
+from ._base import ClassCount, Preconditioned, Progress, SolvesSubsample, Subsampled, armijo, optimality
 from ._cd import cd_quadratic_l1
 
 __all__ = ["newton", "choose_step"]
@@ -35,7 +35,7 @@ def choose_step(objective):
     """
     p = objective.n_coef
     n = max(1, objective.n_samples)
-    if getattr(objective, "n_classes", 2) > 2:
+    if isinstance(objective, ClassCount) and objective.n_classes > 2:
         return "cholesky" if p <= 32 else "cg"
     chol_work = n * p * p + p**3 / 3
     cg_work = 12 * 2 * n * p * 64
@@ -100,13 +100,14 @@ def _warm_start(objective, coef, step, tol, cg_cap):
     Newton steps then close quadratically: most iterations are paid at a tenth of the price.
     """
     n = objective.n_samples
-    if n < SUBSAMPLE_ROWS or not hasattr(objective, "subsample"):
+    if n < SUBSAMPLE_ROWS or not isinstance(objective, (SolvesSubsample, Subsampled)):
         return coef
     m = max(SUBSAMPLE_ROWS // 2, n // 10)
     rows = np.random.default_rng(0).choice(n, size=m, replace=False)
     solve = partial(newton, coef0=coef, max_iter=30, tol=max(tol, WARM_TOL), step=step, cg_max_iter=cg_cap)
-    where = getattr(objective, "solve_subsample", None)  # the objective may run it where the rows live
-    return (where(rows, solve) if where is not None else solve(objective.subsample(rows))).coef
+    if isinstance(objective, SolvesSubsample):  # the objective may run it where the rows live
+        return objective.solve_subsample(rows, solve).coef
+    return solve(objective.subsample(rows)).coef
 
 
 def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, step="auto", cg_max_iter=None):
@@ -157,45 +158,42 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     if step not in ("auto", "cholesky", "cg"):
         raise ValueError(f"step must be 'auto', 'cholesky' or 'cg', got {step!r}")
     coef = np.array(coef0, dtype=np.float64, copy=True)
-    progress = Progress(callback, verbose, "newton")
+    run = Progress(callback, verbose, "newton", objective=objective, tol=tol)
     if objective.l1:
-        return _proximal_newton(objective, coef, max_iter, tol, progress)
+        return _proximal_newton(objective, coef, max_iter, run)
     if step == "auto":
         step = choose_step(objective)
     N = objective.null_space() if step == "cholesky" else None
     cg_cap = int(cg_max_iter) if cg_max_iter else min(objective.n_coef, 250)
     coef = _warm_start(objective, coef, step, tol, cg_cap)
     f, g = objective.loss_gradient(coef)
-    if optimality(objective, coef, g) <= tol:
-        return SolverResult(coef, 0, True, progress.curve)
+    if run.at_start(coef, g):
+        return run.result(coef, 0, True)
     for it in range(1, int(max_iter) + 1):
         if step == "cholesky":
             d = _solve_newton(objective.hessian(coef), g, N)
         else:
             gnorm = float(np.linalg.norm(g))
-            precond = objective.preconditioner(coef) if hasattr(objective, "preconditioner") else None
+            precond = objective.preconditioner(coef) if isinstance(objective, Preconditioned) else None
             forcing = min(CG_FORCING_CAP, np.sqrt(gnorm))
             d = _cg(lambda v: objective.hessp(coef, v), -g, forcing * gnorm, cg_cap, precond)
         if not float(g @ d) < 0:  # not a descent direction (rounding at the optimum): steepest descent
             d = -g
         found = armijo(objective, coef, f, g, d)
         if found is None:
-            progress(it, f, optimality(objective, coef, g))
-            return SolverResult(coef, it, optimality(objective, coef, g) <= tol, progress.curve)
+            return run.result(coef, it, run.step(it, coef, f, g))
         coef, f, g, _ = found
-        opt = optimality(objective, coef, g)
-        progress(it, f, opt)
-        if opt <= tol:
-            return SolverResult(coef, it, True, progress.curve)
-    return SolverResult(coef, int(max_iter), False, progress.curve)
+        if run.step(it, coef, f, g):
+            return run.result(coef, it, True)
+    return run.result(coef, max_iter, False)
 
 
-def _proximal_newton(objective, coef, max_iter, tol, progress):
+def _proximal_newton(objective, coef, max_iter, run):
     l1, mask = objective.l1, objective.penalized
     f, g = objective.loss_gradient(coef)
     F = f + objective.nonsmooth(coef)
-    if optimality(objective, coef, g) <= tol:
-        return SolverResult(coef, 0, True, progress.curve)
+    if run.at_start(coef, g):
+        return run.result(coef, 0, True)
     for it in range(1, int(max_iter) + 1):
         H = objective.hessian(coef)
         d = cd_quadratic_l1(H, g, coef, mask, l1)
@@ -212,12 +210,8 @@ def _proximal_newton(objective, coef, max_iter, tol, progress):
                 break
             t *= 0.5
         if not accepted:
-            opt = optimality(objective, coef, g)
-            progress(it, F, opt)
-            return SolverResult(coef, it, opt <= tol, progress.curve)
+            return run.result(coef, it, run.step(it, coef, F, g))
         coef, f, g, F = new, fn, gn, Fn
-        opt = optimality(objective, coef, g)
-        progress(it, F, opt)
-        if opt <= tol:
-            return SolverResult(coef, it, True, progress.curve)
-    return SolverResult(coef, int(max_iter), False, progress.curve)
+        if run.step(it, coef, F, g):
+            return run.result(coef, it, True)
+    return run.result(coef, max_iter, False)

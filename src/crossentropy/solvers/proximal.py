@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Progress, SolverResult, curvature, optimality, prox_step, sufficient_decrease
+from ._base import Progress, backtrack_prox, curvature
 
 __all__ = ["proximal"]
 
@@ -57,23 +57,15 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
     """
     x = np.array(coef0, dtype=np.float64, copy=True)
     eta = float(learning_rate) if learning_rate is not None else 1.0 / curvature(objective, x)
-    progress = Progress(callback, verbose, "proximal")
+    run = Progress(callback, verbose, "proximal", objective=objective, tol=tol)
     fx, gx = objective.loss_gradient(x)
-    if optimality(objective, x, gx) <= tol:
-        return SolverResult(x, 0, True, progress.curve)
+    if run.at_start(x, gx):
+        return run.result(x, 0, True)
     y, fy, gy, t = x, fx, gx, 1.0
     for it in range(1, int(max_iter) + 1):
-        for _ in range(60):
-            xn = prox_step(objective, y, gy, eta)
-            fn, gn = objective.loss_gradient(xn)
-            if sufficient_decrease(fn, fy, gy, xn - y, eta, gn):
-                break
-            eta *= 0.5
-        Fn = fn + objective.nonsmooth(xn)
-        opt = optimality(objective, xn, gn)
-        progress(it, Fn, opt)
-        if opt <= tol:
-            return SolverResult(xn, it, True, progress.curve)
+        xn, fn, gn, eta = backtrack_prox(objective, y, fy, gy, eta)
+        if run.step(it, xn, fn + objective.nonsmooth(xn), gn):
+            return run.result(xn, it, True)
         if float((y - xn) @ (xn - x)) > 0:  # gradient restart: the step turned against the momentum
             t = 1.0
             y, fy, gy = xn, fn, gn
@@ -88,4 +80,4 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
                 fy, gy = objective.loss_gradient(y)
         x = xn
         eta *= 1.1
-    return SolverResult(x, int(max_iter), False, progress.curve)
+    return run.result(x, max_iter, False)

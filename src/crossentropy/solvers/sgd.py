@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Progress, SolverResult, curvature, prox_step
+from ._base import HessianDiagonal, Minibatched, Progress, curvature, prox_step
 
 __all__ = ["sgd"]
 
@@ -65,6 +65,8 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
     Robbins & Monro, *A stochastic approximation method*, Ann. Math. Statist. 22 (1951); Bottou, Curtis &
     Nocedal, *Optimization methods for large-scale machine learning*, SIAM Review 60 (2018), §4.
     """
+    if not isinstance(objective, Minibatched):
+        raise TypeError(f"sgd needs an objective with batch_loss_gradient(coef, rows), got {type(objective).__name__}")
     coef = np.array(coef0, dtype=np.float64, copy=True)
     n = int(objective.n_samples)
     b = min(n, 256) if batch_size is None else int(batch_size)
@@ -83,7 +85,7 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
         eta0 = None
     if "diag" in state:
         diag = np.asarray(state["diag"], dtype=np.float64)
-    elif hasattr(objective, "hessian_diag"):
+    elif isinstance(objective, HessianDiagonal):
         diag = np.asarray(objective.hessian_diag(coef), dtype=np.float64)
     else:
         diag = np.ones(objective.n_coef)
@@ -121,4 +123,4 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
         else:
             stall = 0
         best = min(best, value)
-    return SolverResult(coef, epoch, converged, progress.curve, {"t": t, "eta0": eta0, "diag": diag})
+    return progress.result(coef, epoch, converged, {"t": t, "eta0": eta0, "diag": diag})

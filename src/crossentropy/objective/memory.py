@@ -1,8 +1,9 @@
 r"""The in-memory objective of logistic and softmax regression, :class:`LinearObjective`.
 
-Re-exported by :mod:`crossentropy.objective` (the data terms and the layout are documented there):
-the scaled data term over all rows plus the penalty, with the caches that make Hessian-vector
-products cheap, the Kronecker-factored preconditioner and the subsample used for Newton's warm start.
+Re-exported by :mod:`crossentropy.objective`: the scaled data term over all rows plus the penalty,
+with the caches that make Hessian-vector products cheap, the Kronecker-factored preconditioner and
+the subsample used for Newton's warm start. The data terms are those of :mod:`.binary` and
+:mod:`.softmax`; the data-independent part is :class:`~crossentropy.objective.LinearTerms`.
 """
 
 from __future__ import annotations
@@ -11,27 +12,16 @@ import numpy as np
 from scipy import linalg, sparse
 
 from .. import special
-from . import _terms as _obj
-from ._terms import (
-    _binary_data_terms,
-    _binary_hess_weights,
-    _binary_hessp,
-    _binary_logits,
-    _block_rows,
-    _dense_or_sparse_dtype,
-    _gram,
-    _row_weights,
-    _softmax_data_terms,
-    _softmax_hessp_block,
-    _softmax_logits,
-    data_terms,
-    hessp_terms,
-    n_coef,
-    penalized_mask,
-    penalty_terms,
-)
+from . import binary, softmax
+from .base import LinearTerms, resolve_hessian_dtype
+from .layout import CoefLayout
+from .sums import compute_dtype, gram
+from .terms import data_terms, hessp_terms
 
-__all__ = ["LinearObjective", "LinearTerms"]
+__all__ = ["CACHE_ELEMENTS", "LinearObjective"]
+
+#: Largest (row × class) array a :class:`LinearObjective` caches for Hessian-vector products.
+CACHE_ELEMENTS = 1 << 25
 
 
 def _robust_cho(B):
@@ -44,67 +34,6 @@ def _robust_cho(B):
         except linalg.LinAlgError:
             ridge = scale * (1e-12 if ridge == 0 else 100 * ridge / scale)
     return linalg.cho_factor(B + scale * np.eye(B.shape[0]), lower=False, check_finite=False)
-
-
-class LinearTerms:
-    r"""The part of a linear model's objective that does not touch the data.
-
-    The coefficient layout (``n_coef``, ``penalized``), the penalty
-    :math:`\tfrac{\lambda_2}{2}\lVert w\rVert^2 + \lambda_1\lVert w\rVert_1` and the null space of a
-    softmax model. :class:`LinearObjective` (in memory) and the Dask objective
-    (:mod:`crossentropy.distributed`) add the data terms to it.
-    """
-
-    def _set_terms(self, n_samples, n_features, *, n_classes, fit_intercept, scale, l2, l1):
-        self.n_samples, self.n_features = int(n_samples), int(n_features)
-        self.n_classes = int(n_classes)
-        self.fit_intercept = bool(fit_intercept)
-        self.scale, self.l2, self.l1 = float(scale), float(l2), float(l1)
-        self.n_coef = n_coef(self.n_features, self.n_classes, self.fit_intercept)
-        self.penalized = penalized_mask(self.n_features, self.n_classes, self.fit_intercept)
-
-    def _penalty(self, coef):
-        return penalty_terms(coef, l2=self.l2, n_features=self.n_features, n_classes=self.n_classes,
-                             fit_intercept=self.fit_intercept)
-
-    def nonsmooth(self, coef):
-        r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (0 when ``l1 == 0``)."""
-        return float(self.l1 * np.abs(coef[self.penalized]).sum()) if self.l1 else 0.0
-
-    def _null_columns(self):
-        """Columns j of the (K, D) coefficient matrix along which adding a constant over the classes
-        leaves the objective unchanged (softmax only)."""
-        if self.n_classes == 2:
-            return []
-        D = self.n_features + self.fit_intercept
-        if self.l2 == 0 and self.l1 == 0:
-            return list(range(D))
-        return [D - 1] if self.fit_intercept else []
-
-    def project_null(self, v):
-        """``v`` without its component in :meth:`null_space` (the column means over the classes removed),
-        without forming the null-space basis."""
-        cols = self._null_columns()
-        if not cols:
-            return v
-        V = v.reshape(self.n_classes, -1).copy()
-        V[:, cols] -= V[:, cols].mean(axis=0)
-        return V.ravel()
-
-    def null_space(self):
-        """Orthonormal directions (n_coef, m) along which the objective is constant, or None.
-
-        Softmax only: adding the same number to every class's intercept never changes the
-        probabilities; without any penalty the same holds for every feature's column of W.
-        """
-        cols = self._null_columns()
-        if not cols:
-            return None
-        K, D = self.n_classes, self.n_features + self.fit_intercept
-        N = np.zeros((K, D, len(cols)))
-        for j, c in enumerate(cols):
-            N[:, c, j] = 1 / np.sqrt(K)
-        return N.reshape(K * D, len(cols))
 
 
 class LinearObjective(LinearTerms):
@@ -157,19 +86,15 @@ class LinearObjective(LinearTerms):
         self.X = X
         self.y = np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        self._set_terms(*X.shape, n_classes=n_classes, fit_intercept=fit_intercept, scale=scale, l2=l2, l1=l1)
-        self.dtype = _dense_or_sparse_dtype(X)
+        n, d = X.shape
+        super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1)
+        self.dtype = compute_dtype(X)
         if self.n_classes == 2:  # float labels once, not at every evaluation
             self.y = self.y.astype(self.dtype)
-        if hessian_dtype not in ("auto", "float32", "float64"):
-            raise ValueError(f"hessian_dtype must be 'auto', 'float32' or 'float64', got {hessian_dtype!r}")
-        low = self.dtype == np.float64 and (
-            hessian_dtype == "float32"
-            or (hessian_dtype == "auto" and not sparse.issparse(X) and X.shape[0] * X.shape[1] >= 2_000_000)
-        )
+        wanted = resolve_hessian_dtype(hessian_dtype, self.dtype, n * d, is_sparse=sparse.issparse(X))
+        low = self.dtype == np.float64 and wanted == np.float32  # X is never cast up
         # X for the second-order terms: float32 when low, with the column of ones appended when a copy
         # is made anyway or X is small (the intercept is then one more column: no separate sums)
-        n, d = X.shape
         aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))
         if low or aug:
             self._Xh = np.empty((n, d + aug), dtype=np.float32 if low else X.dtype)
@@ -178,7 +103,9 @@ class LinearObjective(LinearTerms):
                 self._Xh[:, d] = 1
         else:
             self._Xh = X
-        self._h_fi = self.fit_intercept and not aug
+        self.hessian_dtype = np.dtype(np.float32) if low else self.dtype
+        # the layout of the second-order terms: the intercept is a column of _Xh when it was appended
+        self._h_layout = CoefLayout(d + aug, self.n_classes, self.fit_intercept and not aug)
         self._G = None
         self._penalized_f = self.penalized.astype(np.float64)
         self._G_factor = None
@@ -197,11 +124,11 @@ class LinearObjective(LinearTerms):
     def _data(self, coef, need):
         X, y, sw = self.X, self.y, self.sample_weight
         if self.n_classes == 2:
-            z = _binary_logits(X, coef, self.fit_intercept)
+            z = binary.logits(X, coef, self.layout)
             self._remember(coef, ("z", z))
-            return _binary_data_terms(X, y, sw, coef, self.fit_intercept, need, z=z)
-        cache = [] if self.n_samples * self.n_classes <= _obj.CACHE_ELEMENTS and "grad" in need else None
-        out = _softmax_data_terms(X, y, sw, coef, self.n_classes, self.fit_intercept, need, cache=cache)
+            return binary.data_terms(X, y, sw, coef, self.layout, need, z=z)
+        cache = [] if self.n_samples * self.n_classes <= CACHE_ELEMENTS and "grad" in need else None
+        out = softmax.data_terms(X, y, sw, coef, self.layout, need, cache=cache)
         if cache is not None:
             dt = self._Xh.dtype
             low = [(sP.astype(dt, copy=False), P, sP) for P, sP in cache]
@@ -211,12 +138,12 @@ class LinearObjective(LinearTerms):
     def loss(self, coef):
         """Smooth objective value at ``coef`` (float)."""
         t = self._data(coef, frozenset(["loss"]))
-        return self.scale * t.loss + self._penalty(coef)[0]
+        return self.scale * t.loss + self.penalty(coef)[0]
 
     def loss_gradient(self, coef):
         """Smooth objective value and gradient ``(float, ndarray (n_coef,))``."""
         t = self._data(coef, frozenset(["loss", "grad"]))
-        pv, pg, _ = self._penalty(coef)
+        pv, pg, _ = self.penalty(coef)
         return self.scale * t.loss + pv, self.scale * t.grad + pg
 
     def loss_gradient_hessian(self, coef):
@@ -227,7 +154,7 @@ class LinearObjective(LinearTerms):
         else:
             t = self._data(coef, frozenset(["loss", "grad", "hess"]))
             H = t.hess
-        pv, pg, ph = self._penalty(coef)
+        pv, pg, ph = self.penalty(coef)
         H *= self.scale
         H[np.diag_indices_from(H)] += ph
         return self.scale * t.loss + pv, self.scale * t.grad + pg, H
@@ -237,10 +164,9 @@ class LinearObjective(LinearTerms):
         if self.n_classes == 2:
             H = self._data_hessian_binary(coef)
         else:
-            H = _softmax_data_terms(self.X, self.y, self.sample_weight, coef, self.n_classes, self.fit_intercept,
-                                    frozenset(["hess"])).hess
+            H = softmax.data_terms(self.X, self.y, self.sample_weight, coef, self.layout, frozenset(["hess"])).hess
         H *= self.scale
-        H[np.diag_indices_from(H)] += self._penalty(coef)[2]
+        H[np.diag_indices_from(H)] += self.penalty(coef)[2]
         return H
 
     def subsample(self, rows):
@@ -258,26 +184,26 @@ class LinearObjective(LinearTerms):
         return sub
 
     def _data_hessian_binary(self, coef):
-        return _gram(self._Xh, self._binary_weights(coef), self._h_fi)
+        return gram(self._Xh, self._binary_weights(coef), self._h_layout.fit_intercept)
 
     def _binary_weights(self, coef):
         """Hessian weights :math:`s_i p_i (1 - p_i)` at ``coef``, from the cache when it holds them."""
         st = self._cached(coef)
         if st is None:
-            return _binary_hess_weights(_binary_logits(self.X, coef, self.fit_intercept), self.sample_weight)
+            return binary.hess_weights(binary.logits(self.X, coef, self.layout), self.sample_weight)
         if st[0] == "z":  # turn the cached logits into Hessian weights once
-            st = ("h", _binary_hess_weights(st[1], self.sample_weight))
+            st = ("h", binary.hess_weights(st[1], self.sample_weight))
             self._state = st
         return st[1]
 
     def hessp(self, coef, v):
         """Hessian-vector product of the smooth objective (reuses the last evaluation at ``coef``)."""
         st = self._cached(coef)
-        X, sw, fi = self._Xh, self.sample_weight, self._h_fi
+        X, sw, hl = self._Xh, self.sample_weight, self._h_layout
         if st is None:
-            hv = hessp_terms(X, self.y, sw, coef, v, n_classes=self.n_classes, fit_intercept=fi)
+            hv = hessp_terms(X, self.y, sw, coef, v, hl)
         elif self.n_classes == 2:
-            hv = _binary_hessp(X, self._binary_weights(coef), v, fi)
+            hv = binary.hessp(X, self._binary_weights(coef), v, hl)
         else:
             V = v.reshape(self.n_classes, -1)
             hv = np.zeros_like(V)
@@ -287,7 +213,7 @@ class LinearObjective(LinearTerms):
             for P, sP in st[1]:
                 for a in range(0, sP.shape[0], rows):
                     b = min(sP.shape[0], a + rows)
-                    hv += _softmax_hessp_block(X[start + a:start + b], P[a:b], sP[a:b], V, fi)
+                    hv += softmax.hessp_block(X[start + a:start + b], P[a:b], sP[a:b], V, hl)
                 start += sP.shape[0]
             hv = hv.ravel()
         return self.scale * hv + self.l2 * (v * self._penalized_f)
@@ -301,15 +227,15 @@ class LinearObjective(LinearTerms):
         n, d = X.shape
         K = 1 if self.n_classes == 2 else self.n_classes
         out = np.zeros((K, d + fi))
-        step = _block_rows(n, max(K, d))
+        step = softmax.block_rows(n, max(K, d))
         for a in range(0, n, step):
             b = min(n, a + step)
             Xb = X[a:b]
             if self.n_classes == 2:
-                W = _binary_hess_weights(_binary_logits(Xb, coef, fi), None if sw is None else sw[a:b])[:, None]
+                W = binary.hess_weights(binary.logits(Xb, coef, self.layout), None if sw is None else sw[a:b])[:, None]
             else:
-                W = special.softmax(_softmax_logits(Xb, coef.reshape(K, -1), fi), axis=1)
-                W = W * (1 - W) * _row_weights(sw, a, b, W.dtype)[:, None]
+                W = special.softmax(softmax.logits(Xb, coef.reshape(K, -1), self.layout), axis=1)
+                W = W * (1 - W) * softmax.row_weights(sw, a, b, W.dtype)[:, None]
             X2 = Xb.multiply(Xb) if sparse.issparse(Xb) else Xb * Xb
             out[:, :d] += np.asarray(X2.T @ W, dtype=np.float64).T
             if fi:
@@ -324,7 +250,7 @@ class LinearObjective(LinearTerms):
             Xr = self._Xh if rows is None else self._Xh[rows]
             sw = np.ones(Xr.shape[0]) if self.sample_weight is None else self.sample_weight
             sw = sw if rows is None or self.sample_weight is None else sw[rows]
-            self._G = _gram(Xr, sw, self._h_fi) / max(float(sw.sum()), np.finfo(float).tiny)
+            self._G = gram(Xr, sw, self._h_layout.fit_intercept) / max(float(sw.sum()), np.finfo(float).tiny)
         return self._G
 
     def preconditioner(self, coef):
@@ -396,8 +322,7 @@ class LinearObjective(LinearTerms):
         """Unbiased estimate of ``loss_gradient`` from the rows ``rows`` (for stochastic solvers)."""
         rows = np.asarray(rows)
         sw = None if self.sample_weight is None else self.sample_weight[rows]
-        t = data_terms(self.X[rows], self.y[rows], sw, coef, n_classes=self.n_classes,
-                       fit_intercept=self.fit_intercept, need=("loss", "grad"))
-        pv, pg, _ = self._penalty(coef)
+        t = data_terms(self.X[rows], self.y[rows], sw, coef, self.layout, need=("loss", "grad"))
+        pv, pg, _ = self.penalty(coef)
         f = self.n_samples / max(1, rows.size) * self.scale
         return f * t.loss + pv, f * t.grad + pg

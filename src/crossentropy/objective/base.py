@@ -1,0 +1,147 @@
+r"""The part of a linear model's objective that does not touch the data, :class:`LinearTerms`, and the
+rule that picks the precision of X in the second-order terms (:func:`resolve_hessian_dtype`).
+
+Both the in-memory :class:`~crossentropy.objective.LinearObjective` and the Dask objective of
+:mod:`crossentropy.distributed` build on them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_option
+from .layout import CoefLayout
+from .terms import penalty_terms
+
+__all__ = ["HESSIAN_DTYPES", "HESSIAN_FLOAT32_ENTRIES", "LinearTerms", "resolve_hessian_dtype"]
+
+#: The accepted values of ``hessian_dtype``.
+HESSIAN_DTYPES = ("auto", "float32", "float64")
+#: With ``hessian_dtype="auto"``, dense float64 data of at least this many entries get float32
+#: second-order terms.
+HESSIAN_FLOAT32_ENTRIES = 2_000_000
+
+
+def resolve_hessian_dtype(hessian_dtype, dtype, n_entries, *, is_sparse=False):
+    r"""The dtype of X in Hessians and Hessian-vector products (never in the loss or the gradient).
+
+    ``"auto"`` is float32 for dense float64 data of at least ``HESSIAN_FLOAT32_ENTRIES`` entries
+    (half the memory traffic of the second-order terms; only the Newton direction is rounded, so the
+    minimiser is unchanged) and X's own dtype otherwise; ``"float32"``/``"float64"`` are taken as given.
+
+    Parameters
+    ----------
+    hessian_dtype : {"auto", "float32", "float64"}
+    dtype : numpy dtype
+        The dtype X is computed in.
+    n_entries : int
+        :math:`n d`, the entries of X.
+    is_sparse : bool, default False
+        Sparse X keeps its dtype under "auto".
+
+    Returns
+    -------
+    numpy.dtype
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import resolve_hessian_dtype
+    >>> resolve_hessian_dtype("auto", np.dtype("float64"), 2_000_000)
+    dtype('float32')
+    >>> resolve_hessian_dtype("auto", np.dtype("float64"), 1_999_999)
+    dtype('float64')
+
+    References
+    ----------
+    Higham, *Accuracy and Stability of Numerical Algorithms* (2002), §12.1 (inexact Newton directions
+    from lower-precision products).
+    """
+    check_option(hessian_dtype, "hessian_dtype", HESSIAN_DTYPES)
+    if hessian_dtype != "auto":
+        return np.dtype(hessian_dtype)
+    dtype = np.dtype(dtype)
+    big = dtype == np.float64 and not is_sparse and int(n_entries) >= HESSIAN_FLOAT32_ENTRIES
+    return np.dtype(np.float32) if big else dtype
+
+
+class LinearTerms:
+    r"""The part of a linear model's objective that does not touch the data.
+
+    The coefficient layout, the penalty
+    :math:`\tfrac{\lambda_2}{2}\lVert w\rVert^2 + \lambda_1\lVert w\rVert_1` and the null space of a
+    softmax model. :class:`~crossentropy.objective.LinearObjective` (in memory) and the Dask objective
+    (:mod:`crossentropy.distributed`) add the data terms to it.
+
+    Parameters
+    ----------
+    layout : CoefLayout
+    n_samples : int
+    scale, l2, l1 : float
+        :math:`c, \lambda_2, \lambda_1` of :math:`J(\theta) = c L(\theta) + \tfrac{\lambda_2}{2}\lVert w\rVert^2
+        + \lambda_1\lVert w\rVert_1`.
+
+    Attributes
+    ----------
+    layout : CoefLayout
+    n_samples, n_features, n_classes, n_coef : int
+    fit_intercept : bool
+    penalized : ndarray of bool, shape (n_coef,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import CoefLayout, LinearTerms
+    >>> t = LinearTerms(CoefLayout(1, 3, True), 10, l2=0.5, l1=0.25)
+    >>> t.penalty(np.arange(6.0))[0], t.nonsmooth(np.arange(6.0))   # 0.25 (0 + 4 + 16), 0.25 (0 + 2 + 4)
+    (5.0, 1.5)
+
+    References
+    ----------
+    Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning* (2009), §4.4.4.
+    """
+
+    def __init__(self, layout: CoefLayout, n_samples, *, scale=1.0, l2=0.0, l1=0.0):
+        self.layout = layout
+        self.n_samples = int(n_samples)
+        self.n_features, self.n_classes = layout.n_features, layout.n_classes
+        self.fit_intercept = layout.fit_intercept
+        self.scale, self.l2, self.l1 = float(scale), float(l2), float(l1)
+        self.n_coef = layout.n_coef
+        self.penalized = layout.penalized
+
+    def penalty(self, coef):
+        """``(value, grad, hess_diag)`` of the l2 penalty (:func:`~crossentropy.objective.penalty_terms`)."""
+        return penalty_terms(coef, l2=self.l2, layout=self.layout)
+
+    def nonsmooth(self, coef):
+        r"""The l1 term :math:`\lambda_1 \lVert w \rVert_1` (0 when ``l1 == 0``)."""
+        return float(self.l1 * np.abs(coef[self.penalized]).sum()) if self.l1 else 0.0
+
+    def _null_columns(self):
+        return self.layout.null_columns(penalised=not (self.l2 == 0 and self.l1 == 0))
+
+    def project_null(self, v):
+        """``v`` without its component in :meth:`null_space` (the column means over the classes removed),
+        without forming the null-space basis."""
+        cols = self._null_columns()
+        if not cols:
+            return v
+        V = v.reshape(self.n_classes, -1).copy()
+        V[:, cols] -= V[:, cols].mean(axis=0)
+        return V.ravel()
+
+    def null_space(self):
+        """Orthonormal directions (n_coef, m) along which the objective is constant, or None.
+
+        Softmax only: adding the same number to every class's intercept never changes the
+        probabilities; without any penalty the same holds for every feature's column of W.
+        """
+        cols = self._null_columns()
+        if not cols:
+            return None
+        K, D = self.layout.shape
+        N = np.zeros((K, D, len(cols)))
+        for j, c in enumerate(cols):
+            N[:, c, j] = 1 / np.sqrt(K)
+        return N.reshape(K * D, len(cols))

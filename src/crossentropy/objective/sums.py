@@ -1,0 +1,85 @@
+r"""What the binary and the softmax data terms share: the :class:`DataTerms` record, the working dtype
+of X and the weighted Gram matrix :math:`X_a^\top \mathrm{diag}(h) X_a`."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["DataTerms", "GRAM_BLOCK_ELEMENTS", "compute_dtype", "gram"]
+
+#: Entries of X per row block of the Gram products (few, large BLAS calls: robust to busy threads).
+GRAM_BLOCK_ELEMENTS = 1 << 21
+
+DataTerms = namedtuple("DataTerms", ["loss", "grad", "hess"])
+DataTerms.__doc__ = """Unpenalised, unscaled sums over a block of rows: loss (float), grad (n_coef,), hess (n_coef, n_coef).
+
+Entries not asked for are None."""
+
+
+def compute_dtype(X):
+    """The dtype the products with X run in: X's own when float32 or float64, else float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective.sums import compute_dtype
+    >>> compute_dtype(np.zeros((2, 2), np.float32)), compute_dtype(np.zeros((2, 2), np.int64))
+    (dtype('float32'), dtype('float64'))
+    """
+    return X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def gram(X, h, fit_intercept):
+    r"""Return :math:`X_a^\top \mathrm{diag}(h)\,X_a` with :math:`X_a = [X, 1]` (or X), as float64.
+
+    Dense X: row blocks of ``GRAM_BLOCK_ELEMENTS`` entries are scaled into a reused buffer and
+    multiplied by BLAS GEMM, so X is read once and no n×d temporary is allocated; the blocks are
+    summed in float64 (also when X is float32, whose products are then exact to float32 rounding per
+    block only).
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse matrix of shape (n, d)
+    h : ndarray of shape (n,)
+        Row weights.
+    fit_intercept : bool
+        Append the column of ones (the result is then (d + 1, d + 1)).
+
+    Returns
+    -------
+    ndarray of shape (d + fit_intercept, d + fit_intercept)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective.sums import gram
+    >>> gram(np.array([[1.0], [2.0]]), np.array([1.0, 0.5]), True)
+    array([[3. , 2. ],
+           [2. , 1.5]])
+
+    References
+    ----------
+    Golub & Van Loan, *Matrix Computations* (2013), §1.1 (the weighted normal-equations matrix).
+    """
+    n, d = X.shape
+    D = d + bool(fit_intercept)
+    G = np.zeros((D, D))
+    if sparse.issparse(X):
+        G[:d, :d] = (X.T @ sparse.diags(h.astype(X.dtype)) @ X).toarray()
+    else:
+        hx = h.astype(X.dtype, copy=False)
+        step = int(max(64, min(n, GRAM_BLOCK_ELEMENTS // max(1, d))))
+        buf = np.empty((min(step, n), d), dtype=X.dtype)
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            Xb, out = X[a:b], buf[: b - a]
+            np.multiply(Xb, hx[a:b, None], out=out)
+            G[:d, :d] += Xb.T @ out
+        G[:d, :d] = 0.5 * (G[:d, :d] + G[:d, :d].T)
+    if fit_intercept:
+        G[:d, d] = G[d, :d] = np.asarray(X.T @ h.astype(X.dtype, copy=False), dtype=np.float64)
+        G[d, d] = h.sum(dtype=np.float64)
+    return G
