@@ -106,7 +106,7 @@ def test_check_params_returns_rho_and_names_the_argument():
         LogisticRegression(C="1")._check_params()
     with pytest.raises(TypeError, match="max_iter must be an integer"):
         LogisticRegression(max_iter=True)._check_params()
-    with pytest.raises(ValueError, match="solver must be one of"):
+    with pytest.raises(ValueError, match="solver must be 'auto' or one of"):
         LogisticRegression(solver="saga")._check_params()
     with pytest.raises(ValueError, match="persist must be one of"):
         LogisticRegression().fit([[0.0], [1.0]], [0, 1], persist="sometimes")

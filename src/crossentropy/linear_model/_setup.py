@@ -26,8 +26,8 @@ from sklearn.utils import check_random_state
 from .. import dispatch
 from .._validation import check_int, check_option, check_real, class_weight_vector
 from ..exceptions import ConvergenceWarning
-from ..objective import CACHE_ELEMENTS, LinearObjective
-from ..solvers import L1_SOLVERS, SOLVER_OPTIONS, SOLVERS, get_solver
+from ..objective import CACHE_ELEMENTS, CoefLayout, LinearObjective
+from ..solvers import SOLVER_OPTIONS, SOLVERS, check_solver
 from ..solvers.newton import choose_step
 
 __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
@@ -73,8 +73,7 @@ def check_params(est, *, stacklevel=3) -> float:
     """
     check_option(est.penalty, "penalty", PENALTIES)
     check_real(est.C, "C", low=0, low_open=True)
-    if not (isinstance(est.solver, str) and est.solver == "auto"):
-        get_solver(est.solver)  # the registry names the choices
+    check_solver(est.solver, auto=True)  # the registry names the choices
     if est.penalty == "elasticnet":
         if est.l1_ratio is None:
             raise ValueError("l1_ratio must be a number in [0, 1] for penalty='elasticnet', got None")
@@ -84,9 +83,7 @@ def check_params(est, *, stacklevel=3) -> float:
             warnings.warn(f"l1_ratio={est.l1_ratio!r} is only used with penalty='elasticnet'; "
                           f"penalty={est.penalty!r} ignores it", UserWarning, stacklevel=stacklevel)
         rho = 1.0 if est.penalty == "l1" else 0.0
-    if rho > 0 and est.solver not in ("auto", *L1_SOLVERS):
-        raise ValueError(f"penalty={est.penalty!r} needs a solver that handles an l1 term, one of "
-                         f"{list(L1_SOLVERS)} (or 'auto'); solver={est.solver!r} cannot")
+    check_solver(est.solver, l1=rho > 0, auto=True)
     check_int(est.max_iter, "max_iter", low=1)
     check_real(est.tol, "tol", low=0)
     check_real(est.learning_rate, "learning_rate", low=0, low_open=True, allow_none=True)
@@ -242,12 +239,11 @@ def coef_vector(est):
     >>> coef_vector(LogisticRegression().fit([[0.0], [1.0]], [0, 1])).shape
     (2,)
     """
-    K = len(est.classes_)
+    layout = CoefLayout(est.n_features_in_, len(est.classes_), est.fit_intercept)
     coef = getattr(est, "coef_", None)
-    if coef is None or coef.shape != ((1 if K == 2 else K), est.n_features_in_):
+    if coef is None or coef.shape != (layout.n_outputs, layout.n_features):
         return None
-    rows = np.hstack([coef, est.intercept_[:, None]]) if est.fit_intercept else coef
-    return np.asarray(rows, dtype=np.float64).ravel()
+    return layout.pack(coef, est.intercept_)
 
 
 def set_coefficients(est, flat, objective):
@@ -261,17 +257,15 @@ def set_coefficients(est, flat, objective):
     --------
     >>> import numpy as np
     >>> from types import SimpleNamespace
-    >>> est = SimpleNamespace(classes_=np.arange(3), fit_intercept=True)
-    >>> obj = SimpleNamespace(n_features=1, l1=0.0, l2=1.0)
+    >>> from crossentropy.objective import CoefLayout
+    >>> est = SimpleNamespace()
+    >>> obj = SimpleNamespace(layout=CoefLayout(1, 3, True), l1=0.0, l2=1.0)
     >>> set_coefficients(est, np.array([1.0, 1.0, 2.0, 2.0, 3.0, 3.0]), obj)
     >>> est.intercept_.tolist()
     [-1.0, 0.0, 1.0]
     """
-    K = len(est.classes_)
-    d = objective.n_features
-    M = flat.reshape(1 if K == 2 else K, d + est.fit_intercept).copy()
-    coef, intercept = M[:, :d], (M[:, d] if est.fit_intercept else np.zeros(M.shape[0]))
-    if K > 2:
+    coef, intercept = objective.layout.unpack(flat)
+    if not objective.layout.binary:
         intercept = intercept - intercept.mean()
         if objective.l2 == 0 and objective.l1 == 0:
             coef = coef - coef.mean(axis=0)
