@@ -8,6 +8,8 @@ imports are resolved to absolute names. Importing ``crossentropy.x.y`` also runs
   packages above it inside the importer's package tree, except the root ``crossentropy`` itself, whose
   ``__init__`` only re-exports and reaches the estimators lazily (``import_module`` with computed
   names, which the AST does not see): counting it would make every module a neighbour of every other;
+  ``from crossentropy import LogisticRegression`` gives an edge to the module the root's ``_LAZY`` table
+  names for it;
 - ``from a.b import name`` (``name`` not a submodule) gives an edge to the package ``a.b``;
 - a package's own ``__init__`` importing its submodules is an ordinary edge (``a.b`` -> ``a.b.c``), but
   a module importing one of its own packages (``from . import x`` in ``a.b.c``) gives no edge to it:
@@ -60,9 +62,19 @@ def _with_parents(name: str, modules: dict, root: str) -> set[str]:
     return out - {root}
 
 
+def lazy_names(init: Path, root: str) -> dict[str, str]:
+    """Names the root ``__init__`` serves lazily (``_LAZY = {name: "module"}``) -> the module that defines them."""
+    out = {}
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["_LAZY"]:
+            out = {name: f"{root}.{module}" for name, module in ast.literal_eval(node.value).items()}
+    return out
+
+
 def import_graph(src: Path, root: str = ROOT) -> dict[str, set[str]]:
     """module -> the set of package modules it imports (see the module docstring for the edges)."""
     modules = module_files(src, root)
+    lazy = lazy_names(modules[root], root)
     graph = {}
     for name, path in modules.items():
         is_package = path.name == "__init__.py"
@@ -80,6 +92,8 @@ def import_graph(src: Path, root: str = ROOT) -> dict[str, set[str]]:
                 for alias in node.names:
                     if f"{target}.{alias.name}" in modules:  # a submodule, not a name
                         edges |= _with_parents(f"{target}.{alias.name}", modules, root)
+                    elif target == root and alias.name in lazy:  # served by the root's lazy __getattr__
+                        edges |= _with_parents(lazy[alias.name], modules, root)
         # a module's own packages are always initialised before it: importing them is no dependency
         graph[name] = {e for e in edges if not _in(name, e)}
     return graph
@@ -239,6 +253,17 @@ def test_self_test_no_false_cycle_and_direction_rules(tmp_path):
     graph["pkg.lib"].add("pkg.distributed.fit")
     assert "pkg.lib imports pkg.distributed.fit (only pkg.dispatch reaches pkg.distributed)" in forbidden_imports(
         graph, "pkg")
+
+
+def test_self_test_lazy_root_names_resolve(tmp_path):
+    src = _write(tmp_path, {
+        "__init__.py": "_LAZY = {'Model': 'models.core'}\n",
+        "models/__init__.py": "", "models/core.py": "from ..plots import draw\n",
+        "plots.py": "def draw():\n    from pkg import Model\n",
+    })
+    graph = import_graph(src, "pkg")
+    assert graph["pkg.plots"] == {"pkg.models", "pkg.models.core"}
+    assert find_cycles(graph) == [["pkg.models.core", "pkg.plots", "pkg.models.core"]]
 
 
 def test_self_test_long_files(tmp_path):
