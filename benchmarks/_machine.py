@@ -28,8 +28,9 @@ def limit_threads(threads: int):
         from numba.np.ufunc import parallel as numba_parallel
 
         # numba.set_num_threads starts numba's threads, loading its OpenMP runtime, which reads
-        # OMP_WAIT_POLICY once: before crossentropy's kernels have set their default (as they would in
-        # a user's session). Until then NUMBA_NUM_THREADS, set before numba's import, gives the count.
+        # OMP_WAIT_POLICY once: crossentropy's kernels start them themselves, with PASSIVE for that
+        # moment only (as in a user's session), so they are not started here. Until then
+        # NUMBA_NUM_THREADS, set before numba's import, gives the count.
         if numba_parallel._is_initialized:
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     except ImportError:

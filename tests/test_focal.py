@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import warnings
 
-import mpmath
 import numpy as np
 import pytest
 
 import crossentropy as ce
+
+mpmath = pytest.importorskip("mpmath")
 
 mpmath.mp.dps = 60
 LOGITS = [-1e4, -300.0, -40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0, 300.0, 1e4]

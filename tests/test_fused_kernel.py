@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 from numba import njit
@@ -19,25 +17,12 @@ import crossentropy as ce
 from crossentropy._kernels import fused_hard_rows, row_groups
 from crossentropy._kernels._simd import exp_f32, exp_f64, fmax
 from crossentropy.losses import _rows
+from helpers import assert_close_scaled, torch_cross_entropy
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
 
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
-
-
-def _torch_ce(x, y, *, weight=None, ignore_index=None, label_smoothing=0.0, reduction="mean"):
-    xt = torch.from_numpy(np.array(x)).requires_grad_()
-    kw = {} if ignore_index is None else {"ignore_index": ignore_index}
-    wt = None if weight is None else torch.from_numpy(np.asarray(weight, dtype=x.dtype))
-    loss = F.cross_entropy(xt, torch.from_numpy(np.asarray(y, dtype=np.int64)), weight=wt,
-                           label_smoothing=label_smoothing, reduction=reduction, **kw)
-    loss.sum().backward()
-    return loss.detach().numpy(), xt.grad.numpy()
-
-
-def _close(ours, ref, rtol):
-    """Relative agreement, scaled by the largest reference magnitude (gradients hold zeros)."""
-    ours, ref = np.asarray(ours, np.float64), np.asarray(ref, np.float64)
-    scale = max(float(np.max(np.abs(ref), initial=0.0)), 1e-30)
-    np.testing.assert_allclose(ours, ref, rtol=rtol, atol=rtol * scale)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -57,9 +42,9 @@ def test_matches_torch(dtype, reduction, opts, rng):
     if opts.get("weight") == "w":
         opts["weight"] = rng.uniform(0.2, 3.0, c)
     loss, grad = ce.cross_entropy(x, y, return_grad=True, reduction=reduction, **opts)
-    t_loss, t_grad = _torch_ce(x, y, reduction=reduction, **opts)
-    _close(loss, t_loss, TOL[dtype])
-    _close(grad, t_grad, TOL[dtype])
+    t_loss, t_grad = torch_cross_entropy(x, y, reduction=reduction, **opts)
+    assert_close_scaled(loss, t_loss, TOL[dtype])
+    assert_close_scaled(grad, t_grad, TOL[dtype])
     assert grad.dtype == dtype
 
 
@@ -70,9 +55,9 @@ def test_ragged_shapes_match_torch(n, c, rng):
     x = (3 * rng.standard_normal((n, c))).astype(np.float32)
     y = rng.integers(0, c, n)
     loss, grad = ce.cross_entropy(x, y, return_grad=True, label_smoothing=0.05)
-    t_loss, t_grad = _torch_ce(x, y, label_smoothing=0.05)
-    _close(loss, t_loss, 1e-5)
-    _close(grad, t_grad, 1e-5)
+    t_loss, t_grad = torch_cross_entropy(x, y, label_smoothing=0.05)
+    assert_close_scaled(loss, t_loss, 1e-5)
+    assert_close_scaled(grad, t_grad, 1e-5)
     assert row_groups(n) <= n
 
 
@@ -83,10 +68,10 @@ def test_extreme_logits_finite_and_exact(dtype, rng):
     x[:, 7] = 1e4  # a tie at the maximum in every row
     y = rng.integers(0, 50, 64)
     loss, grad = ce.cross_entropy(x, y, return_grad=True, label_smoothing=0.1)
-    t_loss, t_grad = _torch_ce(x, y, label_smoothing=0.1)
+    t_loss, t_grad = torch_cross_entropy(x, y, label_smoothing=0.1)
     assert np.isfinite(loss) and np.isfinite(grad).all()
-    _close(loss, t_loss, TOL[dtype])
-    _close(grad, t_grad, TOL[dtype])
+    assert_close_scaled(loss, t_loss, TOL[dtype])
+    assert_close_scaled(grad, t_grad, TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -102,12 +87,12 @@ def test_fused_equals_numpy_reference_with_row_weights(dtype, eps, weighted, rng
     w = rng.uniform(0.1, 2, c) if weighted else None
     l_ref, g_ref = _rows.hard_rows(x, y, keep, w, eps, True, scale=0.37, fused=False)
     l_fus, g_fus = _rows.hard_rows(x, y, keep, w, eps, True, scale=0.37)
-    _close(l_fus, l_ref, TOL[dtype])
-    _close(g_fus, g_ref, TOL[dtype])
+    assert_close_scaled(l_fus, l_ref, TOL[dtype])
+    assert_close_scaled(g_fus, g_ref, TOL[dtype])
     assert l_fus.dtype == dtype  # the reference promotes to float64 with float row weights and smoothing
     l_only, g_none = _rows.hard_rows(x, y, keep, w, eps, False)
     assert g_none is None
-    _close(l_only, l_ref, TOL[dtype])
+    assert_close_scaled(l_only, l_ref, TOL[dtype])
 
 
 @given(n=st.integers(1, 40), c=st.integers(1, 40), eps=st.sampled_from([0.0, 0.1, 1.0]), seed=st.integers(0, 2**31))
@@ -118,7 +103,7 @@ def test_property_fused_equals_reference(n, c, eps, seed):
     keep = rng.random(n) < 0.8
     l_ref, g_ref = _rows.hard_rows(x, y, keep, None, eps, True, fused=False)
     l_fus, g_fus = fused_hard_rows(x, y, keep, None, eps, True)
-    _close(l_fus, l_ref, 2e-5)
+    assert_close_scaled(l_fus, l_ref, 2e-5)
     # gradient entries are p - q with |p - q| <= 1: float32 rounding of the reference is ~1e-7 absolute
     # (with C = 1 the exact gradient is 0, which the kernel gets and the reference misses by 2e-8)
     np.testing.assert_allclose(g_fus, g_ref, rtol=2e-5, atol=1e-6)
@@ -131,12 +116,12 @@ def test_property_fused_equals_reference(n, c, eps, seed):
 def test_out_in_place_over_logits(dtype, rng):
     x = (3 * rng.standard_normal((300, 41))).astype(dtype)
     y = rng.integers(0, 41, 300)
-    t_loss, t_grad = _torch_ce(x, y, label_smoothing=0.1, ignore_index=2)
+    t_loss, t_grad = torch_cross_entropy(x, y, label_smoothing=0.1, ignore_index=2)
     buf = x.copy()
     loss, grad = ce.cross_entropy(buf, y, return_grad=True, out=buf, label_smoothing=0.1, ignore_index=2)
     assert grad is buf
-    _close(loss, t_loss, TOL[dtype])
-    _close(buf, t_grad, TOL[dtype])
+    assert_close_scaled(loss, t_loss, TOL[dtype])
+    assert_close_scaled(buf, t_grad, TOL[dtype])
 
 
 def test_out_separate_buffer_and_logits_untouched(rng):
@@ -147,7 +132,7 @@ def test_out_separate_buffer_and_logits_untouched(rng):
     loss, grad = ce.cross_entropy(x, y, return_grad=True, out=out)
     assert grad is out
     np.testing.assert_array_equal(x, x0)
-    _close(out, _torch_ce(x, y)[1], 1e-5)
+    assert_close_scaled(out, torch_cross_entropy(x, y)[1], 1e-5)
 
 
 @pytest.mark.parametrize("case", ["overlap", "fortran", "float16", "axis1", "soft"])
@@ -161,11 +146,11 @@ def test_out_through_fallback_paths(case, rng):
     elif case == "fortran":
         x = np.asfortranarray(rng.standard_normal((40, 6)))
         out = np.empty_like(x, order="F")
-        ref = _torch_ce(np.ascontiguousarray(x), y)[1]
+        ref = torch_cross_entropy(np.ascontiguousarray(x), y)[1]
     elif case == "float16":
         x = rng.standard_normal((40, 6)).astype(np.float16)
         out = np.empty_like(x)
-        ref = _torch_ce(x.astype(np.float32), y)[1]
+        ref = torch_cross_entropy(x.astype(np.float32), y)[1]
     elif case == "axis1":
         x = rng.standard_normal((40, 6, 3))
         y = rng.integers(0, 6, (40, 3))
@@ -174,7 +159,7 @@ def test_out_through_fallback_paths(case, rng):
         xt = torch.from_numpy(x).requires_grad_()
         F.cross_entropy(xt, torch.from_numpy(y)).backward()
         assert grad is out
-        _close(out, xt.grad.numpy(), 1e-12)
+        assert_close_scaled(out, xt.grad.numpy(), 1e-12)
         return
     else:
         x = rng.standard_normal((40, 6))
@@ -184,11 +169,11 @@ def test_out_through_fallback_paths(case, rng):
         xt = torch.from_numpy(x).requires_grad_()
         F.cross_entropy(xt, torch.from_numpy(q)).backward()
         assert grad is out
-        _close(out, xt.grad.numpy(), 1e-12)
+        assert_close_scaled(out, xt.grad.numpy(), 1e-12)
         return
     grad = ce.cross_entropy(x, y, return_grad=True, out=out)[1]
     assert grad is out
-    _close(out, ref, 1e-3 if case == "float16" else 1e-12)
+    assert_close_scaled(out, ref, 1e-3 if case == "float16" else 1e-12)
 
 
 def test_read_only_logits(rng):
@@ -196,9 +181,9 @@ def test_read_only_logits(rng):
     y = rng.integers(0, 9, 50)
     x.flags.writeable = False
     loss, grad = ce.cross_entropy(x, y, return_grad=True)
-    t_loss, t_grad = _torch_ce(x, y)
-    _close(loss, t_loss, 1e-5)
-    _close(grad, t_grad, 1e-5)
+    t_loss, t_grad = torch_cross_entropy(x, y)
+    assert_close_scaled(loss, t_loss, 1e-5)
+    assert_close_scaled(grad, t_grad, 1e-5)
 
 
 @pytest.mark.parametrize("kwargs, exc, words", [
@@ -281,7 +266,7 @@ def test_concurrent_calls_from_threads_match_torch(rng):
 
     xs = [(3 * rng.standard_normal((400, 30))).astype(np.float32) for _ in range(6)]
     y = rng.integers(0, 30, 400)
-    refs = [_torch_ce(x, y, label_smoothing=0.1)[1] for x in xs]
+    refs = [torch_cross_entropy(x, y, label_smoothing=0.1)[1] for x in xs]
 
     def work(i):
         return [ce.cross_entropy(xs[i], y, return_grad=True, label_smoothing=0.1)[1] for _ in range(10)]
@@ -290,22 +275,32 @@ def test_concurrent_calls_from_threads_match_torch(rng):
         results = list(pool.map(work, range(6)))
     for grads, ref in zip(results, refs):
         for g in grads:
-            _close(g, ref, 1e-5)
+            assert_close_scaled(g, ref, 1e-5)
 
 
 @pytest.mark.parametrize("preset", [None, "ACTIVE"])
 def test_openmp_threads_wait_passively_unless_the_user_chose(preset):
-    """numba's OpenMP threads must not spin between kernels (they took the cores from BLAS); a user's choice stays."""
+    """numba's OpenMP threads must not spin between kernels (they took the cores from BLAS); a user's choice stays.
+
+    Judged by libgomp itself (``OMP_DISPLAY_ENV=VERBOSE`` prints the spin count it runs with: 0 for
+    PASSIVE, 300000 by default, more for ACTIVE), while ``os.environ`` stays as the user left it.
+    """
     import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env["OMP_DISPLAY_ENV"] = "VERBOSE"
     if preset is not None:
         env["OMP_WAIT_POLICY"] = preset
     code = ("import os, numpy as np, crossentropy as ce; "
             "ce.cross_entropy(np.zeros((4096, 64), np.float32), np.zeros(4096, np.intp), return_grad=True); "
             "import numba; print(os.environ.get('OMP_WAIT_POLICY'), numba.threading_layer())")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
-    assert out[0] == (preset or "PASSIVE")
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = res.stdout.split()
+    assert out[0] == str(preset)  # the process environment is not touched
     assert out[1] in ("omp", "tbb", "workqueue")
+    spin = [line.split("=", 1)[1].strip().strip("'") for line in res.stderr.splitlines()
+            if line.strip().startswith("GOMP_SPINCOUNT")]
+    if out[1] == "omp" and spin:
+        assert spin[0] == "0" if preset is None else int(spin[0]) > 300000

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.stats
-import torch
-import torch.nn.functional as F
 
 import crossentropy as ce
 from crossentropy import information
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
 
 BASES = [None, 2, 10, np.e]
 

@@ -1,8 +1,9 @@
 """crossentropy: cross-entropy (log loss) and the classifiers trained with it.
 
 Layers, imports pointing one way: ``special`` (stable functions) → ``losses`` (values and gradients)
-→ ``objective`` → ``solvers`` → ``linear_model`` / ``neural_network`` → ``model_io``, ``plotting``,
-``cli``. ``distributed`` (Dask) sits beside the core; the core never imports it.
+→ ``objective`` → ``solvers`` → ``linear_model`` / ``neural_network`` → ``io``, ``plotting`` →
+``cli`` (the application; no library module imports it). ``distributed`` (Dask) sits beside the core,
+reached only through ``dispatch``.
 
 Estimators and heavier modules are imported lazily on first use, so ``import crossentropy`` stays light.
 """
@@ -15,6 +16,7 @@ from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    linear_cross_entropy,
     nll_loss,
     sigmoid_focal_loss,
     softmax_focal_loss,
@@ -31,7 +33,6 @@ except PackageNotFoundError:  # running from a source tree
 _LAZY = {
     "LogisticRegression": "linear_model",
     "MLPClassifier": "neural_network",
-    "linear_cross_entropy": "losses.linear",
     "ConvergenceWarning": "exceptions",
     "save_model": "io.model_files",
     "load_model": "io.model_files",
@@ -50,9 +51,14 @@ __all__ = [
     "nll_loss",
     "sigmoid_focal_loss",
     "softmax_focal_loss",
+    "linear_cross_entropy",
     "log_loss",
     "information",
-    *_LAZY,
+    "LogisticRegression",
+    "MLPClassifier",
+    "ConvergenceWarning",
+    "save_model",
+    "load_model",
     "__version__",
 ]
 

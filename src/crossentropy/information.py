@@ -5,12 +5,10 @@ r"""Entropy, cross-entropy and Kullback–Leibler divergence of discrete distrib
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy.special import rel_entr, xlogy
 
-from ._validation import as_float_array, check_unit_interval
+from ._validation import as_float_array, check_real, check_unit_interval
 
 __all__ = ["entropy", "cross_entropy", "kl_divergence"]
 
@@ -24,9 +22,10 @@ def _dist(x, name):
 def _scale(base):
     if base is None:
         return 1.0
-    if isinstance(base, bool) or not isinstance(base, numbers.Real) or not base > 0 or base == 1:
+    b = check_real(base, "base", low=0, low_open=True, finite=False)
+    if b == 1:
         raise ValueError(f"base must be None (nats) or a positive number other than 1, got {base!r}")
-    return 1.0 / np.log(base)
+    return 1.0 / np.log(b)
 
 
 def _pair(p, q):

@@ -15,6 +15,7 @@ r"""The matrix products of the linear cross-entropy engine.
 from __future__ import annotations
 
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -50,10 +51,19 @@ def _blas_threads() -> int:
 
 
 def _pool(n_threads):
+    """The package's one GEMM thread pool, with at least ``n_threads`` workers.
+
+    Created on first use; when more threads are needed (the BLAS thread count was raised) the old pool
+    is shut down and replaced. The live pool is shut down at interpreter exit. Callers hold ``_LOCK``.
+    """
     pool = _STATE.get("pool")
-    if pool is None or _STATE.get("pool_size", 0) < n_threads:
-        pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="crossentropy-gemm")
-        _STATE["pool"], _STATE["pool_size"] = pool, n_threads
+    if pool is not None and _STATE["pool_size"] >= n_threads:
+        return pool
+    if pool is not None:
+        _STATE["pool_finalizer"]()  # shuts the old pool down (its work is done: callers wait on results)
+    pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="crossentropy-gemm")
+    _STATE["pool"], _STATE["pool_size"] = pool, n_threads
+    _STATE["pool_finalizer"] = weakref.finalize(pool, pool.shutdown, wait=True)  # also runs at exit
     return pool
 
 

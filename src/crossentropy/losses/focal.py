@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import special
 from .._validation import (
     as_float_array,
     check_class_weight,
-    check_index_target,
     check_nonempty_for_mean,
+    check_real,
     check_reduction,
     check_same_shape,
     check_unit_interval,
 )
 from ._reduction import compute_dtype, reduce_loss
+from ._targets import axis_index_target, class_scores, to_rows
 from .binary import binary_cross_entropy_with_logits
-from .multiclass import _class_axis, _index_target, _to_rows
 
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
 
-def _check_gamma(gamma) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not np.isfinite(gamma) or gamma < 0:
-        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
-    return float(gamma)
+def _check_alpha_scalar(alpha, **bounds):
+    """A scalar ``alpha`` (or None) as a float; an array where a scalar is asked is a ValueError."""
+    if alpha is not None and np.ndim(alpha) != 0:
+        raise ValueError(f"alpha must be a number or None, got an array of shape {np.shape(alpha)}")
+    return check_real(alpha, "alpha", allow_none=True, **bounds)
 
 
 def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean"):
@@ -66,11 +65,8 @@ def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean
     ``torchvision.ops.sigmoid_focal_loss``.
     """
     reduction = check_reduction(reduction)
-    g = _check_gamma(gamma)
-    if alpha is not None and (
-        isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha > 1
-    ):
-        raise ValueError(f"alpha must be a finite number <= 1 or None, got {alpha!r}")
+    g = check_real(gamma, "gamma", low=0)
+    alpha = _check_alpha_scalar(alpha, high=1)
     x_in = as_float_array(logits, "logits")
     t = as_float_array(target, "target")
     check_same_shape(x_in, t, "logits", "target")
@@ -124,31 +120,21 @@ def softmax_focal_loss(logits, target, *, alpha=None, gamma=2.0, ignore_index=No
     Lin, Goyal, Girshick, He & Dollár, *Focal Loss for Dense Object Detection*, ICCV 2017, eq. 5.
     """
     reduction = check_reduction(reduction)
-    g = _check_gamma(gamma)
-    x_in = as_float_array(logits, "logits")
-    if x_in.ndim == 0:
-        raise ValueError("logits must have a class axis, got a scalar")
-    ax = _class_axis(x_in.ndim, axis)
-    n_classes = x_in.shape[ax]
-    if n_classes == 0:
-        raise ValueError("logits has an empty class axis")
+    g = check_real(gamma, "gamma", low=0)
+    x_in, ax, n_classes = class_scores(logits, "logits", axis)
     if alpha is None or np.ndim(alpha) == 0:
-        if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0):
-            raise ValueError(f"alpha must be None, a number >= 0 or one weight per class, got {alpha!r}")
-        a = None if alpha is None else np.full(n_classes, float(alpha))
+        a = _check_alpha_scalar(alpha, low=0, finite=False)
+        a = None if a is None else np.full(n_classes, a)
     else:
         a = check_class_weight(alpha, n_classes, "alpha")
-    x, moved_shape = _to_rows(x_in.astype(compute_dtype(x_in.dtype), copy=False), ax)
-    y = _index_target(target, x_in.shape, ax).reshape(-1)
-    keep = check_index_target(y, n_classes, ignore_index)
-    check_nonempty_for_mean(y.size, reduction, "target")
-    y_safe = np.where(keep, y, 0).astype(np.intp)
-    logp_y = special.log_softmax(x)[np.arange(y.size), y_safe]
-    loss = -logp_y * (-np.expm1(logp_y)) ** g * keep
+    x, moved_shape = to_rows(x_in.astype(compute_dtype(x_in.dtype), copy=False), ax)
+    t = axis_index_target(target, x_in.shape, ax, n_classes, ignore_index=ignore_index, reduction=reduction)
+    logp_y = special.log_softmax(x)[np.arange(t.y.size), t.safe]
+    loss = -logp_y * (-np.expm1(logp_y)) ** g * t.keep
     if a is not None:
-        loss = loss * a[y_safe]
+        loss = loss * a[t.safe]
     return reduce_loss(
         loss.reshape(moved_shape[:-1]).astype(x_in.dtype, copy=False) if reduction == "none" else loss,
         reduction,
-        float(keep.sum()),
+        t.weight_sum(None),
     )

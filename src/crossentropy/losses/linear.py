@@ -2,19 +2,11 @@ r"""Linear cross-entropy: softmax cross-entropy of ``X @ W.T + bias`` without ma
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .._validation import (
-    as_float_array,
-    check_class_weight,
-    check_index_target,
-    check_label_smoothing,
-    check_nonempty_for_mean,
-    check_reduction,
-)
+from .._validation import as_float_array, check_class_weight, check_int, check_label_smoothing, check_reduction
 from ._reduction import compute_dtype, grad_scale, reduce_loss
+from ._targets import index_target
 
 __all__ = ["linear_cross_entropy"]
 
@@ -128,21 +120,15 @@ def linear_cross_entropy(
             raise ValueError(f"bias must have shape ({c},), one entry per row of W, got {b.shape}")
         b = np.ascontiguousarray(b, dtype=dtype)
     w = check_class_weight(weight, c)
-    y = np.asarray(target)
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"target must hold integer class indices, got dtype {y.dtype}")
-    if y.shape != (n,):
-        raise ValueError(f"target must have shape ({n},), one class index per row of X, got {y.shape}")
-    keep = check_index_target(y, c, ignore_index)
-    check_nonempty_for_mean(n, reduction, "target")
+    t = index_target(target, (n,), c, ignore_index=ignore_index, reduction=reduction,
+                     shape_hint="one class index per row of X")
     block = _check_block_size(block_size)
-    y_safe = np.where(keep, y, 0).astype(np.intp)
-    denominator = float(keep.sum()) if w is None else float(np.sum(w[y_safe] * keep))
+    denominator = t.weight_sum(w)
     scale = grad_scale(reduction, n, denominator)
 
     from .._kernels.linear_engine import linear_ce_rows  # numba: compiled (or loaded) on first use
 
-    row_loss, dX, dW, db = linear_ce_rows(Xa, Wa, b, y_safe, keep.astype(np.float64), w, eps, scale,
+    row_loss, dX, dW, db = linear_ce_rows(Xa, Wa, b, t.safe, t.keep.astype(np.float64), w, eps, scale,
                                           need_grad=bool(return_grad), block_size=block)
     row_loss = row_loss.astype(dtype, copy=False)  # the per-row dtype of cross_entropy
     value = reduce_loss(row_loss, reduction, denominator)
@@ -163,9 +149,10 @@ def _check_block_size(block_size):
     if block_size is None:
         return None
     parts = block_size if isinstance(block_size, tuple) else (block_size,)
-    if len(parts) not in (1, 2) or any(isinstance(p, bool) or not isinstance(p, numbers.Integral) for p in parts):
+    if len(parts) not in (1, 2):
         raise TypeError(f"block_size must be a positive int or a pair of positive ints (rows, classes), "
                         f"got {block_size!r}")
-    if any(p < 1 for p in parts):
+    checked = tuple(check_int(p, f"block_size {block_size!r}: each entry") for p in parts)
+    if any(p < 1 for p in checked):
         raise ValueError(f"block_size must be positive, got {block_size!r}")
-    return tuple(int(p) for p in parts) if len(parts) == 2 else int(parts[0])
+    return checked if len(checked) == 2 else checked[0]

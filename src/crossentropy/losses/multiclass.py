@@ -7,7 +7,6 @@ import numpy as np
 from .._validation import (
     as_float_array,
     check_class_weight,
-    check_index_target,
     check_label_smoothing,
     check_nonempty_for_mean,
     check_reduction,
@@ -15,40 +14,9 @@ from .._validation import (
 )
 from . import _rows
 from ._reduction import compute_dtype, grad_scale, reduce_loss
+from ._targets import axis_index_target, class_scores, from_rows, to_rows
 
 __all__ = ["cross_entropy", "nll_loss"]
-
-
-def _class_axis(ndim: int, axis) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an integer, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis={axis} is out of range for logits with {ndim} dimension(s)")
-    return int(axis) % ndim
-
-
-def _to_rows(arr, axis):
-    """Move ``axis`` last and flatten the rest: (…, C, …) -> (N, C)."""
-    moved = np.moveaxis(arr, axis, -1)
-    return np.ascontiguousarray(moved.reshape(-1, moved.shape[-1])), moved.shape
-
-
-def _from_rows(rows, moved_shape, axis):
-    return np.moveaxis(rows.reshape(moved_shape), -1, axis)
-
-
-def _index_target(target, logits_shape, axis, name="target"):
-    """Validate class-index targets: integer dtype, logits' shape without the class axis."""
-    t = np.asarray(target)
-    expected = logits_shape[:axis] + logits_shape[axis + 1 :]
-    if t.dtype.kind not in "iu":
-        raise TypeError(
-            f"{name} must hold integer class indices (shape {expected}) or class probabilities "
-            f"(shape {logits_shape}); got dtype {t.dtype} with shape {t.shape}"
-        )
-    if t.shape != expected:
-        raise ValueError(f"{name} of class indices must have shape {expected} (logits without axis {axis}), got {t.shape}")
-    return t
 
 
 def cross_entropy(
@@ -128,18 +96,12 @@ def cross_entropy(
     """
     reduction = check_reduction(reduction)
     eps = check_label_smoothing(label_smoothing)
-    x_in = as_float_array(logits, "logits")
-    if x_in.ndim == 0:
-        raise ValueError("logits must have a class axis, got a scalar")
+    x_in, ax, n_classes = class_scores(logits, "logits", axis)
     if out is not None:
         _check_grad_out(out, x_in, return_grad)
-    ax = _class_axis(x_in.ndim, axis)
-    n_classes = x_in.shape[ax]
-    if n_classes == 0:
-        raise ValueError("logits has an empty class axis")
     w = check_class_weight(weight, n_classes)
     dtype = compute_dtype(x_in.dtype)
-    x, moved_shape = _to_rows(x_in.astype(dtype, copy=False), ax)
+    x, moved_shape = to_rows(x_in.astype(dtype, copy=False), ax)
     t_arr = np.asarray(target)
     soft = t_arr.dtype.kind == "f" and t_arr.shape == x_in.shape
     if soft:
@@ -147,16 +109,13 @@ def cross_entropy(
             raise ValueError("ignore_index is only available for class-index targets, not for class probabilities")
         q = as_float_array(t_arr, "target")
         check_unit_interval(q, "target")
-        q, _ = _to_rows(q.astype(dtype, copy=False), ax)
+        q, _ = to_rows(q.astype(dtype, copy=False), ax)
         check_nonempty_for_mean(x.shape[0], reduction, "logits")
         loss, grad = _rows.soft_rows(x, q, w, eps, return_grad)
         denominator = None
     else:
-        y = _index_target(t_arr, x_in.shape, ax).reshape(-1)
-        keep = check_index_target(y, n_classes, ignore_index)
-        check_nonempty_for_mean(y.size, reduction, "target")
-        y_safe = np.where(keep, y, 0).astype(np.intp)
-        denominator = float(keep.sum()) if w is None else float(np.sum(w[y_safe] * keep))
+        t = axis_index_target(t_arr, x_in.shape, ax, n_classes, ignore_index=ignore_index, reduction=reduction)
+        denominator = t.weight_sum(w)
         if w is not None and reduction == "mean" and denominator > 0:
             # divide the weights (float64) instead of the float16/32 sums: tiny weights neither underflow nor
             # overflow 1/denominator
@@ -164,8 +123,8 @@ def cross_entropy(
         out_rows = None  # write the gradient straight into out when it has the rows' layout
         if out is not None and ax == x_in.ndim - 1 and out.dtype == x.dtype and out.flags.c_contiguous:
             out_rows = out.reshape(x.shape)
-        loss, grad = _rows.hard_rows(x, y_safe, keep, w, eps, return_grad,
-                                     scale=grad_scale(reduction, y.size, denominator), out=out_rows)
+        loss, grad = _rows.hard_rows(x, t.safe, t.keep, w, eps, return_grad,
+                                     scale=grad_scale(reduction, t.y.size, denominator), out=out_rows)
     batch_shape = moved_shape[:-1]
     value = reduce_loss(loss.reshape(batch_shape).astype(x_in.dtype, copy=False) if reduction == "none" else loss,
                         reduction, denominator)
@@ -175,9 +134,9 @@ def cross_entropy(
         grad *= grad.dtype.type(grad_scale(reduction, loss.size, denominator))
     if out is not None:
         if soft or grad is not out_rows:
-            np.copyto(out, _from_rows(grad, moved_shape, ax))
+            np.copyto(out, from_rows(grad, moved_shape, ax))
         return value, out
-    return value, _from_rows(grad, moved_shape, ax).astype(x_in.dtype, copy=False)
+    return value, from_rows(grad, moved_shape, ax).astype(x_in.dtype, copy=False)
 
 
 def _check_grad_out(out, logits, return_grad):
@@ -229,20 +188,13 @@ def nll_loss(log_proba, target, *, weight=None, ignore_index=None, reduction="me
     Murphy, *Probabilistic Machine Learning: An Introduction* (2022), §4.2.
     """
     reduction = check_reduction(reduction)
-    lp_in = as_float_array(log_proba, "log_proba")
-    if lp_in.ndim == 0:
-        raise ValueError("log_proba must have a class axis, got a scalar")
-    ax = _class_axis(lp_in.ndim, axis)
-    n_classes = lp_in.shape[ax]
-    if n_classes == 0:
-        raise ValueError("log_proba has an empty class axis")
+    lp_in, ax, n_classes = class_scores(log_proba, "log_proba", axis)
     w = check_class_weight(weight, n_classes)
-    lp, moved_shape = _to_rows(lp_in, ax)
-    y = _index_target(target, lp_in.shape, ax).reshape(-1)
-    keep = check_index_target(y, n_classes, ignore_index)
-    check_nonempty_for_mean(y.size, reduction, "target")
-    y_safe = np.where(keep, y, 0).astype(np.intp)
-    w_y = keep.astype(np.float64) if w is None else w[y_safe] * keep  # float64: tiny weights must not underflow
-    loss = -w_y * lp[np.arange(y.size), y_safe]
+    lp, moved_shape = to_rows(lp_in, ax)
+    t = axis_index_target(target, lp_in.shape, ax, n_classes, ignore_index=ignore_index, reduction=reduction,
+                          scores="log_proba")
+    w_y = t.keep.astype(np.float64) if w is None else w[t.safe] * t.keep  # float64: tiny weights must not underflow
+    loss = -w_y * lp[np.arange(t.y.size), t.safe]
     return reduce_loss(loss.reshape(moved_shape[:-1]).astype(lp_in.dtype) if reduction == "none" else loss, reduction,
                        float(w_y.sum()))
+
