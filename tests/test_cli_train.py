@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
+from helpers import assert_png
 from sklearn import metrics as skm
 from sklearn.preprocessing import StandardScaler
 
@@ -17,15 +17,6 @@ from crossentropy.cli import main
 from crossentropy.datasets import load_dataset
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-def assert_png(path):
-    assert path.exists()
-    with Image.open(path) as im:
-        im.verify()
-    with Image.open(path) as im:
-        assert im.format == "PNG"
-        assert np.asarray(im.convert("RGB"), dtype=float).var() > 0
 
 
 def train(capsys, *argv):

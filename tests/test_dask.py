@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import rel_error
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 da = pytest.importorskip("dask.array", reason="the Dask extra is part of the test dependencies")
@@ -47,10 +48,6 @@ def _data(n_classes, n=480, d=5, seed=0):
     return X, y, sw
 
 
-def _rel(a, b):
-    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / max(1e-300, np.max(np.abs(b))))
-
-
 # ----------------------------------------------------------------------------------- equality with in-memory
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("solver", ["lbfgs", "newton"])
@@ -63,8 +60,8 @@ def test_equal_to_in_memory_fit_and_sklearn(client, n_classes, solver):
     sk = SkLogisticRegression(C=0.5, tol=1e-12, max_iter=10_000).fit(X, y, sw)
     assert ours.converged_ and ours.solver_ == solver
     np.testing.assert_array_equal(ours.classes_, mem.classes_)
-    assert _rel(ours.coef_, mem.coef_) <= 1e-6 and _rel(ours.intercept_, mem.intercept_) <= 1e-6
-    assert _rel(ours.coef_, sk.coef_) <= 1e-5 and _rel(ours.intercept_, sk.intercept_) <= 1e-5
+    assert rel_error(ours.coef_, mem.coef_) <= 1e-6 and rel_error(ours.intercept_, mem.intercept_) <= 1e-6
+    assert rel_error(ours.coef_, sk.coef_) <= 1e-5 and rel_error(ours.intercept_, sk.intercept_) <= 1e-5
     # the data stay on the workers: one pass per objective evaluation, a handful per iteration
     assert ours.n_passes_ <= 3 * ours.n_iter_ + 3
 
@@ -77,8 +74,8 @@ def test_float32_class_weight_no_intercept(client):
     ours = LogisticRegression(**kw).fit(da.from_array(X32, chunks=(90, 5)), da.from_array(y, chunks=90))
     mem = LogisticRegression(**kw).fit(X32, y)
     sk = SkLogisticRegression(class_weight={0: 2.0, 1: 0.5}, fit_intercept=False, tol=1e-12).fit(X, y)
-    assert _rel(ours.coef_, mem.coef_) <= 1e-6
-    assert _rel(ours.coef_, sk.coef_) <= 1e-4  # float32 data: the rounding of X itself
+    assert rel_error(ours.coef_, mem.coef_) <= 1e-6
+    assert rel_error(ours.coef_, sk.coef_) <= 1e-4  # float32 data: the rounding of X itself
 
 
 def test_balanced_softmax_string_labels_from_dataframe(client):
@@ -92,7 +89,7 @@ def test_balanced_softmax_string_labels_from_dataframe(client):
     sk = SkLogisticRegression(class_weight="balanced", tol=1e-12, max_iter=10_000).fit(frame[["a", "b", "c"]], labels)
     assert ours.classes_.tolist() == ["cat", "dog", "eel"]
     assert ours.feature_names_in_.tolist() == ["a", "b", "c"]
-    assert _rel(ours.coef_, sk.coef_) <= 1e-5 and _rel(ours.intercept_, sk.intercept_) <= 1e-5
+    assert rel_error(ours.coef_, sk.coef_) <= 1e-5 and rel_error(ours.intercept_, sk.intercept_) <= 1e-5
     # predictions on Dask input are lazy Dask arrays, chunked like the rows, equal to sklearn's
     proba = ours.predict_proba(ddf[["a", "b", "c"]])
     pred = ours.predict(ddf[["a", "b", "c"]])
@@ -112,8 +109,8 @@ def test_out_of_core_path_matches_persisted(client):
     lazy = dask_fit(LogisticRegression(**TIGHT), Xd, da.from_array(y, chunks=60), sw, persist=False)
     kept = dask_fit(LogisticRegression(**TIGHT), Xd, da.from_array(y, chunks=60), sw, persist=True)
     sk = SkLogisticRegression(tol=1e-12).fit(X, y, sw)
-    assert _rel(lazy.coef_, kept.coef_) <= 1e-12
-    assert _rel(lazy.coef_, sk.coef_) <= 1e-5
+    assert rel_error(lazy.coef_, kept.coef_) <= 1e-12
+    assert rel_error(lazy.coef_, sk.coef_) <= 1e-5
 
 
 # --------------------------------------------------------------------------------------------- faults
@@ -138,7 +135,7 @@ def test_worker_killed_mid_fit_is_replaced_and_result_unchanged(client):
     assert not set(killed.values()) & set(after.values())
     mem = LogisticRegression(solver="newton", **TIGHT).fit(X, y, sw)
     assert ours.converged_
-    assert _rel(ours.coef_, mem.coef_) <= 1e-6 and _rel(ours.intercept_, mem.intercept_) <= 1e-6
+    assert rel_error(ours.coef_, mem.coef_) <= 1e-6 and rel_error(ours.intercept_, mem.intercept_) <= 1e-6
     # the data lost with the worker were recomputed from their graph: still all there
     np.testing.assert_array_equal(Xd.compute(), X)
 
@@ -156,7 +153,7 @@ def test_worker_restarted_by_timer_during_newton(client):
         timer.join()
     client.wait_for_workers(2, timeout=60)
     sk = SkLogisticRegression(tol=1e-12).fit(X, y, sw)
-    assert _rel(ours.coef_, sk.coef_) <= 1e-5 and _rel(ours.intercept_, sk.intercept_) <= 1e-5
+    assert rel_error(ours.coef_, sk.coef_) <= 1e-5 and rel_error(ours.intercept_, sk.intercept_) <= 1e-5
 
 
 # ----------------------------------------------------------------------------------------- objective

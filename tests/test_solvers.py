@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression as SkLogReg
+from helpers import assert_close_scaled
 from threadpoolctl import threadpool_limits
 
 from crossentropy.objective import LinearObjective
@@ -45,7 +46,7 @@ def _objective(X, y, *, C=1.0, l1_ratio=0.0):
 
 
 def _close(coef, ref, rtol=1e-5):
-    np.testing.assert_allclose(coef, ref, rtol=rtol, atol=rtol * np.max(np.abs(ref)))
+    assert_close_scaled(coef, ref, rtol)
 
 
 @pytest.mark.parametrize("K", [2, 3])
