@@ -123,13 +123,42 @@ def fused_hard_rows(x, y, keep, weight, eps, need_grad, *, scale=1.0, out=None):
             hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), False, x, loss, colsum, True)
         return loss.astype(dtype, copy=False), None
     inplace = out is not None and _same_layout(out, x)
-    target = out if out is not None and (inplace or _usable_out(out, x)) else np.empty_like(x)
+    target = out if out is not None and (inplace or _usable_out(out, x)) else _gradient_buffer(x)
     with launching():
         hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), True, target, loss, colsum, inplace)
     if out is not None and target is not out:
         np.copyto(out, target)
         target = out
     return loss.astype(dtype, copy=False), target
+
+
+#: LLVM guards a vectorised loop that reads one row (of ``x``) and writes another (of the gradient) by
+#: a run-time check, and runs the scalar loop when the written row starts fewer than VF x UF elements
+#: (at most a few hundred bytes) after the read one. The scalar loop adds the exponentials in another
+#: order, so the loss would move by an ulp with the place numpy happened to allocate the gradient: a
+#: gradient buffer never starts within this many bytes after ``x``.
+ALIAS_WINDOW_BYTES = 4096
+
+
+def _starts_just_after(out, x) -> bool:
+    gap = out.__array_interface__["data"][0] - x.__array_interface__["data"][0]
+    return 0 <= gap < ALIAS_WINDOW_BYTES
+
+
+def _gradient_buffer(x):
+    """An uninitialised C-contiguous array like ``x`` that does not start just after ``x``.
+
+    When the first allocation does, the buffer is taken ``ALIAS_WINDOW_BYTES`` into a larger one, which
+    then starts at least that far after ``x``.
+    """
+    out = np.empty_like(x)
+    if not _starts_just_after(out, x):
+        return out
+    pad = -(-ALIAS_WINDOW_BYTES // x.itemsize)
+    flat = np.empty(x.size + pad, x.dtype)
+    if not _starts_just_after(flat, x):  # it starts before x
+        return flat[: x.size].reshape(x.shape)
+    return flat[pad:].reshape(x.shape)
 
 
 def _same_layout(out, x) -> bool:
@@ -139,6 +168,7 @@ def _same_layout(out, x) -> bool:
 
 
 def _usable_out(out, x) -> bool:
-    """``out`` can be written row by row while ``x`` is read: C-contiguous, same dtype, no overlap."""
+    """``out`` can be written row by row while ``x`` is read: C-contiguous, same dtype, no overlap, and
+    not starting just after ``x`` (see :data:`ALIAS_WINDOW_BYTES`)."""
     return (out.shape == x.shape and out.dtype == x.dtype and out.flags.c_contiguous and out.flags.writeable
-            and not np.may_share_memory(out, x))
+            and not np.may_share_memory(out, x) and not _starts_just_after(out, x))
