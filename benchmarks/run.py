@@ -118,6 +118,25 @@ def _median(values):
     return statistics.median(values) if values else None
 
 
+def _p90(values):
+    """The 90th percentile of the timed runs (linear interpolation between order statistics), or None."""
+    import statistics
+
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=10, method="inclusive")[-1]
+
+
+def _time_cell(values, median):
+    """``median / p90`` of one side's timed runs (the p90 shows the tail a median hides)."""
+    if median is None:
+        return fmt_time(None)
+    p90 = _p90(values or [])
+    return fmt_time(median) if p90 is None else f"{fmt_time(median)} / {fmt_time(p90)}"
+
+
 def run_case(case, module_path, args):
     """Time one case (and its memory if asked); returns the result record."""
     import datetime
@@ -280,7 +299,8 @@ def render(records, machine, args, carried):
         "## Method",
         "",
         "- Each case: setup once, one untimed warm-up call per side, then the timed calls of ours and of the "
-        "anchor interleaved (same machine noise for both); the table gives the medians and ratio = ours / anchor.",
+        "anchor interleaved (same machine noise for both); the table gives the medians, the 90th percentiles "
+        "(median / p90) and ratio = ours / anchor (of the medians).",
         "- Peak memory (where a case is about memory): each side in a fresh process after setup and a warm-up "
         "call; peak resident set size during one call minus the resident size just before it (VmHWM reset "
         "through /proc/self/clear_refs, else VmRSS sampled every 0.5 ms). It counts every allocator "
@@ -292,7 +312,7 @@ def render(records, machine, args, carried):
         lines.append("- Rows marked † were not rerun in this run (`--only`/`--module`); their date is in the check column.")
     for issue in sorted({r["issue"] for r in records}):
         lines += ["", f"## Issue {issue}", "",
-                  "| case | ours (median) | anchor | anchor (median) | ratio | target | met | peak memory ours / anchor | runs | check |",
+                  "| case | ours (median / p90) | anchor | anchor (median / p90) | ratio | target | met | peak memory ours / anchor | runs | check |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in (r for r in records if r["issue"] == issue):
             mark = " †" if r["name"] in carried else ""
@@ -311,8 +331,8 @@ def render(records, machine, args, carried):
             check = r.get("check", "")
             if mark:
                 check = f"measured {r['when']}; {check}"
-            lines.append(f"| {_cell(r['name'])}{mark} | {fmt_time(r['median_ours'])} | {_cell(r['anchor_name'])} | "
-                         f"{fmt_time(r.get('median_anchor'))} | {ratio} | {_cell(r['target'])} | {r['met']} | {mem} | "
+            lines.append(f"| {_cell(r['name'])}{mark} | {_time_cell(r.get('ours_s'), r['median_ours'])} | "
+                         f"{_cell(r['anchor_name'])} | {_time_cell(r.get('anchor_s'), r.get('median_anchor'))} | {ratio} | {_cell(r['target'])} | {r['met']} | {mem} | "
                          f"{r['repeats']} | {_cell(check)} |")
     lines += ["", RESULTS_TAG + json.dumps(records) + " -->", ""]
     return "\n".join(lines)

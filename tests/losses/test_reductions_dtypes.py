@@ -23,7 +23,7 @@ from helpers import assert_close_scaled
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DTYPES = [np.float16, np.float32, np.float64]
 RNG = np.random.default_rng(2024)
 XM = RNG.standard_normal((6, 4))  # multiclass logits

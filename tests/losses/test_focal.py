@@ -1,4 +1,4 @@
-"""Focal losses beyond the PyTorch oracle (tests/test_losses_torch_oracle.py): exact values at extreme
+"""Focal losses beyond the PyTorch oracle (tests/losses/test_losses_torch_oracle.py): exact values at extreme
 logits against 60-digit mpmath, where the probability-space formulas underflow to 0 or give NaN, and
 the meaning of alpha."""
 
