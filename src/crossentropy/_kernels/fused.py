@@ -122,6 +122,26 @@ def row_exp_inplace(xr, bias, has_bias, m):
 
 
 @njit(fastmath=FASTMATH, cache=True)
+def row_exp_into(xr, bias, has_bias, m, er):
+    """``er = exp(xr + bias - m)`` (``er`` must not be ``xr``: :func:`row_exp_inplace` is the in-place version)."""
+    if has_bias:
+        for c in range(xr.size):
+            er[c] = exp_any(xr[c] + bias[c] - m)
+    else:
+        for c in range(xr.size):
+            er[c] = exp_any(xr[c] - m)
+
+
+@njit(fastmath=FASTMATH, cache=True)
+def row_sum(er):
+    """:math:`\\sum_c e_c`, summed in the row's dtype (vectorised), returned as float64."""
+    s = er.dtype.type(0.0)
+    for c in range(er.size):
+        s += er[c]
+    return np.float64(s)
+
+
+@njit(fastmath=FASTMATH, cache=True)
 def row_finish_grad(gr, f, coef, w, has_w):
     """``gr = f * gr - coef * w`` in place (``w`` = 1 when ``has_w`` is false)."""
     ft = gr.dtype.type(f)
@@ -172,10 +192,11 @@ def target_grad(eps, n_classes, rn, w_yn, a, p_y, scale):
 
 
 @njit(fastmath=FASTMATH, cache=True)
-def hard_row(xr, bias, has_bias, yn, rn, w, has_w, w_sum, eps, scale, need_grad, gr, inplace):
+def hard_row(xr, bias, has_bias, yn, rn, w, has_w, w_sum, eps, scale, need_grad, gr, inplace, scratch):
     """Loss of one row (float64); writes the scaled gradient into ``gr`` when ``need_grad``.
 
-    ``inplace`` says that ``gr`` is ``xr`` (the row is overwritten by its gradient).
+    ``inplace`` says that ``gr`` is ``xr`` (the row is overwritten by its gradient); ``scratch`` (a
+    row of the same size) holds the exponentials when there is no gradient.
     """
     n_classes = xr.size
     if rn == 0.0:
@@ -185,10 +206,15 @@ def hard_row(xr, bias, has_bias, yn, rn, w, has_w, w_sum, eps, scale, need_grad,
     m = row_max(xr, bias, has_bias)
     zy = np.float64(xr[yn]) + (np.float64(bias[yn]) if has_bias else 0.0) - np.float64(m)
     zw = row_weighted_shifted_sum(xr, bias, has_bias, w, has_w, m) if eps > 0.0 else 0.0
+    # the exponentials go into the gradient row (or the scratch row without a gradient) and one call
+    # of row_sum adds them: the loss is then the same bit for bit with and without the gradient,
+    # whatever LLVM made of the loops (inlined or not, vector or scalar: the sum is one loop)
+    buf = gr if need_grad else scratch
     if need_grad and inplace:
-        s = row_exp_inplace(xr, bias, has_bias, m)
+        row_exp_inplace(xr, bias, has_bias, m)
     else:
-        s = row_sum_exp(xr, bias, has_bias, m, gr, need_grad)
+        row_exp_into(xr, bias, has_bias, m, buf)
+    s = row_sum(buf)
     log_s = np.log(s)
     w_yn = np.float64(w[yn]) if has_w else 1.0
     loss = row_loss(eps, n_classes, rn, w_yn, w_sum, log_s - zy, w_sum * log_s - zw)
@@ -215,8 +241,10 @@ def hard_rows_fused(x, bias, y, r, w, w_sum, eps, scale, need_grad, out, loss, c
     for g in prange(n_groups):  # launched with chunk size 1 (see launching()): groups handed out one by one
         start = g * n // n_groups
         stop = (g + 1) * n // n_groups
+        scratch = np.empty(0 if need_grad else c, x.dtype)
         for i in range(start, stop):
             gi = x[i] if inplace else out[i]
-            loss[i] = hard_row(x[i], bias, has_bias, y[i], r[i], w, has_w, w_sum, eps, scale, need_grad, gi, inplace)
+            loss[i] = hard_row(x[i], bias, has_bias, y[i], r[i], w, has_w, w_sum, eps, scale, need_grad, gi, inplace,
+                               scratch)
             if has_colsum:
                 row_add(colsum[g], out[i])
