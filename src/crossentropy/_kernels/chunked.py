@@ -49,7 +49,7 @@ def lse_chunk(z, bias, c0, y, r, w, eps, first, m, s, zy, ref, zw):
         elif mc > m[i]:
             s[i] *= np.exp(m[i] - mc)
             m[i] = mc
-        s[i] += row_sum_exp(zr, bias, has_bias, zr.dtype.type(m[i]), zr, False)
+        s[i] += row_sum_exp(zr, bias, has_bias, zr.dtype.type(m[i]))
         yi = y[i] - c0
         if 0 <= yi < cb:
             zy[i] = np.float64(zr[yi]) + (np.float64(bias[yi]) if has_bias else 0.0)

@@ -76,49 +76,27 @@ def row_weighted_shifted_sum(xr, bias, has_bias, w, has_w, m):
 
 
 @njit(fastmath=FASTMATH, cache=True)
-def row_sum_exp(xr, bias, has_bias, m, er, store):
-    """:math:`\\sum_c \\exp(x_c + b_c - m)` (float64); the terms are written to ``er`` when ``store``.
-
-    ``er`` must not be ``xr``: LLVM's overlap check would then fall back to scalar code
-    (:func:`row_exp_inplace` is the in-place version).
-    """
+def row_sum_exp(xr, bias, has_bias, m):
+    """:math:`\\sum_c \\exp(x_c + b_c - m)`, summed in the row's dtype (vectorised), returned as float64."""
     s = xr.dtype.type(0.0)
-    if store:
-        if has_bias:
-            for c in range(xr.size):
-                e = exp_any(xr[c] + bias[c] - m)
-                er[c] = e
-                s += e
-        else:
-            for c in range(xr.size):
-                e = exp_any(xr[c] - m)
-                er[c] = e
-                s += e
+    if has_bias:
+        for c in range(xr.size):
+            s += exp_any(xr[c] + bias[c] - m)
     else:
-        if has_bias:
-            for c in range(xr.size):
-                s += exp_any(xr[c] + bias[c] - m)
-        else:
-            for c in range(xr.size):
-                s += exp_any(xr[c] - m)
+        for c in range(xr.size):
+            s += exp_any(xr[c] - m)
     return np.float64(s)
 
 
 @njit(fastmath=FASTMATH, cache=True)
 def row_exp_inplace(xr, bias, has_bias, m):
-    """``xr = exp(xr + bias - m)`` in place; returns the sum (one array, so the loop vectorises)."""
-    s = xr.dtype.type(0.0)
+    """``xr = exp(xr + bias - m)`` in place (one array: no overlap check, so the loop always vectorises)."""
     if has_bias:
         for c in range(xr.size):
-            e = exp_any(xr[c] + bias[c] - m)
-            xr[c] = e
-            s += e
+            xr[c] = exp_any(xr[c] + bias[c] - m)
     else:
         for c in range(xr.size):
-            e = exp_any(xr[c] - m)
-            xr[c] = e
-            s += e
-    return np.float64(s)
+            xr[c] = exp_any(xr[c] - m)
 
 
 @njit(fastmath=FASTMATH, cache=True)
