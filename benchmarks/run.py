@@ -2,7 +2,8 @@
 """Run the benchmark suite side by side with its anchors and rewrite BENCHMARKS.md.
 
 Usage: ``python benchmarks/run.py [--quick] [--only SUBSTRING] [--module SUBSTRING] [--out PATH]
-[--repeats N] [--threads N] [--dir PATH] [--list]`` (``make bench`` / ``make bench-quick``).
+[--repeats N] [--threads N] [--dir PATH] [--list] [--merge PATH ...]`` (``make bench`` /
+``make bench-quick``).
 
 Every ``benchmarks/bench_*.py`` exposes ``cases(quick: bool) -> list[dict]``. A case dict has:
 
@@ -29,7 +30,9 @@ seconds), ``ours_mem``, ``anchor_mem`` (peak bytes), OP one of ``<= < >= > ==`` 
 
 The output is written atomically. With ``--only`` or ``--module``, rows of other cases are kept from
 the previous file (its results are embedded in a comment at its end) and marked with the date they
-were measured.
+were measured. ``--merge PATH ...`` runs nothing: the rows recorded in each PATH (files written
+by this script, for instance by runs of separate modules) replace the rows of the same name in
+``--out``, and every row keeps the date it was measured.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ def _parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2, metavar="N", help="threads for BLAS, OpenMP, numba and torch (default 2)")
     p.add_argument("--dir", default=str(BENCH_DIR), metavar="PATH", help="folder of the bench_*.py modules (default: benchmarks/)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--merge", nargs="+", default=None, metavar="PATH",
+                   help="run nothing: put the rows recorded in these files into --out (same name: replaced)")
     p.add_argument("--memory-child", nargs=3, metavar=("MODULE", "CASE", "SIDE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
@@ -373,6 +378,23 @@ def write_atomic(path, text):
 # ------------------------------------------------------------------------------------------ main
 
 
+def merge(args):
+    """``--merge``: rows of other result files replace the same-named rows of ``--out``; nothing runs."""
+    from _machine import machine_lines
+
+    records = {r["name"]: r for r in load_previous(args.out)}
+    for path in args.merge:
+        new = load_previous(path)
+        if not new:
+            print(f"run.py: error: no results recorded in {path}", file=sys.stderr)
+            return 2
+        records.update((r["name"], r) for r in new)
+    rows = list(records.values())
+    write_atomic(args.out, render(rows, machine_lines(args.threads), args, {r["name"] for r in rows}))
+    print(f"wrote {args.out} ({len(rows)} rows, merged from {len(args.merge)} file(s))", file=sys.stderr)
+    return 0
+
+
 def main(argv=None):
     args = _parse_args(argv)
     sys.path.insert(0, str(BENCH_DIR))
@@ -383,6 +405,8 @@ def main(argv=None):
     if args.memory_child:
         memory_child(args)
         return 0
+    if args.merge:
+        return merge(args)
     records, failures = [], 0
     for path in discover(args.dir, args.module):
         try:

@@ -134,3 +134,22 @@ def test_target_evaluation(target, rec, verdict):
 def test_bad_arguments_are_rejected():
     proc = _run("--repeats", "0")
     assert proc.returncode == 2 and "--repeats must be at least 1" in proc.stderr
+
+
+def test_merge_puts_rows_of_another_file_into_the_output(tmp_path):
+    bench = tmp_path / "benches"
+    bench.mkdir()
+    (bench / "bench_fake.py").write_text(textwrap.dedent(FAKE))
+    out, other = tmp_path / "B.md", tmp_path / "other.md"
+    assert _run("--dir", bench, "--out", out, "--only", "no_anchor").returncode == 0
+    assert _run("--dir", bench, "--out", other, "--only", "prose_target").returncode == 0
+    before = {r["name"]: r for r in _results(out)}
+    proc = _run("--out", out, "--merge", other)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r["name"]: r for r in _results(out)}
+    assert set(rows) == {"no_anchor", "prose_target"}
+    assert rows["no_anchor"] == before["no_anchor"]
+    assert rows["prose_target"] == _results(other)[0]
+    assert "prose_target †" in out.read_text()
+    missing = _run("--out", out, "--merge", tmp_path / "nothing.md")
+    assert missing.returncode == 2 and "no results recorded" in missing.stderr
