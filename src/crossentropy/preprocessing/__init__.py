@@ -11,6 +11,7 @@ one builder that turns them into the fitted state. That state is plain JSON
 steps. Every problem with the data raises :class:`DataError` naming the column, the count and the fix.
 """
 
+from .id_columns import find_id_columns, id_column_reason
 from .labels import labels_from_json, labels_to_json
 from .statistics import dtype_kind, table_statistics
 from .tabular import IMPUTE_STRATEGIES, MISSING_POLICIES, STATE_VERSION, TabularPreprocessor
@@ -18,4 +19,4 @@ from ..io.tables import DataError, check_table_suffix, read_table, write_table
 
 __all__ = ["DataError", "TabularPreprocessor", "table_statistics", "dtype_kind", "labels_to_json",
            "labels_from_json", "read_table", "write_table", "check_table_suffix", "MISSING_POLICIES",
-           "IMPUTE_STRATEGIES", "STATE_VERSION"]
+           "IMPUTE_STRATEGIES", "STATE_VERSION", "find_id_columns", "id_column_reason"]
