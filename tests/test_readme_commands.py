@@ -145,12 +145,28 @@ def test_readme_has_the_newcomer_commands():
     assert "source .venv/bin/activate" in demo.replace("$(VENV)", ".venv")
 
 
+def demo_commands(makefile_text: str) -> list[list[str]]:
+    """The ``crossentropy`` commands of the Makefile's ``demo`` recipe, as argv lists."""
+    recipe = re.search(r"^demo:.*?\n((?:\t.*\n?)*)", makefile_text, re.M).group(1)
+    out = []
+    for line in recipe.splitlines():
+        argv = shlex.split(line.strip().replace("$(VENV)", ".venv"))
+        if argv and argv[0] == ".venv/bin/crossentropy":
+            out.append(["crossentropy", *argv[1:]])
+    return out
+
+
 # ------------------------------------------------------------------------------ running the README
 @pytest.mark.slow
 def test_every_readme_command_and_snippet_runs(tmp_path):
+    """After what ``make demo`` runs, every README command and snippet, in order, exits 0."""
     steps = readme_steps(README.read_text())
     assert sum(kind == "cli" for kind, *_ in steps) >= 5
     work = _repo_copy(tmp_path)
+    demo = demo_commands((ROOT / "Makefile").read_text())
+    assert any(argv[1] == "train" for argv in demo)
+    for argv in demo:  # the state a newcomer is in after make demo (runs/demo/ exists)
+        _run([sys.executable, "-m", "crossentropy", *argv[1:]], work, f"Makefile demo: {shlex.join(argv)}")
     ran = 0
     for i, (kind, payload, line) in enumerate(steps):
         if kind == "cli":
