@@ -126,6 +126,20 @@ def test_the_choice_is_in_the_state_and_the_model_file(tmp_path):
         TabularPreprocessor.from_state({**state, "surprise": 1})
 
 
+def test_the_dask_builder_keeps_the_choice():
+    """The Dask source fits through ``from_statistics(target, stats, **prep.options())``: the IDs found stay out."""
+    from crossentropy.preprocessing import table_statistics
+
+    frame = _frame()
+    prep = TabularPreprocessor("y")
+    with pytest.warns(UserWarning):
+        columns = prep.feature_columns(frame)
+    assert columns == ["x", "c"]
+    fitted = TabularPreprocessor.from_statistics("y", table_statistics(frame, "y", columns), **prep.options())
+    assert fitted.id_columns_ == {"rownames": "named like a row index"}
+    assert fitted.to_state()["id_columns"] == {"rownames": "named like a row index"}
+
+
 # ------------------------------------------------------------------------------ the command line
 def _glass_like(path, n=240):
     """A table sorted by class with a leading row number, like an R data set written by write.csv."""
