@@ -7,26 +7,42 @@ PIP := $(PY) -m pip
 .PHONY: demo test bench bench-quick clean
 
 $(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "crossentropy needs Python >= 3.11; $(PYTHON) is $$($(PYTHON) --version 2>&1). Run: make demo PYTHON=python3.11"; exit 1; }
+	@echo "==> creating the virtual environment $(VENV) with $$($(PYTHON) --version 2>&1)"
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+	@echo "==> upgrading pip inside $(VENV)"
+	$(PIP) install --progress-bar on --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install -q -e .
+	@echo "==> installing crossentropy and its dependencies into $(VENV) (numpy, scipy, scikit-learn, numba, ...: a minute or two)"
+	$(PIP) install --progress-bar on -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PIP) install -q -e ".[test]"
+	@echo "==> installing crossentropy with the test extra into $(VENV) (adds PyTorch, statsmodels, Dask: several minutes)"
+	$(PIP) install --progress-bar on -e ".[test]"
 	touch $(VENV)/.installed $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(PY)
-	$(PIP) install -q -e ".[test,bench]"
+	@echo "==> installing crossentropy with the test and bench extras into $(VENV)"
+	$(PIP) install --progress-bar on -e ".[test,bench]"
 	touch $(VENV)/.installed $(VENV)/.installed-test $@
 
 demo: $(VENV)/.installed
+	@echo "==> the seed table: the log loss at a few probabilities"
 	$(PY) examples/seed_table.py
+	@echo "==> drawing the log-loss figures into runs/demo/"
 	$(VENV)/bin/crossentropy plot log-loss --out runs/demo/log_loss.png
 	$(VENV)/bin/crossentropy plot ce-vs-mse --out runs/demo/ce_vs_mse.png
+	@echo "==> training logistic regression on the built-in breast_cancer data into runs/demo/breast_cancer/"
 	$(VENV)/bin/crossentropy train --dataset breast_cancer --out runs/demo/breast_cancer --force
+	@echo ""
+	@echo "Done. The crossentropy command is in $(VENV)/bin. Run it by its path:"
+	@echo "    $(VENV)/bin/crossentropy --help"
+	@echo "or activate the environment once per shell and call it by name (as the README does):"
+	@echo "    source $(VENV)/bin/activate"
+	@echo "    crossentropy train examples/data/train.csv --target cultivar --impute median --out runs/wine"
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -n 2 -q --doctest-modules src tests

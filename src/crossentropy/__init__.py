@@ -36,6 +36,7 @@ _LAZY = {
     "ConvergenceWarning": "exceptions",
     "save_model": "io.model_files",
     "load_model": "io.model_files",
+    "load_pipeline": "io.pipeline",
 }
 _LAZY_MODULES = ("plotting", "distributed", "model_io", "datasets", "preprocessing", "io", "cli")
 
@@ -59,6 +60,7 @@ __all__ = [
     "ConvergenceWarning",
     "save_model",
     "load_model",
+    "load_pipeline",
     "__version__",
 ]
 

@@ -71,10 +71,15 @@ def test_bad_data_exits_2_with_one_line(tmp_path, capsys, content, needles):
 
 def test_too_many_categories_and_unsupported_files(tmp_path, capsys):
     ids = write(tmp_path / "ids.csv", "name,x,t\n" + "".join(f"id{i},{i},{i % 2}\n" for i in range(30)))
+    # both columns look like row IDs (unique strings, a row number) and are left out unless kept
     rc, _, err = run(capsys, "train", ids, "--target", "t", "--max-categories", "10", "--out", tmp_path / "r")
+    assert rc == 2 and "left out columns 'name'" in err and "--keep" in err
+    rc, _, err = run(capsys, "train", ids, "--target", "t", "--max-categories", "10", "--out", tmp_path / "r",
+                     "--keep", "name", "--keep", "x")
     assert rc == 2
     assert_one_line_error(err, "column 'name' holds 22 distinct strings in the training rows", "--ignore name")
-    assert run(capsys, "train", ids, "--target", "t", "--ignore", "name", "--out", tmp_path / "r", "--no-plots")[0] == 0
+    assert run(capsys, "train", ids, "--target", "t", "--ignore", "name", "--keep", "x", "--out", tmp_path / "r",
+               "--no-plots")[0] == 0
     for name, needles in [("x.xlsx", ["cannot tell the format"]), ("bad.parquet", ["cannot read", "parquet"])]:
         write(tmp_path / name, "not really")
         rc, _, err = run(capsys, "train", tmp_path / name, "--target", "t", "--out", tmp_path / "r2")

@@ -100,14 +100,15 @@ def make_preprocessor(args, target):
     """The unfitted :class:`~crossentropy.preprocessing.TabularPreprocessor` that ``train``'s data options ask for.
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
-    ``"error"``; ``--no-scale``, ``--max-categories`` and ``--ignore COL[,COL]`` are passed on.
+    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]`` and ``--keep COL`` are passed on.
     """
     from ..preprocessing import TabularPreprocessor
 
     ignore = [c for item in args.ignore for c in item.split(",") if c]
     return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
                                impute_strategy=args.impute, scale=not args.no_scale,
-                               max_categories=args.max_categories, ignore=ignore)
+                               max_categories=args.max_categories, ignore=ignore,
+                               keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c])
 
 
 def progress_for(estimator):

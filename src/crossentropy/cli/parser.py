@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     missing.add_argument("--impute", choices=("mean", "median", "most_frequent"),
                          help="fill missing feature values (string columns: most frequent)")
     data.add_argument("--ignore", action="append", default=[], metavar="COL[,COL]", help="columns to leave out")
+    data.add_argument("--keep", action="append", default=[], metavar="COL",
+                      help="use COL as a feature even if it looks like a row ID (rownames, id, index, unique "
+                           "strings, evenly spaced integers are left out otherwise); repeatable")
     data.add_argument("--no-scale", action="store_true", help="do not standardise numeric columns")
     data.add_argument("--max-categories", type=_positive_int, default=100,
                       help="most distinct values a string column may have (default 100)")

@@ -1,7 +1,8 @@
 """Files: model files (safetensors + JSON, never pickle), data tables and atomic writes.
 
 Submodules are imported on first use: :mod:`.model_files` (save/load), :mod:`.model_schema` (what a
-model file may hold), :mod:`.atomic` (atomic writes).
+model file may hold), :mod:`.atomic` (atomic writes), :mod:`.pipeline` (a saved run as a scikit-learn
+``Pipeline``).
 """
 
 from importlib import import_module
@@ -11,9 +12,10 @@ _LAZY = {
     "load_model": "model_files",
     "load_model_bundle": "model_files",
     "SavedModel": "model_files",
+    "load_pipeline": "pipeline",
 }
 
-__all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel"]
+__all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel", "load_pipeline"]
 
 
 def __getattr__(name):

@@ -363,6 +363,11 @@ def load_model(path):
     ModelFileError
         Missing, truncated, corrupted or tampered files, or fields that fail validation.
 
+    See Also
+    --------
+    crossentropy.load_pipeline : a run directory of ``crossentropy train`` as a scikit-learn ``Pipeline``
+        (its saved preprocessing, then this estimator), for DataFrames with the training columns.
+
     Examples
     --------
     >>> import os, tempfile, numpy as np

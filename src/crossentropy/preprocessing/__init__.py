@@ -9,8 +9,14 @@ two steps: *column statistics* (counts, means, variances, value counts, classes:
 one builder that turns them into the fitted state. That state is plain JSON
 (:meth:`TabularPreprocessor.to_state`), so ``evaluate`` and ``predict`` apply exactly the same
 steps. Every problem with the data raises :class:`DataError` naming the column, the count and the fix.
+
+:class:`TabularTransformer` is the same preprocessing as a scikit-learn transformer (``fit``,
+``transform``, ``get_feature_names_out``, ``feature_names_in_``), for use in a ``Pipeline``;
+:func:`crossentropy.load_pipeline` returns a saved run as one. Columns that look like row IDs
+(:func:`find_id_columns`) are left out of the features unless kept.
 """
 
+from .id_columns import find_id_columns, id_column_reason
 from .labels import labels_from_json, labels_to_json
 from .statistics import dtype_kind, table_statistics
 from .tabular import IMPUTE_STRATEGIES, MISSING_POLICIES, STATE_VERSION, TabularPreprocessor
@@ -18,4 +24,13 @@ from ..io.tables import DataError, check_table_suffix, read_table, write_table
 
 __all__ = ["DataError", "TabularPreprocessor", "table_statistics", "dtype_kind", "labels_to_json",
            "labels_from_json", "read_table", "write_table", "check_table_suffix", "MISSING_POLICIES",
-           "IMPUTE_STRATEGIES", "STATE_VERSION"]
+           "IMPUTE_STRATEGIES", "STATE_VERSION", "find_id_columns", "id_column_reason", "TabularTransformer"]
+
+
+def __getattr__(name):  # the scikit-learn transformer loads scikit-learn: only on first use
+    if name == "TabularTransformer":
+        from .transformer import TabularTransformer
+
+        globals()[name] = TabularTransformer
+        return TabularTransformer
+    raise AttributeError(f"module 'crossentropy.preprocessing' has no attribute {name!r}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._validation import check_bool, check_int, check_option
 from ..io.tables import DataError
+from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json
 from .statistics import column_spec, table_statistics
 
@@ -20,6 +21,7 @@ IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 STATE_VERSION = 1
 _STATE_FIELDS = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
                  "classes", "classes_dtype"}
+_OPTIONAL_STATE_FIELDS = {"keep", "id_columns"}  # absent from files written before ID columns were left out
 
 
 def _describe_counts(counts) -> str:
@@ -51,6 +53,14 @@ class TabularPreprocessor:
         A string column with more distinct values is refused (it is an identifier, not a feature).
     ignore : sequence of str, optional
         Columns to leave out of the features.
+    keep : sequence of str, optional
+        Columns to use as features even when they look like row IDs.
+    id_columns : dict, optional
+        Columns already found to be row IDs (name -> reason), left out; by default (None) they are
+        found in the first table the preprocessor sees (:func:`~crossentropy.preprocessing.find_id_columns`:
+        index-like names such as ``rownames`` or ``Unnamed: 0``, a different string in every row,
+        evenly spaced integers), left out with a :class:`UserWarning` naming them and kept in
+        ``id_columns_`` and in the saved state.
 
     Examples
     --------
@@ -63,7 +73,8 @@ class TabularPreprocessor:
     [[-1.2247, 1.0, 0.0], [0.0, 0.0, 1.0], [1.2247, 1.0, 0.0]]
     """
 
-    def __init__(self, target, *, missing="error", impute_strategy=None, scale=True, max_categories=100, ignore=()):
+    def __init__(self, target, *, missing="error", impute_strategy=None, scale=True, max_categories=100, ignore=(),
+                 keep=(), id_columns=None):
         check_option(missing, "missing", MISSING_POLICIES)
         if missing == "impute":
             check_option(impute_strategy, "impute_strategy", IMPUTE_STRATEGIES)
@@ -75,22 +86,35 @@ class TabularPreprocessor:
         self.scale = check_bool(scale, "scale")
         self.max_categories = check_int(max_categories, "max_categories", low=1)
         self.ignore = [str(c) for c in ignore]
+        self.keep = [str(c) for c in keep]
+        self.id_columns_ = None if id_columns is None else {str(c): str(why) for c, why in dict(id_columns).items()}
         self.columns_ = None
 
     def options(self) -> dict:
         """The keyword arguments this preprocessor was built with (all but ``target``)."""
         return {"missing": self.missing, "impute_strategy": self.impute_strategy, "scale": self.scale,
-                "max_categories": self.max_categories, "ignore": list(self.ignore)}
+                "max_categories": self.max_categories, "ignore": list(self.ignore), "keep": list(self.keep),
+                "id_columns": None if self.id_columns_ is None else dict(self.id_columns_)}
 
     # ---------------------------------------------------------------- checks shared by fit and apply
     def feature_columns(self, frame) -> list[str]:
-        """The columns of ``frame`` used as features: all but the target and the ignored ones."""
-        unknown = [c for c in self.ignore if c not in frame.columns]
-        if unknown:
-            raise DataError(f"--ignore names column(s) not in the data: {unknown}; columns are {list(frame.columns)}")
+        """The columns of ``frame`` used as features: all but the target, the ignored ones and the row IDs.
+
+        The first call (``id_columns_`` None) finds the ID-like columns of ``frame`` and warns once.
+        """
+        for flag, names in (("--ignore", self.ignore), ("--keep", self.keep)):
+            unknown = [c for c in names if c not in frame.columns]
+            if unknown:
+                raise DataError(f"{flag} names column(s) not in the data: {unknown}; columns are {list(frame.columns)}")
         cols = [c for c in frame.columns if c != self.target and c not in self.ignore]
+        if self.id_columns_ is None:
+            self.id_columns_ = find_id_columns(frame, cols, keep=self.keep)
+            if self.id_columns_:
+                warnings.warn(describe_id_columns(self.id_columns_), UserWarning, stacklevel=2)
+        cols = [c for c in cols if c not in self.id_columns_]
         if not cols:
-            raise DataError(f"no feature columns left besides the target {self.target!r}")
+            hint = " (pass --keep COL to use a column that looks like a row ID)" if self.id_columns_ else ""
+            raise DataError(f"no feature columns left besides the target {self.target!r}{hint}")
         return cols
 
     def check_target(self, frame) -> None:
@@ -344,6 +368,8 @@ class TabularPreprocessor:
             "scale": self.scale,
             "max_categories": self.max_categories,
             "ignore": list(self.ignore),
+            "keep": list(self.keep),
+            "id_columns": dict(self.id_columns_ or {}),
             "columns": [dict(spec) for spec in self.columns_],
             "classes": classes,
             "classes_dtype": dtype,
@@ -368,8 +394,9 @@ class TabularPreprocessor:
         """Rebuild a fitted preprocessor from :meth:`to_state`; ValueError naming the bad field."""
         if not isinstance(state, dict):
             raise ValueError(f"preprocessing must be an object, got {type(state).__name__}")
-        if set(state) != _STATE_FIELDS:
-            raise ValueError(f"preprocessing fields must be {sorted(_STATE_FIELDS)}, got {sorted(state)}")
+        if not _STATE_FIELDS <= set(state) <= _STATE_FIELDS | _OPTIONAL_STATE_FIELDS:
+            raise ValueError(f"preprocessing fields must be {sorted(_STATE_FIELDS)} and optionally "
+                             f"{sorted(_OPTIONAL_STATE_FIELDS)}, got {sorted(state)}")
         if state["version"] != STATE_VERSION:
             raise ValueError(f"preprocessing version must be {STATE_VERSION}, got {state['version']!r}")
         if not isinstance(state["target"], str):
@@ -378,8 +405,14 @@ class TabularPreprocessor:
             raise ValueError(f"preprocessing scale must be a boolean, got {state['scale']!r}")
         if not isinstance(state["ignore"], list) or not all(isinstance(c, str) for c in state["ignore"]):
             raise ValueError(f"preprocessing ignore must be a list of strings, got {state['ignore']!r}")
+        keep, ids = state.get("keep", []), state.get("id_columns", {})
+        if not isinstance(keep, list) or not all(isinstance(c, str) for c in keep):
+            raise ValueError(f"preprocessing keep must be a list of strings, got {keep!r}")
+        if not isinstance(ids, dict) or not all(isinstance(c, str) and isinstance(w, str) for c, w in ids.items()):
+            raise ValueError(f"preprocessing id_columns must map column names to reasons (strings), got {ids!r}")
         self = cls(state["target"], missing=state["missing"], impute_strategy=state["impute_strategy"],
-                   scale=state["scale"], max_categories=state["max_categories"], ignore=state["ignore"])
+                   scale=state["scale"], max_categories=state["max_categories"], ignore=state["ignore"],
+                   keep=keep, id_columns=ids)
         columns = state["columns"]
         if not isinstance(columns, list) or not columns:
             raise ValueError("preprocessing columns must be a non-empty list")
