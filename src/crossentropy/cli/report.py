@@ -1,7 +1,8 @@
 """What a training run reports and writes: the metrics, the printed table, the run directory.
 
 Shared by ``crossentropy train`` (whatever its data source) and ``evaluate``, so that every route
-prints the same table and writes the same files: ``model.json`` + ``model.safetensors``, ``metrics.json`` and the PNG plots, all built in a
+prints the same table and writes the same files: ``model.json`` + ``model.safetensors``, ``metrics.json``, the PNG plots
+and ``report.html`` (:mod:`crossentropy.cli.report_page`), all built in a
 temporary directory that is renamed into place only when complete.
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["compute_metrics", "format_metrics_table", "run_figures", "write_run"]
+__all__ = ["compute_metrics", "format_metrics_table", "report_context", "run_figures", "write_run"]
 
 _ROWS = (("log_loss", "log loss"), ("log_loss_bits", "log loss, bits"), ("accuracy", "accuracy"),
          ("roc_auc", "ROC AUC"), ("brier", "Brier score"))
@@ -109,17 +110,42 @@ def format_metrics_table(columns: dict) -> str:
     return "\n".join(lines)
 
 
-def run_figures(estimator, *, y_eval, proba_eval, pred_eval, two_features=None) -> dict:
+def run_figures(estimator, *, y_eval, proba_eval, pred_eval, two_features=None, split=None, curves=None,
+                pos_label=None) -> dict:
     """The run's figures by file name: training curve, reliability diagram, confusion matrix and,
-    when ``two_features=(X_raw, y, names, transform)`` is given, the decision boundary."""
+    when ``two_features=(X_raw, y, names, transform)`` is given, the decision boundary.
+
+    ``y_eval``/``proba_eval``/``pred_eval`` are the rows of ``split`` (named in the titles);
+    ``curves`` the per-step log loss of each split (:mod:`crossentropy.cli.curves`), drawn against
+    epochs for a network (with the epoch early stopping kept, and its validation curve) and
+    iterations otherwise; without ``curves`` the estimator's own objective curve is drawn.
+    """
     from .. import plotting
 
     classes = np.asarray(estimator.classes_)
     figures = {}
-    if getattr(estimator, "loss_curve_", None) is not None and np.size(estimator.loss_curve_):
-        figures["training_curve.png"] = plotting.plot_training_curve(estimator)
-    figures["reliability.png"] = plotting.plot_reliability_diagram(y_eval, proba_eval, classes=classes)
-    figures["confusion_matrix.png"] = plotting.plot_confusion_matrix(y_eval, pred_eval, labels=classes)
+    network = hasattr(estimator, "hidden_layer_sizes")
+    unit = "epoch" if network else "iteration"
+    if curves:
+        named = {f"{name} rows": c for name, c in curves.items()}
+        val = getattr(estimator, "validation_loss_curve_", None) if network else None
+        best = None
+        if val is not None and np.size(val):
+            named["validation rows (early stopping)"] = val
+            best = int(np.argmin(val)) + 1
+        figures["training_curve.png"] = plotting.plot_training_curve(estimator, curves=named, unit=unit, best=best)
+    elif getattr(estimator, "loss_curve_", None) is not None and np.size(estimator.loss_curve_):
+        figures["training_curve.png"] = plotting.plot_training_curve(estimator, unit=unit)
+    if pred_eval is None:
+        from .evaluation import decide
+
+        pred_eval = decide(proba_eval, classes)
+    from .evaluation import all_labels
+
+    figures["reliability.png"] = plotting.plot_reliability_diagram(y_eval, proba_eval, classes=classes, split=split,
+                                                                   pos_label=pos_label if classes.size == 2 else None)
+    figures["confusion_matrix.png"] = plotting.plot_confusion_matrix(y_eval, pred_eval, labels=all_labels(classes, y_eval),
+                                                                     split=split)
     if two_features is not None:
         X2, y2, names, transform = two_features
         figures["decision_boundary.png"] = plotting.plot_decision_boundary(
@@ -128,14 +154,25 @@ def run_figures(estimator, *, y_eval, proba_eval, pred_eval, two_features=None) 
     return figures
 
 
+def report_context(args, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
+                   title=None) -> dict:
+    """What the report page shows besides the figures (:func:`crossentropy.cli.report_page.render_report`)."""
+    from .report_page import collect_context
+
+    return collect_context(args, metrics, prep=prep, estimator=estimator, data=data, summary_data=summary_data,
+                           data_notes=data_notes, title=title)
+
+
 def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing=None, files=None,
-              overwrite: bool = False) -> Path:
+              overwrite: bool = False, report=None) -> Path:
     """Write a complete run directory atomically and return its path.
 
     Contents: ``model.json`` + ``model.safetensors`` (:func:`crossentropy.model_io.save_model`, with
-    ``metrics`` kept as ``extra``), ``metrics.json``, one PNG per entry of ``figures`` and any
-    ``files`` (name -> JSON-able object, written as JSON). Everything is built in a temporary
-    directory beside ``out_dir`` that is renamed to ``out_dir`` only when complete.
+    ``metrics`` kept as ``extra``), ``metrics.json``, one PNG per entry of ``figures``, any
+    ``files`` (name -> JSON-able object, written as JSON) and, with ``report`` (from
+    :func:`report_context`), ``report.html``: one self-contained page with every figure embedded.
+    Everything is built in a temporary directory beside ``out_dir`` that is renamed to ``out_dir``
+    only when complete.
     """
     from ..io.atomic import atomic_directory
     from ..io.model_files import save_model
@@ -149,4 +186,9 @@ def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing
             (tmp / name).write_text(json.dumps(obj, allow_nan=False) + "\n", encoding="utf-8")
         for name, fig in figures.items():
             save_figure(fig, tmp / name)
+        if report is not None:
+            from .report_page import render_report
+
+            pngs = {name: (tmp / name).read_bytes() for name in figures if name.lower().endswith(".png")}
+            (tmp / "report.html").write_text(render_report(report, metrics, pngs), encoding="utf-8")
     return out_dir

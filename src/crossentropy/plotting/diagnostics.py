@@ -274,7 +274,8 @@ def plot_reliability_diagram(y_true, proba, *, classes=None, n_bins: int = 10, s
     ax.plot([0, 1], [0, 1], linestyle=":", color="gray", label="perfectly calibrated")
     ax.plot(b["confidence"], b["observed"], marker="o", color="C0",
             label=f"model: {b['count'].size} bins of ~{int(np.median(b['count']))} rows")
-    ax.errorbar(b["confidence"], b["observed"], yerr=[b["observed"] - b["lower"], b["upper"] - b["observed"]],
+    ax.errorbar(b["confidence"], b["observed"], yerr=[np.maximum(b["observed"] - b["lower"], 0.0),
+                                                     np.maximum(b["upper"] - b["observed"], 0.0)],
                 fmt="none", ecolor="C0", alpha=0.6, capsize=3, label="95 % Wilson interval")
     ax.text(0.97, 0.05, f"ECE = {b['ece']:.3f}", transform=ax.transAxes, ha="right", va="bottom", fontsize=11,
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.8})
