@@ -25,7 +25,7 @@ import numpy as np
 
 from .evaluation import log_loss_over
 
-__all__ = ["EpochRecorder", "logistic_curves", "refit_steps"]
+__all__ = ["EpochRecorder", "logistic_curves", "refit_steps", "curves_to_json", "curves_from_json"]
 
 
 def _predict_proba(estimator, X):
@@ -111,3 +111,27 @@ def logistic_curves(estimator, X, y, parts, *, budget_s: float) -> dict:
     for name, (Xp, yp) in parts.items():
         values[name].append(log_loss_over(yp, _predict_proba(estimator, Xp), estimator.classes_))
     return {name: (np.array(steps), np.array(v)) for name, v in values.items()}
+
+
+def curves_to_json(curves) -> dict | None:
+    """``{name: {"steps": [...], "log_loss": [...]}}`` of ``{name: values or (steps, values)}`` (for metrics.json).
+
+    Examples
+    --------
+    >>> curves_to_json({"train": [0.5, 0.25]})
+    {'train': {'steps': [1, 2], 'log_loss': [0.5, 0.25]}}
+    """
+    if not curves:
+        return None
+    out = {}
+    for name, c in curves.items():
+        steps, values = c if isinstance(c, tuple) else (np.arange(1, len(c) + 1), c)
+        out[name] = {"steps": [int(t) for t in steps], "log_loss": [float(v) for v in values]}
+    return out
+
+
+def curves_from_json(record) -> dict | None:
+    """The inverse of :func:`curves_to_json`: ``{name: (steps, values)}`` (None for None)."""
+    if not record:
+        return None
+    return {name: (np.asarray(c["steps"]), np.asarray(c["log_loss"], dtype=np.float64)) for name, c in record.items()}

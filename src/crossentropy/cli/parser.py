@@ -182,4 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     cm = figs.add_parser("ce-vs-mse", help="why cross-entropy beats squared error for a sigmoid",
                          description="Losses, gradient magnitudes and training curves: cross-entropy vs MSE.")
     cm.add_argument("--out", metavar="FILE", default="ce_vs_mse.png", help="default ce_vs_mse.png")
+    rn = figs.add_parser("run", help="redraw a run's figures (training curve, reliability, confusion matrix)",
+                         description="Redraw the figures of a run directory written by train: on the run's own "
+                                     "split of its data file (split.json), or on every row of --data DATA.")
+    rn.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by train, or its model.json")
+    rn.add_argument("--data", metavar="DATA", help="labelled CSV or Parquet file to score instead of the run's split")
+    rn.add_argument("--split", choices=("test", "train"), default="test", help="the run's rows to use (default test)")
+    rn.add_argument("--out", metavar="DIR", required=True, help="new directory for the PNGs and metrics.json")
+    rn.add_argument("--force", action="store_true", help="replace DIR if it exists")
+    _decision_options(rn)
     return parser

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["compute_metrics", "format_metrics_table", "report_context", "run_figures", "write_run"]
+__all__ = ["compute_metrics", "format_metrics_table", "report_context", "run_figures", "write_run", "write_figures_dir"]
 
 _ROWS = (("log_loss", "log loss"), ("log_loss_bits", "log loss, bits"), ("accuracy", "accuracy"),
          ("roc_auc", "ROC AUC"), ("brier", "Brier score"))
@@ -155,12 +155,12 @@ def run_figures(estimator, *, y_eval, proba_eval, pred_eval, two_features=None, 
 
 
 def report_context(args, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
-                   title=None) -> dict:
-    """What the report page shows besides the figures (:func:`crossentropy.cli.report_page.render_report`)."""
+                   title=None, splits=None) -> dict:
+    """What the report page shows besides the figures (:func:`crossentropy.cli.report_page.collect_context`)."""
     from .report_page import collect_context
 
     return collect_context(args, metrics, prep=prep, estimator=estimator, data=data, summary_data=summary_data,
-                           data_notes=data_notes, title=title)
+                           data_notes=data_notes, title=title, splits=splits)
 
 
 def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing=None, files=None,
@@ -184,6 +184,25 @@ def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=False) + "\n", encoding="utf-8")
         for name, obj in (files or {}).items():
             (tmp / name).write_text(json.dumps(obj, allow_nan=False) + "\n", encoding="utf-8")
+        for name, fig in figures.items():
+            save_figure(fig, tmp / name)
+        if report is not None:
+            from .report_page import render_report
+
+            pngs = {name: (tmp / name).read_bytes() for name in figures if name.lower().endswith(".png")}
+            (tmp / "report.html").write_text(render_report(report, metrics, pngs), encoding="utf-8")
+    return out_dir
+
+
+def write_figures_dir(out_dir, *, metrics: dict, figures: dict, report=None, overwrite: bool = False) -> Path:
+    """Write ``metrics.json``, the PNGs of ``figures`` and (with ``report``) ``report.html`` into a new
+    directory atomically (``evaluate --report-dir``, ``plot run``); return its path."""
+    from ..io.atomic import atomic_directory
+    from ..plotting import save_figure
+
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=False) + "\n", encoding="utf-8")
         for name, fig in figures.items():
             save_figure(fig, tmp / name)
         if report is not None:

@@ -129,7 +129,7 @@ def _in_memory(X):
 
 
 def _run(args, source, out, estimator, prep) -> int:
-    from .curves import logistic_curves
+    from .curves import curves_to_json, logistic_curves
     from .evaluation import class_prior
 
     n_rows, n_dropped = source.load(prep)
@@ -163,13 +163,13 @@ def _run(args, source, out, estimator, prep) -> int:
         "threshold": threshold, "train": columns["train"], "test": columns["test"],
         **source.extra_metrics(estimator),
     }
-    figures = {}
+    figures, curve = {}, None
+    if recorder is not None:
+        curve = dict(recorder.curves)
+    elif parts is not None and hasattr(estimator, "n_iter_") and np.size(getattr(estimator, "loss_curve_", ())):
+        curve = logistic_curves(estimator, X_train, y_train, parts, budget_s=max(2.0, 2.0 * fit_seconds))
+    metrics["training_curve"] = curves_to_json(curve)
     if not args.no_plots:
-        curve = None
-        if recorder is not None:
-            curve = dict(recorder.curves)
-        elif parts is not None and hasattr(estimator, "n_iter_") and np.size(getattr(estimator, "loss_curve_", ())):
-            curve = logistic_curves(estimator, X_train, y_train, parts, budget_s=max(2.0, 2.0 * fit_seconds))
         figures = run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval, pred_eval=pred_eval,
                               two_features=source.two_features(prep), split=split, curves=curve,
                               pos_label=metrics["pos_label"])
