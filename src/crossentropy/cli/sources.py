@@ -65,8 +65,9 @@ def _split_rows(n, y, test_size, seed):
     ``train_test_split(stratify=y)`` when every class has at least two rows and both parts can hold
     every class; else (a class of one row, or more classes than test rows) ``n_test`` rows drawn at
     random from all rows but one of each class, which stay in training (when the training part can
-    hold every class), so that the model knows every class the test rows hold. Classes absent from
-    one of the parts are reported in one warning line (the first few named).
+    hold every class), so that the model knows every class the test rows hold. Classes of the test
+    part absent from the training part are reported in one warning line (the first few named);
+    classes without a test row are noted in ``how`` (``split.json``'s ``method``).
     """
     import warnings
 
@@ -95,16 +96,14 @@ def _split_rows(n, y, test_size, seed):
     in_train, in_test = np.unique(y[train]), np.unique(y[test])
     missing_train = np.setdiff1d(in_test, in_train)
     missing_test = np.setdiff1d(classes, in_test)
-    parts = []
     if missing_train.size:
-        parts.append(f"{missing_train.size} class(es) of the test split are not in the training split "
-                     f"({_named(missing_train)}): the model cannot predict them")
+        also = f"; {missing_test.size} class(es) have no test row ({_named(missing_test)})" if missing_test.size else ""
+        warnings.warn(f"{missing_train.size} class(es) of the test split are not in the training split "
+                      f"({_named(missing_train)}): the model cannot predict them{also}; the split is {how} "
+                      "(stratifying needs two rows of every class and room for each class in both parts); "
+                      "test metrics are computed over all classes", UserWarning, stacklevel=2)
     if missing_test.size:
-        parts.append(f"{missing_test.size} class(es) have no test row ({_named(missing_test)})")
-    if parts:
-        warnings.warn("; ".join(parts) + f"; the split is {how} (stratifying needs two rows of every class and "
-                      "room for each class in both parts); test metrics are computed over all classes", UserWarning,
-                      stacklevel=2)
+        how += f"; {missing_test.size} class(es) have no test row"
     return train, test, how
 
 
