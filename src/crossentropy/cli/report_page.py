@@ -103,11 +103,16 @@ def _command(args) -> str:
     return "crossentropy " + shlex.join([str(a) for a in argv])
 
 
-def _coefficients(estimator, data) -> dict | None:
-    """The summary table of a logistic regression on (X, y), as plain rows (None for other models)."""
+def _coefficients(estimator, data, names=None) -> dict | None:
+    """The summary table of a logistic regression on (X, y), as plain rows (None for other models).
+
+    ``names`` (the preprocessor's feature names) replace the summary's ``x1, x2, ...`` of an array fit.
+    """
     if data is None or not hasattr(estimator, "summary") or not hasattr(estimator, "coef_"):
         return None
     X, y = data
+    rename = {} if names is None or hasattr(estimator, "feature_names_in_") else {
+        f"x{j + 1}": str(name) for j, name in enumerate(names)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -119,7 +124,7 @@ def _coefficients(estimator, data) -> dict | None:
     rows = []
     for key, r in frame.iterrows():
         cls, term = (None, key) if binary else key
-        row = {"class": None if cls is None else str(cls), "term": str(term),
+        row = {"class": None if cls is None else str(cls), "term": rename.get(str(term), str(term)),
                **{c: float(r[c]) for c in ("coef", "std_err", "z", "p_value", "ci_lower", "ci_upper")}}
         if binary:
             for c, src in (("odds_ratio", "coef"), ("or_lower", "ci_lower"), ("or_upper", "ci_upper")):
@@ -195,10 +200,17 @@ def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summ
         "sha256": None if data is None else file_sha256(data),
         "splits": splits,
         "data": _data_summary(metrics, prep, data_notes),
-        "coefficients": _coefficients(estimator, summary_data),
+        "coefficients": _coefficients(estimator, summary_data, _feature_names(prep)),
         "model": metrics.get("model"),
         "model_params": _params(estimator),
     }
+
+
+def _feature_names(prep):
+    try:
+        return None if prep is None or getattr(prep, "columns_", None) is None else list(prep.feature_names_)
+    except (AttributeError, ValueError):
+        return None
 
 
 def _params(estimator) -> dict:
