@@ -36,7 +36,14 @@ def _load_for_use(args):
 
 
 def cmd_evaluate(args) -> int:
-    """``crossentropy evaluate MODEL DATA``: print (and with ``--out`` write) a saved model's metrics on DATA."""
+    """``crossentropy evaluate MODEL DATA``: print (and with ``--out`` write) a saved model's metrics on DATA.
+
+    The baseline is the training run's class frequencies, the positive class and threshold those of
+    the run unless ``--pos-label`` / ``--threshold`` say otherwise. ``--report-dir DIR`` writes a new
+    directory (refused if it exists, unless ``--force``) with ``report.html``, ``metrics.json`` and,
+    with ``--plots``, the reliability diagram and confusion matrix of DATA (``--plots`` needs it:
+    evaluate writes no file it was not asked for).
+    """
     import numpy as np
 
     from ..io.atomic import atomic_write_text

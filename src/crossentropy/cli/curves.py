@@ -45,6 +45,21 @@ class EpochRecorder:
         The rows to score, e.g. ``{"train": (X, y), "test": (X_test, y_test)}``.
     then : callable ``(epoch, loss)``, optional
         Called afterwards (the progress bar).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import MLPClassifier
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> net = MLPClassifier(hidden_layer_sizes=(3,), max_iter=200, random_state=0)
+    >>> rec = EpochRecorder(net, {"train": (X, y)})
+    >>> _ = net.fit(X, y, callback=rec)
+    >>> len(rec.curves["train"]) == net.n_iter_
+    True
+
+    References
+    ----------
+    Goodfellow, Bengio & Courville, *Deep Learning* (2016), §7.8 (learning curves).
     """
 
     def __init__(self, estimator, parts, then=None):
@@ -86,6 +101,33 @@ def logistic_curves(estimator, X, y, parts, *, budget_s: float) -> dict:
     ``estimator`` was fitted on ``(X, y)``; refits run for :func:`refit_steps` (in increasing order,
     stopping once ``budget_s`` seconds are spent) and the fitted model gives the last step. A refit
     whose objective curve differs from the run's (rtol 1e-9) is left out.
+
+    Parameters
+    ----------
+    estimator : LogisticRegression, fitted on ``(X, y)``
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+    parts : dict of str to (X, y)
+    budget_s : float
+        Seconds the refits may take.
+
+    Returns
+    -------
+    dict of str to (ndarray of int, ndarray of float)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [1.5]]); y = np.array([0, 0, 1, 1, 0])
+    >>> est = LogisticRegression(solver="newton").fit(X, y)
+    >>> steps, values = logistic_curves(est, X, y, {"train": (X, y)}, budget_s=5.0)["train"]
+    >>> int(steps[-1]) == est.n_iter_, bool(values[0] > values[-1])
+    (True, True)
+
+    References
+    ----------
+    Nocedal & Wright, *Numerical Optimization* (2006): the iterates of a deterministic method.
     """
     from sklearn.base import clone
     from sklearn.exceptions import ConvergenceWarning

@@ -30,6 +30,8 @@ __all__ = ["collect_context", "render_report", "file_sha256"]
 
 #: coefficient rows shown (a wide softmax model has thousands; all are in ``estimator.summary``)
 MAX_COEF_ROWS = 400
+#: the most coefficients whose covariance (a dense Hessian inverse) the page computes
+MAX_COEF_FIT = 2000
 #: per-class rows shown per split
 MAX_CLASS_ROWS = 200
 
@@ -111,6 +113,10 @@ def _coefficients(estimator, data, names=None) -> dict | None:
     if data is None or not hasattr(estimator, "summary") or not hasattr(estimator, "coef_"):
         return None
     X, y = data
+    n_coef = (max(len(estimator.classes_), 2) - 1) * (X.shape[1] + bool(estimator.fit_intercept))
+    if n_coef > MAX_COEF_FIT:
+        return {"error": f"no coefficient table: {n_coef:,} coefficients need a {n_coef:,} x {n_coef:,} Hessian "
+                         f"(the table is computed up to {MAX_COEF_FIT:,}); call estimator.summary(X, y) yourself"}
     rename = {} if names is None or hasattr(estimator, "feature_names_in_") else {
         f"x{j + 1}": str(name) for j, name in enumerate(names)}
     with warnings.catch_warnings(record=True) as caught:
