@@ -36,11 +36,12 @@ def _rows(path, split, part):
     return pd.read_csv(path).iloc[split[f"{part}_rows"]]
 
 
-def _proba(capsys, run_dir, frame, tmp_path):
+def _predict(capsys, run_dir, frame, tmp_path):
     frame.to_csv(tmp_path / "part.csv", index=False)
     rc, _, err = run(capsys, "predict", run_dir, tmp_path / "part.csv", "--proba", "--out", tmp_path / "p.csv")
     assert rc == 0, err
-    return pd.read_csv(tmp_path / "p.csv")[["proba_no", "proba_yes"]].to_numpy()
+    table = pd.read_csv(tmp_path / "p.csv")
+    return table[["proba_no", "proba_yes"]].to_numpy(), table["prediction"].to_numpy()
 
 
 def test_a_model_that_does_not_beat_the_majority_class_is_called_out(tmp_path, capsys, imbalanced):
@@ -73,10 +74,11 @@ def test_pos_label_and_threshold_decide_as_scikit_learn_would(tmp_path, capsys, 
     m = json.loads((out / "metrics.json").read_text())
     split = json.loads((out / "split.json").read_text())
     test = _rows(imbalanced, split, "test")
-    proba = _proba(capsys, out, test.drop(columns="label"), tmp_path)
+    proba, predicted = _predict(capsys, out, test.drop(columns="label"), tmp_path)
     y = test["label"].to_numpy()
     pred = np.where(proba[:, 0] >= 0.95, "no", "yes")  # --threshold on P(no), the named positive class
     assert 0 < np.sum(pred == "yes") < len(pred)  # the threshold moved some decisions
+    assert predicted.tolist() == pred.tolist()  # predict decides with the run's threshold too
     got = m["test"]
     assert got["pos_label"] == "no" and got["threshold"] == 0.95
     assert got["accuracy"] == pytest.approx(skm.accuracy_score(y, pred), rel=1e-15)

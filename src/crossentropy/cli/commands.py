@@ -150,6 +150,12 @@ def cmd_predict(args) -> int:
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
     X = prep.transform(clean)
     proba, pred = predictions(est, X)
+    trained = (bundle.extra or {}).get("metrics") or {}
+    if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
+        from .evaluation import decide
+
+        pred = decide(proba, est.classes_, pos_label=_decision(args, est.classes_, trained)[0],
+                      threshold=trained["threshold"])
     out = pd.DataFrame({"prediction": pred})
     if args.proba:
         for j, c in enumerate(np.asarray(est.classes_).tolist()):
