@@ -55,7 +55,7 @@ def _listing(folder):
     ("", ["is empty"]),
     ("a,b,y\n", ["no data rows"]),
     ("a,b,y\n1,2,x\n3,4,z\n", ["target column 'target' not found", "['a', 'b', 'y']"]),
-    ("a,b,target\n1,abc,x\n3,4,z\n5,6,x\n", ["column 'b' mixes numbers and text", "'abc'", "cannot be encoded"]),
+    ("a,b,target\n1,abc,z\n3,4,x\n5,6,x\n", ["column 'b' mixes numbers and text", "'abc'", "cannot be encoded"]),
     ("a,b,target\n1,,x\n,4,z\n5,6,\n", ["missing values in 3 column(s)", "'a' (1)", "'b' (1)", "'target' (1)"]),
     ("a,b,target\n1,2,x\n1,2,x\n", ["single class"]),
     ("a,target\n1,0.5\n2,1.5\n3,2.25\n4,0.5\n", ["non-integer numbers", "class labels"]),

@@ -25,24 +25,50 @@ def train(capsys, *argv):
     return rc, out, err
 
 
-def sklearn_metrics(y, proba, classes):
-    """The metrics from scikit-learn alone (the oracle for what train reports)."""
-    out = {"n": len(y), "log_loss": skm.log_loss(y, proba, labels=classes),
-           "accuracy": skm.accuracy_score(y, classes[np.argmax(proba, axis=1)])}
+def sklearn_metrics(y, proba, classes, y_train):
+    """The metrics from scikit-learn alone (the oracle for what train reports): the model's, the
+    baseline's (DummyClassifier fitted on the training labels) and classification_report's per class."""
+    from sklearn.dummy import DummyClassifier
+
+    pred = classes[np.argmax(proba, axis=1)]
+    ll = skm.log_loss(y, proba, labels=classes)
+    out = {"n": len(y), "log_loss": ll, "log_loss_bits": ll / np.log(2), "accuracy": skm.accuracy_score(y, pred)}
     if len(classes) == 2:
         out["roc_auc"] = skm.roc_auc_score(y == classes[1], proba[:, 1])
         out["brier"] = skm.brier_score_loss(y == classes[1], proba[:, 1])
+        out["pos_label"], out["threshold"] = classes[1].item(), None
+    else:
+        out["roc_auc"] = skm.roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=classes)
+    Z_train, Z = np.zeros((len(y_train), 1)), np.zeros((len(y), 1))
+    prior = DummyClassifier(strategy="prior").fit(Z_train, y_train)
+    majority = DummyClassifier(strategy="most_frequent").fit(Z_train, y_train)
+    base = skm.log_loss(y, prior.predict_proba(Z), labels=classes)
+    out["baseline"] = {"log_loss": base, "log_loss_bits": base / np.log(2), "accuracy": majority.score(Z, y),
+                       "majority_class": majority.predict(Z)[0].item()}
+    report = skm.classification_report(y, pred, labels=classes, output_dict=True, zero_division=0)
+    out["per_class"] = [{"class": c.item(), "precision": report[str(c)]["precision"], "recall": report[str(c)]["recall"],
+                         "f1": report[str(c)]["f1-score"], "support": report[str(c)]["support"]} for c in classes]
+    out["macro_f1"] = report["macro avg"]["f1-score"]
     return out
 
 
-def assert_metrics_equal(got, want):
-    assert set(got) == set(want)
-    for k in want:
-        assert got[k] == pytest.approx(want[k], rel=1e-12, abs=1e-15), k
+def assert_metrics_equal(got, want, where="metrics"):
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), (where, got, want)
+        for k in want:
+            assert_metrics_equal(got[k], want[k], f"{where}.{k}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), where
+        for i, (g, w) in enumerate(zip(got, want)):
+            assert_metrics_equal(g, w, f"{where}[{i}]")
+    elif isinstance(want, (float, np.floating)):
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-15), where
+    else:
+        assert got == want, where
 
 
 RUN_FILES = {"model.json", "model.safetensors", "metrics.json", "split.json", "training_curve.png",
-             "reliability.png", "confusion_matrix.png"}
+             "reliability.png", "confusion_matrix.png", "report.html"}
 
 
 @pytest.mark.parametrize("dataset, options", [
@@ -74,12 +100,24 @@ def test_train_on_each_builtin_dataset(tmp_path, capsys, dataset, options):
     for part, rows in (("train", train_rows), ("test", test_rows)):
         proba = model.predict_proba(scaler.transform(X[rows]))
         np.testing.assert_allclose(proba, model.predict_proba(scaler.transform(X[rows])))
-        assert_metrics_equal(m[part], sklearn_metrics(y[rows], proba, classes))
+        assert_metrics_equal(m[part], sklearn_metrics(y[rows], proba, classes, y[train_rows]))
     # the printed table shows the same numbers
     for label, key in (("log loss", "log_loss"), ("accuracy", "accuracy")):
         row = re.search(rf"^{label}\s+(\S+)\s+(\S+)$", stdout, re.M)
         assert row and float(row[1]) == round(m["train"][key], 4) and float(row[2]) == round(m["test"][key], 4)
-    assert ("ROC AUC" in stdout) == (len(classes) == 2) and ("Brier score" in stdout) == (len(classes) == 2)
+    for label, key in (("log loss, bits", "log_loss_bits"), ("prior log loss", "log_loss"),
+                       ("majority accuracy", "accuracy")):
+        cols = m["train"] if key == "log_loss_bits" else m["train"]["baseline"], m["test"] if key == "log_loss_bits" else m["test"]["baseline"]
+        row = re.search(rf"^{label}\s+(\S+)\s+(\S+)$", stdout, re.M)
+        assert row and float(row[1]) == round(cols[0][key], 4) and float(row[2]) == round(cols[1][key], 4), label
+    auc = "ROC AUC" if len(classes) == 2 else "ROC AUC, ovr macro"
+    row = re.search(rf"^{auc}\s+(\S+)\s+(\S+)$", stdout, re.M)
+    assert row and float(row[2]) == round(m["test"]["roc_auc"], 4)
+    assert ("Brier score" in stdout) == (len(classes) == 2)
+    for c in m["test"]["per_class"]:  # the test split's per-class rows
+        row = re.search(rf"^{re.escape(str(c['class']))}\s+(\S+)\s+(\S+)\s+(\S+)\s+(\d+)$", stdout, re.M)
+        assert row and [float(v) for v in row.groups()[:3]] == [round(c[k], 4) for k in ("precision", "recall", "f1")]
+        assert int(row[4]) == c["support"]
     assert "fitting" not in stderr and "\r" not in stderr  # no progress bar when stderr is not a terminal
 
 

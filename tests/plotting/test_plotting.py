@@ -107,20 +107,35 @@ def test_training_curve_plots_both_curves(tmp_path):
         plotting.plot_training_curve(SimpleNamespace())
 
 
-def test_reliability_diagram_binary_bins_and_ece(rng, tmp_path):
-    p = rng.random(500)
-    y = np.where(rng.random(500) < p**1.5, "yes", "no")
-    fig = plotting.plot_reliability_diagram(y, p, classes=["no", "yes"], n_bins=5)
-    model = fig.axes[0].get_lines()[1]
-    edges = np.linspace(0, 1, 6)
-    idx = np.clip(np.digitize(p, edges[1:-1]), 0, 4)  # manual uniform binning
-    frac = np.array([np.mean(y[idx == b] == "yes") for b in range(5) if np.any(idx == b)])
-    conf = np.array([np.mean(p[idx == b]) for b in range(5) if np.any(idx == b)])
-    np.testing.assert_allclose(model.get_ydata(), frac, rtol=1e-12)
+def test_reliability_diagram_binary_quantile_bins_wilson_intervals_and_ece(rng, tmp_path):
+    from statsmodels.stats.proportion import proportion_confint
+
+    p = rng.random(503)
+    y = np.where(rng.random(503) < p**1.5, "yes", "no")
+    fig = plotting.plot_reliability_diagram(y, p, classes=["no", "yes"], n_bins=5, split="test")
+    ax, ax_hist = fig.axes
+    model = ax.get_lines()[1]
+    order = np.sort(p)  # equal-count bins by rank, written out here: 101, 101, 101, 100, 100 rows
+    sizes = [101, 101, 101, 100, 100]
+    edges = np.cumsum([0] + sizes)
+    conf = np.array([order[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
+    rank = np.argsort(np.argsort(p, kind="stable"), kind="stable")
+    hits = np.array([np.sum((y == "yes") & (rank >= a) & (rank < b)) for a, b in zip(edges[:-1], edges[1:])])
+    frac = hits / np.array(sizes)
     np.testing.assert_allclose(model.get_xdata(), conf, rtol=1e-12)
-    counts = np.array([np.sum(idx == b) for b in range(5) if np.any(idx == b)])
-    ece = np.sum(counts / p.size * np.abs(frac - conf))
-    assert f"ECE = {ece:.3f}" in _legend(fig.axes[0])[1]
+    np.testing.assert_allclose(model.get_ydata(), frac, rtol=1e-12)
+    lo, hi = proportion_confint(hits, sizes, alpha=0.05, method="wilson")  # statsmodels' Wilson interval
+    bins = plotting.diagnostics.reliability_bins(y == "yes", p, 5)
+    np.testing.assert_allclose(bins["lower"], lo, rtol=1e-9)
+    np.testing.assert_allclose(bins["upper"], hi, rtol=1e-9)
+    (bars,) = [c for c in ax.containers if hasattr(c, "has_yerr")]  # the drawn error bars span the interval
+    segs = np.array([seg[:, 1] for seg in bars.lines[2][0].get_segments()])
+    np.testing.assert_allclose(np.sort(segs, axis=1), np.column_stack([lo, hi]), rtol=1e-9)
+    ece = np.sum(np.array(sizes) / p.size * np.abs(frac - conf))
+    assert f"ECE = {ece:.3f}" in [t.get_text() for t in ax.texts]
+    assert ax.get_title() == "Reliability on test (n = 503): P(y = yes)"
+    assert ax_hist.get_yscale() == "log"
+    assert sum(patch.get_height() for patch in ax_hist.patches) == p.size
     plotting.save_figure(fig, tmp_path / "rel.png")
     assert_png(tmp_path / "rel.png", min_size=100)
 
@@ -144,9 +159,16 @@ def test_confusion_matrix_counts_equal_a_crosstab(rng, tmp_path):
     fig = plotting.plot_confusion_matrix(y, pred)
     ax = fig.axes[0]
     table = pd.crosstab(pd.Series(y, name="t"), pd.Series(pred, name="p")).reindex(index=list("abc"), columns=list("abc"), fill_value=0)
-    shown = np.array([int(t.get_text()) for t in ax.texts]).reshape(3, 3)
-    np.testing.assert_array_equal(shown, table.to_numpy())
-    np.testing.assert_allclose(ax.images[0].get_array().data, table.to_numpy() / table.to_numpy().sum(axis=1, keepdims=True))
+    counts = table.to_numpy()
+    rates = counts / counts.sum(axis=1, keepdims=True)
+    shown = np.array([int(t.get_text().split("\n")[0]) for t in ax.texts]).reshape(3, 3)
+    percent = np.array([float(t.get_text().split("\n")[1].rstrip("%")) for t in ax.texts]).reshape(3, 3)
+    np.testing.assert_array_equal(shown, counts)
+    np.testing.assert_allclose(percent, np.round(100 * rates, 1), atol=1e-9)
+    np.testing.assert_allclose(ax.images[0].get_array().data, rates)
+    assert ax.get_title() == f"Confusion matrix (n = 60), accuracy {np.trace(counts) / 60:.3f}"
+    titled = plotting.plot_confusion_matrix(y, pred, split="holdout.csv")
+    assert titled.axes[0].get_title().startswith("Confusion matrix on holdout.csv (n = 60)")
     plotting.save_figure(fig, tmp_path / "cm.png")
     assert_png(tmp_path / "cm.png", min_size=100)
 

@@ -88,6 +88,7 @@ def main(argv=None) -> int:
         return 2
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, for report.html
     try:
         with _warnings_to_stderr():
             return int(_COMMANDS[args.command](args) or 0)

@@ -36,11 +36,19 @@ def _load_for_use(args):
 
 
 def cmd_evaluate(args) -> int:
-    """``crossentropy evaluate MODEL DATA``: print (and with ``--out`` write) a saved model's metrics on DATA."""
+    """``crossentropy evaluate MODEL DATA``: print (and with ``--out`` write) a saved model's metrics on DATA.
+
+    The baseline is the training run's class frequencies, the positive class and threshold those of
+    the run unless ``--pos-label`` / ``--threshold`` say otherwise. ``--report-dir DIR`` writes a new
+    directory (refused if it exists, unless ``--force``) with ``report.html``, ``metrics.json`` and,
+    with ``--plots``, the reliability diagram and confusion matrix of DATA (``--plots`` needs it:
+    evaluate writes no file it was not asked for).
+    """
     import numpy as np
 
     from ..io.atomic import atomic_write_text
     
+    report_dir = _report_dir(args)
     bundle, frame = _load_for_use(args)
     prep, est = bundle.preprocessing, bundle.estimator
     if args.target is not None and args.target != prep.target:
@@ -51,14 +59,82 @@ def cmd_evaluate(args) -> int:
     unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
     if unknown:
         raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
-    proba, pred = predictions(est, X)
-    metrics = compute_metrics(y, proba, est.classes_, pred)
+    proba, _ = predictions(est, X)
+    trained = (bundle.extra or {}).get("metrics") or {}
+    pos_label, threshold = _decision(args, est.classes_, trained)
+    metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
+                              threshold=threshold)
     print(f"{type(est).__name__} from {bundle.path.parent}/ on {args.data}: {clean.shape[0]} rows"
           + (f" ({frame.shape[0] - clean.shape[0]} dropped with missing values)" if clean.shape[0] < frame.shape[0] else ""))
     print(format_metrics_table({"data": metrics}))
     if args.out:
         atomic_write_text(args.out, json.dumps(metrics, indent=1) + "\n")
+    if report_dir is not None:
+        _evaluation_report(args, bundle, metrics, y, proba, n_rows=int(frame.shape[0]),
+                           n_dropped=int(frame.shape[0] - clean.shape[0]), frame=frame)
     return 0
+
+
+def _decision(args, classes, trained):
+    """(pos_label, threshold): the options, else those the model was trained with."""
+    import numpy as np
+
+    from .evaluation import resolve_pos_label
+
+    text = getattr(args, "pos_label", None)
+    if text is None and np.size(classes) == 2 and trained.get("pos_label") is not None:
+        text = trained["pos_label"]
+    threshold = getattr(args, "threshold", None)
+    if threshold is None and np.size(classes) == 2:
+        threshold = trained.get("threshold")
+    try:
+        pos_label = resolve_pos_label(text, classes)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if threshold is not None and np.size(classes) != 2:
+        raise UsageError(f"--threshold applies to two classes; the model has {np.size(classes)}")
+    return pos_label, threshold
+
+
+def _report_dir(args):
+    """The checked ``--report-dir`` (None without it); ``--plots`` needs it. Checked before any work."""
+    from .options import _check_out_dir
+
+    if getattr(args, "plots", False) and not getattr(args, "report_dir", None):
+        raise UsageError("--plots needs --report-dir DIR: the figures and report.html are written there")
+    if not getattr(args, "report_dir", None):
+        return None
+    out = Path(args.report_dir)
+    _check_out_dir(out, getattr(args, "force", False))
+    return out
+
+
+def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves=None):
+    from .evaluation import decide
+    from .report import run_figures
+
+    pred = decide(proba, est.classes_, pos_label=pos_label, threshold=threshold)
+    return run_figures(est, y_eval=y, proba_eval=proba, pred_eval=pred, split=split, curves=curves,
+                       pos_label=pos_label)
+
+
+def _evaluation_report(args, bundle, metrics, y, proba, *, n_rows, n_dropped, frame):
+    from .report import report_context, write_figures_dir
+
+    est, split = bundle.estimator, Path(args.data).name
+    figures = {}
+    if args.plots:
+        figures = _scored_figures(est, y, proba, split, metrics.get("pos_label"), metrics.get("threshold"))
+        figures.pop("training_curve.png", None)  # the training run's figure, not this data's
+    summary = {"model": type(est).__name__, "data": str(args.data), "target": bundle.preprocessing.target,
+               "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(getattr(est, "n_features_in_", 0))}
+    page = report_context(args, summary, prep=bundle.preprocessing, data=args.data,
+                          data_notes={"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}},
+                          title=f"{type(est).__name__} from {bundle.path.parent} evaluated on {args.data}",
+                          splits={split: metrics})
+    write_figures_dir(args.report_dir, metrics=metrics, figures=figures, report=page,
+                      overwrite=getattr(args, "force", False))
+    print(f"wrote {args.report_dir}/: " + ", ".join(sorted(p.name for p in Path(args.report_dir).iterdir())))
 
 
 def cmd_predict(args) -> int:
@@ -74,6 +150,12 @@ def cmd_predict(args) -> int:
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
     X = prep.transform(clean)
     proba, pred = predictions(est, X)
+    trained = (bundle.extra or {}).get("metrics") or {}
+    if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
+        from .evaluation import decide
+
+        pred = decide(proba, est.classes_, pos_label=_decision(args, est.classes_, trained)[0],
+                      threshold=trained["threshold"])
     out = pd.DataFrame({"prediction": pred})
     if args.proba:
         for j, c in enumerate(np.asarray(est.classes_).tolist()):
@@ -84,7 +166,10 @@ def cmd_predict(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    """``crossentropy plot log-loss|ce-vs-mse --out FILE``: draw one of the explanatory figures."""
+    """``crossentropy plot log-loss|ce-vs-mse --out FILE``: draw one of the explanatory figures;
+    ``plot run RUN_DIR --out DIR``: redraw a run's figures (:func:`_plot_run`)."""
+    if args.figure == "run":
+        return _plot_run(args)
     from ..plotting import plot_ce_vs_mse, plot_log_loss, save_figure
 
     fig = plot_log_loss() if args.figure == "log-loss" else plot_ce_vs_mse()
@@ -93,4 +178,73 @@ def cmd_plot(args) -> int:
         raise UsageError(f"--out must end in .png, .pdf or .svg, got {args.out!r}")
     save_figure(fig, args.out)
     print(f"wrote {args.out}")
+    return 0
+
+
+def _plot_run(args) -> int:
+    """``crossentropy plot run RUN_DIR --out DIR [--data DATA] [--split test|train]``.
+
+    Without ``--data`` the rows are those of the run's own split (``split.json``) in the data file the
+    run recorded (or its built-in data set), so the figures are the run's; with ``--data`` every row of
+    DATA (labelled, as for ``evaluate``). The training curve is the run's (from ``metrics.json``).
+    """
+    import numpy as np
+
+    from ..io.model_files import load_model_bundle
+    from ..io.tables import read_table
+    from .curves import curves_from_json
+    from .options import _check_out_dir
+    from .report import write_figures_dir
+
+    out = Path(args.out)
+    _check_out_dir(out, args.force)
+    bundle = load_model_bundle(args.run_dir)
+    trained = (bundle.extra or {}).get("metrics") or {}
+    prep, est = bundle.preprocessing, bundle.estimator
+    if prep is None:
+        raise UsageError(f"{args.run_dir!r} holds a model saved without table preprocessing: no data to score")
+    if args.data is not None:
+        frame, split = read_table(args.data), Path(args.data).name
+    else:
+        source = trained.get("data")
+        if not source:
+            raise UsageError(f"{args.run_dir!r} records no data file: pass --data DATA")
+        if source.startswith("builtin:"):
+            from ..datasets import load_dataset
+
+            frame = load_dataset(source.split(":", 1)[1])
+        else:
+            if not Path(source).is_file():
+                raise UsageError(f"the run's data file {source!r} is not there any more: pass --data DATA")
+            frame = read_table(source)
+        split_file = Path(bundle.path).parent / "split.json"
+        try:
+            record = json.loads(split_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read {str(split_file)!r}: {exc}; pass --data DATA") from None
+        split = args.split
+        rows = record.get(f"{split}_rows")
+        if rows is None:
+            raise UsageError(f"{str(split_file)!r} records no rows for the {split} split; pass --data DATA")
+        if not rows:
+            raise UsageError(f"the run has no {split} rows (--test-size 0?): use --split train")
+        if max(rows) >= frame.shape[0]:
+            raise UsageError(f"the run's data file has {frame.shape[0]} rows, fewer than its split.json names: "
+                             "it changed since the run; pass --data DATA")
+        frame = frame.iloc[rows]
+    prep.check_columns(frame)
+    prep.check_target(frame)
+    clean, _ = prep.clean(frame, columns=prep.input_columns_)
+    X, y = prep.transform(clean), prep.target_values(clean)
+    unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
+    if unknown:
+        raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
+    proba, _ = predictions(est, X)
+    pos_label, threshold = _decision(args, est.classes_, trained)
+    metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
+                              threshold=threshold)
+    figures = _scored_figures(est, y, proba, split, pos_label, threshold,
+                              curves=curves_from_json(trained.get("training_curve")))
+    write_figures_dir(out, metrics=metrics, figures=figures, overwrite=args.force)
+    print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0

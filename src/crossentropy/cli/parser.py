@@ -82,6 +82,20 @@ MODEL_OPTIONS = (
 )
 
 
+_threshold = _checked(float, lambda v: check_real(v, "value", low=0, high=1, low_open=True, high_open=True),
+                      "a probability in (0, 1)")
+
+
+def _decision_options(group):
+    """``--pos-label`` and ``--threshold``, shared by ``train`` and ``evaluate``."""
+    group.add_argument("--pos-label", metavar="CLASS", default=None,
+                       help="the positive class of a two-class target (ROC AUC, Brier score, --threshold; "
+                            "default the second class in sorted order)")
+    group.add_argument("--threshold", type=_threshold, default=None, metavar="P",
+                       help="two classes: predict the positive class when its probability is >= P "
+                            "(default: the most probable class)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``crossentropy`` command (subcommands train, evaluate, predict, plot).
 
@@ -134,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--no-scale", action="store_true", help="do not standardise numeric columns")
     data.add_argument("--max-categories", type=_positive_int, default=100,
                       help="most distinct values a string column may have (default 100)")
+    _decision_options(data)
     out = train.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="run directory (default runs/<timestamp>)")
     out.add_argument("--force", action="store_true", help="replace DIR if it exists")
@@ -149,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     ev.add_argument("--target", metavar="COL", help="class column (default: the one used in training)")
     ev.add_argument("--out", metavar="FILE", help="also write the metrics as JSON to FILE")
+    _decision_options(ev)
+    ev.add_argument("--plots", action="store_true",
+                    help="draw the reliability diagram and confusion matrix of DATA (needs --report-dir)")
+    ev.add_argument("--report-dir", metavar="DIR",
+                    help="write report.html (and with --plots the PNGs) into the new directory DIR")
 
     pr = sub.add_parser("predict", help="predictions of a saved model, one row per input row",
                         description="Apply a saved model to DATA and write one prediction per input row.")
@@ -165,4 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     cm = figs.add_parser("ce-vs-mse", help="why cross-entropy beats squared error for a sigmoid",
                          description="Losses, gradient magnitudes and training curves: cross-entropy vs MSE.")
     cm.add_argument("--out", metavar="FILE", default="ce_vs_mse.png", help="default ce_vs_mse.png")
+    rn = figs.add_parser("run", help="redraw a run's figures (training curve, reliability, confusion matrix)",
+                         description="Redraw the figures of a run directory written by train: on the run's own "
+                                     "split of its data file (split.json), or on every row of --data DATA.")
+    rn.add_argument("run_dir", metavar="RUN_DIR", help="run directory written by train, or its model.json")
+    rn.add_argument("--data", metavar="DATA", help="labelled CSV or Parquet file to score instead of the run's split")
+    rn.add_argument("--split", choices=("test", "train"), default="test", help="the run's rows to use (default test)")
+    rn.add_argument("--out", metavar="DIR", required=True, help="new directory for the PNGs and metrics.json")
+    rn.add_argument("--force", action="store_true", help="replace DIR if it exists")
+    _decision_options(rn)
     return parser

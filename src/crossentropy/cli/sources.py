@@ -40,27 +40,79 @@ def predictions(estimator, X):
     return estimator.predict_proba(X), estimator.predict(X)
 
 
+#: class names shown in a warning about classes missing from a split
+_MAX_NAMED = 8
+
+
+def _named(classes) -> str:
+    shown = ", ".join(repr(c.item() if hasattr(c, "item") else c) for c in classes[:_MAX_NAMED])
+    return shown + (f" and {len(classes) - _MAX_NAMED} more" if len(classes) > _MAX_NAMED else "")
+
+
+def _one_of_each_in_train(y, classes, inverse, n_test, rng):
+    """Test rows drawn at random from all rows but one random row of each class (kept for training)."""
+    order = rng.permutation(y.size)
+    first = np.zeros(y.size, dtype=bool)
+    _, keep = np.unique(inverse[order], return_index=True)  # the first row of each class in a random order
+    first[order[keep]] = True
+    pool = order[~first[order]]
+    return np.sort(pool[:n_test])
+
+
 def _split_rows(n, y, test_size, seed):
+    """(train rows, test rows, how): stratified when every class has two rows, each class in training where possible.
+
+    ``train_test_split(stratify=y)`` when every class has at least two rows and both parts can hold
+    every class; else (a class of one row, or more classes than test rows) ``n_test`` rows drawn at
+    random from all rows but one of each class, which stay in training (when the training part can
+    hold every class), so that the model knows every class the test rows hold. Classes of the test
+    part absent from the training part are reported in one warning line (the first few named);
+    classes without a test row are noted in ``how`` (``split.json``'s ``method``).
+    """
+    import warnings
+
     from sklearn.model_selection import train_test_split
 
     rows = np.arange(n)
     if test_size == 0:
-        return rows, rows[:0]
-    _, counts = np.unique(y, return_counts=True)
+        return rows, rows[:0], "none"
+    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     n_test = int(np.ceil(test_size * n))
-    stratify = y if counts.min() >= 2 and n_test >= counts.size and n - n_test >= counts.size else None
-    try:
-        train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=stratify)
-    except ValueError as exc:
-        raise UsageError(f"cannot split {n} rows with --test-size {test_size}: {exc}") from None
-    return np.sort(train), np.sort(test)
+    if n_test >= n:
+        raise UsageError(f"cannot split {n} rows with --test-size {test_size}: no training rows would be left")
+    if counts.min() >= 2 and n_test >= counts.size and n - n_test >= counts.size:
+        try:
+            train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=y)
+        except ValueError as exc:
+            raise UsageError(f"cannot split {n} rows with --test-size {test_size}: {exc}") from None
+        return np.sort(train), np.sort(test), "stratified"
+    if n - n_test >= classes.size:
+        test = _one_of_each_in_train(y, classes, inverse, n_test, np.random.RandomState(seed))
+        how = "random, one row of each class kept for training"
+    else:
+        test = np.sort(np.random.RandomState(seed).permutation(n)[:n_test])
+        how = "random"
+    train = np.setdiff1d(rows, test)
+    in_train, in_test = np.unique(y[train]), np.unique(y[test])
+    missing_train = np.setdiff1d(in_test, in_train)
+    missing_test = np.setdiff1d(classes, in_test)
+    if missing_train.size:
+        also = f"; {missing_test.size} class(es) have no test row ({_named(missing_test)})" if missing_test.size else ""
+        warnings.warn(f"{missing_train.size} class(es) of the test split are not in the training split "
+                      f"({_named(missing_train)}): the model cannot predict them{also}; the split is {how} "
+                      "(stratifying needs two rows of every class and room for each class in both parts); "
+                      "test metrics are computed over all classes", UserWarning, stacklevel=2)
+    if missing_test.size:
+        how += f"; {missing_test.size} class(es) have no test row"
+    return train, test, how
 
 
 class MemorySource:
     """Rows of a CSV/Parquet file (or a built-in data set) held in a pandas DataFrame.
 
     The split is stratified by class where every class can be in both parts
-    (``sklearn.model_selection.train_test_split``); ``split.json`` records the row positions.
+    (``sklearn.model_selection.train_test_split``), else keeps one row of each class for training
+    (:func:`_split_rows`); ``split.json`` records the method and the row positions.
     """
 
     where = ""
@@ -93,9 +145,11 @@ class MemorySource:
 
         frame = load_dataset(self.name) if self.args.data is None else read_table(self.args.data)
         prep.check_target(frame)
+        self.notes = {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}}
         self.clean, self.rows = prep.clean(frame)
         labels = np.asarray(self.clean[self.target].astype(str))
-        self.train_pos, self.test_pos = _split_rows(self.clean.shape[0], labels, self.args.test_size, self.args.seed)
+        self.train_pos, self.test_pos, self.split_method = _split_rows(self.clean.shape[0], labels,
+                                                                       self.args.test_size, self.args.seed)
         self.parts = {"train": self.clean.iloc[self.train_pos], "test": self.clean.iloc[self.test_pos]}
         return int(frame.shape[0]), int(frame.shape[0] - self.clean.shape[0])
 
@@ -132,7 +186,8 @@ class MemorySource:
 
     def split_record(self, n_train, n_test) -> dict:
         """The content of ``split.json``: the 0-based data rows of each part."""
-        return {"rows": "0-based positions of the data rows in DATA", "train_rows": self.rows[self.train_pos].tolist(),
+        return {"rows": "0-based positions of the data rows in DATA", "method": self.split_method,
+                "seed": self.args.seed, "test_size": self.args.test_size, "train_rows": self.rows[self.train_pos].tolist(),
                 "test_rows": self.rows[self.test_pos].tolist()}
 
     def extra_metrics(self, estimator) -> dict:

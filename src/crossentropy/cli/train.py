@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import PROG, UsageError
 from .options import json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
-from .report import compute_metrics, format_metrics_table, run_figures, write_run
+from .report import compute_metrics, format_metrics_table, report_context, run_figures, write_run
 from .sources import DaskSource, MemorySource
 
 __all__ = ["cmd_train", "run_train", "train_dask"]
@@ -64,17 +64,23 @@ def train_dask(args) -> int:
     return run_train(args, DaskSource(args))
 
 
-def _fit(estimator, X, y) -> float:
+def _fit(estimator, X, y, parts=None):
+    """Fit; with ``parts`` (in-memory (X, y) per split) an MLP records its per-epoch log loss on them."""
+    from .curves import EpochRecorder
+
     progress = progress_for(estimator)
+    callback = progress
+    if parts is not None and hasattr(estimator, "hidden_layer_sizes"):
+        callback = EpochRecorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
-        estimator.fit(X, y, callback=progress)
+        estimator.fit(X, y, callback=callback)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"cannot fit {type(estimator).__name__}: {exc}") from None
     finally:
-        if progress is not None:
-            progress.close()
-    return time.perf_counter() - start
+        if callback is not None:
+            callback.close()
+    return time.perf_counter() - start, callback if callback is not progress else None
 
 
 def run_train(args, source) -> int:
@@ -104,35 +110,90 @@ def run_train(args, source) -> int:
         return _run(args, source, out, estimator, prep)
 
 
+def _decision_options(args, classes):
+    """(pos_label, threshold) from ``--pos-label`` / ``--threshold``, checked against the classes."""
+    from .evaluation import resolve_pos_label
+
+    threshold = getattr(args, "threshold", None)
+    try:
+        pos_label = resolve_pos_label(getattr(args, "pos_label", None), classes)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if threshold is not None and np.size(classes) != 2:
+        raise UsageError(f"--threshold applies to two classes; the target has {np.size(classes)}")
+    return pos_label, threshold
+
+
+def _in_memory(X):
+    return isinstance(X, np.ndarray) or hasattr(X, "tocsr")
+
+
 def _run(args, source, out, estimator, prep) -> int:
+    from .curves import curves_to_json, logistic_curves
+    from .evaluation import class_prior
+
     n_rows, n_dropped = source.load(prep)
     prep = source.fit_preprocessing(prep)
+    pos_label, threshold = _decision_options(args, prep.classes_)
     X_train, y_train = source.arrays(prep, "train")
-    fit_seconds = _fit(estimator, X_train, y_train)
-    name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
-    y_eval, proba_eval, pred_eval = source.predictions(estimator, X_train, y_train)
-    columns = {"train": compute_metrics(y_eval, proba_eval, classes, pred_eval), "test": None}
     test = source.arrays(prep, "test")
+    parts = None
+    if _in_memory(X_train) and not args.no_plots:
+        parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
+    fit_seconds, recorder = _fit(estimator, X_train, y_train, parts)
+    name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
+    y_eval, proba_eval, _ = source.predictions(estimator, X_train, y_train)
+    prior = class_prior(y_eval, classes)
+    decision = {"prior": prior, "pos_label": pos_label, "threshold": threshold}
+    columns = {"train": compute_metrics(y_eval, proba_eval, classes, **decision), "test": None}
+    split = "train"
     n_train, n_test = int(X_train.shape[0]), 0 if test is None else int(test[0].shape[0])
     if test is not None:
-        y_eval, proba_eval, pred_eval = source.predictions(estimator, *test)
-        columns["test"] = compute_metrics(y_eval, proba_eval, classes, pred_eval)
+        y_eval, proba_eval, _ = source.predictions(estimator, *test)
+        columns["test"] = compute_metrics(y_eval, proba_eval, classes, **decision)
+        split = "test"
+    pred_eval = None if args.no_plots else _decide(proba_eval, classes, pos_label, threshold)
     classes_json = [c.item() if hasattr(c, "item") else c for c in classes]
     metrics = {
         "model": name, "data": source.label, "target": prep.target, "classes": classes_json,
         "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(X_train.shape[1]),
         "test_size": args.test_size, "seed": args.seed, "fit_seconds": round(fit_seconds, 4),
-        "n_iter": json_int(getattr(estimator, "n_iter_", None)), "train": columns["train"], "test": columns["test"],
+        "n_iter": json_int(getattr(estimator, "n_iter_", None)), "prior": prior,
+        "pos_label": _json(pos_label if pos_label is not None or classes.size != 2 else classes[1]),
+        "threshold": threshold, "train": columns["train"], "test": columns["test"],
         **source.extra_metrics(estimator),
     }
-    figures = {} if args.no_plots else run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval,
-                                                   pred_eval=pred_eval, two_features=source.two_features(prep))
+    figures, curve = {}, None
+    if recorder is not None:
+        curve = dict(recorder.curves)
+    elif parts is not None and hasattr(estimator, "n_iter_") and np.size(getattr(estimator, "loss_curve_", ())):
+        curve = logistic_curves(estimator, X_train, y_train, parts, budget_s=max(2.0, 2.0 * fit_seconds))
+    metrics["training_curve"] = curves_to_json(curve)
+    if not args.no_plots:
+        figures = run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval, pred_eval=pred_eval,
+                              two_features=source.two_features(prep), split=split, curves=curve,
+                              pos_label=metrics["pos_label"])
+    page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
+                          summary_data=(X_train, y_train) if _in_memory(X_train) else None,
+                          data_notes=getattr(source, "notes", None))
     write_run(out, estimator=estimator, metrics=metrics, figures=figures, preprocessing=prep,
-              files={"split.json": source.split_record(n_train, n_test)}, overwrite=args.force)
+              files={"split.json": source.split_record(n_train, n_test)}, overwrite=args.force, report=page)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
     print(format_metrics_table(columns))
     if classes.size == 2:
-        print(f"(ROC AUC and Brier score take {classes_json[1]!r} as the positive class)")
+        print(f"(ROC AUC and Brier score take {metrics['pos_label']!r} as the positive class"
+              + (f"; predicted {metrics['pos_label']!r} when its probability is >= {threshold:g})" if threshold is not None
+                 else ")"))
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
+
+
+def _json(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _decide(proba, classes, pos_label, threshold):
+    from .evaluation import decide
+
+    return decide(proba, classes, pos_label=pos_label, threshold=threshold)

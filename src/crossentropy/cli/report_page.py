@@ -1,0 +1,405 @@
+"""``report.html``: one self-contained page per run (``train``) or evaluation (``evaluate --report-dir``).
+
+The page needs nothing but itself: the figures are embedded as base64 PNG ``data:`` URIs, the CSS
+is inline, there is no script or font from anywhere else (a small inline script only marks the
+``<body>`` with ``data-figures="ok"`` once every figure has decoded, which a headless browser test
+reads back). Every piece of text from the data, the arguments or the model (column and class names,
+file paths, the command line) goes through :func:`html.escape`.
+
+Sections: the metrics with the baseline (the training class frequencies) and a note where the model
+does not beat it; per-class precision, recall, F1 and support; the figures; the data (rows, columns,
+what was left out, dropped or imputed and why); for logistic regression the coefficient table with
+standard errors and intervals from ``estimator.summary(X, y)`` (odds ratios for two classes); the
+command line, the versions and the SHA-256 of the data file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import math
+import platform
+import shlex
+import sys
+import time
+import warnings
+from pathlib import Path
+
+__all__ = ["collect_context", "render_report", "file_sha256"]
+
+#: coefficient rows shown (a wide softmax model has thousands; all are in ``estimator.summary``)
+MAX_COEF_ROWS = 400
+#: the most coefficients whose covariance (a dense Hessian inverse) the page computes
+MAX_COEF_FIT = 2000
+#: per-class rows shown per split
+MAX_CLASS_ROWS = 200
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1100px;
+padding:0 1em;color:#222;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f3f3f3}
+td.l,th.l{text-align:left}tr.base td{color:#555;font-style:italic}
+.note{background:#fff4e5;border-left:4px solid #f0a020;padding:.4em .8em;margin:.5em 0}
+.figs{display:flex;flex-wrap:wrap;gap:1em}.figs figure{margin:0}.figs img{max-width:520px;border:1px solid #eee}
+code,pre{background:#f6f6f6;padding:.1em .3em;font-size:.9em}pre{padding:.6em;overflow-x:auto;white-space:pre-wrap}
+.muted{color:#666;font-size:.9em}
+"""
+
+_SCRIPT = """
+(function(){function check(){var imgs=document.images,ok=true;for(var i=0;i<imgs.length;i++){
+if(!(imgs[i].complete&&imgs[i].naturalWidth>0)){ok=false;}}
+document.body.setAttribute('data-figures',ok?'ok':'broken');
+document.body.setAttribute('data-figure-count',String(imgs.length));}
+if(document.readyState==='complete'){check();}else{window.addEventListener('load',check);}})();
+"""
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def file_sha256(path) -> str | None:
+    """The SHA-256 of a regular file (read in 1 MiB blocks), or None for anything else.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.txt"); _ = open(p, "w").write("abc")
+    >>> file_sha256(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    p = Path(path)
+    try:
+        if not p.is_file():
+            return None
+        h = hashlib.sha256()
+        with p.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    except OSError:
+        return None
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .. import __version__
+
+    out = {"python": platform.python_version(), "crossentropy": __version__}
+    for dist in ("numpy", "scikit-learn", "scipy", "pandas", "matplotlib"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _command(args) -> str:
+    argv = getattr(args, "argv", None)
+    if argv is None:
+        argv = sys.argv[1:]
+    return "crossentropy " + shlex.join([str(a) for a in argv])
+
+
+def _coefficients(estimator, data, names=None) -> dict | None:
+    """The summary table of a logistic regression on (X, y), as plain rows (None for other models).
+
+    ``names`` (the preprocessor's feature names) replace the summary's ``x1, x2, ...`` of an array fit.
+    """
+    if data is None or not hasattr(estimator, "summary") or not hasattr(estimator, "coef_"):
+        return None
+    X, y = data
+    n_coef = (max(len(estimator.classes_), 2) - 1) * (X.shape[1] + bool(estimator.fit_intercept))
+    if n_coef > MAX_COEF_FIT:
+        return {"error": f"no coefficient table: {n_coef:,} coefficients need a {n_coef:,} x {n_coef:,} Hessian "
+                         f"(the table is computed up to {MAX_COEF_FIT:,}); call estimator.summary(X, y) yourself"}
+    rename = {} if names is None or hasattr(estimator, "feature_names_in_") else {
+        f"x{j + 1}": str(name) for j, name in enumerate(names)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            summary = estimator.summary(X, y)
+        except (ValueError, MemoryError) as exc:
+            return {"error": f"no coefficient table: {exc}"}
+    frame = summary.frame
+    binary = frame.index.nlevels == 1
+    rows = []
+    for key, r in frame.iterrows():
+        cls, term = (None, key) if binary else key
+        row = {"class": None if cls is None else str(cls), "term": rename.get(str(term), str(term)),
+               **{c: float(r[c]) for c in ("coef", "std_err", "z", "p_value", "ci_lower", "ci_upper")}}
+        if binary:
+            for c, src in (("odds_ratio", "coef"), ("or_lower", "ci_lower"), ("or_upper", "ci_upper")):
+                row[c] = math.exp(row[src]) if row[src] < 700 else math.inf
+        rows.append(row)
+    notes = [summary.note] if summary.note else []
+    notes += [" ".join(str(w.message).split()) for w in caught]
+    return {"rows": rows, "binary": binary, "alpha": summary.alpha, "reference": None if summary.reference is None
+            else str(summary.reference), "notes": notes, "nobs": summary.nobs, "llf": summary.llf,
+            "prsquared": summary.prsquared}
+
+
+def _data_summary(metrics, prep, notes) -> dict:
+    state = prep.to_state() if prep is not None and getattr(prep, "columns_", None) is not None else None
+    out = {"n_rows": metrics.get("n_rows"), "n_dropped": metrics.get("n_dropped"), "n_features": metrics.get("n_features"),
+           "target": metrics.get("target"), "columns": [], "left_out": [], "missing": (notes or {}).get("missing") or {}}
+    if state is None:
+        return out
+    out["missing_policy"] = state.get("missing")
+    out["impute_strategy"] = state.get("impute_strategy")
+    out["scale"] = state.get("scale")
+    for c in state.get("ignore") or []:
+        out["left_out"].append((c, "--ignore"))
+    known = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
+             "classes", "classes_dtype"}
+    for key, value in state.items():  # anything else the preprocessor records about left-out columns
+        if key not in known and isinstance(value, (list, dict)) and value:
+            items = value.items() if isinstance(value, dict) else ((v, key) for v in value)
+            for name, why in items:
+                out["left_out"].append((name, why if isinstance(why, str) else f"{key}: {why}"))
+    for spec in state.get("columns") or []:
+        cats = spec.get("categories")
+        out["columns"].append({"name": spec.get("name"), "kind": spec.get("kind"), "fill": spec.get("fill"),
+                               "n_categories": None if cats is None else len(cats),
+                               "missing": out["missing"].get(spec.get("name"), 0)})
+    return out
+
+
+def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
+                    title=None, splits=None) -> dict:
+    """Everything the page shows besides the figures, as plain JSON-able values.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's arguments (``args.argv``, set by :func:`crossentropy.cli.main`, is the command line).
+    metrics : dict
+        The run's ``metrics.json`` content (``train``/``test`` splits), or an evaluation's.
+    prep : TabularPreprocessor, optional
+    estimator : fitted classifier, optional
+        A ``LogisticRegression`` with ``summary_data=(X, y)`` gives the coefficient table.
+    data : str, optional
+        The data file (hashed with SHA-256 when it is a regular file).
+    summary_data : (X, y), optional
+    data_notes : dict, optional
+        ``{"missing": {column: count}}`` of the data as read.
+    title : str, optional
+    splits : dict, optional
+        Split name -> split metrics (default: the ``train`` and ``test`` entries of ``metrics``).
+
+    Returns
+    -------
+    dict
+    """
+    if splits is None:
+        splits = {k: metrics[k] for k in ("train", "test") if isinstance(metrics.get(k), dict)}
+    return {
+        "title": title or f"{metrics.get('model', 'model')} on {metrics.get('data', data)}",
+        "created": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "command": _command(args),
+        "versions": _versions(),
+        "data_file": None if data is None else str(data),
+        "sha256": None if data is None else file_sha256(data),
+        "splits": splits,
+        "data": _data_summary(metrics, prep, data_notes),
+        "coefficients": _coefficients(estimator, summary_data, _feature_names(prep)),
+        "model": metrics.get("model"),
+        "model_params": _params(estimator),
+    }
+
+
+def _feature_names(prep):
+    try:
+        return None if prep is None or getattr(prep, "columns_", None) is None else list(prep.feature_names_)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _params(estimator) -> dict:
+    if estimator is None or not hasattr(estimator, "get_params"):
+        return {}
+    return {k: repr(v) for k, v in sorted(estimator.get_params(deep=False).items())}
+
+
+def _num(v, digits=4) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float) and not math.isfinite(v):
+        return _e(v)
+    return f"{v:.{digits}f}"
+
+
+def _metrics_table(splits) -> list[str]:
+    from .evaluation import beats_baseline
+
+    names = list(splits)
+    rows = [("rows", "n"), ("log loss (nats)", "log_loss"), ("log loss (bits)", "log_loss_bits"),
+            ("accuracy", "accuracy"), ("ROC AUC", "roc_auc"), ("Brier score", "brier"), ("macro F1", "macro_f1")]
+    out = ["<table id='metrics'><tr><th class='l'>metric</th>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>"]
+    for label, key in rows:
+        if any(key in splits[n] for n in names):
+            out.append(f"<tr><td class='l'>{_e(label)}</td>" + "".join(f"<td>{_num(splits[n].get(key))}</td>" for n in names)
+                       + "</tr>")
+    if any(splits[n].get("baseline") for n in names):
+        for label, key in (("baseline: prior log loss (nats)", "log_loss"), ("baseline: prior log loss (bits)", "log_loss_bits"),
+                           ("baseline: majority-class accuracy", "accuracy")):
+            out.append(f"<tr class='base'><td class='l'>{_e(label)}</td>"
+                       + "".join(f"<td>{_num((splits[n].get('baseline') or {}).get(key))}</td>" for n in names) + "</tr>")
+    out.append("</table>")
+    any_b = next((splits[n]["baseline"] for n in names if splits[n].get("baseline")), None)
+    if any_b:
+        out.append(f"<p class='muted'>The baseline predicts the training split's class frequencies for every row; "
+                   f"its accuracy is that of always answering the majority class {_e(repr(any_b['majority_class']))}.</p>")
+    for n in names:
+        for text in beats_baseline(splits[n]):
+            out.append(f"<p class='note'>On {_e(n)}, the model's {_e(text)}: it does not beat the baseline.</p>")
+    first = splits[names[0]] if names else {}
+    if "pos_label" in first:
+        thr = first.get("threshold")
+        out.append(f"<p class='muted'>Positive class (ROC AUC, Brier score): {_e(repr(first['pos_label']))}; "
+                   + ("decisions: the most probable class." if thr is None
+                      else f"decisions: {_e(repr(first['pos_label']))} when its probability is at least {thr:g}.") + "</p>")
+    elif first.get("per_class") and len(first["per_class"]) > 2:
+        out.append("<p class='muted'>ROC AUC: one-vs-rest, macro average over the classes present.</p>")
+    return out
+
+
+def _per_class(splits) -> list[str]:
+    out = []
+    for n, m in splits.items():
+        pcs = m.get("per_class") or []
+        if not pcs:
+            continue
+        out.append(f"<h3>{_e(n)}</h3><table class='perclass'><tr><th class='l'>class</th><th>precision</th><th>recall</th>"
+                   "<th>F1</th><th>support</th></tr>")
+        for c in pcs[:MAX_CLASS_ROWS]:
+            out.append(f"<tr><td class='l'>{_e(c['class'])}</td><td>{_num(c['precision'])}</td><td>{_num(c['recall'])}</td>"
+                       f"<td>{_num(c['f1'])}</td><td>{_num(c['support'])}</td></tr>")
+        out.append("</table>")
+        if len(pcs) > MAX_CLASS_ROWS:
+            out.append(f"<p class='muted'>{len(pcs) - MAX_CLASS_ROWS} more classes in metrics.json.</p>")
+    return out
+
+
+def _figures(pngs) -> list[str]:
+    out = ["<div class='figs'>"]
+    for name, data in pngs.items():
+        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        out.append(f"<figure><img src='{uri}' alt='{_e(name)}'><figcaption class='muted'>{_e(name)}</figcaption></figure>")
+    out.append("</div>")
+    return out
+
+
+def _data(d) -> list[str]:
+    out = ["<table id='data'>"]
+    for label, value in (("rows read", d.get("n_rows")), ("rows dropped (missing values, --dropna)", d.get("n_dropped")),
+                         ("target column", d.get("target")), ("features after encoding", d.get("n_features")),
+                         ("missing-value policy", d.get("missing_policy")), ("imputation", d.get("impute_strategy")),
+                         ("standardised", d.get("scale"))):
+        if value is not None:
+            out.append(f"<tr><td class='l'>{_e(label)}</td><td class='l'>{_num(value) if isinstance(value, (int, bool)) else _e(value)}</td></tr>")
+    out.append("</table>")
+    if d.get("left_out"):
+        out.append("<p>Columns left out:</p><ul>" + "".join(f"<li><code>{_e(c)}</code>: {_e(why)}</li>"
+                                                          for c, why in d["left_out"]) + "</ul>")
+    else:
+        out.append("<p>No column was left out besides the target.</p>")
+    if d.get("columns"):
+        out.append("<table id='columns'><tr><th class='l'>column</th><th class='l'>kind</th><th>categories</th>"
+                   "<th>missing</th><th class='l'>filled with</th></tr>")
+        for c in d["columns"]:
+            fill = "" if c.get("fill") is None or not c.get("missing") else _e(c["fill"])
+            out.append(f"<tr><td class='l'>{_e(c['name'])}</td><td class='l'>{_e(c['kind'])}</td>"
+                       f"<td>{'' if c['n_categories'] is None else c['n_categories']}</td><td>{_num(int(c['missing']))}</td>"
+                       f"<td class='l'>{fill}</td></tr>")
+        out.append("</table>")
+    return out
+
+
+def _coef_table(coef) -> list[str]:
+    if coef is None:
+        return []
+    out = ["<h2>Coefficients</h2>"]
+    if "error" in coef:
+        return out + [f"<p class='note'>{_e(coef['error'])}</p>"]
+    a = coef["alpha"]
+    lo, hi = f"{100 * a / 2:g} %", f"{100 * (1 - a / 2):g} %"
+    ref = f" relative to the reference class {_e(repr(coef['reference']))}" if coef.get("reference") is not None else ""
+    out.append(f"<p class='muted'>Standard errors from the observed information on the training rows "
+               f"(n = {coef['nobs']:,.0f}, McFadden pseudo R² {coef['prsquared']:.4f}){ref}; intervals {_e(lo)} to {_e(hi)}. "
+               "Coefficients are in the units of the standardised features.</p>")
+    for note in coef["notes"]:
+        out.append(f"<p class='note'>{_e(note)}</p>")
+    cols = (["class"] if not coef["binary"] else []) + ["term", "coef", "std err", "z", "P>|z|", lo, hi]
+    if coef["binary"]:
+        cols += ["odds ratio", f"OR {lo}", f"OR {hi}"]
+    out.append("<table id='coefficients'><tr>" + "".join(f"<th class='l'>{_e(c)}</th>" if c in ("class", "term")
+                                                           else f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
+    keys = ["coef", "std_err", "z", "p_value", "ci_lower", "ci_upper"] + (["odds_ratio", "or_lower", "or_upper"] if coef["binary"] else [])
+    for r in coef["rows"][:MAX_COEF_ROWS]:
+        cells = ([f"<td class='l'>{_e(r['class'])}</td>"] if not coef["binary"] else []) + [f"<td class='l'>{_e(r['term'])}</td>"]
+        cells += [f"<td>{_e(f'{r[k]:.4g}')}</td>" for k in keys]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    if len(coef["rows"]) > MAX_COEF_ROWS:
+        out.append(f"<p class='muted'>{len(coef['rows']) - MAX_COEF_ROWS} more rows: "
+                   "<code>crossentropy.load_model(RUN).summary(X, y)</code>.</p>")
+    return out
+
+
+def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:
+    """The page as one HTML string.
+
+    Parameters
+    ----------
+    ctx : dict
+        From :func:`collect_context`.
+    metrics : dict
+        The run's metrics (for the heading).
+    pngs : dict of str to bytes
+        Figure file name -> PNG bytes, embedded as ``data:image/png;base64`` URIs.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> ctx = collect_context(SimpleNamespace(argv=["train", "<x>.csv"]), {"model": "M", "data": "<x>.csv"})
+    >>> page = render_report(ctx, {}, {})
+    >>> page.startswith("<!DOCTYPE html>"), "&lt;x&gt;.csv" in page, "<x>" in page
+    (True, True, False)
+
+    References
+    ----------
+    RFC 2397, "The data URL scheme"; WHATWG HTML Living Standard.
+    """
+    parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             f"<title>{_e(ctx['title'])}</title><style>{_CSS}</style></head>",
+             "<body data-figures='pending'>", f"<h1>{_e(ctx['title'])}</h1>",
+             f"<p class='muted'>Written {_e(ctx['created'])} by <code>{_e(ctx['command'])}</code></p>"]
+    splits = ctx.get("splits") or {}
+    if splits:
+        parts += ["<h2>Metrics</h2>", *_metrics_table(splits), "<h2>Per class</h2>", *_per_class(splits)]
+    if pngs:
+        parts += ["<h2>Figures</h2>", *_figures(pngs)]
+    parts += ["<h2>Data</h2>", *_data(ctx.get("data") or {})]
+    parts += _coef_table(ctx.get("coefficients"))
+    parts.append("<h2>Run</h2><table id='run'>")
+    rows = [("command line", ctx["command"]), ("data file", ctx.get("data_file") or "built-in data set"),
+            ("SHA-256 of the data file", ctx.get("sha256") or "n/a (not a single regular file)")]
+    rows += [(f"{k} version", v) for k, v in ctx["versions"].items()]
+    rows += [(f"parameter {k}", v) for k, v in (ctx.get("model_params") or {}).items()]
+    parts += [f"<tr><td class='l'>{_e(k)}</td><td class='l'><code>{_e(v)}</code></td></tr>" for k, v in rows]
+    parts += ["</table>", f"<script>{_SCRIPT}</script>", "</body></html>"]
+    return "\n".join(parts) + "\n"

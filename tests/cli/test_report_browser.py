@@ -1,0 +1,84 @@
+"""report.html in a real browser (headless Chromium): every figure decodes, the page draws, no console error."""
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from crossentropy.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)",
+                allow_module_level=True)
+
+_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+          "--disable-extensions", "--disable-background-networking", "--enable-logging=stderr", "--v=0"]
+
+
+def _chromium(tmp_path, *args):
+    profile = tmp_path / "profile"  # a fresh profile: no state shared with other runs
+    return subprocess.run([CHROMIUM, *_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def _console_errors(stderr):
+    """Lines of the browser's log written by the page's console or by an uncaught exception.
+
+    Chromium logs every console message as ``INFO:CONSOLE(line)`` / ``INFO:CONSOLE:line`` whatever
+    its level (a ``console.error("boom")`` reads ``...:INFO:CONSOLE:2] "boom", source: ...``), and the
+    page itself writes nothing to the console: so any console line is a failure.
+    """
+    return [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("browser") / "run"
+    assert main(["train", "--dataset", "iris", "--out", str(out)]) == 0
+    return out / "report.html"
+
+
+def test_every_figure_decodes_in_chromium(report, tmp_path):
+    n_images = report.read_text(encoding="utf-8").count("<img ")
+    assert n_images == 3
+    done = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", report.resolve().as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    body = re.search(r"<body[^>]*>", done.stdout)
+    assert body, done.stdout[:500]
+    assert 'data-figures="ok"' in body[0] and f'data-figure-count="{n_images}"' in body[0], body[0]
+    assert _console_errors(done.stderr) == [], done.stderr[-2000:]
+
+
+def test_the_checks_catch_a_broken_figure_and_a_console_error(tmp_path):
+    """The same checks on a page with an undecodable image, console.error and an uncaught exception."""
+    from crossentropy.cli import report_page
+
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!DOCTYPE html><html><body data-figures='pending'><img src='data:image/png;base64,AAAA'>"
+                   f"<script>console.error('boom'); {report_page._SCRIPT} notAFunction();</script></body></html>")
+    done = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", bad.as_uri())
+    assert 'data-figures="broken"' in done.stdout
+    errors = _console_errors(done.stderr)
+    assert any("boom" in line for line in errors) and any("Uncaught" in line for line in errors), done.stderr[-2000:]
+
+
+def test_the_screenshot_is_drawn_and_the_console_is_clean(report, tmp_path):
+    from PIL import Image
+
+    shot = tmp_path / "report.png"
+    done = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,3000", "--hide-scrollbars",
+                     report.resolve().as_uri())
+    assert done.returncode == 0 and shot.exists() and shot.stat().st_size > 0, done.stderr[-2000:]
+    with Image.open(shot) as im:
+        assert im.size == (1200, 3000)
+        pixels = np.asarray(im.convert("RGB"), dtype=np.float64)
+    assert pixels.var() > 100  # not blank
+    # the figures are drawn: the browser shows pixels of matplotlib's default blue (C0) and orange (C1)
+    for rgb in ((31, 119, 180), (255, 127, 14)):
+        assert np.any(np.all(np.abs(pixels - rgb) < 8, axis=2)), rgb
+    assert _console_errors(done.stderr) == [], done.stderr[-2000:]
