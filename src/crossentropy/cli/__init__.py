@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import warnings
 
@@ -28,6 +29,9 @@ from .train import cmd_train
 
 __all__ = ["build_parser", "main", "entry", "UsageError", "make_estimator", "make_preprocessor", "out_dir_for",
            "progress_for"]
+
+#: optional dependencies and the extra that installs each
+_OPTIONAL = {"dask": "crossentropy[dask]", "distributed": "crossentropy[dask]"}
 
 _COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "plot": cmd_plot}
 
@@ -44,9 +48,18 @@ def entry() -> None:
     sys.exit(main())
 
 
+_NUMPY_REPR = re.compile(r"\bnp\.(?:str_|bytes_|bool_?|u?int(?:8|16|32|64)?|float(?:16|32|64)?|longdouble)\(([^()]*)\)")
+
+
 def _one_line(exc) -> str:
-    text = " ".join(str(exc).split())
+    """The message on one line, NumPy scalars shown as their plain values (``np.str_('a')`` as ``'a'``)."""
+    text = _NUMPY_REPR.sub(r"\1", " ".join(str(exc).split()))
     return text or type(exc).__name__
+
+
+def _os_error_line(exc: OSError) -> str:
+    where = f" {exc.filename!r}" if exc.filename else ""
+    return f"cannot write or read{where}: {exc.strerror or _one_line(exc)}"
 
 
 @contextlib.contextmanager
@@ -97,6 +110,21 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: error: interrupted\n")
         return 130
+    except ImportError as exc:  # an optional dependency is missing: say how to install it
+        text = _one_line(exc)
+        if "pip install" not in text:
+            name = getattr(exc, "name", None) or "a module"
+            text = f"{text}; this needs {name}, which is not installed"
+            if (getattr(exc, "name", None) or "").split(".")[0] in _OPTIONAL:
+                text += f": pip install '{_OPTIONAL[exc.name.split('.')[0]]}'"
+            else:
+                sys.stderr.write(f"{PROG}: error: unexpected ImportError: {text}\n")
+                return 1
+        sys.stderr.write(f"{PROG}: error: {text}\n")
+        return 2
+    except OSError as exc:  # the file system refused (disk full, permissions changed during the run, ...)
+        sys.stderr.write(f"{PROG}: error: {_os_error_line(exc)}\n")
+        return 2
     except Exception as exc:  # the promise: one line, never a traceback
         sys.stderr.write(f"{PROG}: error: unexpected {type(exc).__name__}: {_one_line(exc)}\n")
         return 1

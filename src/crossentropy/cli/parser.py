@@ -146,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     ev.add_argument("--target", metavar="COL", help="class column (default: the one used in training)")
     ev.add_argument("--out", metavar="FILE", help="also write the metrics as JSON to FILE")
+    ev.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     pr = sub.add_parser("predict", help="predictions of a saved model, one row per input row",
                         description="Apply a saved model to DATA and write one prediction per input row.")
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     pr.add_argument("--proba", action="store_true", help="also write one probability column per class")
     pr.add_argument("--out", metavar="FILE", required=True, help="output .csv or .parquet file")
+    pr.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     pl = sub.add_parser("plot", help="draw a figure", description="Draw one of the explanatory figures.")
     figs = pl.add_subparsers(dest="figure", metavar="FIGURE", parser_class=_Parser, required=True)
