@@ -34,8 +34,8 @@ def _refuse_gaps(prep, frame, *, with_target):
         counts = {c: int(n) for c, n in frame[columns].isna().sum().items() if n}
         if counts:
             shown = ", ".join(f"{c!r} ({n})" for c, n in list(counts.items())[:10])
-            raise UsageError(f"missing values in {len(counts)} column(s): {shown}; the model was trained on complete "
-                             "rows (without --dropna or --impute): fill or drop these rows first")
+            raise UsageError(f"missing values in {len(counts)} column(s): {shown}; this model was trained on "
+                             "complete rows only and has no fill values: fill or drop these rows first")
     if with_target and prep.missing == "impute" and prep.target in frame.columns:
         n = int(frame[prep.target].isna().sum())
         if n:
