@@ -1,14 +1,16 @@
 """The ``crossentropy`` command: train, evaluate, predict, plot.
 
-``main(argv) -> int`` never raises: problems with the command line or the data print one line
+``main(argv) -> int`` never raises: problems with the command line, the data, an output path, the
+file system or a missing optional dependency (with its install hint) print one line
 ``crossentropy: error: ...`` on stderr and return 2; anything unexpected prints one line and returns
-1. Files are written atomically (a failed run leaves nothing behind). The console script and
+1. Every output path is checked before any work (:mod:`.paths`). Files are written atomically (a
+failed run leaves nothing behind). The console script and
 ``python -m crossentropy`` run :func:`entry`, which also chooses the OpenMP wait policy of this
 process (the library never touches the environment).
 
 Modules: :mod:`.parser` (arguments), :mod:`.options` (what they build), :mod:`.sources` (in memory
 or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot),
-:mod:`.report` (metrics, figures, the run directory).
+:mod:`.report` (metrics, figures, the run directory), :mod:`.paths` (output paths checked up front).
 """
 
 from __future__ import annotations
@@ -76,8 +78,9 @@ def _warnings_to_stderr():
 def main(argv=None) -> int:
     """Run the ``crossentropy`` command with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
-    Exit codes: 0 success; 2 bad usage or bad data (one line ``crossentropy: error: ...`` on stderr);
-    1 anything unexpected (also one line); 130 interrupted. The process environment is left alone
+    Exit codes: 0 success; 2 bad usage, bad data, an unusable output path, a file-system error or a
+    missing optional dependency (one line ``crossentropy: error: ...`` on stderr); 1 anything
+    unexpected (also one line); 130 interrupted. The process environment is left alone
     (the console script's :func:`entry` is what sets thread settings).
 
     Parameters

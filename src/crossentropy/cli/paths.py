@@ -92,6 +92,11 @@ def check_run_dir(path, *, force: bool, what: str = "--out") -> Path:
     Traceback (most recent call last):
     ...
     crossentropy.cli.errors.UsageError: cannot write --out '...run': '...table.csv' is a file, not a directory
+
+    References
+    ----------
+    POSIX.1-2017, ``pathconf()``: ``_PC_NAME_MAX``, the longest file name a directory accepts;
+    ``mkdir()``: ``EACCES``, ``EROFS``, ``ENOTDIR``, the reasons a directory cannot be created.
     """
     p = _check_path(path, what, directory=True)
     if os.path.lexists(p):
@@ -133,6 +138,11 @@ def check_output_file(path, *, force: bool, what: str = "--out", inputs=(), mode
     Traceback (most recent call last):
     ...
     crossentropy.cli.errors.UsageError: --out '...data.csv' is the input table: refusing to overwrite it
+
+    References
+    ----------
+    POSIX.1-2017, ``open()`` with ``O_CREAT | O_EXCL`` (the probe) and ``stat()`` (``st_dev``,
+    ``st_ino``: two paths name the same file when both agree, as ``os.path.samefile`` tests).
     """
     p = _check_path(path, what, directory=False)
     if not os.path.lexists(p):

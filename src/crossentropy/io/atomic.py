@@ -249,6 +249,11 @@ def clean_stale(parent) -> list:
     >>> (parent / ".run.tmp-999999999-0123456789ab").mkdir()  # no process has this id
     >>> clean_stale(parent), os.listdir(parent)
     (['.run.tmp-999999999-0123456789ab'], [])
+
+    References
+    ----------
+    POSIX.1-2017, ``kill()``: "If sig is 0 (the null signal), error checking is performed but no
+    signal is actually sent ... used to check the validity of pid" (``ESRCH``: no such process).
     """
     parent = Path(parent)
     removed = []

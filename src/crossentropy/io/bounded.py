@@ -50,6 +50,10 @@ def file_size(path, what) -> int:
     Traceback (most recent call last):
     ...
     crossentropy.exceptions.ModelFileError: model metadata '/dev/zero' is a character device, not a regular file
+
+    References
+    ----------
+    POSIX.1-2017, ``fstat()`` and ``<sys/stat.h>``: ``S_ISREG``, ``S_ISFIFO``, ``S_ISCHR``.
     """
     fd = _open(path, what)
     try:
@@ -98,6 +102,11 @@ def read_regular_file(path, limit: int, what: str, *, exact: int | None = None) 
     Traceback (most recent call last):
     ...
     crossentropy.exceptions.ModelFileError: model metadata '...m.json' holds 2 bytes, more than the 1 a model file may hold
+
+    References
+    ----------
+    POSIX.1-2017, ``open()``: with ``O_NONBLOCK``, "an open() for reading-only shall return without
+    delay" on a FIFO; ``fstat()``: ``S_ISREG``, ``st_size``.
     """
     fd = _open(path, what)
     try:
@@ -137,6 +146,10 @@ def json_depth(value) -> int:
     --------
     >>> json_depth({"a": [1, {"b": "[[["}]})
     3
+
+    References
+    ----------
+    IETF RFC 8259, §9: "An implementation may set limits on the maximum depth of nesting".
     """
     deepest, todo = 0, [(value, 1)]
     while todo:
