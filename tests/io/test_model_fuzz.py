@@ -113,6 +113,8 @@ def test_every_change_to_the_arrays_and_every_truncation_is_refused(good, tmp_pa
         keep = rnd.randrange(len(raw_json.rstrip()) - 1)  # a prefix of an object is never a complete object
         cases.append(_copy(good, tmp_path, f"cut-json{i}", json_bytes=raw_json[:keep]))
     cases.append(_copy(good, tmp_path, "arrays-grown", arrays_bytes=raw_arrays + b"\0" * 4096))
+    cases.append(_copy(good, tmp_path, "arrays-huge-header", arrays_bytes=(2**60).to_bytes(8, "little") + raw_arrays[8:]))
+    cases.append(_copy(good, tmp_path, "arrays-empty", arrays_bytes=b""))
     _check(_run_child(good, cases), {"ModelFileError"})
 
 

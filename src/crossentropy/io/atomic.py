@@ -329,6 +329,10 @@ def _install(tmp: Path, target: Path, parent: Path, *, overwrite: bool, expected
 
 
 def _remove_tree(path: Path) -> None:
+    if os.path.islink(path):  # a replaced run that was a symbolic link: remove the link, not its target
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return
     shutil.rmtree(path, ignore_errors=True)
 
 

@@ -17,7 +17,7 @@ import stat
 
 from ..exceptions import ModelFileError
 
-__all__ = ["read_regular_file", "file_size", "strict_json", "json_depth"]
+__all__ = ["read_regular_file", "read_prefix", "file_size", "strict_json", "json_depth"]
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
@@ -63,6 +63,34 @@ def file_size(path, what) -> int:
     if not stat.S_ISREG(st.st_mode):
         raise ModelFileError(f"model {what} {str(path)!r} is {_kind(st.st_mode)}, not a regular file")
     return int(st.st_size)
+
+
+def read_prefix(path, n: int, what: str) -> bytes:
+    """The first ``n`` bytes (or fewer, for a shorter file) of the regular file at ``path``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
+    >>> _ = open(path, "wb").write(bytes([2, 0, 0, 0, 0, 0, 0, 0]) + b"{}")
+    >>> int.from_bytes(read_prefix(path, 8, "arrays"), "little")
+    2
+
+    References
+    ----------
+    POSIX.1-2017, ``read()``: "shall attempt to read nbyte bytes"; fewer at the end of the file.
+    """
+    fd = _open(path, what)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ModelFileError(f"model {what} {str(path)!r} is {_kind(st.st_mode)}, not a regular file")
+        try:
+            return os.read(fd, n)
+        except OSError as exc:
+            raise ModelFileError(f"cannot read model {what} {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def read_regular_file(path, limit: int, what: str, *, exact: int | None = None) -> bytes:

@@ -200,15 +200,22 @@ def _read_json(json_path):
 
 
 def _read_arrays(arrays_path, meta, where):
-    """The safetensors file's bytes, read only if its size can be that of the arrays the manifest lists.
+    """The safetensors file's bytes, read only if it is no larger than its header and the manifest say.
 
     A safetensors file is 8 bytes giving the header length N (little-endian), N bytes of JSON header,
-    then the arrays; the file may hold at most 8 + :data:`MAX_HEADER_BYTES` + (the manifest's bytes).
+    then the arrays: with N at most :data:`MAX_HEADER_BYTES`, the file may hold at most
+    8 + N + (the bytes of the arrays the manifest lists). A shorter file is read (it is small) and
+    fails the SHA-256 check.
     """
-    from .bounded import read_regular_file
+    from .bounded import read_prefix, read_regular_file
 
-    limit = 8 + MAX_HEADER_BYTES + manifest_bytes(meta["arrays"], where)
-    return read_regular_file(arrays_path, limit, "arrays")
+    expected = manifest_bytes(meta["arrays"], where)
+    head = read_prefix(arrays_path, 8, "arrays")
+    header = int.from_bytes(head, "little") if len(head) == 8 else 0
+    if header > MAX_HEADER_BYTES:
+        raise ModelFileError(f"{str(arrays_path)!r} is not a valid safetensors file: it declares a {header}-byte "
+                             f"header, more than the {MAX_HEADER_BYTES} a model file may have")
+    return read_regular_file(arrays_path, 8 + header + expected, "arrays")
 
 
 def _check_layout(blob, arrays_path, meta, where):
