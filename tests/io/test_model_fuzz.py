@@ -118,15 +118,25 @@ def test_every_change_to_the_arrays_and_every_truncation_is_refused(good, tmp_pa
     _check(_run_child(good, cases), {"ModelFileError"})
 
 
-def test_random_flips_in_the_json_never_escape_as_another_error(good, tmp_path):
-    # a flipped letter inside a free-text field (a feature name, the package version) still loads:
-    # the JSON carries no checksum of itself; everything else must be a ModelFileError
+def test_every_flip_in_the_json_is_refused(good, tmp_path):
+    # a flip that keeps the JSON valid changes a value (a feature name, a number, the version string):
+    # the SHA-256 of the file's own content catches it
     rnd = random.Random(7)
     raw_json = (good / "model.json").read_bytes()
     cases = [_copy(good, tmp_path, f"jflip{i}", json_bytes=_flip(raw_json, rnd, rnd.randint(1, 3))) for i in range(60)]
-    report = _run_child(good, cases)
-    _check(report, {"ModelFileError", "loaded"})
-    assert sum(r["outcome"] == "ModelFileError" for r in report["results"]) >= 30
+    _check(_run_child(good, cases), {"ModelFileError"})
+
+
+def test_an_edit_that_keeps_every_field_valid_is_refused_by_the_content_hash(good, tmp_path):
+    meta = json.loads((good / "model.json").read_text())
+    meta["package_version"] = "9.9.9"
+    meta["extra"]["metrics"]["note"] = "edited"
+    folder = _copy(good, tmp_path, "edited", json_bytes=json.dumps(meta).encode())
+    with pytest.raises(ModelFileError, match="does not match the SHA-256 of its own content"):
+        load_model_bundle(folder)
+    del meta["metadata_sha256"]  # a file written before the field existed still loads
+    folder = _copy(good, tmp_path, "older", json_bytes=json.dumps(meta).encode())
+    assert load_model_bundle(folder).extra["metrics"]["note"] == "edited"
 
 
 @pytest.mark.skipif(not (Path("/dev/zero").exists() and Path("/dev/urandom").exists() and hasattr(os, "mkfifo")),

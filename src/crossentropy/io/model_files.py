@@ -5,8 +5,9 @@ A saved model is two files side by side (by default ``model.json`` and ``model.s
 * ``model.safetensors`` holds the fitted arrays (``coef_``, ``intercept_``, ``coefs_.0``, ...).
 * ``model.json`` holds the format version, the estimator class name, its hyperparameters, the class
   labels with their dtype, the feature names (and whether the estimator knew them as ``feature_names_in_``), the fitted preprocessing (see ``crossentropy.preprocessing``),
-  the package version, a manifest of the arrays (name, shape, dtype) and the SHA-256 of the
-  safetensors file.
+  the package version, a manifest of the arrays (name, shape, dtype), the SHA-256 of the
+  safetensors file and that of the JSON object's own content (``metadata_sha256``, checked last, so
+  that a damaged file that still parses is refused too).
 
 :func:`load_model` reads the JSON without ever evaluating it, checks the hash, then checks every
 field: known estimator class, known hyperparameters of JSON types, arrays exactly as in the manifest
@@ -41,6 +42,7 @@ from .model_schema import (
     estimator_class,
     json_value,
     manifest_bytes,
+    metadata_digest,
 )
 
 __all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel", "FORMAT", "FORMAT_VERSION"]
@@ -168,6 +170,7 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
         "arrays_file": arrays_path.name,
         "arrays_sha256": hashlib.sha256(blob).hexdigest(),
     }
+    meta["metadata_sha256"] = metadata_digest(meta)
     text = json.dumps(meta, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
     if len(text.encode("utf-8")) > MAX_JSON_BYTES:  # never write a file that load_model refuses
         raise ValueError(f"the model's metadata would take {len(text.encode('utf-8'))} bytes, more than the "
@@ -361,6 +364,9 @@ def load_model_bundle(path) -> SavedModel:
             raise ModelFileError(f"{where}: the preprocessing yields features that differ from feature_names")
         if not np.array_equal(prep.classes_, classes) or prep.classes_dtype_ != meta["classes_dtype"]:
             raise ModelFileError(f"{where}: the preprocessing classes differ from the model's classes")
+    if "metadata_sha256" in meta and metadata_digest(meta) != meta["metadata_sha256"]:
+        raise ModelFileError(f"{where} does not match the SHA-256 of its own content (metadata_sha256): the file "
+                             "was corrupted or edited")
     return SavedModel(estimator=est, preprocessing=prep, extra=meta["extra"], metadata=meta, path=json_path)
 
 

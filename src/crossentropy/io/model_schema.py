@@ -18,7 +18,7 @@ from .._validation import check_bool, check_int, check_real
 from ..exceptions import ModelFileError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "JSON_NAME", "ARRAYS_NAME", "MAX_JSON_BYTES", "MAX_JSON_DEPTH",
-           "MAX_HEADER_BYTES", "MAX_ARRAYS_BYTES", "FIELDS", "FLOAT_DTYPES", "PARAM_KINDS", "Spec", "SPECS",
+           "MAX_HEADER_BYTES", "MAX_ARRAYS_BYTES", "FIELDS", "OPTIONAL_FIELDS", "metadata_digest", "FLOAT_DTYPES", "PARAM_KINDS", "Spec", "SPECS",
            "estimator_class", "json_value", "check_fields", "check_params", "check_attributes", "manifest_bytes"]
 
 FORMAT = "crossentropy-model"
@@ -37,6 +37,8 @@ FIELDS = ("format", "format_version", "estimator", "params", "classes", "classes
           "feature_names", "feature_names_in", "attributes", "arrays", "preprocessing", "extra", "package_version",
           "arrays_file", "arrays_sha256")
 FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
+#: fields a file may lack (files written before they existed): the SHA-256 of the file's own content
+OPTIONAL_FIELDS = ("metadata_sha256",)
 
 
 def _check_str(value, name):
@@ -205,6 +207,41 @@ def json_value(value, where):
     raise TypeError(f"{where} holds {type(value).__name__} {value!r}, which a model file cannot store (JSON data only)")
 
 
+def metadata_digest(meta) -> str:
+    """The SHA-256 of a model file's JSON object without its ``metadata_sha256`` field, canonically serialised.
+
+    Canonical form: keys sorted, no whitespace, UTF-8, floats as ``repr`` (which round-trips), so
+    the digest depends on the values only, not on the layout of the file. A byte flip anywhere in
+    ``model.json`` that still parses changes a value, and with it the digest.
+
+    Parameters
+    ----------
+    meta : dict
+        The parsed ``model.json``.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+
+    Examples
+    --------
+    >>> metadata_digest({"b": 1, "a": [1.5]}) == metadata_digest({"a": [1.5], "b": 1, "metadata_sha256": "x"})
+    True
+
+    References
+    ----------
+    NIST FIPS 180-4, *Secure Hash Standard* (2015); IETF RFC 8785, *JSON Canonicalization Scheme*
+    (2020), whose idea (sorted keys, no whitespace) this follows.
+    """
+    import hashlib
+    import json
+
+    body = {k: v for k, v in meta.items() if k != "metadata_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def check_fields(meta, where):
     """Check the top-level fields of a model file's JSON object (names, JSON types, simple values).
 
@@ -232,8 +269,9 @@ def check_fields(meta, where):
     version = meta.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version != FORMAT_VERSION:
         raise ModelFileError(f"{where} has format_version {meta.get('format_version')!r}; this version reads {FORMAT_VERSION}")
-    if set(meta) != set(FIELDS):
-        missing, unknown = sorted(set(FIELDS) - set(meta)), sorted(set(meta) - set(FIELDS))
+    if set(meta) - set(OPTIONAL_FIELDS) != set(FIELDS):
+        missing = sorted(set(FIELDS) - set(meta))
+        unknown = sorted(set(meta) - set(FIELDS) - set(OPTIONAL_FIELDS))
         raise ModelFileError(f"{where} has missing fields {missing} or unknown fields {unknown}")
     types = {"estimator": str, "params": dict, "attributes": dict, "arrays": dict, "package_version": str,
              "arrays_file": str, "arrays_sha256": str, "classes_dtype": str}
@@ -250,9 +288,10 @@ def check_fields(meta, where):
         raise ModelFileError(f"{where}: feature_names must be null or {n} strings")
     if feature_names_in and names is None:
         raise ModelFileError(f"{where}: feature_names_in must be a boolean, true only with feature_names")
-    sha = meta["arrays_sha256"]
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise ModelFileError(f"{where}: arrays_sha256 must be 64 lowercase hex digits, got {sha!r:.80}")
+    for key in ("arrays_sha256", "metadata_sha256"):
+        sha = meta.get(key, "0" * 64)
+        if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise ModelFileError(f"{where}: {key} must be 64 lowercase hex digits, got {sha!r:.80}")
     if Path(meta["arrays_file"]).name != meta["arrays_file"] or not meta["arrays_file"].endswith(".safetensors"):
         raise ModelFileError(f"{where}: arrays_file must be a plain .safetensors file name, got {meta['arrays_file']!r}")
 
