@@ -122,7 +122,10 @@ def _cli_spelling(message: str, names) -> str:
 def out_dir_for(args) -> Path:
     """The run directory of ``train``: ``--out`` or a fresh ``runs/<timestamp>``; UsageError if taken.
 
-    A taken directory is refused unless it is empty or ``--force`` is given; nothing is created here.
+    A taken directory is refused unless it is empty or ``--force`` is given, and a path that cannot
+    be written (empty, too long, below a file, no permission) is refused before any work
+    (:func:`crossentropy.cli.paths.check_run_dir`); nothing is left behind here. The temporaries of
+    dead runs beside it are removed first (:func:`crossentropy.io.atomic.clean_stale`).
     """
     from ..io.atomic import clean_stale
     from .paths import check_run_dir
