@@ -166,6 +166,13 @@ def _default_run_dir() -> Path:
     return path
 
 
+def _check_out_dir(out, force, what="--out"):
+    """A run or report directory checked before any work (:func:`crossentropy.cli.paths.check_run_dir`)."""
+    from .paths import check_run_dir
+
+    check_run_dir(out, force=force, what=what)
+
+
 def json_int(value):
     """The largest entry of an int or array of ints (e.g. ``n_iter_``) as an int, or None."""
     import numpy as np
