@@ -109,7 +109,8 @@ class _Trainer:
         self.proc.stderr.close()
 
 
-RUN_FILES = {"metrics.json", "model.json", "model.safetensors", "split.json"}
+CORE_FILES = {"metrics.json", "model.json", "model.safetensors", "split.json"}
+RUN_FILES = set()  # every file of a complete run: those of the first, uninterrupted run
 
 
 def _seed_of_complete_run(path):
@@ -136,6 +137,8 @@ def test_kills_during_the_write_phase_leave_nothing_or_a_complete_run(tmp_path):
     try:
         trainer.start(base, 0, False)
         assert trainer.status() == 0
+        RUN_FILES.update(p.name for p in base.iterdir())
+        assert CORE_FILES <= RUN_FILES
         assert _seed_of_complete_run(base) == 0
         previous_pid, outcomes = None, []
         for trial in range(20):
