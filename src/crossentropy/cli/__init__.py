@@ -1,20 +1,23 @@
 """The ``crossentropy`` command: train, evaluate, predict, plot.
 
-``main(argv) -> int`` never raises: problems with the command line or the data print one line
+``main(argv) -> int`` never raises: problems with the command line, the data, an output path, the
+file system or a missing optional dependency (with its install hint) print one line
 ``crossentropy: error: ...`` on stderr and return 2; anything unexpected prints one line and returns
-1. Files are written atomically (a failed run leaves nothing behind). The console script and
+1. Every output path is checked before any work (:mod:`.paths`). Files are written atomically (a
+failed run leaves nothing behind). The console script and
 ``python -m crossentropy`` run :func:`entry`, which also chooses the OpenMP wait policy of this
 process (the library never touches the environment).
 
 Modules: :mod:`.parser` (arguments), :mod:`.options` (what they build), :mod:`.sources` (in memory
 or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot),
-:mod:`.report` (metrics, figures, the run directory).
+:mod:`.report` (metrics, figures, the run directory), :mod:`.paths` (output paths checked up front).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import warnings
 
@@ -28,6 +31,9 @@ from .train import cmd_train
 
 __all__ = ["build_parser", "main", "entry", "UsageError", "make_estimator", "make_preprocessor", "out_dir_for",
            "progress_for"]
+
+#: optional dependencies and the extra that installs each
+_OPTIONAL = {"dask": "crossentropy[dask]", "distributed": "crossentropy[dask]"}
 
 _COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "plot": cmd_plot}
 
@@ -44,9 +50,18 @@ def entry() -> None:
     sys.exit(main())
 
 
+_NUMPY_REPR = re.compile(r"\bnp\.(?:str_|bytes_|bool_?|u?int(?:8|16|32|64)?|float(?:16|32|64)?|longdouble)\(([^()]*)\)")
+
+
 def _one_line(exc) -> str:
-    text = " ".join(str(exc).split())
+    """The message on one line, NumPy scalars shown as their plain values (``np.str_('a')`` as ``'a'``)."""
+    text = _NUMPY_REPR.sub(r"\1", " ".join(str(exc).split()))
     return text or type(exc).__name__
+
+
+def _os_error_line(exc: OSError) -> str:
+    where = f" {exc.filename!r}" if exc.filename else ""
+    return f"cannot write or read{where}: {exc.strerror or _one_line(exc)}"
 
 
 @contextlib.contextmanager
@@ -63,8 +78,9 @@ def _warnings_to_stderr():
 def main(argv=None) -> int:
     """Run the ``crossentropy`` command with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
-    Exit codes: 0 success; 2 bad usage or bad data (one line ``crossentropy: error: ...`` on stderr);
-    1 anything unexpected (also one line); 130 interrupted. The process environment is left alone
+    Exit codes: 0 success; 2 bad usage, bad data, an unusable output path, a file-system error or a
+    missing optional dependency (one line ``crossentropy: error: ...`` on stderr); 1 anything
+    unexpected (also one line); 130 interrupted. The process environment is left alone
     (the console script's :func:`entry` is what sets thread settings).
 
     Parameters
@@ -98,6 +114,21 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: error: interrupted\n")
         return 130
+    except ImportError as exc:  # an optional dependency is missing: say how to install it
+        text = _one_line(exc)
+        if "pip install" not in text:
+            name = getattr(exc, "name", None) or "a module"
+            text = f"{text}; this needs {name}, which is not installed"
+            if (getattr(exc, "name", None) or "").split(".")[0] in _OPTIONAL:
+                text += f": pip install '{_OPTIONAL[exc.name.split('.')[0]]}'"
+            else:
+                sys.stderr.write(f"{PROG}: error: unexpected ImportError: {text}\n")
+                return 1
+        sys.stderr.write(f"{PROG}: error: {text}\n")
+        return 2
+    except OSError as exc:  # the file system refused (disk full, permissions changed during the run, ...)
+        sys.stderr.write(f"{PROG}: error: {_os_error_line(exc)}\n")
+        return 2
     except Exception as exc:  # the promise: one line, never a traceback
         sys.stderr.write(f"{PROG}: error: unexpected {type(exc).__name__}: {_one_line(exc)}\n")
         return 1

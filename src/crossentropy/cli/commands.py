@@ -12,6 +12,36 @@ from .sources import predictions
 __all__ = ["cmd_evaluate", "cmd_predict", "cmd_plot"]
 
 
+def _model_dir(model) -> Path:
+    p = Path(model)
+    return p if p.is_dir() else p.parent
+
+
+def _check_out(args, *, required: bool):
+    """``--out`` checked before any work: writable, not the input table, no file of the model directory."""
+    from .paths import check_output_file
+
+    if args.out is None and not required:
+        return None
+    return check_output_file(args.out, force=getattr(args, "force", False), inputs=[args.data],
+                             model_dir=_model_dir(args.model))
+
+
+def _refuse_gaps(prep, frame, *, with_target):
+    """Missing values a saved model cannot take, said without the options only ``train`` has."""
+    columns = [c for c in prep.input_columns_ if c in frame.columns]
+    if prep.missing == "error":
+        counts = {c: int(n) for c, n in frame[columns].isna().sum().items() if n}
+        if counts:
+            shown = ", ".join(f"{c!r} ({n})" for c, n in list(counts.items())[:10])
+            raise UsageError(f"missing values in {len(counts)} column(s): {shown}; this model was trained on "
+                             "complete rows only and has no fill values: fill or drop these rows first")
+    if with_target and prep.missing == "impute" and prep.target in frame.columns:
+        n = int(frame[prep.target].isna().sum())
+        if n:
+            raise UsageError(f"the target column {prep.target!r} has {n} missing value(s): drop those rows first")
+
+
 def _load_for_use(args):
     from ..io.model_files import load_model_bundle
 
@@ -47,13 +77,16 @@ def cmd_evaluate(args) -> int:
     import numpy as np
 
     from ..io.atomic import atomic_write_text
-    
+
+    _check_out(args, required=False)
     report_dir = _report_dir(args)
     bundle, frame = _load_for_use(args)
     prep, est = bundle.preprocessing, bundle.estimator
     if args.target is not None and args.target != prep.target:
-        prep.target = args.target
+        raise UsageError(f"--target {args.target!r} is not the column the model was trained to predict "
+                         f"({prep.target!r}): leave --target out, or pass --target {prep.target}")
     prep.check_target(frame)
+    _refuse_gaps(prep, frame, with_target=True)
     clean, _ = prep.clean(frame, columns=prep.input_columns_)
     X, y = prep.transform(clean), prep.target_values(clean)
     unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
@@ -144,9 +177,11 @@ def cmd_predict(args) -> int:
 
     from ..io.tables import check_table_suffix, write_table
 
-    check_table_suffix(args.out, what="--out")  # fail before any work
+    _check_out(args, required=True)  # fail before any work
+    check_table_suffix(args.out, what="--out")
     bundle, frame = _load_for_use(args)
     prep, est = bundle.preprocessing, bundle.estimator
+    _refuse_gaps(prep, frame, with_target=False)
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
     X = prep.transform(clean)
     proba, pred = predictions(est, X)
@@ -172,10 +207,13 @@ def cmd_plot(args) -> int:
         return _plot_run(args)
     from ..plotting import plot_ce_vs_mse, plot_log_loss, save_figure
 
-    fig = plot_log_loss() if args.figure == "log-loss" else plot_ce_vs_mse()
+    from .paths import check_output_file
+
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".png", ".pdf", ".svg"):
         raise UsageError(f"--out must end in .png, .pdf or .svg, got {args.out!r}")
+    check_output_file(args.out, force=True)  # writable, before drawing
+    fig = plot_log_loss() if args.figure == "log-loss" else plot_ce_vs_mse()
     save_figure(fig, args.out)
     print(f"wrote {args.out}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from .errors import UsageError
@@ -80,20 +81,59 @@ def make_estimator(args):
         params[key] = param_value(text)
     if "random_state" in known and "random_state" not in params:
         params["random_state"] = args.seed
+    if params.get("penalty") == "elasticnet" and params.get("l1_ratio") is None:
+        raise UsageError("--penalty elasticnet needs --l1-ratio R, the share of l1 in the penalty (a number in [0, 1])")
     try:
-        return cls(**params)
+        estimator = cls(**params)
+        with warnings.catch_warnings():  # fit warns about ignored options; here only errors count
+            warnings.simplefilter("ignore")
+            estimator._check_params()  # every parameter checked now, before the data are read or a fit starts
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"bad model option: {exc}") from None
+        raise UsageError(f"bad model option: {_cli_spelling(str(exc), set(params) - _from_param(args))}") from None
+    return estimator
+
+
+def _from_param(args) -> set:
+    return {item.partition("=")[0] for item in args.param}
+
+
+def _cli_spelling(message: str, names) -> str:
+    """``message`` with the Python spellings of the options the user gave as flags in the CLI's.
+
+    ``penalty='elasticnet'`` becomes ``--penalty elasticnet``, ``l1_ratio`` ``--l1-ratio``, ``None``
+    ``none``; names given with ``--param`` keep their Python spelling.
+
+    Examples
+    --------
+    >>> _cli_spelling("l1_ratio must be a number in [0, 1] for penalty='elasticnet', got None", {"penalty", "l1_ratio"})
+    '--l1-ratio must be a number in [0, 1] for --penalty elasticnet, got none'
+    """
+    import re
+
+    flags = {dest: flag for flag, dest, *_ in MODEL_OPTIONS if dest in names}
+    for dest, flag in flags.items():
+        message = re.sub(rf"(?<![\w-]){re.escape(dest)}=(['\"]?)([^'\",\s)]*)\1", rf"{flag} \2", message)
+    message = re.sub(r"\bNone\b", "none", message)
+    for dest, flag in flags.items():
+        message = re.sub(rf"(?<![\w-]){re.escape(dest)}\b(?!=)", flag, message)
+    return message
 
 
 def out_dir_for(args) -> Path:
     """The run directory of ``train``: ``--out`` or a fresh ``runs/<timestamp>``; UsageError if taken.
 
-    A taken directory is refused unless it is empty or ``--force`` is given; nothing is created here.
+    A taken directory is refused unless it is empty or ``--force`` is given, and a path that cannot
+    be written (empty, too long, below a file, no permission) is refused before any work
+    (:func:`crossentropy.cli.paths.check_run_dir`); nothing is left behind here. The temporaries of
+    dead runs beside it are removed first (:func:`crossentropy.io.atomic.clean_stale`).
     """
-    out = Path(args.out) if args.out else _default_run_dir()
-    _check_out_dir(out, args.force)
-    return out
+    from ..io.atomic import clean_stale
+    from .paths import check_run_dir
+
+    out = _default_run_dir() if args.out is None else args.out
+    if str(out) and Path(out).parent.is_dir():
+        clean_stale(Path(out).parent)  # a run killed mid-swap is restored before the path is judged
+    return check_run_dir(out, force=args.force)
 
 
 def make_preprocessor(args, target):
@@ -127,11 +167,11 @@ def _default_run_dir() -> Path:
     return path
 
 
-def _check_out_dir(out, force):
-    if out.exists() and not force and not (out.is_dir() and not any(out.iterdir())):
-        raise UsageError(f"output directory {str(out)!r} already exists; pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} is a file, not a directory")
+def _check_out_dir(out, force, what="--out"):
+    """A run or report directory checked before any work (:func:`crossentropy.cli.paths.check_run_dir`)."""
+    from .paths import check_run_dir
+
+    check_run_dir(out, force=force, what=what)
 
 
 def json_int(value):

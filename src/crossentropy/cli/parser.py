@@ -169,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="draw the reliability diagram and confusion matrix of DATA (needs --report-dir)")
     ev.add_argument("--report-dir", metavar="DIR",
                     help="write report.html (and with --plots the PNGs) into the new directory DIR")
+    ev.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     pr = sub.add_parser("predict", help="predictions of a saved model, one row per input row",
                         description="Apply a saved model to DATA and write one prediction per input row.")
@@ -176,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     pr.add_argument("--proba", action="store_true", help="also write one probability column per class")
     pr.add_argument("--out", metavar="FILE", required=True, help="output .csv or .parquet file")
+    pr.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     pl = sub.add_parser("plot", help="draw a figure", description="Draw one of the explanatory figures.")
     figs = pl.add_subparsers(dest="figure", metavar="FIGURE", parser_class=_Parser, required=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..preprocessing import dtype_kind
+from ..preprocessing import dtype_kind, moment_statistics
 from ._dask import dask
 
 __all__ = ["table_statistics"]
@@ -23,7 +23,7 @@ __all__ = ["table_statistics"]
 def _numeric(s, impute_strategy) -> dict:
     x = s.astype(np.float64)
     todo = {"count": x.count(), "missing": x.isna().sum(), "n_infinite": x.abs().eq(np.inf).sum(),
-            "mean": x.mean(), "var": x.var(ddof=0)}
+            **moment_statistics(x)}
     if impute_strategy == "most_frequent":
         todo["value_counts"] = x.dropna().value_counts(split_out=1)
     return {"kind": "numeric", **todo}
@@ -40,7 +40,7 @@ def _plain(key, value):
     if key == "value_counts":
         cast = str if isinstance(next(iter(value.index), ""), str) else float
         return {cast(v): int(n) for v, n in value.items()}
-    if key in ("mean", "var"):
+    if key in ("mean", "var", "moment_scale"):
         return float(value)
     return int(value)
 

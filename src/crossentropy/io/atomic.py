@@ -12,12 +12,15 @@ directory made with ``os.mkdir``. The umask is never read or changed here (readi
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import secrets
 import shutil
+import sys
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_directory"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "atomic_directory", "clean_stale", "OutputChanged"]
 
 _ATTEMPTS = 100
 
@@ -89,7 +92,9 @@ def atomic_path(path, *, suffix: str | None = None):
     """
     target = Path(path)
     parent = _parent(target)
-    tmp = _fresh_name(parent, f".{target.name}.", target.suffix if suffix is None else suffix, _create_file)
+    clean_stale(parent)
+    tmp = _fresh_name(parent, f".{target.name}.tmp-{os.getpid()}-", target.suffix if suffix is None else suffix,
+                      _create_file)
     try:
         yield tmp
         os.replace(tmp, target)
@@ -145,12 +150,204 @@ def atomic_write_text(path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+# ---------------------------------------------------------------------------------- run directories
+#: renameat2 flags (Linux >= 3.15; glibc >= 2.28 exports renameat2)
+_RENAME_NOREPLACE, _RENAME_EXCHANGE, _AT_FDCWD = 1, 2, -100
+# hidden names of this module's temporary directories: .NAME.tmp-PID-RANDOM and .NAME.old-PID-RANDOM
+# (atomic_path's temporary files add the target's suffix)
+_HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>[0-9]+)-[0-9a-f]{12}(?P<suffix>\.[A-Za-z0-9]{1,16})?$")
+
+
+class OutputChanged(FileExistsError):
+    """The target of :func:`atomic_directory` was created or replaced by another writer meanwhile."""
+
+
+def _renameat2():
+    """libc's ``renameat2`` through ctypes, or None where the C library has none (not Linux, old glibc)."""
+    global _RENAMEAT2
+    if _RENAMEAT2 is None:
+        func = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                libc = ctypes.CDLL(None, use_errno=True)
+                func = libc.renameat2
+                func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+                func.restype = ctypes.c_int
+            except (OSError, AttributeError):
+                func = False
+        _RENAMEAT2 = func
+    return _RENAMEAT2 or None
+
+
+_RENAMEAT2 = None
+
+
+def _rename2(src: Path, dst: Path, flags: int) -> bool:
+    """``renameat2(src, dst, flags)``; False where the system cannot (no call, or the file system refuses the flag).
+
+    Any other failure (the target exists for RENAME_NOREPLACE, is missing for RENAME_EXCHANGE, ...)
+    raises OSError with the errno.
+    """
+    import ctypes
+
+    func = _renameat2()
+    if func is None:
+        return False
+    if func(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)):
+        return False
+    raise OSError(err, os.strerror(err), str(dst))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process: alive
+    return True
+
+
+def _identity(path: Path):
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def clean_stale(parent) -> list:
+    """Remove the temporary directories that dead runs left in ``parent``; restore a run caught mid-swap.
+
+    A run writes ``.NAME.tmp-PID-RANDOM`` and, where the system has no rename-exchange, moves the
+    previous run to ``.NAME.old-PID-RANDOM/old`` for the moment between two renames. When process
+    PID no longer exists, its temporary directory is removed; an ``old`` one is first moved back to
+    ``NAME`` if nothing is there (the previous complete run), else removed. Directories of live
+    processes are left alone.
+
+    Parameters
+    ----------
+    parent : str or path-like
+        The directory holding the run directories.
+
+    Returns
+    -------
+    list of str
+        The hidden names removed.
+
+    Examples
+    --------
+    >>> import os, tempfile, pathlib
+    >>> parent = pathlib.Path(tempfile.mkdtemp())
+    >>> (parent / ".run.tmp-999999999-0123456789ab").mkdir()  # no process has this id
+    >>> clean_stale(parent), os.listdir(parent)
+    (['.run.tmp-999999999-0123456789ab'], [])
+
+    References
+    ----------
+    POSIX.1-2017, ``kill()``: "If sig is 0 (the null signal), error checking is performed but no
+    signal is actually sent ... used to check the validity of pid" (``ESRCH``: no such process).
+    """
+    parent = Path(parent)
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _HIDDEN.match(entry.name)
+        if m is None or _alive(int(m["pid"])):
+            continue
+        path = Path(entry.path)
+        if m["kind"] == "tmp" and entry.is_file(follow_symlinks=False):  # atomic_path's file
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                removed.append(entry.name)
+            continue
+        if m["suffix"] or not entry.is_dir(follow_symlinks=False):
+            continue
+        if m["kind"] == "old":
+            target = parent / m["name"]
+            with contextlib.suppress(OSError):
+                if (path / "old").is_dir() and _identity(target) is None:
+                    os.rename(path / "old", target)  # the previous complete run back at its path
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            removed.append(entry.name)
+    return removed
+
+
+def _install(tmp: Path, target: Path, parent: Path, *, overwrite: bool, expected) -> None:
+    """Move the complete ``tmp`` to ``target``: either the old or the new complete directory is there throughout."""
+    current = _identity(target)
+    if current != expected:
+        raise OutputChanged(f"output directory {str(target)!r} was {'created' if expected is None else 'replaced'} "
+                            "by another run while this one was writing; nothing was written")
+    if current is not None and target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        target.rmdir()  # an empty directory is no run: take its place
+        current = None
+    if current is None:
+        try:
+            if not _rename2(tmp, target, _RENAME_NOREPLACE):
+                os.rename(tmp, target)  # refuses a non-empty directory, replaces nothing else
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                raise OutputChanged(f"output directory {str(target)!r} was created by another run while this one "
+                                    "was writing; nothing was written") from None
+            raise
+        return
+    if not overwrite:
+        raise FileExistsError(f"output directory {str(target)!r} already exists and is not empty")
+    if _rename2(tmp, target, _RENAME_EXCHANGE):  # one atomic step: new at target, old at tmp
+        if _identity(tmp) != expected:  # another run swapped in between: give it its place back
+            _rename2(tmp, target, _RENAME_EXCHANGE)
+            raise OutputChanged(f"output directory {str(target)!r} was replaced by another run while this one "
+                                "was writing; nothing was written")
+        _remove_tree(tmp)
+        return
+    # no rename-exchange: two renames; a kill between them is repaired by clean_stale on the next run
+    old = _fresh_name(parent, f".{target.name}.old-{os.getpid()}-", "", _create_dir)
+    try:
+        os.rename(target, old / "old")
+    except OSError:
+        os.rmdir(old)
+        raise
+    try:
+        os.rename(tmp, target)
+    except OSError:
+        os.rename(old / "old", target)
+        os.rmdir(old)
+        raise
+    _remove_tree(old)
+
+
+def _remove_tree(path: Path) -> None:
+    if os.path.islink(path):  # a replaced run that was a symbolic link: remove the link, not its target
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_directory(path, *, overwrite: bool = False):
-    """Yield a fresh temporary directory beside ``path``; on success rename it to ``path``.
+    """Yield a fresh temporary directory beside ``path``; on success put it at ``path`` in one step.
 
     On any error the temporary directory and everything in it are removed, so ``path`` is never
-    left half-written. The directory gets the permissions ``0o777 & ~umask``, as ``os.mkdir`` gives.
+    left half-written. Replacing an existing run (``overwrite``) uses Linux's
+    ``renameat2(RENAME_EXCHANGE)``, so at every instant either the old or the new complete directory
+    is at ``path``; elsewhere two renames, and a run killed between them is restored by
+    :func:`clean_stale`, which every call runs first (it also removes the temporary directories of
+    dead runs). A run that finds ``path`` created or replaced by another writer since the block
+    began raises :class:`OutputChanged` and leaves the other run in place. The directory gets the
+    permissions ``0o777 & ~umask``, as ``os.mkdir`` gives.
 
     Parameters
     ----------
@@ -163,13 +360,13 @@ def atomic_directory(path, *, overwrite: bool = False):
     Yields
     ------
     pathlib.Path
-        The temporary directory to fill.
+        The temporary directory ``.NAME.tmp-PID-RANDOM`` to fill.
 
     Raises
     ------
     FileExistsError
-        ``path`` exists, is not an empty directory and ``overwrite`` is false (raised after the
-        block has run; the temporary directory is removed).
+        ``path`` exists, is not an empty directory and ``overwrite`` is false (raised before the block
+        runs), or :class:`OutputChanged` (after it; the temporary directory is removed).
 
     Examples
     --------
@@ -179,24 +376,22 @@ def atomic_directory(path, *, overwrite: bool = False):
     ...     _ = (tmp / "metrics.json").write_text("{}")
     >>> sorted(p.name for p in run.iterdir())
     ['metrics.json']
+
+    References
+    ----------
+    Linux man-pages, ``rename(2)``: "RENAME_EXCHANGE: Atomically exchange oldpath and newpath. Both
+    pathnames must exist but may be of different types".
     """
     target = Path(path)
     parent = _parent(target)
-    tmp = _fresh_name(parent, f".{target.name}.tmp-", "", _create_dir)
+    clean_stale(parent)
+    expected = _identity(target)
+    if expected is not None and not overwrite and not (target.is_dir() and not any(target.iterdir())):
+        raise FileExistsError(f"output directory {str(target)!r} already exists and is not empty")
+    tmp = _fresh_name(parent, f".{target.name}.tmp-{os.getpid()}-", "", _create_dir)
     try:
         yield tmp
-        if target.exists() or target.is_symlink():
-            if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
-                target.rmdir()
-            elif overwrite:
-                old = _fresh_name(parent, f".{target.name}.old-", "", _create_dir)
-                os.replace(target, old / "old")
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-                return
-            else:
-                raise FileExistsError(f"output directory {str(target)!r} already exists and is not empty")
-        os.replace(tmp, target)
+        _install(tmp, target, parent, overwrite=overwrite, expected=expected)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_tree(tmp)
         raise

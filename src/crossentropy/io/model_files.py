@@ -5,8 +5,9 @@ A saved model is two files side by side (by default ``model.json`` and ``model.s
 * ``model.safetensors`` holds the fitted arrays (``coef_``, ``intercept_``, ``coefs_.0``, ...).
 * ``model.json`` holds the format version, the estimator class name, its hyperparameters, the class
   labels with their dtype, the feature names (and whether the estimator knew them as ``feature_names_in_``), the fitted preprocessing (see ``crossentropy.preprocessing``),
-  the package version, a manifest of the arrays (name, shape, dtype) and the SHA-256 of the
-  safetensors file.
+  the package version, a manifest of the arrays (name, shape, dtype), the SHA-256 of the
+  safetensors file and that of the JSON object's own content (``metadata_sha256``, checked last, so
+  that a damaged file that still parses is refused too).
 
 :func:`load_model` reads the JSON without ever evaluating it, checks the hash, then checks every
 field: known estimator class, known hyperparameters of JSON types, arrays exactly as in the manifest
@@ -31,13 +32,17 @@ from .model_schema import (
     FORMAT,
     FORMAT_VERSION,
     JSON_NAME,
+    MAX_HEADER_BYTES,
     MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
     SPECS,
     check_attributes,
     check_fields,
     check_params,
     estimator_class,
     json_value,
+    manifest_bytes,
+    metadata_digest,
 )
 
 __all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel", "FORMAT", "FORMAT_VERSION"]
@@ -165,7 +170,11 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
         "arrays_file": arrays_path.name,
         "arrays_sha256": hashlib.sha256(blob).hexdigest(),
     }
+    meta["metadata_sha256"] = metadata_digest(meta)
     text = json.dumps(meta, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
+    if len(text.encode("utf-8")) > MAX_JSON_BYTES:  # never write a file that load_model refuses
+        raise ValueError(f"the model's metadata would take {len(text.encode('utf-8'))} bytes, more than the "
+                         f"{MAX_JSON_BYTES} a model file may hold (feature names, classes, preprocessing, extra)")
     json_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(arrays_path, blob)
     atomic_write_bytes(json_path, text.encode("utf-8"))
@@ -183,42 +192,55 @@ class SavedModel:
     path: Path
 
 
-def _reject_constant(value):
-    raise ValueError(f"non-finite number {value} is not allowed")
-
-
-def _read_bytes(path, what):
-    """The file's bytes; ModelFileError saying which part of the model is missing or unreadable."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(f"model {what} not found: {str(path)!r}") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read model {what} {str(path)!r}: {exc.strerror or exc}") from None
-
-
 def _read_json(json_path):
-    raw = _read_bytes(json_path, "metadata")
-    if len(raw) > MAX_JSON_BYTES:
-        raise ModelFileError(f"{str(json_path)!r} is larger than {MAX_JSON_BYTES} bytes: not a model file")
-    try:
-        meta = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ModelFileError(f"{str(json_path)!r} is not valid model JSON (truncated or corrupted?): {exc}") from None
+    from .bounded import read_regular_file, strict_json
+
+    raw = read_regular_file(json_path, MAX_JSON_BYTES, "metadata")
+    meta = strict_json(raw, repr(str(json_path)), max_depth=MAX_JSON_DEPTH)
     if not isinstance(meta, dict):
         raise ModelFileError(f"{str(json_path)!r} must hold a JSON object, got {type(meta).__name__}")
     return meta
 
 
+def _read_arrays(arrays_path, meta, where):
+    """The safetensors file's bytes, read only if it is no larger than its header and the manifest say.
+
+    A safetensors file is 8 bytes giving the header length N (little-endian), N bytes of JSON header,
+    then the arrays: with N at most :data:`MAX_HEADER_BYTES`, the file may hold at most
+    8 + N + (the bytes of the arrays the manifest lists). A shorter file is read (it is small) and
+    fails the SHA-256 check.
+    """
+    from .bounded import read_prefix, read_regular_file
+
+    expected = manifest_bytes(meta["arrays"], where)
+    head = read_prefix(arrays_path, 8, "arrays")
+    header = int.from_bytes(head, "little") if len(head) == 8 else 0
+    if header > MAX_HEADER_BYTES:
+        raise ModelFileError(f"{str(arrays_path)!r} is not a valid safetensors file: it declares a {header}-byte "
+                             f"header, more than the {MAX_HEADER_BYTES} a model file may have")
+    return read_regular_file(arrays_path, 8 + header + expected, "arrays")
+
+
+def _check_layout(blob, arrays_path, meta, where):
+    """The header length the file declares fits its size and the manifest (checked before parsing it)."""
+    header = int.from_bytes(blob[:8], "little") if len(blob) >= 8 else -1
+    expected = manifest_bytes(meta["arrays"], where)
+    if header < 0 or 8 + header + expected != len(blob):
+        raise ModelFileError(f"{str(arrays_path)!r} is not a valid safetensors file: it holds {len(blob)} bytes, "
+                             f"which do not fit its declared {header}-byte header and the {expected} bytes of "
+                             f"arrays listed in {where}")
+
+
 def _load_arrays(arrays_path, meta, where):
     import safetensors.numpy
 
-    blob = _read_bytes(arrays_path, "arrays")
+    blob = _read_arrays(arrays_path, meta, where)
     if hashlib.sha256(blob).hexdigest() != meta["arrays_sha256"]:
         raise ModelFileError(
             f"{str(arrays_path)!r} does not match the SHA-256 recorded in {where}: the file was truncated, "
             "corrupted or tampered with"
         )
+    _check_layout(blob, arrays_path, meta, where)
     try:
         arrays = safetensors.numpy.load(blob)
     except Exception as exc:  # safetensors raises its own SafetensorError
@@ -342,6 +364,9 @@ def load_model_bundle(path) -> SavedModel:
             raise ModelFileError(f"{where}: the preprocessing yields features that differ from feature_names")
         if not np.array_equal(prep.classes_, classes) or prep.classes_dtype_ != meta["classes_dtype"]:
             raise ModelFileError(f"{where}: the preprocessing classes differ from the model's classes")
+    if "metadata_sha256" in meta and metadata_digest(meta) != meta["metadata_sha256"]:
+        raise ModelFileError(f"{where} does not match the SHA-256 of its own content (metadata_sha256): the file "
+                             "was corrupted or edited")
     return SavedModel(estimator=est, preprocessing=prep, extra=meta["extra"], metadata=meta, path=json_path)
 
 

@@ -17,18 +17,28 @@ import numpy as np
 from .._validation import check_bool, check_int, check_real
 from ..exceptions import ModelFileError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "JSON_NAME", "ARRAYS_NAME", "MAX_JSON_BYTES", "FIELDS", "FLOAT_DTYPES",
-           "Spec", "SPECS", "estimator_class", "json_value", "check_fields", "check_params", "check_attributes"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "JSON_NAME", "ARRAYS_NAME", "MAX_JSON_BYTES", "MAX_JSON_DEPTH",
+           "MAX_HEADER_BYTES", "MAX_ARRAYS_BYTES", "FIELDS", "OPTIONAL_FIELDS", "metadata_digest", "FLOAT_DTYPES", "PARAM_KINDS", "Spec", "SPECS",
+           "estimator_class", "json_value", "check_fields", "check_params", "check_attributes", "manifest_bytes"]
 
 FORMAT = "crossentropy-model"
 FORMAT_VERSION = 1
 JSON_NAME = "model.json"
 ARRAYS_NAME = "model.safetensors"
-MAX_JSON_BYTES = 64 * 2**20
+#: the most bytes a model.json may hold (checked before it is read; save_model refuses to write more)
+MAX_JSON_BYTES = 16 * 2**20
+#: the deepest nesting of lists and objects in a model.json (a real one nests about 6 deep)
+MAX_JSON_DEPTH = 32
+#: the most bytes the JSON header of a model.safetensors may take (the safetensors library's own cap)
+MAX_HEADER_BYTES = 100 * 2**20
+#: the most bytes of arrays a model file may list (beyond this, the loader refuses rather than allocates)
+MAX_ARRAYS_BYTES = 2**34
 FIELDS = ("format", "format_version", "estimator", "params", "classes", "classes_dtype", "n_features_in",
           "feature_names", "feature_names_in", "attributes", "arrays", "preprocessing", "extra", "package_version",
           "arrays_file", "arrays_sha256")
 FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
+#: fields a file may lack (files written before they existed): the SHA-256 of the file's own content
+OPTIONAL_FIELDS = ("metadata_sha256",)
 
 
 def _check_str(value, name):
@@ -197,6 +207,41 @@ def json_value(value, where):
     raise TypeError(f"{where} holds {type(value).__name__} {value!r}, which a model file cannot store (JSON data only)")
 
 
+def metadata_digest(meta) -> str:
+    """The SHA-256 of a model file's JSON object without its ``metadata_sha256`` field, canonically serialised.
+
+    Canonical form: keys sorted, no whitespace, UTF-8, floats as ``repr`` (which round-trips), so
+    the digest depends on the values only, not on the layout of the file. A byte flip anywhere in
+    ``model.json`` that still parses changes a value, and with it the digest.
+
+    Parameters
+    ----------
+    meta : dict
+        The parsed ``model.json``.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+
+    Examples
+    --------
+    >>> metadata_digest({"b": 1, "a": [1.5]}) == metadata_digest({"a": [1.5], "b": 1, "metadata_sha256": "x"})
+    True
+
+    References
+    ----------
+    NIST FIPS 180-4, *Secure Hash Standard* (2015); IETF RFC 8785, *JSON Canonicalization Scheme*
+    (2020), whose idea (sorted keys, no whitespace) this follows.
+    """
+    import hashlib
+    import json
+
+    body = {k: v for k, v in meta.items() if k != "metadata_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def check_fields(meta, where):
     """Check the top-level fields of a model file's JSON object (names, JSON types, simple values).
 
@@ -221,10 +266,12 @@ def check_fields(meta, where):
     """
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{where} is not a crossentropy model file (format={meta.get('format')!r})")
-    if meta.get("format_version") != FORMAT_VERSION:
+    version = meta.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version != FORMAT_VERSION:
         raise ModelFileError(f"{where} has format_version {meta.get('format_version')!r}; this version reads {FORMAT_VERSION}")
-    if set(meta) != set(FIELDS):
-        missing, unknown = sorted(set(FIELDS) - set(meta)), sorted(set(meta) - set(FIELDS))
+    if set(meta) - set(OPTIONAL_FIELDS) != set(FIELDS):
+        missing = sorted(set(FIELDS) - set(meta))
+        unknown = sorted(set(meta) - set(FIELDS) - set(OPTIONAL_FIELDS))
         raise ModelFileError(f"{where} has missing fields {missing} or unknown fields {unknown}")
     types = {"estimator": str, "params": dict, "attributes": dict, "arrays": dict, "package_version": str,
              "arrays_file": str, "arrays_sha256": str, "classes_dtype": str}
@@ -241,19 +288,65 @@ def check_fields(meta, where):
         raise ModelFileError(f"{where}: feature_names must be null or {n} strings")
     if feature_names_in and names is None:
         raise ModelFileError(f"{where}: feature_names_in must be a boolean, true only with feature_names")
-    sha = meta["arrays_sha256"]
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise ModelFileError(f"{where}: arrays_sha256 must be 64 lowercase hex digits, got {sha!r:.80}")
+    for key in ("arrays_sha256", "metadata_sha256"):
+        sha = meta.get(key, "0" * 64)
+        if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise ModelFileError(f"{where}: {key} must be 64 lowercase hex digits, got {sha!r:.80}")
     if Path(meta["arrays_file"]).name != meta["arrays_file"] or not meta["arrays_file"].endswith(".safetensors"):
         raise ModelFileError(f"{where}: arrays_file must be a plain .safetensors file name, got {meta['arrays_file']!r}")
+
+
+def _is_real(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# The JSON type each stored hyperparameter may have (a bool is never a number here); the estimator's
+# own _check_params, run by the loader, then decides whether the value is allowed.
+_PARAM_TESTS = {
+    "real": (_is_real, "a number"),
+    "real or None": (lambda v: v is None or _is_real(v), "a number or null"),
+    "int": (_is_int, "an integer"),
+    "int or None": (lambda v: v is None or _is_int(v), "an integer or null"),
+    "int or str": (lambda v: _is_int(v) or isinstance(v, str), "an integer or a string"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "verbose": (lambda v: isinstance(v, (bool, int)), "true, false or an integer"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "str or None": (lambda v: v is None or isinstance(v, str), "a string or null"),
+    "sizes": (lambda v: _is_int(v) or (isinstance(v, list) and all(_is_int(s) for s in v)),
+              "an integer or a list of integers"),
+    "class_weight": (lambda v: v is None or isinstance(v, str) or (
+        isinstance(v, dict) and all(_is_real(w) for w in v.values())), "null, a string or an object of numbers"),
+    "scalar": (lambda v: v is None or isinstance(v, (bool, int, float, str)), "a plain value"),
+}
+
+#: the kind of each hyperparameter a model file may store, by estimator class ("scalar" for any other)
+PARAM_KINDS = {
+    "LogisticRegression": {
+        "C": "real", "batch_size": "int or None", "class_weight": "class_weight", "fit_intercept": "bool",
+        "l1_ratio": "real or None", "learning_rate": "real or None", "max_iter": "int", "penalty": "str or None",
+        "random_state": "int or None", "solver": "str", "tol": "real", "verbose": "verbose", "warm_start": "bool",
+    },
+    "MLPClassifier": {
+        "activation": "str", "alpha": "real", "batch_size": "int or str", "beta_1": "real", "beta_2": "real",
+        "class_weight": "class_weight", "dtype": "str", "early_stopping": "bool", "epsilon": "real",
+        "hidden_layer_sizes": "sizes", "label_smoothing": "real", "learning_rate_init": "real", "max_iter": "int",
+        "momentum": "real", "n_iter_no_change": "int", "nesterovs_momentum": "bool", "random_state": "int or None",
+        "shuffle": "bool", "solver": "str", "tol": "real", "validation_fraction": "real", "verbose": "verbose",
+    },
+}
 
 
 def check_params(cls, params, where):
     """Return the stored hyperparameters as keyword arguments for ``cls`` (lists become tuples).
 
-    Only ``cls``'s own parameter names with plain JSON values (``class_weight`` may be a dict) are
-    accepted; whether the values are valid is decided by the estimator itself (its
-    ``_check_params``, run by the loader).
+    Only ``cls``'s own parameter names are accepted, each of the JSON type :data:`PARAM_KINDS` gives
+    it (``verbose: "loud"``, ``random_state: [1, 2, 3]`` or a ``class_weight`` holding an object are
+    refused; a bool is not a number); whether the values are valid is decided by the estimator
+    itself (its ``_check_params``, run by the loader).
 
     Parameters
     ----------
@@ -273,20 +366,67 @@ def check_params(cls, params, where):
     >>> from crossentropy import MLPClassifier
     >>> check_params(MLPClassifier, {"hidden_layer_sizes": [5, 3]}, "'m.json'")
     {'hidden_layer_sizes': (5, 3)}
+    >>> check_params(MLPClassifier, {"random_state": [1, 2, 3]}, "'m.json'")
+    Traceback (most recent call last):
+    ...
+    crossentropy.exceptions.ModelFileError: 'm.json': invalid parameters for MLPClassifier: random_state must be an integer or null, got [1, 2, 3]
     """
     known = cls().get_params(deep=False)
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ModelFileError(f"{where}: unknown parameters {unknown} for {cls.__name__}")
+    kinds = PARAM_KINDS.get(cls.__name__, {})
     out = {}
     for key, value in params.items():
-        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
-            if key != "class_weight" or not isinstance(value, dict):
-                raise ModelFileError(f"{where}: parameter {key}={value!r:.80} is not a plain value")
+        kind = kinds.get(key, "scalar")
+        test, expected = _PARAM_TESTS[kind]
+        if not test(value):
+            plain = not isinstance(value, (dict, list)) or (
+                isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value))
+            shown = f"{value!r:.80}" if plain else f"{str(value):.80}, which is not a plain value"
+            raise ModelFileError(f"{where}: invalid parameters for {cls.__name__}: {key} must be {expected}, got {shown}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ModelFileError(f"{where}: parameter {key} must be finite")
         out[key] = tuple(value) if isinstance(value, list) else value
     return out
+
+
+def manifest_bytes(manifest, where) -> int:
+    """The bytes the arrays of a model file's manifest take; ModelFileError for a malformed manifest.
+
+    Each entry is ``{"shape": [n, ...], "dtype": "float64" | "float32"}``; the total is at most
+    :data:`MAX_ARRAYS_BYTES`, so a file can never make the loader allocate more.
+
+    Parameters
+    ----------
+    manifest : dict
+        The ``arrays`` field of the file.
+    where : str
+        The file, for the message.
+
+    Returns
+    -------
+    int
+        :math:`\\sum_a \\text{itemsize}_a \\prod_j \\text{shape}_{a,j}`.
+
+    Examples
+    --------
+    >>> manifest_bytes({"coef_": {"shape": [1, 4], "dtype": "float64"}, "intercept_": {"shape": [1], "dtype": "float32"}}, "'m.json'")
+    36
+    """
+    total = 0
+    for key, entry in manifest.items():
+        if not isinstance(entry, dict) or set(entry) != {"shape", "dtype"}:
+            raise ModelFileError(f"{where}: array entry {key!r:.80} must have exactly shape and dtype")
+        shape, dtype = entry["shape"], entry["dtype"]
+        if not isinstance(dtype, str) or dtype not in FLOAT_DTYPES:
+            raise ModelFileError(f"{where}: array {key!r:.80} has dtype {dtype!r:.40}; a model file holds {sorted(FLOAT_DTYPES)}")
+        if not isinstance(shape, list) or len(shape) > 8 or not all(_is_int(n) and 0 <= n <= MAX_ARRAYS_BYTES for n in shape):
+            raise ModelFileError(f"{where}: array {key!r:.80} has a bad shape {shape!r:.80}")
+        total += math.prod(shape) * np.dtype(FLOAT_DTYPES[dtype]).itemsize
+        if total > MAX_ARRAYS_BYTES:
+            raise ModelFileError(f"{where}: the arrays would take more than {MAX_ARRAYS_BYTES} bytes")
+    return total
 
 
 def check_attributes(spec, attributes, where, cls_name):

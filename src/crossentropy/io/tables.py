@@ -76,6 +76,30 @@ def _first_line(exc) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _header(p: Path, kind: str) -> list:
+    """The column names as the file spells them (pandas renames a repeated CSV name ``a`` to ``a.1``)."""
+    import pandas as pd
+
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return [str(n) for n in pq.read_schema(p).names if not str(n).startswith("__index_level_")]
+    first = pd.read_csv(p, sep="\t" if kind == "tsv" else ",", header=None, nrows=1, dtype=str,
+                        keep_default_na=False)
+    return [str(v) for v in first.iloc[0].tolist()] if first.shape[0] else []
+
+
+def _refuse_duplicates(columns, name, p) -> None:
+    seen, dup = set(), []
+    for c in columns:
+        if c in seen and c not in dup:
+            dup.append(c)
+        seen.add(c)
+    if dup:
+        raise DataError(f"{name} file {str(p)!r} has duplicate column names: {dup[:10]}; rename them so that each "
+                        "column has its own name")
+
+
 def read_table(path, *, name: str = "DATA"):
     """Read a CSV/TSV (optionally compressed) or Parquet file into a DataFrame; DataError if unusable.
 
@@ -108,17 +132,24 @@ def read_table(path, *, name: str = "DATA"):
 
     p = Path(path)
     if not p.exists():
+        if any(c in str(p) for c in "*?["):
+            raise DataError(f"{name} {str(p)!r} is a glob pattern: globs need --dask (crossentropy train --dask "
+                            "local ...); without it, name one file")
         raise DataError(f"{name} file not found: {str(p)!r}")
     if p.is_dir():
         raise DataError(f"{name} must be a file, got the directory {str(p)!r}")
     kind = table_format(p)
     try:
+        header = _header(p, kind)
+        _refuse_duplicates(header, name, p)
         if kind == "parquet":
             frame = pd.read_parquet(p)
         else:
             # pandas >= 3 parses floats exactly by default (and deprecates the option); older pandas needs it
             exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
             frame = pd.read_csv(p, sep="\t" if kind == "tsv" else ",", low_memory=False, **exact)
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataError(f"{name} file {str(p)!r} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
@@ -132,9 +163,7 @@ def read_table(path, *, name: str = "DATA"):
     if frame.shape[0] == 0:
         raise DataError(f"{name} file {str(p)!r} has a header but no data rows")
     frame.columns = [str(c) for c in frame.columns]
-    dup = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if dup:
-        raise DataError(f"{name} file {str(p)!r} has duplicate column names: {dup}")
+    _refuse_duplicates(frame.columns, name, p)  # e.g. 1 and "1" in a Parquet file
     return frame
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..io.tables import DataError
 
-__all__ = ["dtype_kind", "table_statistics", "column_spec"]
+__all__ = ["dtype_kind", "moment_statistics", "table_statistics", "column_spec"]
 
 
 def _as_number(value):
@@ -59,13 +59,66 @@ def _numeric_values(series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+# columns whose largest magnitude lies outside [2**-500, 2**500] have their moments computed scaled
+_HUGE, _TINY = 2.0**500, 2.0**-500
+
+
+def moment_statistics(x) -> dict:
+    r"""Mean and population variance of a column, computed without overflow: scaled by its largest magnitude first.
+
+    With :math:`M = \max_i |x_i|` and :math:`s = M` when :math:`M` lies outside
+    :math:`[2^{-500}, 2^{500}]` (else :math:`s = 1`, so ordinary columns give exactly the plain
+    NumPy / pandas values):
+
+    .. math::
+        \text{moment\_scale} = s, \qquad \text{mean} = \frac1n\sum_i \frac{x_i}{s}, \qquad
+        \text{var} = \frac1n\sum_i \Bigl(\frac{x_i}{s} - \text{mean}\Bigr)^2 ,
+
+    so the column's mean is :math:`s\cdot\text{mean}` and its standard deviation
+    :math:`s\sqrt{\text{var}}`, both finite for any finite column (:math:`|x_i/s| \le 1`): a
+    column at 1e308 no longer overflows its sum, one at 1e200 no longer its variance.
+
+    The same expression runs on a NumPy array (the present values), a pandas Series or a Dask
+    Series (lazily; NaN skipped as missing), so the in-memory and the Dask statistics share it.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,), pandas.Series or dask Series of float64
+        Non-empty for an ndarray.
+
+    Returns
+    -------
+    dict
+        ``{"moment_scale": s, "mean": ..., "var": ...}`` (lazy Dask scalars for a Dask Series).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> st = moment_statistics(np.array([1e308, 1e308, -1e308]))
+    >>> float(st["moment_scale"] * st["mean"]), float(st["moment_scale"] * np.sqrt(st["var"]))
+    (3.333333333333333e+307, 9.428090415820633e+307)
+    >>> moment_statistics(np.array([1.0, 2.0, 3.0]))["mean"]
+    np.float64(2.0)
+
+    References
+    ----------
+    Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., SIAM (2002), §1.14 and §27.8
+    (scaling to avoid overflow in norms and sums of squares).
+    """
+    m = abs(x).max()
+    big = (m > _HUGE) | ((m < _TINY) & (m > 0))
+    scale = big * m + (1 - big) * 1.0
+    y = x / scale
+    return {"moment_scale": scale, "mean": y.mean(), "var": y.var(ddof=0)}
+
+
 def _numeric_statistics(x: np.ndarray, impute_strategy) -> dict:
     infinite = np.isinf(x)
     present = x[~np.isnan(x) & ~infinite]
+    moments = ({k: float(v) for k, v in moment_statistics(present).items()} if present.size
+               else {"moment_scale": 1.0, "mean": math.nan, "var": math.nan})
     stats = {"kind": "numeric", "count": int(present.size), "missing": int(np.isnan(x).sum()),
-             "n_infinite": int(infinite.sum()),
-             "mean": float(np.mean(present)) if present.size else math.nan,
-             "var": float(np.var(present)) if present.size else math.nan}
+             "n_infinite": int(infinite.sum()), **moments}
     if impute_strategy == "median":
         stats["median"] = float(np.median(present)) if present.size else math.nan
     if impute_strategy == "most_frequent":
@@ -78,7 +131,8 @@ def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
     """Column statistics of a pandas table, in the form :meth:`TabularPreprocessor.from_statistics` reads.
 
     A numeric column gives its count of present values, missing and infinite counts, the mean and
-    the population variance of the present values (and their median or value counts when
+    the population variance of the present values, both of the values divided by ``moment_scale``
+    (:func:`moment_statistics`; 1 unless the column is huge or tiny) (and their median or value counts when
     ``impute_strategy`` needs them); a text column its missing count and the counts of its values
     as strings (a text column holding only numbers is numeric); the target its distinct labels.
 
@@ -151,7 +205,8 @@ def column_spec(stats, *, missing, impute_strategy, scale, max_categories) -> di
         if kind == "categorical":
             fill = str(_most_frequent(counts))
         else:
-            fill = float({"mean": lambda: stats["mean"], "median": lambda: stats["median"],
+            s = float(stats.get("moment_scale", 1.0))
+            fill = float({"mean": lambda: s * stats["mean"], "median": lambda: stats["median"],
                           "most_frequent": lambda: _most_frequent(counts)}[impute_strategy]())
     elif n_missing:
         raise DataError(f"column {col!r} has {n_missing} missing value(s); drop or impute them first")
@@ -161,15 +216,23 @@ def column_spec(stats, *, missing, impute_strategy, scale, max_categories) -> di
         return {"name": col, "kind": kind, "categories": cats, "fill": fill}
     mean, std = 0.0, 1.0
     if scale:  # mean and population std of the filled column, from those of the present values
+        # in units of s (moment_scale), where every value and the fill are at most 1 in magnitude
+        s = float(stats.get("moment_scale", 1.0))
         n = n_present + (n_missing if fill is not None else 0)
         mean, var = float(stats["mean"]), float(stats["var"])
-        if fill is not None and n_missing and fill != mean:
-            filled_mean = (n_present * mean + n_missing * fill) / n
-            var = (n_present * (var + (mean - filled_mean) ** 2) + n_missing * (fill - filled_mean) ** 2) / n
+        if fill is not None and n_missing and fill != s * mean:
+            f = fill / s
+            filled_mean = (n_present * mean + n_missing * f) / n
+            var = (n_present * (var + (mean - filled_mean) ** 2) + n_missing * (f - filled_mean) ** 2) / n
             mean = filled_mean
         elif fill is not None:
             var = var * n_present / n
-        std = math.sqrt(var) if var >= 0 else math.nan
-        mean = mean if math.isfinite(mean) else 0.0
-    return {"name": col, "kind": kind, "fill": fill, "mean": mean,
-            "scale": std if std > 0 and math.isfinite(std) else 1.0}
+        std = s * math.sqrt(var) if var >= 0 else math.nan
+        mean = s * mean if math.isfinite(mean) else 0.0
+        if not math.isfinite(mean) or math.isnan(std) or math.isinf(std):
+            raise DataError(f"column {col!r} cannot be standardised: its mean or spread is not a finite float64 "
+                            f"number; rescale it, leave it out with --ignore {col}, or pass --no-scale")
+        if 0 < std < np.finfo(np.float64).tiny:
+            raise DataError(f"column {col!r} varies by only {std:.3g}, too little to standardise in float64; "
+                            f"rescale it, leave it out with --ignore {col}, or pass --no-scale")
+    return {"name": col, "kind": kind, "fill": fill, "mean": mean, "scale": std if std > 0 else 1.0}

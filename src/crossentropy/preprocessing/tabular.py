@@ -441,7 +441,7 @@ def _check_column_spec(spec, missing) -> None:
     if kind == "numeric":
         if set(spec) != {"name", "kind", "fill", "mean", "scale"}:
             raise ValueError(f"numeric column {name!r} must have fields name, kind, fill, mean, scale; got {sorted(spec)}")
-        if not _finite_number(spec["mean"]) or not _finite_number(spec["scale"]) or spec["scale"] <= 0:
+        if not _finite_number(spec["mean"]) or not _finite_number(spec["scale"]) or spec["scale"] < np.finfo(np.float64).tiny:
             raise ValueError(f"numeric column {name!r} needs a finite mean and a positive scale, got {spec['mean']!r}, {spec['scale']!r}")
         if spec["fill"] is not None and not _finite_number(spec["fill"]):
             raise ValueError(f"numeric column {name!r} has a bad fill value {spec['fill']!r}")
