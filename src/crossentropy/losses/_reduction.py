@@ -102,3 +102,39 @@ def needs_float64(weight, grad_factor: float, dtype) -> bool:
         return False
     pos = np.abs(weight[weight != 0])
     return bool(pos.size and pos.min() < float(info.tiny))
+
+
+def mean_denominator(used, w_scale: float):
+    r"""``(shift, den)`` with which a weighted mean of losses computed with ``w / w_scale`` is
+    :math:`2^{\mathrm{shift}} \sum_n \ell'_n / \mathrm{den}` (PyTorch's :math:`\sum_n \ell_n / \sum_n k_n w_{y_n}`).
+
+    ``used``: the weights :math:`k_n w_{y_n}` of the rows that count (raw, not divided). With :math:`m_y`
+    the power of two below their maximum, ``den`` = :math:`\sum_n k_n w_{y_n} / m_y` (between 1 and 2N: it
+    neither overflows nor underflows) and :math:`2^{\mathrm{shift}}` = ``w_scale`` / :math:`m_y` (an
+    integer exponent: the ratio itself may exceed the float range), 0 when the weights were divided by
+    the targets' own maximum. No row that counts (or all weights 0) gives ``den`` = 0. Apply the shift
+    with :func:`scaled_by`.
+
+    Examples
+    --------
+    >>> mean_denominator(np.array([1e-300, 3e-300]), 1.0)[1]
+    2.0
+    """
+    used = np.asarray(used, dtype=np.float64)
+    m_y = power_of_two_below(float(used.max())) if used.size else 1.0
+    den = float(np.sum(used / m_y))
+    return math.frexp(w_scale)[1] - math.frexp(m_y)[1], den
+
+
+def scaled_by(value, shift: int):
+    """``value * 2**shift`` without an intermediate overflow (inf only when the result overflows).
+
+    Examples
+    --------
+    >>> float(scaled_by(3.0, 1100 - 1024) * 0)  # a zero stays zero
+    0.0
+    """
+    if shift == 0:
+        return value
+    with np.errstate(over="ignore"):
+        return np.ldexp(value, shift)

@@ -12,7 +12,15 @@ from .._validation import (
     check_label_smoothing,
     check_reduction,
 )
-from ._reduction import compute_dtype, grad_scale, needs_float64, normalise_weights, reduce_loss
+from ._reduction import (
+    compute_dtype,
+    grad_scale,
+    mean_denominator,
+    scaled_by,
+    needs_float64,
+    normalise_weights,
+    reduce_loss,
+)
 from ._targets import index_target
 
 __all__ = ["linear_cross_entropy"]
@@ -131,9 +139,10 @@ def linear_cross_entropy(
                      shape_hint="one class index per row of X")
     block = _check_block_size(block_size)
     # weights divided by a power of two: any finite weights give the float64 value of the definition
-    w, w_scale = normalise_weights(w, None if w is None or eps else w[t.safe[t.keep]])
-    denominator = t.weight_sum(w)
-    scale = grad_scale(reduction, n, denominator) if reduction == "mean" else w_scale
+    used = t.keep.astype(np.float64) if w is None else w[t.safe[t.keep]]
+    w, w_scale = normalise_weights(w, None if w is None or eps else used)
+    shift, denominator = mean_denominator(used, w_scale)  # PyTorch's weighted-mean denominator, no underflow
+    scale = float(scaled_by(grad_scale(reduction, n, denominator), shift)) if reduction == "mean" else w_scale
     with np.errstate(over="ignore", under="ignore"):
         row_loss, grads = _rows_in(dtype, Xa, Wa, b, t, w, eps, scale, return_grad, block)
         if dtype != np.float64 and not np.isfinite(row_loss).all():  # float32 overflow: again in float64
@@ -145,7 +154,7 @@ def linear_cross_entropy(
                 f"(rows {_preview(bad)}): |X| up to {float(np.abs(Xa).max())!r} and |W| up to "
                 f"{float(np.abs(Wa).max())!r}; scale X or W down")
         if reduction == "mean":
-            value = reduce_loss(row_loss, reduction, denominator)
+            value = np.float64(scaled_by(reduce_loss(row_loss, reduction, denominator), shift))
         elif reduction == "sum":
             value = np.float64(reduce_loss(row_loss, reduction) * w_scale)
         else:

@@ -13,7 +13,15 @@ from .._validation import (
     check_unit_interval,
 )
 from . import _rows
-from ._reduction import compute_dtype, grad_scale, needs_float64, normalise_weights, reduce_loss
+from ._reduction import (
+    compute_dtype,
+    grad_scale,
+    mean_denominator,
+    scaled_by,
+    needs_float64,
+    normalise_weights,
+    reduce_loss,
+)
 from ._targets import axis_index_target, class_scores, from_rows, to_rows
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -112,31 +120,37 @@ def cross_entropy(
     else:
         t = axis_index_target(t_arr, x_in.shape, ax, n_classes, ignore_index=ignore_index, reduction=reduction)
     # weights divided by a power of two: any finite weights give the float64 value of the definition
+    mean = None
     if soft:
         w, w_scale = normalise_weights(w)
     else:
-        w, w_scale = normalise_weights(w, None if w is None or eps else w[t.safe[t.keep]])
+        used = t.keep.astype(np.float64) if w is None else w[t.safe[t.keep]]
+        w, w_scale = normalise_weights(w, None if w is None or eps else used)
+        mean = mean_denominator(used, w_scale)  # PyTorch's weighted-mean denominator, without underflow
     dtype = compute_dtype(x_in.dtype)
     with np.errstate(over="ignore", under="ignore"):
-        value, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, eps, reduction, return_grad, out, dtype)
+        value, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, mean, eps, reduction, return_grad, out,
+                                dtype)
         if dtype != np.float64 and not (np.isfinite(value).all() if reduction != "none" else
                                         not np.isnan(value).any()):
             # float32 arithmetic overflowed where float64 does not (logits near +-3e38): again in float64
-            value, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, eps, reduction, return_grad, out,
-                                    np.dtype(np.float64))
+            value, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, mean, eps, reduction, return_grad,
+                                    out, np.dtype(np.float64))
     return (value, grad) if return_grad else value
 
 
-def _evaluate(x_in, ax, target, w, w_scale, eps, reduction, return_grad, out, dtype):
+def _evaluate(x_in, ax, target, w, w_scale, mean, eps, reduction, return_grad, out, dtype):
     """The loss (and gradient) of :func:`cross_entropy` with normalised weights ``w`` (times ``w_scale``),
-    computed in ``dtype`` (or float64 where float16/32 would overflow or lose the weights)."""
+    computed in ``dtype`` (or float64 where float16/32 would overflow or lose the weights).
+
+    ``mean``: ``(ratio, den)`` of :func:`~crossentropy.losses._reduction.mean_denominator` (class-index targets)."""
     soft = not hasattr(target, "safe")
     if soft:
-        denominator = None
         grad_factor = w_scale * grad_scale(reduction, x_in.size // x_in.shape[ax])
     else:
-        denominator = target.weight_sum(w)
-        grad_factor = grad_scale(reduction, target.y.size, denominator) if reduction == "mean" else w_scale
+        shift, denominator = mean
+        grad_factor = (float(scaled_by(grad_scale(reduction, target.y.size, denominator), shift))
+                       if reduction == "mean" else w_scale)
     if needs_float64(w, grad_factor, dtype):
         dtype = np.dtype(np.float64)
     x, moved_shape = to_rows(x_in.astype(dtype, copy=False), ax)
@@ -155,8 +169,10 @@ def _evaluate(x_in, ax, target, w, w_scale, eps, reduction, return_grad, out, dt
     if reduction == "none":
         rows = loss.astype(np.float64) * loss_factor if loss_factor != 1.0 else loss
         value = reduce_loss(rows.reshape(batch_shape).astype(x_in.dtype, copy=False), reduction)
+    elif reduction == "mean" and not soft:
+        value = np.float64(scaled_by(reduce_loss(loss, reduction, denominator), shift))
     else:
-        value = np.float64(reduce_loss(loss, reduction, denominator) * loss_factor)
+        value = np.float64(reduce_loss(loss, reduction) * loss_factor)
     if not return_grad:
         return value, None
     if soft:
