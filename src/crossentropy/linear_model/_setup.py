@@ -18,19 +18,24 @@ Dask inputs, the Dask objective) and does the rest here.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
+from scipy import sparse
 from sklearn.utils import check_random_state
 
 from .. import dispatch
 from .._validation import check_int, check_option, check_real, class_weight_vector
 from ..exceptions import ConvergenceWarning
+from ..losses._reduction import normalise_weights, scaled_by
 from ..objective import CACHE_ELEMENTS, CoefLayout, LinearObjective
+from ..objective.base import products_fit
 from ..solvers import SOLVER_OPTIONS, SOLVERS, check_solver
 from ..solvers.newton import choose_step
 
 __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
+           "fit_row_weights", "check_feature_range",
            "penalty_terms", "choose_solver", "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask"]
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
@@ -91,6 +96,35 @@ def check_params(est, *, stacklevel=3) -> float:
     return rho
 
 
+def check_feature_range(X):
+    r"""``X`` as the fit computes with it: float32 features too large for float32 sums of products are
+    taken in float64; features whose products overflow even float64 are refused, naming ``X``.
+
+    The fit sums products of two features over the rows (the gradient, the Hessian
+    :math:`X^\top D X`): they must stay finite (:func:`crossentropy.objective.base.products_fit`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_feature_range(np.array([[3e30]], dtype=np.float32)).dtype
+    dtype('float64')
+    >>> check_feature_range(np.array([[1e200]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds values up to 1e+200 in absolute value: the fit's sums of their products (X.T @ X) overflow float64; scale the features first (for example sklearn.preprocessing.StandardScaler)
+    """
+    data = X.data if sparse.issparse(X) else X
+    if data.size == 0:
+        return X
+    top = max(float(data.max()), -float(data.min()))
+    if products_fit(top, X.shape[0], data.dtype):
+        return X
+    if data.dtype != np.float64 and products_fit(top, X.shape[0], np.float64):
+        return X.astype(np.float64)
+    raise ValueError(f"X holds values up to {top!r} in absolute value: the fit's sums of their products (X.T @ X) "
+                     "overflow float64; scale the features first (for example sklearn.preprocessing.StandardScaler)")
+
+
 def class_weights(class_weight, classes, weighted_counts):
     r"""One weight per class and the total weight :math:`S = \sum_k c_k S_k` after weighting.
 
@@ -119,10 +153,12 @@ def class_weights(class_weight, classes, weighted_counts):
     scikit-learn, ``sklearn.utils.class_weight.compute_class_weight``.
     """
     counts = np.asarray(weighted_counts, dtype=np.float64)
-    cw = class_weight_vector(class_weight, classes, counts)
-    total = float(cw @ counts)
-    if not (total > 0 and np.isfinite(total)):
+    counts_n, _ = normalise_weights(counts)  # "balanced" is unchanged by a common factor of the counts
+    cw = class_weight_vector(class_weight, classes, counts_n)
+    if not float(normalise_weights(cw)[0] @ counts_n) > 0:  # computed so that huge weights do not overflow
         raise ValueError("sample_weight (times class_weight) must have a positive sum, got all zeros")
+    with np.errstate(over="ignore"):
+        total = float(cw @ counts)  # inf when the weights overflow float64 (fit_in_memory normalises them)
     return cw, total
 
 
@@ -159,6 +195,35 @@ def row_weights(class_weight, classes, y_enc, sample_weight):
     return sample_weight if class_weight is None else sample_weight * cw[y_enc]
 
 
+def fit_row_weights(class_weight, classes, y_enc, sample_weight):
+    r"""``(r, shift)``: the row weights :math:`s_i c_{y_i}` of :func:`row_weights` as :math:`r_i 2^{\mathrm{shift}}`,
+    with :math:`\max_i r_i` in [1, 2).
+
+    scikit-learn's objective :math:`C\sum_i s_i\ell_i + \text{penalty}` with every :math:`s_i` divided
+    by :math:`m` has the same minimiser with :math:`C m` for :math:`C`; the fit therefore takes
+    :math:`r` and :math:`C\,2^{\mathrm{shift}}`. The sample weights, the class weights and their products
+    are each divided by the power of two below their maximum, so that any finite weights (1e-320 or
+    1e308) neither overflow nor underflow; dividing by powers of two is exact, and weights of order one
+    give the same fit to the last bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r, shift = fit_row_weights({0: 1e308, 1: 1e308}, [0, 1], np.array([0, 1, 1]), np.full(3, 1e308))
+    >>> r.tolist(), shift
+    ([1.1125369292536007, 1.1125369292536007, 1.1125369292536007], 2044)
+    """
+    sw, s_scale = normalise_weights(sample_weight)
+    shift = math.frexp(s_scale)[1] - 1
+    K = len(classes)
+    cw, _ = class_weights(class_weight, classes, np.bincount(y_enc, weights=sw, minlength=K))
+    if class_weight is None:
+        return sw, shift
+    cw_n, c_scale = normalise_weights(cw)
+    rows, r_scale = normalise_weights(sw * cw_n[y_enc])
+    return rows, shift + math.frexp(c_scale)[1] - 1 + math.frexp(r_scale)[1] - 1
+
+
 def penalty_terms(penalty, C, rho, total_weight):
     r"""The scaling of scikit-learn's argmin: :math:`c = 1/S`, :math:`l_2 = (1-\rho)/(C S)`, :math:`l_1 = \rho/(C S)`.
 
@@ -188,7 +253,11 @@ def penalty_terms(penalty, C, rho, total_weight):
     scikit-learn user guide, *Logistic regression* (the objective of ``LogisticRegression``).
     """
     S = float(total_weight)
-    inv = 0.0 if penalty is None else 1.0 / (float(C) * S)
+    with np.errstate(over="ignore", divide="ignore"):
+        inv = 0.0 if penalty is None else float(1.0 / (np.float64(C) * S))
+    if not math.isfinite(inv):
+        raise ValueError(f"C={C!r} times the total sample weight ({S!r}) is too small: the penalty's weight "
+                         "1/(C S) overflows float64; use a larger C")
     return {"scale": 1.0 / S, "l2": (1 - rho) * inv, "l1": rho * inv}
 
 
@@ -369,10 +438,11 @@ def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=Non
     ----------
     scikit-learn, ``sklearn.linear_model.LogisticRegression``.
     """
-    sw = row_weights(est.class_weight, est.classes_, y_enc, sample_weight)
+    sw, shift = fit_row_weights(est.class_weight, est.classes_, y_enc, sample_weight)
+    C = float(scaled_by(float(est.C), shift))  # the weights divided by 2**shift: C multiplied by it
     objective = LinearObjective(X, y_enc, None if np.all(sw == 1) else sw, n_classes=len(est.classes_),
                                 fit_intercept=est.fit_intercept,
-                                **penalty_terms(est.penalty, est.C, rho, float(sw.sum())))
+                                **penalty_terms(est.penalty, C, rho, float(sw.sum())))
     return run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
 
 
@@ -423,6 +493,9 @@ def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
         raise ValueError("y must be given to fit a classifier, got None")
     data = dispatch.dask_training_data(X, y, sample_weight, persist=persist)
     cw, total = class_weights(est.class_weight, data.classes, data.weighted_counts)
+    if not np.isfinite(total):
+        raise ValueError("sample_weight times class_weight sums to more than float64 holds (1.8e308): divide "
+                         "the weights by a common factor, which does not change the fit")
     est.classes_ = data.classes
     est.n_features_in_ = data.n_features
     if data.feature_names is not None:
