@@ -42,6 +42,8 @@ PENALTIES = ("l2", "l1", "elasticnet", None)
 #: Solvers that run on Dask input (all but the minibatch one, which needs random rows).
 DASK_SOLVERS = ("auto", "newton", "lbfgs", "gd", "proximal")
 PERSIST_OPTIONS = ("auto", True, False)
+#: Largest penalty weight 1/(C S) (:func:`penalty_terms`): beyond it the float64 objective would overflow.
+PENALTY_CAP = 1e300
 
 
 def check_params(est, *, stacklevel=3) -> float:
@@ -255,9 +257,9 @@ def penalty_terms(penalty, C, rho, total_weight):
     S = float(total_weight)
     with np.errstate(over="ignore", divide="ignore"):
         inv = 0.0 if penalty is None else float(1.0 / (np.float64(C) * S))
-    if not math.isfinite(inv):
-        raise ValueError(f"C={C!r} times the total sample weight ({S!r}) is too small: the penalty's weight "
-                         "1/(C S) overflows float64; use a larger C")
+    # C S below 1e-300 (C = 1e-320, or subnormal sample weights): the penalty outweighs the data by more
+    # than 1e300 and the coefficients are 0 to within 1e-300 of the data terms; capped so it stays finite
+    inv = min(inv, PENALTY_CAP)
     return {"scale": 1.0 / S, "l2": (1 - rho) * inv, "l1": rho * inv}
 
 
