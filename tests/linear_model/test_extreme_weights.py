@@ -73,7 +73,7 @@ def test_huge_sample_and_class_weights_together():
     X, y = _data(2)
     ours = LogisticRegression(class_weight={0: 1e300, 1: 1e300}, penalty=None, tol=1e-10).fit(
         X, y, sample_weight=np.full(y.size, 1e300))
-    ref = SkLogisticRegression(penalty=None, solver="newton-cholesky", tol=1e-12).fit(X, y)
+    ref = SkLogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-12).fit(X, y)
     assert _rel(ours.coef_, ref.coef_) <= 1e-5
 
 
@@ -85,7 +85,7 @@ def test_float32_features_too_large_for_float32_products_fit_in_float64():
         warnings.simplefilter("error", RuntimeWarning)
         ours = LogisticRegression(penalty=None, tol=1e-10).fit(X32, y)
     # without a penalty, coef(X * k) = coef(X) / k: the oracle fits the same float32 values divided by k
-    ref = SkLogisticRegression(penalty=None, solver="newton-cholesky", tol=1e-12).fit(X32.astype(np.float64) / k, y)
+    ref = SkLogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-12).fit(X32.astype(np.float64) / k, y)
     assert np.all(np.isfinite(ours.coef_))
     assert _rel(ours.coef_ * k, ref.coef_) <= 1e-5
     assert ours.score(X32, y) == pytest.approx(ref.score(X32.astype(np.float64) / k, y))
