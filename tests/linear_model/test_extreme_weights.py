@@ -147,3 +147,9 @@ def test_summary_does_not_warn_on_overlapping_classes():
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)
         est.summary(X, y)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 0.0])
+def test_learning_rate_is_named_when_refused(value):
+    with pytest.raises(ValueError, match="learning_rate must be"):
+        LogisticRegression(solver="gd", learning_rate=value).fit("not data", None)

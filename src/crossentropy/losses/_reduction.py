@@ -68,8 +68,8 @@ def normalise_weights(w, used=None):
 
     Examples
     --------
-    >>> normalise_weights(np.array([1e308, 4e307]))[0].round(3).tolist()
-    [1.112, 0.445]
+    >>> normalise_weights(np.array([1e308, 4e307]))[0].round(3).tolist()   # divided by 2**1023
+    [1.113, 0.445]
 
     References
     ----------
@@ -117,8 +117,8 @@ def mean_denominator(used, w_scale: float):
 
     Examples
     --------
-    >>> mean_denominator(np.array([1e-300, 3e-300]), 1.0)[1]
-    2.0
+    >>> mean_denominator(np.array([2.0 ** -1000, 3 * 2.0 ** -1000]), 1.0)   # 1.0 = 2**999 * 2**-999
+    (999, 2.0)
     """
     used = np.asarray(used, dtype=np.float64)
     m_y = power_of_two_below(float(used.max())) if used.size else 1.0

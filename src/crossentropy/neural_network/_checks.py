@@ -47,8 +47,8 @@ def usable_weights(y_int, sample_weight, class_weight):
     --------
     >>> import numpy as np
     >>> sw, cw = usable_weights(np.array([0, 1]), np.array([1e-320, 1e-320]), None)
-    >>> sw.tolist()
-    [1.0, 1.0]
+    >>> sw.tolist()   # 1e-320 = 1.9765625 * 2**-1064
+    [1.9765625, 1.9765625]
     """
     s = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     c = None if class_weight is None else np.asarray(class_weight, dtype=np.float64)
@@ -92,8 +92,8 @@ def training_bytes(units, batch: int, itemsize: int, optimizer_copies: int) -> i
 
     Examples
     --------
-    >>> training_bytes((4, 10, 3), 200, 8, 2)
-    59968
+    >>> training_bytes((4, 10, 3), 200, 8, 2)   # P = 5*10 + 11*3 = 83: (4*83 + 3*200*13) * 8
+    65056
     """
     units = [int(u) for u in units]
     params = sum((a + 1) * b for a, b in zip(units[:-1], units[1:]))
