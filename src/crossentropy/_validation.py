@@ -67,13 +67,13 @@ def check_real(value, name: str, *, low=None, high=None, low_open=False, high_op
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number{' or None' if allow_none else ''}, got {value!r}")
+        raise TypeError(f"{name} must be a real number{' or None' if allow_none else ''}, got {_shown(value)!r}")
     v = float(value)
     if math.isnan(v) or (finite and math.isinf(v)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be a finite number, got {_shown(value)!r}")
     if (low is not None and (v < low or (low_open and v == low))) or (
             high is not None and (v > high or (high_open and v == high))):
-        raise ValueError(f"{name} must be a number in {_interval(low, high, low_open, high_open)}, got {value!r}")
+        raise ValueError(f"{name} must be a number in {_interval(low, high, low_open, high_open)}, got {_shown(value)!r}")
     return v
 
 
@@ -94,10 +94,10 @@ def check_int(value, name: str, *, low=None, high=None, allow_none=False):
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer{' or None' if allow_none else ''}, got {value!r}")
+        raise TypeError(f"{name} must be an integer{' or None' if allow_none else ''}, got {_shown(value)!r}")
     v = int(value)
     if (low is not None and v < low) or (high is not None and v > high):
-        raise ValueError(f"{name} must be an integer in {_interval(low, high, False, False)}, got {value!r}")
+        raise ValueError(f"{name} must be an integer in {_interval(low, high, False, False)}, got {_shown(value)!r}")
     return v
 
 
@@ -110,7 +110,7 @@ def check_bool(value, name: str) -> bool:
     False
     """
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+        raise TypeError(f"{name} must be True or False, got {_shown(value)!r}")
     return bool(value)
 
 
@@ -126,7 +126,7 @@ def check_option(value, name: str, options):
         if (value is None and option is None) or (
                 value is not None and option is not None and type(value) is type(option) and value == option):
             return value
-    raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    raise ValueError(f"{name} must be one of {tuple(options)}, got {_shown(value)!r}")
 
 
 def check_sample_weight(sample_weight, n_samples: int, *, name: str = "sample_weight",
@@ -210,7 +210,7 @@ def class_weight_vector(class_weight, classes, weighted_counts, *, name: str = "
         return cw
     if isinstance(class_weight, str):
         if class_weight != "balanced":
-            raise ValueError(f"{name} must be a dict, 'balanced' or None, got {class_weight!r}")
+            raise ValueError(f"{name} must be a dict, 'balanced' or None, got {_shown(class_weight)!r}")
         counts = np.asarray(weighted_counts, dtype=np.float64)
         if counts.shape != (K,):
             raise ValueError(f"weighted_counts must have one entry per class ({K}), got shape {counts.shape}")
@@ -220,14 +220,26 @@ def class_weight_vector(class_weight, classes, weighted_counts, *, name: str = "
         cw[present] = rel.sum() / (present.sum() * rel[present])
         return cw
     if not isinstance(class_weight, dict):
-        raise ValueError(f"{name} must be a dict, 'balanced' or None, got {class_weight!r}")
+        raise ValueError(f"{name} must be a dict, 'balanced' or None, got {_shown(class_weight)!r}")
     labels = classes.tolist()
     for label, weight in class_weight.items():
         hit = [i for i, c in enumerate(labels) if c == label]
         if not hit:
-            raise ValueError(f"{name} has a label not in the classes {labels}: {label!r}")
-        cw[hit[0]] = check_real(weight, f"{name}[{label!r}]", low=0)
+            raise ValueError(f"{name} has a label not in the classes {labels}: {_shown(label)!r}")
+        cw[hit[0]] = check_real(weight, f"{name}[{_shown(label)!r}]", low=0)
     return cw
+
+
+def _shown(value):
+    """``value`` as the user would write it: a NumPy scalar becomes the Python scalar it holds
+    (``np.str_('same')`` is shown as ``'same'``, ``np.float64(2.0)`` as ``2.0``).
+
+    Examples
+    --------
+    >>> repr(_shown(np.str_("same"))), repr(_shown(np.float64(2.0)))
+    ("'same'", '2.0')
+    """
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _preview(x, limit: int = 5) -> str:
@@ -239,17 +251,17 @@ def _preview(x, limit: int = 5) -> str:
 def check_reduction(reduction) -> str:
     """Return ``reduction`` if it is one of ``"none"``, ``"mean"``, ``"sum"``, else raise ValueError."""
     if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {_shown(reduction)!r}")
     return reduction
 
 
 def check_label_smoothing(label_smoothing) -> float:
     """Return ``label_smoothing`` as a float in [0, 1], else raise."""
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
-        raise TypeError(f"label_smoothing must be a real number, got {label_smoothing!r}")
+        raise TypeError(f"label_smoothing must be a real number, got {_shown(label_smoothing)!r}")
     value = float(label_smoothing)
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"label_smoothing must lie in [0, 1], got {label_smoothing!r}")
+        raise ValueError(f"label_smoothing must lie in [0, 1], got {_shown(label_smoothing)!r}")
     return value
 
 
@@ -320,7 +332,7 @@ def check_index_target(target: np.ndarray, n_classes: int, ignore_index, name: s
     Returns a boolean mask of the positions that count (not ignored).
     """
     if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral)):
-        raise TypeError(f"ignore_index must be an integer or None, got {ignore_index!r}")
+        raise TypeError(f"ignore_index must be an integer or None, got {_shown(ignore_index)!r}")
     keep = np.ones(target.shape, dtype=bool) if ignore_index is None else target != ignore_index
     kept = target[keep]
     if kept.size:

@@ -22,9 +22,9 @@ def _dist(x, name):
 def _scale(base):
     if base is None:
         return 1.0
-    b = check_real(base, "base", low=0, low_open=True, finite=False)
+    b = check_real(base, "base", low=0, low_open=True)  # inf would give 0 for every distribution
     if b == 1:
-        raise ValueError(f"base must be None (nats) or a positive number other than 1, got {base!r}")
+        raise ValueError(f"base must be None (nats) or a finite positive number other than 1, got {base!r}")
     return 1.0 / np.log(b)
 
 
@@ -48,7 +48,7 @@ def entropy(p, *, base=None, axis=-1):
     ----------
     p : array_like of shape (..., K, ...), probabilities in [0, 1]
     base : float, optional
-        Logarithm base: None for nats, 2 for bits.
+        Logarithm base: None for nats, 2 for bits; finite, positive and not 1.
     axis : int, default -1
 
     Returns
@@ -65,8 +65,9 @@ def entropy(p, *, base=None, axis=-1):
     ----------
     Cover & Thomas, *Elements of Information Theory* (2006), §2.1.
     """
+    factor = _scale(base)
     p = _dist(p, "p")
-    return -np.sum(xlogy(p, p), axis=axis) * _scale(base)
+    return -np.sum(xlogy(p, p), axis=axis) * factor
 
 
 def cross_entropy(p, q, *, base=None, axis=-1):
@@ -99,9 +100,10 @@ def cross_entropy(p, q, *, base=None, axis=-1):
     Cover & Thomas, *Elements of Information Theory* (2006), problem 2.45; Murphy, *Probabilistic
     Machine Learning: An Introduction* (2022), §6.1.6.
     """
+    factor = _scale(base)
     p, q = _pair(p, q)
     with np.errstate(divide="ignore"):
-        return -np.sum(xlogy(p, q), axis=axis) * _scale(base)
+        return -np.sum(xlogy(p, q), axis=axis) * factor
 
 
 def kl_divergence(p, q, *, base=None, axis=-1):
@@ -132,5 +134,6 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     ----------
     Kullback & Leibler, *On Information and Sufficiency*, Ann. Math. Statist. 22 (1951).
     """
+    factor = _scale(base)
     p, q = _pair(p, q)
-    return np.sum(rel_entr(p, q), axis=axis) * _scale(base)
+    return np.sum(rel_entr(p, q), axis=axis) * factor

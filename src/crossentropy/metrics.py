@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from ._validation import _preview, as_float_array, check_unit_interval
+from .losses._reduction import normalise_weights
 
 __all__ = ["log_loss"]
 
@@ -113,7 +114,7 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
             raise ValueError(f"sample_weight must have shape ({p.shape[0]},), got {s.shape}")
         if not s.any():
             raise ValueError("sample_weight is all zero: at least one sample must have a non-zero weight")
-        if normalize and s.sum() == 0:
+        if normalize and normalise_weights(s)[0].sum() == 0:
             raise ValueError("sample_weight sums to zero: the weighted mean log loss is undefined")
         # negative weights are accepted, as scikit-learn does; integers stay integers (same result dtype)
         raw = np.asarray(sample_weight)
@@ -135,6 +136,11 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
     # the same operations, in the same dtypes, as scikit-learn, so the results agree to the last bits
     y = y.astype(p.dtype)
     loss = -np.where(y == 0, p.dtype.type(0), y * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
+    scale = 1.0
+    if s is not None and s.dtype.kind == "f":  # divided by a power of two (exact): any finite weights
+        s, scale = normalise_weights(s)
+        s = s.astype(raw.dtype, copy=False)
     if normalize:
         return float(np.average(loss, weights=s))
-    return float(np.sum(loss) if s is None else np.dot(loss, s))
+    with np.errstate(over="ignore"):
+        return float(np.sum(loss) if s is None else np.dot(loss, s) * scale)

@@ -145,6 +145,15 @@ def _shifted_log_norm(arr, axis):
         return m, shifted, np.log1p(np.sum(e, axis=axis, keepdims=True) + np.expm1(top))
 
 
+def _flat_for(arr, axis):
+    """``(array, axis)`` to reduce: a scalar is one element, ``axis=None`` all elements (flattened)."""
+    if axis is not None and (isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer))):
+        raise TypeError(f"axis must be an integer or None, got {axis!r}")
+    if axis is None or arr.ndim == 0:
+        return arr.reshape(-1), -1
+    return arr, int(axis)
+
+
 def logsumexp(z, axis=-1):
     r"""Log-sum-exp along ``axis``, shifted by the maximum so that nothing overflows.
 
@@ -157,9 +166,9 @@ def logsumexp(z, axis=-1):
 
     Parameters
     ----------
-    z : array_like of shape (..., C, ...)
-    axis : int, default -1
-        The axis to reduce.
+    z : array_like of shape (..., C, ...), or a scalar (one element)
+    axis : int or None, default -1
+        The axis to reduce; None reduces over all elements (as ``scipy.special.logsumexp``).
 
     Returns
     -------
@@ -179,8 +188,9 @@ def logsumexp(z, axis=-1):
     IMA J. Numer. Anal. 41 (2021).
     """
     arr, dtype = _work(z)
-    m, _, log_norm = _shifted_log_norm(arr, axis)
-    return _ret(np.squeeze(m + log_norm, axis=axis), dtype)
+    flat, ax = _flat_for(arr, axis)
+    m, _, log_norm = _shifted_log_norm(flat, ax)
+    return _ret(np.squeeze(m + log_norm, axis=ax), dtype)
 
 
 def log_softmax(z, axis=-1):
@@ -193,9 +203,9 @@ def log_softmax(z, axis=-1):
 
     Parameters
     ----------
-    z : array_like of shape (..., C, ...)
-    axis : int, default -1
-        The class axis.
+    z : array_like of shape (..., C, ...), or a scalar (one class: 0.0)
+    axis : int or None, default -1
+        The class axis; None normalises over all elements (as ``scipy.special.log_softmax``).
 
     Returns
     -------
@@ -215,8 +225,9 @@ def log_softmax(z, axis=-1):
     IMA J. Numer. Anal. 41 (2021).
     """
     arr, dtype = _work(z)
-    _, shifted, log_norm = _shifted_log_norm(arr, axis)
-    return _ret(shifted - log_norm, dtype)
+    flat, ax = _flat_for(arr, axis)
+    _, shifted, log_norm = _shifted_log_norm(flat, ax)
+    return _ret((shifted - log_norm).reshape(arr.shape), dtype)
 
 
 def softmax(z, axis=-1):

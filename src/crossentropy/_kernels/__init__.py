@@ -20,7 +20,15 @@ import numba
 import numpy as np
 from numba.np.ufunc import parallel as _numba_parallel
 
-from .fused import hard_rows_fused
+from .. import _numba_cache
+
+_numba_cache.install()  # before the kernels are decorated: a cache directory even without a writable home
+
+from . import chunked, fused  # noqa: E402
+from .fused import hard_rows_fused  # noqa: E402
+
+_numba_cache.disable_uncached(vars(fused))
+_numba_cache.disable_uncached(vars(chunked))
 
 __all__ = ["fused_hard_rows", "row_groups", "launching", "start_threads"]
 

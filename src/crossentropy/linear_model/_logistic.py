@@ -145,6 +145,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if _n_rows(X) != _n_rows(y):
             raise ValueError(f"X and y must have the same number of rows: X has {_n_rows(X)}, y has {_n_rows(y)}")
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset)
+        X = _setup.check_feature_range(X)  # float32 products that would overflow: float64; beyond that refused
         check_classification_targets(y)
         if classes is not None:
             self.classes_ = np.unique(classes)

@@ -8,8 +8,8 @@ Both fits minimise scikit-learn's objective scaled by :math:`1/(C S)`,
 
 with :math:`s_i` the sample weight times the class weight of row :math:`i` (class weights from
 the sample-weighted class counts, scikit-learn's rule: :func:`crossentropy._validation.class_weight_vector`).
-This module checks the estimator's parameters (:func:`check_params`), computes the class weights
-(:func:`class_weights`) and the penalty scaling (:func:`penalty_terms`), chooses the solver
+This module checks the estimator's parameters (:func:`check_params`), takes the class weights
+(:func:`class_weights`, with the row weights in :mod:`._weights`) and computes the penalty scaling (:func:`penalty_terms`), chooses the solver
 (:func:`choose_solver`), runs it and stores the fitted attributes (:func:`run_solver`). The in-memory
 fit builds a :class:`~crossentropy.objective.LinearObjective` (:func:`fit_in_memory`); the Dask fit
 (:func:`fit_dask`) asks :mod:`crossentropy.dispatch` for the data side only (checked and summarised
@@ -24,19 +24,24 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .. import dispatch
-from .._validation import check_int, check_option, check_real, class_weight_vector
+from .._validation import check_int, check_option, check_real
 from ..exceptions import ConvergenceWarning
+from ..losses._reduction import scaled_by
 from ..objective import CACHE_ELEMENTS, CoefLayout, LinearObjective
 from ..solvers import SOLVER_OPTIONS, SOLVERS, check_solver
 from ..solvers.newton import choose_step
+from ._weights import check_feature_range, class_weights, fit_row_weights, row_weights
 
 __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
+           "fit_row_weights", "check_feature_range",
            "penalty_terms", "choose_solver", "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask"]
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
 #: Solvers that run on Dask input (all but the minibatch one, which needs random rows).
 DASK_SOLVERS = ("auto", "newton", "lbfgs", "gd", "proximal")
 PERSIST_OPTIONS = ("auto", True, False)
+#: Largest penalty weight 1/(C S) (:func:`penalty_terms`): beyond it the float64 objective would overflow.
+PENALTY_CAP = 1e300
 
 
 def check_params(est, *, stacklevel=3) -> float:
@@ -91,74 +96,6 @@ def check_params(est, *, stacklevel=3) -> float:
     return rho
 
 
-def class_weights(class_weight, classes, weighted_counts):
-    r"""One weight per class and the total weight :math:`S = \sum_k c_k S_k` after weighting.
-
-    Parameters
-    ----------
-    class_weight : None, dict or "balanced"
-    classes : array-like of shape (K,)
-    weighted_counts : array-like of shape (K,)
-        :math:`S_k`, the sample-weighted count of each class.
-
-    Returns
-    -------
-    cw : ndarray of shape (K,)
-        :func:`crossentropy._validation.class_weight_vector` (scikit-learn's rule).
-    total : float
-        :math:`S`, which must be positive.
-
-    Examples
-    --------
-    >>> cw, total = class_weights("balanced", [0, 1], [3.0, 1.0])
-    >>> cw.tolist(), total
-    ([0.6666666666666666, 2.0], 4.0)
-
-    References
-    ----------
-    scikit-learn, ``sklearn.utils.class_weight.compute_class_weight``.
-    """
-    counts = np.asarray(weighted_counts, dtype=np.float64)
-    cw = class_weight_vector(class_weight, classes, counts)
-    total = float(cw @ counts)
-    if not (total > 0 and np.isfinite(total)):
-        raise ValueError("sample_weight (times class_weight) must have a positive sum, got all zeros")
-    return cw, total
-
-
-def row_weights(class_weight, classes, y_enc, sample_weight):
-    r"""Each row's sample weight times its class's weight, :math:`s_i\,c_{y_i}` (in memory).
-
-    The class weights come from the sample-weighted class counts (:func:`class_weights`).
-
-    Parameters
-    ----------
-    class_weight : None, dict or "balanced"
-    classes : array-like of shape (K,)
-    y_enc : ndarray of int of shape (n,)
-        Positions in ``classes``.
-    sample_weight : ndarray of shape (n,)
-
-    Returns
-    -------
-    ndarray of shape (n,)
-        ``sample_weight`` itself when ``class_weight`` is None.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> row_weights("balanced", [0, 1], np.array([0, 1, 1]), np.ones(3)).tolist()
-    [1.5, 0.75, 0.75]
-
-    References
-    ----------
-    scikit-learn, ``sklearn.utils.class_weight.compute_sample_weight``.
-    """
-    K = len(classes)
-    cw, _ = class_weights(class_weight, classes, np.bincount(y_enc, weights=sample_weight, minlength=K))
-    return sample_weight if class_weight is None else sample_weight * cw[y_enc]
-
-
 def penalty_terms(penalty, C, rho, total_weight):
     r"""The scaling of scikit-learn's argmin: :math:`c = 1/S`, :math:`l_2 = (1-\rho)/(C S)`, :math:`l_1 = \rho/(C S)`.
 
@@ -188,7 +125,11 @@ def penalty_terms(penalty, C, rho, total_weight):
     scikit-learn user guide, *Logistic regression* (the objective of ``LogisticRegression``).
     """
     S = float(total_weight)
-    inv = 0.0 if penalty is None else 1.0 / (float(C) * S)
+    with np.errstate(over="ignore", divide="ignore"):
+        inv = 0.0 if penalty is None else float(1.0 / (np.float64(C) * S))
+    # C S below 1e-300 (C = 1e-320, or subnormal sample weights): the penalty outweighs the data by more
+    # than 1e300 and the coefficients are 0 to within 1e-300 of the data terms; capped so it stays finite
+    inv = min(inv, PENALTY_CAP)
     return {"scale": 1.0 / S, "l2": (1 - rho) * inv, "l1": rho * inv}
 
 
@@ -369,10 +310,11 @@ def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=Non
     ----------
     scikit-learn, ``sklearn.linear_model.LogisticRegression``.
     """
-    sw = row_weights(est.class_weight, est.classes_, y_enc, sample_weight)
+    sw, shift = fit_row_weights(est.class_weight, est.classes_, y_enc, sample_weight)
+    C = float(scaled_by(float(est.C), shift))  # the weights divided by 2**shift: C multiplied by it
     objective = LinearObjective(X, y_enc, None if np.all(sw == 1) else sw, n_classes=len(est.classes_),
                                 fit_intercept=est.fit_intercept,
-                                **penalty_terms(est.penalty, est.C, rho, float(sw.sum())))
+                                **penalty_terms(est.penalty, C, rho, float(sw.sum())))
     return run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
 
 
@@ -423,6 +365,9 @@ def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
         raise ValueError("y must be given to fit a classifier, got None")
     data = dispatch.dask_training_data(X, y, sample_weight, persist=persist)
     cw, total = class_weights(est.class_weight, data.classes, data.weighted_counts)
+    if not np.isfinite(total):
+        raise ValueError("sample_weight times class_weight sums to more than float64 holds (1.8e308): divide "
+                         "the weights by a common factor, which does not change the fit")
     est.classes_ = data.classes
     est.n_features_in_ = data.n_features
     if data.feature_names is not None:

@@ -14,7 +14,7 @@ from .._validation import (
     check_same_shape,
     check_unit_interval,
 )
-from ._reduction import compute_dtype, grad_scale, reduce_loss
+from ._reduction import compute_dtype, grad_scale, needs_float64, normalise_weights, reduce_loss
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
@@ -67,9 +67,19 @@ def binary_cross_entropy(proba, target, *, weight=None, reduction="mean"):
     p = np.clip(p.astype(dtype, copy=False), eps, 1 - eps)
     t = t.astype(dtype, copy=False)
     loss = -(t * np.log(p) + (1 - t) * np.log1p(-p))
-    if weight is not None:
-        loss = loss * check_broadcastable(weight, p.shape, "weight").astype(dtype)
-    return reduce_loss(loss.astype(p_dtype, copy=False) if reduction == "none" else loss, reduction)
+    w, w_scale = normalise_weights(None if weight is None else check_broadcastable(weight, p.shape, "weight"))
+    if w is not None:
+        loss = loss.astype(np.float64) * w if needs_float64(w, w_scale, dtype) else loss * w.astype(dtype)
+    return _scaled(loss, w_scale, reduction, p_dtype)
+
+
+def _scaled(loss, w_scale, reduction, dtype):
+    """The reduced ``loss`` times ``w_scale`` (the power of two the weights were divided by), in float64
+    and cast to ``dtype`` for ``"none"``."""
+    with np.errstate(over="ignore"):
+        if reduction == "none":
+            return reduce_loss((loss.astype(np.float64) * w_scale).astype(dtype, copy=False), reduction)
+        return np.float64(reduce_loss(loss, reduction) * w_scale)
 
 
 def binary_cross_entropy_with_logits(
@@ -137,16 +147,22 @@ def binary_cross_entropy_with_logits(
     t = t.astype(dtype, copy=False)
     if eps:
         t = t * (1 - eps) + eps / 2
+    # weights divided by a power of two (and the result multiplied by it): any finite weights
+    w, w_scale = normalise_weights(None if weight is None else check_broadcastable(weight, x.shape, "weight"))
+    factor = w_scale * grad_scale(reduction, x.size)
+    if needs_float64(w, factor, dtype):
+        x, t, dtype = x.astype(np.float64), t.astype(np.float64), np.dtype(np.float64)
     pos = t if pos_weight is None else check_broadcastable(pos_weight, x.shape, "pos_weight").astype(dtype) * t
-    w = None if weight is None else check_broadcastable(weight, x.shape, "weight").astype(dtype)
+    w = None if w is None else w.astype(dtype)
     loss = pos * special.softplus(-x) + (1 - t) * special.softplus(x)  # -pw t log s(x) - (1-t) log s(-x)
     if w is not None:
         loss = loss * w
-    out = reduce_loss(loss.astype(x_in.dtype, copy=False) if reduction == "none" else loss, reduction)
+    out = _scaled(loss, w_scale, reduction, x_in.dtype)
     if not return_grad:
         return out
     grad = (1 - t) * special.sigmoid(x) - pos * special.sigmoid(-x)
     if w is not None:
         grad = grad * w
-    grad = np.asarray(grad * grad.dtype.type(grad_scale(reduction, x.size)))
-    return out, grad.astype(x_in.dtype)
+    grad = np.asarray(grad * grad.dtype.type(factor))
+    with np.errstate(over="ignore"):
+        return out, grad.astype(x_in.dtype)

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, check_class_weight, check_int, check_label_smoothing, check_reduction
-from ._reduction import compute_dtype, grad_scale, reduce_loss
+from .._validation import (
+    _preview,
+    as_float_array,
+    check_class_weight,
+    check_int,
+    check_label_smoothing,
+    check_reduction,
+)
+from ._reduction import (
+    compute_dtype,
+    grad_scale,
+    mean_denominator,
+    scaled_by,
+    needs_float64,
+    normalise_weights,
+    reduce_loss,
+)
 from ._targets import index_target
 
 __all__ = ["linear_cross_entropy"]
@@ -123,18 +138,48 @@ def linear_cross_entropy(
     t = index_target(target, (n,), c, ignore_index=ignore_index, reduction=reduction,
                      shape_hint="one class index per row of X")
     block = _check_block_size(block_size)
-    denominator = t.weight_sum(w)
-    scale = grad_scale(reduction, n, denominator)
-
-    from .._kernels.linear_engine import linear_ce_rows  # numba: compiled (or loaded) on first use
-
-    row_loss, dX, dW, db = linear_ce_rows(Xa, Wa, b, t.safe, t.keep.astype(np.float64), w, eps, scale,
-                                          need_grad=bool(return_grad), block_size=block)
-    row_loss = row_loss.astype(dtype, copy=False)  # the per-row dtype of cross_entropy
-    value = reduce_loss(row_loss, reduction, denominator)
+    # weights divided by a power of two: any finite weights give the float64 value of the definition
+    used = t.keep.astype(np.float64) if w is None else w[t.safe[t.keep]]
+    w, w_scale = normalise_weights(w, None if w is None or eps else used)
+    shift, denominator = mean_denominator(used, w_scale)  # PyTorch's weighted-mean denominator, no underflow
+    scale = float(scaled_by(grad_scale(reduction, n, denominator), shift)) if reduction == "mean" else w_scale
+    with np.errstate(over="ignore", under="ignore"):
+        row_loss, grads = _rows_in(dtype, Xa, Wa, b, t, w, eps, scale, return_grad, block)
+        if dtype != np.float64 and not np.isfinite(row_loss).all():  # float32 overflow: again in float64
+            row_loss, grads = _rows_in(np.dtype(np.float64), Xa, Wa, b, t, w, eps, scale, return_grad, block)
+        if not np.isfinite(row_loss).all():
+            bad = np.flatnonzero(~np.isfinite(row_loss))
+            raise ValueError(
+                f"logits X @ W.T + bias must be finite, found {bad.size} row(s) where they overflow "
+                f"(rows {_preview(bad)}): |X| up to {float(np.abs(Xa).max())!r} and |W| up to "
+                f"{float(np.abs(Wa).max())!r}; scale X or W down")
+        if reduction == "mean":
+            value = np.float64(scaled_by(reduce_loss(row_loss, reduction, denominator), shift))
+        elif reduction == "sum":
+            value = np.float64(reduce_loss(row_loss, reduction) * w_scale)
+        else:
+            value = reduce_loss((row_loss.astype(np.float64) * w_scale).astype(dtype, copy=False), reduction)
     if not return_grad:
         return value
+    dX, dW, db = grads
     return value, (dX, dW, None if db is None else db.astype(dtype))
+
+
+def _rows_in(dtype, Xa, Wa, b, t, w, eps, scale, return_grad, block):
+    """The engine's per-row losses (unscaled, rounded to ``dtype``) and gradients (in ``dtype``, scaled by ``scale``);
+    float64 instead of float16/32 where their range would overflow or lose the weights."""
+    from .._kernels.linear_engine import linear_ce_rows  # numba: compiled (or loaded) on first use
+
+    out_dtype = dtype
+    if needs_float64(w, scale, dtype):
+        dtype = np.dtype(np.float64)
+    X, W = (np.ascontiguousarray(a, dtype=dtype) for a in (Xa, Wa))
+    bias = None if b is None else np.ascontiguousarray(b, dtype=dtype)
+    row_loss, dX, dW, db = linear_ce_rows(X, W, bias, t.safe, t.keep.astype(np.float64), w, eps, scale,
+                                          need_grad=bool(return_grad), block_size=block)
+    row_loss = row_loss.astype(out_dtype, copy=False)  # the per-row dtype of cross_entropy
+    cast = (lambda a: a) if out_dtype == dtype else (lambda a: None if a is None else a.astype(out_dtype))
+    return row_loss, (cast(dX), cast(dW), cast(db))
 
 
 def _matrix(a, name):

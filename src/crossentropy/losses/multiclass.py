@@ -13,7 +13,15 @@ from .._validation import (
     check_unit_interval,
 )
 from . import _rows
-from ._reduction import compute_dtype, grad_scale, reduce_loss
+from ._reduction import (
+    compute_dtype,
+    grad_scale,
+    mean_denominator,
+    scaled_by,
+    needs_float64,
+    normalise_weights,
+    reduce_loss,
+)
 from ._targets import axis_index_target, class_scores, from_rows, to_rows
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -100,41 +108,78 @@ def cross_entropy(
     if out is not None:
         _check_grad_out(out, x_in, return_grad)
     w = check_class_weight(weight, n_classes)
-    dtype = compute_dtype(x_in.dtype)
-    x, moved_shape = to_rows(x_in.astype(dtype, copy=False), ax)
     t_arr = np.asarray(target)
     soft = t_arr.dtype.kind == "f" and t_arr.shape == x_in.shape
     if soft:
         if ignore_index is not None:
             raise ValueError("ignore_index is only available for class-index targets, not for class probabilities")
-        q = as_float_array(t_arr, "target")
-        check_unit_interval(q, "target")
-        q, _ = to_rows(q.astype(dtype, copy=False), ax)
-        check_nonempty_for_mean(x.shape[0], reduction, "logits")
-        loss, grad = _rows.soft_rows(x, q, w, eps, return_grad)
-        denominator = None
+        q_in = as_float_array(t_arr, "target")
+        check_unit_interval(q_in, "target")
+        check_nonempty_for_mean(x_in.size // n_classes, reduction, "logits")
+        t = None
     else:
         t = axis_index_target(t_arr, x_in.shape, ax, n_classes, ignore_index=ignore_index, reduction=reduction)
-        denominator = t.weight_sum(w)
-        if w is not None and reduction == "mean" and denominator > 0:
-            # divide the weights (float64) instead of the float16/32 sums: tiny weights neither underflow nor
-            # overflow 1/denominator
-            w, denominator = w / denominator, 1.0
+    # weights divided by a power of two: any finite weights give the float64 value of the definition
+    mean = None
+    if soft:
+        w, w_scale = normalise_weights(w)
+    else:
+        used = t.keep.astype(np.float64) if w is None else w[t.safe[t.keep]]
+        w, w_scale = normalise_weights(w, None if w is None or eps else used)
+        mean = mean_denominator(used, w_scale)  # PyTorch's weighted-mean denominator, without underflow
+    dtype = compute_dtype(x_in.dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        value, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, mean, eps, reduction, return_grad, out,
+                                dtype)
+        if dtype != np.float64 and not (np.isfinite(value).all() if reduction != "none" else
+                                        not np.isnan(value).any()):
+            # float32 arithmetic overflowed where float64 does not (logits near +-3e38): again in float64
+            value, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, mean, eps, reduction, return_grad,
+                                    out, np.dtype(np.float64))
+    return (value, grad) if return_grad else value
+
+
+def _evaluate(x_in, ax, target, w, w_scale, mean, eps, reduction, return_grad, out, dtype):
+    """The loss (and gradient) of :func:`cross_entropy` with normalised weights ``w`` (times ``w_scale``),
+    computed in ``dtype`` (or float64 where float16/32 would overflow or lose the weights).
+
+    ``mean``: ``(ratio, den)`` of :func:`~crossentropy.losses._reduction.mean_denominator` (class-index targets)."""
+    soft = not hasattr(target, "safe")
+    if soft:
+        grad_factor = w_scale * grad_scale(reduction, x_in.size // x_in.shape[ax])
+    else:
+        shift, denominator = mean
+        grad_factor = (float(scaled_by(grad_scale(reduction, target.y.size, denominator), shift))
+                       if reduction == "mean" else w_scale)
+    if needs_float64(w, grad_factor, dtype):
+        dtype = np.dtype(np.float64)
+    x, moved_shape = to_rows(x_in.astype(dtype, copy=False), ax)
+    if soft:
+        q, _ = to_rows(target.astype(dtype, copy=False), ax)
+        loss, grad = _rows.soft_rows(x, q, w, eps, return_grad)
+        out_rows = None
+    else:
         out_rows = None  # write the gradient straight into out when it has the rows' layout
         if out is not None and ax == x_in.ndim - 1 and out.dtype == x.dtype and out.flags.c_contiguous:
             out_rows = out.reshape(x.shape)
-        loss, grad = _rows.hard_rows(x, t.safe, t.keep, w, eps, return_grad,
-                                     scale=grad_scale(reduction, t.y.size, denominator), out=out_rows)
+        loss, grad = _rows.hard_rows(x, target.safe, target.keep, w, eps, return_grad, scale=grad_factor,
+                                     out=out_rows)
     batch_shape = moved_shape[:-1]
-    value = reduce_loss(loss.reshape(batch_shape).astype(x_in.dtype, copy=False) if reduction == "none" else loss,
-                        reduction, denominator)
+    loss_factor = 1.0 if reduction == "mean" and not soft else w_scale
+    if reduction == "none":
+        rows = loss.astype(np.float64) * loss_factor if loss_factor != 1.0 else loss
+        value = reduce_loss(rows.reshape(batch_shape).astype(x_in.dtype, copy=False), reduction)
+    elif reduction == "mean" and not soft:
+        value = np.float64(scaled_by(reduce_loss(loss, reduction, denominator), shift))
+    else:
+        value = np.float64(reduce_loss(loss, reduction) * loss_factor)
     if not return_grad:
-        return value
+        return value, None
     if soft:
-        grad *= grad.dtype.type(grad_scale(reduction, loss.size, denominator))
+        grad *= grad.dtype.type(grad_factor)
     if out is not None:
         if soft or grad is not out_rows:
-            np.copyto(out, from_rows(grad, moved_shape, ax))
+            np.copyto(out, from_rows(grad, moved_shape, ax), casting="unsafe")
         return value, out
     return value, from_rows(grad, moved_shape, ax).astype(x_in.dtype, copy=False)
 
@@ -193,8 +238,13 @@ def nll_loss(log_proba, target, *, weight=None, ignore_index=None, reduction="me
     lp, moved_shape = to_rows(lp_in, ax)
     t = axis_index_target(target, lp_in.shape, ax, n_classes, ignore_index=ignore_index, reduction=reduction,
                           scores="log_proba")
+    w, w_scale = normalise_weights(w, None if w is None else w[t.safe[t.keep]])  # any finite weights
     w_y = t.keep.astype(np.float64) if w is None else w[t.safe] * t.keep  # float64: tiny weights must not underflow
     loss = -w_y * lp[np.arange(t.y.size), t.safe]
-    return reduce_loss(loss.reshape(moved_shape[:-1]).astype(lp_in.dtype) if reduction == "none" else loss, reduction,
-                       float(w_y.sum()))
+    if reduction == "mean":
+        return reduce_loss(loss, reduction, float(w_y.sum()))
+    with np.errstate(over="ignore"):
+        loss = loss * w_scale if w_scale != 1.0 else loss
+        return reduce_loss(loss.reshape(moved_shape[:-1]).astype(lp_in.dtype) if reduction == "none" else loss,
+                           reduction)
 

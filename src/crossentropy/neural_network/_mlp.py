@@ -28,7 +28,7 @@ from .._validation import (
     check_sample_weight,
     class_weight_vector,
 )
-from . import _layers
+from . import _checks, _layers
 from ._optim import SGD, Adam
 from ._training import split_validation, train_epochs
 
@@ -331,7 +331,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         y : array_like of shape (n_samples,)
             Class labels (at least two distinct ones).
         sample_weight : array_like of shape (n_samples,), optional
-            Non-negative row weights :math:`s_i`.
+            Non-negative row weights :math:`s_i`. Weights whose products with the class weights are
+            beyond 2**512 or below 2**-512 at their largest are read as relative weights (divided by a
+            power of two first; see :func:`crossentropy.neural_network._checks.usable_weights`).
         callback : callable, optional
             ``callback(epoch, train_loss)`` is called after every epoch (1-based epoch number).
 
@@ -345,6 +347,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if self.classes_.size < 2:
             raise ValueError(f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at least two")
         class_weight = self._class_weights(y_int, sample_weight)
+        sample_weight, class_weight = _checks.usable_weights(y_int, sample_weight, class_weight)
+        self._check_memory(X, hidden, dtype)
         self._rng = check_random_state(self.random_state)
         val = None
         if self.early_stopping:
@@ -393,7 +397,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y holds labels that are not in classes: {unknown[:5].tolist()!r}")
         y_int = np.searchsorted(self.classes_, y)
         class_weight = self._class_weights(y_int, sample_weight, allow_balanced=False)
+        sample_weight, class_weight = _checks.usable_weights(y_int, sample_weight, class_weight)
         if first:
+            self._check_memory(X, hidden, dtype)
             self._rng = check_random_state(self.random_state)
             self._initialize(X.shape[1], hidden, dtype)
         if not hasattr(self, "_rng"):
@@ -407,6 +413,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         train_epochs(self, X, y_int, sample_weight, class_weight, dtype, 1, None, None, self._rng, self._optimizer,
                      incremental=True)
         return self
+
+    def _check_memory(self, X, hidden, dtype):
+        batch = min(200, X.shape[0]) if self.batch_size == "auto" else min(int(self.batch_size), X.shape[0])
+        outputs = 1 if self.classes_.size == 2 else self.classes_.size
+        _checks.check_memory(hidden, (X.shape[1], *hidden, outputs), batch, dtype, 2 if self.solver == "adam" else 1)
 
     def _initialize(self, n_features, hidden, dtype):
         """Glorot-uniform weights and biases, drawn in float64 as scikit-learn does."""

@@ -7,13 +7,15 @@ Both the in-memory :class:`~crossentropy.objective.LinearObjective` and the Dask
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._validation import check_option
 from .layout import CoefLayout
 from .terms import penalty_terms
 
-__all__ = ["HESSIAN_DTYPES", "HESSIAN_FLOAT32_ENTRIES", "LinearTerms", "resolve_hessian_dtype"]
+__all__ = ["HESSIAN_DTYPES", "HESSIAN_FLOAT32_ENTRIES", "LinearTerms", "products_fit", "resolve_hessian_dtype"]
 
 #: The accepted values of ``hessian_dtype``.
 HESSIAN_DTYPES = ("auto", "float32", "float64")
@@ -63,6 +65,23 @@ def resolve_hessian_dtype(hessian_dtype, dtype, n_entries, *, is_sparse=False):
     dtype = np.dtype(dtype)
     big = dtype == np.float64 and not is_sparse and int(n_entries) >= HESSIAN_FLOAT32_ENTRIES
     return np.dtype(np.float32) if big else dtype
+
+
+def products_fit(max_abs: float, n_rows: int, dtype) -> bool:
+    r"""Whether sums of ``n_rows`` products of two entries up to ``max_abs`` stay finite in ``dtype``.
+
+    The Hessian :math:`X^\top D X` (with :math:`D \le 1`) and the gradient sum such products; with a
+    margin of 16: :math:`n\,\max|x|^2 \le \max(\text{dtype}) / 16`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> products_fit(1e10, 1000, np.float32), products_fit(1e18, 1000, np.float32), products_fit(1e18, 1000, np.float64)
+    (True, False, True)
+    """
+    top = float(np.finfo(dtype).max) / 16
+    m = float(max_abs)
+    return math.isfinite(m) and m * m * max(int(n_rows), 1) <= top  # float products give inf, never raise
 
 
 class LinearTerms:

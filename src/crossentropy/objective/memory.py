@@ -13,7 +13,7 @@ from scipy import linalg, sparse
 
 from .. import special
 from . import binary, softmax
-from .base import LinearTerms, resolve_hessian_dtype
+from .base import LinearTerms, products_fit, resolve_hessian_dtype
 from .layout import CoefLayout
 from .sums import compute_dtype, gram
 from .terms import data_terms, hessp_terms
@@ -93,6 +93,8 @@ class LinearObjective(LinearTerms):
             self.y = self.y.astype(self.dtype)
         wanted = resolve_hessian_dtype(hessian_dtype, self.dtype, n * d, is_sparse=sparse.issparse(X))
         low = self.dtype == np.float64 and wanted == np.float32  # X is never cast up
+        if low and hessian_dtype == "auto" and not products_fit(max(float(X.max()), -float(X.min())), n, np.float32):
+            low, wanted = False, self.dtype  # features too large for float32 second-order terms
         # X for the second-order terms: float32 when low, with the column of ones appended when a copy
         # is made anyway or X is small (the intercept is then one more column: no separate sums)
         aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))

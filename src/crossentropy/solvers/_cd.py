@@ -14,7 +14,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .. import _numba_cache
+
 __all__ = ["cd_quadratic_l1"]
+
+_numba_cache.install()  # a cache directory even without a writable home (issue 13)
 
 
 @njit(cache=True, nogil=True)
@@ -72,3 +76,6 @@ def cd_quadratic_l1(H, g, theta, mask, l1, *, max_sweeps=1000, rel_tol=1e-4):
                np.asarray(theta, dtype=np.float64), np.asarray(mask, dtype=np.bool_), float(l1), delta,
                int(max_sweeps), float(rel_tol))
     return delta
+
+
+_numba_cache.disable_uncached(globals())
