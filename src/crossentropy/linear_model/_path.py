@@ -224,7 +224,7 @@ def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 1, 0, 1])
     >>> path = logistic_regression_path(X, y, Cs=[1.0, 0.01], tol=1e-10)
     >>> path.coefs[:, 0, 0].round(4)   # C = 1: LogisticRegression(C=1) gives 0.4529
-    array([0.4529, 0.0119])
+    array([0.4529, 0.0099])
 
     References
     ----------
