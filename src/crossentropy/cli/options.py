@@ -81,9 +81,16 @@ def make_estimator(args):
     if "random_state" in known and "random_state" not in params:
         params["random_state"] = args.seed
     try:
-        return cls(**params)
+        estimator = cls(**params)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"bad model option: {exc}") from None
+    if getattr(args, "cv", None) is None:
+        if getattr(args, "Cs", None) is not None or getattr(args, "l1_ratios", None) is not None:
+            raise UsageError("--Cs and --l1-ratios need --cv K")
+        return estimator
+    from .cv import cv_estimator
+
+    return cv_estimator(args, estimator)
 
 
 def out_dir_for(args) -> Path:

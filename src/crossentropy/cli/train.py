@@ -109,6 +109,11 @@ def _run(args, source, out, estimator, prep) -> int:
     prep = source.fit_preprocessing(prep)
     X_train, y_train = source.arrays(prep, "train")
     fit_seconds = _fit(estimator, X_train, y_train)
+    cv = None
+    if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
+        from .cv import cv_outputs
+
+        estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
     y_eval, proba_eval, pred_eval = source.predictions(estimator, X_train, y_train)
     columns = {"train": compute_metrics(y_eval, proba_eval, classes, pred_eval), "test": None}
@@ -124,13 +129,20 @@ def _run(args, source, out, estimator, prep) -> int:
         "test_size": args.test_size, "seed": args.seed, "fit_seconds": round(fit_seconds, 4),
         "n_iter": json_int(getattr(estimator, "n_iter_", None)), "train": columns["train"], "test": columns["test"],
         **source.extra_metrics(estimator),
+        **({"cv": cv[0]} if cv else {}),
     }
     figures = {} if args.no_plots else run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval,
                                                    pred_eval=pred_eval, two_features=source.two_features(prep))
+    files = {"split.json": source.split_record(n_train, n_test)}
+    if cv:
+        figures.update(cv[1])
+        files.update(cv[2])
     write_run(out, estimator=estimator, metrics=metrics, figures=figures, preprocessing=prep,
-              files={"split.json": source.split_record(n_train, n_test)}, overwrite=args.force)
+              files=files, overwrite=args.force)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
+    if cv:
+        print(cv[3])
     print(format_metrics_table(columns))
     if classes.size == 2:
         print(f"(ROC AUC and Brier score take {classes_json[1]!r} as the positive class)")

@@ -235,7 +235,7 @@ class LogisticRegressionCV(LogisticRegression):
         rhos = [1.0 if self.penalty == "l1" else 0.0] if ratios == [None] else ratios
         return template, Cs, ratios, rhos
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, callback=None):
         """Cross-validate along the path, choose C (and the l1 ratio), refit.
 
         Parameters
@@ -244,6 +244,8 @@ class LogisticRegressionCV(LogisticRegression):
         y : array-like of shape (n,)
         sample_weight : array-like of shape (n,), optional
             Weights of the fits and of the held-out scores.
+        callback : callable ``(n_iter, objective_value)``, optional
+            Called after every solver iteration of the refit.
 
         Returns
         -------
@@ -253,7 +255,7 @@ class LogisticRegressionCV(LogisticRegression):
         if dispatch.is_dask(X):
             from ._cv_dask import fit_cv_dask
 
-            return fit_cv_dask(self, template, Cs, ratios, rhos, X, y, sample_weight)
+            return fit_cv_dask(self, template, Cs, ratios, rhos, X, y, sample_weight, callback=callback)
         weighted = sample_weight is not None
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         classes = self.classes_
@@ -270,7 +272,7 @@ class LogisticRegressionCV(LogisticRegression):
                 jobs.append(delayed(_fold_job)(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted))
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
         self._store(results, len(folds), Cs, ratios, X.shape[1])
-        self._choose(template, Cs, ratios, rhos, X, y_enc, sw)
+        self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback)
         return self
 
     def _class_weight_dict(self, classes, weighted_counts):
@@ -299,7 +301,7 @@ class LogisticRegressionCV(LogisticRegression):
         self.n_iter_ = n_iter[..., 0] if squeeze else n_iter
         self.cv_results_ = _results_table(scores, Cs, ratios)
 
-    def _choose(self, template, Cs, ratios, rhos, X, y_enc, sw):
+    def _choose(self, template, Cs, ratios, rhos, X, y_enc, sw, *, callback=None, refit=None):
         """Select the point, then refit there or average the folds; sets coef_, intercept_, C_, l1_ratio_."""
         w, scores, n_cs = self._paths, self._scores, len(Cs)
         i, j = select_index(scores, Cs, self.selection)
@@ -316,7 +318,10 @@ class LogisticRegressionCV(LogisticRegression):
             if np.all(np.isfinite(start)):
                 b = start[:, d] if self.fit_intercept else np.zeros(start.shape[0])
                 coef0 = CoefLayout(d, K, self.fit_intercept).pack(start[:, :d], b)
-            _setup.fit_in_memory(est, X, y_enc, sw, rhos[j], coef0=coef0)
+            if refit is None:
+                _setup.fit_in_memory(est, X, y_enc, sw, rhos[j], callback, coef0=coef0)
+            else:  # Dask: the refit on the cluster
+                refit(est, rhos[j], coef0)
             coef, intercept = est.coef_, est.intercept_
             self.converged_, self.solver_, self.loss_curve_ = est.converged_, est.solver_, est.loss_curve_
             C_, ratio_ = C, ratio

@@ -71,7 +71,7 @@ def plot_cv_curve(estimator, *, score_label="score"):
         ax.fill_between(C, m - se, m + se, color=line.get_color(), alpha=0.2, lw=0)
     best, one = int(estimator.best_index_), int(estimator.index_1se_)
     ax.axvline(table["C"][best], color="k", lw=1, label=f"best C = {table['C'][best]:.3g}")
-    ax.axvline(table["C"][one], color="k", lw=1, ls="--", label=f"1-SE C = {table['C'][one]:.3g}")
+    ax.axvline(table["C"][one], color="tab:red", lw=1.2, ls="--", label=f"1-SE C = {table['C'][one]:.3g}")
     ax.set_xscale("log")
     ax.set_xlabel("C (inverse penalty strength)")
     ax.set_ylabel(f"mean CV {score_label} ± 1 SE")
@@ -108,8 +108,8 @@ def plot_coef_path(estimator, *, feature_names=None, fold="mean", l1_ratio_index
     >>> from crossentropy.plotting import plot_coef_path
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> clf = LogisticRegressionCV(Cs=5, cv=3).fit(scale(X), y)
-    >>> len(plot_coef_path(clf).axes[0].get_lines())   # 30 features and the zero line
-    31
+    >>> len(plot_coef_path(clf).axes[0].get_lines())   # 30 features, the zero line and the chosen C
+    32
 
     References
     ----------
@@ -140,6 +140,8 @@ def plot_coef_path(estimator, *, feature_names=None, fold="mean", l1_ratio_index
     for _, line, label in sorted(lines, key=lambda t: -t[0])[:max_labels]:
         line.set_label(label)
     ax.axhline(0.0, color="0.6", lw=0.5)
+    if getattr(estimator, "C_", None) is not None:  # the chosen C
+        ax.axvline(float(np.ravel(estimator.C_)[0]), color="k", lw=1, ls=":")
     ax.set_xscale("log")
     ax.set_xlabel("C (inverse penalty strength)")
     ax.set_ylabel("coefficient")
