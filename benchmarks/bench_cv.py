@@ -106,6 +106,12 @@ def _setup(key, quick):
     return setup
 
 
+def _anchor(key, quick):
+    """(solver, tol) of the anchor: scikit-learn's fastest solver at the tol its ladder found."""
+    plan = _STATE[("plan", key, quick)]
+    return plan["fastest"], plan["runs"][plan["fastest"]][0]
+
+
 def _check(key, quick):
     def check():
         plan = _STATE[("plan", key, quick)]
@@ -153,8 +159,7 @@ def cases(quick: bool) -> list[dict]:
             "issue": 14,
             "setup": _setup(key, quick),
             "ours": (lambda k=key: _ours(k, quick, _STATE[("plan", k, quick)]["ours"][0])),
-            "anchor": (lambda k=key: _sklearn(k, quick, _STATE[("plan", k, quick)]["fastest"],
-                                              _STATE[("plan", k, quick)]["runs"][_STATE[("plan", k, quick)]["fastest"]][0])),
+            "anchor": (lambda k=key: _sklearn(k, quick, *_anchor(k, quick))),
             "anchor_name": "sklearn LogisticRegressionCV (fastest of lbfgs, newton-cholesky)",
             "target": target,
             "repeats": 3 if quick else 5,

@@ -75,7 +75,8 @@ def test_refit_false_averages_like_sklearn():
     Cs = [0.01, 0.1, 1.0, 10.0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sk = SkLogisticRegressionCV(Cs=Cs, cv=cv, refit=False, tol=1e-12, solver="newton-cholesky", max_iter=10_000, scoring="neg_log_loss",
+        sk = SkLogisticRegressionCV(Cs=Cs, cv=cv, refit=False, tol=1e-12, solver="newton-cholesky", max_iter=10_000,
+                                    scoring="neg_log_loss",
                                     l1_ratios=(0.0,), use_legacy_attributes=True).fit(X, y)
     ours = LogisticRegressionCV(Cs=Cs, cv=cv, refit=False, tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.C_, sk.C_)
@@ -167,7 +168,8 @@ def test_bad_parameters(params, match):
         LogisticRegressionCV(**params).fit(X, y)
 
 
-@parametrize_with_checks([LogisticRegressionCV(Cs=2, cv=3, tol=1e-10)])  # tight: weighted and repeated fits agree to 1e-7
+# tol tight: the sample-weight check compares the weighted and the repeated-rows fits to 1e-7
+@parametrize_with_checks([LogisticRegressionCV(Cs=2, cv=3, tol=1e-10)])
 def test_sklearn_estimator_checks(estimator, check):
     with threadpool_limits(limits=1):
         check(estimator)

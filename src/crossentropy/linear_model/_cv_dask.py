@@ -66,8 +66,9 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
             est.classes_ = classes
             objective, name = _setup.dask_objective(est, fold, cw, total, rho)
             coefs, intercepts, n_iter, _ = path_on_objective(est, objective, Cs, rho, solver=name)
-            scores = dispatch.dask_fold_scores(data.X, data.y, ids, f, _models(classes, coefs, intercepts, data.n_features),
-                                               classes, sample_weight=data.sample_weight, scoring=cv_est.scoring)
+            models = _models(classes, coefs, intercepts, data.n_features)
+            scores = dispatch.dask_fold_scores(data.X, data.y, ids, f, models, classes,
+                                               sample_weight=data.sample_weight, scoring=cv_est.scoring)
             results.append((coefs, intercepts, n_iter, scores))
     cv_est._store(results, int(n_folds), Cs, ratios, data.n_features)
 
