@@ -88,6 +88,20 @@ def set_penalty(objective, penalty, C, rho):
     return objective
 
 
+class _WarmStarted:
+    """The objective without its subsample abilities, for a point of the path started at its neighbour's
+    optimum: Newton would otherwise first solve a tenth of the rows from there (a third of a fold's time
+    on 80,000 rows), a start no closer than the one it has. Everything else is the objective's own."""
+
+    def __init__(self, objective):
+        self._objective = objective
+
+    def __getattr__(self, name):
+        if name in ("subsample", "solve_subsample"):
+            raise AttributeError(name)
+        return getattr(self._objective, name)
+
+
 def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None):
     """Fit ``est``'s model at every C of ``Cs`` on one objective, smallest C first, each from the last.
 
@@ -116,7 +130,9 @@ def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None):
     for j in np.argsort(Cs, kind="stable"):
         est.C = float(Cs[j])
         set_penalty(objective, est.penalty, est.C, rho)
-        result = _setup.run_solver(est, objective, solver=solver, coef0=coef0)
+        name = _setup.choose_solver(est.solver, objective) if solver is None else solver
+        result = _setup.run_solver(est, objective if coef0 is None else _WarmStarted(objective), solver=name,
+                                   coef0=coef0)
         coef0 = result.coef
         coefs[j], intercepts[j] = est.coef_, est.intercept_
         n_iter[j], converged[j] = est.n_iter_, est.converged_
