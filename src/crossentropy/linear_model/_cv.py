@@ -19,6 +19,7 @@ from sklearn.model_selection import check_cv
 
 from .. import dispatch
 from .._validation import check_bool, check_option, check_real
+from ..metrics import log_loss
 from ..objective import CoefLayout
 from . import _setup
 from ._logistic import LogisticRegression
@@ -76,9 +77,13 @@ def select_index(scores, Cs, selection="best"):
 
 
 def _scorer(scoring, classes):
-    """scikit-learn's scorer for ``scoring``, told every label (a held-out part may lack some), or None."""
-    if scoring is None:
-        return None
+    """scikit-learn's scorer for ``scoring``, told every label (a held-out part may lack some), or None.
+
+    ``"neg_log_loss"`` stays a name: :func:`path_scores` computes it with :func:`crossentropy.log_loss`
+    (scikit-learn's log loss, clipping included) on ``predict_proba``, without the scorer's checks.
+    """
+    if scoring is None or (isinstance(scoring, str) and scoring == "neg_log_loss"):
+        return scoring
     scorer = get_scorer(scoring)
     sig = inspect.signature(scorer._score_func).parameters if hasattr(scorer, "_score_func") else {}
     if "labels" not in sig:
@@ -106,7 +111,12 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     out = np.empty(len(coefs))
     for j, (c, b) in enumerate(zip(coefs, intercepts)):
         est = _model(classes, c, b, X.shape[1])
-        out[j] = est.score(X, y, **kw) if scorer is None else scorer(est, X, y, **kw)
+        if scorer is None:
+            out[j] = est.score(X, y, **kw)
+        elif isinstance(scorer, str):  # "neg_log_loss"
+            out[j] = -log_loss(y, est.predict_proba(X), labels=classes, **kw)
+        else:
+            out[j] = scorer(est, X, y, **kw)
     return out
 
 
