@@ -32,6 +32,8 @@ except PackageNotFoundError:  # running from a source tree
 # public name -> module that defines it (imported on first attribute access)
 _LAZY = {
     "LogisticRegression": "linear_model",
+    "LogisticRegressionCV": "linear_model",
+    "logistic_regression_path": "linear_model",
     "MLPClassifier": "neural_network",
     "ConvergenceWarning": "exceptions",
     "save_model": "io.model_files",
@@ -56,6 +58,8 @@ __all__ = [
     "log_loss",
     "information",
     "LogisticRegression",
+    "LogisticRegressionCV",
+    "logistic_regression_path",
     "MLPClassifier",
     "ConvergenceWarning",
     "save_model",

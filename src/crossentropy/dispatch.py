@@ -12,6 +12,9 @@ __all__ = [
     "is_dask",
     "dask_training_data",
     "dask_predict",
+    "dask_fold_ids",
+    "dask_train_weights",
+    "dask_fold_scores",
     "dask_session",
     "dask_cluster_info",
     "dask_read_table",
@@ -111,6 +114,28 @@ def dask_predict(estimator, X, method):
     return getattr(prediction, method)(estimator, X)
 
 
+
+def dask_fold_ids(row_chunks, n_folds, seed):
+    """The cross-validation fold of every row (Dask int32, chunked as ``row_chunks``): a seeded
+    permutation within each partition, :func:`crossentropy.distributed.cv.fold_ids`."""
+    from .distributed.cv import fold_ids
+
+    return fold_ids(row_chunks, n_folds, seed)
+
+
+def dask_train_weights(ids, fold, sample_weight=None):
+    """The training weights of one fold, the held-out rows at 0: :func:`crossentropy.distributed.cv.train_weights`."""
+    from .distributed.cv import train_weights
+
+    return train_weights(ids, fold, sample_weight)
+
+
+def dask_fold_scores(X, y, ids, fold, models, labels, *, sample_weight=None, scoring="neg_log_loss"):
+    """Scores of fitted models on the held-out rows of one fold, on the cluster:
+    :func:`crossentropy.distributed.cv.fold_scores`."""
+    from .distributed.cv import fold_scores
+
+    return fold_scores(X, y, ids, fold, models, labels, sample_weight=sample_weight, scoring=scoring)
 
 # -------------------------------------------------------------------------------- command line (cli)
 # The Dask data source of ``crossentropy train --dask``: each function hands its arguments to

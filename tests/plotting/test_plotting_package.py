@@ -9,7 +9,7 @@ import pytest
 from crossentropy import plotting
 
 PUBLIC = ["plot_log_loss", "plot_ce_vs_mse", "plot_training_curve", "plot_reliability_diagram",
-          "plot_confusion_matrix", "plot_decision_boundary", "save_figure"]
+          "plot_confusion_matrix", "plot_decision_boundary", "save_figure", "plot_cv_curve", "plot_coef_path"]
 
 
 def test_the_public_names_are_the_package_interface():

@@ -81,15 +81,23 @@ def make_estimator(args):
         params[key] = param_value(text)
     if "random_state" in known and "random_state" not in params:
         params["random_state"] = args.seed
-    if params.get("penalty") == "elasticnet" and params.get("l1_ratio") is None:
+    cv = getattr(args, "cv", None) is not None  # --cv: the search's own checks (cli/cv.py)
+    if not cv and params.get("penalty") == "elasticnet" and params.get("l1_ratio") is None:
         raise UsageError("--penalty elasticnet needs --l1-ratio R, the share of l1 in the penalty (a number in [0, 1])")
     try:
         estimator = cls(**params)
         with warnings.catch_warnings():  # fit warns about ignored options; here only errors count
             warnings.simplefilter("ignore")
-            estimator._check_params()  # every parameter checked now, before the data are read or a fit starts
+            if not cv:
+                estimator._check_params()  # every parameter checked now, before the data are read or a fit starts
     except (TypeError, ValueError) as exc:
         raise UsageError(f"bad model option: {_cli_spelling(str(exc), set(params) - _from_param(args))}") from None
+    if cv:
+        from .cv import cv_estimator
+
+        return cv_estimator(args, estimator)
+    if getattr(args, "Cs", None) is not None or getattr(args, "l1_ratios", None) is not None:
+        raise UsageError("--Cs and --l1-ratios need --cv K")
     return estimator
 
 

@@ -134,6 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
             opts.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
     opts.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                       help="any other estimator parameter (value parsed as JSON when it can be); repeatable")
+    from .cv import parse_Cs, parse_ratios
+
+    cvg = train.add_argument_group("cross-validation (logistic): choose C on the training split")
+    cvg.add_argument("--cv", type=_checked(int, lambda v: check_int(v, "value", low=2), "an integer >= 2"),
+                     metavar="K", help="folds; writes cv_curve.png, coef_path.png and cv_results.csv")
+    cvg.add_argument("--Cs", type=_checked(str, parse_Cs, "a count like 20 or values like 0.01,0.1,1"),
+                     help="grid of C: a count (log-spaced 1e-4..1e4, default 10) or comma-separated values")
+    cvg.add_argument("--l1-ratios", dest="l1_ratios", type=_checked(str, parse_ratios, "values in [0, 1] like 0.2,0.8"),
+                     help="elastic-net mixings to try (with --penalty elasticnet)")
+    cvg.add_argument("--selection", choices=("best", "1se"), default="best",
+                     help="best mean score, or the smallest C within one standard error of it (default best)")
     data = train.add_argument_group("data options")
     data.add_argument("--test-size", type=_test_size, default=0.25, help="held-out fraction (default 0.25; 0: none)")
     data.add_argument("--seed", type=int, default=0, help="seed of the split and of the model (default 0)")

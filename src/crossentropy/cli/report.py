@@ -169,8 +169,8 @@ def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing
 
     Contents: ``model.json`` + ``model.safetensors`` (:func:`crossentropy.model_io.save_model`, with
     ``metrics`` kept as ``extra``), ``metrics.json``, one PNG per entry of ``figures``, any
-    ``files`` (name -> JSON-able object, written as JSON) and, with ``report`` (from
-    :func:`report_context`), ``report.html``: one self-contained page with every figure embedded.
+    ``files`` (name -> JSON-able object, written as JSON, or a str written as is) and, with ``report``
+    (from :func:`report_context`), ``report.html``: one self-contained page with every figure embedded.
     Everything is built in a temporary directory beside ``out_dir`` that is renamed to ``out_dir``
     only when complete.
     """
@@ -183,7 +183,8 @@ def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing
         save_model(estimator, tmp, preprocessing=preprocessing, extra={"metrics": metrics})
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=False) + "\n", encoding="utf-8")
         for name, obj in (files or {}).items():
-            (tmp / name).write_text(json.dumps(obj, allow_nan=False) + "\n", encoding="utf-8")
+            text = obj if isinstance(obj, str) else json.dumps(obj, allow_nan=False) + "\n"  # str: written as is (CSV)
+            (tmp / name).write_text(text, encoding="utf-8")
         for name, fig in figures.items():
             save_figure(fig, tmp / name)
         if report is not None:

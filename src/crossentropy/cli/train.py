@@ -141,6 +141,11 @@ def _run(args, source, out, estimator, prep) -> int:
     if _in_memory(X_train) and not args.no_plots:
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
     fit_seconds, recorder = _fit(estimator, X_train, y_train, parts)
+    cv = None
+    if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
+        from .cv import cv_outputs
+
+        estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
     y_eval, proba_eval, _ = source.predictions(estimator, X_train, y_train)
     prior = class_prior(y_eval, classes)
@@ -162,6 +167,7 @@ def _run(args, source, out, estimator, prep) -> int:
         "pos_label": _json(pos_label if pos_label is not None or classes.size != 2 else classes[1]),
         "threshold": threshold, "train": columns["train"], "test": columns["test"],
         **source.extra_metrics(estimator),
+        **({"cv": cv[0]} if cv else {}),
     }
     figures, curve = {}, None
     if recorder is not None:
@@ -176,10 +182,16 @@ def _run(args, source, out, estimator, prep) -> int:
     page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
                           summary_data=(X_train, y_train) if _in_memory(X_train) else None,
                           data_notes=getattr(source, "notes", None))
+    files = {"split.json": source.split_record(n_train, n_test)}
+    if cv:
+        figures.update(cv[1])
+        files.update(cv[2])
     write_run(out, estimator=estimator, metrics=metrics, figures=figures, preprocessing=prep,
-              files={"split.json": source.split_record(n_train, n_test)}, overwrite=args.force, report=page)
+              files=files, overwrite=args.force, report=page)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
+    if cv:
+        print(cv[3])
     print(format_metrics_table(columns))
     if classes.size == 2:
         print(f"(ROC AUC and Brier score take {metrics['pos_label']!r} as the positive class"

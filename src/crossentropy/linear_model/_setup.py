@@ -34,7 +34,8 @@ from ._weights import check_feature_range, class_weights, fit_row_weights, row_w
 
 __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
            "fit_row_weights", "check_feature_range",
-           "penalty_terms", "choose_solver", "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask"]
+           "penalty_terms", "choose_solver", "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask",
+           "memory_objective", "dask_objective"]
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
 #: Solvers that run on Dask input (all but the minibatch one, which needs random rows).
@@ -310,12 +311,30 @@ def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=Non
     ----------
     scikit-learn, ``sklearn.linear_model.LogisticRegression``.
     """
+    objective = memory_objective(est, X, y_enc, sample_weight, rho)
+    return run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
+
+
+def memory_objective(est, X, y_enc, sample_weight, rho):
+    """The in-memory objective of :func:`fit_in_memory` (row weights, penalty scaling), without the solver
+    (the regularisation path builds it once and moves it along C).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import LogisticRegression
+    >>> est = LogisticRegression(C=0.5); est.classes_ = np.array([0, 1])
+    >>> obj = memory_objective(est, np.array([[0.0], [1.0]]), np.array([0, 1]), np.ones(2), 0.0)
+    >>> obj.scale, obj.l2
+    (0.5, 1.0)
+    """
     sw, shift = fit_row_weights(est.class_weight, est.classes_, y_enc, sample_weight)
     C = float(scaled_by(float(est.C), shift))  # the weights divided by 2**shift: C multiplied by it
     objective = LinearObjective(X, y_enc, None if np.all(sw == 1) else sw, n_classes=len(est.classes_),
                                 fit_intercept=est.fit_intercept,
                                 **penalty_terms(est.penalty, C, rho, float(sw.sum())))
-    return run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
+    objective.weight_shift = shift  # the path moves C: it is multiplied by the same 2**shift
+    return objective
 
 
 def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
@@ -374,13 +393,26 @@ def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
         est.feature_names_in_ = data.feature_names
     elif hasattr(est, "feature_names_in_"):
         del est.feature_names_in_
+    objective, name = dask_objective(est, data, cw, total, rho)
+    coef0 = coef_vector(est) if est.warm_start else None
+    run_solver(est, objective, callback, solver=name, coef0=coef0)
+    est.n_passes_ = objective.n_passes
+    return est
+
+
+def dask_objective(est, data, cw, total, rho):
+    """The Dask objective of ``data`` (a :class:`~crossentropy.distributed.TrainingData`) for ``est``'s
+    penalty, and the solver's name, readied for Newton: the part of :func:`fit_dask` after the checks
+    (the regularisation path on Dask builds it once per fold).
+
+    Returns
+    -------
+    (DaskObjective, str)
+    """
     objective = data.objective(cw, fit_intercept=est.fit_intercept, **penalty_terms(est.penalty, est.C, rho, total))
     name = choose_solver(est.solver, objective)
     if name == "newton":
         # Newton asks for the Hessian at every point its line search accepts (Cholesky steps, or any
         # proximal Newton step): fetching it in the gradient's pass saves a round trip per iteration
         data.prepare_newton(objective, prefetch_hessian=bool(objective.l1) or choose_step(objective) == "cholesky")
-    coef0 = coef_vector(est) if est.warm_start else None
-    run_solver(est, objective, callback, solver=name, coef0=coef0)
-    est.n_passes_ = objective.n_passes
-    return est
+    return objective, name

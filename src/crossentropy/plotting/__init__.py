@@ -8,11 +8,13 @@ imported inside the functions: ``import crossentropy`` never pays for it. Save a
 - :mod:`.curves`: :func:`plot_log_loss`, :func:`plot_ce_vs_mse`;
 - :mod:`.diagnostics`: :func:`plot_training_curve`, :func:`plot_reliability_diagram`,
   :func:`plot_confusion_matrix`, :func:`plot_decision_boundary`;
+- :mod:`.cv`: :func:`plot_cv_curve`, :func:`plot_coef_path` (a fitted ``LogisticRegressionCV``);
 - :mod:`._figure`: figure creation and :func:`save_figure`.
 """
 
 from ._figure import save_figure
 from .curves import plot_ce_vs_mse, plot_log_loss
+from .cv import plot_coef_path, plot_cv_curve
 from .diagnostics import plot_confusion_matrix, plot_decision_boundary, plot_reliability_diagram, plot_training_curve
 
 __all__ = [
@@ -23,4 +25,6 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_decision_boundary",
     "save_figure",
+    "plot_cv_curve",
+    "plot_coef_path",
 ]

@@ -1,0 +1,261 @@
+r"""The regularisation path of logistic/softmax regression: one warm-started fit per C.
+
+Along a grid :math:`C_1 < C_2 < \dots < C_m` the minimisers of ``LogisticRegression``'s objective
+
+.. math::
+    \hat\theta(C) = \arg\min_\theta\; \frac1S\sum_i s_i\,\ell_i(\theta)
+                    + \frac{1-\rho}{C S}\,\tfrac12\lVert w\rVert^2 + \frac{\rho}{C S}\lVert w\rVert_1
+
+move continuously with C, so each fit starts from the previous one (the strongest penalty first,
+where :math:`\hat w` is near 0). The objective, its scaling and the solvers are those of
+:mod:`crossentropy.linear_model._setup`; only the penalty strengths change from point to point.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from ..losses._reduction import scaled_by
+from .._validation import check_real
+from . import _setup
+from ._logistic import LogisticRegression
+
+__all__ = ["LogisticPath", "logistic_regression_path", "check_Cs", "set_penalty", "path_on_objective", "fold_path"]
+
+
+class LogisticPath(NamedTuple):
+    """The fits along a grid of C, in the order of ``Cs``.
+
+    Attributes
+    ----------
+    Cs : ndarray of shape (n_cs,)
+    coefs : ndarray of shape (n_cs, 1 or K, d)
+    intercepts : ndarray of shape (n_cs, 1 or K)
+    n_iter : ndarray of int of shape (n_cs,)
+    converged : ndarray of bool of shape (n_cs,)
+    classes : ndarray of shape (K,)
+    """
+
+    Cs: np.ndarray
+    coefs: np.ndarray
+    intercepts: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    classes: np.ndarray
+
+
+def check_Cs(Cs):
+    """The grid of C: ``np.logspace(-4, 4, Cs)`` for an int (scikit-learn's grid), else the positive values given.
+
+    Examples
+    --------
+    >>> check_Cs(3).tolist()
+    [0.0001, 1.0, 10000.0]
+    >>> check_Cs([0.1, 1]).tolist()
+    [0.1, 1.0]
+    """
+    if isinstance(Cs, numbers.Integral) and not isinstance(Cs, bool):
+        if Cs < 1:
+            raise ValueError(f"Cs must be a positive int or a list of positive numbers, got {Cs!r}")
+        return np.logspace(-4, 4, int(Cs))
+    if isinstance(Cs, (str, bytes)) or not hasattr(Cs, "__len__") or len(Cs) == 0:
+        raise ValueError(f"Cs must be a positive int or a non-empty list of positive numbers, got {Cs!r}")
+    return np.array([check_real(c, "Cs", low=0, low_open=True) for c in Cs], dtype=np.float64)
+
+
+def set_penalty(objective, penalty, C, rho):
+    r"""Move ``objective`` (in memory or on Dask) to the penalty of ``C``.
+
+    :func:`crossentropy.linear_model._setup.penalty_terms` with the objective's own
+    :math:`S = 1/\text{scale}`. The data terms and their caches do not depend on the penalty and are
+    kept; the preconditioner factors of the in-memory objective, which do, are dropped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import LinearObjective
+    >>> obj = LinearObjective(np.eye(2), np.array([0, 1]), n_classes=2, scale=0.5, l2=1.0)
+    >>> set_penalty(obj, "l2", 4.0, 0.0).l2
+    0.125
+    """
+    C = float(scaled_by(float(C), getattr(objective, "weight_shift", 0)))  # weights stored divided by 2**shift
+    terms = _setup.penalty_terms(penalty, C, rho, 1.0 / objective.scale)
+    objective.l2, objective.l1 = float(terms["l2"]), float(terms["l1"])
+    for name in ("_G_factor", "_G_eig"):  # LinearObjective's preconditioner factors (built with the old l2)
+        if getattr(objective, name, None) is not None:
+            setattr(objective, name, None)
+    return objective
+
+
+class _WarmStarted:
+    """The objective without its subsample abilities, for a point of the path started at its neighbour's
+    optimum: Newton would otherwise first solve a tenth of the rows from there (a third of a fold's time
+    on 80,000 rows), a start no closer than the one it has. Everything else is the objective's own."""
+
+    def __init__(self, objective):
+        self._objective = objective
+
+    def __getattr__(self, name):
+        if name in ("subsample", "solve_subsample"):
+            raise AttributeError(name)
+        return getattr(self._objective, name)
+
+
+def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None):
+    """Fit ``est``'s model at every C of ``Cs`` on one objective, smallest C first, each from the last.
+
+    Parameters
+    ----------
+    est : LogisticRegression
+        With ``classes_`` set; its ``C`` is changed, its fitted attributes are those of the last C.
+    objective : LinearObjective or DaskObjective
+    Cs : ndarray of shape (n_cs,)
+    rho : float
+    solver : str, optional
+        Default: :func:`~crossentropy.linear_model._setup.choose_solver` at each C.
+    coef0 : ndarray of shape (n_coef,), optional
+        Start of the first fit (default zeros).
+
+    Returns
+    -------
+    (coefs, intercepts, n_iter, converged)
+        As in :class:`LogisticPath`, in the order of ``Cs``.
+    """
+    n_cs = len(Cs)
+    rows = 1 if objective.layout.binary else objective.n_classes
+    d = objective.n_features
+    coefs, intercepts = np.zeros((n_cs, rows, d)), np.zeros((n_cs, rows))
+    n_iter, converged = np.zeros(n_cs, dtype=np.intp), np.zeros(n_cs, dtype=bool)
+    for j in np.argsort(Cs, kind="stable"):
+        est.C = float(Cs[j])
+        set_penalty(objective, est.penalty, est.C, rho)
+        name = _setup.choose_solver(est.solver, objective) if solver is None else solver
+        result = _setup.run_solver(est, objective if coef0 is None else _WarmStarted(objective), solver=name,
+                                   coef0=coef0)
+        coef0 = result.coef
+        coefs[j], intercepts[j] = est.coef_, est.intercept_
+        n_iter[j], converged[j] = est.n_iter_, est.converged_
+    return coefs, intercepts, n_iter, converged
+
+
+def _embed(coefs, intercepts, present, K):
+    """Coefficients of a fit on the classes ``present`` (positions in 0..K-1) as a K-class model.
+
+    An absent class has no rows, so its penalised coefficients stay at 0 and its intercept goes to
+    :math:`-\\infty` (probability 0: a scorer that clips probabilities, as the log loss does, stays finite).
+    A two-class fit :math:`z = w^\\top x + b` becomes the softmax rows :math:`\\pm (w, b)/2`.
+    """
+    n_cs, _, d = coefs.shape
+    rows = 1 if K == 2 else K
+    out_c, out_b = np.zeros((n_cs, rows, d)), np.full((n_cs, rows), -np.inf)
+    if K == 2:  # one class present: probability 1 for it
+        out_b[:] = np.inf if present[0] == 1 else -np.inf
+        return out_c, out_b
+    if len(present) == 1:
+        out_b[:, present[0]] = 0.0
+    elif len(present) == 2:
+        lo, hi = present
+        out_c[:, lo], out_c[:, hi] = -coefs[:, 0] / 2, coefs[:, 0] / 2
+        out_b[:, lo], out_b[:, hi] = -intercepts[:, 0] / 2, intercepts[:, 0] / 2
+    else:
+        out_c[:, present], out_b[:, present] = coefs, intercepts
+    return out_c, out_b
+
+
+def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None):
+    """The path of one training set, every class of ``est.classes_`` kept even when absent from it.
+
+    Classes without (weighted) rows are left out of the fit and put back by :func:`_embed`, so the
+    scores of the fold use every label (a fold missing a class gives finite scores).
+
+    Returns
+    -------
+    (coefs, intercepts, n_iter, converged)
+        As in :func:`path_on_objective`.
+    """
+    classes = est.classes_
+    K = len(classes)
+    sw = _setup.row_weights(est.class_weight, classes, y_enc, sample_weight)
+    present = np.flatnonzero(np.bincount(y_enc, weights=sw, minlength=K) > 0)
+    if len(present) == K:
+        objective = _setup.memory_objective(est, X, y_enc, sample_weight, rho)
+        return path_on_objective(est, objective, Cs, rho, coef0=coef0)
+    n_cs = len(Cs)
+    if len(present) == 1:
+        coefs, intercepts = _embed(np.zeros((n_cs, 1, X.shape[1])), np.zeros((n_cs, 1)), present, K)
+        return coefs, intercepts, np.zeros(n_cs, dtype=np.intp), np.ones(n_cs, dtype=bool)
+    sub = LogisticRegression(**{**est.get_params(), "class_weight": None})
+    sub.classes_ = classes[present]
+    rows = np.flatnonzero(sw > 0)
+    sub_y = np.searchsorted(present, y_enc[rows])
+    objective = _setup.memory_objective(sub, X[rows], sub_y, sw[rows], rho)
+    coefs, intercepts, n_iter, converged = path_on_objective(sub, objective, Cs, rho)
+    return (*_embed(coefs, intercepts, present, K), n_iter, converged)
+
+
+def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample_weight=None, class_weight=None,
+                             fit_intercept=True, tol=1e-4, max_iter=100, solver="auto", classes=None):
+    r"""Logistic/softmax regression along a grid of C, each fit warm-started from the previous one.
+
+    The fits run from the strongest penalty (smallest C) to the weakest; each minimises the objective
+    of :class:`~crossentropy.LogisticRegression` at its C,
+
+    .. math::
+        \hat\theta(C) = \arg\min_\theta\; C \sum_i s_i\,\ell_i(\theta) + (1-\rho)\,\tfrac12\lVert w\rVert^2
+                        + \rho\,\lVert w\rVert_1 ,
+
+    so every point equals a cold ``LogisticRegression(C=c).fit(X, y)`` to the solver's tolerance.
+
+    Parameters
+    ----------
+    X : array-like or CSR matrix of shape (n, d)
+    y : array-like of shape (n,)
+    Cs : int or sequence of float, default 10
+        An int gives scikit-learn's grid ``np.logspace(-4, 4, Cs)``.
+    penalty : {"l2", "l1", "elasticnet"}, default "l2"
+    l1_ratio : float, optional
+        :math:`\rho` for ``"elasticnet"``.
+    sample_weight : array-like of shape (n,), optional
+    class_weight : dict or "balanced", optional
+    fit_intercept : bool, default True
+    tol : float, default 1e-4
+    max_iter : int, default 100
+        Per point of the path.
+    solver : str, default "auto"
+        As in :class:`~crossentropy.LogisticRegression`.
+    classes : array-like, optional
+        All the labels (default those of ``y``); a label without rows is put back as in cross-validation.
+
+    Returns
+    -------
+    LogisticPath
+        ``coefs`` (n_cs, 1 or K, d), ``intercepts`` (n_cs, 1 or K), ``n_iter``, ``converged``, in
+        the order of ``Cs``, and ``classes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import logistic_regression_path
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 1, 0, 1])
+    >>> path = logistic_regression_path(X, y, Cs=[1.0, 0.01], tol=1e-10)
+    >>> path.coefs[:, 0, 0].round(4)   # C = 1: LogisticRegression(C=1) gives 0.4529
+    array([0.4529, 0.0099])
+
+    References
+    ----------
+    Friedman, Hastie & Tibshirani, *Regularization paths for generalized linear models via
+    coordinate descent*, J. Stat. Softw. 33 (2010); scikit-learn, ``sklearn.linear_model.LogisticRegressionCV``.
+    """
+    Cs = check_Cs(Cs)
+    est = LogisticRegression(penalty=penalty, C=float(Cs[0]), l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                             solver=solver, max_iter=max_iter, tol=tol, class_weight=class_weight)
+    rho = est._check_params()
+    if est.solver == "sgd":
+        raise ValueError("solver='sgd' cannot follow a regularisation path (it stops after max_iter epochs); "
+                         "use 'auto', 'newton', 'lbfgs', 'gd' or 'proximal'")
+    X, y_enc, sw = est._validate_fit_data(X, y, sample_weight, classes=classes)
+    coefs, intercepts, n_iter, converged = fold_path(est, X, y_enc, sw, Cs, rho)
+    return LogisticPath(Cs, coefs, intercepts, n_iter, converged, est.classes_)
