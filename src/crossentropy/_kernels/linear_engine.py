@@ -11,8 +11,9 @@ one block of ``rows × classes`` logits. Per row block :math:`X_B`:
 * otherwise the classes are visited in chunks twice (:mod:`.chunked`): first for the online
   log-sum-exp, then recomputing each chunk of logits for its gradient, :math:`8NdC` flops.
 
-Extra memory: one block of logits, the row statistics of a block, and per-thread column sums of the
-gradient (for ``db``); none of it grows with N. The matrix products go through SciPy's BLAS,
+Extra memory: one block of logits, the row statistics of a block, per-thread column sums of the
+gradient (for ``db``) and partial products; none of it grows with N, and :func:`plan_blocks` sizes
+the blocks so that together they fit a budget that follows from the shapes (:func:`memory_budget`). The matrix products go through SciPy's BLAS,
 accumulating into the outputs without temporaries; :math:`G_B W` is split over classes between
 threads (:mod:`.products` says why).
 """
@@ -105,7 +106,8 @@ def plan_blocks(n_rows: int, n_classes: int, itemsize: int, block_size=None, *, 
     return rows, -(-c // n_chunks)  # equal chunks, none wider than the budget allows
 
 
-def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need_dx=True, block_size=None):
+def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need_dx=True, block_size=None,
+                   budget=None):
     """Per-row losses of ``cross_entropy(X @ W.T + bias, y)`` rows, and the scaled gradients.
 
     Parameters (trusted: validated by the callers)
@@ -116,6 +118,7 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
     r : (N,) float64 row factors (the not-ignored mask, or sample weights)
     weight : (C,) float64 class weights, or None
     eps : label smoothing; scale : factor applied to the gradients (e.g. 1 / denominator)
+    block_size, budget : as in :func:`plan_blocks` (the blocks' working memory, in bytes)
 
     Returns
     -------
@@ -128,7 +131,7 @@ def linear_ce_rows(X, W, bias, y, r, weight, eps, scale, *, need_grad=True, need
     dtype = X.dtype
     start_threads()
     threads = max(numba.get_num_threads(), blas_threads())  # the plan bounds the share of every thread
-    rows, chunk = plan_blocks(n, c, dtype.itemsize, block_size, n_features=d, n_threads=threads)
+    rows, chunk = plan_blocks(n, c, dtype.itemsize, block_size, n_features=d, n_threads=threads, budget=budget)
     empty = np.empty(0, dtype)
     w = empty if weight is None else weight.astype(dtype)
     w_sum = float(c) if weight is None else float(weight.sum())
@@ -204,7 +207,10 @@ def softmax_data_sums(X, y, sample_weight, coef2d, fit_intercept, need_grad):
     b = np.ascontiguousarray(coef2d[:, d], dtype=X.dtype) if fit_intercept else None
     r = np.ones(n) if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
     yv = np.ascontiguousarray(y, dtype=np.intp)
-    loss, _, dW, db = linear_ce_rows(X, W, b, yv, r, None, 0.0, 1.0, need_grad=need_grad, need_dx=False)
+    # the full budget: an objective is evaluated many times, and its blocks' memory is small beside
+    # the data and coefficients the solver holds anyway
+    loss, _, dW, db = linear_ce_rows(X, W, b, yv, r, None, 0.0, 1.0, need_grad=need_grad, need_dx=False,
+                                     budget=BLOCK_BYTES)
     if not need_grad:
         return float(loss.sum()), None
     grad = np.empty(coef2d.shape)
