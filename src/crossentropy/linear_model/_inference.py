@@ -72,11 +72,11 @@ def _blocks(est, X, n_buffers):
 def predict(est, X):
     """``classes_[argmax_k z_k]`` per row, block by block (the logits in ``X``'s dtype, as ``predict``)."""
     X = _checked(est, X)
-    idx = np.empty(X.shape[0], np.intp)
+    out = np.empty(X.shape[0], est.classes_.dtype)  # the labels, written block by block (no (n,) index array)
     for r0, r1, z in _blocks(est, X, PREDICT_BUFFERS):
-        idx[r0:r1] = np.argmax(z, axis=1)
+        out[r0:r1] = est.classes_[np.argmax(z, axis=1)]
         del z  # else it stays alive while the generator makes the next block
-    return est.classes_[idx]
+    return out
 
 
 def _fill(est, X, fn):
