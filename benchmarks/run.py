@@ -24,8 +24,8 @@ thread-count environment variables are set before NumPy is imported, then thread
 torch are limited too).
 
 A target is free text; the forms ``METRIC OP NUMBER [UNIT]`` joined by ``and`` are evaluated, with
-METRIC one of ``ratio``, ``mem_ratio`` (ours' peak / anchor's peak), ``ours``, ``anchor`` (median
-seconds), ``ours_mem``, ``anchor_mem`` (peak bytes), OP one of ``<= < >= > ==`` and UNIT one of
+METRIC one of ``ratio``, ``mem_ratio`` (ours' peak / anchor's peak), ``ours_tail`` (p90 / median of
+our timed runs), ``ours``, ``anchor`` (median seconds), ``ours_mem``, ``anchor_mem`` (peak bytes), OP one of ``<= < >= > ==`` and UNIT one of
 ``s ms us x B KB MB GB`` (decimal). Anything else is shown as written, with "see check" as verdict.
 
 The output is written atomically. With ``--only`` or ``--module``, rows of other cases are kept from
@@ -169,6 +169,8 @@ def run_case(case, module_path, args):
                    median_ours=_median(ours_t), median_anchor=_median(anchor_t))
         if rec["median_anchor"]:
             rec["ratio"] = rec["median_ours"] / rec["median_anchor"]
+        if rec["median_ours"]:
+            rec["ours_tail"] = _p90(ours_t) / rec["median_ours"]
         if case.get("check"):
             try:
                 rec["check"] = str(case["check"]())
@@ -235,7 +237,7 @@ def memory_child(args):
 # ------------------------------------------------------------------------------------------ targets
 
 _UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "x": 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9}
-_METRICS = {"ratio": "ratio", "mem_ratio": "mem_ratio", "ours": "median_ours", "anchor": "median_anchor",
+_METRICS = {"ratio": "ratio", "mem_ratio": "mem_ratio", "ours_tail": "ours_tail", "ours": "median_ours", "anchor": "median_anchor",
             "ours_mem": "ours_mem", "anchor_mem": "anchor_mem"}
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import crossentropy as ce
-from crossentropy._kernels.linear_engine import BLOCK_BYTES, plan_blocks
+from crossentropy._kernels.linear_engine import BLOCK_BYTES, SINGLE_MIN_ROWS, block_bytes, memory_budget, plan_blocks
 from helpers import assert_close_scaled
 
 torch = pytest.importorskip("torch")
@@ -156,8 +156,9 @@ def test_float16_inputs_compute_in_float32(rng):
 
 
 def test_plan_blocks_respects_budget():
-    rows, chunk = plan_blocks(16_384, 65_536, 4)
-    assert chunk == 65_536 and rows >= 256 and rows * chunk * 4 <= BLOCK_BYTES  # one pass
+    rows, chunk = plan_blocks(16_384, 65_536, 4, n_features=256, n_threads=2)
+    assert chunk == 65_536 and rows >= SINGLE_MIN_ROWS  # one pass
+    assert block_bytes(rows, chunk, 65_536, 256, 4, 2) <= memory_budget(16_384, 65_536, 256, 4) <= BLOCK_BYTES
     rows, chunk = plan_blocks(10_000, 10**6, 4)
     assert rows >= 256 and chunk < 10**6 and rows * chunk * 4 <= BLOCK_BYTES
     assert plan_blocks(10, 5, 8) == (10, 5)

@@ -25,12 +25,12 @@ from .. import _numba_cache
 _numba_cache.install()  # before the kernels are decorated: a cache directory even without a writable home
 
 from . import chunked, fused  # noqa: E402
-from .fused import hard_rows_fused  # noqa: E402
+from .fused import hard_rows_fused, threads_for  # noqa: E402
 
 _numba_cache.disable_uncached(vars(fused))
 _numba_cache.disable_uncached(vars(chunked))
 
-__all__ = ["fused_hard_rows", "row_groups", "launching", "start_threads"]
+__all__ = ["fused_hard_rows", "row_groups", "launching", "launch_threads", "start_threads"]
 
 _LAUNCH_LOCK = threading.Lock()
 _START_LOCK = threading.Lock()
@@ -85,26 +85,39 @@ def _serialised():
 
 
 @contextlib.contextmanager
-def launching():
+def launching(n_threads=None):
     """Context for launching a parallel kernel of this package.
 
     Serialised where the threading layer needs it, and with numba's parallel chunk size set to 1 for
     this thread, so that the row groups of a ``prange`` are handed out one at a time: a thread that
     the OS deschedules (on a busy machine) then delays one small group, not a fixed half of the rows.
+    ``n_threads`` (from :func:`launch_threads`) lowers this thread's numba thread count for the
+    launch (numba's count is per calling thread; it is put back after).
     """
     start_threads()
     with _serialised():
         previous = numba.set_parallel_chunksize(1)
+        threads = numba.get_num_threads()
+        if n_threads is not None and n_threads < threads:
+            numba.set_num_threads(n_threads)
         try:
             yield
         finally:
+            numba.set_num_threads(threads)
             numba.set_parallel_chunksize(previous)
 
 
-def row_groups(n_rows: int, per_thread: int = 4) -> int:
+def launch_threads(n_elements: int) -> int:
+    """Threads a launch over ``n_elements`` logits uses (:func:`.fused.threads_for` of numba's count)."""
+    start_threads()
+    return threads_for(n_elements, numba.get_num_threads())
+
+
+def row_groups(n_rows: int, per_thread: int = 4, n_threads=None) -> int:
     """Number of row groups a parallel kernel splits ``n_rows`` into (``per_thread`` per thread)."""
     start_threads()
-    return max(1, min(n_rows, per_thread * numba.get_num_threads()))
+    threads = numba.get_num_threads() if n_threads is None else n_threads
+    return max(1, min(n_rows, per_thread * threads))
 
 
 def fused_hard_rows(x, y, keep, weight, eps, need_grad, *, scale=1.0, out=None):
@@ -124,15 +137,16 @@ def fused_hard_rows(x, y, keep, weight, eps, need_grad, *, scale=1.0, out=None):
     w_sum = float(c) if weight is None else float(np.sum(weight, dtype=np.float64))
     yv = np.ascontiguousarray(y, dtype=np.intp)
     loss = np.empty(n, np.float64)
-    colsum = np.empty((row_groups(n, 16), 0), dtype)  # small groups, handed out dynamically
+    threads = launch_threads(n * c)  # one thread for small problems: no wake-up to wait for
+    colsum = np.empty((row_groups(n, 16, threads), 0), dtype)  # small groups, handed out dynamically
     no_bias = np.empty(0, dtype)
     if not need_grad:  # nothing is written: x stands in for the gradient buffer
-        with launching():
+        with launching(threads):
             hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), False, x, loss, colsum, True)
         return loss.astype(dtype, copy=False), None
     inplace = out is not None and _same_layout(out, x)
     target = out if out is not None and (inplace or _usable_out(out, x)) else _gradient_buffer(x)
-    with launching():
+    with launching(threads):
         hard_rows_fused(x, no_bias, yv, r, w, w_sum, float(eps), float(scale), True, target, loss, colsum, inplace)
     if out is not None and target is not out:
         np.copyto(out, target)

@@ -45,7 +45,8 @@ def _controller():
     return _STATE["controller"]
 
 
-def _blas_threads() -> int:
+def blas_threads() -> int:
+    """The smallest thread count of the loaded BLAS libraries (threadpoolctl), at least 1."""
     libs = _controller().select(user_api="blas").lib_controllers
     return max(1, min((lib.num_threads for lib in libs), default=1))
 
@@ -69,7 +70,7 @@ def _pool(n_threads):
 
 def product_over_classes(G, W, out, *, accumulate=False):
     """``out = G @ W`` (or ``out += G @ W``) with G (rows × classes), W (classes × d), out (rows × d) C-contiguous."""
-    n_threads = _blas_threads()
+    n_threads = blas_threads()
     k = G.shape[1]
     if n_threads == 1 or k < MIN_SPLIT * n_threads:
         gemm_into(1.0, W.T, G.T, c=out.T, beta=1.0 if accumulate else 0.0)  # out.T = W.T @ G.T

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import dispatch, special
 from .._validation import check_option, check_sample_weight
-from . import _setup
+from . import _inference, _setup
 
 __all__ = ["LogisticRegression"]
 
@@ -236,19 +236,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             return dispatch.dask_predict(self, X, "decision_function")
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
-        dtype = X.dtype
-        scores = np.asarray(X @ self.coef_.T.astype(dtype)).astype(dtype, copy=False) + self.intercept_.astype(dtype)
+        scores = _inference.logits(X, self.coef_.astype(X.dtype, copy=False), self.intercept_.astype(X.dtype, copy=False))
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def _softmax(self):
+        """Three or more classes: the probability methods then run in row blocks (:mod:`._inference`)."""
+        check_is_fitted(self)
+        return len(self.classes_) > 2
 
     def predict_proba(self, X):
         """Class probabilities, shape (n, K), columns in the order of ``classes_`` (float64).
 
         The logits are computed in X's dtype, the probabilities in float64, so float32 logits far
-        out in the tails do not round to probabilities of exactly 0 or 1.
+        out in the tails do not round to probabilities of exactly 0 or 1. With three or more classes
+        the rows go in blocks (:mod:`crossentropy.linear_model._inference`): besides the returned
+        array, memory does not grow with n.
         """
         if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
             return dispatch.dask_predict(self, X, "predict_proba")
+        if self._softmax():
+            return _inference.predict_proba(self, X)
         z = self.decision_function(X).astype(np.float64, copy=False)
         if z.ndim == 1:
             p = special.sigmoid(z)
@@ -256,23 +264,104 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return special.softmax(z, axis=1)
 
     def predict_log_proba(self, X):
-        """Log-probabilities, shape (n, K), computed stably from the logits (float64, finite)."""
+        """Log-probabilities, shape (n, K), computed stably from the logits (float64, finite).
+
+        In row blocks with three or more classes, as :meth:`predict_proba`."""
         if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
             return dispatch.dask_predict(self, X, "predict_log_proba")
+        if self._softmax():
+            return _inference.predict_log_proba(self, X)
         z = self.decision_function(X).astype(np.float64, copy=False)
         if z.ndim == 1:
             return np.column_stack([special.log_sigmoid(-z), special.log_sigmoid(z)])
         return special.log_softmax(z, axis=1)
 
     def predict(self, X):
-        """The most probable class of each row, shape (n,)."""
+        """The most probable class of each row, shape (n,) (in row blocks with three or more classes)."""
         if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
             return dispatch.dask_predict(self, X, "predict")
+        if self._softmax():
+            return _inference.predict(self, X)
         z = self.decision_function(X)
         idx = (z > 0).astype(np.intp) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[idx]
+
+    def predict_top_k(self, X, k=5):
+        r"""The ``k`` most probable classes of each row and their log-probabilities, most probable first.
+
+        :math:`\log p_{ik} = z_{ik} - \log\sum_j e^{z_{ij}}` with :math:`z_i = W x_i + b`; the k largest
+        per row, in row blocks (memory beyond the (n, k) results does not grow with n or K × n).
+
+        Parameters
+        ----------
+        X : array-like or CSR matrix of shape (n, d)
+        k : int in [1, K], default 5
+
+        Returns
+        -------
+        labels : ndarray of shape (n, k)
+            Entries of ``classes_``; column j holds each row's class of rank j (ties in ``classes_`` order).
+        log_proba : ndarray of shape (n, k), float64
+            Their log-probabilities, non-increasing along each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crossentropy import LogisticRegression
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]]); y = np.array([0, 0, 1, 1, 2, 2])
+        >>> labels, logp = LogisticRegression().fit(X, y).predict_top_k([[0.0], [5.0]], k=2)
+        >>> labels.tolist()
+        [[0, 1], [2, 1]]
+        >>> bool(np.all(np.diff(logp, axis=1) <= 0))
+        True
+
+        References
+        ----------
+        Manning, Raghavan & Schütze, *Introduction to Information Retrieval* (2008), §8.4 (precision at k).
+        """
+        if dispatch.is_dask(X):
+            raise TypeError("predict_top_k takes in-memory X (a NumPy array, DataFrame or CSR matrix), got a Dask collection")
+        return _inference.predict_top_k(self, X, k)
+
+    def log_loss(self, X, y, sample_weight=None):
+        r"""Mean cross-entropy of the labels ``y`` under the model, computed in row blocks.
+
+        .. math:: rac{-\sum_i s_i \log p_{i y_i}}{\sum_i s_i},\qquad
+            \log p_{iy} = z_{iy} - \log\sum_j e^{z_{ij}}
+
+        The log-probabilities come straight from the logits (no clipping, unlike
+        :func:`crossentropy.metrics.log_loss` of :meth:`predict_proba`); with K classes the call holds
+        one block of rows × K, never n × K. Lower is better (``score`` is the accuracy).
+
+        Parameters
+        ----------
+        X : array-like or CSR matrix of shape (n, d)
+        y : array-like of shape (n,)
+            Labels, all in ``classes_``.
+        sample_weight : array-like of shape (n,), optional
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crossentropy import LogisticRegression
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]]); y = np.array([0, 0, 1, 1, 2, 2])
+        >>> clf = LogisticRegression().fit(X, y)
+        >>> bool(np.isclose(clf.log_loss(X, y), -np.mean(clf.predict_log_proba(X)[np.arange(6), y])))
+        True
+
+        References
+        ----------
+        Bishop, *Pattern Recognition and Machine Learning* (2006), §4.3.4.
+        """
+        if dispatch.is_dask(X):
+            raise TypeError("log_loss takes in-memory X (a NumPy array, DataFrame or CSR matrix), got a Dask collection")
+        return _inference.log_loss(self, X, y, sample_weight)
 
     # -------------------------------------------------------------------------- statistics
     def summary(self, X, y, sample_weight=None, *, alpha=0.05):

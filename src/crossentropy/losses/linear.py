@@ -55,7 +55,8 @@ def linear_cross_entropy(
     .. math::
         G = \frac{\partial L}{\partial Z},\qquad dX = G\,W,\qquad dW = G^\top X,\qquad db = \mathbf 1^\top G.
 
-    When one block of rows times all classes exceeds the memory budget (64 MiB of logits), the classes
+    When fewer than 64 rows of all classes fit the memory budget (half the bytes of X and W, between
+    8 and 64 MiB, for the blocks' logits and temporaries), the classes
     are taken in chunks too: a first pass over the chunks keeps an online log-sum-exp per row
     (running maximum :math:`m` and :math:`s = \sum_c e^{z_{nc} - m}`, rescaled when :math:`m` grows),
     a second recomputes each chunk and accumulates :math:`dX \mathrel{+}= G_{BJ} W_J`,
@@ -80,8 +81,9 @@ def linear_cross_entropy(
     return_grad : bool, default False
         Also return the gradients of the returned loss (of its sum for ``"none"``).
     block_size : int or (int, int), optional
-        Rows per block, or ``(rows, classes)`` per block. Default: as many rows (256 to 4096) as fit
-        64 MiB of logits with all classes, classes chunked only beyond that.
+        Rows per block, or ``(rows, classes)`` per block. Default: as many rows (at most 4096) as fit
+        the budget with all classes, classes chunked only when fewer than 64 rows would
+        (:func:`crossentropy._kernels.linear_engine.plan_blocks`).
 
     Returns
     -------
