@@ -5,32 +5,42 @@ Layers, imports pointing one way: ``special`` (stable functions) → ``losses`` 
 ``cli`` (the application; no library module imports it). ``distributed`` (Dask) sits beside the core,
 reached only through ``dispatch``.
 
-Estimators and heavier modules are imported lazily on first use, so ``import crossentropy`` stays light.
+Every public name is imported on first use (``__getattr__``), so ``import crossentropy`` imports
+neither NumPy's neighbours (SciPy, scikit-learn, pandas) nor numba, and ``crossentropy --version`` is quick.
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from . import information
-from .losses import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    linear_cross_entropy,
-    nll_loss,
-    sigmoid_focal_loss,
-    softmax_focal_loss,
-)
-from .metrics import log_loss
-from .special import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
-
-try:
-    __version__ = version("crossentropy")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+unknown"
+if TYPE_CHECKING:  # the re-exports, for type checkers and readers; at run time __getattr__ imports them
+    from . import information
+    from .losses import (
+        binary_cross_entropy,
+        binary_cross_entropy_with_logits,
+        cross_entropy,
+        linear_cross_entropy,
+        nll_loss,
+        sigmoid_focal_loss,
+        softmax_focal_loss,
+    )
+    from .metrics import log_loss
+    from .special import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 
 # public name -> module that defines it (imported on first attribute access)
 _LAZY = {
+    "sigmoid": "special",
+    "log_sigmoid": "special",
+    "softmax": "special",
+    "log_softmax": "special",
+    "logsumexp": "special",
+    "binary_cross_entropy": "losses",
+    "binary_cross_entropy_with_logits": "losses",
+    "cross_entropy": "losses",
+    "nll_loss": "losses",
+    "sigmoid_focal_loss": "losses",
+    "softmax_focal_loss": "losses",
+    "linear_cross_entropy": "losses",
+    "log_loss": "metrics",
     "LogisticRegression": "linear_model",
     "LogisticRegressionCV": "linear_model",
     "logistic_regression_path": "linear_model",
@@ -40,7 +50,7 @@ _LAZY = {
     "load_model": "io.model_files",
     "load_pipeline": "io.pipeline",
 }
-_LAZY_MODULES = ("plotting", "distributed", "model_io", "datasets", "preprocessing", "io", "cli")
+_LAZY_MODULES = ("information", "plotting", "distributed", "model_io", "datasets", "preprocessing", "io", "cli")
 
 __all__ = [
     "sigmoid",
@@ -69,8 +79,19 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("crossentropy")
+    except PackageNotFoundError:  # running from a source tree
+        return "0.0.0+unknown"
+
+
 def __getattr__(name):
-    if name in _LAZY:
+    if name == "__version__":
+        value = _version()
+    elif name in _LAZY:
         value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
     elif name in _LAZY_MODULES:
         value = import_module(f".{name}", __name__)

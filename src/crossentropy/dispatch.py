@@ -165,19 +165,32 @@ def dask_read_table(path):
     return _tables().read_table(path)
 
 
+def dask_table_files(path) -> list:
+    """The files a Dask read of ``path`` reads, in order."""
+    return _tables().table_files(path)
+
+
 def dask_missing_counts(frame, columns) -> tuple:
-    """(n_rows, {column: missing count}) of a Dask DataFrame, the columns without gaps left out."""
+    """(rows of each partition, {column: missing count}) of a Dask DataFrame, the columns without gaps left out."""
     return _tables().missing_counts(frame, columns)
 
 
 def dask_dropna(frame, columns) -> tuple:
-    """(the rows complete in ``columns``, their number) of a Dask DataFrame."""
+    """(the rows complete in ``columns``, how many each partition keeps) of a Dask DataFrame."""
     return _tables().dropna(frame, columns)
 
 
-def dask_split(frame, test_size, seed) -> tuple:
-    """(train, test or None) of a Dask DataFrame: a seeded random share of each partition."""
-    return _tables().split(frame, test_size, seed)
+def dask_split(frame, test_size, seed, lengths) -> tuple:
+    """(train, test or None, rows of each part per partition): a partition-wise seeded split.
+
+    See :func:`crossentropy.distributed.tables.holdout_positions`.
+    """
+    return _tables().split(frame, test_size, seed, lengths)
+
+
+def dask_keep_in_memory(*arrays) -> tuple:
+    """Dask arrays persisted together when they fit in half the workers' memory (else as given)."""
+    return _tables().keep_in_memory(*arrays)
 
 
 def dask_table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
@@ -190,9 +203,9 @@ def dask_table_statistics(frame, target, columns, *, impute_strategy=None) -> di
     return table_statistics(frame, target, columns, impute_strategy=impute_strategy)
 
 
-def dask_feature_arrays(preprocessor, frame) -> tuple:
+def dask_feature_arrays(preprocessor, frame, lengths=None) -> tuple:
     """(X, y) Dask arrays, shapes (n_rows, n_features) and (n_rows,), from a fitted preprocessor."""
-    return _tables().feature_arrays(preprocessor, frame)
+    return _tables().feature_arrays(preprocessor, frame, lengths)
 
 
 def dask_predictions(estimator, X, y) -> tuple:

@@ -20,14 +20,10 @@ import os
 import re
 import sys
 import warnings
+from importlib import import_module
 
-from ..exceptions import ModelFileError
-from ..io.tables import DataError
-from .commands import cmd_evaluate, cmd_plot, cmd_predict
 from .errors import PROG, UsageError
-from .options import make_estimator, make_preprocessor, out_dir_for, progress_for
-from .parser import build_parser
-from .train import cmd_train
+from .parser import build_parser  # light: the parser imports no NumPy, scikit-learn or pandas
 
 __all__ = ["build_parser", "main", "entry", "UsageError", "make_estimator", "make_preprocessor", "out_dir_for",
            "progress_for"]
@@ -35,7 +31,25 @@ __all__ = ["build_parser", "main", "entry", "UsageError", "make_estimator", "mak
 #: optional dependencies and the extra that installs each
 _OPTIONAL = {"dask": "crossentropy[dask]", "distributed": "crossentropy[dask]"}
 
-_COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "plot": cmd_plot}
+# command -> (module, function), imported when the command runs: --help and --version stay light
+_COMMANDS = {"train": ("train", "cmd_train"), "evaluate": ("commands", "cmd_evaluate"),
+             "predict": ("commands", "cmd_predict"), "plot": ("commands", "cmd_plot")}
+# names re-exported from .options, imported on first access
+_LAZY = {"make_estimator": "options", "make_preprocessor": "options", "out_dir_for": "options",
+         "progress_for": "options"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'crossentropy.cli' has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def _command(name):
+    module, function = _COMMANDS[name]
+    return getattr(import_module(f".{module}", __name__), function)
 
 
 def entry() -> None:
@@ -105,9 +119,12 @@ def main(argv=None) -> int:
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, for report.html
+    from ..exceptions import ModelFileError  # after parsing: --help and --version never get here
+    from ..io.tables import DataError
+
     try:
         with _warnings_to_stderr():
-            return int(_COMMANDS[args.command](args) or 0)
+            return int(_command(args.command)(args) or 0)
     except (UsageError, DataError, ModelFileError, FileExistsError) as exc:
         sys.stderr.write(f"{PROG}: error: {_one_line(exc)}\n")
         return 2

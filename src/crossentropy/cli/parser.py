@@ -9,14 +9,44 @@ from __future__ import annotations
 import argparse
 import json
 
-from .. import __version__
-from .._validation import check_int, check_real
 from .errors import PROG, UsageError
 
 __all__ = ["build_parser", "MODELS", "MODEL_OPTIONS", "param_value"]
 
 MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
           "mlp": ("crossentropy.neural_network", "MLPClassifier")}
+
+
+
+
+# The shared checks of crossentropy._validation, imported when a value is converted: building the
+# parser (``--help``, ``--version``) imports neither NumPy nor anything heavier.
+def check_real(value, name, **bounds):
+    from .._validation import check_real as check
+
+    return check(value, name, **bounds)
+
+
+def check_int(value, name, **bounds):
+    from .._validation import check_int as check
+
+    return check(value, name, **bounds)
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when the option is given."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0,
+                         help=help or "show the program's version number and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import sys
+
+        from .. import __version__
+
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -115,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ..datasets import DATASETS
 
     parser = _Parser(prog=PROG, description="Cross-entropy: train and use classifiers, draw the log loss.")
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
 
     train = sub.add_parser("train", help="train a classifier on a table (or a built-in data set)",

@@ -5,8 +5,9 @@ load and clean the rows and split them, fit the preprocessor, give (X, y) of eac
 and describe the split and the place. Everything Dask does goes through the command-line section
 of :mod:`crossentropy.dispatch`; this module never imports Dask.
 
-Differences of the Dask source: the split is ``dask.dataframe.random_split`` (a seeded random share
-of each partition, not stratified); ``--impute median`` is refused; string columns are one-hot
+Differences of the Dask source: the split is partition-wise (in each partition a permutation drawn
+from ``(seed, partition index)`` picks the test rows, not stratified; ``split.json`` records the seed
+and the partition layout); ``--impute median`` is refused; string columns are one-hot
 encoded by their dtype (a Parquet string column of numbers stays categorical); only the predicted
 probabilities (n × K floats per split) come to the client, never the features.
 """
@@ -232,17 +233,20 @@ class DaskSource:
     def load(self, prep):
         """Read the table on the workers, apply the missing-value policy, split; return (n_rows, n_dropped)."""
         frame = dispatch.dask_read_table(self.args.data)
+        self.files = dispatch.dask_table_files(self.args.data)
         prep.check_target(frame)
         self.columns = prep.feature_columns(frame)
-        n_rows, missing = dispatch.dask_missing_counts(frame, self.columns + [self.target])
-        n_dropped = 0
+        self.read_lengths, missing = dispatch.dask_missing_counts(frame, self.columns + [self.target])
+        n_rows = sum(self.read_lengths)
+        self.lengths, n_dropped = self.read_lengths, 0
         if prep.check_missing(missing, strategies=_DASK_STRATEGIES):
-            frame, kept = dispatch.dask_dropna(frame, self.columns + [self.target])
-            prep.check_rows_left(kept)
-            n_dropped = n_rows - kept
-        self.n_partitions = int(frame.npartitions)
-        self.train, self.test = dispatch.dask_split(frame, self.args.test_size, self.args.seed)
-        self.n_rows = n_rows
+            frame, self.lengths = dispatch.dask_dropna(frame, self.columns + [self.target])
+            prep.check_rows_left(sum(self.lengths))
+            n_dropped = n_rows - sum(self.lengths)
+        self.n_partitions = len(self.lengths)
+        self.train, self.test, self.part_lengths = dispatch.dask_split(frame, self.args.test_size, self.args.seed,
+                                                                       self.lengths)
+        self.n_rows, self._arrays = n_rows, None
         return n_rows, n_dropped
 
     def fit_preprocessing(self, prep):
@@ -252,16 +256,19 @@ class DaskSource:
         return TabularPreprocessor.from_statistics(prep.target, stats, **prep.options())
 
     def arrays(self, prep, part):
-        """(X, y) Dask arrays of the ``"train"`` or ``"test"`` rows; None for an empty test part."""
-        rows = self.train if part == "train" else self.test
-        if rows is None:
-            return None
-        X, y = dispatch.dask_feature_arrays(prep, rows)
-        if X.shape[0] == 0:
-            if part == "train":
+        """(X, y) Dask arrays of the ``"train"`` or ``"test"`` rows; None for an empty test part.
+
+        Both parts are built on the first call and kept in the workers' memory together when they fit
+        (one read), so that the fit and the predictions use the same chunks.
+        """
+        if self._arrays is None:
+            if not sum(self.part_lengths["train"]):
                 raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.args.test_size}")
-            return None
-        return X, y
+            parts = [p for p in ("train", "test") if getattr(self, p) is not None and sum(self.part_lengths[p])]
+            built = [a for p in parts for a in dispatch.dask_feature_arrays(prep, getattr(self, p), self.part_lengths[p])]
+            built = dispatch.dask_keep_in_memory(*built)
+            self._arrays = {p: tuple(built[2 * i:2 * i + 2]) for i, p in enumerate(parts)}
+        return self._arrays.get(part)
 
     def predictions(self, estimator, X, y):
         """(y, proba, pred) computed on the cluster, as NumPy arrays on the client."""
@@ -272,9 +279,15 @@ class DaskSource:
         return None
 
     def split_record(self, n_train, n_test) -> dict:
-        """The content of ``split.json``: the method, its seed and the part sizes."""
-        return {"method": "dask.dataframe.random_split", "seed": self.args.seed, "test_size": self.args.test_size,
-                "n_train": n_train, "n_test": n_test}
+        """The content of ``split.json``: the rule, its seed and the partition layout it was applied to."""
+        return {"method": "partition-wise seeded permutation",
+                "rule": "partition i (0-based) of n_i rows, after the missing-value policy: its test rows are the "
+                        "first floor(test_size * n_i + 0.5) entries of numpy.random.default_rng([seed, i])"
+                        ".permutation(n_i); the others are training rows",
+                "seed": self.args.seed, "test_size": self.args.test_size, "files": self.files,
+                "n_partitions": self.n_partitions, "rows_per_partition_read": list(self.read_lengths),
+                "rows_per_partition": list(self.lengths), "train_rows_per_partition": list(self.part_lengths["train"]),
+                "test_rows_per_partition": list(self.part_lengths["test"]), "n_train": n_train, "n_test": n_test}
 
     def extra_metrics(self, estimator) -> dict:
         """The cluster: scheduler, workers, partitions and the estimator's passes over the data."""

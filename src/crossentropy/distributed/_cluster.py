@@ -34,7 +34,7 @@ def connect(address, *, timeout=DEFAULT_TIMEOUT, n_workers=None, threads_per_wor
     n_workers, threads_per_worker, memory_limit
         For ``"local"`` only: passed to :class:`distributed.LocalCluster` (None: Dask's defaults,
         one worker process per few cores). The local cluster listens on 127.0.0.1 only and has no
-        dashboard.
+        dashboard (its HTTP server is on a free port).
 
     Returns
     -------
@@ -81,6 +81,8 @@ def connect(address, *, timeout=DEFAULT_TIMEOUT, n_workers=None, threads_per_wor
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},  # its HTTP server on a free port:
+            # without an address it binds 8787 even with no dashboard, and warns when another cluster has it
             memory_limit=memory_limit,
         )
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -20,8 +21,8 @@ from ..io.tables import DataError
 from ._cluster import DEFAULT_TIMEOUT, connect
 from ._dask import dask
 
-__all__ = ["cluster_session", "cluster_info", "read_table", "missing_counts", "dropna", "split", "feature_arrays",
-           "predictions"]
+__all__ = ["cluster_session", "cluster_info", "table_files", "read_table", "missing_counts", "dropna", "holdout_counts",
+           "holdout_positions", "split", "keep_in_memory", "feature_arrays", "predictions"]
 
 
 @contextlib.contextmanager
@@ -56,8 +57,35 @@ def cluster_info(client, address) -> dict:
     return {"scheduler": address if address == "local" else client.scheduler.address, "n_workers": len(workers)}
 
 
+def table_files(path) -> list[str]:
+    """The files of ``path`` in the order Dask reads them: a glob's matches or a directory's Parquet
+    files, sorted (an URL is given back as it is).
+
+    Examples
+    --------
+    >>> table_files("/nonexistent/*.parquet")
+    []
+    """
+    if "://" in path:
+        return [path]
+    if os.path.isdir(path):
+        return sorted(str(p) for p in Path(path).resolve().rglob("*") if p.is_file() and not p.name.startswith(("_", ".")))
+    return sorted(os.path.abspath(p) for p in glob.glob(path))
+
+
+def _as_read(part):
+    """Each partition as read (an identity): see :func:`read_table`."""
+    return part
+
+
 def read_table(path):
     """The table at ``path`` (file, directory or glob; Parquet or CSV) as a Dask DataFrame.
+
+    The partitions are those of the files (and row groups) as Dask plans the read, the same in every
+    computation: the read sits under an identity :meth:`~dask.dataframe.DataFrame.map_partitions`,
+    which stops Dask from pushing a computation's column selection into the read, where it would fuse
+    the files into fewer, differently cut partitions (as it does for a projected Parquet read) and a
+    partition-wise split or length would no longer describe the same rows from one graph to the next.
 
     Parameters
     ----------
@@ -85,7 +113,7 @@ def read_table(path):
     import dask.dataframe as dd
 
     if "://" not in path:
-        if not sorted(glob.glob(path)):
+        if not table_files(path):
             raise DataError(f"DATA {path!r} matches no file")
         path = os.path.abspath(path)
     low = path.lower().rstrip("/*")
@@ -98,26 +126,103 @@ def read_table(path):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read DATA {path!r} with Dask: {first}") from None
     frame.columns = [str(c) for c in frame.columns]
-    return frame
+    return frame.map_partitions(_as_read, meta=frame._meta)
 
 
-def missing_counts(frame, columns) -> tuple[int, dict]:
-    """(number of rows, {column: missing count} of the columns with gaps), in one pass."""
-    n_rows, missing = dask.compute(frame.shape[0], frame[list(columns)].isna().sum())
-    return int(n_rows), {c: int(n) for c, n in missing.items() if n}
+def missing_counts(frame, columns) -> tuple[tuple, dict]:
+    """(rows of each partition, {column: missing count} of the columns with gaps), in one pass."""
+    lengths, missing = dask.compute(frame.map_partitions(len), frame[list(columns)].isna().sum())
+    return tuple(int(n) for n in lengths), {c: int(n) for c, n in missing.items() if n}
 
 
 def dropna(frame, columns) -> tuple:
-    """(the rows of ``frame`` complete in ``columns``, how many there are)."""
+    """(the rows of ``frame`` complete in ``columns``, how many each partition keeps)."""
     frame = frame.dropna(subset=list(columns))
-    return frame, int(frame.shape[0].compute())
+    return frame, tuple(int(n) for n in frame.map_partitions(len).compute())
 
 
-def split(frame, test_size, seed) -> tuple:
-    """(train, test or None): ``dask.dataframe.random_split``, a seeded random share of each partition."""
-    if test_size > 0:
-        return tuple(frame.random_split([1 - test_size, test_size], random_state=seed))
-    return frame, None
+def holdout_counts(lengths, test_size) -> tuple:
+    r"""Test rows of each partition: :math:`m_i = \lfloor t\,n_i + 1/2 \rfloor` of its :math:`n_i` rows.
+
+    Examples
+    --------
+    >>> holdout_counts((4, 10, 1), 0.25)
+    (1, 3, 0)
+    """
+    return tuple(int(np.floor(test_size * n + 0.5)) for n in lengths)
+
+
+def holdout_positions(n, seed, partition, test_size):
+    r"""Sorted positions of the test rows among the ``n`` rows of partition ``partition``.
+
+    The first :math:`m = \lfloor t n + 1/2 \rfloor` entries of a random permutation of
+    :math:`0, \dots, n-1` drawn by ``numpy.random.default_rng([seed, partition])``: each partition's
+    draw depends only on the seed, its index and its length, so the split can be redrawn from the
+    layout recorded in ``split.json``.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the partition.
+    seed : int
+        ``--seed``.
+    partition : int
+        0-based index of the partition.
+    test_size : float in [0, 1)
+
+    Returns
+    -------
+    ndarray of int64, shape (m,)
+
+    Examples
+    --------
+    >>> holdout_positions(8, 0, 0, 0.25)
+    array([2, 4])
+    >>> import numpy as np
+    >>> np.array_equal(holdout_positions(8, 0, 0, 0.25), np.sort(np.random.default_rng([0, 0]).permutation(8)[:2]))
+    True
+
+    References
+    ----------
+    NumPy, *SeedSequence*: https://numpy.org/doc/stable/reference/random/bit_generators/generated/numpy.random.SeedSequence.html
+    """
+    m = holdout_counts((n,), test_size)[0]
+    return np.sort(np.random.default_rng([int(seed), int(partition)]).permutation(int(n))[:m])
+
+
+def _split_partition(part, seed, test_size, part_name, partition_info=None):
+    test = np.zeros(len(part), dtype=bool)
+    test[holdout_positions(len(part), seed, partition_info["number"], test_size)] = True
+    return part[test] if part_name == "test" else part[~test]
+
+
+def split(frame, test_size, seed, lengths) -> tuple:
+    """(train, test or None, {"train": lengths, "test": lengths}): a partition-wise seeded split.
+
+    Partition ``i`` (``lengths[i]`` rows) sends the rows :func:`holdout_positions` names to the test part
+    and the others to the training part.
+    """
+    counts = holdout_counts(lengths, test_size)
+    parts = {"train": tuple(n - m for n, m in zip(lengths, counts)), "test": counts}
+    if test_size == 0:
+        return frame, None, parts
+    train, test = (frame.map_partitions(_split_partition, seed, test_size, name, meta=frame._meta)
+                   for name in ("train", "test"))
+    return train, test, parts
+
+
+def keep_in_memory(*arrays) -> tuple:
+    """``arrays`` persisted on the cluster in one graph when they take at most half the workers' memory.
+
+    The fit and the predictions then share these chunks instead of each recomputing them from the
+    read under the same keys; larger data stay lazy (recomputed chunk by chunk: out of core).
+    """
+    from .training import PERSIST_FRACTION, _cluster_memory
+
+    memory = _cluster_memory()
+    if memory is not None and sum(a.nbytes for a in arrays) > PERSIST_FRACTION * memory:
+        return arrays
+    return tuple(dask.persist(*arrays))
 
 
 def _transform_partition(part, prep, names):
@@ -132,8 +237,8 @@ def _target_partition(part, prep):
     return pd.Series(prep.target_values(part), index=part.index, name=prep.target)
 
 
-def feature_arrays(prep, frame) -> tuple:
-    """(X, y) of a cleaned Dask DataFrame as Dask arrays with known row chunks (one pass for the lengths).
+def feature_arrays(prep, frame, lengths=None) -> tuple:
+    """(X, y) of a cleaned Dask DataFrame as Dask arrays with known row chunks ``lengths`` (None: one pass).
 
     ``X`` has shape (n_rows, n_features) (``prep.transform`` of each partition), ``y`` shape (n_rows,).
     """
@@ -145,7 +250,8 @@ def feature_arrays(prep, frame) -> tuple:
     meta_y = pd.Series([], dtype=label_dtype, name=prep.target)
     X = frame.map_partitions(_transform_partition, prep, names, meta=meta_x)
     y = frame.map_partitions(_target_partition, prep, meta=meta_y)
-    lengths = tuple(int(v) for v in frame.map_partitions(len).compute())
+    if lengths is None:
+        lengths = tuple(int(v) for v in frame.map_partitions(len).compute())
     return X.to_dask_array(lengths=lengths), y.to_dask_array(lengths=lengths)
 
 
