@@ -227,16 +227,20 @@ class LinearObjective(LinearTerms):
         n, d = X.shape
         K = 1 if self.n_classes == 2 else self.n_classes
         out = np.zeros((K, d + fi))
-        step = softmax.block_rows(n, max(K, d))
+        sp = sparse.issparse(X)
+        step = softmax.block_rows(n, K if sp else max(K, d))  # sparse: the blocks' width is K, not d
+        if sp and getattr(self, "_X2", None) is None:
+            self._X2 = X.multiply(X).tocsr()  # once per fit: the squares of X's entries
         for a in range(0, n, step):
             b = min(n, a + step)
-            Xb = X[a:b]
+            whole = a == 0 and b == n  # a slice of a sparse matrix copies it
+            Xb = X if whole else X[a:b]
             if self.n_classes == 2:
                 W = binary.hess_weights(binary.logits(Xb, coef, self.layout), None if sw is None else sw[a:b])[:, None]
             else:
                 W = special.softmax(softmax.logits(Xb, coef.reshape(K, -1), self.layout), axis=1)
                 W = W * (1 - W) * softmax.row_weights(sw, a, b, W.dtype)[:, None]
-            X2 = Xb.multiply(Xb) if sparse.issparse(Xb) else Xb * Xb
+            X2 = (self._X2 if whole else self._X2[a:b]) if sp else Xb * Xb
             out[:, :d] += np.asarray(X2.T @ W, dtype=np.float64).T
             if fi:
                 out[:, d] += W.sum(axis=0, dtype=np.float64)
