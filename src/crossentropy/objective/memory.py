@@ -218,6 +218,24 @@ class LinearObjective(LinearTerms):
             hv = hv.ravel()
         return self.scale * hv + self.l2 * (v * self._penalized_f)
 
+    def hessian_block(self, coef, idx):
+        r"""Rows and columns ``idx`` (sorted) of the Hessian of the smooth objective, :math:`H_{WW}`.
+
+        Two classes: :math:`c\,\tilde X_W^\top \mathrm{diag}(s_i p_i(1-p_i))\,\tilde X_W + \lambda_2 E_W`
+        from the columns ``idx`` of X alone (:math:`n|W|^2` work instead of :math:`n p^2`: the working
+        sets of l1 solvers); softmax: the block of the full Hessian.
+        """
+        idx = np.asarray(idx, dtype=np.intp)
+        if self.n_classes != 2:
+            return self.hessian(coef)[np.ix_(idx, idx)]
+        d = self.n_features
+        feat = idx[idx < d]
+        Xw = self.X[:, feat]
+        H = gram(Xw, self._binary_weights(coef), bool(idx.size and idx[-1] == d))
+        H *= self.scale
+        H[np.diag_indices_from(H)] += self.l2 * self._penalized_f[idx]
+        return H
+
     def hessian_diag(self, coef):
         r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.
 

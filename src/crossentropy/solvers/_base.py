@@ -136,7 +136,7 @@ def vdot(a, b):
 
 
 def vnorm(a):
-    """The Euclidean norm :math:`\lVert a\rVert_2` of a 1-d float array without BLAS threads (see :func:`vdot`)."""
+    r"""The Euclidean norm :math:`\lVert a\rVert_2` of a 1-d float array without BLAS threads (see :func:`vdot`)."""
     return float(np.sqrt(np.einsum("i,i->", a, a)))
 
 

@@ -19,6 +19,7 @@ from scipy import linalg
 from ._base import (ClassCount, HessianDiagonal, Preconditioned, Progress, SolvesSubsample, Subsampled, armijo,
                     optimality, vdot, vnorm)
 from ._cd import cd_quadratic_l1
+from .working_set import WS_START, HessianBlock, working_set_newton
 
 __all__ = ["newton", "choose_step", "small_gap", "GAP_RTOL"]
 
@@ -124,7 +125,9 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     minimum-norm subgradient of :math:`J`) and the Newton decrement of the last step puts the
     objective within ``gap_rtol`` (relative) of the minimum's (:func:`small_gap`). The Newton step with ``"cg"`` is solved to relative
     residual :math:`\min(0.01, \sqrt{\lVert g\rVert})` (``CG_FORCING_CAP``), which keeps superlinear convergence. With
-    ``objective.l1 > 0`` each step solves the l1-penalised quadratic model by coordinate descent.
+    ``objective.l1 > 0`` each step solves the l1-penalised quadratic model by coordinate descent, on
+    working sets when the objective has ``hessian_block`` and over ``2 * WS_START`` coefficients
+    (:func:`~crossentropy.solvers.working_set.working_set_newton`).
 
     Parameters
     ----------
@@ -168,6 +171,8 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     run = Progress(callback, verbose, "newton", objective=objective, tol=tol)
     rtol = GAP_RTOL if gap_rtol is None else float(gap_rtol)
     if objective.l1:
+        if isinstance(objective, HessianBlock) and objective.n_coef > 2 * WS_START:
+            return working_set_newton(objective, coef, max_iter, run, rtol)
         return _proximal_newton(objective, coef, max_iter, run, rtol)
     if step == "auto":
         step = choose_step(objective)
@@ -200,7 +205,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
 
 
 def _preconditioner(objective, coef):
-    """The objective's own preconditioner; else Jacobi's, :math:`v \mapsto v / \mathrm{diag}(H)` (sparse X).
+    r"""The objective's own preconditioner; else Jacobi's, :math:`v \mapsto v / \mathrm{diag}(H)` (sparse X).
 
     On text-like CSR data the Hessian's diagonal spans orders of magnitude (column counts follow a
     power law), which is what slows unpreconditioned CG; its diagonal costs one pass over X.
