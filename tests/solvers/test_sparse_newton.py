@@ -110,3 +110,14 @@ def test_vdot_vnorm_and_small_gap():
     gap = 0.5 * H * (x - 1) ** 2
     assert small_gap(decrement, fstar + gap, rtol=1.01 * gap / (fstar + gap))
     assert not small_gap(decrement, fstar + gap, rtol=0.99 * gap / (fstar + gap))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_gram_matches_the_dense_product(dtype):
+    from crossentropy.objective.sums import gram
+
+    X, _ = _text(n=300, d=60, seed=5)
+    X = (X.multiply(np.random.default_rng(6).normal(size=(300, 1)))).tocsr().astype(dtype)
+    h = np.random.default_rng(7).random(300)
+    Xd = np.hstack([X.toarray().astype(np.float64), np.ones((300, 1))])
+    np.testing.assert_allclose(gram(X, h, True), Xd.T @ (h[:, None] * Xd), rtol=1e-12, atol=1e-12)
