@@ -30,6 +30,7 @@ from ..losses._reduction import scaled_by
 from ..objective import CACHE_ELEMENTS, CoefLayout, LinearObjective
 from ..solvers import SOLVER_OPTIONS, SOLVERS, check_solver
 from ..solvers.newton import choose_step
+from ..solvers.working_set import HessianBlock
 from ._weights import check_feature_range, class_weights, fit_row_weights, row_weights
 
 __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
@@ -137,7 +138,8 @@ def penalty_terms(penalty, C, rho, total_weight):
 def choose_solver(solver, objective) -> str:
     """The solver's name: ``solver`` itself, or for ``"auto"`` the rule of ``LogisticRegression``.
 
-    ``"auto"``: FISTA (``"proximal"``) for an l1 term when the Hessian is too large (over 2000
+    ``"auto"``: Newton for a two-class l1 term when the objective has Hessian blocks (proximal Newton
+    on working sets), FISTA (``"proximal"``) for other l1 terms when the Hessian is too large (over 2000
     coefficients or :math:`n p^2 > 5\\cdot10^{10}`), L-BFGS for an in-memory softmax problem whose
     (row, class) probabilities are too many to keep, Newton otherwise.
 
@@ -164,6 +166,8 @@ def choose_solver(solver, objective) -> str:
     if solver != "auto":
         return solver
     p = objective.n_coef
+    if objective.l1 and objective.n_classes == 2 and isinstance(objective, HessianBlock):
+        return "newton"  # proximal Newton on working sets: Hessian blocks of the support's size only
     if objective.l1 and not (p <= 2000 and objective.n_samples * p * p <= 5e10):
         return "proximal"
     if (isinstance(objective, LinearObjective) and not objective.l1 and objective.n_classes > 2

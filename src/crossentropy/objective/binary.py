@@ -96,6 +96,7 @@ def hessp(X, h, v, layout):
     """
     d = X.shape[1]
     t = h * logits(X, v, layout)
+    t = t.astype(compute_dtype(X), copy=False)  # a float64 t would make NumPy cast all of a float32 X up
     out = np.empty(layout.n_coef)
     out[:d] = X.T @ t
     if layout.fit_intercept:

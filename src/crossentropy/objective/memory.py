@@ -220,6 +220,24 @@ class LinearObjective(LinearTerms):
             hv = hv.ravel()
         return self.scale * hv + self.l2 * (v * self._penalized_f)
 
+    def hessian_block(self, coef, idx):
+        r"""Rows and columns ``idx`` (sorted) of the Hessian of the smooth objective, :math:`H_{WW}`.
+
+        Two classes: :math:`c\,\tilde X_W^\top \mathrm{diag}(s_i p_i(1-p_i))\,\tilde X_W + \lambda_2 E_W`
+        from the columns ``idx`` of X alone (:math:`n|W|^2` work instead of :math:`n p^2`: the working
+        sets of l1 solvers); softmax: the block of the full Hessian.
+        """
+        idx = np.asarray(idx, dtype=np.intp)
+        if self.n_classes != 2:
+            return self.hessian(coef)[np.ix_(idx, idx)]
+        d = self.n_features
+        feat = idx[idx < d]
+        Xw = self.X[:, feat]
+        H = gram(Xw, self._binary_weights(coef), bool(idx.size and idx[-1] == d))
+        H *= self.scale
+        H[np.diag_indices_from(H)] += self.l2 * self._penalized_f[idx]
+        return H
+
     def hessian_diag(self, coef):
         r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.
 
@@ -229,16 +247,20 @@ class LinearObjective(LinearTerms):
         n, d = X.shape
         K = 1 if self.n_classes == 2 else self.n_classes
         out = np.zeros((K, d + fi))
-        step = softmax.block_rows(n, max(K, d))
+        sp = sparse.issparse(X)
+        step = softmax.block_rows(n, K if sp else max(K, d))  # sparse: the blocks' width is K, not d
+        if sp and getattr(self, "_X2", None) is None:
+            self._X2 = X.multiply(X).tocsr()  # once per fit: the squares of X's entries
         for a in range(0, n, step):
             b = min(n, a + step)
-            Xb = X[a:b]
+            whole = a == 0 and b == n  # a slice of a sparse matrix copies it
+            Xb = X if whole else X[a:b]
             if self.n_classes == 2:
                 W = binary.hess_weights(binary.logits(Xb, coef, self.layout), None if sw is None else sw[a:b])[:, None]
             else:
                 W = special.softmax(softmax.logits(Xb, coef.reshape(K, -1), self.layout), axis=1)
                 W = W * (1 - W) * softmax.row_weights(sw, a, b, W.dtype)[:, None]
-            X2 = Xb.multiply(Xb) if sparse.issparse(Xb) else Xb * Xb
+            X2 = (self._X2 if whole else self._X2[a:b]) if sp else Xb * Xb
             out[:, :d] += np.asarray(X2.T @ W, dtype=np.float64).T
             if fi:
                 out[:, d] += W.sum(axis=0, dtype=np.float64)

@@ -16,10 +16,13 @@ from functools import partial
 import numpy as np
 from scipy import linalg
 
-from ._base import ClassCount, Preconditioned, Progress, SolvesSubsample, Subsampled, armijo, optimality
+from ._base import (ClassCount, HessianDiagonal, Preconditioned, Progress, SolvesSubsample, Subsampled, armijo,
+                    optimality, small_gap, vdot, vnorm)
+from ._base import GAP_RTOL
 from ._cd import cd_quadratic_l1
+from .working_set import WS_START, HessianBlock, working_set_newton
 
-__all__ = ["newton", "choose_step"]
+__all__ = ["newton", "choose_step", "small_gap", "GAP_RTOL"]
 
 _EPS = np.finfo(float).eps
 
@@ -62,19 +65,19 @@ def _cg(hessp, b, tol, max_iter, precond=None):
     r = b.copy()
     z = r if precond is None else precond(r)
     p = z.copy()
-    rz = float(r @ z)
+    rz = vdot(r, z)
     for i in range(max_iter):
         Hp = hessp(p)
-        curv = float(p @ Hp)
-        if curv <= 1e-14 * float(p @ p):
+        curv = vdot(p, Hp)
+        if curv <= 1e-14 * vdot(p, p):
             return p if i == 0 else x  # (preconditioned) steepest descent if there is no curvature at all
         alpha = rz / curv
         x += alpha * p
         r -= alpha * Hp
-        if np.linalg.norm(r) <= tol:
+        if vnorm(r) <= tol:
             break
         z = r if precond is None else precond(r)
-        rz_new = float(r @ z)
+        rz_new = vdot(r, z)
         p = z + (rz_new / rz) * p
         rz = rz_new
     return x
@@ -104,13 +107,15 @@ def _warm_start(objective, coef, step, tol, cg_cap):
         return coef
     m = max(SUBSAMPLE_ROWS // 2, n // 10)
     rows = np.random.default_rng(0).choice(n, size=m, replace=False)
-    solve = partial(newton, coef0=coef, max_iter=30, tol=max(tol, WARM_TOL), step=step, cg_max_iter=cg_cap)
+    solve = partial(newton, coef0=coef, max_iter=30, tol=max(tol, WARM_TOL), step=step, cg_max_iter=cg_cap,
+                    gap_rtol=np.inf)
     if isinstance(objective, SolvesSubsample):  # the objective may run it where the rows live
         return objective.solve_subsample(rows, solve).coef
     return solve(objective.subsample(rows)).coef
 
 
-def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, step="auto", cg_max_iter=None):
+def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, step="auto", cg_max_iter=None,
+           gap_rtol=None):
     r"""Minimise the objective by Newton's method with a backtracking line search.
 
     .. math::
@@ -118,9 +123,12 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
 
     with :math:`t_k` the first of :math:`1, \tfrac12, \tfrac14, \dots` that satisfies Armijo's
     condition. Stops when :math:`\lVert \nabla f \rVert_\infty \le` ``tol`` (with an l1 term, the
-    minimum-norm subgradient of :math:`J`). The Newton step with ``"cg"`` is solved to relative
+    minimum-norm subgradient of :math:`J`) and the Newton decrement of the last step puts the
+    objective within ``gap_rtol`` (relative) of the minimum's (:func:`small_gap`). The Newton step with ``"cg"`` is solved to relative
     residual :math:`\min(0.01, \sqrt{\lVert g\rVert})` (``CG_FORCING_CAP``), which keeps superlinear convergence. With
-    ``objective.l1 > 0`` each step solves the l1-penalised quadratic model by coordinate descent.
+    ``objective.l1 > 0`` each step solves the l1-penalised quadratic model by coordinate descent, on
+    working sets when the objective has ``hessian_block`` and over ``2 * WS_START`` coefficients
+    (:func:`~crossentropy.solvers.working_set.working_set_newton`).
 
     Parameters
     ----------
@@ -134,6 +142,9 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         How to solve for the step (:func:`choose_step` picks by cost). l1 always uses the full Hessian.
     cg_max_iter : int, optional
         Cap on conjugate-gradient steps per Newton step (default ``min(n_coef, 250)``).
+    gap_rtol : float, optional
+        Relative objective gap of the decrement test (default ``GAP_RTOL`` = 1e-8; ``inf`` leaves the
+        gradient test alone).
 
     Returns
     -------
@@ -159,45 +170,70 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         raise ValueError(f"step must be 'auto', 'cholesky' or 'cg', got {step!r}")
     coef = np.array(coef0, dtype=np.float64, copy=True)
     run = Progress(callback, verbose, "newton", objective=objective, tol=tol)
+    rtol = GAP_RTOL if gap_rtol is None else float(gap_rtol)
     if objective.l1:
-        return _proximal_newton(objective, coef, max_iter, run)
+        if isinstance(objective, HessianBlock) and objective.n_coef > 2 * WS_START:
+            return working_set_newton(objective, coef, max_iter, run, rtol)
+        return _proximal_newton(objective, coef, max_iter, run, rtol)
     if step == "auto":
         step = choose_step(objective)
     N = objective.null_space() if step == "cholesky" else None
     cg_cap = int(cg_max_iter) if cg_max_iter else min(objective.n_coef, 250)
     coef = _warm_start(objective, coef, step, tol, cg_cap)
     f, g = objective.loss_gradient(coef)
-    if run.at_start(coef, g):
-        return run.result(coef, 0, True)
+    at_start = run.at_start(coef, g)
     for it in range(1, int(max_iter) + 1):
         if step == "cholesky":
             d = _solve_newton(objective.hessian(coef), g, N)
         else:
-            gnorm = float(np.linalg.norm(g))
-            precond = objective.preconditioner(coef) if isinstance(objective, Preconditioned) else None
+            gnorm = vnorm(g)
             forcing = min(CG_FORCING_CAP, np.sqrt(gnorm))
-            d = _cg(lambda v: objective.hessp(coef, v), -g, forcing * gnorm, cg_cap, precond)
-        if not float(g @ d) < 0:  # not a descent direction (rounding at the optimum): steepest descent
+            d = _cg(lambda v: objective.hessp(coef, v), -g,
+                    forcing * gnorm, cg_cap, _preconditioner(objective, coef))
+        decrement = -vdot(g, d)
+        if at_start and small_gap(decrement, f, rtol):  # the start already meets both rules
+            return run.result(coef, 0, True)
+        at_start = False
+        if not decrement > 0:  # not a descent direction (rounding at the optimum): steepest descent
             d = -g
         found = armijo(objective, coef, f, g, d)
         if found is None:
             return run.result(coef, it, run.step(it, coef, f, g))
         coef, f, g, _ = found
-        if run.step(it, coef, f, g):
+        if run.step(it, coef, f, g) and small_gap(decrement, f, rtol):
             return run.result(coef, it, True)
     return run.result(coef, max_iter, False)
 
 
-def _proximal_newton(objective, coef, max_iter, run):
+def _preconditioner(objective, coef):
+    r"""The objective's own preconditioner; else Jacobi's, :math:`v \mapsto v / \mathrm{diag}(H)` (sparse X).
+
+    On text-like CSR data the Hessian's diagonal spans orders of magnitude (column counts follow a
+    power law), which is what slows unpreconditioned CG; its diagonal costs one pass over X.
+    """
+    precond = objective.preconditioner(coef) if isinstance(objective, Preconditioned) else None
+    if precond is not None or not isinstance(objective, HessianDiagonal):
+        return precond
+    diag = np.asarray(objective.hessian_diag(coef), dtype=np.float64)
+    inv = 1.0 / np.maximum(diag, max(float(diag.max(initial=0.0)), 1.0) * 1e-12)
+    project = getattr(objective, "project_null", None)
+    return (lambda v: project(inv * v)) if project is not None else (lambda v: inv * v)
+
+
+
+
+def _proximal_newton(objective, coef, max_iter, run, rtol):
     l1, mask = objective.l1, objective.penalized
     f, g = objective.loss_gradient(coef)
     F = f + objective.nonsmooth(coef)
-    if run.at_start(coef, g):
-        return run.result(coef, 0, True)
+    at_start = run.at_start(coef, g)
     for it in range(1, int(max_iter) + 1):
         H = objective.hessian(coef)
         d = cd_quadratic_l1(H, g, coef, mask, l1)
-        decrease = float(g @ d) + l1 * (np.abs((coef + d)[mask]).sum() - np.abs(coef[mask]).sum())
+        decrease = vdot(g, d) + l1 * (np.abs((coef + d)[mask]).sum() - np.abs(coef[mask]).sum())
+        if at_start and small_gap(-2 * decrease, F, rtol):
+            return run.result(coef, 0, True)
+        at_start = False
         t, accepted = 1.0, False
         for _ in range(40):
             new = coef + t * d  # at t = 1 the entries CD set to zero are exactly zero
@@ -212,6 +248,6 @@ def _proximal_newton(objective, coef, max_iter, run):
         if not accepted:
             return run.result(coef, it, run.step(it, coef, F, g))
         coef, f, g, F = new, fn, gn, Fn
-        if run.step(it, coef, F, g):
+        if run.step(it, coef, F, g) and small_gap(-2 * decrease, F, rtol):
             return run.result(coef, it, True)
     return run.result(coef, max_iter, False)

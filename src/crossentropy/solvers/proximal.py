@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import Progress, backtrack_prox, curvature
+from ._base import Progress, backtrack_prox, curvature, vdot
 
 __all__ = ["proximal"]
 
@@ -66,7 +66,7 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
         xn, fn, gn, eta = backtrack_prox(objective, y, fy, gy, eta)
         if run.step(it, xn, fn + objective.nonsmooth(xn), gn):
             return run.result(xn, it, True)
-        if float((y - xn) @ (xn - x)) > 0:  # gradient restart: the step turned against the momentum
+        if vdot(y - xn, xn - x) > 0:  # gradient restart: the step turned against the momentum
             t = 1.0
             y, fy, gy = xn, fn, gn
         else:
