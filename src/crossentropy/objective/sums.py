@@ -9,6 +9,10 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
+from .. import _numba_cache
+
+_numba_cache.install()  # a cache directory even without a writable home (issue 13)
+
 __all__ = ["DataTerms", "GRAM_BLOCK_ELEMENTS", "compute_dtype", "gram"]
 
 #: Entries of X per row block of the Gram products (few, large BLAS calls: robust to busy threads).
@@ -99,3 +103,6 @@ def gram(X, h, fit_intercept):
         G[:d, d] = G[d, :d] = np.asarray(X.T @ h.astype(X.dtype, copy=False), dtype=np.float64)
         G[d, d] = h.sum(dtype=np.float64)
     return G
+
+
+_numba_cache.disable_uncached(globals())  # no usable cache location: compile in memory
