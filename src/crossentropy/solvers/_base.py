@@ -301,6 +301,47 @@ def sufficient_decrease(f_new, f, grad, diff, eta, grad_new=None):
 GAP_RTOL = 1e-8
 
 
+def prox_newton_search(objective, coef, d, F, g, decrease, *, max_halvings=40):
+    r"""Backtracking along a proximal Newton direction ``d`` of the composite :math:`F = f + h`.
+
+    Accepts the first :math:`t \in \{1, \tfrac12, \dots\}` with
+    :math:`F(\theta + t d) \le F(\theta) + 10^{-4}\, t\, \Delta` (:math:`\Delta` = ``decrease``,
+    the model's predicted decrease, negative), or, where the two values agree to rounding
+    (64 ulp), with a smaller optimality measure (:func:`optimality`).
+
+    Returns
+    -------
+    (accepted, new, f_new, g_new, F_new)
+        ``accepted`` False when no step was taken (then the other entries are of the last try).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import LinearObjective
+    >>> obj = LinearObjective(np.array([[0.0], [1.0]]), np.array([0, 1]), n_classes=2, l1=0.1)
+    >>> c = np.zeros(2); f, g = obj.loss_gradient(c)
+    >>> prox_newton_search(obj, c, -g, f, g, -float(g @ g))[0]
+    True
+
+    References
+    ----------
+    Lee, Sun and Saunders, *Proximal Newton-type methods for minimizing composite functions*,
+    SIAM J. Optim. 24 (2014), the line search of their Algorithm 1.
+    """
+    eps = np.finfo(float).eps
+    t = 1.0
+    for _ in range(max_halvings):
+        new = coef + t * d  # at t = 1 the entries CD set to zero are exactly zero
+        fn, gn = objective.loss_gradient(new)
+        Fn = fn + objective.nonsmooth(new)
+        if Fn <= F + 1e-4 * t * decrease or (
+            abs(Fn - F) <= 64 * eps * max(1.0, abs(F)) and optimality(objective, new, gn) < optimality(objective, coef, g)
+        ):
+            return True, new, fn, gn, Fn
+        t *= 0.5
+    return False, new, fn, gn, Fn
+
+
 def small_gap(decrement, value, rtol=GAP_RTOL):
     r"""Whether the Newton decrement says the objective is within ``rtol`` (relative) of its minimum.
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import linalg
 
 from ._base import (ClassCount, HessianDiagonal, Preconditioned, Progress, SolvesSubsample, Subsampled, armijo,
-                    optimality, small_gap, vdot, vnorm)
+                    prox_newton_search, small_gap, vdot, vnorm)
 from ._base import GAP_RTOL
 from ._cd import cd_quadratic_l1
 from .working_set import WS_START, HessianBlock, working_set_newton
@@ -234,17 +234,7 @@ def _proximal_newton(objective, coef, max_iter, run, rtol):
         if at_start and small_gap(-2 * decrease, F, rtol):
             return run.result(coef, 0, True)
         at_start = False
-        t, accepted = 1.0, False
-        for _ in range(40):
-            new = coef + t * d  # at t = 1 the entries CD set to zero are exactly zero
-            fn, gn = objective.loss_gradient(new)
-            Fn = fn + objective.nonsmooth(new)
-            if Fn <= F + 1e-4 * t * decrease or (
-                abs(Fn - F) <= 64 * _EPS * max(1.0, abs(F)) and optimality(objective, new, gn) < optimality(objective, coef, g)
-            ):
-                accepted = True
-                break
-            t *= 0.5
+        accepted, new, fn, gn, Fn = prox_newton_search(objective, coef, d, F, g, decrease)
         if not accepted:
             return run.result(coef, it, run.step(it, coef, F, g))
         coef, f, g, F = new, fn, gn, Fn

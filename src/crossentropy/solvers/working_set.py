@@ -23,12 +23,11 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ._base import optimality, small_gap, vdot
+from ._base import prox_newton_search, small_gap, vdot
 from ._cd import cd_quadratic_l1
 
 __all__ = ["HessianBlock", "violations", "working_set_newton", "WS_START"]
 
-_EPS = np.finfo(float).eps
 #: Size of the first working set (besides the support and the unpenalised entries).
 WS_START = 64
 
@@ -131,17 +130,7 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
         if at_start and small_gap(-2 * decrease, F, rtol) and k == free.size:
             return run.result(coef, 0, True)
         at_start = False
-        t, accepted = 1.0, False
-        for _ in range(40):
-            new = coef + t * d  # at t = 1 the entries CD set to zero are exactly zero
-            fn, gn = objective.loss_gradient(new)
-            Fn = fn + objective.nonsmooth(new)
-            if Fn <= F + 1e-4 * t * decrease or (
-                abs(Fn - F) <= 64 * _EPS * max(1.0, abs(F)) and optimality(objective, new, gn) < optimality(objective, coef, g)
-            ):
-                accepted = True
-                break
-            t *= 0.5
+        accepted, new, fn, gn, Fn = prox_newton_search(objective, coef, d, F, g, decrease)
         if k < free.size:  # violators were left out: a wider set next time
             ws_size = min(p, 2 * max(ws_size, W.size))
         if not accepted:
