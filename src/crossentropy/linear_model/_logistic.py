@@ -67,8 +67,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     tol : float, default 1e-4
         Stop when the max-norm of the (minimum-norm sub)gradient of the scaled objective is below it;
         Newton (the default, also for two-class l1 on working sets) stops only when, besides, the
-        Newton decrement of its last step puts the objective within 1e-8 relative of the minimum's
-        (``crossentropy.solvers.newton.small_gap``), so the default ends near the optimum whatever
+        Newton decrement of its last step (or, for an exact step, the error of its quadratic model)
+        puts the objective within 1e-8 relative of the minimum's (``crossentropy.solvers.newton.small_gap``), so the default ends near the optimum whatever
         the data's scale (within 1e-6 on every case of ``benchmarks/bench_peers.py``).
     learning_rate : float, optional
         Step size of ``"gd"`` (None: backtracking line search), first step of ``"sgd"`` and ``"proximal"``.

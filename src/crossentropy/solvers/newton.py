@@ -199,10 +199,31 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         found = armijo(objective, coef, f, g, d)
         if found is None:
             return run.result(coef, it, run.step(it, coef, f, g))
-        coef, f, g, _ = found
-        if run.step(it, coef, f, g) and small_gap(decrement, f, rtol):
+        f_before = f
+        coef, f, g, t = found
+        if run.step(it, coef, f, g) and (small_gap(decrement, f, rtol) or (
+                step == "cholesky" and t == 1.0 and small_gap(2 * _model_error(f_before, f, decrement), f, rtol))):
             return run.result(coef, it, True)
     return run.result(coef, max_iter, False)
+
+
+def _model_error(f_before, f_after, decrement):
+    r"""How far a full, exactly solved Newton step's decrease was from its quadratic model's.
+
+    The model :math:`m(d) = f + g^\top d + \tfrac12 d^\top H d` predicts the decrease
+    :math:`\tfrac12\lambda^2` for the step :math:`d = -H^{-1}g`; what the step missed,
+    :math:`|f(\theta) - f(\theta + d) - \tfrac12\lambda^2|`, is the third-order term of the Taylor
+    expansion along :math:`d`, the same order as the gap left after the step (Newton's quadratic
+    convergence: the gap after the step is :math:`O(\lambda^3)` where the one before it is
+    :math:`\tfrac12\lambda^2`). Used only for exact (Cholesky) steps: an inexact CG step leaves a
+    gap from its residual that the model does not see.
+
+    Examples
+    --------
+    >>> _model_error(1.0, 0.5, 1.0)   # a quadratic: the model is exact
+    0.0
+    """
+    return abs((f_before - f_after) - 0.5 * decrement)
 
 
 def _preconditioner(objective, coef):
