@@ -46,16 +46,25 @@ def choose_step(objective):
 
 
 def _solve_newton(H, g, N):
-    """Solve :math:`(H + c N N^\\top) d = -g` by Cholesky; fall back to a pseudo-inverse if H is singular."""
+    """Solve :math:`(H + c N N^\top) d = -g` by Cholesky; fall back to a pseudo-inverse if H is singular.
+
+    Returns ``(d, solve)``, ``solve(v)`` applying the same (pseudo-)inverse to another vector.
+    """
     if N is not None:
         c = max(1.0, float(np.max(np.diag(H))))
         H = H + c * (N @ N.T)
     try:
-        return -linalg.cho_solve(linalg.cho_factor(H, lower=False, check_finite=False), g, check_finite=False)
+        factor = linalg.cho_factor(H, lower=False, check_finite=False)
+
+        def solve(v):
+            return linalg.cho_solve(factor, v, check_finite=False)
     except linalg.LinAlgError:
         w, V = linalg.eigh(H, check_finite=False)
         keep = w > max(w[-1], 0.0) * H.shape[0] * _EPS
-        return -(V[:, keep] @ ((V[:, keep].T @ g) / w[keep]))
+
+        def solve(v):
+            return V[:, keep] @ ((V[:, keep].T @ v) / w[keep])
+    return -solve(g), solve
 
 
 def _cg(hessp, b, tol, max_iter, precond=None):
@@ -183,8 +192,9 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     f, g = objective.loss_gradient(coef)
     at_start = run.at_start(coef, g)
     for it in range(1, int(max_iter) + 1):
+        solve = None
         if step == "cholesky":
-            d = _solve_newton(objective.hessian(coef), g, N)
+            d, solve = _solve_newton(objective.hessian(coef), g, N)
         else:
             gnorm = vnorm(g)
             forcing = min(CG_FORCING_CAP, np.sqrt(gnorm))
@@ -199,31 +209,14 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         found = armijo(objective, coef, f, g, d)
         if found is None:
             return run.result(coef, it, run.step(it, coef, f, g))
-        f_before = f
-        coef, f, g, t = found
+        coef, f, g, _ = found
+        # an exact step's factor also estimates the decrement at the new point, g' H^-1 g' (the
+        # Hessian moved little over a step this close to the minimum): the gap the step left
         if run.step(it, coef, f, g) and (small_gap(decrement, f, rtol) or (
-                step == "cholesky" and t == 1.0 and small_gap(2 * _model_error(f_before, f, decrement), f, rtol))):
+                solve is not None and small_gap(vdot(g, solve(g)), f, rtol))):
             return run.result(coef, it, True)
     return run.result(coef, max_iter, False)
 
-
-def _model_error(f_before, f_after, decrement):
-    r"""How far a full, exactly solved Newton step's decrease was from its quadratic model's.
-
-    The model :math:`m(d) = f + g^\top d + \tfrac12 d^\top H d` predicts the decrease
-    :math:`\tfrac12\lambda^2` for the step :math:`d = -H^{-1}g`; what the step missed,
-    :math:`|f(\theta) - f(\theta + d) - \tfrac12\lambda^2|`, is the third-order term of the Taylor
-    expansion along :math:`d`, the same order as the gap left after the step (Newton's quadratic
-    convergence: the gap after the step is :math:`O(\lambda^3)` where the one before it is
-    :math:`\tfrac12\lambda^2`). Used only for exact (Cholesky) steps: an inexact CG step leaves a
-    gap from its residual that the model does not see.
-
-    Examples
-    --------
-    >>> _model_error(1.0, 0.5, 1.0)   # a quadratic: the model is exact
-    0.0
-    """
-    return abs((f_before - f_after) - 0.5 * decrement)
 
 
 def _preconditioner(objective, coef):
