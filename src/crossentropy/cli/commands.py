@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from .errors import UsageError
+from .options import decision_options
 from .report import compute_metrics, format_metrics_table
 from .sources import predictions
 
@@ -74,8 +75,6 @@ def cmd_evaluate(args) -> int:
     with ``--plots``, the reliability diagram and confusion matrix of DATA (``--plots`` needs it:
     evaluate writes no file it was not asked for).
     """
-    import numpy as np
-
     from ..io.atomic import atomic_write_text
 
     _check_out(args, required=False)
@@ -85,16 +84,9 @@ def cmd_evaluate(args) -> int:
     if args.target is not None and args.target != prep.target:
         raise UsageError(f"--target {args.target!r} is not the column the model was trained to predict "
                          f"({prep.target!r}): leave --target out, or pass --target {prep.target}")
-    prep.check_target(frame)
-    _refuse_gaps(prep, frame, with_target=True)
-    clean, _ = prep.clean(frame, columns=prep.input_columns_)
-    X, y = prep.transform(clean), prep.target_values(clean)
-    unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
-    if unknown:
-        raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
-    proba, _ = predictions(est, X)
+    clean, y, proba = _scored(prep, est, frame)
     trained = (bundle.extra or {}).get("metrics") or {}
-    pos_label, threshold = _decision(args, est.classes_, trained)
+    pos_label, threshold = decision_options(args, est.classes_, trained)
     metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
                               threshold=threshold)
     print(f"{type(est).__name__} from {bundle.path.parent}/ on {args.data}: {clean.shape[0]} rows"
@@ -108,25 +100,19 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _decision(args, classes, trained):
-    """(pos_label, threshold): the options, else those the model was trained with."""
+def _scored(prep, est, frame):
+    """``(clean, y, proba)``: the labelled rows of ``frame`` through the run's preprocessing and model
+    (the target checked, missing values refused, classes the model does not know named)."""
     import numpy as np
 
-    from .evaluation import resolve_pos_label
-
-    text = getattr(args, "pos_label", None)
-    if text is None and np.size(classes) == 2 and trained.get("pos_label") is not None:
-        text = trained["pos_label"]
-    threshold = getattr(args, "threshold", None)
-    if threshold is None and np.size(classes) == 2:
-        threshold = trained.get("threshold")
-    try:
-        pos_label = resolve_pos_label(text, classes)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if threshold is not None and np.size(classes) != 2:
-        raise UsageError(f"--threshold applies to two classes; the model has {np.size(classes)}")
-    return pos_label, threshold
+    prep.check_target(frame)
+    _refuse_gaps(prep, frame, with_target=True)
+    clean, _ = prep.clean(frame, columns=prep.input_columns_)
+    X, y = prep.transform(clean), prep.target_values(clean)
+    unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
+    if unknown:
+        raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
+    return clean, y, predictions(est, X)[0]
 
 
 def _report_dir(args):
@@ -189,7 +175,7 @@ def cmd_predict(args) -> int:
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
         from .evaluation import decide
 
-        pred = decide(proba, est.classes_, pos_label=_decision(args, est.classes_, trained)[0],
+        pred = decide(proba, est.classes_, pos_label=decision_options(args, est.classes_, trained)[0],
                       threshold=trained["threshold"])
     out = pd.DataFrame({"prediction": pred})
     if args.proba:
@@ -271,14 +257,8 @@ def _plot_run(args) -> int:
                              "it changed since the run; pass --data DATA")
         frame = frame.iloc[rows]
     prep.check_columns(frame)
-    prep.check_target(frame)
-    clean, _ = prep.clean(frame, columns=prep.input_columns_)
-    X, y = prep.transform(clean), prep.target_values(clean)
-    unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
-    if unknown:
-        raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
-    proba, _ = predictions(est, X)
-    pos_label, threshold = _decision(args, est.classes_, trained)
+    clean, y, proba = _scored(prep, est, frame)
+    pos_label, threshold = decision_options(args, est.classes_, trained)
     metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
                               threshold=threshold)
     figures = _scored_figures(est, y, proba, split, pos_label, threshold,

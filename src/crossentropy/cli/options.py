@@ -190,3 +190,26 @@ def json_int(value):
         return None
     arr = np.asarray(value)
     return int(arr.max()) if arr.size else None
+
+
+def decision_options(args, classes, trained=None):
+    """(pos_label, threshold) from ``--pos-label`` / ``--threshold``, else those of the training run
+    (``trained``: its metrics), checked against ``classes``; a UsageError names the option."""
+    import numpy as np
+
+    from .evaluation import resolve_pos_label
+
+    trained = trained or {}
+    text = getattr(args, "pos_label", None)
+    if text is None and np.size(classes) == 2 and trained.get("pos_label") is not None:
+        text = trained["pos_label"]
+    threshold = getattr(args, "threshold", None)
+    if threshold is None and np.size(classes) == 2:
+        threshold = trained.get("threshold")
+    try:
+        pos_label = resolve_pos_label(text, classes)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if threshold is not None and np.size(classes) != 2:
+        raise UsageError(f"--threshold applies to two classes; the target has {np.size(classes)}")
+    return pos_label, threshold

@@ -176,7 +176,6 @@ def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing
     """
     from ..io.atomic import atomic_directory
     from ..io.model_files import save_model
-    from ..plotting import save_figure
 
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
@@ -185,30 +184,30 @@ def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing
         for name, obj in (files or {}).items():
             text = obj if isinstance(obj, str) else json.dumps(obj, allow_nan=False) + "\n"  # str: written as is (CSV)
             (tmp / name).write_text(text, encoding="utf-8")
-        for name, fig in figures.items():
-            save_figure(fig, tmp / name)
-        if report is not None:
-            from .report_page import render_report
-
-            pngs = {name: (tmp / name).read_bytes() for name in figures if name.lower().endswith(".png")}
-            (tmp / "report.html").write_text(render_report(report, metrics, pngs), encoding="utf-8")
+        _write_figures(tmp, figures, metrics, report)
     return out_dir
+
+
+def _write_figures(tmp, figures, metrics, report):
+    """The PNGs of ``figures`` and, with ``report``, ``report.html`` embedding them, into ``tmp``."""
+    from ..plotting import save_figure
+
+    for name, fig in figures.items():
+        save_figure(fig, tmp / name)
+    if report is not None:
+        from .report_page import render_report
+
+        pngs = {name: (tmp / name).read_bytes() for name in figures if name.lower().endswith(".png")}
+        (tmp / "report.html").write_text(render_report(report, metrics, pngs), encoding="utf-8")
 
 
 def write_figures_dir(out_dir, *, metrics: dict, figures: dict, report=None, overwrite: bool = False) -> Path:
     """Write ``metrics.json``, the PNGs of ``figures`` and (with ``report``) ``report.html`` into a new
     directory atomically (``evaluate --report-dir``, ``plot run``); return its path."""
     from ..io.atomic import atomic_directory
-    from ..plotting import save_figure
 
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=False) + "\n", encoding="utf-8")
-        for name, fig in figures.items():
-            save_figure(fig, tmp / name)
-        if report is not None:
-            from .report_page import render_report
-
-            pngs = {name: (tmp / name).read_bytes() for name in figures if name.lower().endswith(".png")}
-            (tmp / "report.html").write_text(render_report(report, metrics, pngs), encoding="utf-8")
+        _write_figures(tmp, figures, metrics, report)
     return out_dir

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from .errors import PROG, UsageError
-from .options import json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
+from .options import decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
 from .report import compute_metrics, format_metrics_table, report_context, run_figures, write_run
 from .sources import DaskSource, MemorySource
 
@@ -110,20 +110,6 @@ def run_train(args, source) -> int:
         return _run(args, source, out, estimator, prep)
 
 
-def _decision_options(args, classes):
-    """(pos_label, threshold) from ``--pos-label`` / ``--threshold``, checked against the classes."""
-    from .evaluation import resolve_pos_label
-
-    threshold = getattr(args, "threshold", None)
-    try:
-        pos_label = resolve_pos_label(getattr(args, "pos_label", None), classes)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if threshold is not None and np.size(classes) != 2:
-        raise UsageError(f"--threshold applies to two classes; the target has {np.size(classes)}")
-    return pos_label, threshold
-
-
 def _in_memory(X):
     return isinstance(X, np.ndarray) or hasattr(X, "tocsr")
 
@@ -134,7 +120,7 @@ def _run(args, source, out, estimator, prep) -> int:
 
     n_rows, n_dropped = source.load(prep)
     prep = source.fit_preprocessing(prep)
-    pos_label, threshold = _decision_options(args, prep.classes_)
+    pos_label, threshold = decision_options(args, prep.classes_)
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
     parts = None
