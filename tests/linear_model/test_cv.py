@@ -29,7 +29,7 @@ def _sklearn(X, y, cv, Cs, penalty, l1_ratios, class_weight, sample_weight):
         warnings.simplefilter("ignore")  # deprecations of scikit-learn 1.8-1.9 (penalty, l1_ratios=None)
         sk = SkLogisticRegressionCV(Cs=Cs, cv=cv, penalty=penalty, l1_ratios=ratios, solver=solver, tol=1e-12,
                                     max_iter=100_000, scoring="neg_log_loss", class_weight=class_weight,
-                                    use_legacy_attributes=True)
+                                    use_legacy_attributes=True, random_state=0)
         return sk.fit(X, y, sample_weight=sample_weight)
 
 

@@ -103,7 +103,8 @@ def test_default_fit_is_within_1e_6_of_the_optimum(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if penalty == "l1":
-            ref = SkLogReg(C=C, l1_ratio=1.0, solver="saga", fit_intercept=fi, tol=1e-12, max_iter=100_000).fit(Xr, y)
+            ref = SkLogReg(C=C, l1_ratio=1.0, solver="saga", fit_intercept=fi, tol=1e-12, max_iter=100_000,
+                           random_state=0).fit(Xr, y)
         else:
             solver = "newton-cholesky" if X.shape[1] <= 400 else "lbfgs"
             ref = SkLogReg(C=C, solver=solver, fit_intercept=fi, tol=1e-12, max_iter=100_000).fit(Xr, y)

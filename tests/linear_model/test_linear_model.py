@@ -54,7 +54,7 @@ def _sklearn(X, y, penalty, C, sample_weight=None, class_weight=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return SkLogReg(C=C, l1_ratio=_SK_RATIO[penalty], solver=solver, tol=1e-10 if penalty == "l2" else 1e-9,
-                        max_iter=100_000, class_weight=class_weight).fit(X, y, sample_weight=sample_weight)
+                        max_iter=100_000, class_weight=class_weight, random_state=0).fit(X, y, sample_weight=sample_weight)
 
 
 def _assert_same_fit(ours, ref, rtol=1e-5):

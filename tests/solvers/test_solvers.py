@@ -35,7 +35,7 @@ def _data(K, n=120, d=4, seed=0):
 def _sklearn_flat(X, y, *, C=1.0, l1_ratio=0.0, solver="newton-cholesky"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = SkLogReg(C=C, l1_ratio=l1_ratio, solver=solver, tol=1e-12, max_iter=100_000).fit(X, y)
+        m = SkLogReg(C=C, l1_ratio=l1_ratio, solver=solver, tol=1e-12, max_iter=100_000, random_state=0).fit(X, y)
     return np.hstack([m.coef_, m.intercept_[:, None]]).ravel()
 
 
