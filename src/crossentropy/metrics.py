@@ -133,13 +133,30 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
             f"y_true and y_proba contain different numbers of classes: {y.shape[1]} vs {p.shape[1]}.{hint} "
             f"Classes found: {classes.tolist()!r}"
         )
+    return encoded_log_loss(y, p, s, normalize=normalize)
+
+
+def encoded_log_loss(Y, p, sample_weight=None, *, normalize=True):
+    r""":func:`log_loss` of checked inputs: one-hot labels ``Y`` (n, K), probabilities ``p`` (n, K).
+
+    :math:`\ell_i = -\sum_k Y_{ik}\log\mathrm{clip}(P_{ik}, \epsilon, 1-\epsilon)`, averaged with the weights
+    (``normalize``) or summed; ``sample_weight`` finite, of the dtype the result should follow. For
+    scoring many predictions of the same labels (a regularisation path) without encoding them each time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(encoded_log_loss(np.array([[0, 1], [1, 0]]), np.array([[0.2, 0.8], [0.6, 0.4]])), 6)
+    0.366985
+    """
     # the same operations, in the same dtypes, as scikit-learn, so the results agree to the last bits
-    y = y.astype(p.dtype)
+    eps = np.finfo(p.dtype).eps
+    y = Y.astype(p.dtype)
     loss = -np.where(y == 0, p.dtype.type(0), y * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
-    scale = 1.0
+    scale, s = 1.0, sample_weight
     if s is not None and s.dtype.kind == "f":  # divided by a power of two (exact): any finite weights
         s, scale = normalise_weights(s)
-        s = s.astype(raw.dtype, copy=False)
+        s = s.astype(sample_weight.dtype, copy=False)
     if normalize:
         return float(np.average(loss, weights=s))
     with np.errstate(over="ignore"):

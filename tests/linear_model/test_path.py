@@ -7,6 +7,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from crossentropy import LogisticRegression, logistic_regression_path
+from crossentropy.objective import LinearObjective
 
 
 @pytest.mark.parametrize("n_classes, penalty, l1_ratio", [
@@ -38,12 +39,26 @@ def test_l2_path_equals_sklearn():
         assert rel_error(path.coefs[j], sk.coef_) < 1e-6
 
 
-def test_warm_start_saves_iterations():
+def test_warm_start_and_kept_hessians_save_work(monkeypatch):
+    # the path's iterations are cheaper (a kept Hessian costs no pass over X): count the passes
     X, y = make_classification(500, 10, n_informative=6, random_state=3)
     Cs = np.logspace(-3, 3, 8)
+    counts = {"loss_gradient": 0, "hessian": 0}
+    for name in counts:
+        method = getattr(LinearObjective, name)
+
+        def counted(self, coef, _method=method, _name=name):
+            counts[_name] += 1
+            return _method(self, coef)
+        monkeypatch.setattr(LinearObjective, name, counted)
     path = logistic_regression_path(X, y, Cs=Cs, tol=1e-8, max_iter=1000)
-    cold = [LogisticRegression(C=C, tol=1e-8, max_iter=1000).fit(X, y).n_iter_ for C in Cs]
-    assert path.n_iter.sum() < sum(cold)
+    on_path = dict(counts)
+    counts.update(loss_gradient=0, hessian=0)
+    for C, coef in zip(Cs, path.coefs):
+        cold = LogisticRegression(C=C, tol=1e-8, max_iter=1000).fit(X, y)
+        np.testing.assert_allclose(coef, cold.coef_, rtol=1e-5, atol=1e-8)
+    assert on_path["hessian"] * 4 <= counts["hessian"]
+    assert sum(on_path.values()) < sum(counts.values())
 
 
 def test_missing_class_keeps_every_label():

@@ -19,7 +19,7 @@ from sklearn.model_selection import check_cv
 
 from .. import dispatch
 from .._validation import check_bool, check_option, check_real
-from ..metrics import log_loss
+from ..metrics import encoded_log_loss, log_loss
 from ..objective import CoefLayout
 from . import _setup
 from ._logistic import LogisticRegression
@@ -109,12 +109,18 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     """
     kw = {} if sample_weight is None else {"sample_weight": sample_weight}
     out = np.empty(len(coefs))
+    onehot = None
+    if isinstance(scorer, str):  # "neg_log_loss": the labels encoded once for the whole path
+        onehot = (np.asarray(y)[:, None] == classes[None, :]).astype(np.int64)
+        if sample_weight is not None:
+            log_loss(y, np.full((len(y), len(classes)), 1.0 / len(classes)), labels=classes, **kw)  # checks
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     for j, (c, b) in enumerate(zip(coefs, intercepts)):
         est = _model(classes, c, b, X.shape[1])
         if scorer is None:
             out[j] = est.score(X, y, **kw)
-        elif isinstance(scorer, str):  # "neg_log_loss"
-            out[j] = -log_loss(y, est.predict_proba(X), labels=classes, **kw)
+        elif onehot is not None:
+            out[j] = -encoded_log_loss(onehot, est.predict_proba(X), weight)
         else:
             out[j] = scorer(est, X, y, **kw)
     return out

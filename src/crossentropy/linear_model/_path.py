@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..losses._reduction import scaled_by
+from ..solvers import SOLVER_OPTIONS
 from .._validation import check_real
 from . import _setup
 from ._logistic import LogisticRegression
@@ -129,13 +130,14 @@ def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None):
     d = objective.n_features
     coefs, intercepts = np.zeros((n_cs, rows, d)), np.zeros((n_cs, rows))
     n_iter, converged = np.zeros(n_cs, dtype=np.intp), np.zeros(n_cs, dtype=bool)
+    state = {}  # Newton's data Hessian, kept from point to point while it steps well
     for j in np.argsort(Cs, kind="stable"):
         est.C = float(Cs[j])
         set_penalty(objective, est.penalty, est.C, rho)
         name = _setup.choose_solver(est.solver, objective) if solver is None else solver
-        result = _setup.run_solver(est, objective if coef0 is None else _WarmStarted(objective), solver=name,
-                                   coef0=coef0)
-        coef0 = result.coef
+        result = _setup.run_solver(est, _WarmStarted(objective), solver=name,
+                                   coef0=coef0, state=state if "state" in SOLVER_OPTIONS[name] else None)
+        coef0, state = result.coef, dict(result.state) if name == "newton" else {}
         coefs[j], intercepts[j] = est.coef_, est.intercept_
         n_iter[j], converged[j] = est.n_iter_, est.converged_
     return coefs, intercepts, n_iter, converged

@@ -234,7 +234,8 @@ def run_solver(est, objective, callback=None, *, solver=None, coef0=None, max_it
     max_iter : int, optional
         Default ``est.max_iter``.
     state : dict, optional
-        The SGD state of ``partial_fit`` (one epoch by design: no ConvergenceWarning).
+        The SGD state of ``partial_fit`` (one epoch by design: no ConvergenceWarning), or Newton's
+        kept Hessian along a path (:func:`crossentropy.solvers.newton`).
 
     Returns
     -------
@@ -266,7 +267,7 @@ def run_solver(est, objective, callback=None, *, solver=None, coef0=None, max_it
     max_iter = est.max_iter if max_iter is None else max_iter
     result = SOLVERS[name](objective, coef0, max_iter=max_iter, tol=float(est.tol), callback=callback,
                            verbose=est.verbose, **kwargs)
-    if not result.converged and state is None:  # partial_fit runs one epoch by design
+    if not result.converged and not (name == "sgd" and state is not None):  # partial_fit: one epoch by design
         warnings.warn(f"solver {name!r} did not converge within max_iter={max_iter} iterations "
                       f"(tol={est.tol}); increase max_iter, loosen tol or scale the features",
                       ConvergenceWarning, stacklevel=4)

@@ -154,13 +154,18 @@ def binary_cross_entropy_with_logits(
         x, t, dtype = x.astype(np.float64), t.astype(np.float64), np.dtype(np.float64)
     pos = t if pos_weight is None else check_broadcastable(pos_weight, x.shape, "pos_weight").astype(dtype) * t
     w = None if w is None else w.astype(dtype)
-    loss = pos * special.softplus(-x) + (1 - t) * special.softplus(x)  # -pw t log s(x) - (1-t) log s(-x)
+    # -pw t log s(x) - (1-t) log s(-x), from one exponential: sp(+-x) = max(+-x, 0) + log1p(e^-|x|)
+    e = np.exp(-np.abs(x))
+    neg = 1 - t
+    loss = pos * np.maximum(-x, 0) + neg * np.maximum(x, 0) + (pos + neg) * np.log1p(e)
     if w is not None:
         loss = loss * w
     out = _scaled(loss, w_scale, reduction, x_in.dtype)
     if not return_grad:
         return out
-    grad = (1 - t) * special.sigmoid(x) - pos * special.sigmoid(-x)
+    # (1-t) s(x) - pw t s(-x), with s(x) = 1/(1+e) for x >= 0 and e/(1+e) below: no cancellation
+    up = x >= 0
+    grad = (neg * np.where(up, 1, e) - pos * np.where(up, e, 1)) / (1 + e)
     if w is not None:
         grad = grad * w
     grad = np.asarray(grad * grad.dtype.type(factor))

@@ -20,6 +20,8 @@ from .terms import data_terms, hessp_terms
 
 __all__ = ["CACHE_ELEMENTS", "LinearObjective"]
 
+_LOSS_GRAD = frozenset(["loss", "grad"])
+
 #: Largest (row × class) array a :class:`LinearObjective` caches for Hessian-vector products.
 CACHE_ELEMENTS = 1 << 25
 
@@ -114,6 +116,7 @@ class LinearObjective(LinearTerms):
         self._G_eig = None
         self._key = None
         self._state = None
+        self._terms = None  # (coef, data terms) of the last loss-and-gradient evaluation (callers never mutate them)
 
     # -- evaluation ---------------------------------------------------------------------------
     def _remember(self, coef, state):
@@ -125,10 +128,21 @@ class LinearObjective(LinearTerms):
 
     def _data(self, coef, need):
         X, y, sw = self.X, self.y, self.sample_weight
+        if need <= _LOSS_GRAD and self._terms is not None and np.array_equal(self._terms[0], coef):
+            return self._terms[1]  # the same point again (a path's next penalty starts where the last ended)
+        self._terms = None
         if self.n_classes == 2:
             z = binary.logits(X, coef, self.layout)
             self._remember(coef, ("z", z))
-            return binary.data_terms(X, y, sw, coef, self.layout, need, z=z)
+            out = binary.data_terms(X, y, sw, coef, self.layout, need, z=z)
+        else:
+            out = self._softmax_terms(coef, need)
+        if need == _LOSS_GRAD:
+            self._terms = (np.array(coef, dtype=np.float64, copy=True), out)
+        return out
+
+    def _softmax_terms(self, coef, need):
+        X, y, sw = self.X, self.y, self.sample_weight
         cache = [] if self.n_samples * self.n_classes <= CACHE_ELEMENTS and "grad" in need else None
         out = softmax.data_terms(X, y, sw, coef, self.layout, need, cache=cache)
         if cache is not None:

@@ -8,6 +8,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 from scipy import sparse
+from scipy.linalg import blas
 
 from .. import _numba_cache
 
@@ -89,16 +90,33 @@ def gram(X, h, fit_intercept):
     if sparse.issparse(X):
         Xc = X.tocsr()
         _csr_gram(Xc.indptr, Xc.indices, Xc.data, np.asarray(h, dtype=np.float64), G)
-    else:
+    elif n and d:
         hx = h.astype(X.dtype, copy=False)
         step = int(max(64, min(n, GRAM_BLOCK_ELEMENTS // max(1, d))))
         buf = np.empty((min(step, n), d), dtype=X.dtype)
-        for a in range(0, n, step):
-            b = min(n, a + step)
-            Xb, out = X[a:b], buf[: b - a]
-            np.multiply(Xb, hx[a:b, None], out=out)
-            G[:d, :d] += Xb.T @ out
-        G[:d, :d] = 0.5 * (G[:d, :d] + G[:d, :d].T)
+        if hx.min() >= 0:  # SYRK on sqrt(h) X: half the flops of the product, the upper triangle only
+            syrk = blas.dsyrk if X.dtype == np.float64 else blas.ssyrk
+            root = np.sqrt(hx)
+            acc = np.zeros((d, d), dtype=X.dtype, order="F")
+            for a in range(0, n, step):
+                b = min(n, a + step)
+                out = buf[: b - a]
+                np.multiply(X[a:b], root[a:b, None], out=out)
+                if X.dtype == np.float64:  # accumulate in place
+                    acc = syrk(1.0, out.T, beta=1.0, c=acc, lower=0, overwrite_c=1)
+                else:  # a float32 block, summed in float64
+                    G[:d, :d] += syrk(1.0, out.T, lower=0)
+            if X.dtype == np.float64:
+                G[:d, :d] = acc
+            upper = np.triu(G[:d, :d])
+            G[:d, :d] = upper + np.triu(upper, 1).T
+        else:
+            for a in range(0, n, step):
+                b = min(n, a + step)
+                Xb, out = X[a:b], buf[: b - a]
+                np.multiply(Xb, hx[a:b, None], out=out)
+                G[:d, :d] += Xb.T @ out
+            G[:d, :d] = 0.5 * (G[:d, :d] + G[:d, :d].T)
     if fit_intercept:
         G[:d, d] = G[d, :d] = np.asarray(X.T @ h.astype(X.dtype, copy=False), dtype=np.float64)
         G[d, d] = h.sum(dtype=np.float64)

@@ -46,7 +46,7 @@ SOLVER_OPTIONS = {
     "gd": ("learning_rate", "line_search"),
     "sgd": ("learning_rate", "batch_size", "random_state", "n_iter_no_change", "state"),
     "lbfgs": ("memory",),
-    "newton": ("step", "cg_max_iter", "gap_rtol"),
+    "newton": ("step", "cg_max_iter", "gap_rtol", "state"),
     "proximal": ("learning_rate",),
 }
 
