@@ -156,10 +156,12 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         gradient test alone).
     state : dict, optional
         Lazy Hessians (Cholesky steps): given (``{}`` or the ``state`` of a previous result on the
-        same data, e.g. the last point of a regularisation path), a data Hessian is kept while it
-        steps well and formed anew only after a step that needed backtracking or left more than
-        ``LAZY_CONTRACTION`` of the decrement. The result's ``state["hessian"]`` is the last data
-        Hessian used (without the l2 term, which the next objective may change).
+        same data, e.g. the last point of a regularisation path), a data Hessian is kept (with BFGS
+        corrections) while it steps well and formed anew only after a step that needed
+        backtracking, left more than ``LAZY_CONTRACTION`` of the decrement or would need more than
+        ``LAZY_STEPS`` further steps. The result's ``state["hessian"]`` is the last data Hessian
+        (without the l2 term, which the next objective may change), ``state["formed"]`` how many
+        were formed.
 
     Returns
     -------
@@ -210,18 +212,19 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
                     forcing * gnorm, cg_cap, _preconditioner(objective, coef))
         decrement = -vdot(g, d)
         if at_start and small_gap(decrement, f, rtol):  # the start already meets both rules
-            return run.result(coef, 0, True)
+            return _lazy_result(run.result(coef, 0, True), lazy)
         at_start = False
         if not decrement > 0:  # not a descent direction (rounding at the optimum): steepest descent
             d = -g
         found = armijo(objective, coef, f, g, d)
         if found is None:
-            return run.result(coef, it, run.step(it, coef, f, g))
+            return _lazy_result(run.result(coef, it, run.step(it, coef, f, g)), lazy)
+        step_s, g_old = found[0] - coef, g
         coef, f, g, t = found
         # an exact step's factor also estimates the decrement at the new point, g' H^-1 g' (the
         # Hessian moved little over a step this close to the minimum): the gap the step left
         after = None if solve is None else vdot(g, solve(g))
-        trusted = lazy is None or lazy.stepped(t, decrement, after, 2 * rtol * abs(f))
+        trusted = lazy is None or lazy.stepped(t, decrement, after, 2 * rtol * abs(f), step_s, g - g_old)
         if run.step(it, coef, f, g) and trusted and (small_gap(decrement, f, rtol) or (
                 after is not None and small_gap(after, f, rtol))):
             return _lazy_result(run.result(coef, it, True), lazy)
@@ -242,9 +245,12 @@ class _LazyHessian:
     r"""The data Hessian Newton keeps between steps (and between the points of a path).
 
     :math:`H = H_{\text{data}}(\theta_j) + \lambda_2 E` with :math:`\theta_j` the last point where it
-    was formed. A step taken with it contracts the decrement by
-    :math:`\lVert I - H(\theta) H^{-1}\rVert`; while that is at most ``LAZY_CONTRACTION`` the
-    Hessian is kept, so the estimates of the gap made with it are within a factor 2 as well.
+    was formed, corrected after every step by the BFGS update with the step and the change of the
+    data gradient (so it follows the Hessian between formations, as a quasi-Newton matrix started
+    from the true one). A step taken with it contracts the decrement by
+    :math:`\lVert I - H(\theta) H^{-1}\rVert`; while that is at most ``LAZY_CONTRACTION`` (and
+    ``LAZY_STEPS`` more steps at that rate would reach the gap test) it is kept, so the estimates of
+    the gap made with it are within a factor 2 as well.
     """
 
     def __init__(self, objective, state):
@@ -266,7 +272,7 @@ class _LazyHessian:
         H[np.diag_indices_from(H)] += self.penalty
         return H
 
-    def stepped(self, t, decrement, after, target):
+    def stepped(self, t, decrement, after, target, s, y):
         """Record a step of length ``t`` that took the decrement from ``decrement`` to ``after`` (the gap
         test passes at ``target``); whether the gap estimates of the Hessian used can be trusted."""
         good = t == 1.0 and after is not None and after <= LAZY_CONTRACTION * decrement
@@ -275,7 +281,17 @@ class _LazyHessian:
             good = ratio <= 0 or np.log(target / after) / np.log(ratio) <= LAZY_STEPS
         if not good:
             self.data = None  # form it anew at the next step
+        else:  # kept: corrected by the step's change of gradient
+            self._bfgs(s, y - self.penalty * s)
         return good or self.fresh
+
+    def _bfgs(self, s, y):
+        r"""The BFGS update of the kept data Hessian by the step :math:`s` and the change :math:`y` of the
+        data gradient, :math:`H \leftarrow H - \frac{Hss^\top H}{s^\top H s} + \frac{yy^\top}{y^\top s}`."""
+        Hs = self.data @ s
+        sHs, ys = vdot(s, Hs), vdot(y, s)
+        if sHs > 0 and ys > 1e-12 * sHs:
+            self.data = self.data - np.outer(Hs, Hs) / sHs + np.outer(y, y) / ys
 
 
 def _lazy_result(result, lazy):
