@@ -17,7 +17,7 @@ from joblib import Parallel, delayed
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 
-from .. import dispatch
+from .. import dispatch, special
 from .._validation import check_bool, check_option, check_real
 from ..metrics import encoded_log_loss, log_loss
 from ..objective import CoefLayout
@@ -102,6 +102,21 @@ def _model(classes, coef, intercept, n_features):
     return est
 
 
+def _path_proba(X, coefs, intercepts):
+    """The probabilities of every point of a path on X, as ``LogisticRegression.predict_proba`` gives
+    them (logits in X's dtype, probabilities in float64), from one product with all the coefficients."""
+    n_cs, rows, d = coefs.shape
+    W = coefs.reshape(n_cs * rows, d).T.astype(X.dtype)
+    Z = np.asarray(X @ W) + intercepts.reshape(-1).astype(X.dtype)
+    for j in range(n_cs):
+        z = Z[:, j * rows:(j + 1) * rows].astype(np.float64)
+        if rows == 1:
+            p = special.sigmoid(z[:, 0])
+            yield np.column_stack([1 - p, p])
+        else:
+            yield special.softmax(z, axis=1)
+
+
 def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     """The score of every point of a path on (X, y), the sample weights passed to the scorer.
 
@@ -115,12 +130,14 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
         if sample_weight is not None:
             log_loss(y, np.full((len(y), len(classes)), 1.0 / len(classes)), labels=classes, **kw)  # checks
         weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if onehot is not None:
+        for j, proba in enumerate(_path_proba(X, coefs, intercepts)):
+            out[j] = -encoded_log_loss(onehot, proba, weight)
+        return out
     for j, (c, b) in enumerate(zip(coefs, intercepts)):
         est = _model(classes, c, b, X.shape[1])
         if scorer is None:
             out[j] = est.score(X, y, **kw)
-        elif onehot is not None:
-            out[j] = -encoded_log_loss(onehot, est.predict_proba(X), weight)
         else:
             out[j] = scorer(est, X, y, **kw)
     return out

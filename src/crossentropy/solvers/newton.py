@@ -112,8 +112,8 @@ def _warm_start(objective, coef, step, tol, cg_cap):
     Newton steps then close quadratically: most iterations are paid at a tenth of the price.
     """
     n = objective.n_samples
-    if n < SUBSAMPLE_ROWS or not isinstance(objective, (SolvesSubsample, Subsampled)):
-        return coef
+    if n < SUBSAMPLE_ROWS or not isinstance(objective, (SolvesSubsample, Subsampled)) or np.any(coef):
+        return coef  # small, or no subsample to solve, or started elsewhere on purpose (a warm start)
     m = max(SUBSAMPLE_ROWS // 2, n // 10)
     rows = np.random.default_rng(0).choice(n, size=m, replace=False)
     solve = partial(newton, coef0=coef, max_iter=30, tol=max(tol, WARM_TOL), step=step, cg_max_iter=cg_cap,
