@@ -143,13 +143,28 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     return out
 
 
-def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted):
+def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, coef0=None):
     est = LogisticRegression(**template.get_params())
     est.classes_ = template.classes_
-    coefs, intercepts, n_iter, _ = fold_path(est, X[train], y_enc[train], sw[train], Cs, rho)
+    coefs, intercepts, n_iter, _ = fold_path(est, X[train], y_enc[train], sw[train], Cs, rho, coef0=coef0)
     scores = path_scores(scorer, est.classes_, coefs, intercepts, X[test], est.classes_[y_enc[test]],
                          sw[test] if weighted else None)
     return coefs, intercepts, n_iter, scores
+
+
+def _first_point(result, Cs, fit_intercept):
+    """The flat coefficients of a fold's fit at the smallest C: where the other folds' paths start.
+
+    The training sets share most of their rows, so their minimisers at one C lie within sampling
+    noise of each other, far closer than the zeros they would start from; None when the fit has
+    infinite intercepts (a class missing from that fold)."""
+    coefs, intercepts = result[0], result[1]
+    j = int(np.argmin(Cs))
+    c, b = coefs[j], intercepts[j]
+    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(b))):
+        return None
+    rows, d = c.shape
+    return CoefLayout(d, 2 if rows == 1 else rows, fit_intercept).pack(c, b if fit_intercept else np.zeros(rows))
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -297,13 +312,19 @@ class LogisticRegressionCV(LogisticRegression):
         y_lab = classes[y_enc]
         folds = list(check_cv(self.cv, y_lab, classifier=True).split(X, y_lab))
         scorer = _scorer(self.scoring, classes)
-        jobs = []
-        for train, test in folds:
-            for rho, ratio in zip(rhos, ratios):
-                t = LogisticRegression(**{**template.get_params(), "l1_ratio": ratio})
-                t.classes_ = classes
-                jobs.append(delayed(_fold_job)(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted))
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
+        templates = []
+        for ratio in ratios:
+            t = LogisticRegression(**{**template.get_params(), "l1_ratio": ratio})
+            t.classes_ = classes
+            templates.append(t)
+        # the first fold's paths first: the others start from its fit at the smallest C
+        (train, test), firsts = folds[0], []
+        for t, rho in zip(templates, rhos):
+            firsts.append(_fold_job(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted))
+        starts = [_first_point(r, Cs, self.fit_intercept) for r in firsts]
+        jobs = [delayed(_fold_job)(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start)
+                for train, test in folds[1:] for t, rho, start in zip(templates, rhos, starts)]
+        results = firsts + Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
         self._store(results, len(folds), Cs, ratios, X.shape[1])
         self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback)
         return self

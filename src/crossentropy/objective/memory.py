@@ -132,9 +132,12 @@ class LinearObjective(LinearTerms):
             return self._terms[1]  # the same point again (a path's next penalty starts where the last ended)
         self._terms = None
         if self.n_classes == 2:
-            z = binary.logits(X, coef, self.layout)
+            if need == _LOSS_GRAD:
+                out, z = binary.loss_gradient_logits(X, y, sw, coef, self.layout)
+            else:
+                z = binary.logits(X, coef, self.layout)
+                out = binary.data_terms(X, y, sw, coef, self.layout, need, z=z)
             self._remember(coef, ("z", z))
-            out = binary.data_terms(X, y, sw, coef, self.layout, need, z=z)
         else:
             out = self._softmax_terms(coef, need)
         if need == _LOSS_GRAD:
