@@ -11,13 +11,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from .. import _numba_cache, special
+from .. import special
 from ..losses.binary import binary_cross_entropy_with_logits
 from .sums import DataTerms, compute_dtype, gram
-
-_numba_cache.install()  # a cache directory even without a writable home (issue 13)
 
 __all__ = ["logits", "hess_weights", "data_terms", "loss_gradient_logits", "hessp"]
 
@@ -27,73 +24,23 @@ __all__ = ["logits", "hess_weights", "data_terms", "loss_gradient_logits", "hess
 #: never load it and lose at most a millisecond a pass.
 FUSED_MIN_ELEMENTS = 1 << 21
 
-#: Rows per block of :func:`_dense_pass`: a block of X stays in the core's cache between the logits
-#: and the gradient (256 rows of 2,000 float64 columns are 4 MB; of 50, 100 kB).
-_PASS_ROWS = 256
-
-
-@njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
-def _dense_pass(X, w, b, t, sw, has_sw, z, grad):  # pragma: no cover - compiled
-    r"""One pass over the rows of a dense float64 X, in blocks of ``_PASS_ROWS``: the logits into
-    ``z``, :math:`\sum_i r_i x_i` into ``grad[:d]``, :math:`\sum_i r_i` into ``grad[d]``; returns
-    :math:`\sum_i s_i \ell_i`.
-
-    Each row's loss and residual are those of
-    :func:`crossentropy.losses.binary_cross_entropy_with_logits` (no ``pos_weight``), from one
-    exponential :math:`e = e^{-|z|}`: :math:`\ell = t\max(-z,0) + (1-t)\max(z,0) + \operatorname{log1p}(e)`,
-    :math:`r = ((1-t)\,[1 \text{ or } e] - t\,[e \text{ or } 1]) / (1+e)` for :math:`z \ge 0` or
-    :math:`z < 0` (the tests hold the two to each other). X is read from memory once, not twice.
-    """
-    n, d = X.shape
-    g = np.zeros(d)
-    r = np.empty(_PASS_ROWS)
-    total = 0.0
-    rsum = 0.0
-    for a in range(0, n, _PASS_ROWS):
-        m = min(_PASS_ROWS, n - a)
-        for k in range(m):
-            acc = 0.0
-            for j in range(d):
-                acc += X[a + k, j] * w[j]
-            z[a + k] = acc + b
-        for k in range(m):
-            x = z[a + k]
-            ti = t[a + k]
-            e = math.exp(-abs(x))
-            neg = 1.0 - ti
-            loss = ti * max(-x, 0.0) + neg * max(x, 0.0) + math.log1p(e)
-            rk = (neg - ti * e) / (1.0 + e) if x >= 0 else (neg * e - ti) / (1.0 + e)
-            if has_sw:
-                loss *= sw[a + k]
-                rk *= sw[a + k]
-            total += loss
-            rsum += rk
-            r[k] = rk
-        for k in range(m):
-            rk = r[k]
-            for j in range(d):
-                g[j] += rk * X[a + k, j]
-    grad[:d] = g
-    grad[d] = rsum
-    return total
-
 
 def _fused(X, y, sample_weight, coef, layout):
-    """``(z, loss, grad)`` by :func:`_dense_pass` for a dense C-ordered float64 X of at least
-    ``FUSED_MIN_ELEMENTS`` entries, else None (NumPy's path)."""
+    """``(z, loss, grad)`` by :func:`crossentropy._kernels.binary_pass.dense_pass` for a dense C-ordered
+    float64 X of at least ``FUSED_MIN_ELEMENTS`` entries, else None (NumPy's path)."""
     if not (isinstance(X, np.ndarray) and X.dtype == np.float64 and X.flags.c_contiguous
             and X.size >= FUSED_MIN_ELEMENTS and (sample_weight is None or sample_weight.dtype == np.float64)):
         return None
-    n, d = X.shape
-    z, grad = np.empty(n), np.zeros(d + 1)
-    sw = np.empty(0) if sample_weight is None else np.ascontiguousarray(sample_weight)
+    from .._kernels.binary_pass import dense_pass  # numba's kernels load on first use
+
+    d = X.shape[1]
+    sw = None if sample_weight is None else np.ascontiguousarray(sample_weight)
     b = float(coef[d]) if layout.fit_intercept else 0.0
-    t = np.ascontiguousarray(y, dtype=np.float64)
-    loss = _dense_pass(X, np.ascontiguousarray(coef[:d], dtype=np.float64), b, t, sw, sample_weight is not None,
-                       z, grad)
+    z, loss, grad = dense_pass(X, np.ascontiguousarray(coef[:d], dtype=np.float64), b,
+                               np.ascontiguousarray(y, dtype=np.float64), sw)
     if not (math.isfinite(loss) and np.isfinite(grad).all()):
         return None  # weights too large for plain sums: the NumPy path rescales them
-    return z, float(loss), grad if layout.fit_intercept else grad[:d].copy()
+    return z, loss, grad if layout.fit_intercept else grad[:d].copy()
 
 
 def logits(X, coef, layout):
@@ -166,7 +113,7 @@ def loss_gradient_logits(X, y, sample_weight, coef, layout):
     """``(DataTerms(loss, grad, None), z)``: the loss and gradient sums of :func:`data_terms` and the logits.
 
     Dense float64 X of at least ``FUSED_MIN_ELEMENTS`` entries: one compiled pass over the rows
-    (:func:`_dense_pass`); otherwise :func:`logits` then :func:`data_terms`.
+    (:mod:`crossentropy._kernels.binary_pass`); otherwise :func:`logits` then :func:`data_terms`.
 
     Examples
     --------
@@ -205,5 +152,3 @@ def hessp(X, h, v, layout):
         out[d] = t.sum(dtype=np.float64)
     return out
 
-
-_numba_cache.disable_uncached(globals())  # no usable cache location: compile in memory
