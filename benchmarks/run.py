@@ -381,7 +381,8 @@ def write_atomic(path, text):
 
 
 def merge(args):
-    """``--merge``: rows of other result files replace the same-named rows of ``--out``; nothing runs."""
+    """``--merge``: rows of other result files replace the same-named rows of ``--out`` (and a full-size
+    row the quick-size row of its case); nothing runs."""
     from _machine import machine_lines
 
     records = {r["name"]: r for r in load_previous(args.out)}
@@ -391,6 +392,10 @@ def merge(args):
             print(f"run.py: error: no results recorded in {path}", file=sys.stderr)
             return 2
         records.update((r["name"], r) for r in new)
+        # a full-size row replaces the quick-size row of the same case (the name before its sizes)
+        full = {(r.get("module"), r["name"].split(" (")[0]) for r in new if not r.get("quick")}
+        records = {k: r for k, r in records.items()
+                   if not (r.get("quick") and (r.get("module"), r["name"].split(" (")[0]) in full)}
     rows = list(records.values())
     write_atomic(args.out, render(rows, machine_lines(args.threads), args, {r["name"] for r in rows}))
     print(f"wrote {args.out} ({len(rows)} rows, merged from {len(args.merge)} file(s))", file=sys.stderr)

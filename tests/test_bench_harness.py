@@ -86,6 +86,8 @@ def cases(quick):
          "target": "orientation only"},
         {"name": "broken", "issue": 98, "ours": lambda: 1 / 0, "anchor": None, "anchor_name": "none",
          "target": "ours < 1 s"},
+        {"name": "sized (quick)" if quick else "sized (full)", "issue": 98, "ours": lambda: None, "anchor": None,
+         "anchor_name": "none", "target": "ours < 5 s"},
     ]
 '''
 
@@ -153,3 +155,16 @@ def test_merge_puts_rows_of_another_file_into_the_output(tmp_path):
     assert "prose_target †" in out.read_text()
     missing = _run("--out", out, "--merge", tmp_path / "nothing.md")
     assert missing.returncode == 2 and "no results recorded" in missing.stderr
+
+
+def test_merge_replaces_the_quick_row_of_a_case_by_its_full_size_row(tmp_path):
+    bench = tmp_path / "benches"
+    bench.mkdir()
+    (bench / "bench_fake.py").write_text(textwrap.dedent(FAKE))
+    out, full = tmp_path / "B.md", tmp_path / "full.md"
+    assert _run("--dir", bench, "--out", out, "--only", "sized", "--quick").returncode == 0
+    assert _run("--dir", bench, "--out", out, "--only", "no_anchor", "--quick").returncode == 0
+    assert {r["name"] for r in _results(out)} == {"sized (quick)", "no_anchor"}
+    assert _run("--dir", bench, "--out", full, "--only", "sized").returncode == 0
+    assert _run("--out", out, "--merge", full).returncode == 0
+    assert {r["name"] for r in _results(out)} == {"sized (full)", "no_anchor"}  # the quick no_anchor stays
