@@ -75,7 +75,7 @@ class LinearObjective(LinearTerms):
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
     >>> obj = LinearObjective(X, y, n_classes=2, scale=1 / 4, l2=0.25)
     >>> f, g = obj.loss_gradient(np.array([1.0, -1.5]))
-    >>> round(f, 6), g.round(4)
+    >>> round(f, 6), g.round(4) + 0.0   # + 0.0: a rounding of -1e-17 prints as 0
     (0.462745, array([0.0188, 0.    ]))
 
     References
