@@ -148,7 +148,8 @@ def run_case(case, module_path, args):
 
     rec = {"name": case["name"], "issue": int(case["issue"]), "module": module_path.name,
            "anchor_name": case["anchor_name"], "target": case["target"],
-           "when": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "quick": bool(args.quick)}
+           "when": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "quick": bool(args.quick),
+           "threads": int(args.threads)}
     repeats = args.repeats or int(case.get("repeats", 5))
     anchor = case["anchor"]
     try:
@@ -336,6 +337,8 @@ def render(records, machine, args, carried):
                 if r.get("memory_error"):
                     mem += " (" + "; ".join(r["memory_error"]) + ")"
             check = r.get("check", "")
+            if r.get("threads") not in (None, args.threads):  # not the thread count of the header
+                check = f"--threads {r['threads']}; {check}"
             if mark:
                 check = f"measured {r['when']}; {check}"
             lines.append(f"| {_cell(r['name'])}{mark} | {_time_cell(r.get('ours_s'), r['median_ours'])} | "

@@ -144,7 +144,7 @@ def test_merge_puts_rows_of_another_file_into_the_output(tmp_path):
     (bench / "bench_fake.py").write_text(textwrap.dedent(FAKE))
     out, other = tmp_path / "B.md", tmp_path / "other.md"
     assert _run("--dir", bench, "--out", out, "--only", "no_anchor").returncode == 0
-    assert _run("--dir", bench, "--out", other, "--only", "prose_target").returncode == 0
+    assert _run("--dir", bench, "--out", other, "--only", "prose_target", "--threads", "1").returncode == 0
     before = {r["name"]: r for r in _results(out)}
     proc = _run("--out", out, "--merge", other)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -153,6 +153,9 @@ def test_merge_puts_rows_of_another_file_into_the_output(tmp_path):
     assert rows["no_anchor"] == before["no_anchor"]
     assert rows["prose_target"] == _results(other)[0]
     assert "prose_target †" in out.read_text()
+    row = next(ln for ln in out.read_text().splitlines() if ln.startswith("| prose_target"))
+    assert "--threads 1; " in row  # measured at another thread count than the header's 2
+    assert "--threads" not in next(ln for ln in out.read_text().splitlines() if ln.startswith("| no_anchor"))
     missing = _run("--out", out, "--merge", tmp_path / "nothing.md")
     assert missing.returncode == 2 and "no results recorded" in missing.stderr
 
