@@ -88,8 +88,8 @@ def test_jacobi_preconditioner_divides_by_the_hessian_diagonal():
     obj = _objective(X, y, 2, True)
     coef = np.random.default_rng(0).normal(scale=0.1, size=X.shape[1] + 1)
     obj.loss_gradient(coef)
-    M = _preconditioner(obj, coef)
-    assert M is not None
+    M, own = _preconditioner(obj, coef)
+    assert M is not None and not own  # Jacobi's fallback: never used to estimate a gap
     # the diagonal from the definition: c sum_i p_i (1 - p_i) x_ij^2 + l2 (intercept: no penalty)
     Xd = np.hstack([X.toarray(), np.ones((X.shape[0], 1))])
     pr = 1 / (1 + np.exp(-(Xd @ coef)))
