@@ -107,18 +107,7 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
         raise ValueError(f"y_true and y_proba have different numbers of samples: {n_true} and {p.shape[0]}")
     if p.shape[0] == 0:
         raise ValueError("y_true and y_proba are empty: log_loss needs at least one sample")
-    s = None
-    if sample_weight is not None:
-        s = as_float_array(sample_weight, "sample_weight")
-        if s.shape != (p.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({p.shape[0]},), got {s.shape}")
-        if not s.any():
-            raise ValueError("sample_weight is all zero: at least one sample must have a non-zero weight")
-        if normalize and normalise_weights(s)[0].sum() == 0:
-            raise ValueError("sample_weight sums to zero: the weighted mean log loss is undefined")
-        # negative weights are accepted, as scikit-learn does; integers stay integers (same result dtype)
-        raw = np.asarray(sample_weight)
-        s = raw if raw.dtype.kind in "iuf" else s
+    s = check_log_loss_weights(sample_weight, p.shape[0], normalize=normalize)
     y, classes = _encode(y_true, labels)
     if p.ndim == 1:
         p = p[:, None]
@@ -134,6 +123,30 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
             f"Classes found: {classes.tolist()!r}"
         )
     return encoded_log_loss(y, p, s, normalize=normalize)
+
+
+def check_log_loss_weights(sample_weight, n, *, normalize=True):
+    """``sample_weight`` checked for :func:`log_loss` over ``n`` rows (None stays None).
+
+    Shape (n,), finite, not all zero, and (``normalize``) not summing to zero; negative weights
+    are accepted, as scikit-learn does, and integer weights stay integers (the result's dtype).
+
+    Examples
+    --------
+    >>> check_log_loss_weights([1, 0, 2], 3)
+    array([1, 0, 2])
+    """
+    if sample_weight is None:
+        return None
+    s = as_float_array(sample_weight, "sample_weight")
+    if s.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), got {s.shape}")
+    if not s.any():
+        raise ValueError("sample_weight is all zero: at least one sample must have a non-zero weight")
+    if normalize and normalise_weights(s)[0].sum() == 0:
+        raise ValueError("sample_weight sums to zero: the weighted mean log loss is undefined")
+    raw = np.asarray(sample_weight)
+    return raw if raw.dtype.kind in "iuf" else s
 
 
 def encoded_log_loss(Y, p, sample_weight=None, *, normalize=True):

@@ -19,7 +19,7 @@ from sklearn.model_selection import check_cv
 
 from .. import dispatch, special
 from .._validation import check_bool, check_option, check_real
-from ..metrics import encoded_log_loss, log_loss
+from ..metrics import check_log_loss_weights, encoded_log_loss
 from ..objective import CoefLayout
 from . import _setup
 from ._logistic import LogisticRegression
@@ -127,9 +127,7 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     onehot = None
     if isinstance(scorer, str):  # "neg_log_loss": the labels encoded once for the whole path
         onehot = (np.asarray(y)[:, None] == classes[None, :]).astype(np.int64)
-        if sample_weight is not None:
-            log_loss(y, np.full((len(y), len(classes)), 1.0 / len(classes)), labels=classes, **kw)  # checks
-        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        weight = check_log_loss_weights(sample_weight, len(y))
     if onehot is not None:
         for j, proba in enumerate(_path_proba(X, coefs, intercepts)):
             out[j] = -encoded_log_loss(onehot, proba, weight)
