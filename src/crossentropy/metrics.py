@@ -163,14 +163,53 @@ def encoded_log_loss(Y, p, sample_weight=None, *, normalize=True):
     0.366985
     """
     # the same operations, in the same dtypes, as scikit-learn, so the results agree to the last bits
-    eps = np.finfo(p.dtype).eps
     y = Y.astype(p.dtype)
-    loss = -np.where(y == 0, p.dtype.type(0), y * np.log(np.clip(p, eps, 1 - eps))).sum(axis=1)
+    loss = -np.where(y == 0, p.dtype.type(0), y * np.log(np.clip(p, *_clip_bounds(p.dtype)))).sum(axis=1)
+    return float(_mean_rows(loss, sample_weight, normalize))
+
+
+def true_class_log_loss(p_true, sample_weight=None, *, normalize=True):
+    r"""The log loss of each row of ``p_true``: the probabilities each model gave the samples' own labels.
+
+    :math:`L_m = \sum_i s_i\,(-\log\mathrm{clip}(p_{mi}, \epsilon, 1-\epsilon)) / \sum_i s_i`, the value
+    of :func:`log_loss` for model :math:`m` (one-hot labels have one non-zero term a row), for many
+    models of the same samples at once (the points of a regularisation path).
+
+    Parameters
+    ----------
+    p_true : ndarray of shape (m, n)
+    sample_weight : ndarray of shape (n,), optional
+        Checked (:func:`check_log_loss_weights`).
+    normalize : bool, default True
+
+    Returns
+    -------
+    ndarray of shape (m,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> true_class_log_loss(np.array([[0.8, 0.6], [0.5, 0.5]])).round(6)
+    array([0.366985, 0.693147])
+    """
+    p_true = np.ascontiguousarray(p_true)
+    loss = -np.log(np.clip(p_true, *_clip_bounds(p_true.dtype)))
+    return _mean_rows(loss, sample_weight, normalize)
+
+
+def _clip_bounds(dtype):
+    eps = np.finfo(dtype).eps
+    return eps, 1 - eps
+
+
+def _mean_rows(loss, sample_weight, normalize):
+    """The weighted mean (or sum) over the last axis of ``loss``: any finite weights (divided by a
+    power of two, which is exact, before they multiply)."""
     scale, s = 1.0, sample_weight
-    if s is not None and s.dtype.kind == "f":  # divided by a power of two (exact): any finite weights
+    if s is not None and s.dtype.kind == "f":
         s, scale = normalise_weights(s)
         s = s.astype(sample_weight.dtype, copy=False)
     if normalize:
-        return float(np.average(loss, weights=s))
+        return np.average(loss, axis=-1, weights=s)
     with np.errstate(over="ignore"):
-        return float(np.sum(loss) if s is None else np.dot(loss, s) * scale)
+        return np.sum(loss, axis=-1) if s is None else (loss @ s) * scale

@@ -173,3 +173,28 @@ def test_bad_parameters(params, match):
 def test_sklearn_estimator_checks(estimator, check):
     with threadpool_limits(limits=1):
         check(estimator)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("budget", [1, 700, 1 << 23])
+def test_path_log_loss_in_groups_equals_sklearn_log_loss(monkeypatch, n_classes, budget):
+    # every point of a path scored at once, or in groups of points that the budget allows (one at a
+    # time when it is below one point's logits), equals scikit-learn's log_loss of predict_proba
+    import sklearn.metrics
+
+    from crossentropy.linear_model import _cv
+
+    monkeypatch.setattr(_cv, "SCORE_ELEMENTS", budget)
+    X, y = _data(n_classes, n=150)
+    sw = np.random.default_rng(4).exponential(size=len(y))
+    classes = np.unique(y)
+    rows = 1 if n_classes == 2 else n_classes
+    rng = np.random.default_rng(5)
+    coefs, intercepts = rng.normal(size=(6, rows, X.shape[1])), rng.normal(size=(6, rows))
+    if n_classes > 2:
+        intercepts[2, 1] = -np.inf  # a class absent from a fold's training part
+    got = _cv.path_scores("neg_log_loss", classes, coefs, intercepts, X, y, sw)
+    for j in range(6):
+        est = _cv._model(classes, coefs[j], intercepts[j], X.shape[1])
+        expected = -sklearn.metrics.log_loss(y, est.predict_proba(X), sample_weight=sw, labels=classes)
+        assert abs(got[j] - expected) <= 1e-12 * abs(expected)

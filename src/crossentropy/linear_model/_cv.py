@@ -19,7 +19,7 @@ from sklearn.model_selection import check_cv
 
 from .. import dispatch, special
 from .._validation import check_bool, check_option, check_real
-from ..metrics import check_log_loss_weights, encoded_log_loss
+from ..metrics import check_log_loss_weights, true_class_log_loss
 from ..objective import CoefLayout
 from . import _setup
 from ._logistic import LogisticRegression
@@ -102,19 +102,29 @@ def _model(classes, coef, intercept, n_features):
     return est
 
 
-def _path_proba(X, coefs, intercepts):
-    """The probabilities of every point of a path on X, as ``LogisticRegression.predict_proba`` gives
-    them (logits in X's dtype, probabilities in float64), from one product with all the coefficients."""
+#: Logits held at once when scoring a path: points are taken in groups of at most this many
+#: (row, class, point) entries (at least one point), so memory follows the budget, not the grid.
+SCORE_ELEMENTS = 1 << 23
+
+
+def _true_class_proba(X, coefs, intercepts, y_pos):
+    """``(n_cs, n)``: the probability each point of a path gives each row's own label, as
+    ``LogisticRegression.predict_proba`` computes it (logits in X's dtype, probabilities in float64)."""
     n_cs, rows, d = coefs.shape
-    W = coefs.reshape(n_cs * rows, d).T.astype(X.dtype)
-    Z = np.asarray(X @ W) + intercepts.reshape(-1).astype(X.dtype)
-    for j in range(n_cs):
-        z = Z[:, j * rows:(j + 1) * rows].astype(np.float64)
+    n = X.shape[0]
+    out = np.empty((n_cs, n))
+    step = max(1, SCORE_ELEMENTS // max(n * rows, 1))
+    for a in range(0, n_cs, step):
+        c, b = coefs[a:a + step], intercepts[a:a + step]
+        m = len(c)
+        Z = np.asarray(X @ c.reshape(m * rows, d).T.astype(X.dtype)) + b.reshape(-1).astype(X.dtype)
         if rows == 1:
-            p = special.sigmoid(z[:, 0])
-            yield np.column_stack([1 - p, p])
+            p = special.sigmoid(Z.T.astype(np.float64))              # (m, n): P(classes[1])
+            out[a:a + m] = np.where(y_pos == 1, p, 1 - p)
         else:
-            yield special.softmax(z, axis=1)
+            P = special.softmax(Z.reshape(n, m, rows).astype(np.float64), axis=2)
+            out[a:a + m] = P[np.arange(n), :, y_pos].T
+    return out
 
 
 def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
@@ -123,15 +133,11 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     ``scorer`` None: accuracy (``LogisticRegression.score``). Returns ndarray of shape (n_cs,).
     """
     kw = {} if sample_weight is None else {"sample_weight": sample_weight}
-    out = np.empty(len(coefs))
-    onehot = None
-    if isinstance(scorer, str):  # "neg_log_loss": the labels encoded once for the whole path
-        onehot = (np.asarray(y)[:, None] == classes[None, :]).astype(np.int64)
+    if isinstance(scorer, str):  # "neg_log_loss": every point at once
+        y_pos = np.argmax(np.asarray(y)[:, None] == classes[None, :], axis=1)
         weight = check_log_loss_weights(sample_weight, len(y))
-    if onehot is not None:
-        for j, proba in enumerate(_path_proba(X, coefs, intercepts)):
-            out[j] = -encoded_log_loss(onehot, proba, weight)
-        return out
+        return -true_class_log_loss(_true_class_proba(X, coefs, intercepts, y_pos), weight)
+    out = np.empty(len(coefs))
     for j, (c, b) in enumerate(zip(coefs, intercepts)):
         est = _model(classes, c, b, X.shape[1])
         if scorer is None:
