@@ -198,3 +198,37 @@ def test_path_log_loss_in_groups_equals_sklearn_log_loss(monkeypatch, n_classes,
         est = _cv._model(classes, coefs[j], intercepts[j], X.shape[1])
         expected = -sklearn.metrics.log_loss(y, est.predict_proba(X), sample_weight=sw, labels=classes)
         assert abs(got[j] - expected) <= 1e-12 * abs(expected)
+
+
+def test_later_folds_and_the_refit_start_from_the_first_folds_hessian(monkeypatch):
+    # the folds' mean data Hessians at one point differ by sampling noise: the folds after the first
+    # and the refit start with the first fold's, so the search forms fewer Hessians than without that
+    # start (the refit none at all), and still selects the same C with the same refit as scikit-learn
+    from crossentropy.linear_model import _cv
+    from crossentropy.objective import LinearObjective
+
+    X, y = make_classification(3000, 8, n_informative=5, random_state=4)
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
+    formed = []
+    method = LinearObjective.hessian
+
+    def counted(self, coef):
+        formed.append(self.n_samples)
+        return method(self, coef)
+    monkeypatch.setattr(LinearObjective, "hessian", counted)
+    ours = LogisticRegressionCV(Cs=6, cv=folds, tol=1e-8).fit(X, y)
+    shared = list(formed)
+    first_point, choose = _cv._first_point, LogisticRegressionCV._choose
+    monkeypatch.setattr(_cv, "_first_point", lambda *a: (first_point(*a)[0], None))
+    monkeypatch.setattr(LogisticRegressionCV, "_choose", lambda self, *a, states=None, **k: choose(self, *a, **k))
+    formed.clear()
+    alone = LogisticRegressionCV(Cs=6, cv=folds, tol=1e-8).fit(X, y)
+    assert shared.count(len(y)) == 0 < formed.count(len(y))  # the refit on all rows formed none
+    assert len(shared) < len(formed)
+    np.testing.assert_array_equal(ours.C_, alone.C_)
+    assert rel_error(ours.coef_, alone.coef_) < 1e-6
+    sk = _sklearn(X, y, folds, np.logspace(-4, 4, 6), "l2", None, None, None)
+    np.testing.assert_array_equal(ours.C_, sk.C_)
+    for k in sk.scores_:
+        np.testing.assert_allclose(ours.scores_[k], sk.scores_[k], rtol=0, atol=1e-6)
+    assert rel_error(ours.coef_, sk.coef_) < 1e-5

@@ -147,28 +147,34 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     return out
 
 
-def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, coef0=None):
+def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start=(None, None)):
+    """One fold's path from ``start`` = (coefficients, Newton state) and its scores:
+    ``(coefs, intercepts, n_iter, scores, states)``."""
     est = LogisticRegression(**template.get_params())
     est.classes_ = template.classes_
-    coefs, intercepts, n_iter, _ = fold_path(est, X[train], y_enc[train], sw[train], Cs, rho, coef0=coef0)
+    coef0, state = start
+    coefs, intercepts, n_iter, _, states = fold_path(est, X[train], y_enc[train], sw[train], Cs, rho,
+                                                     coef0=coef0, state=state)
     scores = path_scores(scorer, est.classes_, coefs, intercepts, X[test], est.classes_[y_enc[test]],
                          sw[test] if weighted else None)
-    return coefs, intercepts, n_iter, scores
+    return coefs, intercepts, n_iter, scores, states
 
 
 def _first_point(result, Cs, fit_intercept):
-    """The flat coefficients of a fold's fit at the smallest C: where the other folds' paths start.
+    """Where the other folds' paths start: the flat coefficients of a fold's fit at the smallest C and
+    Newton's state there (its data Hessian).
 
     The training sets share most of their rows, so their minimisers at one C lie within sampling
-    noise of each other, far closer than the zeros they would start from; None when the fit has
-    infinite intercepts (a class missing from that fold)."""
-    coefs, intercepts = result[0], result[1]
+    noise of each other, far closer than the zeros they would start from, and so do their mean data
+    Hessians there; (None, None) when the fit has infinite intercepts (a class missing from that fold)."""
+    coefs, intercepts, states = result[0], result[1], result[4]
     j = int(np.argmin(Cs))
     c, b = coefs[j], intercepts[j]
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(b))):
-        return None
+        return None, None
     rows, d = c.shape
-    return CoefLayout(d, 2 if rows == 1 else rows, fit_intercept).pack(c, b if fit_intercept else np.zeros(rows))
+    coef = CoefLayout(d, 2 if rows == 1 else rows, fit_intercept).pack(c, b if fit_intercept else np.zeros(rows))
+    return coef, states[j]
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -328,9 +334,10 @@ class LogisticRegressionCV(LogisticRegression):
         starts = [_first_point(r, Cs, self.fit_intercept) for r in firsts]
         jobs = [delayed(_fold_job)(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start)
                 for train, test in folds[1:] for t, rho, start in zip(templates, rhos, starts)]
-        results = firsts + Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
+        results = firsts + [r[:4] for r in Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)]
         self._store(results, len(folds), Cs, ratios, X.shape[1])
-        self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback)
+        # the refit starts with the first fold's Newton state at the chosen point (per l1 ratio)
+        self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback, states=[r[4] for r in firsts])
         return self
 
     def _class_weight_dict(self, classes, weighted_counts):
@@ -359,8 +366,10 @@ class LogisticRegressionCV(LogisticRegression):
         self.n_iter_ = n_iter[..., 0] if squeeze else n_iter
         self.cv_results_ = _results_table(scores, Cs, ratios)
 
-    def _choose(self, template, Cs, ratios, rhos, X, y_enc, sw, *, callback=None, refit=None):
-        """Select the point, then refit there or average the folds; sets coef_, intercept_, C_, l1_ratio_."""
+    def _choose(self, template, Cs, ratios, rhos, X, y_enc, sw, *, callback=None, refit=None, states=None):
+        """Select the point, then refit there or average the folds; sets coef_, intercept_, C_, l1_ratio_.
+
+        ``states[j][i]``: Newton's state of a fold's fit at ``(Cs[i], ratios[j])``, where the refit starts."""
         w, scores, n_cs = self._paths, self._scores, len(Cs)
         i, j = select_index(scores, Cs, self.selection)
         best = select_index(scores, Cs, "best")
@@ -377,7 +386,8 @@ class LogisticRegressionCV(LogisticRegression):
                 b = start[:, d] if self.fit_intercept else np.zeros(start.shape[0])
                 coef0 = CoefLayout(d, K, self.fit_intercept).pack(start[:, :d], b)
             if refit is None:
-                _setup.fit_in_memory(est, X, y_enc, sw, rhos[j], callback, coef0=coef0)
+                state = states[j][i] if states is not None and coef0 is not None else None
+                _setup.fit_in_memory(est, X, y_enc, sw, rhos[j], callback, coef0=coef0, state=state)
             else:  # Dask: the refit on the cluster
                 refit(est, rhos[j], coef0)
             coef, intercept = est.coef_, est.intercept_

@@ -65,7 +65,7 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
             est = LogisticRegression(**{**template.get_params(), "l1_ratio": ratio, "C": float(Cs[0])})
             est.classes_ = classes
             objective, name = _setup.dask_objective(est, fold, cw, total, rho)
-            coefs, intercepts, n_iter, _ = path_on_objective(est, objective, Cs, rho, solver=name)
+            coefs, intercepts, n_iter, _, _ = path_on_objective(est, objective, Cs, rho, solver=name)
             models = _models(classes, coefs, intercepts, data.n_features)
             scores = dispatch.dask_fold_scores(data.X, data.y, ids, f, models, classes,
                                                sample_weight=data.sample_weight, scoring=cv_est.scoring)

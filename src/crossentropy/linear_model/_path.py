@@ -107,7 +107,7 @@ class _WarmStarted:
         return getattr(self._objective, name)
 
 
-def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None):
+def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None, state=None):
     """Fit ``est``'s model at every C of ``Cs`` on one objective, smallest C first, each from the last.
 
     Parameters
@@ -121,18 +121,23 @@ def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None):
         Default: :func:`~crossentropy.linear_model._setup.choose_solver` at each C.
     coef0 : ndarray of shape (n_coef,), optional
         Start of the first fit (default zeros).
+    state : dict, optional
+        Newton's state to start the first fit with (a data Hessian near ``coef0``: another training
+        set's at the same point, which the lazy Hessian's checks then keep or replace).
 
     Returns
     -------
-    (coefs, intercepts, n_iter, converged)
-        As in :class:`LogisticPath`, in the order of ``Cs``.
+    (coefs, intercepts, n_iter, converged, states)
+        As in :class:`LogisticPath`, in the order of ``Cs``; ``states[j]``, Newton's state after the
+        fit at ``Cs[j]`` (None for other solvers).
     """
     n_cs = len(Cs)
     rows = 1 if objective.layout.binary else objective.n_classes
     d = objective.n_features
     coefs, intercepts = np.zeros((n_cs, rows, d)), np.zeros((n_cs, rows))
     n_iter, converged = np.zeros(n_cs, dtype=np.intp), np.zeros(n_cs, dtype=bool)
-    state = {}  # Newton's data Hessian, kept from point to point while it steps well
+    state = {} if state is None else dict(state)  # Newton's data Hessian, kept while it steps well
+    states = [None] * n_cs
     for j in np.argsort(Cs, kind="stable"):
         est.C = float(Cs[j])
         set_penalty(objective, est.penalty, est.C, rho)
@@ -140,9 +145,10 @@ def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None):
         result = _setup.run_solver(est, _WarmStarted(objective), solver=name,
                                    coef0=coef0, state=state if "state" in SOLVER_OPTIONS[name] else None)
         coef0, state = result.coef, dict(result.state) if name == "newton" else {}
+        states[j] = state or None
         coefs[j], intercepts[j] = est.coef_, est.intercept_
         n_iter[j], converged[j] = est.n_iter_, est.converged_
-    return coefs, intercepts, n_iter, converged
+    return coefs, intercepts, n_iter, converged, states
 
 
 def _embed(coefs, intercepts, present, K):
@@ -169,7 +175,7 @@ def _embed(coefs, intercepts, present, K):
     return out_c, out_b
 
 
-def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None):
+def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None):
     """The path of one training set, every class of ``est.classes_`` kept even when absent from it.
 
     Classes without (weighted) rows are left out of the fit and put back by :func:`_embed`, so the
@@ -177,8 +183,9 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None):
 
     Returns
     -------
-    (coefs, intercepts, n_iter, converged)
-        As in :func:`path_on_objective`.
+    (coefs, intercepts, n_iter, converged, states)
+        As in :func:`path_on_objective` (``coef0`` and ``state`` go to it; a fit without some classes
+        has other shapes and starts from zeros).
     """
     classes = est.classes_
     K = len(classes)
@@ -186,18 +193,18 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None):
     present = np.flatnonzero(np.bincount(y_enc, weights=sw, minlength=K) > 0)
     if len(present) == K:
         objective = _setup.memory_objective(est, X, y_enc, sample_weight, rho)
-        return path_on_objective(est, objective, Cs, rho, coef0=coef0)
+        return path_on_objective(est, objective, Cs, rho, coef0=coef0, state=state)
     n_cs = len(Cs)
     if len(present) == 1:
         coefs, intercepts = _embed(np.zeros((n_cs, 1, X.shape[1])), np.zeros((n_cs, 1)), present, K)
-        return coefs, intercepts, np.zeros(n_cs, dtype=np.intp), np.ones(n_cs, dtype=bool)
+        return coefs, intercepts, np.zeros(n_cs, dtype=np.intp), np.ones(n_cs, dtype=bool), [None] * n_cs
     sub = LogisticRegression(**{**est.get_params(), "class_weight": None})
     sub.classes_ = classes[present]
     rows = np.flatnonzero(sw > 0)
     sub_y = np.searchsorted(present, y_enc[rows])
     objective = _setup.memory_objective(sub, X[rows], sub_y, sw[rows], rho)
-    coefs, intercepts, n_iter, converged = path_on_objective(sub, objective, Cs, rho)
-    return (*_embed(coefs, intercepts, present, K), n_iter, converged)
+    coefs, intercepts, n_iter, converged, _ = path_on_objective(sub, objective, Cs, rho)
+    return (*_embed(coefs, intercepts, present, K), n_iter, converged, [None] * n_cs)
 
 
 def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample_weight=None, class_weight=None,
@@ -261,5 +268,5 @@ def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample
         raise ValueError("solver='sgd' cannot follow a regularisation path (it stops after max_iter epochs); "
                          "use 'auto', 'newton', 'lbfgs', 'gd' or 'proximal'")
     X, y_enc, sw = est._validate_fit_data(X, y, sample_weight, classes=classes)
-    coefs, intercepts, n_iter, converged = fold_path(est, X, y_enc, sw, Cs, rho)
+    coefs, intercepts, n_iter, converged, _ = fold_path(est, X, y_enc, sw, Cs, rho)
     return LogisticPath(Cs, coefs, intercepts, n_iter, converged, est.classes_)

@@ -95,20 +95,16 @@ class LinearObjective(LinearTerms):
             self.y = self.y.astype(self.dtype)
         wanted = resolve_hessian_dtype(hessian_dtype, self.dtype, n * d, is_sparse=sparse.issparse(X))
         low = self.dtype == np.float64 and wanted == np.float32  # X is never cast up
-        if low and hessian_dtype == "auto" and not products_fit(max(float(X.max()), -float(X.min())), n, np.float32):
-            low, wanted = False, self.dtype  # features too large for float32 second-order terms
-        # X for the second-order terms: float32 when low, with the column of ones appended when a copy
-        # is made anyway or X is small (the intercept is then one more column: no separate sums)
-        aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))
-        if low or aug:
-            self._Xh = np.empty((n, d + aug), dtype=np.float32 if low else X.dtype)
-            self._Xh[:, :d] = X
-            if aug:
-                self._Xh[:, d] = 1
-        else:
-            self._Xh = X
+        self._Xh = self._hessian_copy(X, low)
+        # "auto": features too large for float32 second-order terms keep X's dtype (checked on the
+        # float32 copy, where an entry beyond float32's range is inf: a quarter of a pass over X)
+        if low and hessian_dtype == "auto" and not products_fit(
+                max(float(self._Xh.max()), -float(self._Xh.min())), n, np.float32):
+            low = False
+            self._Xh = self._hessian_copy(X, low)
         self.hessian_dtype = np.dtype(np.float32) if low else self.dtype
         # the layout of the second-order terms: the intercept is a column of _Xh when it was appended
+        aug = self._Xh.shape[1] > d
         self._h_layout = CoefLayout(d + aug, self.n_classes, self.fit_intercept and not aug)
         self._G = None
         self._penalized_f = self.penalized.astype(np.float64)
@@ -117,6 +113,20 @@ class LinearObjective(LinearTerms):
         self._key = None
         self._state = None
         self._terms = None  # (coef, data terms) of the last loss-and-gradient evaluation (callers never mutate them)
+
+    def _hessian_copy(self, X, low):
+        """X for the second-order terms: float32 when ``low``, with the column of ones appended when a
+        copy is made anyway or X is small (the intercept is then one more column: no separate sums)."""
+        n, d = X.shape
+        aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))
+        if not (low or aug):
+            return X
+        Xh = np.empty((n, d + aug), dtype=np.float32 if low else X.dtype)
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, which the caller's check sees
+            Xh[:, :d] = X
+        if aug:
+            Xh[:, d] = 1
+        return Xh
 
     # -- evaluation ---------------------------------------------------------------------------
     def _remember(self, coef, state):
