@@ -232,3 +232,20 @@ def test_later_folds_and_the_refit_start_from_the_first_folds_hessian(monkeypatc
     for k in sk.scores_:
         np.testing.assert_allclose(ours.scores_[k], sk.scores_[k], rtol=0, atol=1e-6)
     assert rel_error(ours.coef_, sk.coef_) < 1e-5
+
+
+@pytest.mark.parametrize("n, d, kept", [(2000, 6, 5), (120, 40, 1)])
+def test_first_fold_keeps_hessians_within_the_memory_of_X(n, d, kept):
+    # 5 points of 7 or 41 coefficients: 245 <= 12,000 entries of X keeps every point's Hessian;
+    # 8,405 > 4,800 keeps the smallest C's only, where the other folds start
+    from crossentropy.linear_model import _cv
+
+    X, y = make_classification(n, d, n_informative=3, random_state=0)
+    template = LogisticRegression()
+    template.classes_ = np.array([0, 1])
+    train, test = np.arange(0, n, 2), np.arange(1, n, 2)
+    Cs = np.array([1.0, 0.01, 100.0, 0.1, 10.0])
+    states = _cv._fold_job(template, X, y, np.ones(n), train, test, Cs, 0.0, "neg_log_loss", False, keep=True)[4]
+    assert sum(s is not None for s in states) == kept
+    assert states[1] is not None and states[1]["hessian"].shape == (d + 1, d + 1)
+    assert _cv._fold_job(template, X, y, np.ones(n), train, test, Cs, 0.0, "neg_log_loss", False)[4] is None

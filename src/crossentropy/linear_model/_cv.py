@@ -147,9 +147,12 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     return out
 
 
-def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start=(None, None)):
+def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start=(None, None), keep=False):
     """One fold's path from ``start`` = (coefficients, Newton state) and its scores:
-    ``(coefs, intercepts, n_iter, scores, states)``."""
+    ``(coefs, intercepts, n_iter, scores, states)``, ``states`` None unless ``keep``.
+
+    Kept, the states are Newton's at every point of the path while their Hessians take no more memory
+    than X (n_cs p² ≤ n d), else at the smallest C only (the other points' None)."""
     est = LogisticRegression(**template.get_params())
     est.classes_ = template.classes_
     coef0, state = start
@@ -157,6 +160,11 @@ def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, st
                                                      coef0=coef0, state=state)
     scores = path_scores(scorer, est.classes_, coefs, intercepts, X[test], est.classes_[y_enc[test]],
                          sw[test] if weighted else None)
+    if not keep:
+        states = None
+    elif len(Cs) * coefs[0].size ** 2 > X.shape[0] * X.shape[1]:
+        first = int(np.argmin(Cs))
+        states = [s if j == first else None for j, s in enumerate(states)]
     return coefs, intercepts, n_iter, scores, states
 
 
@@ -330,11 +338,11 @@ class LogisticRegressionCV(LogisticRegression):
         # the first fold's paths first: the others start from its fit at the smallest C
         (train, test), firsts = folds[0], []
         for t, rho in zip(templates, rhos):
-            firsts.append(_fold_job(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted))
+            firsts.append(_fold_job(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, keep=True))
         starts = [_first_point(r, Cs, self.fit_intercept) for r in firsts]
         jobs = [delayed(_fold_job)(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start)
                 for train, test in folds[1:] for t, rho, start in zip(templates, rhos, starts)]
-        results = firsts + [r[:4] for r in Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)]
+        results = firsts + Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
         self._store(results, len(folds), Cs, ratios, X.shape[1])
         # the refit starts with the first fold's Newton state at the chosen point (per l1 ratio)
         self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback, states=[r[4] for r in firsts])
