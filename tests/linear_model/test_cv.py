@@ -200,10 +200,10 @@ def test_path_log_loss_in_groups_equals_sklearn_log_loss(monkeypatch, n_classes,
         assert abs(got[j] - expected) <= 1e-12 * abs(expected)
 
 
-def test_later_folds_and_the_refit_start_from_the_first_folds_hessian(monkeypatch):
+def test_later_folds_start_from_the_first_folds_hessian(monkeypatch):
     # the folds' mean data Hessians at one point differ by sampling noise: the folds after the first
-    # and the refit start with the first fold's, so the search forms fewer Hessians than without that
-    # start (the refit none at all), and still selects the same C with the same refit as scikit-learn
+    # start with the first fold's, so the search forms fewer Hessians than without that start, and
+    # still selects the same C with the same refit as without it and as scikit-learn
     from crossentropy.linear_model import _cv
     from crossentropy.objective import LinearObjective
 
@@ -218,12 +218,10 @@ def test_later_folds_and_the_refit_start_from_the_first_folds_hessian(monkeypatc
     monkeypatch.setattr(LinearObjective, "hessian", counted)
     ours = LogisticRegressionCV(Cs=6, cv=folds, tol=1e-8).fit(X, y)
     shared = list(formed)
-    first_point, choose = _cv._first_point, LogisticRegressionCV._choose
+    first_point = _cv._first_point
     monkeypatch.setattr(_cv, "_first_point", lambda *a: (first_point(*a)[0], None))
-    monkeypatch.setattr(LogisticRegressionCV, "_choose", lambda self, *a, states=None, **k: choose(self, *a, **k))
     formed.clear()
     alone = LogisticRegressionCV(Cs=6, cv=folds, tol=1e-8).fit(X, y)
-    assert shared.count(len(y)) == 0 < formed.count(len(y))  # the refit on all rows formed none
     assert len(shared) < len(formed)
     np.testing.assert_array_equal(ours.C_, alone.C_)
     assert rel_error(ours.coef_, alone.coef_) < 1e-6
@@ -232,20 +230,3 @@ def test_later_folds_and_the_refit_start_from_the_first_folds_hessian(monkeypatc
     for k in sk.scores_:
         np.testing.assert_allclose(ours.scores_[k], sk.scores_[k], rtol=0, atol=1e-6)
     assert rel_error(ours.coef_, sk.coef_) < 1e-5
-
-
-@pytest.mark.parametrize("n, d, kept", [(2000, 6, 5), (120, 40, 1)])
-def test_first_fold_keeps_hessians_within_the_memory_of_X(n, d, kept):
-    # 5 points of 7 or 41 coefficients: 245 <= 12,000 entries of X keeps every point's Hessian;
-    # 8,405 > 4,800 keeps the smallest C's only, where the other folds start
-    from crossentropy.linear_model import _cv
-
-    X, y = make_classification(n, d, n_informative=3, random_state=0)
-    template = LogisticRegression()
-    template.classes_ = np.array([0, 1])
-    train, test = np.arange(0, n, 2), np.arange(1, n, 2)
-    Cs = np.array([1.0, 0.01, 100.0, 0.1, 10.0])
-    states = _cv._fold_job(template, X, y, np.ones(n), train, test, Cs, 0.0, "neg_log_loss", False, keep=True)[4]
-    assert sum(s is not None for s in states) == kept
-    assert states[1] is not None and states[1]["hessian"].shape == (d + 1, d + 1)
-    assert _cv._fold_job(template, X, y, np.ones(n), train, test, Cs, 0.0, "neg_log_loss", False)[4] is None

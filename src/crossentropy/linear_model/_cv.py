@@ -149,10 +149,8 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
 
 def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start=(None, None), keep=False):
     """One fold's path from ``start`` = (coefficients, Newton state) and its scores:
-    ``(coefs, intercepts, n_iter, scores, states)``, ``states`` None unless ``keep``.
-
-    Kept, the states are Newton's at every point of the path while their Hessians take no more memory
-    than X (n_cs p² ≤ n d), else at the smallest C only (the other points' None)."""
+    ``(coefs, intercepts, n_iter, scores, state)``, ``state`` Newton's at the smallest C when
+    ``keep`` (where the other folds start), else None."""
     est = LogisticRegression(**template.get_params())
     est.classes_ = template.classes_
     coef0, state = start
@@ -160,12 +158,7 @@ def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, st
                                                      coef0=coef0, state=state)
     scores = path_scores(scorer, est.classes_, coefs, intercepts, X[test], est.classes_[y_enc[test]],
                          sw[test] if weighted else None)
-    if not keep:
-        states = None
-    elif len(Cs) * coefs[0].size ** 2 > X.shape[0] * X.shape[1]:
-        first = int(np.argmin(Cs))
-        states = [s if j == first else None for j, s in enumerate(states)]
-    return coefs, intercepts, n_iter, scores, states
+    return coefs, intercepts, n_iter, scores, states[int(np.argmin(Cs))] if keep else None
 
 
 def _first_point(result, Cs, fit_intercept):
@@ -174,15 +167,17 @@ def _first_point(result, Cs, fit_intercept):
 
     The training sets share most of their rows, so their minimisers at one C lie within sampling
     noise of each other, far closer than the zeros they would start from, and so do their mean data
-    Hessians there; (None, None) when the fit has infinite intercepts (a class missing from that fold)."""
-    coefs, intercepts, states = result[0], result[1], result[4]
+    Hessians there (a step with another fold's Hessian contracts the error by about that noise, which
+    is why the refit, whose coefficients are compared to 1e-5, forms its own); (None, None) when the
+    fit has infinite intercepts (a class missing from that fold)."""
+    coefs, intercepts = result[0], result[1]
     j = int(np.argmin(Cs))
     c, b = coefs[j], intercepts[j]
     if not (np.all(np.isfinite(c)) and np.all(np.isfinite(b))):
         return None, None
     rows, d = c.shape
     coef = CoefLayout(d, 2 if rows == 1 else rows, fit_intercept).pack(c, b if fit_intercept else np.zeros(rows))
-    return coef, states[j]
+    return coef, result[4]
 
 
 class LogisticRegressionCV(LogisticRegression):
@@ -344,8 +339,7 @@ class LogisticRegressionCV(LogisticRegression):
                 for train, test in folds[1:] for t, rho, start in zip(templates, rhos, starts)]
         results = firsts + Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
         self._store(results, len(folds), Cs, ratios, X.shape[1])
-        # the refit starts with the first fold's Newton state at the chosen point (per l1 ratio)
-        self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback, states=[r[4] for r in firsts])
+        self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback)
         return self
 
     def _class_weight_dict(self, classes, weighted_counts):
@@ -374,10 +368,8 @@ class LogisticRegressionCV(LogisticRegression):
         self.n_iter_ = n_iter[..., 0] if squeeze else n_iter
         self.cv_results_ = _results_table(scores, Cs, ratios)
 
-    def _choose(self, template, Cs, ratios, rhos, X, y_enc, sw, *, callback=None, refit=None, states=None):
-        """Select the point, then refit there or average the folds; sets coef_, intercept_, C_, l1_ratio_.
-
-        ``states[j][i]``: Newton's state of a fold's fit at ``(Cs[i], ratios[j])``, where the refit starts."""
+    def _choose(self, template, Cs, ratios, rhos, X, y_enc, sw, *, callback=None, refit=None):
+        """Select the point, then refit there or average the folds; sets coef_, intercept_, C_, l1_ratio_."""
         w, scores, n_cs = self._paths, self._scores, len(Cs)
         i, j = select_index(scores, Cs, self.selection)
         best = select_index(scores, Cs, "best")
@@ -394,8 +386,7 @@ class LogisticRegressionCV(LogisticRegression):
                 b = start[:, d] if self.fit_intercept else np.zeros(start.shape[0])
                 coef0 = CoefLayout(d, K, self.fit_intercept).pack(start[:, :d], b)
             if refit is None:
-                state = states[j][i] if states is not None and coef0 is not None else None
-                _setup.fit_in_memory(est, X, y_enc, sw, rhos[j], callback, coef0=coef0, state=state)
+                _setup.fit_in_memory(est, X, y_enc, sw, rhos[j], callback, coef0=coef0)
             else:  # Dask: the refit on the cluster
                 refit(est, rhos[j], coef0)
             coef, intercept = est.coef_, est.intercept_
