@@ -147,6 +147,11 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     return out
 
 
+def _take_rows(X, rows):
+    """``X[rows]`` (a copy); a dense array by ``np.take``, a fifth faster than fancy indexing."""
+    return np.take(X, rows, axis=0) if isinstance(X, np.ndarray) else X[rows]
+
+
 def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start=(None, None), keep=False):
     """One fold's path from ``start`` = (coefficients, Newton state) and its scores:
     ``(coefs, intercepts, n_iter, scores, state)``, ``state`` Newton's at the smallest C when
@@ -154,9 +159,9 @@ def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, st
     est = LogisticRegression(**template.get_params())
     est.classes_ = template.classes_
     coef0, state = start
-    coefs, intercepts, n_iter, _, states = fold_path(est, X[train], y_enc[train], sw[train], Cs, rho,
+    coefs, intercepts, n_iter, _, states = fold_path(est, _take_rows(X, train), y_enc[train], sw[train], Cs, rho,
                                                      coef0=coef0, state=state)
-    scores = path_scores(scorer, est.classes_, coefs, intercepts, X[test], est.classes_[y_enc[test]],
+    scores = path_scores(scorer, est.classes_, coefs, intercepts, _take_rows(X, test), est.classes_[y_enc[test]],
                          sw[test] if weighted else None)
     return coefs, intercepts, n_iter, scores, states[int(np.argmin(Cs))] if keep else None
 
