@@ -76,6 +76,14 @@ class HessianDiagonal(Protocol):
 
 
 @runtime_checkable
+class HessianClassBlocks(Protocol):
+    """``hessian_class_blocks(coef)``: the (D, K, K) blocks of the Hessian over the classes of each
+    input column (block-diagonal preconditioning of a softmax model), or None."""
+
+    def hessian_class_blocks(self, coef: np.ndarray) -> np.ndarray | None: ...
+
+
+@runtime_checkable
 class Minibatched(Protocol):
     """``batch_loss_gradient(coef, rows)``: an unbiased estimate of ``loss_gradient`` from some rows."""
 
