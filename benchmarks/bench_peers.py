@@ -14,7 +14,8 @@ objective (the check column shows glum's value beside ours). :math:`J` is evalua
 (``logaddexp``/``logsumexp``), not by our code.
 
 Protocol (the rule of ``bench_linear_model.py``): the reference :math:`J^\\star` is the lowest value
-reached by any side at its tightest tolerance; every side is run at the loosest tolerance of
+reached by any side at its tightest tolerance (for the cases of ``OURS_TIGHT_ONLY``: ours at 1e-10
+and every anchor's ladder); every side is run at the loosest tolerance of
 1e-4, 1e-5, … 1e-10 (glum: ``gradient_tol``) whose objective is within 1e-8 relative of :math:`J^\\star`;
 a side's ladder gives up once it is slower than ``GIVE_UP`` times the best time found. The fastest
 anchor is the ratio's denominator (the categorical cases: glum, the target's anchor); the others are in
@@ -36,6 +37,11 @@ _STATE: dict = {}
 REL = 1e-8
 TOLS = (1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10)
 GIVE_UP = 4.0
+#: Cases whose reference :math:`J^\star` starts from our tightest fit alone: the first anchor's fit at
+#: tol=1e-10 is skipped (on the full-size 20-class text data scikit-learn's lbfgs costs 0.24 s an
+#: iteration, up to 40 minutes at its cap of 10,000). The anchors' ladder fits still enter
+#: :math:`J^\star` (it is the lowest objective any fit reached), so ours is still measured against them.
+OURS_TIGHT_ONLY = {"sparse_softmax20"}
 #: C of the l1 categorical case: about a third of the 1,131 coefficients non-zero (found once by bisection).
 C_L1 = {False: 0.1, True: 0.45}
 
@@ -144,7 +150,8 @@ def _setup(key, name, fi, penalty, anchors, quick):
             return
         problem(key, quick)
         # the reference: our tightest fit and the first anchor's tightest; the lower one
-        tight = {s: fit_side(s, key, quick, fi, penalty, 1e-10) for s in ("ours", anchors[0])}
+        sides = ("ours",) if key in OURS_TIGHT_ONLY else ("ours", anchors[0])
+        tight = {s: fit_side(s, key, quick, fi, penalty, 1e-10) for s in sides}
         refs = {s: _value(key, quick, penalty, fit) for s, fit in tight.items()}
         target = min(refs.values())
         # l1: the support of the tightest fit with the lower objective is part of the optimum to reach
