@@ -172,3 +172,15 @@ def test_block_jacobi_preconditioner_saves_cg_steps_and_reaches_the_same_optimum
     b[:, -1] -= b[:, -1].mean()
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-7 * np.abs(b).max())
     assert runs["blocks"][1] <= 0.8 * runs["jacobi"][1]
+
+
+def test_step_rule_for_softmax_on_sparse_and_dense_rows():
+    # sparse softmax has no Kronecker factors: the exact step by cost, as for two classes; dense
+    # softmax keeps K-FAC's CG above 32 coefficients
+    from crossentropy.solvers.newton import choose_step
+
+    X, y = _text(n=400, d=120, K=3, seed=7)
+    assert choose_step(_objective(X, y, 3, True)) == "cholesky"        # 363 coefficients, 400 rows
+    assert choose_step(_objective(X.toarray(), y, 3, True)) == "cg"
+    wide, y_wide = _text(n=400, d=2500, nnz=8, K=3, seed=7)
+    assert choose_step(_objective(wide, y_wide, 3, True)) == "cg"       # 7,503 coefficients > 6,000

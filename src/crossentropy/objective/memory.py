@@ -91,6 +91,7 @@ class LinearObjective(LinearTerms):
         n, d = X.shape
         super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1)
         self.dtype = compute_dtype(X)
+        self.is_sparse = sparse.issparse(X)
         if self.n_classes == 2:  # float labels once, not at every evaluation
             self.y = self.y.astype(self.dtype)
         wanted = resolve_hessian_dtype(hessian_dtype, self.dtype, n * d, is_sparse=sparse.issparse(X))

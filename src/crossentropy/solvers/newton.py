@@ -30,15 +30,18 @@ _EPS = np.finfo(float).eps
 def choose_step(objective):
     """``"cholesky"`` or ``"cg"``: how to solve for the Newton step, by estimated cost.
 
-    Softmax: preconditioned CG unless there are at most 32 coefficients (its Kronecker-factored
-    preconditioner makes CG cheaper than the :math:`n (Kd)^2` full Hessian in every case measured).
-    Two classes: the Cholesky step costs one SYRK, :math:`n p^2` flops per Newton step; a CG step
-    about a dozen Hessian-vector products, each two memory-bound passes over X (weighted as a
-    64-column product).
+    Softmax on dense X: preconditioned CG unless there are at most 32 coefficients (its
+    Kronecker-factored preconditioner makes CG cheaper than the :math:`n (Kd)^2` full Hessian in every
+    case measured). Two classes, and softmax on sparse X (``objective.is_sparse``: no Kronecker
+    factors, block-Jacobi CG): the Cholesky step costs :math:`n p^2` flops per Newton step (one SYRK;
+    for softmax the :math:`K^2` class blocks of the Gram); a CG step about a dozen Hessian-vector
+    products, each two memory-bound passes over X (weighted as a 64-column product). On a small sparse
+    3-class problem the exact step also ends where CG's superlinear steps leave 1e-8 of gradient.
     """
     p = objective.n_coef
     n = max(1, objective.n_samples)
-    if isinstance(objective, ClassCount) and objective.n_classes > 2:
+    if (isinstance(objective, ClassCount) and objective.n_classes > 2
+            and not getattr(objective, "is_sparse", False)):
         return "cholesky" if p <= 32 else "cg"
     chol_work = n * p * p + p**3 / 3
     cg_work = 12 * 2 * n * p * 64
@@ -95,13 +98,12 @@ def _cg(hessp, b, tol, max_iter, precond=None):
 
 
 #: Largest relative residual :math:`\eta` to which CG solves a Newton step (:math:`\eta_k = \min(\text{cap},
-#: \lVert g_k\rVert)`, which keeps Newton's quadratic convergence). A Hessian-vector product reuses
-#: the probabilities of the last evaluation, so it costs a fraction of the data pass and
-#: preconditioner that each Newton iteration adds: solving the first steps to 1% instead of 10% saved
-#: a whole iteration on the 10-class benchmark of issue 3 (2 instead of 3 after the warm start, at
-#: 1.3e-9 from the optimum). With :math:`\lVert g_k\rVert^{1/2}` (superlinear only) the last step
-#: of a small sparse 3-class fit left 1e-8 of gradient, and scikit-learn's check that a weighted
-#: fit equals the fit on repeated rows (relative 1e-7 on the logits) failed.
+#: \lVert g_k\rVert^{1/2})`). A Hessian-vector product reuses the probabilities of the last
+#: evaluation, so it costs a fraction of the data pass and preconditioner that each Newton iteration
+#: adds: solving the first steps to 1% instead of 10% saved a whole iteration on the 10-class
+#: benchmark of issue 3 (2 instead of 3 after the warm start, at 1.3e-9 from the optimum). The
+#: quadratic rule :math:`\eta_k = \min(\text{cap}, \lVert g_k\rVert)` cost a path dearly (each
+#: point starts with a small gradient: 10-class CV 4.98 -> 8.93 s).
 CG_FORCING_CAP = 0.01
 
 #: CG steps: the post-step gap is estimated as this many times :math:`g^\top M^{-1} g` with the
@@ -145,7 +147,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     condition. Stops when :math:`\lVert \nabla f \rVert_\infty \le` ``tol`` (with an l1 term, the
     minimum-norm subgradient of :math:`J`) and the Newton decrement of the last step puts the
     objective within ``gap_rtol`` (relative) of the minimum's (:func:`small_gap`). The Newton step with ``"cg"`` is solved to relative
-    residual :math:`\min(0.01, \lVert g\rVert)` (``CG_FORCING_CAP``), which keeps quadratic convergence. With
+    residual :math:`\min(0.01, \sqrt{\lVert g\rVert})` (``CG_FORCING_CAP``), which keeps superlinear convergence. With
     ``objective.l1 > 0`` each step solves the l1-penalised quadratic model by coordinate descent, on
     working sets when the objective has ``hessian_block`` and over ``2 * WS_START`` coefficients
     (:func:`~crossentropy.solvers.working_set.working_set_newton`).
@@ -218,7 +220,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
             d, solve = _solve_newton(objective.hessian(coef) if lazy is None else lazy.at(coef), g, N)
         else:
             gnorm = vnorm(g)
-            forcing = min(CG_FORCING_CAP, gnorm)
+            forcing = min(CG_FORCING_CAP, np.sqrt(gnorm))
             precond, own = _preconditioner(objective, coef)
             d = _cg(lambda v: objective.hessp(coef, v), -g, forcing * gnorm, cg_cap, precond)
             if own and isinstance(objective, ClassCount) and objective.n_classes > 2:
