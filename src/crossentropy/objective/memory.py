@@ -266,29 +266,36 @@ class LinearObjective(LinearTerms):
         H[np.diag_indices_from(H)] += self.l2 * self._penalized_f[idx]
         return H
 
-    def hessian_diag(self, coef):
-        r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.
-
-        One pass over the rows (in blocks), for diagonal preconditioning.
-        """
-        X, sw, fi = self.X, self.sample_weight, self.fit_intercept
+    def _row_blocks(self, width):
+        """``(a, b, X[a:b], X[a:b]**2)`` over blocks of rows of at most ``BLOCK_ELEMENTS`` entries of
+        ``width`` per row (dense: of ``max(width, d)``); sparse X's squared entries are kept for the fit."""
+        X = self.X
         n, d = X.shape
-        K = 1 if self.n_classes == 2 else self.n_classes
-        out = np.zeros((K, d + fi))
         sp = sparse.issparse(X)
-        step = softmax.block_rows(n, K if sp else max(K, d))  # sparse: the blocks' width is K, not d
+        step = softmax.block_rows(n, width if sp else max(width, d))  # sparse: the blocks' width, not d
         if sp and getattr(self, "_X2", None) is None:
             self._X2 = X.multiply(X).tocsr()  # once per fit: the squares of X's entries
         for a in range(0, n, step):
             b = min(n, a + step)
             whole = a == 0 and b == n  # a slice of a sparse matrix copies it
             Xb = X if whole else X[a:b]
+            yield a, b, Xb, ((self._X2 if whole else self._X2[a:b]) if sp else Xb * Xb)
+
+    def hessian_diag(self, coef):
+        r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.
+
+        One pass over the rows (in blocks), for diagonal preconditioning.
+        """
+        sw, fi = self.sample_weight, self.fit_intercept
+        d = self.n_features
+        K = 1 if self.n_classes == 2 else self.n_classes
+        out = np.zeros((K, d + fi))
+        for a, b, Xb, X2 in self._row_blocks(K):
             if self.n_classes == 2:
                 W = binary.hess_weights(binary.logits(Xb, coef, self.layout), None if sw is None else sw[a:b])[:, None]
             else:
                 W = special.softmax(softmax.logits(Xb, coef.reshape(K, -1), self.layout), axis=1)
                 W = W * (1 - W) * softmax.row_weights(sw, a, b, W.dtype)[:, None]
-            X2 = (self._X2 if whole else self._X2[a:b]) if sp else Xb * Xb
             out[:, :d] += np.asarray(X2.T @ W, dtype=np.float64).T
             if fi:
                 out[:, d] += W.sum(axis=0, dtype=np.float64)
@@ -307,22 +314,13 @@ class LinearObjective(LinearTerms):
         """
         if self.n_classes == 2:
             return None
-        X, sw, fi = self.X, self.sample_weight, self.fit_intercept
-        n, d = X.shape
-        K = self.n_classes
+        sw, fi = self.sample_weight, self.fit_intercept
+        d, K = self.n_features, self.n_classes
         diag, outer = np.zeros((d + fi, K)), np.zeros((d + fi, K * K))
-        sp = sparse.issparse(X)
-        step = softmax.block_rows(n, K * K if sp else K * max(K, d))
-        if sp and getattr(self, "_X2", None) is None:
-            self._X2 = X.multiply(X).tocsr()  # once per fit: the squares of X's entries
         C = coef.reshape(K, -1)
-        for a in range(0, n, step):
-            b = min(n, a + step)
-            whole = a == 0 and b == n  # a slice of a sparse matrix copies it
-            Xb = X if whole else X[a:b]
+        for a, b, Xb, X2 in self._row_blocks(K * K):
             P = special.softmax(softmax.logits(Xb, C, self.layout), axis=1).astype(np.float64, copy=False)
             sP = P * softmax.row_weights(sw, a, b, np.float64)[:, None]
-            X2 = (self._X2 if whole else self._X2[a:b]) if sp else Xb * Xb
             Q = (sP[:, :, None] * P[:, None, :]).reshape(b - a, K * K)
             diag[:d] += np.asarray(X2.T @ sP, dtype=np.float64)
             outer[:d] += np.asarray(X2.T @ Q, dtype=np.float64)
