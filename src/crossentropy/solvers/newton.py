@@ -316,7 +316,6 @@ def _lazy_result(result, lazy):
     return result
 
 
-
 #: Block-Jacobi preconditioning of softmax Newton steps: the most entries (D K²) its per-column class
 #: blocks may hold (128 MB of float64; their eigenvectors as much again); beyond it, Jacobi's diagonal.
 CLASS_BLOCK_ENTRIES = 1 << 24
