@@ -159,11 +159,11 @@ def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, st
     est = LogisticRegression(**template.get_params())
     est.classes_ = template.classes_
     coef0, state = start
-    coefs, intercepts, n_iter, _, states = fold_path(est, _take_rows(X, train), y_enc[train], sw[train], Cs, rho,
-                                                     coef0=coef0, state=state)
+    coefs, intercepts, n_iter, _, first_state = fold_path(est, _take_rows(X, train), y_enc[train], sw[train], Cs, rho,
+                                                          coef0=coef0, state=state)
     scores = path_scores(scorer, est.classes_, coefs, intercepts, _take_rows(X, test), est.classes_[y_enc[test]],
                          sw[test] if weighted else None)
-    return coefs, intercepts, n_iter, scores, states[int(np.argmin(Cs))] if keep else None
+    return coefs, intercepts, n_iter, scores, first_state if keep else None
 
 
 def _first_point(result, Cs, fit_intercept):

@@ -127,9 +127,9 @@ def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None, state
 
     Returns
     -------
-    (coefs, intercepts, n_iter, converged, states)
-        As in :class:`LogisticPath`, in the order of ``Cs``; ``states[j]``, Newton's state after the
-        fit at ``Cs[j]`` (None for other solvers).
+    (coefs, intercepts, n_iter, converged, first_state)
+        As in :class:`LogisticPath`, in the order of ``Cs``; ``first_state``, Newton's state after the
+        fit at the smallest C (None for other solvers), where another training set's path may start.
     """
     n_cs = len(Cs)
     rows = 1 if objective.layout.binary else objective.n_classes
@@ -137,18 +137,19 @@ def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None, state
     coefs, intercepts = np.zeros((n_cs, rows, d)), np.zeros((n_cs, rows))
     n_iter, converged = np.zeros(n_cs, dtype=np.intp), np.zeros(n_cs, dtype=bool)
     state = {} if state is None else dict(state)  # Newton's data Hessian, kept while it steps well
-    states = [None] * n_cs
-    for j in np.argsort(Cs, kind="stable"):
+    first_state = None
+    for k, j in enumerate(np.argsort(Cs, kind="stable")):
         est.C = float(Cs[j])
         set_penalty(objective, est.penalty, est.C, rho)
         name = _setup.choose_solver(est.solver, objective) if solver is None else solver
         result = _setup.run_solver(est, _WarmStarted(objective), solver=name,
                                    coef0=coef0, state=state if "state" in SOLVER_OPTIONS[name] else None)
         coef0, state = result.coef, dict(result.state) if name == "newton" else {}
-        states[j] = state or None
+        if k == 0:
+            first_state = state or None
         coefs[j], intercepts[j] = est.coef_, est.intercept_
         n_iter[j], converged[j] = est.n_iter_, est.converged_
-    return coefs, intercepts, n_iter, converged, states
+    return coefs, intercepts, n_iter, converged, first_state
 
 
 def _embed(coefs, intercepts, present, K):
@@ -183,7 +184,7 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None):
 
     Returns
     -------
-    (coefs, intercepts, n_iter, converged, states)
+    (coefs, intercepts, n_iter, converged, first_state)
         As in :func:`path_on_objective` (``coef0`` and ``state`` go to it; a fit without some classes
         has other shapes and starts from zeros).
     """
@@ -197,14 +198,14 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None):
     n_cs = len(Cs)
     if len(present) == 1:
         coefs, intercepts = _embed(np.zeros((n_cs, 1, X.shape[1])), np.zeros((n_cs, 1)), present, K)
-        return coefs, intercepts, np.zeros(n_cs, dtype=np.intp), np.ones(n_cs, dtype=bool), [None] * n_cs
+        return coefs, intercepts, np.zeros(n_cs, dtype=np.intp), np.ones(n_cs, dtype=bool), None
     sub = LogisticRegression(**{**est.get_params(), "class_weight": None})
     sub.classes_ = classes[present]
     rows = np.flatnonzero(sw > 0)
     sub_y = np.searchsorted(present, y_enc[rows])
     objective = _setup.memory_objective(sub, X[rows], sub_y, sw[rows], rho)
     coefs, intercepts, n_iter, converged, _ = path_on_objective(sub, objective, Cs, rho)
-    return (*_embed(coefs, intercepts, present, K), n_iter, converged, [None] * n_cs)
+    return (*_embed(coefs, intercepts, present, K), n_iter, converged, None)
 
 
 def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample_weight=None, class_weight=None,

@@ -94,7 +94,7 @@ class LinearObjective(LinearTerms):
         self.is_sparse = sparse.issparse(X)
         if self.n_classes == 2:  # float labels once, not at every evaluation
             self.y = self.y.astype(self.dtype)
-        wanted = resolve_hessian_dtype(hessian_dtype, self.dtype, n * d, is_sparse=sparse.issparse(X))
+        wanted = resolve_hessian_dtype(hessian_dtype, self.dtype, n * d, is_sparse=self.is_sparse)
         low = self.dtype == np.float64 and wanted == np.float32  # X is never cast up
         self._Xh = self._hessian_copy(X, low)
         # "auto": features too large for float32 second-order terms keep X's dtype (checked on the
