@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crossentropy.losses import binary_cross_entropy_with_logits
@@ -39,15 +39,18 @@ def test_one_pass_equals_logits_then_loss(n, d, weighted, fit_intercept):
 
 @settings(max_examples=60, deadline=None)
 @given(z=st.floats(-800, 800), t=st.sampled_from([0.0, 1.0, 0.3]), w=st.floats(0, 1e6))
+@example(z=-745.0, t=0.0, w=1475.0)  # e^-745 subnormal, times a large weight
+@example(z=716.0, t=1.0, w=5.0)      # a subnormal loss
 def test_each_row_keeps_full_precision(z, t, w):
     # one row, X = [[1]], coef = [z]: the loss and residual of that logit, also far out in the tails
     X, layout = np.ones((1, 1)), CoefLayout(1, 2, False)
     out, _ = binary.loss_gradient_logits(X, np.array([t]), np.array([w]), np.array([z]), layout)
     loss, grad = binary_cross_entropy_with_logits(np.array([z]), np.array([t]), weight=np.array([w]),
                                                   reduction="sum", return_grad=True)
-    # relative precision for normal numbers; a subnormal result (w e^-716 = 5.5e-311) carries fewer
-    # significant bits, so there the error is measured against the smallest normal number
-    atol = np.finfo(np.float64).tiny * 1e-13
+    # relative precision for normal numbers; where e^-|z| or the result is subnormal (z = -745:
+    # e^-745 is 3.4e-324, held as 4.9e-324) each carries an absolute error of half the smallest
+    # subnormal, 2^-1075, the former multiplied by the weight: (w + 1) 2^-1074 bounds both
+    atol = (w + 1) * 2.0**-1074
     np.testing.assert_allclose(out.loss, loss, rtol=1e-13, atol=atol)
     np.testing.assert_allclose(out.grad[0], grad[0], rtol=1e-13, atol=atol)
 
