@@ -251,7 +251,7 @@ def cases(quick: bool) -> list[dict]:
             "target": target, "repeats": 3 if quick else 5, "check": _check(name, quick),
             # the setup's ladders end with a fit of each side at the tolerance it is timed at: that is
             # the warm-up (imports, compilation, caches), and the 20-class text anchor's extra fit
-            # would cost six minutes
+            # would cost seven minutes (437 s a fit)
             "warmup": lambda: None,
         })
     out.append(_memory_case(quick))
