@@ -167,6 +167,15 @@ def test_bad_parameters_raise_value_errors_naming_them(ucla, params, match):
         OrdinalRegression(**params).fit(X, y.astype(str).to_numpy())
 
 
+def test_a_constant_column_is_refused(ucla):
+    """statsmodels refuses a constant in OrderedModel too: the thresholds are the intercepts."""
+    X, y = ucla
+    with pytest.raises(ValueError, match=r"X has constant columns \[3\]"):
+        OrdinalRegression().fit(X.assign(const=1.0), y)
+    with pytest.raises(ValueError, match="X has constant columns"):
+        OrdinalRegression().fit(sparse.csr_matrix(X.assign(const=1.0).to_numpy()), y)
+
+
 def test_single_class_and_bad_labels_at_prediction(ucla):
     X, y = ucla
     with pytest.raises(ValueError, match="class"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -19,6 +20,23 @@ __all__ = ["OrdinalRegression"]
 PENALTIES = (None, "l2")
 
 
+def _check_no_constant(X, sw):
+    """ValueError naming X when a column is constant over the rows of positive weight (it would be an
+    intercept, which the thresholds already are: the model would not be identified)."""
+    rows = sw > 0
+    if X.shape[1] == 0 or np.count_nonzero(rows) < 2:
+        return
+    Xr = X[rows] if not rows.all() else X
+    if sparse.issparse(Xr):
+        span = (Xr.max(axis=0).toarray() - Xr.min(axis=0).toarray()).ravel()
+    else:
+        span = Xr.max(axis=0) - Xr.min(axis=0)
+    constant = np.flatnonzero(span == 0)
+    if constant.size:
+        raise ValueError(f"X has constant columns {constant[:5].tolist()}: the thresholds are the model's "
+                         "intercepts, so a constant column is not identified; drop it")
+
+
 class OrdinalRegression(ClassifierMixin, BaseEstimator):
     r"""Ordinal regression: the cumulative-link (proportional odds) model fitted by the ordinal cross-entropy.
 
@@ -30,7 +48,8 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
 
     with :math:`F` the logistic CDF (``link="logit"``, the proportional odds model), the standard
     normal CDF (``"probit"``) or :math:`F(t) = 1 - \exp(-e^{t})` (``"cloglog"``, proportional
-    hazards). There is no separate intercept: the thresholds play its part. The fit minimises
+    hazards). There is no separate intercept: the thresholds play its part (a constant column of X is
+    refused). The fit minimises
 
     .. math::
         -\frac{1}{S}\sum_i s_i \log\big(F(\theta_{y_i} - x_i^\top\beta) - F(\theta_{y_i-1} - x_i^\top\beta)\big)
@@ -183,6 +202,7 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
             empty = self.classes_[weight <= 0].tolist()
             raise ValueError(f"every level (class) of order must have rows of positive weight; none for {empty} "
                              f"(its threshold is not identified): drop it from order")
+        _check_no_constant(X, sw)
         return X, y_enc, sw, weight
 
     # ----------------------------------------------------------------------------- fitting

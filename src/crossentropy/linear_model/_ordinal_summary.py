@@ -18,14 +18,14 @@ estimates only: Wald statistics at a penalised estimate ignore the penalty's bia
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import stats
 
 from .._validation import check_real
 from ..objective.ordinal import ordinal_terms
+from ._summary import _inverse  # the Cholesky inverse, with a warning and the pseudo-inverse when singular
 
 __all__ = ["OrdinalSummary", "summarize"]
 
@@ -92,16 +92,6 @@ class OrdinalSummary:
 
     def _repr_html_(self):
         return f"<pre>{self.__str__()}</pre>"
-
-
-def _inverse(H):
-    try:
-        return linalg.cho_solve(linalg.cho_factor(H, check_finite=False), np.eye(H.shape[0]), check_finite=False)
-    except linalg.LinAlgError:
-        warnings.warn("the Hessian of the log-likelihood is singular (collinear features, or levels separated "
-                      "by the features); its pseudo-inverse gives the standard errors, some are not identified",
-                      RuntimeWarning, stacklevel=4)
-        return linalg.pinvh(H)
 
 
 def summarize(model, X, y, sample_weight=None, alpha=0.05):
