@@ -244,8 +244,13 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
         return self
 
     # -------------------------------------------------------------------------- prediction
-    def decision_function(self, X):
-        r"""The linear predictor :math:`\eta = X\beta`, shape (n,) (higher: higher levels more likely)."""
+    def linear_predictor(self, X):
+        r"""The linear predictor :math:`\eta = X\beta`, shape (n,) (higher: higher levels more likely).
+
+        Not named ``decision_function``: scikit-learn's contract for that name is one score per class
+        (or, with two classes, a positive score for ``classes_[1]``), and :math:`\eta` is one score
+        for any number of levels whose sign does not give the predicted level.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         return np.asarray(X @ self.coef_, dtype=np.float64).ravel()
@@ -256,7 +261,7 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
         :math:`\log(F(\theta_k - \eta) - F(\theta_{k-1} - \eta))`, computed stably
         (:func:`crossentropy.objective.ordinal.log_interval`): finite for finite X.
         """
-        eta = self.decision_function(X)
+        eta = self.linear_predictor(X)
         ext = np.concatenate([[-np.inf], self.thresholds_, [np.inf]])
         J = len(self.classes_)
         out = np.empty((len(eta), J))
