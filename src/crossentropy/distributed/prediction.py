@@ -45,29 +45,31 @@ def _for_blocks(estimator, X, lengths=False):
     return X, light
 
 
+def _block_call(block, estimator, method):
+    return getattr(estimator, method)(block)
+
+
+def _block_call_offset(block, offset_block, estimator, method):
+    """The estimator's ``method`` on one chunk of rows and their offsets (one column for two classes)."""
+    if offset_block.shape[1] == 1:
+        offset_block = offset_block[:, 0]
+    return getattr(estimator, method)(block, offset=offset_block)
+
+
 def _map(estimator, X, method, n_cols, dtype=None, offset=None):
     """``method`` over the row chunks of X; ``offset`` (the rows' logit offsets) goes chunk by chunk
     as a 2-D array with X's row chunks, one column for two classes."""
     X, light = _for_blocks(estimator, X, lengths=offset is not None)
     dtype = X.dtype if dtype is None else dtype  # float outputs keep X's float32 / float64
-    args = (X,)
+    func, arrays = _block_call, (X,)
     if offset is not None:
         o = check_offset_classes(align_offset(offset, X.chunks[0], n_samples=X.shape[0]), len(estimator.classes_))
-        args = (X, o if o.ndim == 2 else o[:, None].rechunk({1: 1}))
+        func, arrays = _block_call_offset, (X, o if o.ndim == 2 else o[:, None].rechunk({1: 1}))
     if n_cols is None:  # one value per row
-        return da.map_blocks(_block_call, *args, estimator=light, method=method, drop_axis=1, dtype=dtype,
+        return da.map_blocks(func, *arrays, light, method, drop_axis=1, dtype=dtype,
                              meta=np.empty((0,), dtype=dtype))
-    return da.map_blocks(_block_call, *args, estimator=light, method=method, chunks=(X.chunks[0], (n_cols,)),
-                         dtype=dtype, meta=np.empty((0, 0), dtype=dtype))
-
-
-def _block_call(block, offset_block=None, *, estimator, method):
-    """The estimator's ``method`` on one chunk of rows (and their offsets, one column for two classes)."""
-    if offset_block is None:
-        return getattr(estimator, method)(block)
-    if offset_block.shape[1] == 1:
-        offset_block = offset_block[:, 0]
-    return getattr(estimator, method)(block, offset=offset_block)
+    return da.map_blocks(func, *arrays, light, method, chunks=(X.chunks[0], (n_cols,)), dtype=dtype,
+                         meta=np.empty((0, 0), dtype=dtype))
 
 
 def decision_function(estimator, X, *, offset=None):

@@ -108,10 +108,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     (array([[0.4529]]), array([-0.6793]))
     >>> clf.predict([[0.0], [3.0]]).tolist()
     ['no', 'yes']
-    >>> o = np.array([0.5, -0.5, 0.5, -0.5])   # a fixed offset of each row's logit
-    >>> with_offset = LogisticRegression(tol=1e-10).fit(X, y, offset=o)
-    >>> with_offset.predict_proba(X, offset=o)[:, 1].round(3).tolist()
-    [0.5, 0.5, 0.5, 0.5]
+    >>> shifted = LogisticRegression(tol=1e-10).fit(X, y, offset=np.full(4, 1.0))   # z = w x + b + 1
+    >>> shifted.coef_.round(4), shifted.intercept_.round(4)   # the same model: b is 1 lower
+    (array([[0.4529]]), array([-1.6793]))
 
     References
     ----------
