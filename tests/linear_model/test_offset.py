@@ -225,3 +225,19 @@ def test_bad_offsets_raise_naming_offset(iris):
             call()
     with pytest.raises(TypeError, match="offset must hold real numbers"):
         LogisticRegression().fit(X, yb, offset=np.array(["a"] * n))
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_sparse_and_float32_input_with_offsets_equal_dense(iris, K):
+    from scipy import sparse
+
+    X, y, o = iris
+    if K == 2:
+        y, o = (y == 2).astype(int), o[:, 0]
+    dense = LogisticRegression(**TIGHT).fit(X, y, offset=o)
+    sp = LogisticRegression(**TIGHT).fit(sparse.csr_matrix(X), y, offset=o)
+    f32 = LogisticRegression(tol=1e-4).fit(X.astype(np.float32), y, offset=o)
+    np.testing.assert_allclose(sp.coef_, dense.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(f32.coef_, dense.coef_, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dense.predict_proba(sparse.csr_matrix(X), offset=o), dense.predict_proba(X, offset=o),
+                               rtol=1e-12, atol=1e-15)
