@@ -148,7 +148,8 @@ def make_preprocessor(args, target):
     """The unfitted :class:`~crossentropy.preprocessing.TabularPreprocessor` that ``train``'s data options ask for.
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
-    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]`` and ``--keep COL`` are passed on.
+    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL`` and
+    ``--offset COL`` are passed on.
     """
     from ..preprocessing import TabularPreprocessor
 
@@ -156,7 +157,8 @@ def make_preprocessor(args, target):
     return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
                                impute_strategy=args.impute, scale=not args.no_scale,
                                max_categories=args.max_categories, ignore=ignore,
-                               keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c])
+                               keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
+                               offset=getattr(args, "offset", None))
 
 
 def progress_for(estimator):
