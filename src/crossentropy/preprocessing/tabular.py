@@ -22,7 +22,7 @@ IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 STATE_VERSION = 1
 _STATE_FIELDS = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
                  "classes", "classes_dtype"}
-_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "offset"}  # absent from older files; "offset" only when there is one
+_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "offset", "drop_first"}  # absent from older files; the last two only when set
 
 
 def _describe_counts(counts) -> str:
@@ -64,6 +64,10 @@ class TabularPreprocessor:
         ``id_columns_`` and in the saved state.
     offset : str, optional
         A numeric column used as the model's logit offset (:meth:`offset_values`), not as a feature.
+    drop_first : bool, default False
+        Treatment coding: a string column becomes the m - 1 indicators of ``c_2, ..., c_m`` (``c_1``,
+        the first in sorted order, is the reference), for models whose design must not hold the
+        constant that the m indicators sum to (the thresholds of an ordinal model are its intercepts).
 
     Examples
     --------
@@ -77,7 +81,7 @@ class TabularPreprocessor:
     """
 
     def __init__(self, target, *, missing="error", impute_strategy=None, scale=True, max_categories=100, ignore=(),
-                 keep=(), id_columns=None, offset=None):
+                 keep=(), id_columns=None, offset=None, drop_first=False):
         check_option(missing, "missing", MISSING_POLICIES)
         if missing == "impute":
             check_option(impute_strategy, "impute_strategy", IMPUTE_STRATEGIES)
@@ -94,13 +98,15 @@ class TabularPreprocessor:
         self.offset = None if offset is None else str(offset)
         if self.offset == self.target:
             raise ValueError(f"offset must be another column than the target, got offset={self.offset!r}")
+        self.drop_first = check_bool(drop_first, "drop_first")
         self.columns_ = None
 
     def options(self) -> dict:
         """The keyword arguments this preprocessor was built with (all but ``target``)."""
         return {"missing": self.missing, "impute_strategy": self.impute_strategy, "scale": self.scale,
                 "max_categories": self.max_categories, "ignore": list(self.ignore), "keep": list(self.keep),
-                "id_columns": None if self.id_columns_ is None else dict(self.id_columns_), "offset": self.offset}
+                "id_columns": None if self.id_columns_ is None else dict(self.id_columns_), "offset": self.offset,
+                "drop_first": self.drop_first}
 
     # ---------------------------------------------------------------- checks shared by fit and apply
     def feature_columns(self, frame) -> list[str]:
@@ -273,7 +279,7 @@ class TabularPreprocessor:
         names = []
         for spec in self.columns_:
             if spec["kind"] == "categorical":
-                names.extend(f"{spec['name']}={c}" for c in spec["categories"])
+                names.extend(f"{spec['name']}={c}" for c in spec["categories"][int(self.drop_first):])
             else:
                 names.append(spec["name"])
         return names
@@ -348,7 +354,7 @@ class TabularPreprocessor:
                         UserWarning,
                         stacklevel=2,
                     )
-                blocks.append(onehot)
+                blocks.append(onehot[:, int(self.drop_first):])
         return np.hstack(blocks) if blocks else np.empty((n, 0))
 
     def target_values(self, frame) -> np.ndarray:
@@ -387,6 +393,7 @@ class TabularPreprocessor:
             "classes": classes,
             "classes_dtype": dtype,
             **({} if self.offset is None else {"offset": self.offset}),
+            **({"drop_first": True} if self.drop_first else {}),
         }
 
     @classmethod
@@ -429,7 +436,7 @@ class TabularPreprocessor:
             raise ValueError(f"preprocessing offset must be the name of a column other than the target, got {offset!r}")
         self = cls(state["target"], missing=state["missing"], impute_strategy=state["impute_strategy"],
                    scale=state["scale"], max_categories=state["max_categories"], ignore=state["ignore"],
-                   keep=keep, id_columns=ids, offset=offset)
+                   keep=keep, id_columns=ids, offset=offset, drop_first=state.get("drop_first", False))
         columns = state["columns"]
         if not isinstance(columns, list) or not columns:
             raise ValueError("preprocessing columns must be a non-empty list")

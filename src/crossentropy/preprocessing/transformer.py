@@ -43,6 +43,8 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         Most distinct values a string column may have.
     ignore, keep : sequence of str, default ()
         Columns to leave out; columns to use even when they look like row IDs.
+    drop_first : bool, default False
+        Treatment coding: no indicator for the first level (in sorted order) of a string column.
 
     Attributes
     ----------
@@ -69,7 +71,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, *, target=None, missing="error", impute_strategy=None, scale=True, max_categories=100,
-                 ignore=(), keep=()):
+                 ignore=(), keep=(), drop_first=False):
         self.target = target
         self.missing = missing
         self.impute_strategy = impute_strategy
@@ -77,6 +79,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         self.max_categories = max_categories
         self.ignore = ignore
         self.keep = keep
+        self.drop_first = drop_first
 
     @classmethod
     def from_preprocessor(cls, preprocessor) -> TabularTransformer:
@@ -94,7 +97,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         self = cls(target=preprocessor.target, missing=preprocessor.missing,
                    impute_strategy=preprocessor.impute_strategy, scale=preprocessor.scale,
                    max_categories=preprocessor.max_categories, ignore=tuple(preprocessor.ignore),
-                   keep=tuple(preprocessor.keep))
+                   keep=tuple(preprocessor.keep), drop_first=preprocessor.drop_first)
         self._set_fitted(preprocessor)
         return self
 
@@ -137,7 +140,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
             frame = X.assign(**{target: y})
         prep = TabularPreprocessor(target, missing=self.missing, impute_strategy=self.impute_strategy,
                                    scale=self.scale, max_categories=self.max_categories, ignore=self.ignore,
-                                   keep=self.keep)
+                                   keep=self.keep, drop_first=self.drop_first)
         prep.check_target(frame)
         clean, _ = prep.clean(frame)
         self._set_fitted(prep.fit(clean))
