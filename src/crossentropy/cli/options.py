@@ -61,6 +61,9 @@ def make_estimator(args):
     """
     from importlib import import_module
 
+    from .ordinal import check_ordinal_options
+
+    check_ordinal_options(args)
     module, name = MODELS[args.model]
     cls = getattr(import_module(module), name)
     known = cls().get_params(deep=False)
@@ -149,7 +152,8 @@ def make_preprocessor(args, target):
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
     ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL`` and
-    ``--offset COL`` are passed on.
+    ``--offset COL`` are passed on; ``--model ordinal`` gets treatment-coded string columns
+    (``drop_first=True``: its thresholds are its intercepts).
     """
     from ..preprocessing import TabularPreprocessor
 
@@ -158,7 +162,7 @@ def make_preprocessor(args, target):
                                impute_strategy=args.impute, scale=not args.no_scale,
                                max_categories=args.max_categories, ignore=ignore,
                                keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
-                               offset=getattr(args, "offset", None))
+                               offset=getattr(args, "offset", None), drop_first=getattr(args, "model", None) == "ordinal")
 
 
 def progress_for(estimator):

@@ -123,6 +123,11 @@ def _run(args, source, out, estimator, prep) -> int:
 
     n_rows, n_dropped = source.load(prep)
     prep = source.fit_preprocessing(prep)
+    ordinal = args.model == "ordinal"
+    if ordinal:  # the levels' order, checked against the training labels before the fit
+        from .ordinal import resolve_order
+
+        estimator.set_params(order=resolve_order(args, prep))
     pos_label, threshold = decision_options(args, prep.classes_)
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
@@ -171,9 +176,15 @@ def _run(args, source, out, estimator, prep) -> int:
                               split=split, curves=curve,
                               pos_label=metrics["pos_label"])
     page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
-                          summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None else None,
-                          data_notes=getattr(source, "notes", None))
+                          summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
+                          else None, data_notes=getattr(source, "notes", None))
     files = {"split.json": source.split_record(n_train, n_test)}
+    note = None
+    if ordinal:  # its coefficient table: the ordinal summary in the units of the data's columns
+        from .ordinal import coefficients_csv
+
+        csv, note = coefficients_csv(estimator, prep, X_train, y_train)
+        files.update({"coefficients.csv": csv} if csv is not None else {})
     if cv:
         figures.update(cv[1])
         files.update(cv[2])
@@ -184,6 +195,8 @@ def _run(args, source, out, estimator, prep) -> int:
     if cv:
         print(cv[3])
     print(format_metrics_table(columns))
+    if note:
+        print(f"note: {note}")
     if classes.size == 2:
         print(f"(ROC AUC and Brier score take {metrics['pos_label']!r} as the positive class"
               + (f"; predicted {metrics['pos_label']!r} when its probability is >= {threshold:g})" if threshold is not None
