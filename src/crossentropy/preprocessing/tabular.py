@@ -12,6 +12,7 @@ from ..io.tables import DataError
 from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json
 from .statistics import column_spec, table_statistics
+from .terms import check_reference, term_map
 
 __all__ = ["TabularPreprocessor", "MISSING_POLICIES", "IMPUTE_STRATEGIES", "STATE_VERSION"]
 
@@ -21,7 +22,7 @@ IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 STATE_VERSION = 1
 _STATE_FIELDS = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
                  "classes", "classes_dtype"}
-_OPTIONAL_STATE_FIELDS = {"keep", "id_columns"}  # absent from files written before ID columns were left out
+_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "reference"}  # absent from files written before these options
 
 
 def _describe_counts(counts) -> str:
@@ -61,6 +62,9 @@ class TabularPreprocessor:
         index-like names such as ``rownames`` or ``Unnamed: 0``, a different string in every row,
         evenly spaced integers), left out with a :class:`UserWarning` naming them and kept in
         ``id_columns_`` and in the saved state.
+    reference : dict, optional
+        String column -> its reference level in the coefficient table (:meth:`term_map`); the
+        first level in sorted order for the columns not named. Kept in the saved state.
 
     Examples
     --------
@@ -74,7 +78,7 @@ class TabularPreprocessor:
     """
 
     def __init__(self, target, *, missing="error", impute_strategy=None, scale=True, max_categories=100, ignore=(),
-                 keep=(), id_columns=None):
+                 keep=(), id_columns=None, reference=None):
         check_option(missing, "missing", MISSING_POLICIES)
         if missing == "impute":
             check_option(impute_strategy, "impute_strategy", IMPUTE_STRATEGIES)
@@ -88,13 +92,26 @@ class TabularPreprocessor:
         self.ignore = [str(c) for c in ignore]
         self.keep = [str(c) for c in keep]
         self.id_columns_ = None if id_columns is None else {str(c): str(why) for c, why in dict(id_columns).items()}
+        self.reference = check_reference(reference)
         self.columns_ = None
 
     def options(self) -> dict:
         """The keyword arguments this preprocessor was built with (all but ``target``)."""
         return {"missing": self.missing, "impute_strategy": self.impute_strategy, "scale": self.scale,
                 "max_categories": self.max_categories, "ignore": list(self.ignore), "keep": list(self.keep),
-                "id_columns": None if self.id_columns_ is None else dict(self.id_columns_)}
+                "id_columns": None if self.id_columns_ is None else dict(self.id_columns_),
+                "reference": dict(self.reference) or None}
+
+    def term_map(self, reference=None):
+        """How the output features come from the columns, for a coefficient table in raw units.
+
+        ``reference`` (string column -> level) overrides the preprocessor's own ``reference``;
+        ValueError naming a column that is not a string column or a level it does not have. See
+        :func:`crossentropy.preprocessing.terms.term_map`.
+        """
+        if self.columns_ is None:
+            raise ValueError("TabularPreprocessor is not fitted: call fit first")
+        return term_map(self.columns_, {**self.reference, **check_reference(reference)})
 
     # ---------------------------------------------------------------- checks shared by fit and apply
     def feature_columns(self, frame) -> list[str]:
@@ -258,6 +275,7 @@ class TabularPreprocessor:
                 f"the target column {self.target!r} holds non-integer numbers ({classes.size} distinct values): "
                 "a classifier needs class labels"
             )
+        check_reference(self.reference, specs)
         self.columns_, self.classes_, self.classes_dtype_ = specs, classes, dtype
         return self
 
@@ -370,6 +388,7 @@ class TabularPreprocessor:
             "ignore": list(self.ignore),
             "keep": list(self.keep),
             "id_columns": dict(self.id_columns_ or {}),
+            **({"reference": dict(self.reference)} if self.reference else {}),
             "columns": [dict(spec) for spec in self.columns_],
             "classes": classes,
             "classes_dtype": dtype,
@@ -412,7 +431,7 @@ class TabularPreprocessor:
             raise ValueError(f"preprocessing id_columns must map column names to reasons (strings), got {ids!r}")
         self = cls(state["target"], missing=state["missing"], impute_strategy=state["impute_strategy"],
                    scale=state["scale"], max_categories=state["max_categories"], ignore=state["ignore"],
-                   keep=keep, id_columns=ids)
+                   keep=keep, id_columns=ids, reference=state.get("reference"))
         columns = state["columns"]
         if not isinstance(columns, list) or not columns:
             raise ValueError("preprocessing columns must be a non-empty list")
@@ -425,6 +444,7 @@ class TabularPreprocessor:
         self.columns_ = [dict(spec) for spec in columns]
         self.classes_ = labels_from_json(state["classes"], state["classes_dtype"])
         self.classes_dtype_ = state["classes_dtype"]
+        check_reference(self.reference, self.columns_)
         if self.classes_.size < 2:
             raise ValueError("preprocessing classes must hold at least two labels")
         return self
