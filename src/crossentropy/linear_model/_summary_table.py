@@ -104,7 +104,7 @@ class LogisticSummary:
             cols, keys = ["coef", "odds ratio"], ["estimate", "odds_ratio"]
         width = max([len(str(t)) for t in self.frame.index.get_level_values(-1)] + [10])
         line = "=" * (width + len(cols) * 11 + 12)
-        title = "Logistic regression results" + (f" (relative to class {self.reference!r})" if self.reference is not None
+        title = "Logistic regression results" + (f" (relative to class {self.reference})" if self.reference is not None
                                                  else "")
         rows = [line, title, line, *head]
         rows += [f"Reference level of {c!r}: {r!r}" for c, r in self.references.items()]
