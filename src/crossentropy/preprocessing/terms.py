@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..io.tables import DataError
 from ..linear_model._terms import TermColumn, TermMap
 
 __all__ = ["check_reference", "term_map"]
@@ -10,8 +11,8 @@ __all__ = ["check_reference", "term_map"]
 def check_reference(reference, columns=None) -> dict:
     """``reference`` as a dict column -> level (strings); with ``columns`` (fitted specs) each one checked.
 
-    ValueError naming the column or level that is not a string column of the model or not one of
-    its levels.
+    :class:`~crossentropy.io.tables.DataError` (a ValueError) naming the column or level that is not
+    a string column of the model or not one of its levels.
 
     Examples
     --------
@@ -20,7 +21,7 @@ def check_reference(reference, columns=None) -> dict:
     >>> check_reference({"c": "z"}, [{"name": "c", "kind": "categorical", "categories": ["a", "b"]}])
     Traceback (most recent call last):
     ...
-    ValueError: reference level 'z' of column 'c' is not one of its levels ['a', 'b']
+    crossentropy.io.tables.DataError: reference level 'z' of column 'c' is not one of its levels ['a', 'b']
     """
     if reference is None:
         return {}
@@ -32,10 +33,10 @@ def check_reference(reference, columns=None) -> dict:
             spec = specs.get(col)
             if spec is None or spec["kind"] != "categorical":
                 strings = [s["name"] for s in columns if s["kind"] == "categorical"]
-                raise ValueError(f"reference names column {col!r}, which is not a string column of the model "
+                raise DataError(f"reference names column {col!r}, which is not a string column of the model "
                                  f"(those are {strings[:20]})")
             if level not in spec["categories"]:
-                raise ValueError(f"reference level {level!r} of column {col!r} is not one of its levels "
+                raise DataError(f"reference level {level!r} of column {col!r} is not one of its levels "
                                  f"{spec['categories'][:20]}")
     return dict(reference)
 
