@@ -197,12 +197,12 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
                           reduce_coefficients(params, kept, aliased, C), y_enc, sw, K)
     notes = []
     if aliased.size:
+        one = aliased.size == 1
+        it = "it" if one else "them"
         notes.append(f"Not identified: {', '.join(coding.names[j] for j in aliased)} "
-                     f"{'is a linear combination' if aliased.size == 1 else 'are linear combinations'} of the terms "
-                     f"before {'it' if aliased.size == 1 else 'them'} on these rows (residual below {ALIAS_TOL:g} of "
-                     "the column's norm, R's rule): no estimate is reported for "
-                     f"{'it' if aliased.size == 1 else 'them'}, and the other coefficients are those of the model "
-                     "without it.")
+                     f"{'is a linear combination' if one else 'are linear combinations'} of the terms before {it} on "
+                     f"these rows (residual below {ALIAS_TOL:g} of the column's norm, R's rule): no estimate is "
+                     f"reported for {it}, and the other coefficients are those of the model without {it}.")
     try:
         cov = covariance(design, cov_type, groups)
     except np.linalg.LinAlgError:
