@@ -372,7 +372,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Coefficient table: estimates and, without a penalty, standard errors, z, p-values and intervals.
 
         Built on the reported terms (``terms``, a
-        :class:`~crossentropy.linear_model._terms.TermMap`; by default each feature), from the
+        :class:`~crossentropy._terms.TermMap`; by default each feature), from the
         observed information of the log-likelihood at the fitted coefficients on the data given
         (normally the training rows); aliased terms are reported as not identified; for softmax
         regression relative to the first class, as statsmodels' ``MNLogit``. Penalised fits get

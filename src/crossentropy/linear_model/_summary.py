@@ -1,7 +1,7 @@
 r"""The coefficient table of a fitted ``LogisticRegression``, in the terms and units the user reads.
 
 The table is built on the :class:`~crossentropy.linear_model._design.FittedDesign` of the reported
-parameterisation (:class:`~crossentropy.linear_model._terms.TermMap`: raw units of the user's
+parameterisation (:class:`~crossentropy._terms.TermMap`: raw units of the user's
 columns, levels of a string column against a reference level when the model has an intercept and
 no penalty). Terms aliased with earlier ones (:mod:`~crossentropy.linear_model._aliasing`, R's rule
 with tolerance 1e-7) are reported as not identified; the others carry the coefficients of the model
@@ -27,7 +27,7 @@ from ._aliasing import ALIAS_TOL, aliased_columns, reduce_coefficients
 from ._design import FittedDesign
 from ._setup import row_weights
 from ._summary_table import ESTIMATE_COLUMNS, INFERENCE_COLUMNS, LogisticSummary
-from ._terms import TermMap
+from .._terms import TermMap
 
 __all__ = ["LogisticSummary", "summarize", "covariance", "COV_TYPES"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..io.tables import DataError
-from ..linear_model._terms import TermColumn, TermMap
+from .._terms import TermColumn, TermMap
 
 __all__ = ["check_reference", "term_map"]
 
@@ -42,7 +42,7 @@ def check_reference(reference, columns=None) -> dict:
 
 
 def term_map(columns, reference=None) -> TermMap:
-    r"""The :class:`~crossentropy.linear_model._terms.TermMap` of the fitted column specs ``columns``.
+    r"""The :class:`~crossentropy._terms.TermMap` of the fitted column specs ``columns``.
 
     Numeric column: :math:`u = (r - \text{mean}) / \text{scale}`; string column: one indicator per
     level, in sorted order, the reference level the first one unless ``reference`` names another.
