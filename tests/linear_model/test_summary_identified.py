@@ -188,3 +188,15 @@ def test_summary_arguments_are_checked(anes):
         ce.summary(pipe[-1], pipe[0].transform(anes[BINARY]), anes["vote"], reference={"party": "ind"})
     with pytest.raises(TypeError, match="Pipeline"):
         ce.summary(make_pipeline(pipe[-1]), anes[BINARY], anes["vote"])
+
+
+def test_without_intercept_every_level_and_centred_numeric_columns(anes):
+    cols = ["party", "age", "income"]
+    s = ce.summary(_pipe(anes, cols, "vote", fit_intercept=False), anes[cols], anes["vote"])
+    levels = sorted(PARTY.values())
+    assert list(s.frame.index) == [f"party[{lvl}]" for lvl in levels] + ["age", "income"] and not s.references
+    # the model without a constant, in raw units: every indicator, the numeric columns centred at their means
+    design = pd.concat([pd.get_dummies(anes["party"], dtype=float)[levels].add_prefix("party[").add_suffix("]"),
+                        anes[["age", "income"]] - anes[["age", "income"]].mean()], axis=1)
+    ref = sm.Logit(anes["vote"], design).fit(disp=0, method="newton", tol=1e-12)
+    _check(s.frame, _oracle(ref))

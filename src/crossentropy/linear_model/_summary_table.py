@@ -90,20 +90,22 @@ class LogisticSummary:
         return self.frame.reset_index()
 
     def __str__(self):
-        def num(v):
-            return "" if v is None else f"{v:>14.6g}"
-
-        head = [f"{'No. Observations:':<22}{self.nobs:>14.6g}   {'Log-Likelihood:':<18}{self.llf:>14.6g}",
-                f"{'Df Model:':<22}{num(self.df_model):>14}   {'LL-Null:':<18}{self.llnull:>14.6g}",
-                f"{'Df Residuals:':<22}{num(self.df_resid):>14}   {'Pseudo R-squ.:':<18}{self.prsquared:>14.6g}",
-                f"{'Covariance Type:':<22}{str(self.cov_type or 'none'):>14}   {'AIC:':<18}{num(self.aic):>14}"]
+        pairs = [("No. Observations:", self.nobs), ("Log-Likelihood:", self.llf), ("LL-Null:", self.llnull),
+                 ("Pseudo R-squ.:", self.prsquared)]
+        if self.inference:
+            pairs += [("Df Model:", self.df_model), ("Df Residuals:", self.df_resid), ("AIC:", self.aic),
+                      ("BIC:", self.bic), ("Covariance Type:", self.cov_type)]
+        else:
+            pairs += [("Penalty:", repr(self.penalty))]
+        cells = [f"{k:<18}{v:>14.6g}" if isinstance(v, float) else f"{k:<18}{v:>14}" for k, v in pairs]
+        head = ["   ".join(cells[i:i + 2]) for i in range(0, len(cells), 2)]
         if self.inference:
             lo, hi = f"[{self.alpha / 2:g}", f"{1 - self.alpha / 2:g}]"
             cols, keys = ["coef", "std err", "z", "P>|z|", lo, hi], ["estimate", "std_err", "z", "p_value", "ci_low", "ci_high"]
         else:
             cols, keys = ["coef", "odds ratio"], ["estimate", "odds_ratio"]
         width = max([len(str(t)) for t in self.frame.index.get_level_values(-1)] + [10])
-        line = "=" * (width + len(cols) * 11 + 12)
+        line = "=" * max(width + len(cols) * 11 + 12, max(map(len, head)))
         title = "Logistic regression results" + (f" (relative to class {self.reference})" if self.reference is not None
                                                  else "")
         rows = [line, title, line, *head]
