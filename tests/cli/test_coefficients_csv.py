@@ -20,6 +20,7 @@ import statsmodels.formula.api as smf
 
 import crossentropy as ce
 from crossentropy.cli import main
+from crossentropy.exceptions import ModelFileError
 
 PARTY = {0: "strong_dem", 1: "weak_dem", 2: "ind_dem", 3: "ind", 4: "ind_rep", 5: "weak_rep", 6: "strong_rep"}
 EDUC = {1: "grade_school", 2: "some_high_school", 3: "high_school", 4: "some_college", 5: "associate",
@@ -98,6 +99,11 @@ def test_reference_option_changes_the_reference_and_is_kept(table, tmp_path):
     pipe = ce.load_pipeline(out)  # the saved run reports with the same reference levels
     s = ce.summary(pipe, frame.drop(columns="vote"), frame["vote"])
     np.testing.assert_allclose(s.frame.loc[csv.index, "estimate"], csv["estimate"], rtol=1e-12)
+    meta = json.loads((out / "model.json").read_text())
+    meta["preprocessing"]["reference"] = {"party": "nobody"}  # a model file naming a level the column lacks
+    (out / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="reference level 'nobody' of column 'party'"):
+        ce.load_pipeline(out)
 
 
 def test_softmax_run_has_a_class_column(table, tmp_path):
@@ -128,3 +134,21 @@ def test_bad_reference_is_refused_naming_it(table, tmp_path, capsys):
     assert not (tmp_path / "run").exists()
     assert main(["train", str(path), "--target", "vote", "--reference", "party"]) == 2
     assert "expected COL=LEVEL, got 'party'" in capsys.readouterr().err
+
+
+def test_penalised_run_shows_no_p_values_and_marks_lasso_zeros(table, tmp_path):
+    path, _ = table
+    out = tmp_path / "run"
+    assert main(["train", str(path), "--target", "vote", "--penalty", "l1", "--C", "0.05", "--impute", "mean",
+                 "--test-size", "0", "--no-plots", "--out", str(out)]) == 0
+    csv = pd.read_csv(out / "coefficients.csv", keep_default_na=False, na_values=[""]).set_index("term")
+    assert list(csv.columns) == ["estimate", "odds_ratio", "odds_ratio_per_sd", "status"]
+    assert "party[ind]" in csv.index  # every level as the model has it: no reference level needed
+    model = ce.load_model(out)
+    zeros = [name for name, c in zip(csv.index[1:], model.coef_[0]) if c == 0]
+    assert zeros and list(csv.index[csv["status"] == "zero (l1)"]) == zeros
+    page = (out / "report.html").read_text()
+    table_html = page[page.index("<table id='coefficients'>"):]
+    table_html = table_html[:table_html.index("</table>")]
+    assert "P&gt;|z|" not in table_html and "std err" not in table_html and "zero (l1)" in table_html
+    assert "would not be valid" in page

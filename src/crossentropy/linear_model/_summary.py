@@ -182,6 +182,8 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
         raise ValueError(f"terms must be a TermMap of the model's {d} features, got {terms!r:.80}")
     X, y_enc, sw = estimator._validate_fit_data(X, y, sample_weight, reset=False)
     sw = row_weights(estimator.class_weight, estimator.classes_, y_enc, sw)
+    if not sw.sum() > 0:
+        raise ValueError("sample_weight must give the rows a positive total weight, got a total of 0")
     X = X.toarray() if hasattr(X, "toarray") else X
     K, fi, penalty = len(estimator.classes_), bool(estimator.fit_intercept), estimator.penalty
     coding = terms.coding(fit_intercept=fi, reference_coded=penalty is None)
