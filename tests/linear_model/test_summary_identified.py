@@ -200,3 +200,16 @@ def test_without_intercept_every_level_and_centred_numeric_columns(anes):
                         anes[["age", "income"]] - anes[["age", "income"]].mean()], axis=1)
     ref = sm.Logit(anes["vote"], design).fit(disp=0, method="newton", tol=1e-12)
     _check(s.frame, _oracle(ref))
+
+
+@pytest.mark.filterwarnings("ignore::crossentropy.ConvergenceWarning")
+def test_separated_classes_get_no_standard_errors_and_say_why():
+    # y = [x > 2.5]: separated; at coefficients that large every fitted probability is 0 or 1 in float64
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    y = [0, 0, 0, 1, 1, 1]
+    model = LogisticRegression(penalty=None, max_iter=1).fit(X, y)
+    model.coef_, model.intercept_, model.converged_ = np.array([[1e4]]), np.array([-2.5e4]), False
+    s = model.summary(X, y)
+    assert "did not converge" in s.note and "singular" in s.note
+    assert s.frame["std_err"].isna().all() and s.frame["estimate"].tolist() == [-2.5e4, 1e4]
+    assert (s.frame["status"] == "no standard error: information singular").all()

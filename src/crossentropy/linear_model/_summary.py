@@ -197,7 +197,7 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     names = [coding.names[j] for j in kept]
     design = FittedDesign(R[:, kept], tuple(names), tuple(coding.columns[j] for j in kept),
                           reduce_coefficients(params, kept, aliased, C), y_enc, sw, K)
-    notes = []
+    notes = _convergence_note(estimator)
     if aliased.size:
         one = aliased.size == 1
         it = "it" if one else "them"
@@ -205,18 +205,19 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
                      f"{'is a linear combination' if one else 'are linear combinations'} of the terms before {it} on "
                      f"these rows (residual below {ALIAS_TOL:g} of the column's norm, R's rule): no estimate is "
                      f"reported for {it}, and the other coefficients are those of the model without {it}.")
+    status = np.full(len(coding.names), "", dtype=object)
+    status[aliased] = "aliased: not identified"
     try:
         cov = covariance(design, cov_type, groups)
     except np.linalg.LinAlgError:
         cov = np.full((design.n_params, design.n_params), np.nan)
+        status[kept] = "no standard error: information singular"
         notes.append("The observed information is singular at the estimate (fitted probabilities of 0 or 1: the "
                      "classes are separated by these terms), so no standard error is identified.")
     se = np.sqrt(np.diag(cov))
     q = stats.norm.ppf(1 - alpha / 2)
     est = np.asarray(design.params, dtype=np.float64).reshape(-1, kept.size)
     se = se.reshape(est.shape)
-    status = np.full(len(coding.names), "", dtype=object)
-    status[aliased] = "aliased: not identified"
     full = {c: np.full((est.shape[0], len(coding.names)), np.nan) for c in ("estimate", "std_err")}
     full["estimate"][:, kept], full["std_err"][:, kept] = est, se
     b, s = full["estimate"], full["std_err"]
@@ -232,6 +233,13 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
                    aic=-2 * llf + 2 * k_params, bic=-2 * llf + np.log(nobs) * k_params,
                    df_model=float(k_params - (K - 1) * fi), df_resid=nobs - k_params,
                    aliased=tuple(coding.names[j] for j in aliased))
+
+
+def _convergence_note(estimator) -> list:
+    if getattr(estimator, "converged_", True):
+        return []
+    return ["The fit did not converge (converged_ is False): the estimates are those of its last iterate, which may "
+            "be far from the optimum (without a penalty, on separated classes, no maximum-likelihood estimate exists)."]
 
 
 def _spread(R, sw, numeric):
@@ -250,7 +258,7 @@ def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms):
     with np.errstate(over="ignore", invalid="ignore"):
         cols = {"estimate": b, "odds_ratio": np.exp(b), "odds_ratio_per_sd": np.exp(b * sd)}
     design = FittedDesign(R, coding.names, coding.columns, params, y_enc, sw, K)
-    notes = [f"penalty={estimator.penalty!r} (C={estimator.C:g}): the estimates are shrunk towards zero by the "
+    notes = _convergence_note(estimator) + [f"penalty={estimator.penalty!r} (C={estimator.C:g}): the estimates are shrunk towards zero by the "
              "penalty, so standard errors, z statistics, p-values and intervals computed as for a maximum-likelihood "
              "estimate would not be valid; none are reported. Fit with penalty=None for them."]
     return _result(estimator, coding, cols, status, ESTIMATE_COLUMNS, design=design, cov=None, llf=design.loglike(),
