@@ -27,7 +27,9 @@ class LogisticSummary:
         unpenalised fit, :data:`ESTIMATE_COLUMNS` for a penalised one. ``odds_ratio`` is
         :math:`e^{\beta}` (for softmax the relative-risk ratio against the reference class), with
         ``or_low``, ``or_high`` the exponentiated interval; ``odds_ratio_per_sd`` is
-        :math:`e^{\beta s}` for a numeric term with standard deviation :math:`s` (NaN for the others);
+        :math:`e^{\beta s}` for a numeric term, :math:`s` the column's (sample-weighted, population)
+        standard deviation on the rows summarised, so the same with or without standardisation
+        inside the fit (NaN for the constant and the levels);
         ``status`` is empty for an ordinary row and says why a row has no number (``"aliased"``) or
         that a lasso coefficient is exactly zero (``"zero (l1)"``).
     cov : ndarray of shape (m, m) or None
