@@ -213,3 +213,14 @@ def test_separated_classes_get_no_standard_errors_and_say_why():
     assert "did not converge" in s.note and "singular" in s.note
     assert s.frame["std_err"].isna().all() and s.frame["estimate"].tolist() == [-2.5e4, 1e4]
     assert (s.frame["status"] == "no standard error: information singular").all()
+
+
+def test_penalised_softmax_reports_each_class_against_the_reference_class(anes):
+    cols = ["party", "age", "income"]
+    pipe = _pipe(anes, cols, "leaning", penalty="l2")
+    s = ce.summary(pipe, anes[cols], anes["leaning"])
+    assert list(s.frame.columns) == ["estimate", "odds_ratio", "odds_ratio_per_sd", "status"]
+    scores = pipe.decision_function(anes[cols])  # the model's own logits, one column per class
+    for k, label in enumerate(pipe.classes_[1:], start=1):
+        eta = s.design.X @ s.frame.xs(label, level="class")["estimate"].to_numpy()
+        np.testing.assert_allclose(eta, scores[:, k] - scores[:, 0], rtol=1e-9, atol=1e-9)
