@@ -148,8 +148,8 @@ def make_preprocessor(args, target):
     """The unfitted :class:`~crossentropy.preprocessing.TabularPreprocessor` that ``train``'s data options ask for.
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
-    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL`` and
-    ``--reference COL=LEVEL`` are passed on.
+    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
+    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on.
     """
     from ..preprocessing import TabularPreprocessor
 
@@ -158,6 +158,7 @@ def make_preprocessor(args, target):
                                impute_strategy=args.impute, scale=not args.no_scale,
                                max_categories=args.max_categories, ignore=ignore,
                                keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
+                               offset=getattr(args, "offset", None),
                                reference=_references(getattr(args, "reference", [])))
 
 

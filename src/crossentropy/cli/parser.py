@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--keep", action="append", default=[], metavar="COL",
                       help="use COL as a feature even if it looks like a row ID (rownames, id, index, unique "
                            "strings, evenly spaced integers are left out otherwise); repeatable")
+    data.add_argument("--offset", metavar="COL", default=None,
+                      help="numeric column added to the logit with coefficient 1 (an exposure, a prior log-odds; "
+                           "two-class logistic models): not a feature; evaluate and predict read it from their data")
     data.add_argument("--no-scale", action="store_true", help="do not standardise numeric columns")
     data.add_argument("--reference", action="append", default=[], metavar="COL=LEVEL", type=_reference,
                       help="reference level of the string column COL in the coefficient table (default: its first "
