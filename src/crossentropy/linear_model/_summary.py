@@ -19,6 +19,8 @@ towards zero, and Wald statistics computed as for the maximum-likelihood estimat
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg, stats
 
@@ -51,6 +53,17 @@ def covariance(design, cov_type="nonrobust", groups=None) -> np.ndarray:
     check_option(cov_type, "cov_type", COV_TYPES)
     info = design.information()
     return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), np.eye(info.shape[0]), check_finite=False)
+
+
+def _inverse(H):
+    """Cholesky inverse of a symmetric H; on failure a warning and the pseudo-inverse (the ordinal summary's)."""
+    try:
+        return linalg.cho_solve(linalg.cho_factor(H, check_finite=False), np.eye(H.shape[0]), check_finite=False)
+    except linalg.LinAlgError:
+        warnings.warn("the Hessian of the log-likelihood is singular (collinear features or perfect "
+                      "separation); using its pseudo-inverse, some standard errors are not identified",
+                      RuntimeWarning, stacklevel=3)
+        return linalg.pinvh(H)
 
 
 #: Largest linear programme (constraints) the separation check solves; beyond it the fitted
