@@ -113,8 +113,11 @@ def _coefficients(estimator, data, prep=None) -> dict | None:
     string column's levels against its reference level (:meth:`TabularPreprocessor.term_map`);
     ``csv`` holds the table as ``coefficients.csv`` writes it.
     """
-    if data is None or not hasattr(estimator, "summary") or not hasattr(estimator, "coef_"):
-        return None
+    import inspect
+
+    if data is None or not hasattr(estimator, "coef_") or \
+            "terms" not in inspect.signature(getattr(estimator, "summary", len)).parameters:
+        return None  # the table of a LogisticRegression's summary (whose terms can be the data's columns)
     X, y = data
     n_coef = (max(len(estimator.classes_), 2) - 1) * (X.shape[1] + bool(estimator.fit_intercept))
     if n_coef > MAX_COEF_FIT:
