@@ -50,6 +50,7 @@ _LAZY = {
     "save_model": "io.model_files",
     "load_model": "io.model_files",
     "load_pipeline": "io.pipeline",
+    "summary": "preprocessing.model_summary",
 }
 _LAZY_MODULES = ("information", "plotting", "distributed", "model_io", "datasets", "preprocessing", "io", "cli")
 
@@ -77,6 +78,7 @@ __all__ = [
     "save_model",
     "load_model",
     "load_pipeline",
+    "summary",
     "__version__",
 ]
 

@@ -132,6 +132,20 @@ def test_the_table_does_not_depend_on_the_internal_standardisation(ucla, tmp_pat
         np.testing.assert_allclose(raw[col], scaled[col], rtol=1e-6)
 
 
+def test_reference_names_the_level_left_out(ucla, tmp_path):
+    base, _, train, _, _ = ucla
+    assert main(["train", str(base / "ucla.csv"), "--target", "apply", "--model", "ordinal", "--order", ORDER,
+                 "--reference", "school=public", "--no-plots", "--out", str(tmp_path / "ref")]) == 0
+    design = _raw(train).rename(columns={"school[T.public]": "school[T.private]"})
+    design["school[T.private]"] = 1.0 - design["school[T.private]"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = OrderedModel(_endog(train), design, distr="logit").fit(method="newton", tol=1e-14, maxiter=200, disp=0)
+    csv = pd.read_csv(tmp_path / "ref" / "coefficients.csv")
+    assert csv["term"].tolist() == ["pared", "gpa", "school[T.private]"] + THRESHOLDS
+    np.testing.assert_allclose(csv["estimate"], _estimates(ref), rtol=1e-6)
+
+
 def test_the_run_predicts_and_scores_as_statsmodels(ucla, capsys):
     base, table, train, test, ref = ucla
     metrics = json.loads((base / "run" / "metrics.json").read_text())

@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from test_model_io import _rewrite_arrays, _rewrite_json  # tests/io is on the path (pytest's rootdir import)
 
 import crossentropy as ce
@@ -77,18 +78,21 @@ def test_round_trip_with_treatment_coded_preprocessing(tmp_path):
     frame = pd.DataFrame({"x": rng.normal(size=90) * 3 + 1, "c": rng.choice(["u", "v", "w"], 90)})
     eta = frame["x"] + (frame["c"] == "w") + rng.logistic(size=90)
     frame["t"] = np.asarray(LEVELS)[np.digitize(eta, [0.0, 2.0])]
-    prep = TabularPreprocessor("t", drop_first=True).fit(frame)
-    assert prep.feature_names_ == ["x", "c=v", "c=w"]  # the full one-hot set would sum to the thresholds' constant
+    prep = TabularPreprocessor("t", drop_reference=True, reference={"c": "v"}).fit(frame)
+    assert prep.feature_names_ == ["x", "c=u", "c=w"]  # the full one-hot set would sum to the thresholds' constant
+    np.testing.assert_array_equal(prep.transform(frame)[:, 1:], pd.get_dummies(frame["c"]).drop(columns="v"))
     X = prep.transform(frame)
     est = ce.OrdinalRegression(order=list(LEVELS)).fit(X, prep.target_values(frame))
     save_model(est, tmp_path, preprocessing=prep)
     bundle = load_model_bundle(tmp_path)
-    assert bundle.preprocessing.to_state() == prep.to_state() and bundle.preprocessing.drop_first
+    assert bundle.preprocessing.to_state() == prep.to_state() and bundle.preprocessing.drop_reference
     np.testing.assert_array_equal(bundle.estimator.predict_proba(bundle.preprocessing.transform(frame)),
                                   est.predict_proba(X))
     pipe = ce.load_pipeline(tmp_path)
     np.testing.assert_array_equal(pipe.predict_proba(frame), est.predict_proba(X))
     assert pipe.classes_.tolist() == list(LEVELS)
+    refit = clone(pipe).fit(frame.drop(columns="t"), frame["t"])  # the transformer keeps the coding
+    np.testing.assert_allclose(refit.predict_proba(frame), est.predict_proba(X), rtol=1e-9, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------- damage

@@ -151,9 +151,9 @@ def make_preprocessor(args, target):
     """The unfitted :class:`~crossentropy.preprocessing.TabularPreprocessor` that ``train``'s data options ask for.
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
-    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL`` and
-    ``--offset COL`` are passed on; ``--model ordinal`` gets treatment-coded string columns
-    (``drop_first=True``: its thresholds are its intercepts).
+    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
+    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on; ``--model ordinal`` gets
+    treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts).
     """
     from ..preprocessing import TabularPreprocessor
 
@@ -162,7 +162,19 @@ def make_preprocessor(args, target):
                                impute_strategy=args.impute, scale=not args.no_scale,
                                max_categories=args.max_categories, ignore=ignore,
                                keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
-                               offset=getattr(args, "offset", None), drop_first=getattr(args, "model", None) == "ordinal")
+                               offset=getattr(args, "offset", None),
+                               reference=_references(getattr(args, "reference", [])),
+                               drop_reference=getattr(args, "model", None) == "ordinal")
+
+
+def _references(pairs) -> dict | None:
+    """``--reference COL=LEVEL`` pairs as a dict; UsageError for a column named twice with two levels."""
+    out = {}
+    for col, level in pairs:
+        if out.get(col, level) != level:
+            raise UsageError(f"--reference names two levels for column {col!r}: {out[col]!r} and {level!r}")
+        out[col] = level
+    return out or None
 
 
 def progress_for(estimator):

@@ -3,7 +3,8 @@ r"""``train --model ordinal``: the levels' order from ``--order``, and ``coeffic
 The model is :class:`~crossentropy.OrdinalRegression` (polr's convention,
 :math:`\operatorname{logit} P(Y \le j) = \zeta_j - \eta`, :math:`\eta = x^\top\beta`) on the
 preprocessed design: numeric columns standardised, :math:`u = (r - \mu)/s`, and each string column
-treatment-coded (one indicator per level but the first in sorted order, which is the reference:
+treatment-coded (one indicator per level but the reference, the first in sorted order unless
+``--reference COL=LEVEL`` names another:
 the thresholds are the model's intercepts, so the full set of indicators, which sums to 1, would
 not be identified). The table is reported per unit of the user's columns: with
 :math:`\eta = \sum_j \beta_j (r_j - \mu_j)/s_j`,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..preprocessing.terms import indicator_levels
 from .errors import UsageError
 
 __all__ = ["parse_order", "check_ordinal_options", "resolve_order", "coefficient_table", "coefficients_csv"]
@@ -95,7 +97,7 @@ def _raw_units(prep, n_features):
             mean.append(float(spec["mean"]))
             scale.append(float(spec["scale"]))
         else:
-            levels = spec["categories"][1:] if prep.drop_first else spec["categories"]
+            levels = indicator_levels(spec, prep.reference, prep.drop_reference)
             names.extend(f"{spec['name']}[T.{c}]" for c in levels)
             mean.extend([0.0] * len(levels))
             scale.extend([1.0] * len(levels))
@@ -112,7 +114,7 @@ def coefficient_table(estimator, prep, X, y, alpha=0.05):
     estimator : OrdinalRegression
         Fitted on ``X`` (the design ``prep`` makes).
     prep : TabularPreprocessor
-        Fitted, with ``drop_first=True`` when the data have string columns.
+        Fitted, with ``drop_reference=True`` when the data have string columns.
     X : ndarray of shape (n, d)
         The design of the rows (normally the training rows).
     y : ndarray of shape (n,)
@@ -136,7 +138,7 @@ def coefficient_table(estimator, prep, X, y, alpha=0.05):
     >>> frame = pd.DataFrame({"x": [1.0, 4.0, 2.0, 8.0, 5.0, 9.0, 3.0, 7.0],
     ...                       "c": ["a", "b", "a", "b", "b", "a", "b", "a"],
     ...                       "y": [0, 1, 0, 2, 1, 2, 1, 0]})
-    >>> prep = TabularPreprocessor("y", drop_first=True).fit(frame)
+    >>> prep = TabularPreprocessor("y", drop_reference=True).fit(frame)
     >>> X, y = prep.transform(frame), prep.target_values(frame)
     >>> coefficient_table(OrdinalRegression().fit(X, y), prep, X, y)["term"].tolist()
     ['x', 'c[T.b]', '0|1', '1|2']

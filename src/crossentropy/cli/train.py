@@ -1,7 +1,8 @@
 """``crossentropy train``: one pipeline, whatever the data source.
 
 read → missing-value policy → split → fit the preprocessor on the training rows → fit the model →
-metrics of each split → figures → the run directory (written atomically) → the summary on stdout.
+metrics of each split → figures → the run directory (written atomically; with the coefficient table
+of a logistic regression in ``coefficients.csv``) → the summary on stdout.
 The source (:class:`~crossentropy.cli.sources.MemorySource` or
 :class:`~crossentropy.cli.sources.DaskSource`) is chosen up front; everything else is written here once.
 """
@@ -14,6 +15,7 @@ import time
 
 import numpy as np
 
+from ..io.tables import DataError
 from .errors import PROG, UsageError
 from .options import decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
 from .report import compute_metrics, format_metrics_table, report_context, run_figures, write_run
@@ -122,7 +124,12 @@ def _run(args, source, out, estimator, prep) -> int:
     from .evaluation import class_prior
 
     n_rows, n_dropped = source.load(prep)
-    prep = source.fit_preprocessing(prep)
+    try:
+        prep = source.fit_preprocessing(prep)
+    except DataError as exc:
+        if str(exc).startswith("reference "):  # a --reference COL=LEVEL the fitted columns do not have
+            raise UsageError(f"--{exc}") from None
+        raise
     ordinal = args.model == "ordinal"
     if ordinal:  # the levels' order, checked against the training labels before the fit
         from .ordinal import resolve_order
@@ -179,6 +186,9 @@ def _run(args, source, out, estimator, prep) -> int:
                           summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
                           else None, data_notes=getattr(source, "notes", None))
     files = {"split.json": source.split_record(n_train, n_test)}
+    coefficients = page.get("coefficients") or {}
+    if coefficients.get("csv"):
+        files["coefficients.csv"] = coefficients["csv"]
     note = None
     if ordinal:  # its coefficient table: the ordinal summary in the units of the data's columns
         from .ordinal import coefficients_csv

@@ -408,13 +408,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return _inference.log_loss(self, X, y, sample_weight, offset)
 
     # -------------------------------------------------------------------------- statistics
-    def summary(self, X, y, sample_weight=None, *, alpha=0.05):
-        """Coefficient table with standard errors, z, p-values and confidence intervals.
+    def summary(self, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
+        """Coefficient table: estimates and, without a penalty, standard errors, z, p-values and intervals.
 
-        Computed from the inverse Hessian of the (unpenalised) log-likelihood at the fitted
-        coefficients on the data given (normally the training data); for softmax regression relative
-        to the first class, as statsmodels' ``MNLogit`` reports it. See
-        :func:`crossentropy.linear_model._summary.summarize`.
+        Built on the reported terms (``terms``, a
+        :class:`~crossentropy._terms.TermMap`; by default each feature), from the
+        observed information of the log-likelihood at the fitted coefficients on the data given
+        (normally the training rows); aliased terms are reported as not identified; for softmax
+        regression relative to the first class, as statsmodels' ``MNLogit``. Penalised fits get
+        the estimates only. See :func:`crossentropy.linear_model._summary.summarize` and, for a
+        pipeline in the units of the table's columns, :func:`crossentropy.summary`.
 
         Returns
         -------
@@ -423,5 +426,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         from ._summary import summarize
 
-        return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha)
+        return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type, groups=groups,
+                         terms=terms)
 

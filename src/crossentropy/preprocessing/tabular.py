@@ -13,6 +13,7 @@ from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json
 from .offset_column import offset_values
 from .statistics import column_spec, table_statistics
+from .terms import check_reference, indicator_levels, term_map
 
 __all__ = ["TabularPreprocessor", "MISSING_POLICIES", "IMPUTE_STRATEGIES", "STATE_VERSION"]
 
@@ -22,7 +23,7 @@ IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 STATE_VERSION = 1
 _STATE_FIELDS = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
                  "classes", "classes_dtype"}
-_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "offset", "drop_first"}  # absent from older files; the last two only when set
+_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "offset", "reference", "drop_reference"}  # absent from older files; the last three only when set
 
 
 def _describe_counts(counts) -> str:
@@ -64,10 +65,11 @@ class TabularPreprocessor:
         ``id_columns_`` and in the saved state.
     offset : str, optional
         A numeric column used as the model's logit offset (:meth:`offset_values`), not as a feature.
-    drop_first : bool, default False
-        Treatment coding: a string column becomes the m - 1 indicators of ``c_2, ..., c_m`` (``c_1``,
-        the first in sorted order, is the reference), for models whose design must not hold the
-        constant that the m indicators sum to (the thresholds of an ordinal model are its intercepts).
+    reference : dict, optional
+        String column -> its reference level in the coefficient table (:meth:`term_map`); the
+        first level in sorted order for the columns not named. Kept in the saved state.
+    drop_reference : bool, default False
+        Treatment coding: no indicator for the reference level (:func:`~.terms.indicator_levels`).
 
     Examples
     --------
@@ -81,7 +83,7 @@ class TabularPreprocessor:
     """
 
     def __init__(self, target, *, missing="error", impute_strategy=None, scale=True, max_categories=100, ignore=(),
-                 keep=(), id_columns=None, offset=None, drop_first=False):
+                 keep=(), id_columns=None, offset=None, reference=None, drop_reference=False):
         check_option(missing, "missing", MISSING_POLICIES)
         if missing == "impute":
             check_option(impute_strategy, "impute_strategy", IMPUTE_STRATEGIES)
@@ -98,7 +100,8 @@ class TabularPreprocessor:
         self.offset = None if offset is None else str(offset)
         if self.offset == self.target:
             raise ValueError(f"offset must be another column than the target, got offset={self.offset!r}")
-        self.drop_first = check_bool(drop_first, "drop_first")
+        self.reference = check_reference(reference)
+        self.drop_reference = check_bool(drop_reference, "drop_reference")
         self.columns_ = None
 
     def options(self) -> dict:
@@ -106,7 +109,18 @@ class TabularPreprocessor:
         return {"missing": self.missing, "impute_strategy": self.impute_strategy, "scale": self.scale,
                 "max_categories": self.max_categories, "ignore": list(self.ignore), "keep": list(self.keep),
                 "id_columns": None if self.id_columns_ is None else dict(self.id_columns_), "offset": self.offset,
-                "drop_first": self.drop_first}
+                "reference": dict(self.reference) or None, "drop_reference": self.drop_reference}
+
+    def term_map(self, reference=None):
+        """How the output features come from the columns, for a coefficient table in raw units.
+
+        ``reference`` (string column -> level) overrides the preprocessor's own ``reference``;
+        ValueError naming a column that is not a string column or a level it does not have. See
+        :func:`crossentropy.preprocessing.terms.term_map`.
+        """
+        if self.columns_ is None:
+            raise ValueError("TabularPreprocessor is not fitted: call fit first")
+        return term_map(self.columns_, {**self.reference, **check_reference(reference)})
 
     # ---------------------------------------------------------------- checks shared by fit and apply
     def feature_columns(self, frame) -> list[str]:
@@ -270,6 +284,7 @@ class TabularPreprocessor:
                 f"the target column {self.target!r} holds non-integer numbers ({classes.size} distinct values): "
                 "a classifier needs class labels"
             )
+        check_reference(self.reference, specs)
         self.columns_, self.classes_, self.classes_dtype_ = specs, classes, dtype
         return self
 
@@ -279,7 +294,7 @@ class TabularPreprocessor:
         names = []
         for spec in self.columns_:
             if spec["kind"] == "categorical":
-                names.extend(f"{spec['name']}={c}" for c in spec["categories"][int(self.drop_first):])
+                names.extend(f"{spec['name']}={c}" for c in indicator_levels(spec, self.reference, self.drop_reference))
             else:
                 names.append(spec["name"])
         return names
@@ -354,7 +369,7 @@ class TabularPreprocessor:
                         UserWarning,
                         stacklevel=2,
                     )
-                blocks.append(onehot[:, int(self.drop_first):])
+                blocks.append(onehot[:, np.isin(cats, indicator_levels(spec, self.reference, self.drop_reference))])
         return np.hstack(blocks) if blocks else np.empty((n, 0))
 
     def target_values(self, frame) -> np.ndarray:
@@ -389,11 +404,12 @@ class TabularPreprocessor:
             "ignore": list(self.ignore),
             "keep": list(self.keep),
             "id_columns": dict(self.id_columns_ or {}),
+            **({"reference": dict(self.reference)} if self.reference else {}),
             "columns": [dict(spec) for spec in self.columns_],
             "classes": classes,
             "classes_dtype": dtype,
             **({} if self.offset is None else {"offset": self.offset}),
-            **({"drop_first": True} if self.drop_first else {}),
+            **({"drop_reference": True} if self.drop_reference else {}),
         }
 
     @classmethod
@@ -436,7 +452,7 @@ class TabularPreprocessor:
             raise ValueError(f"preprocessing offset must be the name of a column other than the target, got {offset!r}")
         self = cls(state["target"], missing=state["missing"], impute_strategy=state["impute_strategy"],
                    scale=state["scale"], max_categories=state["max_categories"], ignore=state["ignore"],
-                   keep=keep, id_columns=ids, offset=offset, drop_first=state.get("drop_first", False))
+                   keep=keep, id_columns=ids, offset=offset, reference=state.get("reference"), drop_reference=state.get("drop_reference", False))
         columns = state["columns"]
         if not isinstance(columns, list) or not columns:
             raise ValueError("preprocessing columns must be a non-empty list")
@@ -449,6 +465,7 @@ class TabularPreprocessor:
         self.columns_ = [dict(spec) for spec in columns]
         self.classes_ = labels_from_json(state["classes"], state["classes_dtype"])
         self.classes_dtype_ = state["classes_dtype"]
+        check_reference(self.reference, self.columns_)
         if self.classes_.size < 2:
             raise ValueError("preprocessing classes must hold at least two labels")
         return self
