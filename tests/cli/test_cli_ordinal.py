@@ -168,6 +168,10 @@ def test_the_run_predicts_and_scores_as_statsmodels(ucla, capsys):
 
     assert ev["roc_auc"] == pytest.approx(roc_auc_score(y_all, p_all, multi_class="ovr", average="macro"), rel=1e-6)
 
+    rc, _, err = run(capsys, "evaluate", base / "run", base / "ucla.csv", "--plots", "--report-dir", base / "page")
+    assert rc == 0 and err == "" and json.loads((base / "page" / "metrics.json").read_text()) == ev
+    assert {"confusion_matrix.png", "reliability.png", "report.html"} <= {p.name for p in (base / "page").iterdir()}
+
     rc, _, err = run(capsys, "predict", base / "run", base / "ucla.csv", "--proba", "--out", base / "pred.csv")
     assert rc == 0 and err == ""
     pred = pd.read_csv(base / "pred.csv")
