@@ -186,8 +186,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
             Fixed logit offsets: the model's logits are :math:`X\theta + o` (the offset's coefficient is
             one and never fitted, as in a GLM). Dask input takes a Dask or in-memory array.
-        callback : callable ``(n_iter, objective_value)``, optional
-            Called after every solver iteration (on the client for Dask input).
+        callback : callable ``callback(state)``, optional
+            Called after every solver iteration (on the client for Dask input) with a frozen
+            :class:`~crossentropy.solvers.IterationState`: ``state.n_iter`` (1-based), ``state.fun``
+            (the penalised objective, the entry of ``loss_curve_``), ``state.x`` (a copy of the flat
+            coefficients) and ``state.coef``, ``state.intercept`` (what ``coef_`` and ``intercept_``
+            would be if the fit ended there; softmax intercepts centred). Returning True (any true
+            value) or raising ``StopIteration`` stops the fit after that iteration: ``n_iter_`` is
+            that iteration, ``converged_`` stays False (unless ``tol`` was met there too) and no
+            ConvergenceWarning is raised. The form follows SciPy's ``callback(intermediate_result)``.
         persist : {"auto", True, False}, default "auto"
             Dask input only: keep the prepared data in the workers' memory for the fit. ``"auto"``:
             yes when it is already persisted, when there is no distributed client, or when it takes
@@ -226,7 +233,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             All the labels; required on the first call.
         offset : array-like of shape (n,), (n, 1) or (n, K), optional
             Fixed logit offsets of these rows, as in :meth:`fit`.
-        callback : callable ``(n_iter, objective_value)``, optional
+        callback : callable ``callback(state)``, optional
+            As in :meth:`fit` (one epoch: ``state.n_iter`` is 1).
 
         Returns
         -------
