@@ -11,29 +11,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.metrics import log_loss
-from threadpoolctl import threadpool_limits
 
 from crossentropy import LogisticRegression
 from crossentropy.exceptions import ConvergenceWarning
 from crossentropy.objective import LinearObjective
 from crossentropy.solvers import SOLVERS, IterationState
+from test_solvers import _data, _one_blas_thread  # noqa: F401 (the autouse fixture applies here too)
 
 #: Options that make each solver run several iterations on the small data below.
 OPTIONS = {"sgd": {"batch_size": 16, "random_state": 0}}
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
-
-
-def _data(K, n=90, d=4, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d))
-    W = 2.0 * rng.normal(size=(K, d))
-    y = np.argmax(X @ W.T + rng.gumbel(size=(n, K)), axis=1)
-    return X, y
 
 
 def _fit(solver, X, y, callback=None, **params):
@@ -125,7 +111,7 @@ def test_l1_working_sets_and_proximal_newton(solver):
 
 def test_solver_called_directly_gets_the_flat_vector_only():
     X, y = _data(2)
-    obj = LinearObjective(X, y, n_classes=2, scale=1 / 90, l2=1 / 90)
+    obj = LinearObjective(X, y, n_classes=2, scale=1 / 120, l2=1 / 120)
     seen = []
     res = SOLVERS["newton"](obj, np.zeros(obj.n_coef), tol=1e-10, callback=seen.append)
     assert seen[-1].coef is None and seen[-1].intercept is None
