@@ -178,3 +178,13 @@ def test_bad_input_names_the_parameter(vote):
         covariance(d, "cluster", groups=np.zeros((n, 3)))
     with pytest.raises(ValueError, match="information_inverse must be"):
         covariance(d, information_inverse=np.eye(2))
+
+
+def test_aliased_term_is_named_not_given_a_covariance(vote):
+    """A column equal to a combination of others (R's glm: NA): the scaled Cholesky pivot is below 1e-7."""
+    X, y, g, ref, d = vote
+    Xa = np.column_stack([X, X[:, 1] - 2 * X[:, 3]])
+    names = d.names + ("combo",)
+    aliased = FittedDesign(Xa, names, d.columns + ("combo",), np.r_[ref.params, 0.0], y, np.ones(y.size), 2)
+    with pytest.raises(ValueError, match="parameter 6 \\(term 'combo'\\) is aliased"):
+        covariance(aliased, "HC3")

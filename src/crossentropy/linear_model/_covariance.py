@@ -63,13 +63,17 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
+from scipy.linalg import lapack
 
 from .._validation import check_option
+from ..objective.sums import gram
 
-__all__ = ["COV_TYPES", "BLOCK_BUDGET", "covariance", "inverse_information"]
+__all__ = ["COV_TYPES", "ALIAS_TOL", "BLOCK_BUDGET", "covariance", "inverse_information"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
+#: smallest scaled Cholesky pivot of an identified parameter (see :func:`inverse_information`)
+ALIAS_TOL = 1e-7
 #: bytes of the per-block working arrays (read at each call)
 BLOCK_BUDGET = 64 * 2**20
 
@@ -149,7 +153,13 @@ def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse
 
 
 def inverse_information(design):
-    r""":math:`\mathcal I^{-1}`, the nonrobust covariance, by Cholesky; ValueError if :math:`\mathcal I` is not positive definite.
+    r""":math:`\mathcal I^{-1}`, the nonrobust covariance, by a Cholesky factorisation with a rank check.
+
+    The information is first scaled to unit diagonal, :math:`\tilde{\mathcal I} = D^{-1/2}\mathcal I
+    D^{-1/2}` (:math:`D` its diagonal), and factored :math:`\tilde{\mathcal I} = R^\top R`;
+    :math:`R_{jj}^2` is the share of parameter :math:`j`'s scaled information not explained by the
+    parameters before it. A parameter with :math:`R_{jj} <` :data:`ALIAS_TOL` (R's ``glm`` tolerance on
+    the same scaled quantity) is aliased: ValueError naming it, never a covariance of 1e12s.
 
     Examples
     --------
@@ -158,16 +168,34 @@ def inverse_information(design):
     >>> d = FittedDesign(np.ones((4, 1)), ("const",), (None,), np.zeros(1), np.array([0, 1, 0, 1]), np.ones(4), 2)
     >>> inverse_information(d)   # 1 / (4 * 1/4)
     array([[1.]])
+    >>> X = np.column_stack([np.ones(4), [0.0, 1, 2, 3], [0.0, 2, 4, 6]])
+    >>> inverse_information(FittedDesign(X, ("const", "x", "2x"), (None, "x", "2x"), np.zeros(3),
+    ...                                  np.array([0, 1, 0, 1]), np.ones(4), 2))
+    Traceback (most recent call last):
+    ...
+    ValueError: the information matrix of design is singular: parameter 2 (term '2x') is aliased with the ones before it; drop it or pass information_inverse
+
+    References
+    ----------
+    R, ``glm.fit`` (``tol = 1e-7`` of its pivoted QR on the weighted design).
     """
     info = design.information()
-    try:
-        factor = linalg.cho_factor(info, lower=False, check_finite=True)
-    except (linalg.LinAlgError, ValueError):
-        raise ValueError("the information matrix of design is singular or not finite (aliased terms or "
-                         "separated classes): no covariance; drop the aliased terms or pass "
-                         "information_inverse") from None
-    C = linalg.cho_solve(factor, np.eye(info.shape[0]), check_finite=False)
-    return _symmetric(C)
+    if not np.all(np.isfinite(info)):
+        raise ValueError("the information matrix of design is not finite: no covariance")
+    d = np.sqrt(np.diag(info))
+    m, q = info.shape[0], design.n_terms
+    bad = np.flatnonzero(~(d > 0))
+    if bad.size == 0:
+        R, fail = lapack.dpotrf(info / np.outer(d, d), lower=0, clean=1)
+        # fail = j > 0: the leading minor of order j is not positive definite
+        bad = np.array([fail - 1]) if fail > 0 else np.flatnonzero(np.diag(R) < ALIAS_TOL)
+    if bad.size:
+        j = int(bad[0])
+        label = f"term {design.names[j % q]!r}" + ("" if design.binary else f", class {j // q + 1}")
+        raise ValueError(f"the information matrix of design is singular: parameter {j} ({label}) is aliased with the "
+                         "ones before it; drop it or pass information_inverse")
+    Ri = linalg.solve_triangular(R, np.eye(m), lower=False, check_finite=False)
+    return _symmetric((Ri @ Ri.T) / np.outer(d, d))
 
 
 def _checked_inverse(C, m):
@@ -267,8 +295,7 @@ class _Rows:
         Cr = None if C is None else C.reshape(J, q, J, q).transpose(1, 0, 2, 3).reshape(q, J * J * q)
         for b in self._blocks(J * J * q + 4 * J * q + 8 * J * J):
             R = self.R[b] if C is None else self._adjusted(b, Cr, cov_type)
-            G = self._scores(b, R) * np.sqrt(self.s[b])[:, None]
-            B += G.T @ G  # one SYRK per block
+            B += gram(self._scores(b, R), self.s[b], False)  # SYRK on sqrt(s) times the rows' scores
         return _symmetric(B)
 
     def _adjusted(self, b, Cr, cov_type):
