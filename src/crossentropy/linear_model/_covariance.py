@@ -58,12 +58,14 @@ statsmodels, ``statsmodels/stats/sandwich_covariance.py`` and ``statsmodels/base
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
 from scipy.linalg import lapack
+from threadpoolctl import ThreadpoolController
 
 from .._validation import check_option
 from ..objective.sums import gram
@@ -74,6 +76,8 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
 #: smallest scaled Cholesky pivot of an identified parameter (see :func:`inverse_information`)
 ALIAS_TOL = 1e-7
+#: largest number of parameters whose m x m factorisations and products run on one BLAS thread
+SMALL_M = 1024
 #: bytes of the per-block working arrays (read at each call)
 BLOCK_BUDGET = 64 * 2**20
 
@@ -186,7 +190,8 @@ def inverse_information(design):
     m, q = info.shape[0], design.n_terms
     bad = np.flatnonzero(~(d > 0))
     if bad.size == 0:
-        R, fail = lapack.dpotrf(info / np.outer(d, d), lower=0, clean=1)
+        with _small_blas(m):
+            R, fail = lapack.dpotrf(info / np.outer(d, d), lower=0, clean=1)
         # fail = j > 0: the leading minor of order j is not positive definite
         bad = np.array([fail - 1]) if fail > 0 else np.flatnonzero(np.diag(R) < ALIAS_TOL)
     if bad.size:
@@ -194,8 +199,9 @@ def inverse_information(design):
         label = f"term {design.names[j % q]!r}" + ("" if design.binary else f", class {j // q + 1}")
         raise ValueError(f"the information matrix of design is singular: parameter {j} ({label}) is aliased with the "
                          "ones before it; drop it or pass information_inverse")
-    Ri = linalg.solve_triangular(R, np.eye(m), lower=False, check_finite=False)
-    return _symmetric((Ri @ Ri.T) / np.outer(d, d))
+    with _small_blas(m):
+        Ri = linalg.solve_triangular(R, np.eye(m), lower=False, check_finite=False)
+        return _symmetric((Ri @ Ri.T) / np.outer(d, d))
 
 
 def _checked_inverse(C, m):
@@ -248,7 +254,21 @@ def _cluster_factor(codes, n_obs, m):
 
 
 def _sandwich(C, B):
-    return _symmetric(C @ B @ C)
+    with _small_blas(C.shape[0]):
+        return _symmetric(C @ B @ C)
+
+
+def _small_blas(m):
+    """One BLAS thread for the m x m algebra when m <= SMALL_M: a few milliseconds of work, which a
+    second thread only slows down (waking it took up to 0.3 s for a 153 x 153 Cholesky on a busy machine)."""
+    if m > SMALL_M:
+        return contextlib.nullcontext()
+    if "controller" not in _BLAS:  # found once: listing the loaded libraries reads /proc (milliseconds)
+        _BLAS["controller"] = ThreadpoolController()
+    return _BLAS["controller"].limit(limits=1, user_api="blas")
+
+
+_BLAS: dict = {}
 
 
 def _symmetric(A):
@@ -307,6 +327,10 @@ class _Rows:
         del T
         M = 0.5 * (M + M.transpose(0, 2, 1))
         W = _weights(self.P[b])
+        if J == 1:  # two classes: the leverage h = w x^T C x, and r / (1 - h) or r / sqrt(1 - h)
+            one_minus_h = 1.0 - W[:, 0, 0] * M[:, 0, 0]
+            _check_leverage(one_minus_h, b)
+            return R / (one_minus_h if cov_type == "HC3" else np.sqrt(one_minus_h))[:, None]
         if cov_type == "HC3":
             A = np.eye(J) - W @ M
             _check_leverage(np.linalg.det(A), b)  # det(I - WM) = prod(1 - eig H)
