@@ -181,3 +181,14 @@ def test_bad_arguments_name_the_parameter(anes):
         profile_intervals(design, which=[design.n_params])
     with pytest.raises(ValueError, match="cov must be a finite array"):
         wald_tests(design, np.eye(2))
+
+
+def test_lr_tests_with_an_offset_equal_statsmodels_logit_with_that_offset():
+    d, X, names, _ = _anes_design()
+    y = d["vote"].to_numpy().astype(np.intp)
+    offset = 0.3 * d["TVnews"].to_numpy() - 1.0
+    full = sm.Logit(y, X, offset=offset).fit(disp=0, method="newton", tol=1e-12)
+    design = FittedDesign(X, names, COLUMNS, np.asarray(full.params), y, np.ones(y.size), 2, offset=offset)
+    ours = lr_tests(design).set_index("column")
+    nested = sm.Logit(y, np.delete(X, [4, 5], axis=1), offset=offset).fit(disp=0, method="newton", tol=1e-12)
+    assert ours.loc["educ", "lr_chi2"] == pytest.approx(2 * (full.llf - nested.llf), rel=1e-7)
