@@ -110,8 +110,11 @@ def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse
     ------
     ValueError
         A ``cov_type`` not in :data:`COV_TYPES`; ``groups`` missing, given without
-        ``cov_type="cluster"``, of the wrong shape, with missing values or a single cluster; a
-        singular information; a row of leverage 1 for HC2/HC3; :math:`n \le m` for HC1/cluster.
+        ``cov_type="cluster"``, of the wrong shape, with missing values or a single cluster; a row
+        of leverage 1 for HC2/HC3; :math:`n \le m` for HC1/cluster.
+    numpy.linalg.LinAlgError
+        (a ValueError) The information is singular: an aliased parameter, named
+        (:func:`inverse_information`), or separated classes.
 
     Examples
     --------
@@ -163,7 +166,8 @@ def inverse_information(design):
     D^{-1/2}` (:math:`D` its diagonal), and factored :math:`\tilde{\mathcal I} = R^\top R`;
     :math:`R_{jj}^2` is the share of parameter :math:`j`'s scaled information not explained by the
     parameters before it. A parameter with :math:`R_{jj} <` :data:`ALIAS_TOL` (R's ``glm`` tolerance on
-    the same scaled quantity) is aliased: ValueError naming it, never a covariance of 1e12s.
+    the same scaled quantity) is aliased: :class:`numpy.linalg.LinAlgError` (a ValueError) naming it,
+    never a covariance of 1e12s. Under separation the information is singular in the same way.
 
     Examples
     --------
@@ -177,7 +181,7 @@ def inverse_information(design):
     ...                                  np.array([0, 1, 0, 1]), np.ones(4), 2))
     Traceback (most recent call last):
     ...
-    ValueError: the information matrix of design is singular: parameter 2 (term '2x') is aliased with the ones before it; drop it or pass information_inverse
+    numpy.linalg.LinAlgError: the information matrix of design is singular: parameter 2 (term '2x') is aliased with the ones before it; drop it or pass information_inverse
 
     References
     ----------
@@ -185,7 +189,7 @@ def inverse_information(design):
     """
     info = design.information()
     if not np.all(np.isfinite(info)):
-        raise ValueError("the information matrix of design is not finite: no covariance")
+        raise np.linalg.LinAlgError("the information matrix of design is not finite: no covariance")
     d = np.sqrt(np.diag(info))
     m, q = info.shape[0], design.n_terms
     bad = np.flatnonzero(~(d > 0))
@@ -197,8 +201,8 @@ def inverse_information(design):
     if bad.size:
         j = int(bad[0])
         label = f"term {design.names[j % q]!r}" + ("" if design.binary else f", class {j // q + 1}")
-        raise ValueError(f"the information matrix of design is singular: parameter {j} ({label}) is aliased with the "
-                         "ones before it; drop it or pass information_inverse")
+        raise np.linalg.LinAlgError(f"the information matrix of design is singular: parameter {j} ({label}) is aliased "
+                                    "with the ones before it; drop it or pass information_inverse")
     with _small_blas(m):
         Ri = linalg.solve_triangular(R, np.eye(m), lower=False, check_finite=False)
         return _symmetric((Ri @ Ri.T) / np.outer(d, d))
