@@ -34,7 +34,7 @@ from .._validation import check_int, check_real
 from ..objective import LinearObjective
 from ..solvers import SOLVERS
 
-__all__ = ["LRTest", "wald_tests", "lr_tests", "lr_test", "profile_intervals", "column_params"]
+__all__ = ["LRTest", "term_tests", "wald_tests", "lr_tests", "lr_test", "profile_intervals", "column_params"]
 
 #: gradient tolerance (max-norm of the mean-scaled objective's gradient) and relative objective gap of
 #: every refit
@@ -110,6 +110,38 @@ def wald_tests(design, cov):
         df = int(keep.sum())
         rows.append((col, df, w, float(stats.chi2.sf(w, df)) if df else np.nan))
     return pd.DataFrame(rows, columns=["column", "df", "wald_chi2", "wald_p"])
+
+
+def term_tests(design, cov, *, lr=True):
+    """The Wald test (:func:`wald_tests`) and, with ``lr``, the likelihood-ratio test (:func:`lr_tests`) of each column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``column, df, wald_chi2, wald_p, lr_chi2, lr_p`` (the LR columns NaN without ``lr``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.linear_model._design import FittedDesign
+    >>> X = np.column_stack([np.ones(4), [0.0, 0.0, 1.0, 1.0]]); y = np.array([0, 1, 0, 1])
+    >>> beta = np.array([0.0, np.log(3.0)])    # the maximum: p = 1/2 at x = 0, 3/4 at x = 1
+    >>> d = FittedDesign(X, ("const", "x"), (None, "x"), beta, y, np.array([1.0, 1.0, 1.0, 3.0]), 2)
+    >>> cov = np.array([[2.0, -2.0], [-2.0, 2.0 + 4 / 3]])   # var(logit p) = 1 / (n p (1 - p)) per group
+    >>> term_tests(d, cov).round(4)   # Wald: log(3)^2 / (10/3)
+      column  df  wald_chi2  wald_p  lr_chi2    lr_p
+    0      x   1     0.3621  0.5474   0.3669  0.5447
+
+    References
+    ----------
+    See :func:`wald_tests` and :func:`lr_tests`.
+    """
+    out = wald_tests(design, cov)
+    if lr:
+        out[["lr_chi2", "lr_p"]] = lr_tests(design)[["lr_chi2", "lr_p"]].to_numpy()
+    else:
+        out["lr_chi2"] = out["lr_p"] = np.nan
+    return out
 
 
 class LRTest(NamedTuple):
