@@ -64,7 +64,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 from threadpoolctl import ThreadpoolController
 
 from .._validation import check_option
@@ -316,25 +316,39 @@ class _Rows:
         r""":math:`\sum_i s_i X_i^\top \tilde r_i \tilde r_i^\top X_i`, with the HC2/HC3 adjustment when ``C`` is given."""
         q, J = self.X.shape[1], self.J
         B = np.zeros((J * q, J * q))
-        Cr = None if C is None else C.reshape(J, q, J, q).transpose(1, 0, 2, 3).reshape(q, J * J * q)
+        if C is None:
+            Cr = None
+        elif J == 1:  # two classes: x^T C x = |U^T x|^2 with C = U U^T, by a triangular product (half a GEMM)
+            try:
+                with _small_blas(q):
+                    Cr = linalg.cholesky(C, lower=True, check_finite=False)
+            except linalg.LinAlgError:
+                raise ValueError("information_inverse must be positive definite") from None
+        else:
+            Cr = C.reshape(J, q, J, q).transpose(1, 0, 2, 3).reshape(q, J * J * q)
         for b in self._blocks(J * J * q + 4 * J * q + 8 * J * J):
             R = self.R[b] if C is None else self._adjusted(b, Cr, cov_type)
             B += gram(self._scores(b, R), self.s[b], False)  # SYRK on sqrt(s) times the rows' scores
         return _symmetric(B)
 
     def _adjusted(self, b, Cr, cov_type):
-        r""":math:`A_i r_i` for the rows of block ``b``: HC2 :math:`W^{1/2}(I-H)^{-1/2}W^{+1/2}r`, HC3 :math:`(I - WM)^{-1} r`."""
+        r""":math:`A_i r_i` for the rows of block ``b``: HC2 :math:`W^{1/2}(I-H)^{-1/2}W^{+1/2}r`, HC3 :math:`(I - WM)^{-1} r`.
+
+        ``Cr``: for two classes the Cholesky factor U of C = U U^T, else C arranged as (q, J J q).
+        """
         X, R, J = self.X[b], self.R[b], self.J
+        if J == 1:  # two classes: the leverage h = w x^T C x, and r / (1 - h) or r / sqrt(1 - h)
+            T = blas.dtrmm(1.0, Cr, X.T, lower=1, trans_a=1)  # U^T x_i in the columns
+            P = self.P[b]
+            one_minus_h = 1.0 - P[:, 0] * P[:, 1] * np.einsum("ji,ji->i", T, T)
+            _check_leverage(one_minus_h, b)
+            return R / (one_minus_h if cov_type == "HC3" else np.sqrt(one_minus_h))[:, None]
         nb, q = X.shape
         T = (X @ Cr).reshape(nb, J, J, q)
         M = np.einsum("iklc,ic->ikl", T, X)  # M_i = X_i C X_i^T
         del T
         M = 0.5 * (M + M.transpose(0, 2, 1))
         W = _weights(self.P[b])
-        if J == 1:  # two classes: the leverage h = w x^T C x, and r / (1 - h) or r / sqrt(1 - h)
-            one_minus_h = 1.0 - W[:, 0, 0] * M[:, 0, 0]
-            _check_leverage(one_minus_h, b)
-            return R / (one_minus_h if cov_type == "HC3" else np.sqrt(one_minus_h))[:, None]
         if cov_type == "HC3":
             A = np.eye(J) - W @ M
             _check_leverage(np.linalg.det(A), b)  # det(I - WM) = prod(1 - eig H)
