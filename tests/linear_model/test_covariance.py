@@ -7,7 +7,7 @@ import statsmodels.api as sm
 from scipy.linalg import sqrtm
 from statsmodels.stats import sandwich_covariance as sw
 
-from crossentropy.linear_model._covariance import COV_TYPES, covariance
+from crossentropy.linear_model._covariance import COV_TYPES, LeverageError, covariance
 from crossentropy.linear_model._design import FittedDesign
 
 
@@ -188,3 +188,17 @@ def test_aliased_term_is_named_not_given_a_covariance(vote):
     aliased = FittedDesign(Xa, names, d.columns + ("combo",), np.r_[ref.params, 0.0], y, np.ones(y.size), 2)
     with pytest.raises(ValueError, match="parameter 6 \\(term 'combo'\\) is aliased"):
         covariance(aliased, "HC3")
+
+
+@pytest.mark.filterwarnings("ignore:Maximum Likelihood optimization failed")
+def test_a_row_of_leverage_one_has_no_hc2_hc3(vote):
+    """A dummy column that is 1 on one row only: that row is fitted exactly (its coefficient diverges, p_i -> y_i)
+    and its leverage tends to 1, where the adjusted residual is undefined."""
+    X, y, g, ref, d = vote
+    Xa = np.column_stack([X, np.arange(y.size) == 7]).astype(float)
+    fit = sm.Logit(y, Xa).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
+    ok = FittedDesign(Xa, d.names + ("row7",), d.columns + ("row7",), np.asarray(fit.params), y, np.ones(y.size), 2)
+    for cov_type in ("HC2", "HC3"):
+        with pytest.raises(LeverageError, match="active row 7 has leverage 1"):
+            covariance(ok, cov_type)
+    assert np.all(np.isfinite(covariance(ok, "HC0")))

@@ -70,7 +70,7 @@ from threadpoolctl import ThreadpoolController
 from .._validation import check_option
 from ..objective.sums import gram
 
-__all__ = ["COV_TYPES", "ALIAS_TOL", "BLOCK_BUDGET", "covariance", "inverse_information"]
+__all__ = ["COV_TYPES", "ALIAS_TOL", "BLOCK_BUDGET", "LeverageError", "covariance", "inverse_information"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
@@ -110,8 +110,8 @@ def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse
     ------
     ValueError
         A ``cov_type`` not in :data:`COV_TYPES`; ``groups`` missing, given without
-        ``cov_type="cluster"``, of the wrong shape, with missing values or a single cluster; a row
-        of leverage 1 for HC2/HC3; :math:`n \le m` for HC1/cluster.
+        ``cov_type="cluster"``, of the wrong shape, with missing values or a single cluster;
+        :math:`n \le m` for HC1/cluster; a row of leverage 1 for HC2/HC3 (:class:`LeverageError`).
     numpy.linalg.LinAlgError
         (a ValueError) The information is singular: an aliased parameter, named
         (:func:`inverse_information`), or separated classes.
@@ -397,9 +397,13 @@ def _weights(P):
     return W
 
 
+class LeverageError(ValueError):
+    """HC2/HC3 of a design with a row of leverage 1 (the row alone determines some coefficients)."""
+
+
 def _check_leverage(det, b):
     bad = ~(det > 100 * np.finfo(float).eps)
     if np.any(bad):
         row = b.start + int(np.flatnonzero(bad)[0])
-        raise ValueError(f"cov_type HC2/HC3: active row {row} has leverage 1 (it alone determines some "
+        raise LeverageError(f"cov_type HC2/HC3: active row {row} has leverage 1 (it alone determines some "
                          "coefficients), so the adjusted residual is undefined; use cov_type='HC0' or 'HC1'")
