@@ -126,6 +126,14 @@ def _decision_options(group):
                             "(default: the most probable class)")
 
 
+def _reference(text):
+    """``COL=LEVEL`` -> (COL, LEVEL); argparse reports anything else as an invalid value."""
+    col, sep, level = str(text).partition("=")
+    if not sep or not col or not level:
+        raise argparse.ArgumentTypeError(f"expected COL=LEVEL, got {text!r}")
+    return col, level
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``crossentropy`` command (subcommands train, evaluate, predict, plot).
 
@@ -186,7 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--keep", action="append", default=[], metavar="COL",
                       help="use COL as a feature even if it looks like a row ID (rownames, id, index, unique "
                            "strings, evenly spaced integers are left out otherwise); repeatable")
+    data.add_argument("--offset", metavar="COL", default=None,
+                      help="numeric column added to the logit with coefficient 1 (an exposure, a prior log-odds; "
+                           "two-class logistic models): not a feature; evaluate and predict read it from their data")
     data.add_argument("--no-scale", action="store_true", help="do not standardise numeric columns")
+    data.add_argument("--reference", action="append", default=[], metavar="COL=LEVEL", type=_reference,
+                      help="reference level of the string column COL in the coefficient table (default: its first "
+                           "level in sorted order); repeatable")
     data.add_argument("--max-categories", type=_positive_int, default=100,
                       help="most distinct values a string column may have (default 100)")
     _decision_options(data)

@@ -163,6 +163,15 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         clean, _ = prep.clean(X, columns=prep.input_columns_, with_target=False, allow_drop=False)
         return prep.transform(clean)
 
+    def term_map(self, reference=None):
+        """How the output features come from the input columns (:meth:`TabularPreprocessor.term_map`).
+
+        ``reference`` maps a string column to its reference level in the coefficient table (by
+        default the first level in sorted order).
+        """
+        check_is_fitted(self, "preprocessor_")
+        return self.preprocessor_.term_map(reference)
+
     def get_feature_names_out(self, input_features=None):
         """The output column names: numeric columns by name, one-hot columns as ``name=category``."""
         check_is_fitted(self, "preprocessor_")
