@@ -199,6 +199,6 @@ def test_a_row_of_leverage_one_has_no_hc2_hc3(vote):
     fit = sm.Logit(y, Xa).fit(disp=0, method="newton", tol=1e-12, maxiter=100)
     ok = FittedDesign(Xa, d.names + ("row7",), d.columns + ("row7",), np.asarray(fit.params), y, np.ones(y.size), 2)
     for cov_type in ("HC2", "HC3"):
-        with pytest.raises(LeverageError, match="active row 7 has leverage 1"):
+        with pytest.raises(LeverageError, match="row 7 has leverage 1"):
             covariance(ok, cov_type)
     assert np.all(np.isfinite(covariance(ok, "HC0")))

@@ -70,7 +70,7 @@ from threadpoolctl import ThreadpoolController
 from .._validation import check_option
 from ..objective.sums import gram
 
-__all__ = ["COV_TYPES", "ALIAS_TOL", "BLOCK_BUDGET", "LeverageError", "covariance", "inverse_information"]
+__all__ = ["COV_TYPES", "ALIAS_TOL", "BLOCK_BUDGET", "LeverageError", "covariance", "inverse_information", "check_groups"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
@@ -140,7 +140,7 @@ def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse
     cov_type = check_option(cov_type, "cov_type", COV_TYPES)
     s = np.asarray(design.sample_weight, dtype=np.float64)
     active = s > 0
-    codes = _check_groups(groups, cov_type, design.X.shape[0], active)
+    codes = check_groups(groups, cov_type, design.X.shape[0], active)
     m = design.n_params
     n_obs = float(s.sum())
     if cov_type in ("HC1", "cluster") and n_obs <= m:
@@ -215,8 +215,20 @@ def _checked_inverse(C, m):
     return C
 
 
-def _check_groups(groups, cov_type, n, active):
-    """The cluster codes over the active rows: [codes] (one-way) or [codes1, codes2, codes12]."""
+def check_groups(groups, cov_type, n, active):
+    """Check ``groups`` against ``cov_type`` and return the cluster codes over the rows where ``active``.
+
+    None when ``cov_type`` is not ``"cluster"``; else ``[codes]`` (one grouping) or ``[codes1, codes2,
+    codes12]`` (two, and their intersections), each coded 0..G-1. ValueError naming ``groups`` (or
+    ``cov_type``) for a wrong shape, missing labels, fewer than two clusters among the active rows, or
+    groups given with another ``cov_type``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_groups(["a", "b", "a", "c"], "cluster", 4, np.array([True, True, True, False]))
+    [array([0, 1, 0])]
+    """
     if cov_type != "cluster":
         if groups is not None:
             raise ValueError(f"groups is only used with cov_type='cluster', got cov_type={cov_type!r}")
@@ -294,6 +306,7 @@ class _Rows:
 
     def __init__(self, design, active):
         keep = slice(None) if active.all() else active
+        self.index = np.flatnonzero(active)  # the design's row of each active row
         self.X = np.asarray(design.X, dtype=np.float64)[keep]
         self.s = np.asarray(design.sample_weight, dtype=np.float64)[keep]
         self.P = design.probabilities()[keep]
@@ -341,7 +354,7 @@ class _Rows:
             T = blas.dtrmm(1.0, Cr, X.T, lower=1, trans_a=1)  # U^T x_i in the columns
             P = self.P[b]
             one_minus_h = 1.0 - P[:, 0] * P[:, 1] * np.einsum("ji,ji->i", T, T)
-            _check_leverage(one_minus_h, b)
+            _check_leverage(one_minus_h, self.index[b])
             return R / (one_minus_h if cov_type == "HC3" else np.sqrt(one_minus_h))[:, None]
         nb, q = X.shape
         T = (X @ Cr).reshape(nb, J, J, q)
@@ -351,7 +364,7 @@ class _Rows:
         W = _weights(self.P[b])
         if cov_type == "HC3":
             A = np.eye(J) - W @ M
-            _check_leverage(np.linalg.det(A), b)  # det(I - WM) = prod(1 - eig H)
+            _check_leverage(np.linalg.det(A), self.index[b])  # det(I - WM) = prod(1 - eig H)
             return np.linalg.solve(A, R[:, :, None])[:, :, 0]
         lam, V = np.linalg.eigh(W)
         lam = np.maximum(lam, 0.0)
@@ -362,7 +375,7 @@ class _Rows:
         e = np.einsum("ikl,il->ik", V, inv_root * np.einsum("ilk,il->ik", V, R))  # W^{+1/2} r (Pearson)
         H = W_half @ M @ W_half
         mu, U = np.linalg.eigh(0.5 * (H + H.transpose(0, 2, 1)))
-        _check_leverage(np.prod(1.0 - mu, axis=1), b)
+        _check_leverage(np.prod(1.0 - mu, axis=1), self.index[b])
         f = np.einsum("ikl,il->ik", U, np.einsum("ilk,il->ik", U, e) / np.sqrt(1.0 - mu))
         return np.einsum("ikl,il->ik", W_half, f)
 
@@ -401,9 +414,9 @@ class LeverageError(ValueError):
     """HC2/HC3 of a design with a row of leverage 1 (the row alone determines some coefficients)."""
 
 
-def _check_leverage(det, b):
+def _check_leverage(det, rows):
     bad = ~(det > 100 * np.finfo(float).eps)
     if np.any(bad):
-        row = b.start + int(np.flatnonzero(bad)[0])
-        raise LeverageError(f"cov_type HC2/HC3: active row {row} has leverage 1 (it alone determines some "
+        row = int(rows[np.flatnonzero(bad)[0]])
+        raise LeverageError(f"cov_type HC2/HC3: row {row} has leverage 1 (it alone determines some "
                          "coefficients), so the adjusted residual is undefined; use cov_type='HC0' or 'HC1'")

@@ -5,8 +5,9 @@ parameterisation (:class:`~crossentropy._terms.TermMap`: raw units of the user's
 columns, levels of a string column against a reference level when the model has an intercept and
 no penalty). Terms aliased with earlier ones (:mod:`~crossentropy.linear_model._aliasing`, R's rule
 with tolerance 1e-7) are reported as not identified; the others carry the coefficients of the model
-without them. The covariance is a function of that design (:func:`covariance`), for
-``cov_type="nonrobust"`` the inverse of the observed information :math:`\mathcal I`:
+without them. The covariance is a function of that design
+(:func:`~crossentropy.linear_model._covariance.covariance`: ``cov_type`` ``"nonrobust"``, the inverse
+of the observed information :math:`\mathcal I`, or statsmodels' robust and clustered types):
 
 .. math::
     \widehat{\mathrm{Cov}}(\hat\beta) = \mathcal I^{-1}, \qquad z_j = \hat\beta_j / \mathrm{se}_j,
@@ -26,34 +27,13 @@ from scipy import linalg, stats
 
 from .._validation import check_option, check_real
 from ._aliasing import ALIAS_TOL, aliased_columns, reduce_coefficients
+from ._covariance import COV_TYPES, LeverageError, check_groups, covariance
 from ._design import FittedDesign
 from ._setup import row_weights
 from ._summary_table import ESTIMATE_COLUMNS, INFERENCE_COLUMNS, LogisticSummary
 from .._terms import TermMap
 
 __all__ = ["LogisticSummary", "summarize", "covariance", "COV_TYPES"]
-
-#: covariance types :func:`summarize` accepts
-COV_TYPES = ("nonrobust",)
-
-
-def covariance(design, cov_type="nonrobust", groups=None) -> np.ndarray:
-    r"""Covariance (m × m, class-major) of the coefficients of a :class:`FittedDesign`.
-
-    ``"nonrobust"``: :math:`\mathcal I^{-1}`, the inverse of the observed information, by Cholesky;
-    :class:`numpy.linalg.LinAlgError` when the information is not positive definite.
-
-    Examples
-    --------
-    >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
-    >>> d = FittedDesign(X, ("const", "x"), (None, "x"), np.zeros(2), np.array([0, 1, 0, 1]), np.ones(4), 2)
-    >>> covariance(d).round(4).tolist()   # (X^T X / 4)^{-1}
-    [[2.8, -1.2], [-1.2, 0.8]]
-    """
-    check_option(cov_type, "cov_type", COV_TYPES)
-    info = design.information()
-    return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), np.eye(info.shape[0]), check_finite=False)
-
 
 def _inverse(H):
     """Cholesky inverse of a symmetric H; on failure a warning and the pseudo-inverse (the ordinal summary's)."""
@@ -153,9 +133,11 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
         Frequency weights (times the estimator's class weights, as in ``fit``).
     alpha : float in (0, 1), default 0.05
         The intervals have coverage :math:`1 - \alpha`.
-    cov_type : {"nonrobust"}, default "nonrobust"
-    groups : None
-        Cluster labels (for clustered covariances; none is accepted with ``"nonrobust"``).
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}, default "nonrobust"
+        The coefficients' covariance (:func:`~crossentropy.linear_model._covariance.covariance`).
+    groups : array-like of shape (n,) or (n, 2), or a list of two arrays, optional
+        Cluster labels of the rows, one or two groupings; required by and only used with
+        ``cov_type="cluster"``.
     terms : TermMap, optional
         How the features come from the user's columns (:meth:`TabularPreprocessor.term_map`);
         by default every feature is its own term.
@@ -184,8 +166,6 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     """
     alpha = check_real(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
     check_option(cov_type, "cov_type", COV_TYPES)
-    if groups is not None:
-        raise ValueError(f"groups are used by a clustered covariance; cov_type={cov_type!r} takes none, got {groups!r:.60}")
     if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
     d = int(estimator.coef_.shape[1])
@@ -197,6 +177,7 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     sw = row_weights(estimator.class_weight, estimator.classes_, y_enc, sw)
     if not sw.sum() > 0:
         raise ValueError("sample_weight must give the rows a positive total weight, got a total of 0")
+    check_groups(groups, cov_type, X.shape[0], sw > 0)
     X = X.toarray() if hasattr(X, "toarray") else X
     K, fi, penalty = len(estimator.classes_), bool(estimator.fit_intercept), estimator.penalty
     coding = terms.coding(fit_intercept=fi, reference_coded=penalty is None)
@@ -227,6 +208,10 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
         status[kept] = "no standard error: information singular"
         notes.append("The observed information is singular at the estimate (fitted probabilities of 0 or 1: the "
                      "classes are separated by these terms), so no standard error is identified.")
+    except LeverageError as exc:
+        cov = np.full((design.n_params, design.n_params), np.nan)
+        status[kept] = f"no standard error: {cov_type} undefined"
+        notes.append(f"No {cov_type} standard errors: {exc}.")
     se = np.sqrt(np.diag(cov))
     q = stats.norm.ppf(1 - alpha / 2)
     est = np.asarray(design.params, dtype=np.float64).reshape(-1, kept.size)
