@@ -1,11 +1,13 @@
 """Benchmarks of issue 21: the HC3 covariance of a fitted model against the fit's own time.
 
-Ours: building the reported design of a fitted ``crossentropy.LogisticRegression(penalty=None)`` (the
+Two rows per problem. ``inference_hc3_*``: building the reported design of a fitted ``crossentropy.LogisticRegression(penalty=None)`` (the
 constant column and the coefficients relative to class 0: a
 :class:`~crossentropy.linear_model._design.FittedDesign`) and its HC3 covariance,
 :func:`~crossentropy.linear_model._covariance.covariance` (observed information and its Cholesky
 factor with the rank check, the per-row leverage blocks, the meat and the sandwich). The anchor is
 that fit, ``LogisticRegression(penalty=None).fit(X, y)`` at its defaults, on the same data.
+``summary_hc3_*``: the whole ``model.summary(X, y, cov_type="HC3")`` (the coefficient table: the
+reported design, its rank check, the covariance, the table), against the same anchor.
 
 - ``binary``: ``make_classification(200_000, 100, n_informative=40, n_redundant=0, random_state=0)``
   (no redundant columns: with the default two, the design is rank-deficient and has no covariance);
@@ -74,6 +76,11 @@ def _ours(key, quick):
     return covariance(_design(key, quick), "HC3")
 
 
+def _summary(key, quick):
+    X, y = _problem(key, quick)
+    return _STATE[("model", key, quick)].summary(X, y, cov_type="HC3")
+
+
 def _setup(key, quick):
     def setup():
         if ("model", key, quick) not in _STATE:
@@ -101,14 +108,16 @@ def cases(quick: bool) -> list[dict]:
         ("digits", "inference_hc3_digits (2x2-pooled digits 1797 x 16, 10 classes)"),
     ]
     out = []
-    for key, name in specs:
+    for (key, name), (kind, ours) in [(s, k) for k in (("inference_hc3", _ours), ("summary_hc3", _summary))
+                                      for s in specs]:
+        name = name.replace("inference_hc3", kind)
         if quick:
             name = name.replace("200k x 100", "20k x 20")
         out.append({
             "name": name,
             "issue": 21,
             "setup": _setup(key, quick),
-            "ours": (lambda k=key: _ours(k, quick)),
+            "ours": (lambda k=key, f=ours: f(k, quick)),
             "anchor": (lambda k=key: _fit(k, quick)),
             "anchor_name": "crossentropy LogisticRegression(penalty=None).fit on the same data",
             "target": "ratio <= 1",
