@@ -20,19 +20,19 @@ COLS = ["party", "age", "income", "logpopul"]
 FORMULA = "vote ~ C(party) + age + income + logpopul"
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
+@pytest.fixture(autouse=True, scope="module")
+def _single_blas_thread():
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: a second thread only waits
         yield
 
 
 @pytest.fixture(scope="module")
 def anes():
+    """anes96 with party identification as strings, education as the cluster label, and a 3-class leaning."""
     d = sm.datasets.anes96.load_pandas().data
-    frame = pd.DataFrame({"party": d.PID.map(PARTY), "age": d.age, "income": d.income, "logpopul": d.logpopul,
-                          "vote": d.vote.astype(int), "educ": d.educ.astype(int)})
-    frame["leaning"] = pd.cut(d.selfLR, [0, 3, 4, 7], labels=["liberal", "moderate", "conservative"]).astype(str)
-    return frame
+    leaning = pd.cut(d.selfLR, [0, 3, 4, 7], labels=["liberal", "moderate", "conservative"]).astype(str)
+    return pd.DataFrame({"party": d.PID.map(PARTY), "age": d.age, "income": d.income, "logpopul": d.logpopul,
+                         "vote": d.vote.astype(int), "educ": d.educ.astype(int), "leaning": leaning})
 
 
 @pytest.fixture(scope="module")
