@@ -43,9 +43,11 @@ class TermColumn:
     mean, scale : float
         A numeric column's standardisation, :math:`u = (r - \\text{mean}) / \\text{scale}`.
     levels : tuple of str
-        A categorical column's levels, in the order of ``sources``.
+        A categorical column's levels that have a feature, in the order of ``sources``.
     reference : str or None
-        A categorical column's reference level.
+        A categorical column's reference level. When it is not among ``levels`` the design already
+        left its indicator out (treatment coding at fit time), and each level's coefficient is its
+        contrast with the reference as fitted.
     """
 
     name: str
@@ -149,7 +151,8 @@ class TermMap:
                 src.append(j), scale.append(col.scale), shift.append(col.mean if fit_intercept else 0.0)
                 rows.append(row)
                 continue
-            ref = col.sources[col.levels.index(col.reference)] if drop else None
+            coded = col.reference not in col.levels  # the design has no indicator of the reference level
+            ref = col.sources[col.levels.index(col.reference)] if drop and not coded else None
             if ref is not None:
                 const[ref] += 1.0
             for level, j in zip(col.levels, col.sources):
@@ -159,7 +162,7 @@ class TermMap:
                 row[j] = 1.0
                 if ref is not None:
                     row[ref] = -1.0
-                names.append(f"{col.name}[T.{level}]" if drop else f"{col.name}[{level}]")
+                names.append(f"{col.name}[T.{level}]" if drop or coded else f"{col.name}[{level}]")
                 cols.append(col.name), kinds.append("level")
                 src.append(j), scale.append(1.0), shift.append(0.0), rows.append(row)
         return Coding(tuple(names), tuple(cols), tuple(kinds), np.asarray(src, dtype=np.intp),

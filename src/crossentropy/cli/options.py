@@ -61,6 +61,9 @@ def make_estimator(args):
     """
     from importlib import import_module
 
+    from .ordinal import check_ordinal_options
+
+    check_ordinal_options(args)
     module, name = MODELS[args.model]
     cls = getattr(import_module(module), name)
     known = cls().get_params(deep=False)
@@ -149,7 +152,8 @@ def make_preprocessor(args, target):
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
     ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
-    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on.
+    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on; ``--model ordinal`` gets
+    treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts).
     """
     from ..preprocessing import TabularPreprocessor
 
@@ -159,7 +163,8 @@ def make_preprocessor(args, target):
                                max_categories=args.max_categories, ignore=ignore,
                                keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
                                offset=getattr(args, "offset", None),
-                               reference=_references(getattr(args, "reference", [])))
+                               reference=_references(getattr(args, "reference", [])),
+                               drop_reference=getattr(args, "model", None) == "ordinal")
 
 
 def _references(pairs) -> dict | None:

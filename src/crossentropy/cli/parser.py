@@ -18,7 +18,8 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 __all__ = ["build_parser", "MODELS", "MODEL_OPTIONS", "param_value"]
 
 MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
-          "mlp": ("crossentropy.neural_network", "MLPClassifier")}
+          "mlp": ("crossentropy.neural_network", "MLPClassifier"),
+          "ordinal": ("crossentropy.linear_model", "OrdinalRegression")}
 
 
 
@@ -96,8 +97,10 @@ def param_value(text):
 
 # flag, parameter name, argparse type, help, the models that have it
 MODEL_OPTIONS = (
-    ("--C", "C", _positive_float, "inverse regularisation strength (logistic)", ("logistic",)),
-    ("--penalty", "penalty", str, "l2, l1, elasticnet or none (logistic)", ("logistic",)),
+    ("--C", "C", _positive_float, "inverse regularisation strength (logistic, ordinal)", ("logistic", "ordinal")),
+    ("--penalty", "penalty", str, "l2, l1, elasticnet or none (logistic); none or l2 (ordinal, default none)",
+     ("logistic", "ordinal")),
+    ("--link", "link", str, "logit, probit or cloglog (ordinal, default logit)", ("ordinal",)),
     ("--l1-ratio", "l1_ratio", float, "elastic-net mixing in [0, 1] (logistic)", ("logistic",)),
     ("--no-intercept", "fit_intercept", None, "fit without an intercept (logistic)", ("logistic",)),
     ("--learning-rate", "learning_rate", _positive_float, "step size of the gd/sgd solvers (logistic)", ("logistic",)),
@@ -109,8 +112,9 @@ MODEL_OPTIONS = (
     ("--label-smoothing", "label_smoothing", float, "label smoothing in [0, 1) (mlp)", ("mlp",)),
     ("--solver", "solver", str, "solver name (logistic: auto, lbfgs, newton, gd, sgd, ...; mlp: adam, sgd)",
      ("logistic", "mlp")),
-    ("--max-iter", "max_iter", _positive_int, "iterations (logistic) or epochs (mlp)", ("logistic", "mlp")),
-    ("--tol", "tol", _positive_float, "convergence tolerance", ("logistic", "mlp")),
+    ("--max-iter", "max_iter", _positive_int, "iterations (logistic, ordinal) or epochs (mlp)",
+     ("logistic", "mlp", "ordinal")),
+    ("--tol", "tol", _positive_float, "convergence tolerance", ("logistic", "mlp", "ordinal")),
     ("--batch-size", "batch_size", _positive_int, "minibatch size (sgd, adam)", ("logistic", "mlp")),
     ("--class-weight", "class_weight", str, "'balanced' to reweight classes", ("logistic", "mlp")),
 )
@@ -174,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
             opts.add_argument(flag, dest=dest, action="store_const", const=dest != "fit_intercept", default=None, help=help_)
         else:
             opts.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
+    opts.add_argument("--order", metavar="A,B,C", default=None,
+                      help="ordinal: the levels of the target, lowest first (default: numeric order of an "
+                           "integer target)")
     opts.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                       help="any other estimator parameter (value parsed as JSON when it can be); repeatable")
     from .cv import parse_Cs, parse_ratios

@@ -132,6 +132,11 @@ def _run(args, source, out, estimator, prep) -> int:
         if str(exc).startswith("reference "):  # a --reference COL=LEVEL the fitted columns do not have
             raise UsageError(f"--{exc}") from None
         raise
+    ordinal = args.model == "ordinal"
+    if ordinal:  # the levels' order, checked against the training labels before the fit
+        from .ordinal import resolve_order
+
+        estimator.set_params(order=resolve_order(args, prep))
     pos_label, threshold = decision_options(args, prep.classes_)
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
@@ -180,15 +185,21 @@ def _run(args, source, out, estimator, prep) -> int:
                               split=split, curves=curve,
                               pos_label=metrics["pos_label"])
     page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
-                          summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None else None,
-                          data_notes=getattr(source, "notes", None), cov_type=args.cov_type or "nonrobust",
-                          groups=groups)
+                          summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
+                          else None, data_notes=getattr(source, "notes", None),
+                          cov_type=args.cov_type or "nonrobust", groups=groups)
     files = {"split.json": source.split_record(n_train, n_test)}
     coefficients = page.get("coefficients") or {}
     if coefficients.get("csv"):
         files["coefficients.csv"] = coefficients["csv"]
     if coefficients.get("term_tests_csv"):
         files["term_tests.csv"] = coefficients["term_tests_csv"]
+    note = None
+    if ordinal:  # its coefficient table: the ordinal summary in the units of the data's columns
+        from .ordinal import coefficients_csv
+
+        csv, note = coefficients_csv(estimator, prep, X_train, y_train)
+        files.update({"coefficients.csv": csv} if csv is not None else {})
     if cv:
         figures.update(cv[1])
         files.update(cv[2])
@@ -199,6 +210,8 @@ def _run(args, source, out, estimator, prep) -> int:
     if cv:
         print(cv[3])
     print(format_metrics_table(columns))
+    if note:
+        print(f"note: {note}")
     if classes.size == 2:
         print(f"(ROC AUC and Brier score take {metrics['pos_label']!r} as the positive class"
               + (f"; predicted {metrics['pos_label']!r} when its probability is >= {threshold:g})" if threshold is not None
@@ -211,6 +224,8 @@ def _check_table_options(args, source):
     """``--cov-type`` and ``--cluster``: consistent, for a logistic model in memory; sets ``args.cov_type``."""
     cluster = getattr(args, "cluster", None)
     args.cov_type = getattr(args, "cov_type", None)
+    if args.cov_type not in (None, "nonrobust") and args.model != "logistic":
+        raise UsageError(f"--cov-type applies to --model logistic (its coefficient table), got --model {args.model}")
     if cluster is None:
         if args.cov_type == "cluster":
             raise UsageError("--cov-type cluster needs --cluster COL[,COL] (the column(s) of DATA that group the rows)")

@@ -13,7 +13,7 @@ from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json
 from .offset_column import offset_values
 from .statistics import column_spec, table_statistics
-from .terms import check_reference, term_map
+from .terms import check_reference, indicator_levels, term_map
 
 __all__ = ["TabularPreprocessor", "MISSING_POLICIES", "IMPUTE_STRATEGIES", "STATE_VERSION"]
 
@@ -23,7 +23,7 @@ IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 STATE_VERSION = 1
 _STATE_FIELDS = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
                  "classes", "classes_dtype"}
-_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "offset", "reference"}  # absent from older files; "offset" and "reference" only when set
+_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "offset", "reference", "drop_reference"}  # absent from older files; the last three only when set
 
 
 def _describe_counts(counts) -> str:
@@ -68,6 +68,8 @@ class TabularPreprocessor:
     reference : dict, optional
         String column -> its reference level in the coefficient table (:meth:`term_map`); the
         first level in sorted order for the columns not named. Kept in the saved state.
+    drop_reference : bool, default False
+        Treatment coding: no indicator for the reference level (:func:`~.terms.indicator_levels`).
 
     Examples
     --------
@@ -81,7 +83,7 @@ class TabularPreprocessor:
     """
 
     def __init__(self, target, *, missing="error", impute_strategy=None, scale=True, max_categories=100, ignore=(),
-                 keep=(), id_columns=None, offset=None, reference=None):
+                 keep=(), id_columns=None, offset=None, reference=None, drop_reference=False):
         check_option(missing, "missing", MISSING_POLICIES)
         if missing == "impute":
             check_option(impute_strategy, "impute_strategy", IMPUTE_STRATEGIES)
@@ -99,6 +101,7 @@ class TabularPreprocessor:
         if self.offset == self.target:
             raise ValueError(f"offset must be another column than the target, got offset={self.offset!r}")
         self.reference = check_reference(reference)
+        self.drop_reference = check_bool(drop_reference, "drop_reference")
         self.columns_ = None
 
     def options(self) -> dict:
@@ -106,7 +109,7 @@ class TabularPreprocessor:
         return {"missing": self.missing, "impute_strategy": self.impute_strategy, "scale": self.scale,
                 "max_categories": self.max_categories, "ignore": list(self.ignore), "keep": list(self.keep),
                 "id_columns": None if self.id_columns_ is None else dict(self.id_columns_), "offset": self.offset,
-                "reference": dict(self.reference) or None}
+                "reference": dict(self.reference) or None, "drop_reference": self.drop_reference}
 
     def term_map(self, reference=None):
         """How the output features come from the columns, for a coefficient table in raw units.
@@ -117,7 +120,7 @@ class TabularPreprocessor:
         """
         if self.columns_ is None:
             raise ValueError("TabularPreprocessor is not fitted: call fit first")
-        return term_map(self.columns_, {**self.reference, **check_reference(reference)})
+        return term_map(self.columns_, self.reference, self.drop_reference, reference)
 
     # ---------------------------------------------------------------- checks shared by fit and apply
     def feature_columns(self, frame) -> list[str]:
@@ -291,7 +294,7 @@ class TabularPreprocessor:
         names = []
         for spec in self.columns_:
             if spec["kind"] == "categorical":
-                names.extend(f"{spec['name']}={c}" for c in spec["categories"])
+                names.extend(f"{spec['name']}={c}" for c in indicator_levels(spec, self.reference, self.drop_reference))
             else:
                 names.append(spec["name"])
         return names
@@ -366,7 +369,7 @@ class TabularPreprocessor:
                         UserWarning,
                         stacklevel=2,
                     )
-                blocks.append(onehot)
+                blocks.append(onehot[:, np.isin(cats, indicator_levels(spec, self.reference, self.drop_reference))])
         return np.hstack(blocks) if blocks else np.empty((n, 0))
 
     def target_values(self, frame) -> np.ndarray:
@@ -406,6 +409,7 @@ class TabularPreprocessor:
             "classes": classes,
             "classes_dtype": dtype,
             **({} if self.offset is None else {"offset": self.offset}),
+            **({"drop_reference": True} if self.drop_reference else {}),
         }
 
     @classmethod
@@ -448,7 +452,7 @@ class TabularPreprocessor:
             raise ValueError(f"preprocessing offset must be the name of a column other than the target, got {offset!r}")
         self = cls(state["target"], missing=state["missing"], impute_strategy=state["impute_strategy"],
                    scale=state["scale"], max_categories=state["max_categories"], ignore=state["ignore"],
-                   keep=keep, id_columns=ids, offset=offset, reference=state.get("reference"))
+                   keep=keep, id_columns=ids, offset=offset, reference=state.get("reference"), drop_reference=state.get("drop_reference", False))
         columns = state["columns"]
         if not isinstance(columns, list) or not columns:
             raise ValueError("preprocessing columns must be a non-empty list")
