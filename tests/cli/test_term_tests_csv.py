@@ -65,5 +65,6 @@ def test_hc3_option_and_usage_errors(table, tmp_path, capsys):
     assert "cannot be combined with --cov-type HC1" in capsys.readouterr().err
     assert _train(path, tmp_path / "c", "--cluster", "nowhere") == 2
     assert "--cluster names column(s) not in the data: 'nowhere'" in capsys.readouterr().err
-    assert _train(path, tmp_path / "d", "--cov-type", "HC0", "--model", "mlp") == 2
+    assert main(["train", str(path), "--target", "vote", "--model", "mlp", "--cov-type", "HC0", "--no-plots",
+                 "--out", str(tmp_path / "d")]) == 2
     assert "--cov-type applies to --model logistic" in capsys.readouterr().err
