@@ -78,14 +78,15 @@ def fit_inverse_temperature(z, codes, w, *, tol: float = 1e-12, max_iter: int = 
 
 
 def _vector_loss_grad(theta, z, onehot, w, total):
+    """Mean weighted cross-entropy of ``a * z + b`` and its gradient; ``theta = (a, b[1:])``, ``b[0] = 0``."""
     from ..special import log_softmax
 
     k = z.shape[1]
-    a, b = theta[:k], theta[k:]
+    a, b = theta[:k], np.r_[0.0, theta[k:]]
     logp = log_softmax(z * a + b, axis=1)
     r = (np.exp(logp) - onehot) * w[:, None]
     loss = -np.sum(w * np.sum(onehot * logp, axis=1))
-    return loss / total, np.r_[np.sum(r * z, axis=0), np.sum(r, axis=0)] / total
+    return loss / total, np.r_[np.sum(r * z, axis=0), np.sum(r, axis=0)[1:]] / total
 
 
 class TemperatureScaling(CalibratorMixin, BaseEstimator):
@@ -105,7 +106,8 @@ class TemperatureScaling(CalibratorMixin, BaseEstimator):
     the same probabilities, with :math:`T = 1/(2\beta_{sk})`.
 
     ``vector=True``: vector scaling (Guo et al. 2017), :math:`\operatorname{softmax}(a \odot z + b)`
-    with one scale and one bias per class, fitted by L-BFGS (SciPy) from :math:`a = 1, b = 0`.
+    with one scale and one bias per class (:math:`b_1 = 0`: the softmax ignores a common shift), fitted
+    by L-BFGS (SciPy, to a gradient of :math:`10^{-10}`) from :math:`a = 1/T, b = 0`.
 
     Labels: integers in ``0..K-1`` name the columns; other labels are sorted and must number K.
 
@@ -157,9 +159,10 @@ class TemperatureScaling(CalibratorMixin, BaseEstimator):
             wv = np.ones(z.shape[0]) if w is None else w
             onehot = np.eye(z.shape[1])[codes]
             k = z.shape[1]
-            res = minimize(_vector_loss_grad, np.r_[np.full(k, beta), np.zeros(k)], jac=True, method="L-BFGS-B",
-                           args=(z64, onehot, wv, float(np.sum(wv))), options={"gtol": 1e-10, "maxiter": 1000})
-            self.coef_, self.intercept_ = res.x[:k], res.x[k:]
+            res = minimize(_vector_loss_grad, np.r_[np.full(k, beta), np.zeros(k - 1)], jac=True, method="L-BFGS-B",
+                           args=(z64, onehot, wv, float(np.sum(wv))),
+                           options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 10000, "maxcor": 30})
+            self.coef_, self.intercept_ = res.x[:k], np.r_[0.0, res.x[k:]]
         return self
 
     def predict_proba(self, logits):
