@@ -8,7 +8,7 @@ Bins of a score :math:`s \in [0, 1]` with ``n_bins`` :math:`B`:
   :math:`F_w` the weighted empirical distribution function of the scores; bin :math:`j` holds
   :math:`q_j < s \le q_{j+1}` (equal scores share a bin; repeated edges leave bins empty).
 
-From the per-bin sums :math:`W_b = \sum w_i`, :math:`Q_b = \sum w_i^2`, :math:`S_b = \sum w_i s_i`,
+From the per-bin sums :math:`W_b = \sum w_i`, :math:`S_b = \sum w_i s_i`,
 :math:`Y_b = \sum w_i h_i` (:math:`h_i` the 0/1 outcome) and :math:`W = \sum_b W_b`, with
 :math:`a_b = Y_b/W_b`, :math:`c_b = S_b/W_b` (empty bins left out):
 
@@ -17,9 +17,9 @@ From the per-bin sums :math:`W_b = \sum w_i`, :math:`Q_b = \sum w_i^2`, :math:`S
     \mathrm{ECE}_2 = \Bigl(\sum_b \frac{W_b}{W} (a_b - c_b)^2\Bigr)^{1/2},
 
 and the debiased :math:`\mathrm{ECE}_2` (Kumar, Liang & Ma 2019) subtracts from each squared gap the
-variance of the bin's mean outcome, :math:`a_b(1 - a_b)/(n_b - 1)` with the effective size
-:math:`n_b = W_b^2/Q_b` (the row count without weights; bins with :math:`n_b \le 1` keep their gap),
-and takes the square root of the sum's positive part.
+variance of the bin's mean outcome, :math:`a_b(1 - a_b)/(n_b - 1)` with :math:`n_b = W_b` (weights
+count rows, as repeated rows would; bins with :math:`n_b \le 1` keep their gap), and takes the
+square root of the sum's positive part.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def bin_index(s: np.ndarray, edges: np.ndarray, strategy: str) -> np.ndarray:
     return np.searchsorted(edges, s, side=side)
 
 
-def ece_from_sums(W, Q, S, Y, *, norm: str, debias: bool):
+def ece_from_sums(W, S, Y, *, norm: str, debias: bool):
     """The calibration error from per-bin sums of shape (..., G, B): G groups (classes), B bins.
 
     Each group's error is computed over its bins and the groups are averaged (before the square root
@@ -59,7 +59,6 @@ def ece_from_sums(W, Q, S, Y, *, norm: str, debias: bool):
     sq = gap**2
     if debias:
         acc = np.clip(np.where(W > 0, Y / safe, 0.0), 0.0, 1.0)
-        n_eff = np.where(Q > 0, W**2 / np.where(Q > 0, Q, 1.0), 0.0)
-        corr = np.where(n_eff > 1, acc * (1 - acc) / np.where(n_eff > 1, n_eff - 1, 1.0), 0.0)
+        corr = np.where(W > 1, acc * (1 - acc) / np.where(W > 1, W - 1, 1.0), 0.0)
         sq = sq - corr
     return np.sqrt(np.maximum(np.mean(np.sum(share * sq, axis=-1), axis=-1), 0.0))

@@ -77,7 +77,7 @@ def _groups(P, codes, kind):
 
 
 def _sums(bins, s, h, w, n_bins):
-    """Per (group, bin) sums W, Q, S, Y, each (G, B)."""
+    """Per (group, bin) sums W, S, Y, each (G, B)."""
     G = s.shape[0]
     flat = (bins + n_bins * np.arange(G)[:, None]).ravel()
     size = G * n_bins
@@ -85,7 +85,7 @@ def _sums(bins, s, h, w, n_bins):
     def total(v):
         return np.bincount(flat, weights=np.broadcast_to(v, s.shape).ravel(), minlength=size).reshape(G, n_bins)
 
-    return total(w), total(w * w), total(w * s), total(w * h)
+    return total(w), total(w * s), total(w * h)
 
 
 def _bootstrap(bins, s, h, w, n_bins, norm, debias, n_resamples, rng):
@@ -94,7 +94,7 @@ def _bootstrap(bins, s, h, w, n_bins, norm, debias, n_resamples, rng):
     A cell is a set of rows with the same bins and outcomes in every group (top-label: one bin and
     correct or not; class-wise: each class's bin and the label). A resample of the n rows is drawn
     as its cell counts :math:`N^* \sim \mathrm{Multinomial}(n, n_c/n)` (exactly the counts of a
-    row bootstrap); within a cell the sums of :math:`(w, w^2, w s_g)` over the :math:`N^*_c` drawn
+    row bootstrap); within a cell the sums of :math:`(w, w s_g)` over the :math:`N^*_c` drawn
     rows are their normal approximation :math:`N^*_c \mu_c + \sqrt{N^*_c}\,\Sigma_c^{1/2} z`, with the
     cell's mean and covariance. Unweighted, only the scores vary within a cell, inside one bin.
     """
@@ -113,7 +113,7 @@ def _bootstrap(bins, s, h, w, n_bins, norm, debias, n_resamples, rng):
         cell_bins, cell_h = uniq[:, :G].T, uniq[:, G:].T.astype(np.float64)
     inv = inv.reshape(-1)
     M = cell_bins.shape[1]
-    x = np.column_stack([w, w * w, (w * s).T])  # (n, d)
+    x = np.column_stack([w, (w * s).T])  # (n, d)
     d = x.shape[1]
     count = np.bincount(inv, minlength=M).astype(np.float64)
     mean = np.stack([np.bincount(inv, weights=x[:, j], minlength=M) for j in range(d)], axis=1) / count[:, None]
@@ -133,13 +133,11 @@ def _bootstrap(bins, s, h, w, n_bins, norm, debias, n_resamples, rng):
         z = rng.standard_normal((r, M, d))
         sums = N[:, :, None] * mean[None] + np.sqrt(N)[:, :, None] * np.einsum("mij,rmj->rmi", root, z)
         Wc = np.maximum(sums[:, :, 0], 0.0)
-        Qc = np.maximum(sums[:, :, 1], 0.0)
-        Sc = np.clip(sums[:, :, 2:], 0.0, Wc[:, :, None])  # (r, M, G)
+        Sc = np.clip(sums[:, :, 1:], 0.0, Wc[:, :, None])  # (r, M, G)
         W = np.einsum("rm,gmb->rgb", Wc, onehot)
-        Q = np.einsum("rm,gmb->rgb", Qc, onehot)
         S = np.einsum("rmg,gmb->rgb", Sc, onehot)
         Y = np.einsum("rm,gm,gmb->rgb", Wc, cell_h, onehot)
-        out[start:start + r] = ece_from_sums(W, Q, S, Y, norm=norm, debias=debias)
+        out[start:start + r] = ece_from_sums(W, S, Y, norm=norm, debias=debias)
     return out
 
 
@@ -152,7 +150,9 @@ def calibration_error(y_true, y_proba, *, labels=None, n_bins=15, strategy="unif
     against :math:`h_i = [y_i = k]`, the classes' errors averaged (before the square root for
     ``norm="l2"``). Bins, the L1 and L2 errors and the debiased L2 error (``debias=True``, Kumar,
     Liang & Ma 2019; Roelofs et al. 2022) are defined in :mod:`._binning`; with ``strategy="uniform"``,
-    ``norm="l1"`` and ``kind="top-label"`` this is the ECE of Guo et al. (2017) and netcal's ``ECE``.
+    ``norm="l1"`` and ``kind="top-label"`` this is the ECE of Guo et al. (2017) and netcal's ``ECE`` of
+    multiclass probabilities (for two classes netcal bins the positive class's probability: our
+    ``kind="class-wise"``).
 
     With ``confidence`` (e.g. 0.95), also the bootstrap percentile interval from ``n_resamples``
     resamples of the rows, the bins kept fixed, drawn as counts of cells of rows (see
