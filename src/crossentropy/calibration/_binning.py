@@ -2,8 +2,10 @@ r"""Bins of predicted probabilities and the binned calibration error computed fr
 
 Bins of a score :math:`s \in [0, 1]` with ``n_bins`` :math:`B`:
 
-- ``"uniform"``: edges :math:`0, 1/B, \dots, 1`; bin :math:`j` holds :math:`j/B \le s < (j+1)/B`, the
-  last one also :math:`s = 1` (NumPy's ``histogram`` convention, which netcal uses);
+- ``"uniform"``: edges :math:`0, 1/B, \dots, 1` (``numpy.linspace(0, 1, B + 1)``, whose rounding decides
+  the side of a score equal to an inner edge: 0.6 lies below the edge 0.6000000000000001); bin
+  :math:`j` holds :math:`e_j \le s < e_{j+1}`, the last one also :math:`s = 1` (NumPy's ``histogram``
+  convention, which netcal uses);
 - ``"quantile"``: inner edges :math:`q_j = \min\{s_i : F_w(s_i) \ge j/B\}`, :math:`j = 1..B-1`, with
   :math:`F_w` the weighted empirical distribution function of the scores; bin :math:`j` holds
   :math:`q_j < s \le q_{j+1}` (equal scores share a bin; repeated edges leave bins empty).

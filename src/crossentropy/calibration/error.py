@@ -186,7 +186,7 @@ def calibration_error(y_true, y_proba, *, labels=None, n_bins=15, strategy="unif
     >>> p = np.array([0.9, 0.8, 0.7, 0.6, 0.3, 0.2])
     >>> y = np.array([1, 1, 0, 1, 0, 1])
     >>> round(calibration_error(y, p, n_bins=5), 4)
-    0.3
+    0.2167
 
     References
     ----------

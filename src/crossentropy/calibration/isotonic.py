@@ -52,7 +52,7 @@ class IsotonicCalibration(OneVsRestCalibrator):
     >>> s = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
     >>> y = np.array([0, 1, 0, 0, 1, 0, 1, 1])
     >>> IsotonicCalibration().fit(s, y).predict_proba([0.35, 0.75])[:, 1].round(3)
-    array([0.25 , 0.667])
+    array([0.333, 0.75 ])
 
     References
     ----------

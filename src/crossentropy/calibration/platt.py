@@ -36,7 +36,7 @@ class PlattScaling(OneVsRestCalibrator):
     >>> y = np.array([0, 0, 1, 0, 1, 1, 1, 0])
     >>> cal = PlattScaling().fit(s, y)
     >>> cal.predict_proba([0.0]).round(3)
-    array([[0.583, 0.417]])
+    array([[0.526, 0.474]])
 
     References
     ----------
