@@ -46,7 +46,7 @@ def temperature_derivatives(z, codes, w, beta):
     return float(out[0]), float(out[1]), float(out[2])
 
 
-def fit_inverse_temperature(z, codes, w, *, tol: float = 1e-12, max_iter: int = 100):
+def fit_inverse_temperature(z, codes, w, *, tol=None, max_iter: int = 100):
     r"""The inverse temperature :math:`\beta^\star = \arg\min_\beta L(\beta)`, in ``BETA_BOUNDS``.
 
     :math:`L(\beta) = \sum_i w_i[\operatorname{lse}(\beta z_i) - \beta z_{iy_i}]` is convex in β
@@ -55,8 +55,12 @@ def fit_inverse_temperature(z, codes, w, *, tol: float = 1e-12, max_iter: int = 
     :math:`h`, :math:`L' < 0` moves :math:`l`. The next point is the Newton step
     :math:`\beta - L'/L''` when it falls strictly inside the bracket, else the geometric midpoint
     :math:`\sqrt{l h}`. Stops when the step is below ``tol`` relative to β (Newton's error is then of
-    the order of the step squared) or the bracket is that narrow. One pass over the logits per iteration.
+    the order of the step squared) or the bracket is that narrow. ``tol`` defaults to :math:`10^{-12}`
+    for float64 logits and :math:`10^{-7}` for float32 ones, whose row sums round at about that level
+    (smaller steps are rounding noise). One pass over the logits per iteration.
     """
+    if tol is None:
+        tol = 1e-12 if z.dtype == np.float64 else 1e-7
     lo, hi = BETA_BOUNDS
     beta = 1.0
     for _ in range(max_iter):
