@@ -7,8 +7,9 @@
   are). The labels are drawn from ``softmax(z / 2)``, so the fitted T is near 2. Target: ratio <= 0.2.
   The check gives both temperatures and the float64 root they should both reach: one Newton step of
   the float64 cross-entropy (NumPy, row blocks) from our T, whose relative size is our error. PyTorch's
-  LBFGS stops when its float32 mean loss no longer changes (``tolerance_change``), which on these sizes
-  happens about 1e-4 relative short of the root, so its T is not within 1e-6 of the root; ours is.
+  LBFGS stops when its float32 mean loss no longer changes (``tolerance_change``): how close to the root
+  that leaves its T depends on the draw (it can stop 1e-4 short on other data), so the check reports
+  each side's distance to the float64 root rather than asserting theirs.
 - ``ece_bootstrap_vs_log_loss``: ``calibration_error(y, P, confidence=0.95, n_resamples=1000)`` (top-label
   ECE, 15 equal-width bins, percentile interval from 1,000 bootstrap resamples drawn as cell counts) on
   N × 10 probabilities against one call of scikit-learn's ``log_loss(y, P)`` on the same rows.

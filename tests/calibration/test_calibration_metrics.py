@@ -230,3 +230,22 @@ def test_bad_arguments_name_the_parameter(kwargs, match):
 def test_probabilities_outside_the_unit_interval_are_refused():
     with pytest.raises(ValueError, match="y_proba"):
         calibration_error([0, 1], [0.2, 1.2])
+
+
+def test_decompositions_with_integer_weights_equal_repeated_rows(cancer_proba, digits_proba):
+    p, y = cancer_proba
+    w = np.random.default_rng(6).integers(1, 4, y.size)
+    rp, ry = np.repeat(p, w), np.repeat(y, w)
+    np.testing.assert_allclose(brier_decomposition(y, p, sample_weight=w), brier_decomposition(ry, rp), rtol=1e-12)
+    np.testing.assert_allclose(brier_decomposition(y, p, n_bins=8, strategy="quantile", sample_weight=w),
+                               brier_decomposition(ry, rp, n_bins=8, strategy="quantile"), rtol=1e-12)
+    np.testing.assert_allclose(log_loss_decomposition(y, p, sample_weight=w), log_loss_decomposition(ry, rp),
+                               rtol=1e-12)
+    a = reliability_diagram_corp(y, p, sample_weight=w, n_resamples=5, random_state=0)
+    b = reliability_diagram_corp(ry, rp, n_resamples=5, random_state=0)
+    np.testing.assert_allclose(a.recalibrated, b.recalibrated, rtol=1e-12)
+    np.testing.assert_allclose(a[4:], b[4:], rtol=1e-12)
+    P, yy = digits_proba
+    wm = np.random.default_rng(7).integers(1, 4, yy.size)
+    np.testing.assert_allclose(brier_decomposition(yy, P, sample_weight=wm),
+                               brier_decomposition(np.repeat(yy, wm), np.repeat(P, wm, 0)), rtol=1e-12)

@@ -17,7 +17,12 @@ def response_method(estimator, prefer_proba: bool = False) -> str:
 
 def raw_scores(estimator, X, method: str) -> np.ndarray:
     """``estimator.<method>(X)`` as float64, the positive column alone for two-class probabilities."""
-    out = np.asarray(getattr(estimator, method)(X), dtype=np.float64)
+    return select_columns(getattr(estimator, method)(X), method)
+
+
+def select_columns(out, method: str) -> np.ndarray:
+    """Responses of ``method`` as float64: two-class probabilities reduced to the positive column."""
+    out = np.asarray(out, dtype=np.float64)
     if method == "predict_proba" and out.ndim == 2 and out.shape[1] == 2:
         out = out[:, 1]
     if out.ndim == 2 and out.shape[1] == 1:
@@ -35,16 +40,18 @@ def calibration_scores(estimator, X, calibration: str):
       sigmoid of binary decision values or the softmax of multiclass ones).
     - the others: decision values when the estimator has ``decision_function``, else probabilities.
     """
+    method = response_method(estimator, prefer_proba=calibration == "beta")
+    return to_calibration_scores(raw_scores(estimator, X, method), method, calibration)
+
+
+def to_calibration_scores(s: np.ndarray, method: str, calibration: str) -> np.ndarray:
+    """Responses ``s`` of ``method`` (from :func:`select_columns`) as :func:`calibration_scores` gives them."""
     if calibration == "beta":
-        method = response_method(estimator, prefer_proba=True)
-        s = raw_scores(estimator, X, method)
         if method == "decision_function":
             from ..special import softmax
 
             s = expit(s) if s.ndim == 1 else softmax(s, axis=1)
         return s
-    method = response_method(estimator)
-    s = raw_scores(estimator, X, method)
     if calibration == "temperature" and method == "predict_proba":
         eps = 1e-12
         s = np.log(s + eps) - np.log(1.0 - s + eps) if s.ndim == 1 else np.log(s + eps)

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 
 from .._validation import check_bool, check_option
-from ._response import calibration_scores, response_method
+from ._response import calibration_scores, response_method, select_columns, to_calibration_scores
 from .beta import BetaCalibration
 from .isotonic import IsotonicCalibration
 from .platt import PlattScaling
@@ -149,7 +149,7 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         raw = cross_val_predict(est, X, y, cv=cv, method=name, params=fit_kw)
         est.fit(X, y, **fit_kw)
         self._check_classes(est)
-        scores = _Fixed(raw, name).scores(self.method)
+        scores = to_calibration_scores(select_columns(raw, name), name, self.method)
         cal = _calibrator(self.method, self.strictly_monotone).fit(scores, codes, sample_weight=sw)
         self.calibrated_classifiers_.append((est, cal))
         return self._finish()
@@ -202,14 +202,3 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 def _rows(kw: dict, idx) -> dict:
     """Fit parameters of one row subset: arrays with one entry per row are indexed, others kept."""
     return {k: (v[idx] if hasattr(v, "__len__") and not isinstance(v, str) else v) for k, v in kw.items()}
-
-
-class _Fixed:
-    """Stored raw responses read as :func:`calibration_scores` reads an estimator's."""
-
-    def __init__(self, raw, name):
-        self.raw, self.name = raw, name
-
-    def scores(self, method):
-        setattr(self, self.name, lambda X: self.raw)
-        return calibration_scores(self, None, method)
