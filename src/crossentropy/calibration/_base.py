@@ -14,18 +14,24 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from .._validation import _preview, check_sample_weight
 
 
-def check_scores(scores, name: str = "scores") -> np.ndarray:
-    """``scores`` as a float64 array of shape (n,) or (n, k), all finite."""
-    try:
-        arr = np.asarray(scores, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of real numbers, got {_preview(np.asarray(scores, dtype=object))}") from None
+def check_scores(scores, name: str = "scores", *, keep_float32: bool = False, finite: bool = True) -> np.ndarray:
+    """``scores`` as a float64 array of shape (n,) or (n, k) (a (n, 1) column as (n,)), all finite.
+
+    ``keep_float32``: float32 input stays float32 (no copy). ``finite=False`` leaves the finiteness
+    check to the caller (a pass over the data that detects it anyway).
+    """
+    arr = np.asarray(scores)
+    if not (keep_float32 and arr.dtype == np.float32):
+        try:
+            arr = arr.astype(np.float64, copy=False)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be an array of real numbers, got {_preview(np.asarray(scores, dtype=object))}") from None
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim not in (1, 2) or arr.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty array of shape (n_samples,) or (n_samples, n_classes), "
                          f"got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {_preview(arr[~np.isfinite(arr)])}")
     return arr
 

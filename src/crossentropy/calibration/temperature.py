@@ -6,26 +6,18 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._validation import _preview, check_bool, check_sample_weight
-from ._base import CalibratorMixin, label_codes
+from ._base import CalibratorMixin, check_scores, label_codes
 
 #: the inverse temperature is kept in [exp(-10), exp(10)], the bounds scikit-learn's temperature method uses
 BETA_BOUNDS = (float(np.exp(-10.0)), float(np.exp(10.0)))
 
 
 def check_logits(logits, name: str = "logits") -> np.ndarray:
-    """``logits`` as a C-contiguous float32/float64 array (n,) or (n, K), not copied when it already is one."""
-    z = np.asarray(logits)
-    if z.dtype not in (np.float32, np.float64):
-        try:
-            z = z.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be an array of real numbers, got dtype {z.dtype}") from None
-    if z.ndim == 2 and z.shape[1] == 1:
-        z = z[:, 0]
-    if z.ndim not in (1, 2) or z.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty array of shape (n_samples,) or (n_samples, n_classes), "
-                         f"got shape {z.shape}")
-    return np.ascontiguousarray(z)
+    """``logits`` as a C-contiguous float32/float64 array (n,) or (n, K), not copied when it already is one.
+
+    Finiteness is checked by the first pass over them (:func:`fit_inverse_temperature`).
+    """
+    return np.ascontiguousarray(check_scores(logits, name, keep_float32=True, finite=False))
 
 
 def two_columns(d: np.ndarray) -> np.ndarray:
