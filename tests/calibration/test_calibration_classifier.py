@@ -131,3 +131,14 @@ def test_venn_abers_interval_holds_the_merged_probability(cancer):
     assert np.all(p0 <= merged + 1e-12) and np.all(merged <= p1 + 1e-12)
     with pytest.raises(ValueError, match="venn-abers"):
         CalibratedClassifier(LogisticRegression(), cv=3).fit(X, y).predict_interval(X)
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic", "temperature"])
+def test_weighted_cross_fitting_equals_scikit_learn(wine, method):
+    """The weights reach the estimator's fit on each training fold and the calibrator on each held-out fold."""
+    X, y = wine
+    w = np.random.default_rng(3).uniform(0.3, 3.0, y.size)
+    cv = StratifiedKFold(3, shuffle=True, random_state=1)
+    ours = CalibratedClassifier(LogisticRegression(C=0.1), method=method, cv=cv).fit(X, y, sample_weight=w)
+    ref = CalibratedClassifierCV(LogisticRegression(C=0.1), method=method, cv=cv).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=0, atol=1e-6)

@@ -139,7 +139,7 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=True)
         if self.ensemble:
             for train, test in cv.split(X, y):
-                est = clone(self.estimator).fit(_index(X, train), y[train], **_rows(fit_kw, train))
+                est = clone(self.estimator).fit(_index(X, train), y[train], **_rows(fit_kw, train, y.shape[0]))
                 self._check_classes(est)
                 self.calibrated_classifiers_.append(
                     self._pair(est, _index(X, test), codes[test], None if sw is None else sw[test]))
@@ -199,6 +199,11 @@ class CalibratedClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return tuple(np.mean([p[i] for p in parts], axis=0) for i in (0, 1))
 
 
-def _rows(kw: dict, idx) -> dict:
+def _rows(kw: dict, idx, n_samples: int) -> dict:
     """Fit parameters of one row subset: arrays with one entry per row are indexed, others kept."""
-    return {k: (v[idx] if hasattr(v, "__len__") and not isinstance(v, str) else v) for k, v in kw.items()}
+    def pick(v):
+        if isinstance(v, str) or not hasattr(v, "__len__") or len(v) != n_samples:
+            return v
+        return v.iloc[idx] if hasattr(v, "iloc") else np.asarray(v)[idx]
+
+    return {k: pick(v) for k, v in kw.items()}
