@@ -240,12 +240,28 @@ def _convergence_note(estimator) -> list:
             "be far from the optimum (without a penalty, on separated classes, no maximum-likelihood estimate exists)."]
 
 
+#: rows per block of the weighted spread of the numeric columns (a block's deviations stay small)
+SPREAD_BLOCK_ROWS = 8192
+
+
 def _spread(R, sw, numeric):
-    """Weighted population standard deviation of the numeric columns of R (NaN for the others)."""
+    """Weighted population standard deviation of the numeric columns of R (NaN for the others).
+
+    Two passes: the weighted means, then the weighted squared deviations from them, summed over row
+    blocks (no n × q temporary; no cancellation of a mean far from zero against the spread).
+    """
+    sd = np.full(R.shape[1], np.nan)
+    cols = np.flatnonzero(numeric)
+    if not cols.size:
+        return sd
     w = sw / sw.sum()
-    mean = w @ R
-    sd = np.sqrt(np.maximum(w @ (R - mean) ** 2, 0.0))
-    return np.where(numeric, sd, np.nan)
+    mean = w @ R[:, cols]
+    var = np.zeros(cols.size)
+    for a in range(0, R.shape[0], SPREAD_BLOCK_ROWS):
+        dev = R[a:a + SPREAD_BLOCK_ROWS, cols] - mean
+        var += w[a:a + SPREAD_BLOCK_ROWS] @ (dev * dev)
+    sd[cols] = np.sqrt(var)
+    return sd
 
 
 def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms):
