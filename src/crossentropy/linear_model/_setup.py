@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .. import dispatch
-from .._validation import check_int, check_option, check_real
+from .._validation import check_bool, check_int, check_option, check_real
 from ..exceptions import ConvergenceWarning
 from ..losses._reduction import scaled_by
 from ..objective import CACHE_ELEMENTS, CoefLayout, LinearObjective
@@ -38,7 +38,7 @@ __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "clas
            "penalty_terms", "choose_solver", "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask",
            "memory_objective", "dask_objective"]
 
-PENALTIES = ("l2", "l1", "elasticnet", None)
+PENALTIES = ("l2", "l1", "elasticnet", None, "firth")
 #: Solvers that run on Dask input (all but the minibatch one, which needs random rows).
 DASK_SOLVERS = ("auto", "newton", "lbfgs", "gd", "proximal")
 PERSIST_OPTIONS = ("auto", True, False)
@@ -90,8 +90,12 @@ def check_params(est, *, stacklevel=3) -> float:
             warnings.warn(f"l1_ratio={est.l1_ratio!r} is only used with penalty='elasticnet'; "
                           f"penalty={est.penalty!r} ignores it", UserWarning, stacklevel=stacklevel)
         rho = 1.0 if est.penalty == "l1" else 0.0
+    if est.penalty == "firth" and est.solver not in ("auto", "newton"):
+        raise ValueError(f"penalty='firth' is fitted by its own modified-score Newton iterations: solver must be "
+                         f"'auto' or 'newton', got {est.solver!r}")
     check_solver(est.solver, l1=rho > 0, auto=True)
     check_int(est.max_iter, "max_iter", low=1)
+    check_bool(est.flic, "flic")
     check_real(est.tol, "tol", low=0)
     check_real(est.learning_rate, "learning_rate", low=0, low_open=True, allow_none=True)
     check_int(est.batch_size, "batch_size", low=1, allow_none=True)
@@ -385,6 +389,9 @@ def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
         raise ValueError(f"solver={est.solver!r} is not available for Dask input: it needs random "
                          f"minibatches; use one of {list(DASK_SOLVERS)}")
     check_option(persist, "persist", PERSIST_OPTIONS)
+    if est.penalty == "firth":
+        raise ValueError("penalty='firth' fits in-memory X only (a NumPy array, DataFrame or CSR matrix), "
+                         "got a Dask collection")
     if y is None:
         raise ValueError("y must be given to fit a classifier, got None")
     data = dispatch.dask_training_data(X, y, sample_weight, persist=persist)
