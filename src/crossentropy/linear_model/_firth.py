@@ -51,6 +51,8 @@ __all__ = ["FirthResult", "FirthPoint", "design", "evaluate", "constrained_fit",
 MAX_STEP = 5.0
 #: most step halvings per iteration (firthmodels' ``max_halfstep``)
 MAX_HALFSTEP = 25
+#: rows up to which the profile refits use the exact Hessian of the penalised likelihood (an n x n matrix)
+EXACT_ROWS = 2000
 #: a step is kept when it lowers :math:`\ell^*` by less than this (relative): the rounding of its sum
 ROUNDING = 1e-12
 
@@ -137,22 +139,38 @@ def evaluate(X1, y, s, beta, work=None):
     return FirthPoint(beta, loglik, score, L, h, p)
 
 
-def _step(q, free):
-    """Newton's step :math:`I^{-1}U^*` on the coordinates ``free`` (all when None)."""
-    if free is None:
-        return linalg.cho_solve((q.chol, True), q.score, check_finite=False)
-    L = q.chol
-    info = (L @ L.T)[np.ix_(free, free)]
-    return linalg.cho_solve(linalg.cho_factor(info, lower=True, check_finite=False), q.score[free],
-                            check_finite=False)
+def _step(q, free, X1=None, s=None):
+    """Newton's step on the coordinates ``free`` (all when None): :math:`I^{-1}U^*`, or with ``X1`` and ``s``
+    given, :math:`J^{-1}U^*` with :math:`J = -\\nabla^2\\ell^*` (:func:`observed_info`) where it is positive
+    definite and at most :data:`EXACT_ROWS` rows, else the penalised information of :func:`penalised_info`
+    (both closer to the Hessian of :math:`\\ell^*` than :math:`I` far in the tails)."""
+    g = q.score if free is None else q.score[free]
+    if X1 is None:
+        if free is None:
+            return linalg.cho_solve((q.chol, True), q.score, check_finite=False)
+        candidates = [q.chol @ q.chol.T]
+    else:
+        candidates = [penalised_info(X1, s, q)]
+        if X1.shape[0] <= EXACT_ROWS:
+            candidates.insert(0, observed_info(X1, s, q))
+    for info in candidates:
+        if free is not None:
+            info = info[np.ix_(free, free)]
+        try:
+            return linalg.cho_solve(linalg.cho_factor(info, lower=True, check_finite=False), g, check_finite=False)
+        except linalg.LinAlgError:
+            continue
+    raise linalg.LinAlgError("the penalised information is singular")
 
 
-def constrained_fit(X1, y, s, beta0, *, free=None, tol=1e-4, max_iter=100, q0=None, callback=None, work=None):
+def constrained_fit(X1, y, s, beta0, *, free=None, tol=1e-4, max_iter=100, q0=None, callback=None, work=None,
+                    penalised=False):
     r"""Maximise :math:`\ell^*` over the coordinates ``free`` from ``beta0`` (the others stay fixed).
 
     Newton's modified-score iterations with step halving (module docstring); ``free=None`` frees all.
     ``q0``: the :class:`FirthPoint` of ``beta0`` when known; ``callback(n_iter, point)`` after each step;
-    ``work``: the buffer of :func:`evaluate`.
+    ``work``: the buffer of :func:`evaluate`; ``penalised``: Newton's matrix is the penalised information
+    (one more Gram matrix per step, fewer steps far in the tails: the profiles of :mod:`._firth_inference`).
 
     Returns
     -------
@@ -171,7 +189,7 @@ def constrained_fit(X1, y, s, beta0, *, free=None, tol=1e-4, max_iter=100, q0=No
     if q is None:
         raise linalg.LinAlgError("the weighted design matrix is rank deficient: the Fisher information is singular")
     for it in range(max_iter + 1):
-        delta = _step(q, free)
+        delta = _step(q, free, *((X1, s) if penalised else ()))
         g = q.score if free is None else q.score[free]
         if np.max(np.abs(delta), initial=0.0) < tol and np.max(np.abs(g), initial=0.0) < tol:
             return q, it, True
@@ -199,10 +217,35 @@ def constrained_fit(X1, y, s, beta0, *, free=None, tol=1e-4, max_iter=100, q0=No
     return q, max_iter, False
 
 
-def penalised_cov(X1, s, q):
-    """Inverse of :math:`\\tilde X^\\top \\mathrm{diag}((s_i + h_i) p_i(1-p_i))\\tilde X` at the point ``q``."""
+def observed_info(X1, s, q):
+    r""":math:`-\nabla^2\ell^*(\beta)`, the exact Hessian of the penalised log-likelihood (negated):
+
+    .. math::
+        \tilde X^\top \mathrm{diag}\big(s_i v_i - \tfrac12 h_i (1 - 6 v_i)\big)\tilde X
+        + \tfrac12\,\tilde X^\top C\,(H \circ H)\,C\,\tilde X,
+
+    :math:`v_i = p_i(1-p_i)`, :math:`C = \mathrm{diag}(1 - 2p_i)`, :math:`H` the hat matrix (n × n: for
+    small n only), from :math:`\partial I/\partial\beta_r = \tilde X^\top \mathrm{diag}(s_i v_i (1-2p_i) x_{ir})
+    \tilde X` and :math:`\partial^2 \log\det I = \mathrm{tr}(I^{-1}\partial^2 I) - \mathrm{tr}(I^{-1}\partial I\,
+    I^{-1}\partial I)`.
+    """
+    p = q.proba
+    v = p * (1.0 - p)
+    B = linalg.solve_triangular(q.chol, (X1 * np.sqrt(s * v)[:, None]).T, lower=True, check_finite=False)
+    H = B.T @ B
+    C = X1 * (1.0 - 2.0 * p)[:, None]
+    return X1.T @ (X1 * (s * v - 0.5 * q.hat * (1.0 - 6.0 * v))[:, None]) + 0.5 * (C.T @ ((H * H) @ C))
+
+
+def penalised_info(X1, s, q):
+    r""":math:`\tilde X^\top \mathrm{diag}((s_i + h_i) p_i(1-p_i))\tilde X` at the point ``q`` (full, symmetric)."""
     A = X1 * np.sqrt((s + q.hat) * q.proba * (1.0 - q.proba))[:, None]
-    info = linalg.blas.dsyrk(1.0, A.T, lower=1)
+    return A.T @ A
+
+
+def penalised_cov(X1, s, q):
+    """The inverse of :func:`penalised_info`: the covariance of the Firth estimate (logistf, firthmodels)."""
+    info = penalised_info(X1, s, q)
     return linalg.cho_solve(linalg.cho_factor(info, lower=True, check_finite=False), np.eye(X1.shape[1]),
                             check_finite=False)
 
