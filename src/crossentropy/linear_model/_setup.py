@@ -31,6 +31,7 @@ from ..objective import CACHE_ELEMENTS, CoefLayout, LinearObjective
 from ..solvers import SOLVER_OPTIONS, SOLVERS, check_solver
 from ..solvers.newton import choose_step
 from ..solvers.working_set import HessianBlock
+from ._separation import check_separation
 from ._weights import check_feature_range, class_weights, fit_row_weights, row_weights
 
 __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
@@ -321,7 +322,11 @@ def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=Non
     scikit-learn, ``sklearn.linear_model.LogisticRegression``.
     """
     objective = memory_objective(est, X, y_enc, sample_weight, rho)
-    return run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
+    result = run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
+    est.separation_, est.separated_features_ = None, []
+    if est.penalty is None and state is None:  # the MLE may not exist: told from the margins (._separation)
+        check_separation(est, X, y_enc, sample_weight)
+    return result
 
 
 def memory_objective(est, X, y_enc, sample_weight, rho):
