@@ -93,7 +93,7 @@ def param_value(text):
 # flag, parameter name, argparse type, help, the models that have it
 MODEL_OPTIONS = (
     ("--C", "C", _positive_float, "inverse regularisation strength (logistic)", ("logistic",)),
-    ("--penalty", "penalty", str, "l2, l1, elasticnet or none (logistic)", ("logistic",)),
+    ("--penalty", "penalty", str, "l2, l1, elasticnet, none or firth (logistic)", ("logistic",)),
     ("--l1-ratio", "l1_ratio", float, "elastic-net mixing in [0, 1] (logistic)", ("logistic",)),
     ("--no-intercept", "fit_intercept", None, "fit without an intercept (logistic)", ("logistic",)),
     ("--learning-rate", "learning_rate", _positive_float, "step size of the gd/sgd solvers (logistic)", ("logistic",)),

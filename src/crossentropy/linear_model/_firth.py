@@ -18,7 +18,9 @@ is the modified score
 logistf, Newton's iterations :math:`\beta \leftarrow \beta + I(\beta)^{-1} U^*(\beta)` (Heinze and Schemper,
 2002) take at most 5 in max-norm and are halved (up to 25 times) until :math:`\ell^*` does not decrease
 (by more than its rounding, 1e-12 relative);
-they stop when the largest step and the largest entry of :math:`U^*` are both below ``tol``. One
+they stop when the largest step and the largest entry of :math:`U^*` are both below ``tol``. After 12
+steps without convergence (far in the tails, on separated data, where those steps converge slowly) the
+steps use the penalised information below (or the exact Hessian of :math:`\ell^*` for up to 2,000 rows). One
 Cholesky factor :math:`I = LL^\top` per point gives the step, :math:`\log\det I = 2\sum_k \log L_{kk}` and
 the hat values :math:`h_i = \lVert L^{-1}\tilde x_i \sqrt{w_i}\rVert^2`. The covariance of the estimate is
 the inverse of the penalised information :math:`\tilde X^\top \mathrm{diag}((s_i + h_i) p_i(1-p_i))\tilde X`
@@ -51,6 +53,8 @@ __all__ = ["FirthResult", "FirthPoint", "design", "evaluate", "constrained_fit",
 MAX_STEP = 5.0
 #: most step halvings per iteration (firthmodels' ``max_halfstep``)
 MAX_HALFSTEP = 25
+#: Newton steps with the Fisher information before the fit turns to the penalised one (:func:`_step`)
+PLAIN_STEPS = 12
 #: rows up to which the profile refits use the exact Hessian of the penalised likelihood (an n x n matrix)
 EXACT_ROWS = 2000
 #: a step is kept when it lowers :math:`\ell^*` by less than this (relative): the rounding of its sum
@@ -319,8 +323,14 @@ def fit_firth(est, X, y_enc, sample_weight, callback=None, *, coef0=None):
         if callback is not None:
             callback(it, curve[-1])
 
-    q, n_iter, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=int(est.max_iter), q0=q,
+    first = min(int(est.max_iter), PLAIN_STEPS)
+    q, n_iter, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=first, q0=q,
                                            callback=step, work=work)
+    if not converged and n_iter == first < int(est.max_iter):  # slow: far in the tails (separation)
+        q, more, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=int(est.max_iter) - first,
+                                             q0=q, callback=lambda it, point: step(first + it, point), work=work,
+                                             penalised=True)
+        n_iter += more
     if not converged:
         warnings.warn(f"penalty='firth': the modified-score Newton iterations did not converge within "
                       f"max_iter={est.max_iter} (tol={est.tol}); increase max_iter or loosen tol",

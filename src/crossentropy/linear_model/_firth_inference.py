@@ -11,8 +11,8 @@ As R's logistf reports it (and ``firthmodels``):
   :math:`2\,(\ell^*(\hat\beta) - \ell^*_{\mathrm{prof}}(b)) = \chi^2_{1}(1-\alpha)`,
   :math:`\ell^*_{\mathrm{prof}}(b) = \max_{\beta_j = b}\ell^*(\beta)`. Each is found by Newton's method on
   :math:`b` (the derivative of the profile is the modified score :math:`U^*_j` at the constrained maximum),
-  safeguarded by bisection once the root is bracketed; every evaluation is a constrained refit,
-  warm-started from the previous one.
+  safeguarded by bisection once the root is bracketed; every evaluation is a constrained refit from two
+  starts, the higher maximum kept (:func:`profile_bound`).
 
 With ``flic=True`` the intercept row is FLIC's (Puhr et al., 2017): its estimate the maximum-likelihood
 intercept with the Firth linear predictor as offset, its variance the intercept's entry of
@@ -29,7 +29,7 @@ import numpy as np
 from scipy import linalg, stats
 
 from ..exceptions import ConvergenceWarning
-from ._firth import constrained_fit, design, evaluate, penalised_cov
+from ._firth import constrained_fit, design, evaluate, penalised_cov, penalised_info
 from ._weights import row_weights
 
 __all__ = ["FirthSummary", "firth_summary", "profile_bound", "lr_test"]
@@ -106,7 +106,10 @@ def _refit(X1, y, s, j, b, start):
     free = np.delete(np.arange(X1.shape[1]), j)
     if free.size == 0:
         return evaluate(X1, y, s, beta)
-    q, _, ok = constrained_fit(X1, y, s, beta, free=free, tol=INFERENCE_TOL, max_iter=200, penalised=True)
+    try:
+        q, _, ok = constrained_fit(X1, y, s, beta, free=free, tol=INFERENCE_TOL, max_iter=200, penalised=True)
+    except linalg.LinAlgError:  # a start where the information is singular (probabilities of 0 or 1)
+        return None
     return q if ok else None
 
 
@@ -138,20 +141,42 @@ def profile_bound(X1, y, s, q_hat, cov, j, side, crit, max_iter=60):
     r"""One end of the profile penalised-likelihood interval of :math:`\beta_j` (``side`` -1 or +1).
 
     The root of :math:`g(b) = \ell^*_{\mathrm{prof}}(b) - \ell^*(\hat\beta) + \mathrm{crit}/2` beyond
-    :math:`\hat\beta_j`; NaN when a refit fails or no root is found (the profile the refits follow jumps
-    across the target).
+    :math:`\hat\beta_j`, by Newton's method on :math:`b` (:math:`g' = U^*_j` at the constrained maximum)
+    safeguarded by bisection once bracketed. Each constrained maximum is refitted from two starts, the
+    higher kept (where :math:`\ell^*` is not concave, under separation, they may differ): the tangent of
+    the constrained maxima at the nearest point already refitted (:math:`d\beta/db` from the penalised
+    information), and :math:`\hat\beta` with :math:`\beta_j = b`. NaN when a refit fails or
+    no root is found.
     """
     bhat = float(q_hat.beta[j])
     se = float(np.sqrt(cov[j, j]))
     target = q_hat.loglik - crit / 2.0
+    free = np.delete(np.arange(X1.shape[1]), j)
+    path = {bhat: (q_hat.beta, cov[:, j] / cov[j, j])}  # b -> (constrained maximum, its tangent)
+
+    def profile(b):
+        near = min(path, key=lambda c: abs(c - b))
+        beta, tangent = path[near]
+        plain = q_hat.beta.copy()
+        plain[j] = b
+        found = [q for q in (_refit(X1, y, s, j, b, beta + (b - near) * tangent), _refit(X1, y, s, j, b, plain))
+                 if q is not None]
+        if not found:
+            return None
+        q = max(found, key=lambda point: point.loglik)
+        info = penalised_info(X1, s, q)
+        tangent = np.zeros(X1.shape[1])
+        tangent[j] = 1.0
+        tangent[free] = -linalg.solve(info[np.ix_(free, free)], info[free, j], assume_a="pos")
+        path[b] = (q.beta, tangent)
+        return q
+
     inside, outside = bhat, None
     b = bhat + side * np.sqrt(crit) * se
-    start = q_hat.beta + (b - bhat) * cov[:, j] / cov[j, j]  # the quadratic approximation's constrained maximum
     for _ in range(max_iter):
-        q = _refit(X1, y, s, j, b, start)
+        q = profile(b)
         if q is None:
             return np.nan
-        start = q.beta
         g, slope = q.loglik - target, float(q.score[j])
         if g > 0:
             inside = b
@@ -166,8 +191,8 @@ def profile_bound(X1, y, s, q_hat, cov, j, side, crit, max_iter=60):
         else:
             lo, hi = sorted((inside, outside))
             if hi - lo <= INFERENCE_TOL * (1.0 + abs(b)):
-                # bracketed but the refits jump across the target: the constrained maximum the refits follow
-                # ends there (a penalised likelihood that is not concave), so no bound is claimed
+                # bracketed but the refits jump across the target: the constrained maxima followed
+                # end there (a penalised likelihood that is not concave), so no bound is claimed
                 return b if abs(g) <= 1e-6 else np.nan
             b = newton if np.isfinite(newton) and lo < newton < hi else 0.5 * (inside + outside)
     return np.nan
