@@ -99,7 +99,7 @@ class FirthSummary:
         return f"<pre>{self.__str__()}</pre>"
 
 
-def _refit(X1, y, s, j, b, start):
+def _refit(X1, y, s, j, b, start, max_iter=200):
     """:math:`\\max_{\\beta_j = b}\\ell^*`: the constrained :class:`~._firth.FirthPoint` (or None, not converged)."""
     beta = np.array(start, dtype=np.float64)
     beta[j] = b
@@ -107,7 +107,7 @@ def _refit(X1, y, s, j, b, start):
     if free.size == 0:
         return evaluate(X1, y, s, beta)
     try:
-        q, _, ok = constrained_fit(X1, y, s, beta, free=free, tol=INFERENCE_TOL, max_iter=200, penalised=True)
+        q, _, ok = constrained_fit(X1, y, s, beta, free=free, tol=INFERENCE_TOL, max_iter=max_iter, penalised=True)
     except linalg.LinAlgError:  # a start where the information is singular (probabilities of 0 or 1)
         return None
     return q if ok else None
@@ -159,8 +159,8 @@ def profile_bound(X1, y, s, q_hat, cov, j, side, crit, max_iter=60):
         beta, tangent = path[near]
         plain = q_hat.beta.copy()
         plain[j] = b
-        found = [q for q in (_refit(X1, y, s, j, b, beta + (b - near) * tangent), _refit(X1, y, s, j, b, plain))
-                 if q is not None]
+        found = [q for q in (_refit(X1, y, s, j, b, beta + (b - near) * tangent),
+                             _refit(X1, y, s, j, b, plain, max_iter=50)) if q is not None]
         if not found:
             return None
         q = max(found, key=lambda point: point.loglik)
