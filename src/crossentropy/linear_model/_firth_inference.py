@@ -77,10 +77,6 @@ class FirthSummary:
     reference: object
     note: str
 
-    def to_frame(self):
-        """A copy of the coefficient table as a pandas DataFrame."""
-        return self.frame.copy()
-
     def __str__(self):
         lo, hi = f"[{self.alpha / 2:g}", f"{1 - self.alpha / 2:g}]"
         cols = ["coef", "std err", "z", "P>chi2", lo, hi, "chi2"]
@@ -205,13 +201,11 @@ def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05):
     ----------
     estimator : LogisticRegression
         Fitted with ``penalty="firth"``.
-    X : array-like or sparse matrix of shape (n, d)
-        The training data (the tests refit on it).
-    y : array-like of shape (n,)
-    sample_weight : array-like of shape (n,), optional
-        Frequency weights (times the estimator's class weights, as in ``fit``).
+    X, y, sample_weight
+        The data of the fit (n rows; the tests and intervals refit the model on them), with the
+        frequency weights of ``fit``.
     alpha : float in (0, 1), default 0.05
-        The intervals have coverage :math:`1 - \alpha`.
+        One minus the coverage of the profile intervals.
 
     Returns
     -------
