@@ -205,3 +205,16 @@ def test_summary_text_names_the_method(fits):
     X, y = TABLES["spector"]
     text = str(ours.summary(X, y))
     assert "Firth" in text and "profile penalised likelihood" in text and "GPA" in text
+
+
+def test_a_model_read_from_a_file_gives_the_same_table(tmp_path):
+    from crossentropy.io.model_files import load_model, save_model
+
+    X, y = TABLES["spector"]
+    for flic in (False, True):
+        est = LogisticRegression(penalty="firth", flic=flic, tol=TOL).fit(X, y)
+        save_model(est, tmp_path / f"m{flic}")
+        loaded = load_model(tmp_path / f"m{flic}")
+        assert loaded.penalty == "firth" and loaded.flic is flic
+        np.testing.assert_allclose(loaded.summary(X, y).frame.to_numpy(), est.summary(X, y).frame.to_numpy(),
+                                   rtol=1e-7, atol=1e-9)

@@ -233,7 +233,7 @@ def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05):
 
     if not 0 < float(alpha) < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-    if not hasattr(estimator, "firth_"):
+    if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
     X, y_enc, sw = estimator._validate_fit_data(X, y, sample_weight, reset=False)
     s = np.asarray(row_weights(estimator.class_weight, estimator.classes_, y_enc, sw), dtype=np.float64)
@@ -241,7 +241,13 @@ def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05):
     fi = bool(estimator.fit_intercept)
     X1 = design(X, fi)
     D = X1.shape[1]
-    q_hat = evaluate(X1, yb, s, estimator.firth_.beta)
+    if hasattr(estimator, "firth_"):
+        beta = estimator.firth_.beta
+    else:  # a model read from a file: its coefficients; under FLIC the Firth intercept refitted given the slopes
+        beta = np.concatenate([estimator.coef_.ravel(), estimator.intercept_ if fi else []]).astype(np.float64)
+        if fi and estimator.flic:
+            beta = _refit(X1, yb, s, np.arange(D - 1), beta[:-1], beta).beta
+    q_hat = evaluate(X1, yb, s, beta)
     if q_hat is None:
         raise ValueError("the Fisher information of these data at the fitted coefficients is singular")
     cov = penalised_cov(X1, s, q_hat)
