@@ -44,11 +44,13 @@ _LAZY = {
     "LogisticRegression": "linear_model",
     "LogisticRegressionCV": "linear_model",
     "logistic_regression_path": "linear_model",
+    "OrdinalRegression": "linear_model",
     "MLPClassifier": "neural_network",
     "ConvergenceWarning": "exceptions",
     "save_model": "io.model_files",
     "load_model": "io.model_files",
     "load_pipeline": "io.pipeline",
+    "summary": "preprocessing.model_summary",
 }
 _LAZY_MODULES = ("information", "plotting", "distributed", "model_io", "datasets", "preprocessing", "io", "cli")
 
@@ -70,11 +72,13 @@ __all__ = [
     "LogisticRegression",
     "LogisticRegressionCV",
     "logistic_regression_path",
+    "OrdinalRegression",
     "MLPClassifier",
     "ConvergenceWarning",
     "save_model",
     "load_model",
     "load_pipeline",
+    "summary",
     "__version__",
 ]
 

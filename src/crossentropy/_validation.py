@@ -7,6 +7,7 @@ sample weights and class weights are checked:
 - :func:`check_real`, :func:`check_int`, :func:`check_bool`, :func:`check_option`: scalar
   parameters (a bool is never a number here);
 - :func:`check_sample_weight`: one finite, non-negative weight per row;
+- :func:`check_offset`: the fixed logit offsets, one per row (two classes) or per row and class;
 - :func:`class_weight_vector`: one weight per class from ``None``, a dict or ``"balanced"``
   (scikit-learn's rule, with the sample weights in the class counts).
 """
@@ -163,6 +164,38 @@ def check_sample_weight(sample_weight, n_samples: int, *, name: str = "sample_we
     if positive_sum and n and not sw.max() > 0:
         raise ValueError(f"{name} must have a positive sum, got all zeros")
     return sw
+
+
+def check_offset(offset, n_samples: int, n_classes: int, *, name: str = "offset"):
+    r"""Return the logit offsets as float64, shape ``(n_samples,)`` for two classes, else ``(n_samples, n_classes)``.
+
+    An offset :math:`o_i` is a fixed term of row :math:`i`'s logits, :math:`z_i = x_i^\top\theta + o_i`,
+    with coefficient one (an exposure, a prior log-odds). Two classes take one column, shape (n,) or
+    (n, 1); softmax one per class, shape (n, K). None stays None. Entries must be finite real numbers.
+
+    Examples
+    --------
+    >>> check_offset([0.5, -1], 2, 2).tolist()
+    [0.5, -1.0]
+    >>> check_offset([[0.5], [-1]], 2, 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: offset must have shape (2, 3) (one column per class, 3 classes), got shape (2, 1)
+    """
+    if offset is None:
+        return None
+    if hasattr(offset, "toarray"):
+        raise TypeError(f"{name} must be a dense array of real numbers, got the sparse {type(offset).__name__}")
+    arr = as_float_array(offset, name).astype(np.float64, copy=False)
+    n, k = int(n_samples), int(n_classes)
+    if k == 2:
+        if arr.shape not in ((n,), (n, 1)):
+            raise ValueError(f"{name} must have shape ({n},) or ({n}, 1) (one logit offset per row, two classes), "
+                             f"got shape {arr.shape}")
+        return np.ascontiguousarray(arr.reshape(n))
+    if arr.shape != (n, k):
+        raise ValueError(f"{name} must have shape ({n}, {k}) (one column per class, {k} classes), got shape {arr.shape}")
+    return np.ascontiguousarray(arr)
 
 
 def class_weight_vector(class_weight, classes, weighted_counts, *, name: str = "class_weight") -> np.ndarray:

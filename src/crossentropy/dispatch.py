@@ -44,7 +44,7 @@ def is_dask(x) -> bool:
 _PREDICT_METHODS = ("decision_function", "predict_proba", "predict_log_proba", "predict")
 
 
-def dask_training_data(X, y, sample_weight=None, *, persist="auto"):
+def dask_training_data(X, y, sample_weight=None, *, offset=None, persist="auto"):
     r"""Checked and summarised Dask training data: :func:`crossentropy.distributed.training_data`.
 
     One pass over the data gives the classes, their sample-weighted counts
@@ -56,6 +56,8 @@ def dask_training_data(X, y, sample_weight=None, *, persist="auto"):
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
     y : Dask or in-memory array-like of shape (n,)
     sample_weight : Dask or in-memory array-like of shape (n,), optional
+    offset : Dask or in-memory array-like of shape (n,), (n, 1) or (n, K), optional
+        Fixed logit offsets.
     persist : {"auto", True, False}, default "auto"
 
     Returns
@@ -75,10 +77,10 @@ def dask_training_data(X, y, sample_weight=None, *, persist="auto"):
     """
     from .distributed.training import training_data
 
-    return training_data(X, y, sample_weight, persist=persist)
+    return training_data(X, y, sample_weight, offset=offset, persist=persist)
 
 
-def dask_predict(estimator, X, method):
+def dask_predict(estimator, X, method, *, offset=None):
     r"""A fitted estimator's ``method`` on Dask input, as a lazy Dask array chunked like the rows of X.
 
     .. math::
@@ -90,6 +92,8 @@ def dask_predict(estimator, X, method):
         Duck-typed: ``classes_``, ``n_features_in_`` and the method.
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
     method : {"decision_function", "predict_proba", "predict_log_proba", "predict"}
+    offset : Dask or in-memory array-like of shape (n,), (n, 1) or (n, K), optional
+        The rows' fixed logit offsets, realigned to X's row chunks.
 
     Returns
     -------
@@ -111,7 +115,7 @@ def dask_predict(estimator, X, method):
         raise ValueError(f"method must be one of {_PREDICT_METHODS}, got {method!r}")
     from .distributed import prediction
 
-    return getattr(prediction, method)(estimator, X)
+    return getattr(prediction, method)(estimator, X, offset=offset)
 
 
 

@@ -136,15 +136,17 @@ def test_coefficient_table_equals_statsmodels_logit(tmp_path):
                  "--out", str(out)]) == 0
     rows = json.loads((out / "split.json").read_text())["train_rows"]
     train = df.iloc[rows]
-    X = train[["a", "b"]].to_numpy()
-    X = (X - X.mean(axis=0)) / X.std(axis=0)  # the run standardises with the training rows (ddof 0)
-    fit = sm.Logit((train["y"] == "up").astype(float).to_numpy(), sm.add_constant(X)).fit(disp=0)
+    # the table is in the units of the columns, whatever the standardisation inside the fit
+    fit = sm.Logit((train["y"] == "up").astype(float).to_numpy(), sm.add_constant(train[["a", "b"]])).fit(disp=0)
     table = parse(out / "report.html").tables["coefficients"]
-    head, body = table[0], {r[0]: [float(v) for v in r[1:]] for r in table[1:]}
-    assert head[:3] == ["term", "coef", "std err"] and head[-3] == "odds ratio"
-    ci = fit.conf_int()
+    head, body = table[0], {r[0]: r[1:] for r in table[1:]}
+    assert head[:3] == ["term", "estimate", "std err"] and head[7:11] == ["odds ratio", "odds ratio 2.5 %",
+                                                                          "odds ratio 97.5 %", "odds ratio per SD"]
+    ci = fit.conf_int().to_numpy()
     for j, term in enumerate(["const", "a", "b"]):
-        coef, se, z, p, lo, hi, odds, or_lo, or_hi = body[term]
-        assert coef == pytest.approx(fit.params[j], rel=1e-3) and se == pytest.approx(fit.bse[j], rel=1e-3)
+        coef, se, z, p, lo, hi, odds, or_lo, or_hi = map(float, body[term][:9])
+        assert coef == pytest.approx(fit.params.iloc[j], rel=1e-3) and se == pytest.approx(fit.bse.iloc[j], rel=1e-3)
         assert (lo, hi) == pytest.approx((ci[j, 0], ci[j, 1]), rel=1e-3, abs=1e-4)
-        assert (odds, or_lo, or_hi) == pytest.approx(np.exp([fit.params[j], ci[j, 0], ci[j, 1]]), rel=1e-3)
+        assert (odds, or_lo, or_hi) == pytest.approx(np.exp([fit.params.iloc[j], ci[j, 0], ci[j, 1]]), rel=1e-3)
+        if term != "const":  # per standard deviation of the column on the training rows (ddof 0)
+            assert float(body[term][9]) == pytest.approx(np.exp(fit.params.iloc[j] * train[term].std(ddof=0)), rel=1e-3)

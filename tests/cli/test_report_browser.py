@@ -82,3 +82,23 @@ def test_the_screenshot_is_drawn_and_the_console_is_clean(report, tmp_path):
     for rgb in ((31, 119, 180), (255, 127, 14)):
         assert np.any(np.all(np.abs(pixels - rgb) < 8, axis=2)), rgb
     assert _console_errors(done.stderr) == [], done.stderr[-2000:]
+
+
+def test_coefficient_table_with_reference_levels_draws(tmp_path):
+    """A run with string columns: the table, its reference levels and covariance type are in the drawn page."""
+    sm = pytest.importorskip("statsmodels.api")
+    d = sm.datasets.anes96.load_pandas().data
+    party = d.PID.map({0: "strong_dem", 1: "weak_dem", 2: "ind_dem", 3: "ind", 4: "ind_rep", 5: "weak_rep",
+                       6: "strong_rep"})
+    d.assign(party=party)[["party", "age", "income", "vote"]].to_csv(tmp_path / "anes.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "anes.csv"), "--target", "vote", "--penalty", "none",
+                 "--reference", "party=strong_dem", "--no-plots", "--out", str(out)]) == 0
+    done = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", (out / "report.html").resolve().as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    refs = re.search(r"<ul id=\"reference-levels\">(.*?)</ul>", done.stdout, re.S)
+    assert refs and "<code>party</code>: reference level 'strong_dem'" in refs[1], done.stdout[:2000]
+    table = re.search(r"<table id=\"coefficients\">(.*?)</table>", done.stdout, re.S)[1]
+    assert "party[T.weak_rep]" in table and "party[T.strong_dem]" not in table and "P&gt;|z|" in table
+    assert "Covariance type: <code>nonrobust</code>" in done.stdout
+    assert _console_errors(done.stderr) == [], done.stderr[-2000:]

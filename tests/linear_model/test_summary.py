@@ -26,13 +26,13 @@ def test_binary_equals_statsmodels_logit_on_spector():
     model = LogisticRegression(penalty=None, tol=1e-10, max_iter=200).fit(X, y)
     s = model.summary(X, y)
     assert list(s.frame.index) == ["const", "GPA", "TUCE", "PSI"]
-    _rel(s.frame["coef"], ref.params)
+    _rel(s.frame["estimate"], ref.params)
     _rel(s.frame["std_err"], ref.bse)
     _rel(s.frame["z"], ref.tvalues)
     _rel(s.frame["p_value"], ref.pvalues)
     ci = ref.conf_int(alpha=0.05)
-    _rel(s.frame["ci_lower"], ci[0])
-    _rel(s.frame["ci_upper"], ci[1])
+    _rel(s.frame["ci_low"], ci[0])
+    _rel(s.frame["ci_high"], ci[1])
     _rel(s.cov, ref.cov_params())
     for ours, theirs in ((s.llf, ref.llf), (s.llnull, ref.llnull), (s.prsquared, ref.prsquared),
                          (s.aic, ref.aic), (s.bic, ref.bic), (s.df_model, ref.df_model), (s.df_resid, ref.df_resid)):
@@ -53,13 +53,13 @@ def test_softmax_equals_statsmodels_mnlogit_on_anes96():
     for j, label in enumerate(model.classes_[1:]):  # statsmodels' column j is class label j + 1
         block = s.frame.xs(label, level="class")
         assert list(block.index) == ["const", *X.columns]
-        _rel(block["coef"], ref.params[j])
+        _rel(block["estimate"], ref.params[j])
         _rel(block["std_err"], ref.bse[j])
         _rel(block["z"], ref.tvalues[j])
         _rel(block["p_value"], ref.pvalues[j])
     ci = ref.conf_int(alpha=0.1)
-    _rel(s.frame["ci_lower"], ci["lower"])
-    _rel(s.frame["ci_upper"], ci["upper"])
+    _rel(s.frame["ci_low"], ci["lower"])
+    _rel(s.frame["ci_high"], ci["upper"])
     for ours, theirs in ((s.llf, ref.llf), (s.llnull, ref.llnull), (s.prsquared, ref.prsquared),
                          (s.aic, ref.aic), (s.bic, ref.bic)):
         assert ours == pytest.approx(theirs, rel=1e-6)
@@ -73,7 +73,7 @@ def test_frequency_weights_equal_repeated_rows():
     w = rng.integers(1, 4, size=60)
     ref = sm.Logit(np.repeat(y, w), sm.add_constant(np.repeat(X, w, axis=0))).fit(disp=0, tol=1e-12)
     s = LogisticRegression(penalty=None, tol=1e-10).fit(X, y, sample_weight=w).summary(X, y, sample_weight=w)
-    _rel(s.frame["coef"], ref.params)
+    _rel(s.frame["estimate"], ref.params)
     _rel(s.frame["std_err"], ref.bse)
     assert s.nobs == w.sum()
 
@@ -85,10 +85,11 @@ def test_no_intercept_and_penalised_note():
     ref = sm.Logit(y, X).fit(disp=0, tol=1e-12)
     s = LogisticRegression(penalty=None, fit_intercept=False, tol=1e-10).fit(X, y).summary(X, y)
     assert list(s.frame.index) == ["x1", "x2", "x3"]
-    _rel(s.frame["coef"], ref.params)
+    _rel(s.frame["estimate"], ref.params)
     _rel(s.frame["std_err"], ref.bse)
     penalised = LogisticRegression(C=0.5).fit(X, y).summary(X, y)
-    assert "ignore the penalty" in str(penalised)
+    assert "would not be valid" in str(penalised) and "P>|z|" not in str(penalised)
+    assert "p_value" not in penalised.frame.columns and "std_err" not in penalised.frame.columns
 
 
 def test_summary_input_errors():

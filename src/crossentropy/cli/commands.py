@@ -30,7 +30,7 @@ def _check_out(args, *, required: bool):
 
 def _refuse_gaps(prep, frame, *, with_target):
     """Missing values a saved model cannot take, said without the options only ``train`` has."""
-    columns = [c for c in prep.input_columns_ if c in frame.columns]
+    columns = [c for c in prep.input_columns_ + ([prep.offset] if prep.offset else []) if c in frame.columns]
     if prep.missing == "error":
         counts = {c: int(n) for c, n in frame[columns].isna().sum().items() if n}
         if counts:
@@ -112,7 +112,7 @@ def _scored(prep, est, frame):
     unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
     if unknown:
         raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
-    return clean, y, predictions(est, X)[0]
+    return clean, y, predictions(est, X, prep.offset_values(clean))[0]
 
 
 def _report_dir(args):
@@ -170,7 +170,7 @@ def cmd_predict(args) -> int:
     _refuse_gaps(prep, frame, with_target=False)
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
     X = prep.transform(clean)
-    proba, pred = predictions(est, X)
+    proba, pred = predictions(est, X, prep.offset_values(clean))
     trained = (bundle.extra or {}).get("metrics") or {}
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
         from .evaluation import decide

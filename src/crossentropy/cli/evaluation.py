@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-__all__ = ["all_labels", "class_prior", "log_loss_over", "resolve_pos_label", "decide", "split_metrics", "beats_baseline"]
+__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "resolve_pos_label", "decide", "split_metrics", "beats_baseline"]
 
 _LN2 = math.log(2.0)
 
@@ -37,6 +37,22 @@ def all_labels(classes, y_true):
     ['a', 'b', 'c']
     """
     return np.union1d(np.asarray(classes), np.asarray(y_true))
+
+
+def display_labels(classes, y_true):
+    """The labels of :func:`all_labels` in the order tables and figures show them: sorted, or, for a
+    model whose ``classes`` are in an order of their own (an ordinal model's levels), that order
+    followed by the sorted labels the model does not know.
+
+    Examples
+    --------
+    >>> display_labels(["low", "mid", "high"], ["mid", "top"]).tolist()
+    ['low', 'mid', 'high', 'top']
+    """
+    classes, labels = np.asarray(classes), all_labels(classes, y_true)
+    if np.array_equal(np.sort(classes), classes):
+        return labels
+    return np.concatenate([classes, np.setdiff1d(labels, classes)])
 
 
 def class_prior(y_train, classes) -> dict:
@@ -116,7 +132,8 @@ def decide(proba, classes, *, pos_label=None, threshold=None):
 
 
 def _expand(proba, classes, labels):
-    """``proba`` with one column per entry of ``labels`` (0 for a class the model does not know)."""
+    """``proba`` with one column per entry of the sorted ``labels`` (0 for a class the model does not know);
+    ``classes`` (the columns of ``proba``) may be in any order, e.g. the levels of an ordinal model."""
     full = np.zeros((proba.shape[0], labels.size), dtype=np.float64)
     full[:, np.searchsorted(labels, classes)] = proba
     return full
@@ -138,7 +155,7 @@ def log_loss_over(y_true, proba, classes) -> float:
     classes = np.asarray(classes)
     labels = all_labels(classes, y_true)
     proba = np.asarray(proba, dtype=np.float64)
-    full = proba if labels.size == classes.size else _expand(proba, classes, labels)
+    full = proba if np.array_equal(labels, classes) else _expand(proba, classes, labels)
     return float(log_loss(np.asarray(y_true), full, labels=labels))
 
 
@@ -169,7 +186,8 @@ def split_metrics(y_true, proba, classes, *, prior=None, pos_label=None, thresho
     ----------
     y_true : array_like of shape (n,)
     proba : ndarray of shape (n, K), columns in the order of ``classes``
-    classes : array_like of shape (K,), sorted
+    classes : array_like of shape (K,)
+        The labels of the columns of ``proba``, in any order (an ordinal model's are its levels).
     prior : dict, optional
         :func:`class_prior` of the training split; gives the ``baseline`` entry.
     pos_label, threshold : optional
@@ -183,7 +201,8 @@ def split_metrics(y_true, proba, classes, *, prior=None, pos_label=None, thresho
         ``n``, ``log_loss``, ``log_loss_bits``, ``accuracy``, ``roc_auc`` (None when undefined),
         for two classes ``brier``, ``pos_label`` and ``threshold``; ``baseline`` (``log_loss``,
         ``log_loss_bits``, ``accuracy``, ``majority_class``) when ``prior`` is given; ``per_class``
-        (one dict per label: ``class``, ``precision``, ``recall``, ``f1``, ``support``); ``macro_f1``.
+        (one dict per label of :func:`display_labels`: ``class``, ``precision``, ``recall``, ``f1``,
+        ``support``); ``macro_f1``.
 
     Examples
     --------
@@ -206,7 +225,7 @@ def split_metrics(y_true, proba, classes, *, prior=None, pos_label=None, thresho
     y = np.asarray(y_true)
     proba = np.asarray(proba, dtype=np.float64)
     labels = all_labels(classes, y)
-    full = proba if labels.size == classes.size else _expand(proba, classes, labels)
+    full = proba if np.array_equal(labels, classes) else _expand(proba, classes, labels)
     if y_pred is None:
         y_pred = decide(proba, classes, pos_label=pos_label, threshold=threshold)
     ll = log_loss_over(y, proba, classes)
@@ -223,9 +242,10 @@ def split_metrics(y_true, proba, classes, *, prior=None, pos_label=None, thresho
         out["roc_auc"] = _roc_auc(y, full, labels)
     if prior is not None:
         out["baseline"] = _baseline(y, prior, labels)
-    p, r, f, s = precision_recall_fscore_support(y, y_pred, labels=labels, zero_division=0.0)
+    shown = display_labels(classes, y)
+    p, r, f, s = precision_recall_fscore_support(y, y_pred, labels=shown, zero_division=0.0)
     out["per_class"] = [{"class": _json(c), "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                         "support": int(s[i])} for i, c in enumerate(labels)]
+                         "support": int(s[i])} for i, c in enumerate(shown)]
     out["macro_f1"] = float(np.mean(f))
     return out
 

@@ -61,6 +61,9 @@ def make_estimator(args):
     """
     from importlib import import_module
 
+    from .ordinal import check_ordinal_options
+
+    check_ordinal_options(args)
     module, name = MODELS[args.model]
     cls = getattr(import_module(module), name)
     known = cls().get_params(deep=False)
@@ -148,7 +151,9 @@ def make_preprocessor(args, target):
     """The unfitted :class:`~crossentropy.preprocessing.TabularPreprocessor` that ``train``'s data options ask for.
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
-    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]`` and ``--keep COL`` are passed on.
+    ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
+    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on; ``--model ordinal`` gets
+    treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts).
     """
     from ..preprocessing import TabularPreprocessor
 
@@ -156,7 +161,20 @@ def make_preprocessor(args, target):
     return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
                                impute_strategy=args.impute, scale=not args.no_scale,
                                max_categories=args.max_categories, ignore=ignore,
-                               keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c])
+                               keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
+                               offset=getattr(args, "offset", None),
+                               reference=_references(getattr(args, "reference", [])),
+                               drop_reference=getattr(args, "model", None) == "ordinal")
+
+
+def _references(pairs) -> dict | None:
+    """``--reference COL=LEVEL`` pairs as a dict; UsageError for a column named twice with two levels."""
+    out = {}
+    for col, level in pairs:
+        if out.get(col, level) != level:
+            raise UsageError(f"--reference names two levels for column {col!r}: {out[col]!r} and {level!r}")
+        out[col] = level
+    return out or None
 
 
 def progress_for(estimator):

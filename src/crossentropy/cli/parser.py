@@ -14,7 +14,8 @@ from .errors import PROG, UsageError
 __all__ = ["build_parser", "MODELS", "MODEL_OPTIONS", "param_value"]
 
 MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
-          "mlp": ("crossentropy.neural_network", "MLPClassifier")}
+          "mlp": ("crossentropy.neural_network", "MLPClassifier"),
+          "ordinal": ("crossentropy.linear_model", "OrdinalRegression")}
 
 
 
@@ -92,8 +93,10 @@ def param_value(text):
 
 # flag, parameter name, argparse type, help, the models that have it
 MODEL_OPTIONS = (
-    ("--C", "C", _positive_float, "inverse regularisation strength (logistic)", ("logistic",)),
-    ("--penalty", "penalty", str, "l2, l1, elasticnet, none or firth (logistic)", ("logistic",)),
+    ("--C", "C", _positive_float, "inverse regularisation strength (logistic, ordinal)", ("logistic", "ordinal")),
+    ("--penalty", "penalty", str, "l2, l1, elasticnet, none or firth (logistic); none or l2 (ordinal, default none)",
+     ("logistic", "ordinal")),
+    ("--link", "link", str, "logit, probit or cloglog (ordinal, default logit)", ("ordinal",)),
     ("--l1-ratio", "l1_ratio", float, "elastic-net mixing in [0, 1] (logistic)", ("logistic",)),
     ("--no-intercept", "fit_intercept", None, "fit without an intercept (logistic)", ("logistic",)),
     ("--learning-rate", "learning_rate", _positive_float, "step size of the gd/sgd solvers (logistic)", ("logistic",)),
@@ -105,8 +108,9 @@ MODEL_OPTIONS = (
     ("--label-smoothing", "label_smoothing", float, "label smoothing in [0, 1) (mlp)", ("mlp",)),
     ("--solver", "solver", str, "solver name (logistic: auto, lbfgs, newton, gd, sgd, ...; mlp: adam, sgd)",
      ("logistic", "mlp")),
-    ("--max-iter", "max_iter", _positive_int, "iterations (logistic) or epochs (mlp)", ("logistic", "mlp")),
-    ("--tol", "tol", _positive_float, "convergence tolerance", ("logistic", "mlp")),
+    ("--max-iter", "max_iter", _positive_int, "iterations (logistic, ordinal) or epochs (mlp)",
+     ("logistic", "mlp", "ordinal")),
+    ("--tol", "tol", _positive_float, "convergence tolerance", ("logistic", "mlp", "ordinal")),
     ("--batch-size", "batch_size", _positive_int, "minibatch size (sgd, adam)", ("logistic", "mlp")),
     ("--class-weight", "class_weight", str, "'balanced' to reweight classes", ("logistic", "mlp")),
 )
@@ -124,6 +128,14 @@ def _decision_options(group):
     group.add_argument("--threshold", type=_threshold, default=None, metavar="P",
                        help="two classes: predict the positive class when its probability is >= P "
                             "(default: the most probable class)")
+
+
+def _reference(text):
+    """``COL=LEVEL`` -> (COL, LEVEL); argparse reports anything else as an invalid value."""
+    col, sep, level = str(text).partition("=")
+    if not sep or not col or not level:
+        raise argparse.ArgumentTypeError(f"expected COL=LEVEL, got {text!r}")
+    return col, level
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
             opts.add_argument(flag, dest=dest, action="store_const", const=dest != "fit_intercept", default=None, help=help_)
         else:
             opts.add_argument(flag, dest=dest, type=typ, default=None, help=help_)
+    opts.add_argument("--order", metavar="A,B,C", default=None,
+                      help="ordinal: the levels of the target, lowest first (default: numeric order of an "
+                           "integer target)")
     opts.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                       help="any other estimator parameter (value parsed as JSON when it can be); repeatable")
     from .cv import parse_Cs, parse_ratios
@@ -186,7 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--keep", action="append", default=[], metavar="COL",
                       help="use COL as a feature even if it looks like a row ID (rownames, id, index, unique "
                            "strings, evenly spaced integers are left out otherwise); repeatable")
+    data.add_argument("--offset", metavar="COL", default=None,
+                      help="numeric column added to the logit with coefficient 1 (an exposure, a prior log-odds; "
+                           "two-class logistic models): not a feature; evaluate and predict read it from their data")
     data.add_argument("--no-scale", action="store_true", help="do not standardise numeric columns")
+    data.add_argument("--reference", action="append", default=[], metavar="COL=LEVEL", type=_reference,
+                      help="reference level of the string column COL in the coefficient table (default: its first "
+                           "level in sorted order); repeatable")
     data.add_argument("--max-categories", type=_positive_int, default=100,
                       help="most distinct values a string column may have (default 100)")
     _decision_options(data)

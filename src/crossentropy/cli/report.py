@@ -140,11 +140,11 @@ def run_figures(estimator, *, y_eval, proba_eval, pred_eval, two_features=None, 
         from .evaluation import decide
 
         pred_eval = decide(proba_eval, classes)
-    from .evaluation import all_labels
+    from .evaluation import display_labels
 
     figures["reliability.png"] = plotting.plot_reliability_diagram(y_eval, proba_eval, classes=classes, split=split,
                                                                    pos_label=pos_label if classes.size == 2 else None)
-    figures["confusion_matrix.png"] = plotting.plot_confusion_matrix(y_eval, pred_eval, labels=all_labels(classes, y_eval),
+    figures["confusion_matrix.png"] = plotting.plot_confusion_matrix(y_eval, pred_eval, labels=display_labels(classes, y_eval),
                                                                      split=split)
     if two_features is not None:
         X2, y2, names, transform = two_features

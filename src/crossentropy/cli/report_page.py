@@ -8,9 +8,10 @@ file paths, the command line) goes through :func:`html.escape`.
 
 Sections: the metrics with the baseline (the training class frequencies) and a note where the model
 does not beat it; per-class precision, recall, F1 and support; the figures; the data (rows, columns,
-what was left out, dropped or imputed and why); for logistic regression the coefficient table with
-standard errors and intervals from ``estimator.summary(X, y)`` (odds ratios for two classes); the
-command line, the versions and the SHA-256 of the data file.
+what was left out, dropped or imputed and why); for logistic regression the coefficient table in the
+units of the data's columns (``estimator.summary`` on the preprocessor's terms: reference levels,
+covariance type, odds or relative-risk ratios, a sentence for each note); the command line, the
+versions and the SHA-256 of the data file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 __all__ = ["collect_context", "render_report", "file_sha256"]
 
-#: coefficient rows shown (a wide softmax model has thousands; all are in ``estimator.summary``)
+#: coefficient rows shown (a wide softmax model has thousands; all are in ``coefficients.csv``)
 MAX_COEF_ROWS = 400
 #: the most coefficients whose covariance (a dense Hessian inverse) the page computes
 MAX_COEF_FIT = 2000
@@ -105,42 +106,45 @@ def _command(args) -> str:
     return "crossentropy " + shlex.join([str(a) for a in argv])
 
 
-def _coefficients(estimator, data, names=None) -> dict | None:
-    """The summary table of a logistic regression on (X, y), as plain rows (None for other models).
+def _coefficients(estimator, data, prep=None) -> dict | None:
+    """The coefficient table of a logistic regression on (X, y), as plain rows (None for other models).
 
-    ``names`` (the preprocessor's feature names) replace the summary's ``x1, x2, ...`` of an array fit.
+    With the fitted preprocessor ``prep`` the table is in the units of the data's columns, each
+    string column's levels against its reference level (:meth:`TabularPreprocessor.term_map`);
+    ``csv`` holds the table as ``coefficients.csv`` writes it.
     """
-    if data is None or not hasattr(estimator, "summary") or not hasattr(estimator, "coef_"):
-        return None
+    import inspect
+
+    if data is None or not hasattr(estimator, "coef_") or \
+            "terms" not in inspect.signature(getattr(estimator, "summary", len)).parameters:
+        return None  # the table of a LogisticRegression's summary (whose terms can be the data's columns)
     X, y = data
     n_coef = (max(len(estimator.classes_), 2) - 1) * (X.shape[1] + bool(estimator.fit_intercept))
     if n_coef > MAX_COEF_FIT:
         return {"error": f"no coefficient table: {n_coef:,} coefficients need a {n_coef:,} x {n_coef:,} Hessian "
-                         f"(the table is computed up to {MAX_COEF_FIT:,}); call estimator.summary(X, y) yourself"}
-    rename = {} if names is None or hasattr(estimator, "feature_names_in_") else {
-        f"x{j + 1}": str(name) for j, name in enumerate(names)}
+                         f"(the table is computed up to {MAX_COEF_FIT:,}); call crossentropy.summary yourself"}
+    terms = None
+    if prep is not None and getattr(prep, "columns_", None) is not None and hasattr(prep, "term_map"):
+        terms = prep.term_map()
+        if terms.n_features != X.shape[1]:
+            terms = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            summary = estimator.summary(X, y)
+            summary = estimator.summary(X, y, terms=terms)
         except (ValueError, MemoryError) as exc:
             return {"error": f"no coefficient table: {exc}"}
-    frame = summary.frame
-    binary = frame.index.nlevels == 1
-    rows = []
-    for key, r in frame.iterrows():
-        cls, term = (None, key) if binary else key
-        row = {"class": None if cls is None else str(cls), "term": rename.get(str(term), str(term)),
-               **{c: float(r[c]) for c in ("coef", "std_err", "z", "p_value", "ci_lower", "ci_upper")}}
-        if binary:
-            for c, src in (("odds_ratio", "coef"), ("or_lower", "ci_lower"), ("or_upper", "ci_upper")):
-                row[c] = math.exp(row[src]) if row[src] < 700 else math.inf
-        rows.append(row)
-    notes = [summary.note] if summary.note else []
-    notes += [" ".join(str(w.message).split()) for w in caught]
-    return {"rows": rows, "binary": binary, "alpha": summary.alpha, "reference": None if summary.reference is None
-            else str(summary.reference), "notes": notes, "nobs": summary.nobs, "llf": summary.llf,
-            "prsquared": summary.prsquared}
+    frame = summary.to_csv_frame()
+    binary = "class" not in frame.columns
+    rows = [{k: (str(v) if k in ("class", "term", "status") else float(v)) for k, v in r.items()}
+            for r in frame.to_dict("records")]
+    notes = list(summary.notes) + [" ".join(str(w.message).split()) for w in caught]
+    return {"rows": rows, "columns": [c for c in frame.columns if c not in ("class", "term")], "binary": binary,
+            "alpha": summary.alpha, "reference": None if summary.reference is None else str(summary.reference),
+            "references": {str(c): str(v) for c, v in summary.references.items()}, "cov_type": summary.cov_type,
+            "penalty": summary.penalty, "notes": notes, "nobs": summary.nobs, "llf": summary.llf,
+            "prsquared": summary.prsquared, "raw_units": terms is not None,
+            "csv": frame.to_csv(index=False, float_format="%.17g", na_rep="")}
 
 
 def _data_summary(metrics, prep, notes) -> dict:
@@ -155,7 +159,7 @@ def _data_summary(metrics, prep, notes) -> dict:
     for c in state.get("ignore") or []:
         out["left_out"].append((c, "--ignore"))
     known = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
-             "classes", "classes_dtype"}
+             "classes", "classes_dtype", "reference"}
     for key, value in state.items():  # anything else the preprocessor records about left-out columns
         if key not in known and isinstance(value, (list, dict)) and value:
             items = value.items() if isinstance(value, dict) else ((v, key) for v in value)
@@ -206,17 +210,10 @@ def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summ
         "sha256": None if data is None else file_sha256(data),
         "splits": splits,
         "data": _data_summary(metrics, prep, data_notes),
-        "coefficients": _coefficients(estimator, summary_data, _feature_names(prep)),
+        "coefficients": _coefficients(estimator, summary_data, prep),
         "model": metrics.get("model"),
         "model_params": _params(estimator),
     }
-
-
-def _feature_names(prep):
-    try:
-        return None if prep is None or getattr(prep, "columns_", None) is None else list(prep.feature_names_)
-    except (AttributeError, ValueError):
-        return None
 
 
 def _params(estimator) -> dict:
@@ -324,6 +321,12 @@ def _data(d) -> list[str]:
     return out
 
 
+#: page heading of each column of the coefficient table (the odds ratio is a relative-risk ratio for softmax)
+_COEF_HEADS = {"estimate": "estimate", "std_err": "std err", "z": "z", "p_value": "P>|z|", "ci_low": "{lo}",
+               "ci_high": "{hi}", "odds_ratio": "{ratio}", "or_low": "{ratio} {lo}", "or_high": "{ratio} {hi}",
+               "odds_ratio_per_sd": "{ratio} per SD", "status": "status"}
+
+
 def _coef_table(coef) -> list[str]:
     if coef is None:
         return []
@@ -332,26 +335,39 @@ def _coef_table(coef) -> list[str]:
         return out + [f"<p class='note'>{_e(coef['error'])}</p>"]
     a = coef["alpha"]
     lo, hi = f"{100 * a / 2:g} %", f"{100 * (1 - a / 2):g} %"
-    ref = f" relative to the reference class {_e(repr(coef['reference']))}" if coef.get("reference") is not None else ""
-    out.append(f"<p class='muted'>Standard errors from the observed information on the training rows "
-               f"(n = {coef['nobs']:,.0f}, McFadden pseudo R² {coef['prsquared']:.4f}){ref}; intervals {_e(lo)} to {_e(hi)}. "
-               "Coefficients are in the units of the standardised features.</p>")
+    ratio = "odds ratio" if coef["binary"] else "relative-risk ratio"
+    ref = f" Each class is compared with the reference class {_e(repr(coef['reference']))}." \
+        if coef.get("reference") is not None else ""
+    units = ("Coefficients are in the units of the data's columns: a numeric column's per one unit of that column "
+             "(whatever standardisation the fit used inside), with its ratio per standard deviation beside it; each "
+             "level of a string column against the column's reference level.") if coef.get("raw_units") else \
+        "Coefficients are per unit of the model's features."
+    if coef.get("cov_type"):
+        how = (f"Standard errors from the covariance type {_e(coef['cov_type'])} (the inverse of the observed "
+               f"information on the training rows, n = {coef['nobs']:,.0f}); intervals {_e(lo)} to {_e(hi)}.")
+    else:
+        how = f"Estimates of the penalised fit (penalty {_e(repr(coef.get('penalty')))}) on n = {coef['nobs']:,.0f} rows."
+    out.append(f"<p class='muted'>{how} McFadden pseudo R² {coef['prsquared']:.4f}.{ref} {_e(units)}</p>")
+    if coef.get("cov_type"):
+        out.append(f"<p id='cov-type'>Covariance type: <code>{_e(coef['cov_type'])}</code></p>")
+    if coef.get("references"):
+        out.append("<ul id='reference-levels'>" + "".join(f"<li><code>{_e(c)}</code>: reference level {_e(repr(v))}</li>"
+                                                          for c, v in coef["references"].items()) + "</ul>")
     for note in coef["notes"]:
         out.append(f"<p class='note'>{_e(note)}</p>")
-    cols = (["class"] if not coef["binary"] else []) + ["term", "coef", "std err", "z", "P>|z|", lo, hi]
-    if coef["binary"]:
-        cols += ["odds ratio", f"OR {lo}", f"OR {hi}"]
-    out.append("<table id='coefficients'><tr>" + "".join(f"<th class='l'>{_e(c)}</th>" if c in ("class", "term")
+    keys = coef["columns"]
+    cols = (["class"] if not coef["binary"] else []) + ["term"] + [
+        _COEF_HEADS[k].format(lo=lo, hi=hi, ratio=ratio) for k in keys]
+    out.append("<table id='coefficients'><tr>" + "".join(f"<th class='l'>{_e(c)}</th>" if c in ("class", "term", "status")
                                                            else f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
-    keys = ["coef", "std_err", "z", "p_value", "ci_lower", "ci_upper"] + (["odds_ratio", "or_lower", "or_upper"] if coef["binary"] else [])
     for r in coef["rows"][:MAX_COEF_ROWS]:
         cells = ([f"<td class='l'>{_e(r['class'])}</td>"] if not coef["binary"] else []) + [f"<td class='l'>{_e(r['term'])}</td>"]
-        cells += [f"<td>{_e(f'{r[k]:.4g}')}</td>" for k in keys]
+        cells += [f"<td class='l'>{_e(r[k])}</td>" if k == "status" else
+                  "<td></td>" if math.isnan(r[k]) else f"<td>{_e(f'{r[k]:.4g}')}</td>" for k in keys]
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     if len(coef["rows"]) > MAX_COEF_ROWS:
-        out.append(f"<p class='muted'>{len(coef['rows']) - MAX_COEF_ROWS} more rows: "
-                   "<code>crossentropy.load_model(RUN).summary(X, y)</code>.</p>")
+        out.append(f"<p class='muted'>{len(coef['rows']) - MAX_COEF_ROWS} more rows in <code>coefficients.csv</code>.</p>")
     return out
 
 

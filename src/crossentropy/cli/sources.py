@@ -28,8 +28,9 @@ __all__ = ["MemorySource", "DaskSource", "predictions"]
 _DASK_STRATEGIES = ("mean", "most_frequent")
 
 
-def predictions(estimator, X):
-    """(proba, pred) of ``estimator`` on the matrix ``X`` (as a DataFrame when it was fitted on one).
+def predictions(estimator, X, offset=None):
+    """(proba, pred) of ``estimator`` on the matrix ``X`` (as a DataFrame when it was fitted on one),
+    with the rows' logit ``offset`` when the model has one.
 
     ``proba`` has shape (n_rows, n_classes), ``pred`` shape (n_rows,).
     """
@@ -38,7 +39,9 @@ def predictions(estimator, X):
         import pandas as pd
 
         X = pd.DataFrame(X, columns=list(names))
-    return estimator.predict_proba(X), estimator.predict(X)
+    if offset is None:
+        return estimator.predict_proba(X), estimator.predict(X)
+    return estimator.predict_proba(X, offset=offset), estimator.predict(X, offset=offset)
 
 
 #: class names shown in a warning about classes missing from a split
@@ -165,9 +168,14 @@ class MemorySource:
             return None
         return prep.transform(rows), prep.target_values(rows)
 
-    def predictions(self, estimator, X, y):
+    def offset(self, prep, part):
+        """The logit offsets of the ``"train"`` or ``"test"`` rows (None without ``--offset`` or test rows)."""
+        rows = self.parts[part]
+        return None if rows.shape[0] == 0 else prep.offset_values(rows)
+
+    def predictions(self, estimator, X, y, offset=None):
         """(y, proba, pred) as NumPy arrays."""
-        return (y, *predictions(estimator, X))
+        return (y, *predictions(estimator, X, offset))
 
     def two_features(self, prep):
         """(X_raw, y, names, transform) for the decision-boundary figure when there are two numeric features."""
@@ -213,6 +221,8 @@ class DaskSource:
             raise UsageError("--target COL is required with DATA")
         if getattr(args, "dataset", None) is not None:
             raise UsageError("give either DATA or --dataset, not both")
+        if getattr(args, "offset", None) is not None:
+            raise UsageError("--offset is not available with --dask; train in memory")
         if getattr(args, "impute", None) == "median":
             raise UsageError("--impute median is not available with --dask (an exact median needs a sort of "
                              "the whole column); use --impute mean or most_frequent")

@@ -1,7 +1,8 @@
 """``crossentropy train``: one pipeline, whatever the data source.
 
 read → missing-value policy → split → fit the preprocessor on the training rows → fit the model →
-metrics of each split → figures → the run directory (written atomically) → the summary on stdout.
+metrics of each split → figures → the run directory (written atomically; with the coefficient table
+of a logistic regression in ``coefficients.csv``) → the summary on stdout.
 The source (:class:`~crossentropy.cli.sources.MemorySource` or
 :class:`~crossentropy.cli.sources.DaskSource`) is chosen up front; everything else is written here once.
 """
@@ -14,6 +15,7 @@ import time
 
 import numpy as np
 
+from ..io.tables import DataError
 from .errors import PROG, UsageError
 from .options import decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
 from .report import compute_metrics, format_metrics_table, report_context, run_figures, write_run
@@ -64,8 +66,9 @@ def train_dask(args) -> int:
     return run_train(args, DaskSource(args))
 
 
-def _fit(estimator, X, y, parts=None):
-    """Fit; with ``parts`` (in-memory (X, y) per split) an MLP records its per-epoch log loss on them."""
+def _fit(estimator, X, y, parts=None, offset=None):
+    """Fit (with the rows' logit ``offset`` when there is one); with ``parts`` (in-memory (X, y) per
+    split) an MLP records its per-epoch log loss on them."""
     from .curves import EpochRecorder
 
     progress = progress_for(estimator)
@@ -74,7 +77,7 @@ def _fit(estimator, X, y, parts=None):
         callback = EpochRecorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
-        estimator.fit(X, y, callback=callback)
+        estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
     except (TypeError, ValueError) as exc:
         raise UsageError(f"cannot fit {type(estimator).__name__}: {exc}") from None
     finally:
@@ -100,6 +103,8 @@ def run_train(args, source) -> int:
     """
     out = out_dir_for(args)
     estimator = make_estimator(args)
+    if getattr(args, "offset", None) is not None and args.model != "logistic":
+        raise UsageError(f"--offset applies to --model logistic, got --model {args.model}")
     prep = make_preprocessor(args, source.target)
     with contextlib.ExitStack() as stack:
         try:
@@ -119,28 +124,39 @@ def _run(args, source, out, estimator, prep) -> int:
     from .evaluation import class_prior
 
     n_rows, n_dropped = source.load(prep)
-    prep = source.fit_preprocessing(prep)
+    try:
+        prep = source.fit_preprocessing(prep)
+    except DataError as exc:
+        if str(exc).startswith("reference "):  # a --reference COL=LEVEL the fitted columns do not have
+            raise UsageError(f"--{exc}") from None
+        raise
+    ordinal = args.model == "ordinal"
+    if ordinal:  # the levels' order, checked against the training labels before the fit
+        from .ordinal import resolve_order
+
+        estimator.set_params(order=resolve_order(args, prep))
     pos_label, threshold = decision_options(args, prep.classes_)
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
+    o_train, o_test = _offsets(source, prep)
     parts = None
-    if _in_memory(X_train) and not args.no_plots:
+    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curves' refits take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
-    fit_seconds, recorder = _fit(estimator, X_train, y_train, parts)
+    fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
     if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
         from .cv import cv_outputs
 
         estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
-    y_eval, proba_eval, _ = source.predictions(estimator, X_train, y_train)
+    y_eval, proba_eval, _ = source.predictions(estimator, X_train, y_train, *_given(o_train))
     prior = class_prior(y_eval, classes)
     decision = {"prior": prior, "pos_label": pos_label, "threshold": threshold}
     columns = {"train": compute_metrics(y_eval, proba_eval, classes, **decision), "test": None}
     split = "train"
     n_train, n_test = int(X_train.shape[0]), 0 if test is None else int(test[0].shape[0])
     if test is not None:
-        y_eval, proba_eval, _ = source.predictions(estimator, *test)
+        y_eval, proba_eval, _ = source.predictions(estimator, *test, *_given(o_test))
         columns["test"] = compute_metrics(y_eval, proba_eval, classes, **decision)
         split = "test"
     pred_eval = None if args.no_plots else _decide(proba_eval, classes, pos_label, threshold)
@@ -163,12 +179,22 @@ def _run(args, source, out, estimator, prep) -> int:
     metrics["training_curve"] = curves_to_json(curve)
     if not args.no_plots:
         figures = run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval, pred_eval=pred_eval,
-                              two_features=source.two_features(prep), split=split, curves=curve,
+                              two_features=None if o_train is not None else source.two_features(prep),
+                              split=split, curves=curve,
                               pos_label=metrics["pos_label"])
     page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
-                          summary_data=(X_train, y_train) if _in_memory(X_train) else None,
-                          data_notes=getattr(source, "notes", None))
+                          summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
+                          else None, data_notes=getattr(source, "notes", None))
     files = {"split.json": source.split_record(n_train, n_test)}
+    coefficients = page.get("coefficients") or {}
+    if coefficients.get("csv"):
+        files["coefficients.csv"] = coefficients["csv"]
+    note = None
+    if ordinal:  # its coefficient table: the ordinal summary in the units of the data's columns
+        from .ordinal import coefficients_csv
+
+        csv, note = coefficients_csv(estimator, prep, X_train, y_train)
+        files.update({"coefficients.csv": csv} if csv is not None else {})
     if cv:
         figures.update(cv[1])
         files.update(cv[2])
@@ -179,12 +205,29 @@ def _run(args, source, out, estimator, prep) -> int:
     if cv:
         print(cv[3])
     print(format_metrics_table(columns))
+    if note:
+        print(f"note: {note}")
     if classes.size == 2:
         print(f"(ROC AUC and Brier score take {metrics['pos_label']!r} as the positive class"
               + (f"; predicted {metrics['pos_label']!r} when its probability is >= {threshold:g})" if threshold is not None
                  else ")"))
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
+
+
+def _offsets(source, prep):
+    """The train and test rows' logit offsets (``--offset``; two-class targets only), or (None, None)."""
+    if getattr(prep, "offset", None) is None:
+        return None, None
+    if len(prep.classes_) != 2:
+        raise UsageError(f"--offset {prep.offset} gives one logit offset per row, for a two-class target; "
+                         f"{prep.target!r} has {len(prep.classes_)} classes")
+    return source.offset(prep, "train"), source.offset(prep, "test")
+
+
+def _given(offset):
+    """``(offset,)`` when there is one, else ``()``: the sources' ``predictions`` take it only then."""
+    return () if offset is None else (offset,)
 
 
 def _json(value):

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import as_float_array
 from ._dask import da, dask
 
-__all__ = ["as_row_chunked", "align_rows", "summarise", "DataSummary", "feature_names_of"]
+__all__ = ["as_row_chunked", "align_rows", "align_offset", "check_offset_classes", "summarise", "DataSummary",
+           "feature_names_of"]
 
 
 def _is_frame(x) -> bool:
@@ -102,6 +104,49 @@ def align_rows(v, row_chunks, *, name, n_samples):
     if v.chunks[0] != tuple(row_chunks):
         v = v.rechunk((row_chunks,))
     return v
+
+
+def align_offset(offset, row_chunks, *, n_samples):
+    """The logit offsets (Dask or in-memory, shape (n,) or (n, m)) as a float64 Dask array with
+    ``row_chunks`` (one chunk across the columns), checked numeric and finite (a Dask array by one
+    pass over it). The number of columns is checked against the classes by :func:`check_offset_classes`."""
+    if _is_frame(offset) or _is_series(offset):
+        offset = offset.to_dask_array(lengths=True)
+    if isinstance(offset, da.Array):
+        if any(math.isnan(c) for c in offset.chunks[0]):
+            offset = offset.compute_chunk_sizes()
+        dtype = _float_dtype(offset.dtype, "offset")
+        offset = offset.astype(np.float64) if dtype != np.float64 or offset.dtype != np.float64 else offset
+    else:
+        offset = as_float_array(offset, "offset").astype(np.float64, copy=False)
+    if offset.ndim not in (1, 2) or offset.shape[0] != n_samples:
+        raise ValueError(f"offset must have shape ({n_samples},) or ({n_samples}, n_classes) (one row per row of X), "
+                         f"got shape {offset.shape}")
+    chunks = (tuple(row_chunks),) + ((offset.shape[1],) if offset.ndim == 2 else ())
+    if isinstance(offset, da.Array):
+        if offset.chunks != chunks:
+            offset = offset.rechunk(chunks)
+        if not bool(da.isfinite(offset).all().compute()):
+            raise ValueError("offset must be finite, found NaN or inf in the Dask input")
+        return offset
+    return da.from_array(offset, chunks=chunks)
+
+
+def check_offset_classes(offset, n_classes):
+    """The aligned offsets for ``n_classes`` classes: shape (n,) for two (a single column is accepted),
+    (n, K) otherwise; ValueError naming ``offset`` and its shape else."""
+    n = offset.shape[0]
+    if n_classes == 2:
+        if offset.ndim == 2 and offset.shape[1] == 1:
+            return offset[:, 0]
+        if offset.ndim != 1:
+            raise ValueError(f"offset must have shape ({n},) or ({n}, 1) (one logit offset per row, two classes), "
+                             f"got shape {offset.shape}")
+        return offset
+    if offset.shape != (n, n_classes):
+        raise ValueError(f"offset must have shape ({n}, {n_classes}) (one column per class, {n_classes} classes), "
+                         f"got shape {offset.shape}")
+    return offset
 
 
 @dataclass

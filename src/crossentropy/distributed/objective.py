@@ -37,39 +37,39 @@ ONE_TASK_BYTES = 256 << 20
 SPLIT_EVERY = 8
 
 
-def _chunk_terms(X, y, sample_weight, Xh, coef, layout, need, hessian_dtype):
+def _chunk_terms(X, y, sample_weight, Xh, offset, coef, layout, need, hessian_dtype):
     """One chunk's unpenalised sums (runs on a worker); a DataTerms of float / arrays / None.
+
+    ``offset``: the chunk's logit offsets (None without).
 
     The Hessian is computed from ``Xh`` (the chunk's kept low-precision copy) or X cast to
     ``hessian_dtype`` when that differs from X's dtype: only the Newton direction is rounded, never
     the value or the gradient that decide the minimiser.
     """
     if "hess" not in need or X.dtype == hessian_dtype:
-        return data_terms(X, y, sample_weight, coef, layout, need=need)
+        return data_terms(X, y, sample_weight, coef, layout, need=need, offset=offset)
     Xh = X.astype(hessian_dtype) if Xh is None else Xh
-    second = data_terms(Xh, y, sample_weight, coef, layout, need=("hess",))
+    second = data_terms(Xh, y, sample_weight, coef, layout, need=("hess",), offset=offset)
     if not need - {"hess"}:
         return second
-    return data_terms(X, y, sample_weight, coef, layout, need=need - {"hess"})._replace(hess=second.hess)
+    return data_terms(X, y, sample_weight, coef, layout, need=need - {"hess"}, offset=offset)._replace(hess=second.hess)
 
 
-def _chunk_hessp(X, y, sample_weight, Xh, coef, v, layout, hessian_dtype):
+def _chunk_hessp(X, y, sample_weight, Xh, offset, coef, v, layout, hessian_dtype):
     """One chunk's Hessian-vector product of the unpenalised sum (runs on a worker)."""
     Xh = X.astype(hessian_dtype, copy=False) if Xh is None else Xh
-    return hessp_terms(Xh, y, sample_weight, coef, v, layout)
+    return hessp_terms(Xh, y, sample_weight, coef, v, layout, offset=offset)
 
 
-def _take_rows(X, y, sample_weight, rows):
-    """The rows ``rows`` of one chunk of (X, y, sample_weight) (runs on a worker)."""
-    return X[rows], y[rows], None if sample_weight is None else sample_weight[rows]
+def _take_rows(X, y, sample_weight, offset, rows):
+    """The rows ``rows`` of one chunk of (X, y, sample_weight, offset) (runs on a worker)."""
+    return tuple(None if a is None else a[rows] for a in (X, y, sample_weight, offset))
 
 
 def _solve_rows(solve, spec, *parts):
-    """``solve`` on the in-memory objective of the row parts ``(X, y, sample_weight)`` (runs on a worker)."""
-    X = np.concatenate([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
-    sw = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
-    return solve(LinearObjective(X, y, sw, **spec))
+    """``solve`` on the in-memory objective of the row parts ``(X, y, sample_weight, offset)`` (runs on a worker)."""
+    X, y, sw, offset = (None if parts[0][i] is None else np.concatenate([p[i] for p in parts]) for i in range(4))
+    return solve(LinearObjective(X, y, sw, offset=offset, **spec))
 
 
 def _item(t, i):
@@ -125,6 +125,9 @@ class DaskObjective(LinearTerms):
         Precision of X in Hessians and Hessian-vector products (never in the value or gradient);
         "auto" is float32 for float64 X of at least 2 million entries, as in ``LinearObjective``.
         :meth:`use_hessian_copy` supplies a kept copy instead of a cast per pass.
+    offset : dask.array.Array of shape (n,) (two classes) or (n, n_classes), or None
+        Fixed float64 logit offsets with the row chunks of X (one chunk across the classes), as in
+        ``LinearObjective``; each chunk's terms take their rows' offsets.
 
     Attributes
     ----------
@@ -153,13 +156,19 @@ class DaskObjective(LinearTerms):
     """
 
     def __init__(self, X, y, sample_weight=None, *, n_classes, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0,
-                 prefetch_hessian=False, hessian_dtype="auto"):
+                 prefetch_hessian=False, hessian_dtype="auto", offset=None):
         if not isinstance(X, da.Array) or X.ndim != 2 or len(X.chunks[1]) != 1:
             raise ValueError("X must be a 2-D Dask array chunked along rows only (use X.rechunk({1: -1}))")
         for name, v in (("y", y), ("sample_weight", sample_weight)):
             if v is not None and (not isinstance(v, da.Array) or v.chunks != (X.chunks[0],)):
                 raise ValueError(f"{name} must be a 1-D Dask array with the row chunks of X")
-        self.X, self.y, self.sample_weight = X, y, sample_weight
+        o_shape = (X.shape[0],) if n_classes == 2 else (X.shape[0], n_classes)
+        if offset is not None and (not isinstance(offset, da.Array) or offset.shape != o_shape
+                                   or offset.chunks[0] != X.chunks[0] or len(offset.chunks) != len(o_shape)
+                                   or (n_classes > 2 and len(offset.chunks[1]) != 1)):
+            raise ValueError(f"offset must be a Dask array of shape {o_shape} with the row chunks of X, "
+                             f"got {getattr(offset, 'shape', type(offset).__name__)}")
+        self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         n, d = X.shape
         super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1)
         self.dtype = X.dtype
@@ -169,17 +178,18 @@ class DaskObjective(LinearTerms):
         xs = X.to_delayed().ravel().tolist()
         ys = y.to_delayed().ravel().tolist()
         ss = [None] * len(xs) if sample_weight is None else sample_weight.to_delayed().ravel().tolist()
-        self._chunks = list(zip(xs, ys, ss, [None] * len(xs)))
+        os_ = [None] * len(xs) if offset is None else offset.to_delayed().ravel().tolist()
+        self._chunks = list(zip(xs, ys, ss, [None] * len(xs), os_))
         self.X_hessian = None
         self._key = None
         self._state = None  # DataTerms of the unpenalised sums at self._key
 
     # -- one pass over the data ---------------------------------------------------------------
     def _map_reduce(self, func, *args):
-        """Run ``func(X_j, y_j, s_j, Xh_j, *args)`` on every chunk and return the tree-reduced sum."""
+        """Run ``func(X_j, y_j, s_j, Xh_j, o_j, *args)`` on every chunk and return the tree-reduced sum."""
         args = tuple(dask.delayed(a) if isinstance(a, np.ndarray) and a.nbytes > INLINE_COEF_BYTES else a
                      for a in args)
-        parts = [dask.delayed(func, pure=False)(x, y, s, xh, *args) for x, y, s, xh in self._chunks]
+        parts = [dask.delayed(func, pure=False)(*chunk, *args) for chunk in self._chunks]
         while len(parts) > SPLIT_EVERY:
             parts = [dask.delayed(_add, pure=False)(*parts[i:i + SPLIT_EVERY])
                      for i in range(0, len(parts), SPLIT_EVERY)]
@@ -242,7 +252,7 @@ class DaskObjective(LinearTerms):
             raise ValueError(f"X_hessian must have the chunks of X and dtype {self.hessian_dtype}, got "
                              f"{X_hessian.dtype} with {X_hessian.numblocks} blocks")
         xh = X_hessian.to_delayed().ravel().tolist()
-        self._chunks = [(x, y, s, h) for (x, y, s, _), h in zip(self._chunks, xh)]
+        self._chunks = [(x, y, s, h, o) for (x, y, s, _, o), h in zip(self._chunks, xh)]
         self.X_hessian = X_hessian
 
     def _row_parts(self, rows):
@@ -251,10 +261,10 @@ class DaskObjective(LinearTerms):
         bounds = np.cumsum((0,) + self.X.chunks[0])
         parts = []
         index = np.int32 if max(self.X.chunks[0]) < 2**31 else np.int64
-        for j, (x, y, s, _) in enumerate(self._chunks):
+        for j, (x, y, s, _, o) in enumerate(self._chunks):
             local = (rows[(rows >= bounds[j]) & (rows < bounds[j + 1])] - bounds[j]).astype(index)
             if local.size:
-                parts.append((dask.delayed(_take_rows, pure=False)(x, y, s, local), local.size))
+                parts.append((dask.delayed(_take_rows, pure=False)(x, y, s, o, local), local.size))
         return parts
 
     def _sub_scale(self, rows):
@@ -289,20 +299,25 @@ class DaskObjective(LinearTerms):
         rows = np.asarray(rows)
         parts = self._row_parts(rows)
         d = self.n_features
-        Xs, ys, ss = [], [], []
+        Xs, ys, ss, os_ = [], [], [], []
         for t, m in parts:
             Xs.append(da.from_delayed(dask.delayed(_item)(t, 0), (m, d), dtype=self.X.dtype))
             ys.append(da.from_delayed(dask.delayed(_item)(t, 1), (m,), dtype=self.y.dtype))
             if self.sample_weight is not None:
                 ss.append(da.from_delayed(dask.delayed(_item)(t, 2), (m,), dtype=self.sample_weight.dtype))
+            if self.offset is not None:
+                os_.append(da.from_delayed(dask.delayed(_item)(t, 3), (m,) + self.offset.shape[1:],
+                                           dtype=self.offset.dtype))
         X, y = da.concatenate(Xs), da.concatenate(ys)
         sw = None if self.sample_weight is None else da.concatenate(ss)
+        off = None if self.offset is None else da.concatenate(os_)
         with warnings.catch_warnings():  # the row numbers travel with the graph, once
             warnings.filterwarnings("ignore", message="Sending large graph")
-            X, y, sw = dask.persist(X, y, sw)
+            X, y, sw, off = dask.persist(X, y, sw, off)
         return DaskObjective(X, y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
                              scale=self._sub_scale(rows), l2=self.l2, l1=self.l1,
-                             prefetch_hessian=self.prefetch_hessian, hessian_dtype=self.hessian_dtype.name)
+                             prefetch_hessian=self.prefetch_hessian, hessian_dtype=self.hessian_dtype.name,
+                             offset=off)
 
     def batch_loss_gradient(self, coef, rows):
         """Not available on Dask input: stochastic solvers need random rows, use "lbfgs" or "newton"."""

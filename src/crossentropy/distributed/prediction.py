@@ -18,13 +18,15 @@ import copy
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._inputs import as_row_chunked, feature_names_of
+from ._dask import da
+
+from ._inputs import align_offset, as_row_chunked, check_offset_classes, feature_names_of
 
 __all__ = ["decision_function", "predict_proba", "predict_log_proba", "predict"]
 
 
 # --------------------------------------------------------------------------------------- prediction
-def _for_blocks(estimator, X):
+def _for_blocks(estimator, X, lengths=False):
     """Checked Dask array of X and a light copy of the fitted estimator to run on each chunk."""
     check_is_fitted(estimator)
     names = feature_names_of(X)
@@ -32,7 +34,7 @@ def _for_blocks(estimator, X):
     if names is not None and fitted_names is not None and list(names) != list(fitted_names):
         raise ValueError(f"X has feature names {list(names)[:10]} but the model was fitted with "
                          f"{list(fitted_names)[:10]}: the columns must match in name and order")
-    X = as_row_chunked(X, lengths=False)
+    X = as_row_chunked(X, lengths=lengths)
     if X.shape[1] != estimator.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
                          f"{estimator.n_features_in_} features as input")
@@ -47,17 +49,30 @@ def _block_call(block, estimator, method):
     return getattr(estimator, method)(block)
 
 
-def _map(estimator, X, method, n_cols, dtype=None):
-    X, light = _for_blocks(estimator, X)
+def _block_call_offset(block, offset_block, estimator, method):
+    """The estimator's ``method`` on one chunk of rows and their offsets (one column for two classes)."""
+    if offset_block.shape[1] == 1:
+        offset_block = offset_block[:, 0]
+    return getattr(estimator, method)(block, offset=offset_block)
+
+
+def _map(estimator, X, method, n_cols, dtype=None, offset=None):
+    """``method`` over the row chunks of X; ``offset`` (the rows' logit offsets) goes chunk by chunk
+    as a 2-D array with X's row chunks, one column for two classes."""
+    X, light = _for_blocks(estimator, X, lengths=offset is not None)
     dtype = X.dtype if dtype is None else dtype  # float outputs keep X's float32 / float64
+    func, arrays = _block_call, (X,)
+    if offset is not None:
+        o = check_offset_classes(align_offset(offset, X.chunks[0], n_samples=X.shape[0]), len(estimator.classes_))
+        func, arrays = _block_call_offset, (X, o if o.ndim == 2 else o[:, None].rechunk({1: 1}))
     if n_cols is None:  # one value per row
-        return X.map_blocks(_block_call, light, method, drop_axis=1, dtype=dtype,
-                            meta=np.empty((0,), dtype=dtype))
-    return X.map_blocks(_block_call, light, method, chunks=(X.chunks[0], (n_cols,)), dtype=dtype,
-                        meta=np.empty((0, 0), dtype=dtype))
+        return da.map_blocks(func, *arrays, light, method, drop_axis=1, dtype=dtype,
+                             meta=np.empty((0,), dtype=dtype))
+    return da.map_blocks(func, *arrays, light, method, chunks=(X.chunks[0], (n_cols,)), dtype=dtype,
+                         meta=np.empty((0, 0), dtype=dtype))
 
 
-def decision_function(estimator, X):
+def decision_function(estimator, X, *, offset=None):
     r"""Logits of a fitted model on Dask input, as a lazy Dask array chunked like the rows of X.
 
     .. math::
@@ -67,6 +82,8 @@ def decision_function(estimator, X):
     ----------
     estimator : fitted classifier (duck-typed, e.g. crossentropy.LogisticRegression)
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
+    offset : Dask or in-memory array-like of shape (n,), (n, 1) or (n, K), optional
+        The rows' fixed logit offsets (added to the logits).
 
     Returns
     -------
@@ -88,10 +105,10 @@ def decision_function(estimator, X):
     """
     check_is_fitted(estimator)
     K = len(estimator.classes_)
-    return _map(estimator, X, "decision_function", None if K == 2 else K)
+    return _map(estimator, X, "decision_function", None if K == 2 else K, offset=offset)
 
 
-def predict_proba(estimator, X):
+def predict_proba(estimator, X, *, offset=None):
     r"""Class probabilities of a fitted model on Dask input: a lazy Dask array of shape (n, K).
 
     .. math::
@@ -101,6 +118,8 @@ def predict_proba(estimator, X):
     ----------
     estimator : fitted classifier (duck-typed, e.g. crossentropy.LogisticRegression)
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
+    offset : Dask or in-memory array-like of shape (n,), (n, 1) or (n, K), optional
+        The rows' fixed logit offsets (added to the logits).
 
     Returns
     -------
@@ -120,10 +139,10 @@ def predict_proba(estimator, X):
     Bishop, *Pattern Recognition and Machine Learning* (2006), §4.3.2 and §4.3.4.
     """
     check_is_fitted(estimator)
-    return _map(estimator, X, "predict_proba", len(estimator.classes_))
+    return _map(estimator, X, "predict_proba", len(estimator.classes_), offset=offset)
 
 
-def predict_log_proba(estimator, X):
+def predict_log_proba(estimator, X, *, offset=None):
     r"""Log-probabilities of a fitted model on Dask input: a lazy Dask array of shape (n, K).
 
     .. math::
@@ -133,6 +152,8 @@ def predict_log_proba(estimator, X):
     ----------
     estimator : fitted classifier (duck-typed, e.g. crossentropy.LogisticRegression)
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
+    offset : Dask or in-memory array-like of shape (n,), (n, 1) or (n, K), optional
+        The rows' fixed logit offsets (added to the logits).
 
     Returns
     -------
@@ -151,10 +172,10 @@ def predict_log_proba(estimator, X):
     Bishop, *Pattern Recognition and Machine Learning* (2006), §4.3.4.
     """
     check_is_fitted(estimator)
-    return _map(estimator, X, "predict_log_proba", len(estimator.classes_))
+    return _map(estimator, X, "predict_log_proba", len(estimator.classes_), offset=offset)
 
 
-def predict(estimator, X):
+def predict(estimator, X, *, offset=None):
     r"""Most probable class of each row on Dask input: a lazy Dask array of labels, shape (n,).
 
     .. math::
@@ -164,6 +185,8 @@ def predict(estimator, X):
     ----------
     estimator : fitted classifier (duck-typed, e.g. crossentropy.LogisticRegression)
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
+    offset : Dask or in-memory array-like of shape (n,), (n, 1) or (n, K), optional
+        The rows' fixed logit offsets (added to the logits).
 
     Returns
     -------
@@ -182,4 +205,4 @@ def predict(estimator, X):
     Bishop, *Pattern Recognition and Machine Learning* (2006), §4.3.
     """
     check_is_fitted(estimator)
-    return _map(estimator, X, "predict", None, np.asarray(estimator.classes_).dtype)
+    return _map(estimator, X, "predict", None, np.asarray(estimator.classes_).dtype, offset=offset)

@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from .._validation import check_option
 from ._dask import da, dask
-from ._inputs import align_rows, as_row_chunked, feature_names_of, summarise
+from ._inputs import align_offset, align_rows, as_row_chunked, check_offset_classes, feature_names_of, summarise
 from .objective import HESSIAN_FLOAT32_ENTRIES, DaskObjective
 
 __all__ = ["TrainingData", "training_data", "fit", "PERSIST_FRACTION"]
@@ -104,6 +104,8 @@ class TrainingData:
         The labels, with X's row chunks.
     sample_weight : dask.array.Array of shape (n,) or None
         float64, with X's row chunks.
+    offset : dask.array.Array of shape (n,) (two classes) or (n, K), or None
+        float64 logit offsets, with X's row chunks.
     classes : ndarray of shape (K,)
         The sorted distinct labels.
     class_counts : ndarray of shape (K,), int64
@@ -116,8 +118,8 @@ class TrainingData:
         Whether the arrays are kept in the workers' memory.
     """
 
-    def __init__(self, X, y, sample_weight, summary, feature_names, persisted):
-        self.X, self.y, self.sample_weight = X, y, sample_weight
+    def __init__(self, X, y, sample_weight, summary, feature_names, persisted, offset=None):
+        self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         self.classes = summary.classes
         self.class_counts = summary.class_counts
         self.weighted_counts = np.asarray(summary.class_weight_sums, dtype=np.float64)
@@ -159,7 +161,8 @@ class TrainingData:
             sw = da.map_blocks(_class_weighted, codes, cw, *extra, dtype=np.float64, name=f"class-weighted-{fit_id}")
         if self.persisted:
             y_enc, sw = dask.persist(y_enc, sw)
-        return DaskObjective(X, y_enc, sw, n_classes=K, fit_intercept=fit_intercept, scale=scale, l2=l2, l1=l1)
+        return DaskObjective(X, y_enc, sw, n_classes=K, fit_intercept=fit_intercept, scale=scale, l2=l2, l1=l1,
+                             offset=self.offset)
 
     def prepare_newton(self, objective, *, prefetch_hessian):
         """Ready ``objective`` for Newton's method: Hessians in the gradient's pass, a kept float32 copy.
@@ -175,7 +178,7 @@ class TrainingData:
         return objective
 
 
-def training_data(X, y, sample_weight=None, *, persist="auto"):
+def training_data(X, y, sample_weight=None, *, offset=None, persist="auto"):
     r"""Check and summarise Dask training data in one pass: classes, weighted counts, shape, names.
 
     .. math::
@@ -188,6 +191,8 @@ def training_data(X, y, sample_weight=None, *, persist="auto"):
     y : dask array or Series, or array-like of shape (n,)
         Labels of any type (aligned with the row chunks of X).
     sample_weight : dask array or array-like of shape (n,), optional
+    offset : dask array or array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
+        Fixed logit offsets (realigned to X's row chunks; checked finite, in one more pass over them).
     persist : {"auto", True, False}, default "auto"
         Keep the data in the workers' memory. ``"auto"``: yes when already persisted, when there is
         no distributed client, or when they take at most half the workers' total memory limit
@@ -227,15 +232,17 @@ def training_data(X, y, sample_weight=None, *, persist="auto"):
                                                        n_samples=n)
     if sw is not None and sw.dtype != np.float64:
         sw = sw.astype(np.float64)
+    off = None if offset is None else align_offset(offset, X.chunks[0], n_samples=n)
     keep = _should_persist(persist, X)
     if keep:
-        X, y, sw = dask.persist(X, y, sw)
+        X, y, sw, off = dask.persist(X, y, sw, off)
     summary = summarise(X, y, sw)
     _check_summary(summary, n)
-    return TrainingData(X, y, sw, summary, names, keep)
+    off = None if off is None else check_offset_classes(off, len(summary.classes))
+    return TrainingData(X, y, sw, summary, names, keep, off)
 
 
-def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
+def fit(estimator, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):
     """Fit ``estimator`` on Dask input: ``estimator.fit(X, y, sample_weight, callback=..., persist=...)``.
 
     Kept for the public name ``crossentropy.distributed.fit``; any estimator whose ``fit`` takes
@@ -244,8 +251,8 @@ def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
     Parameters
     ----------
     estimator : object with ``fit(X, y, sample_weight, *, callback, persist)``
-    X, y, sample_weight, callback, persist
-        As in :meth:`crossentropy.LogisticRegression.fit`.
+    X, y, sample_weight, offset, callback, persist
+        As in :meth:`crossentropy.LogisticRegression.fit` (``offset`` is passed on only when given).
 
     Returns
     -------
@@ -265,4 +272,5 @@ def fit(estimator, X, y, sample_weight=None, *, callback=None, persist="auto"):
     ----------
     Chu et al., *Map-Reduce for machine learning on multicore*, NIPS (2006), §4.2.
     """
-    return estimator.fit(X, y, sample_weight, callback=callback, persist=persist)
+    extra = {} if offset is None else {"offset": offset}
+    return estimator.fit(X, y, sample_weight, callback=callback, persist=persist, **extra)

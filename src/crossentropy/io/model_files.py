@@ -74,7 +74,7 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
 
     Parameters
     ----------
-    estimator : fitted :class:`~crossentropy.LogisticRegression` or :class:`~crossentropy.MLPClassifier`
+    estimator : fitted :class:`~crossentropy.LogisticRegression`, :class:`~crossentropy.MLPClassifier` or :class:`~crossentropy.OrdinalRegression`
     path : str or path-like
         A directory (created if needed; files ``model.json`` and ``model.safetensors`` inside), or a
         ``.json`` path (the arrays go next to it with the suffix ``.safetensors``).
@@ -115,7 +115,8 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
     if not hasattr(estimator, "classes_") or not hasattr(estimator, "n_features_in_"):
         raise ValueError(f"estimator must be fitted before saving: {name} has no classes_")
     json_path, arrays_path = _paths(path, saving=True)
-    params = {k: json_value(v, f"parameter {k}") for k, v in estimator.get_params(deep=False).items()}
+    params = {k: json_value(v.tolist() if isinstance(v, np.ndarray) else v, f"parameter {k}")
+              for k, v in estimator.get_params(deep=False).items()}
     classes, classes_dtype = labels_to_json(estimator.classes_)
     arrays, manifest = {}, {}
     for attr in spec.arrays:
@@ -330,7 +331,7 @@ def load_model_bundle(path) -> SavedModel:
     cls = estimator_class(meta["estimator"])
     params = check_params(cls, meta["params"], where)
     try:
-        classes = labels_from_json(meta["classes"], meta["classes_dtype"])
+        classes = labels_from_json(meta["classes"], meta["classes_dtype"], ordered=spec.ordered_classes)
     except ValueError as exc:
         raise ModelFileError(f"{where}: {exc}") from None
     if classes.size < 2:
@@ -362,7 +363,7 @@ def load_model_bundle(path) -> SavedModel:
             raise ModelFileError(f"{where}: invalid preprocessing: {exc}") from None
         if prep.feature_names_ != meta["feature_names"]:
             raise ModelFileError(f"{where}: the preprocessing yields features that differ from feature_names")
-        if not np.array_equal(prep.classes_, classes) or prep.classes_dtype_ != meta["classes_dtype"]:
+        if not np.array_equal(prep.classes_, np.sort(classes)) or prep.classes_dtype_ != meta["classes_dtype"]:
             raise ModelFileError(f"{where}: the preprocessing classes differ from the model's classes")
     if "metadata_sha256" in meta and metadata_digest(meta) != meta["metadata_sha256"]:
         raise ModelFileError(f"{where} does not match the SHA-256 of its own content (metadata_sha256): the file "

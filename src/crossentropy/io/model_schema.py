@@ -76,6 +76,7 @@ class Spec:
     check: object = None
     none_if_absent: tuple = ()  # optional arrays that the fitted estimator holds as None when absent
     as_lists: tuple = ()  # 1-D arrays that the estimator keeps as Python lists of floats
+    ordered_classes: bool = False  # classes_ in the estimator's order (its levels, lowest first), not sorted
 
 
 def _check_logistic(est, d, k):
@@ -107,6 +108,18 @@ def _check_mlp(est, d, k):
             raise ModelFileError(f"hidden layer widths {[w.shape[1] for w in coefs[:-1]]} differ from hidden_layer_sizes={hidden!r}")
 
 
+def _check_ordinal(est, d, k):
+    coef, theta = est.coef_, est.thresholds_
+    if coef.shape != (d,):
+        raise ModelFileError(f"coef_ must have shape ({d},) for {d} features, got {coef.shape}")
+    if theta.shape != (k - 1,):
+        raise ModelFileError(f"thresholds_ must have shape ({k - 1},) for {k} levels, got {theta.shape}")
+    if not (np.diff(theta) > 0).all():
+        raise ModelFileError(f"thresholds_ must be strictly increasing, got {theta.tolist()!r:.200}")
+    if est.order is not None and [(type(v), v) for v in est.order] != [(type(v), v) for v in est.classes_.tolist()]:
+        raise ModelFileError(f"order {list(est.order)!r:.200} differs from the classes {est.classes_.tolist()!r:.200}")
+
+
 SPECS = {
     "LogisticRegression": Spec(
         module="crossentropy.linear_model",
@@ -126,6 +139,15 @@ SPECS = {
         check=_check_mlp,
         as_lists=("loss_curve_", "validation_loss_curve_"),
         none_if_absent=("validation_loss_curve_",),
+    ),
+    "OrdinalRegression": Spec(
+        module="crossentropy.linear_model",
+        arrays=("coef_", "thresholds_", "loss_curve_"),
+        optional=("loss_curve_",),
+        scalars=(("n_iter_", "int"), ("converged_", "bool")),
+        check=_check_ordinal,
+        as_lists=("loss_curve_",),
+        ordered_classes=True,
     ),
 }
 
@@ -152,7 +174,7 @@ def estimator_class(name):
     >>> estimator_class("os.system")
     Traceback (most recent call last):
     ...
-    crossentropy.exceptions.ModelFileError: unknown estimator class 'os.system'; known: ['LogisticRegression', 'MLPClassifier']
+    crossentropy.exceptions.ModelFileError: unknown estimator class 'os.system'; known: ['LogisticRegression', 'MLPClassifier', 'OrdinalRegression']
     """
     from importlib import import_module
 
@@ -321,6 +343,8 @@ _PARAM_TESTS = {
     "class_weight": (lambda v: v is None or isinstance(v, str) or (
         isinstance(v, dict) and all(_is_real(w) for w in v.values())), "null, a string or an object of numbers"),
     "scalar": (lambda v: v is None or isinstance(v, (bool, int, float, str)), "a plain value"),
+    "labels or None": (lambda v: v is None or (isinstance(v, list) and all(isinstance(s, (bool, int, str)) for s in v)),
+                       "null or a list of labels (strings or integers)"),
 }
 
 #: the kind of each hyperparameter a model file may store, by estimator class ("scalar" for any other)
@@ -337,6 +361,8 @@ PARAM_KINDS = {
         "momentum": "real", "n_iter_no_change": "int", "nesterovs_momentum": "bool", "random_state": "int or None",
         "shuffle": "bool", "solver": "str", "tol": "real", "validation_fraction": "real", "verbose": "verbose",
     },
+    "OrdinalRegression": {"C": "real", "link": "str", "max_iter": "int", "order": "labels or None",
+                          "penalty": "str or None", "tol": "real", "verbose": "verbose"},
 }
 
 

@@ -69,6 +69,10 @@ def load_pipeline(path):
                                  "preprocessing: load it with crossentropy.load_model and call predict on arrays")
         target = ((bundle.extra or {}).get("metrics") or {}).get("target") or ""
         prep = TabularPreprocessor.passthrough(names, target, est.classes_)
+    if getattr(prep, "offset", None) is not None:
+        raise ModelFileError(f"{str(bundle.path)!r} holds a model with the logit offset column {prep.offset!r}, which "
+                             "a Pipeline's predict cannot pass on: load it with crossentropy.load_model and call "
+                             "predict_proba(X, offset=...)")
     step = TabularTransformer.from_preprocessor(prep)
     if getattr(est, "feature_names_in_", None) is not None:  # fitted on a DataFrame: give it one
         step.set_output(transform="pandas")

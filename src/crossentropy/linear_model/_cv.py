@@ -18,7 +18,7 @@ from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 
 from .. import dispatch, special
-from .._validation import check_bool, check_option, check_real
+from .._validation import check_bool, check_offset, check_option, check_real
 from ..metrics import check_log_loss_weights, true_class_log_loss
 from ..objective import CoefLayout
 from . import _setup
@@ -94,11 +94,31 @@ def _scorer(scoring, classes):
                        **getattr(scorer, "_kwargs", {}))
 
 
-def _model(classes, coef, intercept, n_features):
-    """A fitted LogisticRegression holding the given coefficients (for scoring one point of a path)."""
-    est = LogisticRegression()
+class _WithOffset(LogisticRegression):
+    """A fitted model whose prediction methods add the held-out rows' offsets, ``offset_``, when
+    they are not given (so that a scikit-learn scorer, which passes X alone, scores the offset model)."""
+
+    def decision_function(self, X, *, offset=None):
+        return super().decision_function(X, offset=self.offset_ if offset is None else offset)
+
+    def predict_proba(self, X, *, offset=None):
+        return super().predict_proba(X, offset=self.offset_ if offset is None else offset)
+
+    def predict_log_proba(self, X, *, offset=None):
+        return super().predict_log_proba(X, offset=self.offset_ if offset is None else offset)
+
+    def predict(self, X, *, offset=None):
+        return super().predict(X, offset=self.offset_ if offset is None else offset)
+
+
+def _model(classes, coef, intercept, n_features, offset=None):
+    """A fitted LogisticRegression holding the given coefficients (for scoring one point of a path),
+    with the held-out rows' offsets built in when there are any."""
+    est = LogisticRegression() if offset is None else _WithOffset()
     est.classes_, est.n_features_in_ = classes, n_features
     est.coef_, est.intercept_ = coef, intercept
+    if offset is not None:
+        est.offset_ = offset
     return est
 
 
@@ -107,9 +127,10 @@ def _model(classes, coef, intercept, n_features):
 SCORE_ELEMENTS = 1 << 23
 
 
-def _true_class_proba(X, coefs, intercepts, y_pos):
+def _true_class_proba(X, coefs, intercepts, y_pos, offset=None):
     """``(n_cs, n)``: the probability each point of a path gives each row's own label, as
-    ``LogisticRegression.predict_proba`` computes it (logits in X's dtype, probabilities in float64)."""
+    ``LogisticRegression.predict_proba`` computes it (logits in X's dtype plus the rows' ``offset``,
+    probabilities in float64)."""
     n_cs, rows, d = coefs.shape
     n = X.shape[0]
     out = np.empty((n_cs, n))
@@ -118,6 +139,8 @@ def _true_class_proba(X, coefs, intercepts, y_pos):
         c, b = coefs[a:a + step], intercepts[a:a + step]
         m = len(c)
         Z = np.asarray(X @ c.reshape(m * rows, d).T.astype(X.dtype)) + b.reshape(-1).astype(X.dtype)
+        if offset is not None:  # (n,) or (n, K): the same for every point
+            Z = (Z.reshape(n, m, rows) + offset.reshape(n, 1, rows).astype(X.dtype)).reshape(n, m * rows)
         if rows == 1:
             p = special.sigmoid(Z.T.astype(np.float64))              # (m, n): P(classes[1])
             out[a:a + m] = np.where(y_pos == 1, p, 1 - p)
@@ -127,8 +150,9 @@ def _true_class_proba(X, coefs, intercepts, y_pos):
     return out
 
 
-def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
-    """The score of every point of a path on (X, y), the sample weights passed to the scorer.
+def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None, offset=None):
+    """The score of every point of a path on (X, y), the sample weights passed to the scorer and the
+    rows' logit offsets added to every model's logits.
 
     ``scorer`` None: accuracy (``LogisticRegression.score``). Returns ndarray of shape (n_cs,).
     """
@@ -136,10 +160,10 @@ def path_scores(scorer, classes, coefs, intercepts, X, y, sample_weight=None):
     if isinstance(scorer, str):  # "neg_log_loss": every point at once
         y_pos = np.argmax(np.asarray(y)[:, None] == classes[None, :], axis=1)
         weight = check_log_loss_weights(sample_weight, len(y))
-        return -true_class_log_loss(_true_class_proba(X, coefs, intercepts, y_pos), weight)
+        return -true_class_log_loss(_true_class_proba(X, coefs, intercepts, y_pos, offset), weight)
     out = np.empty(len(coefs))
     for j, (c, b) in enumerate(zip(coefs, intercepts)):
-        est = _model(classes, c, b, X.shape[1])
+        est = _model(classes, c, b, X.shape[1], offset)
         if scorer is None:
             out[j] = est.score(X, y, **kw)
         else:
@@ -152,17 +176,20 @@ def _take_rows(X, rows):
     return np.take(X, rows, axis=0) if isinstance(X, np.ndarray) else X[rows]
 
 
-def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start=(None, None), keep=False):
-    """One fold's path from ``start`` = (coefficients, Newton state) and its scores:
+def _fold_job(template, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start=(None, None), keep=False,
+              offset=None):
+    """One fold's path from ``start`` = (coefficients, Newton state) and its scores (each part with its
+    rows' ``offset``):
     ``(coefs, intercepts, n_iter, scores, state)``, ``state`` Newton's at the smallest C when
     ``keep`` (where the other folds start), else None."""
     est = LogisticRegression(**template.get_params())
     est.classes_ = template.classes_
     coef0, state = start
+    part = (lambda rows: None) if offset is None else (lambda rows: offset[rows])
     coefs, intercepts, n_iter, _, first_state = fold_path(est, _take_rows(X, train), y_enc[train], sw[train], Cs, rho,
-                                                          coef0=coef0, state=state)
+                                                          coef0=coef0, state=state, offset=part(train))
     scores = path_scores(scorer, est.classes_, coefs, intercepts, _take_rows(X, test), est.classes_[y_enc[test]],
-                         sw[test] if weighted else None)
+                         sw[test] if weighted else None, part(test))
     return coefs, intercepts, n_iter, scores, first_state if keep else None
 
 
@@ -301,7 +328,7 @@ class LogisticRegressionCV(LogisticRegression):
         rhos = [1.0 if self.penalty == "l1" else 0.0] if ratios == [None] else ratios
         return template, Cs, ratios, rhos
 
-    def fit(self, X, y, sample_weight=None, *, callback=None):
+    def fit(self, X, y, sample_weight=None, *, offset=None, callback=None):
         """Cross-validate along the path, choose C (and the l1 ratio), refit.
 
         Parameters
@@ -310,6 +337,9 @@ class LogisticRegressionCV(LogisticRegression):
         y : array-like of shape (n,)
         sample_weight : array-like of shape (n,), optional
             Weights of the fits and of the held-out scores.
+        offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
+            Fixed logit offsets (:meth:`crossentropy.LogisticRegression.fit`): each fold's fits take
+            their training rows' offsets, its scores the held-out rows', the refit all. In-memory X only.
         callback : callable ``(n_iter, objective_value)``, optional
             Called after every solver iteration of the refit.
 
@@ -319,11 +349,15 @@ class LogisticRegressionCV(LogisticRegression):
         """
         template, Cs, ratios, rhos = self._template()
         if dispatch.is_dask(X):
+            if offset is not None:
+                raise ValueError("offset is not supported with Dask input in LogisticRegressionCV; "
+                                 "fit LogisticRegression on Dask input with offset, or pass in-memory X")
             from ._cv_dask import fit_cv_dask
 
             return fit_cv_dask(self, template, Cs, ratios, rhos, X, y, sample_weight, callback=callback)
         weighted = sample_weight is not None
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
+        offset = check_offset(offset, X.shape[0], len(self.classes_))
         classes = self.classes_
         template.class_weight = self._class_weight_dict(classes, np.bincount(y_enc, weights=sw, minlength=len(classes)))
         template.classes_ = classes
@@ -338,13 +372,13 @@ class LogisticRegressionCV(LogisticRegression):
         # the first fold's paths first: the others start from its fit at the smallest C
         (train, test), firsts = folds[0], []
         for t, rho in zip(templates, rhos):
-            firsts.append(_fold_job(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, keep=True))
+            firsts.append(_fold_job(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, keep=True, offset=offset))
         starts = [_first_point(r, Cs, self.fit_intercept) for r in firsts]
-        jobs = [delayed(_fold_job)(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start)
+        jobs = [delayed(_fold_job)(t, X, y_enc, sw, train, test, Cs, rho, scorer, weighted, start, offset=offset)
                 for train, test in folds[1:] for t, rho, start in zip(templates, rhos, starts)]
         results = firsts + Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
         self._store(results, len(folds), Cs, ratios, X.shape[1])
-        self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback)
+        self._choose(template, Cs, ratios, rhos, X, y_enc, sw, callback=callback, offset=offset)
         return self
 
     def _class_weight_dict(self, classes, weighted_counts):
@@ -373,7 +407,7 @@ class LogisticRegressionCV(LogisticRegression):
         self.n_iter_ = n_iter[..., 0] if squeeze else n_iter
         self.cv_results_ = _results_table(scores, Cs, ratios)
 
-    def _choose(self, template, Cs, ratios, rhos, X, y_enc, sw, *, callback=None, refit=None):
+    def _choose(self, template, Cs, ratios, rhos, X, y_enc, sw, *, callback=None, refit=None, offset=None):
         """Select the point, then refit there or average the folds; sets coef_, intercept_, C_, l1_ratio_."""
         w, scores, n_cs = self._paths, self._scores, len(Cs)
         i, j = select_index(scores, Cs, self.selection)
@@ -391,7 +425,7 @@ class LogisticRegressionCV(LogisticRegression):
                 b = start[:, d] if self.fit_intercept else np.zeros(start.shape[0])
                 coef0 = CoefLayout(d, K, self.fit_intercept).pack(start[:, :d], b)
             if refit is None:
-                _setup.fit_in_memory(est, X, y_enc, sw, rhos[j], callback, coef0=coef0)
+                _setup.fit_in_memory(est, X, y_enc, sw, rhos[j], callback, coef0=coef0, offset=offset)
             else:  # Dask: the refit on the cluster
                 refit(est, rhos[j], coef0)
             coef, intercept = est.coef_, est.intercept_

@@ -194,7 +194,7 @@ def profile_bound(X1, y, s, q_hat, cov, j, side, crit, max_iter=60):
     return np.nan
 
 
-def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05):
+def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
     r"""Coefficient table of a fitted ``LogisticRegression(penalty="firth")`` on the data (X, y).
 
     Parameters
@@ -206,6 +206,9 @@ def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05):
         frequency weights of ``fit``.
     alpha : float in (0, 1), default 0.05
         One minus the coverage of the profile intervals.
+    cov_type, groups, terms
+        Only their defaults (``"nonrobust"``, None, None): the table is in the model's own columns,
+        with the penalised information's standard errors.
 
     Returns
     -------
@@ -233,6 +236,11 @@ def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05):
 
     if not 0 < float(alpha) < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    given = [f"cov_type={cov_type!r}"] if cov_type != "nonrobust" else []
+    given += [f"{name}=..." for name, value in (("groups", groups), ("terms", terms)) if value is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} is not available for penalty='firth': its table is in the model's "
+                         f"own columns, with the penalised information's standard errors")
     if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
     X, y_enc, sw = estimator._validate_fit_data(X, y, sample_weight, reset=False)

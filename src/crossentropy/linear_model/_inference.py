@@ -2,7 +2,7 @@ r"""Blocked inference for softmax models with many classes: memory that does not
 
 ``predict``, ``predict_proba``, ``predict_log_proba``, ``predict_top_k`` and ``log_loss`` of a fitted
 :class:`~crossentropy.linear_model.LogisticRegression` with :math:`K \ge 3` classes go through the rows
-of ``X`` in blocks. For a block :math:`X_B` the logits :math:`Z_B = X_B W^\top + b` (in ``X``'s dtype,
+of ``X`` in blocks. For a block :math:`X_B` the logits :math:`Z_B = X_B W^\top + b + O_B` (in ``X``'s dtype,
 as ``decision_function`` computes them) are turned into what the method returns and dropped, so
 besides the returned array a call holds one block's logits and their temporaries. The rows per block
 follow from K and a budget (:func:`block_rows`): the working arrays of a block (``n_buffers`` of
@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import special
-from .._validation import check_int, check_sample_weight
+from .._validation import check_int, check_offset, check_sample_weight
 
 __all__ = ["INFERENCE_BUDGET", "block_rows", "logits", "predict", "predict_proba", "predict_log_proba",
            "predict_top_k", "log_loss"]
@@ -47,70 +47,78 @@ def _params(est, dtype):
     return est.coef_.astype(dtype, copy=False), est.intercept_.astype(dtype, copy=False)
 
 
-def logits(X, coef, intercept):
-    """:math:`X W^\\top + b` in ``X``'s dtype (``coef``, ``intercept`` already in it), shape (n, K)."""
+def logits(X, coef, intercept, offset=None):
+    """:math:`X W^\\top + b + O` in ``X``'s dtype (``coef``, ``intercept`` already in it), shape (n, K).
+
+    ``offset``: the rows' checked logit offsets, shape (n,) for one output column or (n, K), or None.
+    """
     z = np.asarray(X @ coef.T).astype(X.dtype, copy=False)
     z += intercept  # in place: the product is a fresh array
+    if offset is not None:
+        z += offset.reshape(z.shape).astype(z.dtype, copy=False)
     return z
 
 
-def _checked(est, X):
+def _checked(est, X, offset=None):
+    """The validated X and offset (:func:`crossentropy._validation.check_offset`)."""
     check_is_fitted(est)
-    return validate_data(est, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+    X = validate_data(est, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+    return X, check_offset(offset, X.shape[0], len(est.classes_))
 
 
-def _blocks(est, X, n_buffers):
-    """(start, stop, logits of the block) over the rows of the validated ``X``."""
+def _blocks(est, X, n_buffers, offset=None):
+    """(start, stop, logits of the block) over the rows of the validated ``X`` (and checked ``offset``)."""
     coef, intercept = _params(est, X.dtype)
     n = X.shape[0]
     step = block_rows(n, coef.shape[0], n_buffers)
     for r0 in range(0, n, step):
         r1 = min(n, r0 + step)
-        yield r0, r1, logits(X[r0:r1], coef, intercept)  # consumers drop it before asking for the next
+        o = None if offset is None else offset[r0:r1]
+        yield r0, r1, logits(X[r0:r1], coef, intercept, o)  # consumers drop it before asking for the next
 
 
-def predict(est, X):
+def predict(est, X, offset=None):
     """``classes_[argmax_k z_k]`` per row, block by block (the logits in ``X``'s dtype, as ``predict``)."""
-    X = _checked(est, X)
+    X, offset = _checked(est, X, offset)
     out = np.empty(X.shape[0], est.classes_.dtype)  # the labels, written block by block (no (n,) index array)
-    for r0, r1, z in _blocks(est, X, PREDICT_BUFFERS):
+    for r0, r1, z in _blocks(est, X, PREDICT_BUFFERS, offset):
         out[r0:r1] = est.classes_[np.argmax(z, axis=1)]
         del z  # else it stays alive while the generator makes the next block
     return out
 
 
-def _fill(est, X, fn):
-    X = _checked(est, X)
+def _fill(est, X, fn, offset):
+    X, offset = _checked(est, X, offset)
     out = np.empty((X.shape[0], len(est.classes_)), np.float64)
-    for r0, r1, z in _blocks(est, X, PROBA_BUFFERS):
+    for r0, r1, z in _blocks(est, X, PROBA_BUFFERS, offset):
         out[r0:r1] = fn(z.astype(np.float64, copy=False), axis=1)
         del z
     return out
 
 
-def predict_proba(est, X):
+def predict_proba(est, X, offset=None):
     """Softmax of the logits, (n, K) float64, block by block (:func:`crossentropy.special.softmax`)."""
-    return _fill(est, X, special.softmax)
+    return _fill(est, X, special.softmax, offset)
 
 
-def predict_log_proba(est, X):
+def predict_log_proba(est, X, offset=None):
     """Log-softmax of the logits, (n, K) float64, block by block (:func:`crossentropy.special.log_softmax`)."""
-    return _fill(est, X, special.log_softmax)
+    return _fill(est, X, special.log_softmax, offset)
 
 
-def _log_proba_blocks(est, X):
+def _log_proba_blocks(est, X, offset=None):
     """(start, stop, log-probabilities of the block); two-class models in one block (n × 2 is small)."""
     if len(est.classes_) == 2:
-        yield 0, X.shape[0], est.predict_log_proba(X)
+        yield 0, X.shape[0], est.predict_log_proba(X, offset=offset)
         return
-    for r0, r1, z in _blocks(est, X, PROBA_BUFFERS):
+    for r0, r1, z in _blocks(est, X, PROBA_BUFFERS, offset):
         lp = special.log_softmax(z.astype(np.float64, copy=False), axis=1)
         del z
         yield r0, r1, lp
         del lp
 
 
-def predict_top_k(est, X, k):
+def predict_top_k(est, X, k, offset=None):
     """The ``k`` most probable classes of each row and their log-probabilities, most probable first.
 
     Returns ``(labels, log_proba)``, both of shape (n, k): ``labels[i, j]`` is the class of rank j for
@@ -120,10 +128,10 @@ def predict_top_k(est, X, k):
     check_is_fitted(est)
     n_classes = len(est.classes_)
     k = check_int(k, "k", low=1, high=n_classes)
-    X = _checked(est, X)
+    X, offset = _checked(est, X, offset)
     idx = np.empty((X.shape[0], k), np.intp)
     vals = np.empty((X.shape[0], k), np.float64)
-    for r0, r1, lp in _log_proba_blocks(est, X):
+    for r0, r1, lp in _log_proba_blocks(est, X, offset):
         top = np.argpartition(-lp, k - 1, axis=1)[:, :k] if k < n_classes else np.broadcast_to(
             np.arange(n_classes), lp.shape)
         top_vals = np.take_along_axis(lp, top, axis=1)
@@ -134,13 +142,13 @@ def predict_top_k(est, X, k):
     return est.classes_[idx], vals
 
 
-def log_loss(est, X, y, sample_weight=None):
+def log_loss(est, X, y, sample_weight=None, offset=None):
     r"""Mean cross-entropy :math:`-\sum_i s_i \log p_{i y_i} / \sum_i s_i` of the labels ``y``, block by block.
 
     Unlike :func:`crossentropy.metrics.log_loss` on ``predict_proba``, no probability is clipped: the
-    log-probabilities come straight from the logits.
+    log-probabilities come straight from the logits (with ``offset``, the rows' logit offsets, added).
     """
-    X = _checked(est, X)
+    X, offset = _checked(est, X, offset)
     y = np.asarray(y)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), one label per row of X, got {y.shape}")
@@ -151,7 +159,7 @@ def log_loss(est, X, y, sample_weight=None):
         raise ValueError(f"y holds labels that are not in classes_, e.g. {y[bad][0]!r}")
     sw = check_sample_weight(sample_weight, X.shape[0], positive_sum=True)
     total = 0.0
-    for r0, r1, lp in _log_proba_blocks(est, X):
+    for r0, r1, lp in _log_proba_blocks(est, X, offset):
         picked = np.take_along_axis(lp, y_enc[r0:r1, None], axis=1)[:, 0]
         total -= float(np.dot(sw[r0:r1], picked))
         del lp

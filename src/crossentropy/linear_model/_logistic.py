@@ -9,7 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import dispatch, special
-from .._validation import check_option, check_sample_weight
+from .._validation import check_offset, check_option, check_sample_weight
 from . import _inference, _setup
 
 __all__ = ["LogisticRegression"]
@@ -31,9 +31,11 @@ def _n_rows(a):
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     r"""Logistic regression (two classes) and softmax regression (three or more), fitted by cross-entropy.
 
-    Two classes: :math:`P(y = c_1 \mid x) = \sigma(w^\top x + b)`. :math:`K \ge 3` classes:
-    :math:`P(y = c_k \mid x) = \mathrm{softmax}(W x + b)_k` with the symmetric :math:`K \times d`
-    coefficient matrix. The fit minimises scikit-learn's objective
+    Two classes: :math:`P(y = c_1 \mid x) = \sigma(w^\top x + b + o)`. :math:`K \ge 3` classes:
+    :math:`P(y = c_k \mid x) = \mathrm{softmax}(W x + b + o)_k` with the symmetric :math:`K \times d`
+    coefficient matrix. :math:`o` is an optional fixed offset of each row's logits (``offset=`` of
+    ``fit`` and of the prediction methods; 0 without), with coefficient one, as the offset of a GLM
+    (an exposure, a prior log-odds); for softmax one per class. The fit minimises scikit-learn's objective
 
     .. math::
         C \sum_i s_i\,\ell_i(w, b) + (1-\rho)\,\tfrac12\lVert w\rVert_2^2 + \rho\,\lVert w\rVert_1
@@ -114,11 +116,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     (array([[0.4529]]), array([-0.6793]))
     >>> clf.predict([[0.0], [3.0]]).tolist()
     ['no', 'yes']
+    >>> shifted = LogisticRegression(tol=1e-10).fit(X, y, offset=np.full(4, 1.0))   # z = w x + b + 1
+    >>> shifted.coef_.round(4), shifted.intercept_.round(4)   # the same model: b is 1 lower
+    (array([[0.4529]]), array([-1.6793]))
 
     References
     ----------
     Cox, *The regression analysis of binary sequences*, J. R. Stat. Soc. B 20 (1958); Bishop, *Pattern
-    Recognition and Machine Learning* (2006), §4.3; scikit-learn, ``sklearn.linear_model.LogisticRegression``.
+    Recognition and Machine Learning* (2006), §4.3; scikit-learn, ``sklearn.linear_model.LogisticRegression``;
+    McCullagh and Nelder, *Generalized Linear Models*, 2nd ed. (1989), §6.2.3 (offsets).
     """
 
     def __init__(self, *, penalty="l2", C=1.0, l1_ratio=None, fit_intercept=True, solver="auto", max_iter=100,
@@ -173,7 +179,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return X, y_enc.astype(np.intp), sw
 
     # ----------------------------------------------------------------------------- fitting
-    def fit(self, X, y, sample_weight=None, *, callback=None, persist="auto"):
+    def fit(self, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):
         """Fit the model (in memory, or on a Dask cluster for Dask input).
 
         The set-up (class weights from the sample-weighted class counts, penalty scaling, solver
@@ -186,6 +192,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             Labels of any type; at least two distinct values.
         sample_weight : array-like of shape (n,), optional
             Non-negative row weights.
+        offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
+            Fixed logit offsets: the model's logits are :math:`X\theta + o` (the offset's coefficient is
+            one and never fitted, as in a GLM). Dask input takes a Dask or in-memory array.
         callback : callable ``(n_iter, objective_value)``, optional
             Called after every solver iteration (on the client for Dask input).
         persist : {"auto", True, False}, default "auto"
@@ -201,20 +210,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         if dispatch.is_dask(X):  # Dask array or DataFrame: the data stay on the cluster
-            return _setup.fit_dask(self, X, y, sample_weight, callback=callback, persist=persist)
+            return _setup.fit_dask(self, X, y, sample_weight, offset=offset, callback=callback, persist=persist)
         check_option(persist, "persist", _setup.PERSIST_OPTIONS)
         rho = self._check_params()
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
+        offset = check_offset(offset, X.shape[0], len(self.classes_))
         coef0 = _setup.coef_vector(self) if self.warm_start else None
         if self.penalty == "firth":  # Firth's penalised likelihood: its own Newton iterations (._firth)
             from ._firth import fit_firth
 
+            if offset is not None:
+                raise ValueError("offset is not supported with penalty='firth'; fit without it")
             return fit_firth(self, X, y_enc, sw, callback, coef0=coef0)
-        _setup.fit_in_memory(self, X, y_enc, sw, rho, callback, coef0=coef0)
+        _setup.fit_in_memory(self, X, y_enc, sw, rho, callback, coef0=coef0, offset=offset)
         return self
 
     @available_if(lambda self: self.solver == "sgd")
-    def partial_fit(self, X, y, classes=None, sample_weight=None, *, callback=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, *, offset=None, callback=None):
         """One epoch of minibatch SGD on (X, y), continuing the previous calls (``solver="sgd"`` only).
 
         The method exists only when ``solver="sgd"``. Each call minimises the objective of the rows it
@@ -227,6 +239,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             As in :meth:`fit`.
         classes : array-like, optional
             All the labels; required on the first call.
+        offset : array-like of shape (n,), (n, 1) or (n, K), optional
+            Fixed logit offsets of these rows, as in :meth:`fit`.
         callback : callable ``(n_iter, objective_value)``, optional
 
         Returns
@@ -240,20 +254,27 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not first and classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes={list(classes)!r} differs from classes_ of the earlier calls {self.classes_.tolist()}")
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight, reset=first, classes=classes if first else None)
+        offset = check_offset(offset, X.shape[0], len(self.classes_))
         coef0 = None if first else _setup.coef_vector(self)
         _setup.fit_in_memory(self, X, y_enc, sw, rho, callback, coef0=coef0, max_iter=1,
-                             state=getattr(self, "sgd_state_", None) or {})
+                             state=getattr(self, "sgd_state_", None) or {}, offset=offset)
         return self
 
     # -------------------------------------------------------------------------- prediction
-    def decision_function(self, X):
-        """Logits: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise."""
+    def decision_function(self, X, *, offset=None):
+        """Logits :math:`X\theta + o`: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise.
+
+        ``offset``: the rows' fixed logit offsets, shape (n,) or (n, 1) for two classes, (n, K)
+        otherwise (as in :meth:`fit`; None for 0). Every prediction method takes it.
+        """
         if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
-            return dispatch.dask_predict(self, X, "decision_function")
+            return dispatch.dask_predict(self, X, "decision_function", offset=offset)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
-        scores = _inference.logits(X, self.coef_.astype(X.dtype, copy=False), self.intercept_.astype(X.dtype, copy=False))
+        offset = check_offset(offset, X.shape[0], len(self.classes_))
+        scores = _inference.logits(X, self.coef_.astype(X.dtype, copy=False), self.intercept_.astype(X.dtype, copy=False),
+                                   offset)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def _softmax(self):
@@ -261,60 +282,79 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return len(self.classes_) > 2
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, *, offset=None):
         """Class probabilities, shape (n, K), columns in the order of ``classes_`` (float64).
 
         The logits are computed in X's dtype, the probabilities in float64, so float32 logits far
         out in the tails do not round to probabilities of exactly 0 or 1. With three or more classes
         the rows go in blocks (:mod:`crossentropy.linear_model._inference`): besides the returned
-        array, memory does not grow with n.
+        array, memory does not grow with n. ``offset`` as in :meth:`decision_function`.
         """
         if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
-            return dispatch.dask_predict(self, X, "predict_proba")
+            return dispatch.dask_predict(self, X, "predict_proba", offset=offset)
         if self._softmax():
-            return _inference.predict_proba(self, X)
-        z = self.decision_function(X).astype(np.float64, copy=False)
+            return _inference.predict_proba(self, X, offset)
+        z = self.decision_function(X, offset=offset).astype(np.float64, copy=False)
         if z.ndim == 1:
             p = special.sigmoid(z)
             return np.column_stack([1 - p, p])
         return special.softmax(z, axis=1)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X, *, offset=None):
         """Log-probabilities, shape (n, K), computed stably from the logits (float64, finite).
 
-        In row blocks with three or more classes, as :meth:`predict_proba`."""
+        In row blocks with three or more classes, as :meth:`predict_proba`; ``offset`` as in
+        :meth:`decision_function`."""
         if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
-            return dispatch.dask_predict(self, X, "predict_log_proba")
+            return dispatch.dask_predict(self, X, "predict_log_proba", offset=offset)
         if self._softmax():
-            return _inference.predict_log_proba(self, X)
-        z = self.decision_function(X).astype(np.float64, copy=False)
+            return _inference.predict_log_proba(self, X, offset)
+        z = self.decision_function(X, offset=offset).astype(np.float64, copy=False)
         if z.ndim == 1:
             return np.column_stack([special.log_sigmoid(-z), special.log_sigmoid(z)])
         return special.log_softmax(z, axis=1)
 
-    def predict(self, X):
-        """The most probable class of each row, shape (n,) (in row blocks with three or more classes)."""
+    def predict(self, X, *, offset=None):
+        """The most probable class of each row, shape (n,) (in row blocks with three or more classes;
+        ``offset`` as in :meth:`decision_function`)."""
         if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
-            return dispatch.dask_predict(self, X, "predict")
+            return dispatch.dask_predict(self, X, "predict", offset=offset)
         if self._softmax():
-            return _inference.predict(self, X)
-        z = self.decision_function(X)
+            return _inference.predict(self, X, offset)
+        z = self.decision_function(X, offset=offset)
         idx = (z > 0).astype(np.intp) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[idx]
 
-    def predict_top_k(self, X, k=5):
+    def score(self, X, y, sample_weight=None, *, offset=None):
+        """Accuracy of :meth:`predict` on (X, y): the (weighted) share of rows predicted right.
+
+        ``offset`` as in :meth:`decision_function`; without it, scikit-learn's ``ClassifierMixin.score``.
+
+        Returns
+        -------
+        float
+        """
+        if offset is None:
+            return super().score(X, y, sample_weight)
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X, offset=offset), sample_weight=sample_weight))
+
+    def predict_top_k(self, X, k=5, *, offset=None):
         r"""The ``k`` most probable classes of each row and their log-probabilities, most probable first.
 
-        :math:`\log p_{ik} = z_{ik} - \log\sum_j e^{z_{ij}}` with :math:`z_i = W x_i + b`; the k largest
+        :math:`\log p_{ik} = z_{ik} - \log\sum_j e^{z_{ij}}` with :math:`z_i = W x_i + b + o_i`; the k largest
         per row, in row blocks (memory beyond the (n, k) results does not grow with n or K × n).
 
         Parameters
         ----------
         X : array-like or CSR matrix of shape (n, d)
         k : int in [1, K], default 5
+        offset : array-like of shape (n,), (n, 1) or (n, K), optional
+            As in :meth:`decision_function`.
 
         Returns
         -------
@@ -340,12 +380,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         if dispatch.is_dask(X):
             raise TypeError("predict_top_k takes in-memory X (a NumPy array, DataFrame or CSR matrix), got a Dask collection")
-        return _inference.predict_top_k(self, X, k)
+        return _inference.predict_top_k(self, X, k, offset)
 
-    def log_loss(self, X, y, sample_weight=None):
+    def log_loss(self, X, y, sample_weight=None, *, offset=None):
         r"""Mean cross-entropy of the labels ``y`` under the model, computed in row blocks.
 
-        .. math:: rac{-\sum_i s_i \log p_{i y_i}}{\sum_i s_i},\qquad
+        .. math:: \frac{-\sum_i s_i \log p_{i y_i}}{\sum_i s_i},\qquad
             \log p_{iy} = z_{iy} - \log\sum_j e^{z_{ij}}
 
         The log-probabilities come straight from the logits (no clipping, unlike
@@ -358,6 +398,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n,)
             Labels, all in ``classes_``.
         sample_weight : array-like of shape (n,), optional
+        offset : array-like of shape (n,), (n, 1) or (n, K), optional
+            As in :meth:`decision_function`.
 
         Returns
         -------
@@ -378,16 +420,19 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         if dispatch.is_dask(X):
             raise TypeError("log_loss takes in-memory X (a NumPy array, DataFrame or CSR matrix), got a Dask collection")
-        return _inference.log_loss(self, X, y, sample_weight)
+        return _inference.log_loss(self, X, y, sample_weight, offset)
 
     # -------------------------------------------------------------------------- statistics
-    def summary(self, X, y, sample_weight=None, *, alpha=0.05):
-        """Coefficient table with standard errors, z, p-values and confidence intervals.
+    def summary(self, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
+        """Coefficient table: estimates and, without a penalty, standard errors, z, p-values and intervals.
 
-        Computed from the inverse Hessian of the (unpenalised) log-likelihood at the fitted
-        coefficients on the data given (normally the training data); for softmax regression relative
-        to the first class, as statsmodels' ``MNLogit`` reports it. See
-        :func:`crossentropy.linear_model._summary.summarize`.
+        Built on the reported terms (``terms``, a
+        :class:`~crossentropy._terms.TermMap`; by default each feature), from the
+        observed information of the log-likelihood at the fitted coefficients on the data given
+        (normally the training rows); aliased terms are reported as not identified; for softmax
+        regression relative to the first class, as statsmodels' ``MNLogit``. Penalised fits get
+        the estimates only. See :func:`crossentropy.linear_model._summary.summarize` and, for a
+        pipeline in the units of the table's columns, :func:`crossentropy.summary`.
 
         Returns
         -------
@@ -397,8 +442,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.penalty == "firth":  # penalised information, profile intervals, penalised LR tests
             from ._firth_inference import firth_summary
 
-            return firth_summary(self, X, y, sample_weight=sample_weight, alpha=alpha)
+            return firth_summary(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type,
+                                 groups=groups, terms=terms)
         from ._summary import summarize
 
-        return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha)
+        return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type, groups=groups,
+                         terms=terms)
 

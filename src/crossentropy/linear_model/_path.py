@@ -20,7 +20,7 @@ import numpy as np
 
 from ..losses._reduction import scaled_by
 from ..solvers import SOLVER_OPTIONS
-from .._validation import check_real
+from .._validation import check_offset, check_real
 from . import _setup
 from ._logistic import LogisticRegression
 
@@ -176,11 +176,22 @@ def _embed(coefs, intercepts, present, K):
     return out_c, out_b
 
 
-def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None):
+def _present_offset(offset, present, K):
+    """The offset of a fit on the classes ``present`` only: their columns (softmax), or for two of
+    K >= 3 classes the difference of theirs (the two-class logit that :func:`_embed` halves)."""
+    if offset is None or K == 2:
+        return offset
+    if len(present) == 2:
+        return offset[:, present[1]] - offset[:, present[0]]
+    return offset[:, present]
+
+
+def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None, offset=None):
     """The path of one training set, every class of ``est.classes_`` kept even when absent from it.
 
     Classes without (weighted) rows are left out of the fit and put back by :func:`_embed`, so the
-    scores of the fold use every label (a fold missing a class gives finite scores).
+    scores of the fold use every label (a fold missing a class gives finite scores). ``offset``: the
+    rows' checked logit offsets, or None.
 
     Returns
     -------
@@ -193,7 +204,7 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None):
     sw = _setup.row_weights(est.class_weight, classes, y_enc, sample_weight)
     present = np.flatnonzero(np.bincount(y_enc, weights=sw, minlength=K) > 0)
     if len(present) == K:
-        objective = _setup.memory_objective(est, X, y_enc, sample_weight, rho)
+        objective = _setup.memory_objective(est, X, y_enc, sample_weight, rho, offset=offset)
         return path_on_objective(est, objective, Cs, rho, coef0=coef0, state=state)
     n_cs = len(Cs)
     if len(present) == 1:
@@ -203,13 +214,14 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None):
     sub.classes_ = classes[present]
     rows = np.flatnonzero(sw > 0)
     sub_y = np.searchsorted(present, y_enc[rows])
-    objective = _setup.memory_objective(sub, X[rows], sub_y, sw[rows], rho)
+    sub_offset = _present_offset(None if offset is None else offset[rows], present, K)
+    objective = _setup.memory_objective(sub, X[rows], sub_y, sw[rows], rho, offset=sub_offset)
     coefs, intercepts, n_iter, converged, _ = path_on_objective(sub, objective, Cs, rho)
     return (*_embed(coefs, intercepts, present, K), n_iter, converged, None)
 
 
 def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample_weight=None, class_weight=None,
-                             fit_intercept=True, tol=1e-4, max_iter=100, solver="auto", classes=None):
+                             fit_intercept=True, tol=1e-4, max_iter=100, solver="auto", classes=None, offset=None):
     r"""Logistic/softmax regression along a grid of C, each fit warm-started from the previous one.
 
     The fits run from the strongest penalty (smallest C) to the weakest; each minimises the objective
@@ -240,6 +252,8 @@ def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample
         As in :class:`~crossentropy.LogisticRegression`.
     classes : array-like, optional
         All the labels (default those of ``y``); a label without rows is put back as in cross-validation.
+    offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
+        Fixed logit offsets, as in :meth:`crossentropy.LogisticRegression.fit`.
 
     Returns
     -------
@@ -269,5 +283,6 @@ def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample
         raise ValueError("solver='sgd' cannot follow a regularisation path (it stops after max_iter epochs); "
                          "use 'auto', 'newton', 'lbfgs', 'gd' or 'proximal'")
     X, y_enc, sw = est._validate_fit_data(X, y, sample_weight, classes=classes)
-    coefs, intercepts, n_iter, converged, _ = fold_path(est, X, y_enc, sw, Cs, rho)
+    offset = check_offset(offset, X.shape[0], len(est.classes_))
+    coefs, intercepts, n_iter, converged, _ = fold_path(est, X, y_enc, sw, Cs, rho, offset=offset)
     return LogisticPath(Cs, coefs, intercepts, n_iter, converged, est.classes_)

@@ -19,7 +19,8 @@ fitted coefficients :math:`\hat\theta` without a linear programme:
   zero (some pairs of :math:`S` may have large finite margins: :math:`\delta` leaves them at zero). The
   thresholds :math:`T` = 8, 12, 18 and 25 are tried in turn.
 
-Either certificate is a proof of separation (up to the rounding tolerances :data:`ZERO` and
+A fit's logit offsets are left out: they do not change which directions separate. Either certificate is a
+proof of separation (up to the rounding tolerances :data:`ZERO` and
 :data:`POSITIVE`), so ordinary data never raise it; a fit stopped before its diverging margins pass
 :math:`T = 8` can go unnoticed. The columns named are those with a coefficient in :math:`\delta` of at
 least :data:`INVOLVED` times the largest (in the scaled columns). Cost: one pass over X for the margins;

@@ -286,7 +286,8 @@ def run_solver(est, objective, callback=None, *, solver=None, coef0=None, max_it
     return result
 
 
-def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=None, max_iter=None, state=None):
+def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=None, max_iter=None, state=None,
+                  offset=None):
     r"""Fit ``est`` on checked in-memory data: class weights, scaling, solver.
 
     Parameters
@@ -302,6 +303,8 @@ def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=Non
         From :func:`check_params`.
     callback, coef0, max_iter, state
         As in :func:`run_solver`.
+    offset : ndarray of shape (n,) or (n, K), optional
+        Checked fixed logit offsets (:func:`crossentropy._validation.check_offset`).
 
     Returns
     -------
@@ -321,7 +324,7 @@ def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=Non
     ----------
     scikit-learn, ``sklearn.linear_model.LogisticRegression``.
     """
-    objective = memory_objective(est, X, y_enc, sample_weight, rho)
+    objective = memory_objective(est, X, y_enc, sample_weight, rho, offset=offset)
     result = run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
     est.separation_, est.separated_features_ = None, []
     if est.penalty is None and state is None:  # the MLE may not exist: told from the margins (._separation)
@@ -329,9 +332,9 @@ def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=Non
     return result
 
 
-def memory_objective(est, X, y_enc, sample_weight, rho):
-    """The in-memory objective of :func:`fit_in_memory` (row weights, penalty scaling), without the solver
-    (the regularisation path builds it once and moves it along C).
+def memory_objective(est, X, y_enc, sample_weight, rho, *, offset=None):
+    """The in-memory objective of :func:`fit_in_memory` (row weights, penalty scaling, the rows' logit
+    offsets), without the solver (the regularisation path builds it once and moves it along C).
 
     Examples
     --------
@@ -345,13 +348,13 @@ def memory_objective(est, X, y_enc, sample_weight, rho):
     sw, shift = fit_row_weights(est.class_weight, est.classes_, y_enc, sample_weight)
     C = float(scaled_by(float(est.C), shift))  # the weights divided by 2**shift: C multiplied by it
     objective = LinearObjective(X, y_enc, None if np.all(sw == 1) else sw, n_classes=len(est.classes_),
-                                fit_intercept=est.fit_intercept,
+                                fit_intercept=est.fit_intercept, offset=offset,
                                 **penalty_terms(est.penalty, C, rho, float(sw.sum())))
     objective.weight_shift = shift  # the path moves C: it is multiplied by the same 2**shift
     return objective
 
 
-def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
+def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):
     r"""Fit ``est`` on Dask input: the data side from :func:`crossentropy.dispatch.dask_training_data`.
 
     The same objective as in memory; each solver step is a pass over the chunks on the workers.
@@ -368,6 +371,8 @@ def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
     X : dask.array.Array or dask.dataframe.DataFrame of shape (n, d)
     y : Dask or in-memory array of shape (n,)
     sample_weight : Dask or in-memory array of shape (n,), optional
+    offset : Dask or in-memory array of shape (n,), (n, 1) or (n, K), optional
+        Fixed logit offsets, chunked like the rows.
     callback : callable ``(n_iter, objective_value)``, optional
     persist : {"auto", True, False}
         See :meth:`crossentropy.LogisticRegression.fit`.
@@ -399,7 +404,7 @@ def fit_dask(est, X, y, sample_weight=None, *, callback=None, persist="auto"):
                          "got a Dask collection")
     if y is None:
         raise ValueError("y must be given to fit a classifier, got None")
-    data = dispatch.dask_training_data(X, y, sample_weight, persist=persist)
+    data = dispatch.dask_training_data(X, y, sample_weight, offset=offset, persist=persist)
     cw, total = class_weights(est.class_weight, data.classes, data.weighted_counts)
     if not np.isfinite(total):
         raise ValueError("sample_weight times class_weight sums to more than float64 holds (1.8e308): divide "

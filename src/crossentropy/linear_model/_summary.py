@@ -1,113 +1,64 @@
-r"""Statsmodels-style statistics of a fitted ``LogisticRegression``: standard errors, z, p, intervals.
+r"""The coefficient table of a fitted ``LogisticRegression``, in the terms and units the user reads.
 
-The covariance of the coefficients is the inverse of the observed information, the Hessian of the
-(unpenalised, weighted) negative log-likelihood :math:`L(\theta) = \sum_i s_i \ell_i(\theta)` at the
-fitted coefficients:
+The table is built on the :class:`~crossentropy.linear_model._design.FittedDesign` of the reported
+parameterisation (:class:`~crossentropy._terms.TermMap`: raw units of the user's
+columns, levels of a string column against a reference level when the model has an intercept and
+no penalty). Terms aliased with earlier ones (:mod:`~crossentropy.linear_model._aliasing`, R's rule
+with tolerance 1e-7) are reported as not identified; the others carry the coefficients of the model
+without them. The covariance is a function of that design (:func:`covariance`), for
+``cov_type="nonrobust"`` the inverse of the observed information :math:`\mathcal I`:
 
 .. math::
-    \widehat{\mathrm{Cov}}(\hat\theta) = \big(\nabla^2 L(\hat\theta)\big)^{-1}, \qquad
-    z_j = \hat\theta_j / \mathrm{se}_j, \qquad p_j = 2\,\Phi(-|z_j|), \qquad
-    \hat\theta_j \pm \Phi^{-1}(1 - \alpha/2)\,\mathrm{se}_j
+    \widehat{\mathrm{Cov}}(\hat\beta) = \mathcal I^{-1}, \qquad z_j = \hat\beta_j / \mathrm{se}_j,
+    \qquad p_j = 2\,\Phi(-|z_j|), \qquad \hat\beta_j \pm \Phi^{-1}(1 - \alpha/2)\,\mathrm{se}_j .
 
-For softmax regression the coefficients are reported relative to the first class (the reference),
-:math:`\beta_k = \theta_k - \theta_0` for :math:`k = 1, \dots, K-1`, as statsmodels' ``MNLogit`` does;
-their covariance is the inverse of the Hessian block of classes :math:`1..K-1` (the log-likelihood in
-the reference parameterisation is the same function with :math:`\theta_0 = 0`). For ``penalty=None``
-the numbers equal statsmodels' ``Logit`` and ``MNLogit``. For penalised fits they are the same
-formulas at the penalised estimate, which ignore the penalty's bias: read them with care.
+Softmax regression is reported relative to the first class, :math:`\beta_k - \beta_0`, as
+statsmodels' ``MNLogit``. Penalised fits get the estimates only: a penalised estimate is shrunk
+towards zero, and Wald statistics computed as for the maximum-likelihood estimate are not valid.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg, stats
 
+from .._validation import check_option, check_real
 from ..exceptions import PerfectSeparationWarning
-from ..objective import CoefLayout, data_terms
+from ._aliasing import ALIAS_TOL, aliased_columns, reduce_coefficients
+from ._design import FittedDesign
 from ._separation import separation_message
 from ._setup import row_weights
+from ._summary_table import ESTIMATE_COLUMNS, INFERENCE_COLUMNS, LogisticSummary
+from .._terms import TermMap
 
-__all__ = ["LogisticSummary", "summarize"]
+__all__ = ["LogisticSummary", "summarize", "covariance", "COV_TYPES"]
 
-_COLUMNS = ["coef", "std_err", "z", "p_value", "ci_lower", "ci_upper"]
+#: covariance types :func:`summarize` accepts
+COV_TYPES = ("nonrobust",)
 
 
-@dataclass
-class LogisticSummary:
-    """The summary table and the fit statistics; ``str()`` renders it as text.
+def covariance(design, cov_type="nonrobust", groups=None) -> np.ndarray:
+    r"""Covariance (m × m, class-major) of the coefficients of a :class:`FittedDesign`.
 
-    Attributes
-    ----------
-    frame : pandas.DataFrame
-        One row per coefficient (index: term; for softmax regression a MultiIndex (class, term)),
-        columns ``coef``, ``std_err``, ``z``, ``p_value``, ``ci_lower``, ``ci_upper``.
-    cov : ndarray of shape (p, p)
-        The covariance matrix, in the order of the rows of ``frame``.
-    nobs : float
-        Number of observations (sum of the sample weights).
-    llf, llnull : float
-        Log-likelihood of the model and of the intercept-only model.
-    prsquared : float
-        McFadden's pseudo R², :math:`1 - \\mathrm{llf}/\\mathrm{llnull}`.
-    aic, bic : float
-    df_model, df_resid : float
-    alpha : float
-    reference : object or None
-        The reference class (softmax regression).
-    note : str
+    ``"nonrobust"``: :math:`\mathcal I^{-1}`, the inverse of the observed information, by Cholesky;
+    :class:`numpy.linalg.LinAlgError` when the information is not positive definite.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
+    >>> d = FittedDesign(X, ("const", "x"), (None, "x"), np.zeros(2), np.array([0, 1, 0, 1]), np.ones(4), 2)
+    >>> covariance(d).round(4).tolist()   # (X^T X / 4)^{-1}
+    [[2.8, -1.2], [-1.2, 0.8]]
     """
-
-    frame: object
-    cov: np.ndarray
-    nobs: float
-    llf: float
-    llnull: float
-    prsquared: float
-    aic: float
-    bic: float
-    df_model: float
-    df_resid: float
-    alpha: float
-    reference: object
-    note: str
-
-    def to_frame(self):
-        """A copy of the coefficient table as a pandas DataFrame."""
-        return self.frame.copy()
-
-    def __str__(self):
-        lo, hi = f"[{self.alpha / 2:g}", f"{1 - self.alpha / 2:g}]"
-        head = [
-            f"{'No. Observations:':<22}{self.nobs:>14.6g}   {'Log-Likelihood:':<18}{self.llf:>14.6g}",
-            f"{'Df Model:':<22}{self.df_model:>14.6g}   {'LL-Null:':<18}{self.llnull:>14.6g}",
-            f"{'Df Residuals:':<22}{self.df_resid:>14.6g}   {'Pseudo R-squ.:':<18}{self.prsquared:>14.6g}",
-            f"{'AIC:':<22}{self.aic:>14.6g}   {'BIC:':<18}{self.bic:>14.6g}",
-        ]
-        cols = ["coef", "std err", "z", "P>|z|", lo, hi]
-        width = max([len(str(t)) for t in self.frame.index.get_level_values(-1)] + [10])
-        line = "=" * (width + 6 * 11)
-        rows = [line, "Logistic regression results" + (f" (relative to class {self.reference})" if self.reference is not None else ""), line, *head]
-        groups = [(None, self.frame)] if self.frame.index.nlevels == 1 else [
-            (k, self.frame.xs(k, level=0)) for k in dict.fromkeys(self.frame.index.get_level_values(0))]
-        for label, block in groups:
-            rows.append("-" * len(line))
-            rows.append(f"{'' if label is None else f'class={label}':<{width}}" + "".join(f"{c:>11}" for c in cols))
-            rows.append("-" * len(line))
-            for term, r in block.iterrows():
-                rows.append(f"{str(term):<{width}}" + "".join(f"{v:>11.4g}" for v in r[_COLUMNS].to_numpy()))
-        rows.append(line)
-        if self.note:
-            rows.append(self.note)
-        return "\n".join(rows)
-
-    def _repr_html_(self):
-        return f"<pre>{self.__str__()}</pre>"
+    check_option(cov_type, "cov_type", COV_TYPES)
+    info = design.information()
+    return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), np.eye(info.shape[0]), check_finite=False)
 
 
 def _inverse(H):
+    """Cholesky inverse of a symmetric H; on failure a warning and the pseudo-inverse (the ordinal summary's)."""
     try:
         return linalg.cho_solve(linalg.cho_factor(H, check_finite=False), np.eye(H.shape[0]), check_finite=False)
     except linalg.LinAlgError:
@@ -117,24 +68,30 @@ def _inverse(H):
         return linalg.pinvh(H)
 
 
-def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05):
-    r"""Coefficient table of a fitted ``LogisticRegression`` on the data (X, y), statsmodels-style.
+def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
+    r"""Coefficient table of a fitted ``LogisticRegression`` on the data (X, y), in raw units.
 
     .. math::
-        \mathrm{se} = \sqrt{\mathrm{diag}\,(\nabla^2 L(\hat\theta))^{-1}}, \quad
-        z = \hat\theta / \mathrm{se}, \quad p = 2\Phi(-|z|)
+        \mathrm{se} = \sqrt{\mathrm{diag}\,\mathcal I(\hat\beta)^{-1}}, \quad
+        z = \hat\beta / \mathrm{se}, \quad p = 2\Phi(-|z|)
 
     Parameters
     ----------
     estimator : LogisticRegression
         Fitted.
-    X : array-like or sparse matrix of shape (n, d)
-        Normally the training data.
+    X : array-like or sparse matrix of shape (n, p)
+        The model's own features, normally the training rows.
     y : array-like of shape (n,)
     sample_weight : array-like of shape (n,), optional
         Frequency weights (times the estimator's class weights, as in ``fit``).
     alpha : float in (0, 1), default 0.05
         The intervals have coverage :math:`1 - \alpha`.
+    cov_type : {"nonrobust"}, default "nonrobust"
+    groups : None
+        Cluster labels (for clustered covariances; none is accepted with ``"nonrobust"``).
+    terms : TermMap, optional
+        How the features come from the user's columns (:meth:`TabularPreprocessor.term_map`);
+        by default every feature is its own term.
 
     Returns
     -------
@@ -146,63 +103,138 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05):
     >>> from crossentropy import LogisticRegression
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]]); y = np.array([0, 0, 1, 0, 1, 1])
     >>> s = LogisticRegression(penalty=None, tol=1e-10).fit(X, y).summary(X, y)
-    >>> s.frame[["coef", "std_err"]].round(4)   # statsmodels Logit: const -3.0351 (2.5457), x1 1.2140 (0.9126)
-             coef  std_err
-    const -3.0351   2.5457
-    x1     1.2140   0.9126
+    >>> s.frame[["estimate", "std_err"]].round(4)   # statsmodels Logit: const -3.0351 (2.5457), x1 1.2140 (0.9126)
+           estimate  std_err
+    term                    
+    const   -3.0351   2.5457
+    x1       1.2140   0.9126
 
     References
     ----------
-    statsmodels, ``statsmodels.discrete.discrete_model.Logit`` and ``MNLogit``; McFadden, *Conditional
-    logit analysis of qualitative choice behavior* (1974), for the pseudo R².
+    statsmodels, ``statsmodels.discrete.discrete_model.Logit`` and ``MNLogit``; R Core Team, ``?lm``
+    (aliased coefficients); McFadden, *Conditional logit analysis of qualitative choice behavior*
+    (1974), for the pseudo R².
     """
-    import pandas as pd
-
-    if not 0 < float(alpha) < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    alpha = check_real(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
+    check_option(cov_type, "cov_type", COV_TYPES)
+    if groups is not None:
+        raise ValueError(f"groups are used by a clustered covariance; cov_type={cov_type!r} takes none, got {groups!r:.60}")
     if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
+    d = int(estimator.coef_.shape[1])
+    if terms is None:
+        terms = TermMap.identity([str(c) for c in getattr(estimator, "feature_names_in_", [f"x{j + 1}" for j in range(d)])])
+    elif not isinstance(terms, TermMap) or terms.n_features != d:
+        raise ValueError(f"terms must be a TermMap of the model's {d} features, got {terms!r:.80}")
     X, y_enc, sw = estimator._validate_fit_data(X, y, sample_weight, reset=False)
     sw = row_weights(estimator.class_weight, estimator.classes_, y_enc, sw)
-    K = len(estimator.classes_)
-    fi = bool(estimator.fit_intercept)
-    d = X.shape[1]
-    D = d + fi
-    M = np.hstack([estimator.coef_, estimator.intercept_[:, None]]) if fi else np.asarray(estimator.coef_)
-    t = data_terms(X, y_enc, sw, np.ascontiguousarray(M, dtype=np.float64).ravel(), CoefLayout(d, K, fi),
-                   need=("loss", "hess"))
-    names = [str(c) for c in getattr(estimator, "feature_names_in_", [f"x{j + 1}" for j in range(d)])]
-    order = ([d] if fi else []) + list(range(d))  # statsmodels order: the constant first
-    terms = (["const"] if fi else []) + names
-    if K == 2:
-        idx = np.array(order)
-        params = M.ravel()[idx]
-        index = pd.Index(terms)
-    else:
-        idx = np.concatenate([k * D + np.array(order) for k in range(1, K)])
-        params = (M[1:] - M[0]).ravel()[np.concatenate([k * D + np.array(order) for k in range(K - 1)])]
-        index = pd.MultiIndex.from_tuples([(c, term) for c in estimator.classes_[1:] for term in terms],
-                                          names=["class", "term"])
+    if not sw.sum() > 0:
+        raise ValueError("sample_weight must give the rows a positive total weight, got a total of 0")
+    X = X.toarray() if hasattr(X, "toarray") else X
+    K, fi, penalty = len(estimator.classes_), bool(estimator.fit_intercept), estimator.penalty
+    coding = terms.coding(fit_intercept=fi, reference_coded=penalty is None)
+    R = coding.design(X)
+    B = coding.coefficients(estimator.coef_, estimator.intercept_ if fi else np.zeros(len(estimator.intercept_)))
+    params = B[0] if K == 2 else B[1:] - B[0]
+    sd = _spread(R, sw, np.asarray(coding.kinds) == "numeric")
+    if penalty is not None:
+        return _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms)
+    kept, aliased, C = aliased_columns(R[sw > 0])
+    names = [coding.names[j] for j in kept]
+    design = FittedDesign(R[:, kept], tuple(names), tuple(coding.columns[j] for j in kept),
+                          reduce_coefficients(params, kept, aliased, C), y_enc, sw, K)
+    notes = _convergence_note(estimator)
     if getattr(estimator, "separation_", None):  # found by the fit (._separation), never a linear programme here
         warnings.warn(separation_message(estimator), PerfectSeparationWarning, stacklevel=3)
-    H = t.hess[np.ix_(idx, idx)]
-    cov = _inverse(0.5 * (H + H.T))
-    se = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = params / se
+    if aliased.size:
+        one = aliased.size == 1
+        it = "it" if one else "them"
+        notes.append(f"Not identified: {', '.join(coding.names[j] for j in aliased)} "
+                     f"{'is a linear combination' if one else 'are linear combinations'} of the terms before {it} on "
+                     f"these rows (residual below {ALIAS_TOL:g} of the column's norm, R's rule): no estimate is "
+                     f"reported for {it}, and the other coefficients are those of the model without {it}.")
+    status = np.full(len(coding.names), "", dtype=object)
+    status[aliased] = "aliased: not identified"
+    try:
+        cov = covariance(design, cov_type, groups)
+    except np.linalg.LinAlgError:
+        cov = np.full((design.n_params, design.n_params), np.nan)
+        status[kept] = "no standard error: information singular"
+        notes.append("The observed information is singular at the estimate (fitted probabilities of 0 or 1: the "
+                     "classes are separated by these terms), so no standard error is identified.")
+    se = np.sqrt(np.diag(cov))
     q = stats.norm.ppf(1 - alpha / 2)
-    frame = pd.DataFrame({"coef": params, "std_err": se, "z": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
-                          "ci_lower": params - q * se, "ci_upper": params + q * se}, index=index)
-    nobs = float(sw.sum())
-    llf = -float(t.loss)
+    est = np.asarray(design.params, dtype=np.float64).reshape(-1, kept.size)
+    se = se.reshape(est.shape)
+    full = {c: np.full((est.shape[0], len(coding.names)), np.nan) for c in ("estimate", "std_err")}
+    full["estimate"][:, kept], full["std_err"][:, kept] = est, se
+    b, s = full["estimate"], full["std_err"]
+    with np.errstate(invalid="ignore", over="ignore"):
+        cols = {"estimate": b, "std_err": s, "z": b / s, "p_value": 2 * stats.norm.sf(np.abs(b / s)),
+                "ci_low": b - q * s, "ci_high": b + q * s}
+        cols.update(odds_ratio=np.exp(b), or_low=np.exp(cols["ci_low"]), or_high=np.exp(cols["ci_high"]),
+                    odds_ratio_per_sd=np.exp(b * sd))
+    k_params = design.n_params
+    nobs, llf = float(sw.sum()), design.loglike()
+    return _result(estimator, coding, cols, status, INFERENCE_COLUMNS, design=design, cov=cov, llf=llf, nobs=nobs,
+                   y_enc=y_enc, sw=sw, alpha=alpha, terms=terms, notes=notes, cov_type=cov_type,
+                   aic=-2 * llf + 2 * k_params, bic=-2 * llf + np.log(nobs) * k_params,
+                   df_model=float(k_params - (K - 1) * fi), df_resid=nobs - k_params,
+                   aliased=tuple(coding.names[j] for j in aliased))
+
+
+def _convergence_note(estimator) -> list:
+    if getattr(estimator, "converged_", True):
+        return []
+    return ["The fit did not converge (converged_ is False): the estimates are those of its last iterate, which may "
+            "be far from the optimum (without a penalty, on separated classes, no maximum-likelihood estimate exists)."]
+
+
+def _spread(R, sw, numeric):
+    """Weighted population standard deviation of the numeric columns of R (NaN for the others)."""
+    w = sw / sw.sum()
+    mean = w @ R
+    sd = np.sqrt(np.maximum(w @ (R - mean) ** 2, 0.0))
+    return np.where(numeric, sd, np.nan)
+
+
+def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms):
+    b = np.atleast_2d(params)
+    status = np.full(b.shape, "", dtype=object)
+    if estimator.penalty in ("l1", "elasticnet"):
+        status[(b == 0) & (np.asarray(coding.kinds) != "const")] = "zero (l1)"
+    with np.errstate(over="ignore", invalid="ignore"):
+        cols = {"estimate": b, "odds_ratio": np.exp(b), "odds_ratio_per_sd": np.exp(b * sd)}
+    design = FittedDesign(R, coding.names, coding.columns, params, y_enc, sw, K)
+    notes = _convergence_note(estimator) + [f"penalty={estimator.penalty!r} (C={estimator.C:g}): the estimates are shrunk towards zero by the "
+             "penalty, so standard errors, z statistics, p-values and intervals computed as for a maximum-likelihood "
+             "estimate would not be valid; none are reported. Fit with penalty=None for them."]
+    return _result(estimator, coding, cols, status, ESTIMATE_COLUMNS, design=design, cov=None, llf=design.loglike(),
+                   nobs=float(sw.sum()), y_enc=y_enc, sw=sw, alpha=alpha, terms=terms, notes=notes, cov_type=None,
+                   aic=None, bic=None, df_model=None, df_resid=None, aliased=())
+
+
+def _result(estimator, coding, cols, status, columns, *, design, cov, llf, nobs, y_enc, sw, alpha, terms, notes,
+            **fields):
+    import pandas as pd
+
+    K = len(estimator.classes_)
+    status = np.broadcast_to(np.asarray(status, dtype=object), cols["estimate"].shape)
+    data = {c: np.asarray(cols[c]).ravel() for c in columns if c != "status"}
+    data["status"] = status.ravel()
+    if K == 2:
+        index = pd.Index(list(coding.names), name="term")
+    else:
+        index = pd.MultiIndex.from_tuples([(c, t) for c in estimator.classes_[1:] for t in coding.names],
+                                          names=["class", "term"])
+    frame = pd.DataFrame(data, index=index)[list(columns)]
     counts = np.bincount(y_enc, weights=sw, minlength=K)
     present = counts > 0
     llnull = float(np.sum(counts[present] * np.log(counts[present] / nobs)))
-    k_params = params.size
-    note = "" if estimator.penalty is None else (
-        f"penalty={estimator.penalty!r}, C={estimator.C}: standard errors ignore the penalty's shrinkage")
-    return LogisticSummary(frame=frame, cov=cov, nobs=nobs, llf=llf, llnull=llnull,
-                           prsquared=1.0 - llf / llnull if llnull != 0 else float("nan"),
-                           aic=-2 * llf + 2 * k_params, bic=-2 * llf + np.log(nobs) * k_params,
-                           df_model=float(k_params - (K - 1) * fi), df_resid=nobs - k_params, alpha=float(alpha),
-                           reference=None if K == 2 else estimator.classes_[0], note=note)
+    used = set(coding.columns)
+    references = {c: r for c, r in terms.references.items() if c in used} if "const" in coding.names and \
+        estimator.penalty is None else {}
+    return LogisticSummary(frame=frame, cov=cov, design=design, nobs=nobs, llf=llf, llnull=llnull,
+                           prsquared=1.0 - llf / llnull if llnull != 0 else float("nan"), alpha=alpha,
+                           reference=None if K == 2 else estimator.classes_[0], references=references,
+                           penalty=estimator.penalty, notes=tuple(notes), **fields)

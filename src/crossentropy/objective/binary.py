@@ -1,6 +1,6 @@
 r"""The data terms of the binary (sigmoid) model on the flat coefficients ``[w_1, ..., w_d, b]``.
 
-With logits :math:`z_i = w^\top x_i + b` and :math:`p_i = \sigma(z_i)`, the weighted log loss
+With logits :math:`z_i = w^\top x_i + b + o_i` (:math:`o_i` a fixed offset, 0 when none is given) and :math:`p_i = \sigma(z_i)`, the weighted log loss
 :math:`L = \sum_i s_i\,\ell(z_i, y_i)` has gradient :math:`\sum_i s_i (p_i - y_i)\,\tilde x_i` and Hessian
 :math:`\sum_i s_i p_i (1 - p_i)\,\tilde x_i \tilde x_i^\top` (:math:`\tilde x_i = [x_i, 1]` with an
 intercept). The loss itself is :func:`crossentropy.losses.binary_cross_entropy_with_logits`.
@@ -43,8 +43,11 @@ def _fused(X, y, sample_weight, coef, layout):
     return z, loss, grad if layout.fit_intercept else grad[:d].copy()
 
 
-def logits(X, coef, layout):
-    r"""The logits :math:`z = X w + b`, ndarray of shape (n,) in X's compute dtype.
+def logits(X, coef, layout, offset=None):
+    r"""The logits :math:`z = X w + b + o`, ndarray of shape (n,) in X's compute dtype.
+
+    ``offset`` (:math:`o`, shape (n,), or None for 0) is a fixed term of each row's logit with
+    coefficient one; it is added in X's compute dtype.
 
     Examples
     --------
@@ -59,6 +62,8 @@ def logits(X, coef, layout):
     z = np.asarray(X @ coef[:d].astype(dtype, copy=False)).astype(dtype, copy=False)
     if layout.fit_intercept:
         z += dtype.type(coef[d])
+    if offset is not None:
+        z += offset.astype(dtype, copy=False)
     return z
 
 
@@ -77,8 +82,9 @@ def hess_weights(z, sample_weight):
     return h if sample_weight is None else h * sample_weight.astype(h.dtype, copy=False)
 
 
-def data_terms(X, y, sample_weight, coef, layout, need, z=None):
-    """Binary case of :func:`crossentropy.objective.data_terms` (``need`` a set; ``z`` the logits if known).
+def data_terms(X, y, sample_weight, coef, layout, need, z=None, offset=None):
+    """Binary case of :func:`crossentropy.objective.data_terms` (``need`` a set; ``z`` the logits if known,
+    offset included; ``offset`` the rows' offsets, used only when ``z`` is None).
 
     Examples
     --------
@@ -92,7 +98,7 @@ def data_terms(X, y, sample_weight, coef, layout, need, z=None):
     """
     d = X.shape[1]
     if z is None:
-        z = logits(X, coef, layout)
+        z = logits(X, coef, layout, offset)
     t = y if y.dtype == z.dtype else y.astype(z.dtype)
     loss = grad = hess = None
     if "loss" in need or "grad" in need:
@@ -109,11 +115,12 @@ def data_terms(X, y, sample_weight, coef, layout, need, z=None):
     return DataTerms(loss if "loss" in need else None, grad, hess)
 
 
-def loss_gradient_logits(X, y, sample_weight, coef, layout):
+def loss_gradient_logits(X, y, sample_weight, coef, layout, offset=None):
     """``(DataTerms(loss, grad, None), z)``: the loss and gradient sums of :func:`data_terms` and the logits.
 
-    Dense float64 X of at least ``FUSED_MIN_ELEMENTS`` entries: one compiled pass over the rows
-    (:mod:`crossentropy._kernels.binary_pass`); otherwise :func:`logits` then :func:`data_terms`.
+    Dense float64 X of at least ``FUSED_MIN_ELEMENTS`` entries and no offset: one compiled pass over
+    the rows (:mod:`crossentropy._kernels.binary_pass`, whose kernel has no offset term); otherwise
+    :func:`logits` then :func:`data_terms`.
 
     Examples
     --------
@@ -124,11 +131,11 @@ def loss_gradient_logits(X, y, sample_weight, coef, layout):
     >>> round(t.loss, 6), t.grad, z
     (1.386294, array([-0.5,  0. ]), array([0., 0.]))
     """
-    fused = _fused(X, y, sample_weight, coef, layout)
+    fused = None if offset is not None else _fused(X, y, sample_weight, coef, layout)
     if fused is not None:
         z, loss, grad = fused
         return DataTerms(loss, grad, None), z
-    z = logits(X, coef, layout)
+    z = logits(X, coef, layout, offset)
     return data_terms(X, y, sample_weight, coef, layout, frozenset(["loss", "grad"]), z=z), z
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import linalg, sparse
 
 from .. import special
+from .._validation import check_offset
 from . import binary, softmax
 from .base import LinearTerms, products_fit, resolve_hessian_dtype
 from .layout import CoefLayout
@@ -45,7 +46,8 @@ class LinearObjective(LinearTerms):
         J(\theta) = c \sum_i s_i\,\ell_i(\theta) + \tfrac{\lambda_2}{2}\lVert w\rVert^2
                     \;[+\; \lambda_1 \lVert w\rVert_1]
 
-    The smooth part (everything but the l1 term) is what ``loss``, ``loss_gradient``, ``hessian`` and
+    with :math:`\ell_i` the cross-entropy of the logits :math:`z_i = x_i^\top\theta + o_i` (``offset``
+    :math:`o_i`, 0 when None). The smooth part (everything but the l1 term) is what ``loss``, ``loss_gradient``, ``hessian`` and
     ``hessp`` return; the l1 term is ``nonsmooth(coef)`` and is handled by the proximal solvers
     through ``l1`` and ``penalized``. The objects solvers receive need only this protocol
     (``crossentropy.solvers._base.Objective``); the Dask objective provides the same.
@@ -67,6 +69,10 @@ class LinearObjective(LinearTerms):
         minimiser is unchanged; only the Newton direction is rounded). "auto" keeps a float32 copy of
         a large dense float64 X (at least 2 million entries): half the memory traffic for the
         second-order terms, at the cost of that copy.
+    offset : array-like of shape (n,) or (n, 1) for two classes, (n, n_classes) for softmax, or None
+        Fixed logit offsets, added to :math:`X\theta` with coefficient one (never fitted). Every
+        evaluation uses them: the Hessian's weights, the subsample of a warm start and a minibatch
+        take their rows' offsets.
 
     Examples
     --------
@@ -77,6 +83,9 @@ class LinearObjective(LinearTerms):
     >>> f, g = obj.loss_gradient(np.array([1.0, -1.5]))
     >>> round(f, 6), g.round(4) + 0.0   # + 0.0: a rounding of -1e-17 prints as 0
     (0.462745, array([0.0188, 0.    ]))
+    >>> shifted = LinearObjective(X, y, n_classes=2, scale=1 / 4, l2=0.25, offset=np.full(4, 0.5))
+    >>> bool(np.isclose(shifted.loss(np.array([1.0, -2.0])), obj.loss(np.array([1.0, -1.5]))))   # o = 0.5: b - 0.5
+    True
 
     References
     ----------
@@ -84,12 +93,13 @@ class LinearObjective(LinearTerms):
     """
 
     def __init__(self, X, y, sample_weight=None, *, n_classes, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0,
-                 hessian_dtype="auto"):
+                 hessian_dtype="auto", offset=None):
         self.X = X
         self.y = np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         n, d = X.shape
         super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1)
+        self.offset = check_offset(offset, n, self.n_classes)
         self.dtype = compute_dtype(X)
         self.is_sparse = sparse.issparse(X)
         if self.n_classes == 2:  # float labels once, not at every evaluation
@@ -144,9 +154,9 @@ class LinearObjective(LinearTerms):
         self._terms = None
         if self.n_classes == 2:
             if need == _LOSS_GRAD:
-                out, z = binary.loss_gradient_logits(X, y, sw, coef, self.layout)
+                out, z = binary.loss_gradient_logits(X, y, sw, coef, self.layout, self.offset)
             else:
-                z = binary.logits(X, coef, self.layout)
+                z = binary.logits(X, coef, self.layout, self.offset)
                 out = binary.data_terms(X, y, sw, coef, self.layout, need, z=z)
             self._remember(coef, ("z", z))
         else:
@@ -158,7 +168,7 @@ class LinearObjective(LinearTerms):
     def _softmax_terms(self, coef, need):
         X, y, sw = self.X, self.y, self.sample_weight
         cache = [] if self.n_samples * self.n_classes <= CACHE_ELEMENTS and "grad" in need else None
-        out = softmax.data_terms(X, y, sw, coef, self.layout, need, cache=cache)
+        out = softmax.data_terms(X, y, sw, coef, self.layout, need, cache=cache, offset=self.offset)
         if cache is not None:
             dt = self._Xh.dtype
             low = [(sP.astype(dt, copy=False), P, sP) for P, sP in cache]
@@ -194,7 +204,8 @@ class LinearObjective(LinearTerms):
         if self.n_classes == 2:
             H = self._data_hessian_binary(coef)
         else:
-            H = softmax.data_terms(self.X, self.y, self.sample_weight, coef, self.layout, frozenset(["hess"])).hess
+            H = softmax.data_terms(self.X, self.y, self.sample_weight, coef, self.layout, frozenset(["hess"]),
+                                   offset=self.offset).hess
         H *= self.scale
         H[np.diag_indices_from(H)] += self.penalty(coef)[2]
         return H
@@ -202,13 +213,15 @@ class LinearObjective(LinearTerms):
     def subsample(self, rows):
         """The same objective on the rows ``rows``, rescaled by n/len(rows) so it estimates this one.
 
-        Solvers use it for a cheap warm start on large data (the penalty keeps its weight).
+        Solvers use it for a cheap warm start on large data (the penalty keeps its weight); the rows
+        keep their offsets.
         """
         rows = np.sort(np.asarray(rows))
         sw = None if self.sample_weight is None else self.sample_weight[rows]
         y = self.y[rows] if self.n_classes > 2 else self.y[rows].astype(np.intp)
         sub = LinearObjective(self.X[rows], y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
-                              scale=self.scale * self.n_samples / max(1, rows.size), l2=self.l2, l1=self.l1)
+                              scale=self.scale * self.n_samples / max(1, rows.size), l2=self.l2, l1=self.l1,
+                              offset=None if self.offset is None else self.offset[rows])
         if self.n_classes > 2 and not sparse.issparse(self.X):
             sub._G = self._input_gram()
         return sub
@@ -220,7 +233,7 @@ class LinearObjective(LinearTerms):
         """Hessian weights :math:`s_i p_i (1 - p_i)` at ``coef``, from the cache when it holds them."""
         st = self._cached(coef)
         if st is None:
-            return binary.hess_weights(binary.logits(self.X, coef, self.layout), self.sample_weight)
+            return binary.hess_weights(binary.logits(self.X, coef, self.layout, self.offset), self.sample_weight)
         if st[0] == "z":  # turn the cached logits into Hessian weights once
             st = ("h", binary.hess_weights(st[1], self.sample_weight))
             self._state = st
@@ -231,7 +244,7 @@ class LinearObjective(LinearTerms):
         st = self._cached(coef)
         X, sw, hl = self._Xh, self.sample_weight, self._h_layout
         if st is None:
-            hv = hessp_terms(X, self.y, sw, coef, v, hl)
+            hv = hessp_terms(X, self.y, sw, coef, v, hl, offset=self.offset)
         elif self.n_classes == 2:
             hv = binary.hessp(X, self._binary_weights(coef), v, hl)
         else:
@@ -286,15 +299,17 @@ class LinearObjective(LinearTerms):
 
         One pass over the rows (in blocks), for diagonal preconditioning.
         """
-        sw, fi = self.sample_weight, self.fit_intercept
+        sw, fi, off = self.sample_weight, self.fit_intercept, self.offset
         d = self.n_features
         K = 1 if self.n_classes == 2 else self.n_classes
         out = np.zeros((K, d + fi))
         for a, b, Xb, X2 in self._row_blocks(K):
             if self.n_classes == 2:
-                W = binary.hess_weights(binary.logits(Xb, coef, self.layout), None if sw is None else sw[a:b])[:, None]
+                z = binary.logits(Xb, coef, self.layout, softmax.rows_offset(off, a, b))
+                W = binary.hess_weights(z, None if sw is None else sw[a:b])[:, None]
             else:
-                W = special.softmax(softmax.logits(Xb, coef.reshape(K, -1), self.layout), axis=1)
+                W = special.softmax(softmax.logits(Xb, coef.reshape(K, -1), self.layout, softmax.rows_offset(off, a, b)),
+                                    axis=1)
                 W = W * (1 - W) * softmax.row_weights(sw, a, b, W.dtype)[:, None]
             out[:, :d] += np.asarray(X2.T @ W, dtype=np.float64).T
             if fi:
@@ -319,7 +334,8 @@ class LinearObjective(LinearTerms):
         diag, outer = np.zeros((d + fi, K)), np.zeros((d + fi, K * K))
         C = coef.reshape(K, -1)
         for a, b, Xb, X2 in self._row_blocks(K * K):
-            P = special.softmax(softmax.logits(Xb, C, self.layout), axis=1).astype(np.float64, copy=False)
+            Z = softmax.logits(Xb, C, self.layout, softmax.rows_offset(self.offset, a, b))
+            P = special.softmax(Z, axis=1).astype(np.float64, copy=False)
             sP = P * softmax.row_weights(sw, a, b, np.float64)[:, None]
             Q = (sP[:, :, None] * P[:, None, :]).reshape(b - a, K * K)
             diag[:d] += np.asarray(X2.T @ sP, dtype=np.float64)
@@ -411,10 +427,12 @@ class LinearObjective(LinearTerms):
         return apply
 
     def batch_loss_gradient(self, coef, rows):
-        """Unbiased estimate of ``loss_gradient`` from the rows ``rows`` (for stochastic solvers)."""
+        """Unbiased estimate of ``loss_gradient`` from the rows ``rows`` (for stochastic solvers; the rows
+        keep their offsets)."""
         rows = np.asarray(rows)
         sw = None if self.sample_weight is None else self.sample_weight[rows]
-        t = data_terms(self.X[rows], self.y[rows], sw, coef, self.layout, need=("loss", "grad"))
+        off = None if self.offset is None else self.offset[rows]
+        t = data_terms(self.X[rows], self.y[rows], sw, coef, self.layout, need=("loss", "grad"), offset=off)
         pv, pg, _ = self.penalty(coef)
         f = self.n_samples / max(1, rows.size) * self.scale
         return f * t.loss + pv, f * t.grad + pg

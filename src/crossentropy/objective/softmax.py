@@ -1,6 +1,7 @@
 r"""The data terms of the softmax model on the flat class-major coefficients (``n_classes >= 3``).
 
-With logits :math:`z_i = W x_i + b \in \mathbb{R}^K`, probabilities :math:`p_i = \mathrm{softmax}(z_i)`
+With logits :math:`z_i = W x_i + b + o_i \in \mathbb{R}^K` (:math:`o_i` a fixed offset per class, 0
+when none is given), probabilities :math:`p_i = \mathrm{softmax}(z_i)`
 and one-hot labels :math:`e_{y_i}`, the weighted cross-entropy :math:`L = \sum_i s_i\,\ell_i` has
 gradient :math:`\sum_i s_i (p_i - e_{y_i}) \otimes \tilde x_i` and Hessian
 :math:`\sum_i s_i (\mathrm{diag}(p_i) - p_i p_i^\top) \otimes \tilde x_i \tilde x_i^\top`. Every function
@@ -17,7 +18,7 @@ from scipy.linalg import blas
 from ..losses import _rows
 from .sums import DataTerms, compute_dtype, gram
 
-__all__ = ["BLOCK_ELEMENTS", "FUSED_MIN_ELEMENTS", "block_rows", "logits", "row_weights", "data_terms",
+__all__ = ["BLOCK_ELEMENTS", "FUSED_MIN_ELEMENTS", "block_rows", "rows_offset", "logits", "row_weights", "data_terms",
            "probabilities", "hessp_block", "hessp"]
 
 #: Upper bound on the number of (row × class) entries held at once by the softmax data term.
@@ -39,8 +40,24 @@ def block_rows(n_rows, n_classes, n_cols=1):
     return int(max(1, min(n_rows, BLOCK_ELEMENTS // max(1, n_classes * n_cols))))
 
 
-def logits(Xb, C, layout):
-    r"""The logits :math:`Z = X W^\top + b`, shape (n, K), from the 2-D coefficients ``C`` (K, D).
+def rows_offset(offset, start, stop):
+    """Rows ``start:stop`` of ``offset`` (None stays None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective.softmax import rows_offset
+    >>> rows_offset(np.arange(6.0).reshape(3, 2), 1, 2), rows_offset(None, 0, 1)
+    (array([[2., 3.]]), None)
+    """
+    return None if offset is None else offset[start:stop]
+
+
+def logits(Xb, C, layout, offset=None):
+    r"""The logits :math:`Z = X W^\top + b + O`, shape (n, K), from the 2-D coefficients ``C`` (K, D).
+
+    ``offset`` (:math:`O`, shape (n, K), or None for 0) is a fixed term of each logit with
+    coefficient one; it is added in X's compute dtype.
 
     Examples
     --------
@@ -55,6 +72,8 @@ def logits(Xb, C, layout):
     Z = np.asarray(Xb @ C[:, :d].T.astype(dtype)).astype(dtype, copy=False)
     if layout.fit_intercept:
         Z += C[:, d].astype(dtype)
+    if offset is not None:
+        Z += offset.astype(dtype, copy=False)
     return Z
 
 
@@ -73,13 +92,16 @@ def row_weights(sample_weight, start, stop, dtype):
     return sample_weight[start:stop].astype(dtype, copy=False)
 
 
-def data_terms(X, y, sample_weight, coef, layout, need, cache=None):
+def data_terms(X, y, sample_weight, coef, layout, need, cache=None, offset=None):
     r"""Softmax case of :func:`crossentropy.objective.data_terms`, computed in row blocks.
 
     Memory is bounded by ``BLOCK_ELEMENTS`` (rows × classes) besides the outputs. This is the one
     place where the softmax data term is evaluated. If ``cache`` is a list, the pair :math:`(P, sP)`
     of each block (probabilities and weighted probabilities) is appended to it (for later
-    Hessian-vector products).
+    Hessian-vector products). ``offset``: the rows' logit offsets, shape (n, K), or None. Without an
+    offset, a loss and gradient on dense X come from the blocked linear engine
+    (:mod:`crossentropy._kernels.linear_engine`); that engine forms the logits itself and has no
+    offset term, so with an offset the NumPy row blocks below compute them.
 
     Examples
     --------
@@ -95,7 +117,7 @@ def data_terms(X, y, sample_weight, coef, layout, need, cache=None):
     D = layout.n_cols
     C = coef.reshape(layout.shape)
     want_grad = "grad" in need
-    if cache is None and "hess" not in need and not sparse.issparse(X):  # blocked linear engine (issue 5)
+    if cache is None and "hess" not in need and not sparse.issparse(X) and offset is None:
         from .._kernels.linear_engine import softmax_data_sums
 
         loss, grad = softmax_data_sums(X, y, sample_weight, C, layout.fit_intercept, want_grad)
@@ -107,7 +129,7 @@ def data_terms(X, y, sample_weight, coef, layout, need, cache=None):
     for start in range(0, n, step):
         stop = min(n, start + step)
         Xb = X[start:stop]
-        Z = logits(Xb, C, layout)
+        Z = logits(Xb, C, layout, rows_offset(offset, start, stop))
         s = row_weights(sample_weight, start, stop, Z.dtype)
         yb = y[start:stop]
         row_loss, G = _rows.hard_rows(Z, yb, s, None, 0.0, want_grad or cache is not None or hess is not None,
@@ -197,8 +219,9 @@ def hessp_block(Xb, P, sP, V, layout):
     return out
 
 
-def hessp(X, y, sample_weight, coef, v, layout):
-    """Softmax case of :func:`crossentropy.objective.hessp_terms` (two passes per row block).
+def hessp(X, y, sample_weight, coef, v, layout, offset=None):
+    """Softmax case of :func:`crossentropy.objective.hessp_terms` (two passes per row block; ``offset``
+    the rows' logit offsets, shape (n, K), or None).
 
     Examples
     --------
@@ -219,6 +242,6 @@ def hessp(X, y, sample_weight, coef, v, layout):
         Xb = X[start:stop]
         cache.clear()
         data_terms(Xb, y[start:stop], None if sample_weight is None else sample_weight[start:stop], coef,
-                   layout, (), cache=cache)
+                   layout, (), cache=cache, offset=rows_offset(offset, start, stop))
         out += hessp_block(Xb, *cache[0], V, layout)
     return out.ravel()

@@ -9,8 +9,9 @@ weights :math:`s_i \ge 0`, the objective minimised by the solvers is
 
 with :math:`c` a constant scale, :math:`w` the coefficients without the intercepts (the intercepts are
 never penalised) and :math:`\ell_i` the cross-entropy of row :math:`i`: the binary log loss of the
-logit :math:`z_i = w^\top x_i + b` for two classes (:mod:`.binary`), the softmax cross-entropy of the
-logits :math:`z_i = W x_i + b \in \mathbb{R}^K` for three or more (:mod:`.softmax`). scikit-learn's
+logit :math:`z_i = w^\top x_i + b + o_i` for two classes (:mod:`.binary`), the softmax cross-entropy of
+the logits :math:`z_i = W x_i + b + o_i \in \mathbb{R}^K` for three or more (:mod:`.softmax`), with
+:math:`o_i` a fixed offset (an exposure, a prior log-odds; 0 when none is given). scikit-learn's
 ``LogisticRegression`` with penalty strength ``C`` is :math:`c = 1/S`, :math:`\lambda_2 = (1-\rho)/(C S)`,
 :math:`\lambda_1 = \rho/(C S)` with :math:`S = \sum_i s_i` and :math:`\rho` the l1 ratio. Where each
 coefficient sits in :math:`\theta` is a :class:`~crossentropy.objective.CoefLayout`.
@@ -26,7 +27,7 @@ from .sums import DataTerms
 __all__ = ["data_terms", "hessp_terms", "penalty_terms"]
 
 
-def data_terms(X, y, sample_weight, coef, layout, *, need=("loss", "grad")) -> DataTerms:
+def data_terms(X, y, sample_weight, coef, layout, *, need=("loss", "grad"), offset=None) -> DataTerms:
     r"""Unpenalised, unscaled sums of the cross-entropy over one block of rows, in the flat coefficients.
 
     .. math::
@@ -51,6 +52,8 @@ def data_terms(X, y, sample_weight, coef, layout, *, need=("loss", "grad")) -> D
         ``CoefLayout(d, n_classes, fit_intercept)``; two classes mean the sigmoid (binary) model with
         one coefficient vector.
     need : collection of {"loss", "grad", "hess"}, default ("loss", "grad")
+    offset : ndarray of shape (n_rows,) (two classes) or (n_rows, n_classes), or None
+        Fixed logit offsets :math:`o_i` added to :math:`X\theta` (coefficient one, never fitted).
 
     Returns
     -------
@@ -65,6 +68,10 @@ def data_terms(X, y, sample_weight, coef, layout, *, need=("loss", "grad")) -> D
     >>> t = data_terms(X, y, None, np.zeros(2), CoefLayout(1, 2, True))
     >>> round(t.loss, 6), t.grad.round(3)   # 3 log 2 and X^T (1/2 - y), sum(1/2 - y)
     (2.079442, array([-1.5, -0.5]))
+    >>> o = np.array([0.0, 1.0, -1.0])   # logits z = o at theta = 0
+    >>> bool(np.isclose(data_terms(X, y, None, np.zeros(2), CoefLayout(1, 2, True), offset=o).loss,
+    ...                 np.log1p(np.exp(0.0)) + np.log1p(np.exp(-1.0)) + np.log1p(np.exp(1.0))))
+    True
 
     References
     ----------
@@ -72,18 +79,23 @@ def data_terms(X, y, sample_weight, coef, layout, *, need=("loss", "grad")) -> D
     """
     need = frozenset(need)
     if layout.binary:
-        return binary.data_terms(X, y, sample_weight, coef, layout, need)
-    return softmax.data_terms(X, y, sample_weight, coef, layout, need)
+        return binary.data_terms(X, y, sample_weight, coef, layout, need, offset=_binary_offset(offset))
+    return softmax.data_terms(X, y, sample_weight, coef, layout, need, offset=offset)
 
 
-def hessp_terms(X, y, sample_weight, coef, v, layout):
+def _binary_offset(offset):
+    """A binary model's offset as shape (n,) (a single column (n, 1) is accepted)."""
+    return None if offset is None else offset.reshape(-1)
+
+
+def hessp_terms(X, y, sample_weight, coef, v, layout, *, offset=None):
     r"""Hessian-vector product :math:`\nabla^2 L(\theta)\,v` of the unpenalised, unscaled loss sum on one block.
 
     Costs two passes over the rows (one matrix product each) and never forms the Hessian.
 
     Parameters
     ----------
-    X, y, sample_weight, coef, layout
+    X, y, sample_weight, coef, layout, offset
         As in :func:`data_terms`.
     v : ndarray of shape (n_coef,)
 
@@ -106,9 +118,9 @@ def hessp_terms(X, y, sample_weight, coef, v, layout):
     Pearlmutter, *Fast exact multiplication by the Hessian*, Neural Computation 6 (1994).
     """
     if layout.binary:
-        z = binary.logits(X, coef, layout)
+        z = binary.logits(X, coef, layout, _binary_offset(offset))
         return binary.hessp(X, binary.hess_weights(z, sample_weight), v, layout)
-    return softmax.hessp(X, y, sample_weight, coef, v, layout)
+    return softmax.hessp(X, y, sample_weight, coef, v, layout, offset=offset)
 
 
 def penalty_terms(coef, *, l2, layout):

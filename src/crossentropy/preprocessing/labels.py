@@ -23,7 +23,7 @@ def _class_dtype(values: np.ndarray):
     return np.asarray([str(v) for v in values], dtype=str), "str"
 
 
-def labels_from_json(values, dtype: str) -> np.ndarray:
+def labels_from_json(values, dtype: str, *, ordered: bool = False) -> np.ndarray:
     """Rebuild a label array from JSON values and its dtype name; ValueError if they do not match.
 
     Parameters
@@ -31,6 +31,9 @@ def labels_from_json(values, dtype: str) -> np.ndarray:
     values : list
         Sorted distinct labels, as :func:`labels_to_json` wrote them.
     dtype : {"str", "int", "float", "bool"}
+    ordered : bool, default False
+        The labels are in a model's own order (the levels of an ordinal model, lowest first):
+        distinct, in any order.
 
     Returns
     -------
@@ -58,8 +61,8 @@ def labels_from_json(values, dtype: str) -> np.ndarray:
         if dtype == "float" and not math.isfinite(v):
             raise ValueError(f"classes must be finite, got {v!r}")
     arr = np.asarray(values, dtype=np_type)
-    if len(np.unique(arr)) != arr.size or not np.array_equal(np.sort(arr), arr):
-        raise ValueError(f"classes must be sorted and distinct, got {values!r}")
+    if len(np.unique(arr)) != arr.size or not (ordered or np.array_equal(np.sort(arr), arr)):
+        raise ValueError(f"classes must be {'' if ordered else 'sorted and '}distinct, got {values!r}")
     return arr
 
 

@@ -11,7 +11,9 @@ from .._validation import check_bool, check_int, check_option
 from ..io.tables import DataError
 from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json
+from .offset_column import offset_values
 from .statistics import column_spec, table_statistics
+from .terms import check_reference, indicator_levels, term_map
 
 __all__ = ["TabularPreprocessor", "MISSING_POLICIES", "IMPUTE_STRATEGIES", "STATE_VERSION"]
 
@@ -21,7 +23,7 @@ IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 STATE_VERSION = 1
 _STATE_FIELDS = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
                  "classes", "classes_dtype"}
-_OPTIONAL_STATE_FIELDS = {"keep", "id_columns"}  # absent from files written before ID columns were left out
+_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "offset", "reference", "drop_reference"}  # absent from older files; the last three only when set
 
 
 def _describe_counts(counts) -> str:
@@ -61,6 +63,13 @@ class TabularPreprocessor:
         index-like names such as ``rownames`` or ``Unnamed: 0``, a different string in every row,
         evenly spaced integers), left out with a :class:`UserWarning` naming them and kept in
         ``id_columns_`` and in the saved state.
+    offset : str, optional
+        A numeric column used as the model's logit offset (:meth:`offset_values`), not as a feature.
+    reference : dict, optional
+        String column -> its reference level in the coefficient table (:meth:`term_map`); the
+        first level in sorted order for the columns not named. Kept in the saved state.
+    drop_reference : bool, default False
+        Treatment coding: no indicator for the reference level (:func:`~.terms.indicator_levels`).
 
     Examples
     --------
@@ -74,7 +83,7 @@ class TabularPreprocessor:
     """
 
     def __init__(self, target, *, missing="error", impute_strategy=None, scale=True, max_categories=100, ignore=(),
-                 keep=(), id_columns=None):
+                 keep=(), id_columns=None, offset=None, reference=None, drop_reference=False):
         check_option(missing, "missing", MISSING_POLICIES)
         if missing == "impute":
             check_option(impute_strategy, "impute_strategy", IMPUTE_STRATEGIES)
@@ -88,13 +97,30 @@ class TabularPreprocessor:
         self.ignore = [str(c) for c in ignore]
         self.keep = [str(c) for c in keep]
         self.id_columns_ = None if id_columns is None else {str(c): str(why) for c, why in dict(id_columns).items()}
+        self.offset = None if offset is None else str(offset)
+        if self.offset == self.target:
+            raise ValueError(f"offset must be another column than the target, got offset={self.offset!r}")
+        self.reference = check_reference(reference)
+        self.drop_reference = check_bool(drop_reference, "drop_reference")
         self.columns_ = None
 
     def options(self) -> dict:
         """The keyword arguments this preprocessor was built with (all but ``target``)."""
         return {"missing": self.missing, "impute_strategy": self.impute_strategy, "scale": self.scale,
                 "max_categories": self.max_categories, "ignore": list(self.ignore), "keep": list(self.keep),
-                "id_columns": None if self.id_columns_ is None else dict(self.id_columns_)}
+                "id_columns": None if self.id_columns_ is None else dict(self.id_columns_), "offset": self.offset,
+                "reference": dict(self.reference) or None, "drop_reference": self.drop_reference}
+
+    def term_map(self, reference=None):
+        """How the output features come from the columns, for a coefficient table in raw units.
+
+        ``reference`` (string column -> level) overrides the preprocessor's own ``reference``;
+        ValueError naming a column that is not a string column or a level it does not have. See
+        :func:`crossentropy.preprocessing.terms.term_map`.
+        """
+        if self.columns_ is None:
+            raise ValueError("TabularPreprocessor is not fitted: call fit first")
+        return term_map(self.columns_, self.reference, self.drop_reference, reference)
 
     # ---------------------------------------------------------------- checks shared by fit and apply
     def feature_columns(self, frame) -> list[str]:
@@ -102,11 +128,11 @@ class TabularPreprocessor:
 
         The first call (``id_columns_`` None) finds the ID-like columns of ``frame`` and warns once.
         """
-        for flag, names in (("--ignore", self.ignore), ("--keep", self.keep)):
+        for flag, names in (("--ignore", self.ignore), ("--keep", self.keep), ("--offset", self._offset_list())):
             unknown = [c for c in names if c not in frame.columns]
             if unknown:
                 raise DataError(f"{flag} names column(s) not in the data: {unknown}; columns are {list(frame.columns)}")
-        cols = [c for c in frame.columns if c != self.target and c not in self.ignore]
+        cols = [c for c in frame.columns if c != self.target and c not in self.ignore and c != self.offset]
         if self.id_columns_ is None:
             self.id_columns_ = find_id_columns(frame, cols, keep=self.keep)
             if self.id_columns_:
@@ -171,7 +197,7 @@ class TabularPreprocessor:
         ``"impute"`` feature gaps stay for :meth:`transform` to fill and a missing target raises.
         """
         columns = self.feature_columns(frame) if columns is None else list(columns)
-        checked = columns + ([self.target] if with_target else [])
+        checked = columns + ([self.target] if with_target else []) + self._offset_list()
         counts = frame[checked].isna().sum()
         keep = np.arange(frame.shape[0])
         if self.check_missing(dict(counts.items()), allow_drop=allow_drop):
@@ -258,6 +284,7 @@ class TabularPreprocessor:
                 f"the target column {self.target!r} holds non-integer numbers ({classes.size} distinct values): "
                 "a classifier needs class labels"
             )
+        check_reference(self.reference, specs)
         self.columns_, self.classes_, self.classes_dtype_ = specs, classes, dtype
         return self
 
@@ -267,7 +294,7 @@ class TabularPreprocessor:
         names = []
         for spec in self.columns_:
             if spec["kind"] == "categorical":
-                names.extend(f"{spec['name']}={c}" for c in spec["categories"])
+                names.extend(f"{spec['name']}={c}" for c in indicator_levels(spec, self.reference, self.drop_reference))
             else:
                 names.append(spec["name"])
         return names
@@ -277,9 +304,16 @@ class TabularPreprocessor:
         return [spec["name"] for spec in self.columns_]
 
     # ---------------------------------------------------------------- applying
+    def _offset_list(self) -> list[str]:
+        return [] if self.offset is None else [self.offset]
+
+    def offset_values(self, frame):
+        """The offsets of the rows of ``frame`` (float64, shape (n_rows,)), or None without an offset column."""
+        return None if self.offset is None else offset_values(frame, self.offset)
+
     def check_columns(self, frame) -> None:
-        """DataError unless ``frame`` holds every feature column seen in training."""
-        lacking = [c for c in self.input_columns_ if c not in frame.columns]
+        """DataError unless ``frame`` holds every feature column seen in training (and the offset column)."""
+        lacking = [c for c in self.input_columns_ + self._offset_list() if c not in frame.columns]
         if lacking:
             raise DataError(
                 f"the data lack {len(lacking)} column(s) the model was trained on: {lacking[:10]}"
@@ -335,7 +369,7 @@ class TabularPreprocessor:
                         UserWarning,
                         stacklevel=2,
                     )
-                blocks.append(onehot)
+                blocks.append(onehot[:, np.isin(cats, indicator_levels(spec, self.reference, self.drop_reference))])
         return np.hstack(blocks) if blocks else np.empty((n, 0))
 
     def target_values(self, frame) -> np.ndarray:
@@ -370,9 +404,12 @@ class TabularPreprocessor:
             "ignore": list(self.ignore),
             "keep": list(self.keep),
             "id_columns": dict(self.id_columns_ or {}),
+            **({"reference": dict(self.reference)} if self.reference else {}),
             "columns": [dict(spec) for spec in self.columns_],
             "classes": classes,
             "classes_dtype": dtype,
+            **({} if self.offset is None else {"offset": self.offset}),
+            **({"drop_reference": True} if self.drop_reference else {}),
         }
 
     @classmethod
@@ -410,21 +447,25 @@ class TabularPreprocessor:
             raise ValueError(f"preprocessing keep must be a list of strings, got {keep!r}")
         if not isinstance(ids, dict) or not all(isinstance(c, str) and isinstance(w, str) for c, w in ids.items()):
             raise ValueError(f"preprocessing id_columns must map column names to reasons (strings), got {ids!r}")
+        offset = state.get("offset")
+        if not isinstance(offset, (str, type(None))) or offset == state["target"]:
+            raise ValueError(f"preprocessing offset must be the name of a column other than the target, got {offset!r}")
         self = cls(state["target"], missing=state["missing"], impute_strategy=state["impute_strategy"],
                    scale=state["scale"], max_categories=state["max_categories"], ignore=state["ignore"],
-                   keep=keep, id_columns=ids)
+                   keep=keep, id_columns=ids, offset=offset, reference=state.get("reference"), drop_reference=state.get("drop_reference", False))
         columns = state["columns"]
         if not isinstance(columns, list) or not columns:
             raise ValueError("preprocessing columns must be a non-empty list")
         seen = set()
         for spec in columns:
             _check_column_spec(spec, state["missing"])
-            if spec["name"] in seen or spec["name"] == state["target"]:
-                raise ValueError(f"preprocessing column {spec['name']!r} is repeated or is the target")
+            if spec["name"] in seen or spec["name"] in (state["target"], offset):
+                raise ValueError(f"preprocessing column {spec['name']!r} is repeated or is the target or the offset")
             seen.add(spec["name"])
         self.columns_ = [dict(spec) for spec in columns]
         self.classes_ = labels_from_json(state["classes"], state["classes_dtype"])
         self.classes_dtype_ = state["classes_dtype"]
+        check_reference(self.reference, self.columns_)
         if self.classes_.size < 2:
             raise ValueError("preprocessing classes must hold at least two labels")
         return self

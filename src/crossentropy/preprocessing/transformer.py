@@ -43,6 +43,10 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         Most distinct values a string column may have.
     ignore, keep : sequence of str, default ()
         Columns to leave out; columns to use even when they look like row IDs.
+    reference : dict, optional
+        String column -> its reference level (default: the first in sorted order).
+    drop_reference : bool, default False
+        Treatment coding: no indicator for the reference level of a string column.
 
     Attributes
     ----------
@@ -69,7 +73,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, *, target=None, missing="error", impute_strategy=None, scale=True, max_categories=100,
-                 ignore=(), keep=()):
+                 ignore=(), keep=(), reference=None, drop_reference=False):
         self.target = target
         self.missing = missing
         self.impute_strategy = impute_strategy
@@ -77,6 +81,8 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         self.max_categories = max_categories
         self.ignore = ignore
         self.keep = keep
+        self.reference = reference
+        self.drop_reference = drop_reference
 
     @classmethod
     def from_preprocessor(cls, preprocessor) -> TabularTransformer:
@@ -94,7 +100,8 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         self = cls(target=preprocessor.target, missing=preprocessor.missing,
                    impute_strategy=preprocessor.impute_strategy, scale=preprocessor.scale,
                    max_categories=preprocessor.max_categories, ignore=tuple(preprocessor.ignore),
-                   keep=tuple(preprocessor.keep))
+                   keep=tuple(preprocessor.keep), reference=dict(preprocessor.reference) or None,
+                   drop_reference=preprocessor.drop_reference)
         self._set_fitted(preprocessor)
         return self
 
@@ -137,7 +144,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
             frame = X.assign(**{target: y})
         prep = TabularPreprocessor(target, missing=self.missing, impute_strategy=self.impute_strategy,
                                    scale=self.scale, max_categories=self.max_categories, ignore=self.ignore,
-                                   keep=self.keep)
+                                   keep=self.keep, reference=self.reference, drop_reference=self.drop_reference)
         prep.check_target(frame)
         clean, _ = prep.clean(frame)
         self._set_fitted(prep.fit(clean))
@@ -162,6 +169,15 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         prep.check_columns(X)
         clean, _ = prep.clean(X, columns=prep.input_columns_, with_target=False, allow_drop=False)
         return prep.transform(clean)
+
+    def term_map(self, reference=None):
+        """How the output features come from the input columns (:meth:`TabularPreprocessor.term_map`).
+
+        ``reference`` maps a string column to its reference level in the coefficient table (by
+        default the first level in sorted order).
+        """
+        check_is_fitted(self, "preprocessor_")
+        return self.preprocessor_.term_map(reference)
 
     def get_feature_names_out(self, input_features=None):
         """The output column names: numeric columns by name, one-hot columns as ``name=category``."""

@@ -1,0 +1,186 @@
+r"""``train --model ordinal``: the levels' order from ``--order``, and ``coefficients.csv`` in the data's units.
+
+The model is :class:`~crossentropy.OrdinalRegression` (polr's convention,
+:math:`\operatorname{logit} P(Y \le j) = \zeta_j - \eta`, :math:`\eta = x^\top\beta`) on the
+preprocessed design: numeric columns standardised, :math:`u = (r - \mu)/s`, and each string column
+treatment-coded (one indicator per level but the reference, the first in sorted order unless
+``--reference COL=LEVEL`` names another:
+the thresholds are the model's intercepts, so the full set of indicators, which sums to 1, would
+not be identified). The table is reported per unit of the user's columns: with
+:math:`\eta = \sum_j \beta_j (r_j - \mu_j)/s_j`,
+
+.. math::
+    \beta^{\text{raw}}_j = \beta_j / s_j, \qquad
+    \zeta^{\text{raw}}_k = \zeta_k + \sum_j \beta_j \mu_j / s_j
+
+(indicators have :math:`\mu = 0`, :math:`s = 1`). The standard errors, z, p-values and intervals are
+those of :meth:`OrdinalRegression.summary` at these parameters on the raw design: the
+log-likelihood is the same function in new coordinates, so its inverse Hessian is
+:math:`T\,\mathrm{Cov}\,T^\top` for the linear map :math:`T` above.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..preprocessing.terms import indicator_levels
+from .errors import UsageError
+
+__all__ = ["parse_order", "check_ordinal_options", "resolve_order", "coefficient_table", "coefficients_csv"]
+
+#: the most parameters (coefficients + thresholds) whose covariance (a dense Hessian inverse) train computes
+MAX_PARAMETERS = 2000
+
+
+def parse_order(text):
+    """The levels ``--order A,B,C`` names, lowest first (None without it); UsageError for a bad list.
+
+    Examples
+    --------
+    >>> parse_order("unlikely, somewhat likely,very likely")
+    ['unlikely', 'somewhat likely', 'very likely']
+    """
+    if text is None:
+        return None
+    levels = [t.strip() for t in str(text).split(",")]
+    if any(not t for t in levels) or len(levels) < 2:
+        raise UsageError(f"--order expects at least two comma-separated levels, lowest first, like low,mid,high; "
+                         f"got {text!r}")
+    repeated = sorted({t for t in levels if levels.count(t) > 1})
+    if repeated:
+        raise UsageError(f"--order lists the levels {repeated} more than once")
+    return levels
+
+
+def check_ordinal_options(args) -> None:
+    """UsageError, before any work, for ``--order`` without ``--model ordinal`` or a malformed ``--order``."""
+    if getattr(args, "model", None) != "ordinal":
+        if getattr(args, "order", None) is not None:
+            raise UsageError(f"--order applies to --model ordinal, got --model {args.model}")
+        return
+    parse_order(args.order)
+
+
+def resolve_order(args, prep) -> tuple:
+    """The levels of the target in the order ``--order`` gives them, as labels of the target's dtype.
+
+    Without ``--order`` an integer target is ordered by value; any other needs ``--order``. Every
+    label of the training rows (``prep.classes_``) must be listed, and every listed level must occur
+    in them; a UsageError names the labels that are not.
+    """
+    classes = np.asarray(prep.classes_).tolist()
+    shown = classes[:10] + (["..."] if len(classes) > 10 else [])
+    levels = parse_order(args.order)
+    if levels is None:
+        if prep.classes_dtype_ != "int":
+            raise UsageError(f"--model ordinal needs --order A,B,C, the levels of {prep.target!r} from lowest to "
+                             f"highest (the default order is numeric, for integer labels); its labels are {shown}")
+        return tuple(classes)
+    by_text = {str(c): c for c in classes}
+    unlisted = [c for c in classes if str(c) not in levels]
+    if unlisted:
+        raise UsageError(f"the target column {prep.target!r} holds labels that --order does not list: "
+                         f"{unlisted[:10]}; --order must list every level, lowest first (its labels are {shown})")
+    absent = [t for t in levels if t not in by_text]
+    if absent:
+        raise UsageError(f"--order lists levels that no training row of {prep.target!r} holds: {absent[:10]} "
+                         f"(its labels are {shown}); leave them out of --order")
+    return tuple(by_text[t] for t in levels)
+
+
+def _raw_units(prep, n_features):
+    """(names, mean, scale) of the design's columns: ``x_design = (x_raw - mean) / scale``."""
+    names, mean, scale = [], [], []
+    for spec in prep.columns_:
+        if spec["kind"] == "numeric":
+            names.append(spec["name"])
+            mean.append(float(spec["mean"]))
+            scale.append(float(spec["scale"]))
+        else:
+            levels = indicator_levels(spec, prep.reference, prep.drop_reference)
+            names.extend(f"{spec['name']}[T.{c}]" for c in levels)
+            mean.extend([0.0] * len(levels))
+            scale.extend([1.0] * len(levels))
+    if len(names) != n_features:
+        raise ValueError(f"the preprocessing yields {len(names)} features, the model has {n_features}")
+    return names, np.asarray(mean), np.asarray(scale)
+
+
+def coefficient_table(estimator, prep, X, y, alpha=0.05):
+    r"""The ordinal model's coefficients and thresholds in the units of the data's columns, as a DataFrame.
+
+    Parameters
+    ----------
+    estimator : OrdinalRegression
+        Fitted on ``X`` (the design ``prep`` makes).
+    prep : TabularPreprocessor
+        Fitted, with ``drop_reference=True`` when the data have string columns.
+    X : ndarray of shape (n, d)
+        The design of the rows (normally the training rows).
+    y : ndarray of shape (n,)
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``term, estimate, std_err, z, p_value, ci_low, ci_high`` and, for the logit link,
+        ``odds_ratio, or_low, or_high`` (:math:`e^\beta`: the odds of a higher level per unit of the
+        column; empty for the thresholds). Terms: numeric columns by name, string-column levels as
+        ``col[T.level]``, thresholds as ``low|high`` (polr's names). Penalised fits: estimates only,
+        and ``attrs["note"]`` says why; an odds ratio too large for a float is left empty (NaN) and the
+        note says so (``attrs["note"]`` is empty otherwise).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crossentropy import OrdinalRegression
+    >>> from crossentropy.preprocessing import TabularPreprocessor
+    >>> frame = pd.DataFrame({"x": [1.0, 4.0, 2.0, 8.0, 5.0, 9.0, 3.0, 7.0],
+    ...                       "c": ["a", "b", "a", "b", "b", "a", "b", "a"],
+    ...                       "y": [0, 1, 0, 2, 1, 2, 1, 0]})
+    >>> prep = TabularPreprocessor("y", drop_reference=True).fit(frame)
+    >>> X, y = prep.transform(frame), prep.target_values(frame)
+    >>> coefficient_table(OrdinalRegression().fit(X, y), prep, X, y)["term"].tolist()
+    ['x', 'c[T.b]', '0|1', '1|2']
+
+    References
+    ----------
+    Venables & Ripley, *Modern Applied Statistics with S* (2002), §7.3 (``polr``); statsmodels,
+    ``OrderedModel``.
+    """
+    import copy
+
+    d = len(estimator.coef_)
+    names, mean, scale = _raw_units(prep, d)
+    raw = copy.copy(estimator)  # the same fitted model in the coordinates of the raw columns
+    raw.coef_ = estimator.coef_ / scale
+    raw.thresholds_ = estimator.thresholds_ + float(np.sum(estimator.coef_ * mean / scale))
+    summary = raw.summary(np.asarray(X, dtype=np.float64) * scale + mean, y, alpha=alpha)
+    frame = summary.frame.reset_index().rename(columns={"coef": "estimate", "ci_lower": "ci_low",
+                                                        "ci_upper": "ci_high"})
+    frame.loc[:d - 1, "term"] = names
+    notes = [summary.note] if summary.note else []
+    if estimator.link == "logit":
+        for col, src in (("odds_ratio", "estimate"), ("or_low", "ci_low"), ("or_high", "ci_high")):
+            with np.errstate(over="ignore"):
+                ratio = np.exp(frame.loc[:d - 1, src].to_numpy(dtype=np.float64))
+            frame[col] = np.nan
+            frame.loc[:d - 1, col] = np.where(np.isfinite(ratio), ratio, np.nan)
+        ratios = frame[["odds_ratio", "or_low", "or_high"]].iloc[:d].to_numpy(dtype=np.float64)
+        logs = frame[["estimate", "ci_low", "ci_high"]].iloc[:d].to_numpy(dtype=np.float64)
+        if (np.isnan(ratios) & ~np.isnan(logs)).any():
+            notes.append("odds ratios beyond the largest float (exp(709.78)) are left empty: such coefficients "
+                         "point to levels separated by the features")
+    frame.attrs["note"] = " ".join(notes)
+    return frame
+
+
+def coefficients_csv(estimator, prep, X, y):
+    """``(csv_text, note)``: :func:`coefficient_table` as ``coefficients.csv`` writes it and the table's note
+    (None, or why a penalised table has estimates only); ``(None, reason)`` beyond :data:`MAX_PARAMETERS`."""
+    k = len(estimator.coef_) + len(estimator.thresholds_)
+    if k > MAX_PARAMETERS:
+        return None, (f"no coefficients.csv: {k:,} parameters need a {k:,} x {k:,} Hessian (written up to "
+                      f"{MAX_PARAMETERS:,}); call crossentropy.load_model(RUN).summary(X, y) yourself")
+    frame = coefficient_table(estimator, prep, X, y)
+    return frame.to_csv(index=False, float_format="%.17g", na_rep=""), frame.attrs["note"] or None

@@ -1,0 +1,176 @@
+r"""A fitted logistic or softmax model on its reported design: the record the inference works on.
+
+The statistics of a fitted model (covariances, tests, intervals, marginal effects) are functions of
+the design matrix in the parameterisation they are reported in, the coefficients there, the labels,
+the weights and the offset. :class:`FittedDesign` holds exactly that and computes the three
+quantities every statistic is built from:
+
+- the linear predictors and probabilities,
+- the per-row scores :math:`g_i = \partial \ell_i / \partial \beta` of the log-likelihood,
+- the observed information :math:`\mathcal I = -\nabla^2 \sum_i s_i \ell_i`.
+
+Two classes: :math:`\eta_i = x_i^\top\beta + o_i`, :math:`p_i = \sigma(\eta_i)`,
+:math:`g_i = (y_i - p_i)\,x_i`, :math:`\mathcal I = \sum_i s_i p_i(1-p_i)\,x_i x_i^\top`.
+
+:math:`K \ge 3` classes, relative to the reference class 0 (statsmodels' ``MNLogit``): :math:`\eta_{ik}
+= x_i^\top\beta_k + o_{ik} - o_{i0}` for :math:`k = 1..K-1` (:math:`\eta_{i0} = 0`), :math:`p_i =
+\mathrm{softmax}(\eta_i)`, the score of class :math:`k` is :math:`(1[y_i = k] - p_{ik})\,x_i` and the
+information block :math:`(k, l)` is :math:`\sum_i s_i\,p_{ik}(\delta_{kl} - p_{il})\,x_i x_i^\top`.
+Parameters are ordered class-major (all terms of class 1, then of class 2, ...), as statsmodels'
+``MNLogit.cov_params`` orders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import special
+
+__all__ = ["FittedDesign"]
+
+
+@dataclass(frozen=True)
+class FittedDesign:
+    r"""The design, coefficients, labels, weights and offset of a fitted model, in its reported terms.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, q), float64
+        The design as reported: a constant column (named ``"const"``) first when the model has an
+        intercept, then one column per term.
+    names : tuple of str, length q
+        The term names.
+    columns : tuple, length q
+        The input column each term comes from (None for the constant); the terms of one column are
+        tested together.
+    params : ndarray of shape (q,) for two classes, (K-1, q) for K >= 3
+        The coefficients; for softmax relative to class 0.
+    y : ndarray of shape (n,), intp
+        Labels encoded 0..K-1.
+    sample_weight : ndarray of shape (n,), float64
+        Frequency weights :math:`s_i \ge 0`.
+    n_classes : int
+    offset : ndarray of shape (n,) (two classes) or (n, K), optional
+        Added to the logits (for softmax, per class; only differences to class 0 matter).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+    >>> d = FittedDesign(X, ("const", "x"), (None, "x"), np.array([0.0, 0.0]), np.array([0, 1, 1]),
+    ...                  np.ones(3), 2)
+    >>> d.probabilities()[:, 1].tolist(), d.information().tolist()   # p = 1/2: I = X^T X / 4
+    ([0.5, 0.5, 0.5], [[0.75, 0.75], [0.75, 1.25]])
+
+    References
+    ----------
+    McCullagh and Nelder, *Generalized Linear Models*, 2nd ed. (1989), §4.4 and §6.5; statsmodels,
+    ``statsmodels.discrete.discrete_model.Logit`` and ``MNLogit`` (score_obs, hessian).
+    """
+
+    X: np.ndarray
+    names: tuple
+    columns: tuple
+    params: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray
+    n_classes: int
+    offset: np.ndarray | None = None
+
+    @property
+    def binary(self) -> bool:
+        return self.n_classes == 2
+
+    @property
+    def n_terms(self) -> int:
+        """q, the columns of the design."""
+        return self.X.shape[1]
+
+    @property
+    def n_params(self) -> int:
+        """m = q for two classes, (K-1) q for K classes."""
+        return self.n_terms * (1 if self.binary else self.n_classes - 1)
+
+    @property
+    def flat_params(self) -> np.ndarray:
+        """The parameters as one vector of length m, class-major."""
+        return np.asarray(self.params, dtype=np.float64).ravel()
+
+    def with_params(self, params) -> FittedDesign:
+        """The same design at other coefficients (shape as ``params``, or flat of length m)."""
+        shape = (self.n_terms,) if self.binary else (self.n_classes - 1, self.n_terms)
+        return FittedDesign(self.X, self.names, self.columns, np.asarray(params, dtype=np.float64).reshape(shape),
+                            self.y, self.sample_weight, self.n_classes, self.offset)
+
+    def linear_predictor(self) -> np.ndarray:
+        r""":math:`\eta`: shape (n,) for two classes; (n, K) with the reference column 0 otherwise."""
+        if self.binary:
+            eta = self.X @ self.flat_params
+            return eta if self.offset is None else eta + np.asarray(self.offset).reshape(-1)
+        n = self.X.shape[0]
+        eta = np.zeros((n, self.n_classes))
+        eta[:, 1:] = self.X @ np.asarray(self.params).T
+        if self.offset is not None:
+            o = np.asarray(self.offset, dtype=np.float64)
+            eta += o - o[:, :1]
+        return eta
+
+    def probabilities(self) -> np.ndarray:
+        """Class probabilities, shape (n, K), from :mod:`crossentropy.special` (stable)."""
+        eta = self.linear_predictor()
+        if self.binary:
+            p = special.sigmoid(eta)
+            return np.column_stack([special.sigmoid(-eta), p])
+        return special.softmax(eta, axis=1)
+
+    def loglike(self) -> float:
+        r""":math:`\sum_i s_i \log p_{i y_i}`, computed from the log-probabilities (no clipping)."""
+        eta = self.linear_predictor()
+        if self.binary:
+            logp = np.where(self.y == 1, special.log_sigmoid(eta), special.log_sigmoid(-eta))
+        else:
+            logp = special.log_softmax(eta, axis=1)[np.arange(eta.shape[0]), self.y]
+        return float(np.dot(self.sample_weight, logp))
+
+    def residuals(self) -> np.ndarray:
+        """:math:`1[y_i = k] - p_{ik}`: shape (n,) for two classes (k = 1), (n, K-1) for classes 1..K-1."""
+        P = self.probabilities()
+        if self.binary:
+            return (self.y == 1).astype(np.float64) - P[:, 1]
+        return (self.y[:, None] == np.arange(1, self.n_classes)[None, :]).astype(np.float64) - P[:, 1:]
+
+    def row_scores(self) -> np.ndarray:
+        r"""Unweighted per-row scores :math:`g_i = \partial \log p_{i y_i} / \partial\beta`, shape (n, m).
+
+        Softmax: the columns of class k are :math:`(1[y_i = k] - p_{ik})\,x_i`, class-major.
+        The weighted score is :math:`\sum_i s_i g_i` (zero at the maximum-likelihood estimate).
+        """
+        r = self.residuals()
+        if self.binary:
+            return r[:, None] * self.X
+        n, q = self.X.shape
+        return (r[:, :, None] * self.X[:, None, :]).reshape(n, -1)
+
+    def information(self) -> np.ndarray:
+        r"""Observed information :math:`-\nabla^2 \sum_i s_i \log p_{i y_i}`, shape (m, m), class-major."""
+        P = self.probabilities()
+        s = self.sample_weight
+        X = self.X
+        if self.binary:
+            w = s * P[:, 0] * P[:, 1]
+            return _symmetric((X * w[:, None]).T @ X)
+        K, q = self.n_classes, X.shape[1]
+        info = np.empty(((K - 1) * q, (K - 1) * q))
+        for k in range(1, K):
+            for m in range(k, K):
+                w = s * P[:, k] * ((k == m) - P[:, m])
+                block = (X * w[:, None]).T @ X
+                info[(k - 1) * q:k * q, (m - 1) * q:m * q] = block
+                info[(m - 1) * q:m * q, (k - 1) * q:k * q] = block.T
+        return _symmetric(info)
+
+
+def _symmetric(A):
+    return 0.5 * (A + A.T)
