@@ -166,3 +166,20 @@ def test_training_curve_scores_a_subset_of_a_large_split_and_says_so():
     assert name == "train, 100 random"
     rows = np.sort(np.random.default_rng(0).choice(300, size=100, replace=False))
     assert values[-1] == pytest.approx(log_loss(y[rows], est.predict_proba(X[rows])), rel=1e-12)
+
+
+@pytest.mark.parametrize("flic", [False, True])
+def test_firth_calls_back_with_its_newton_iterates(flic):
+    X, y = _data(2, n=60)
+    seen = []
+    est = LogisticRegression(penalty="firth", flic=flic, tol=1e-10).fit(X, y, callback=seen.append)
+    assert [s.n_iter for s in seen] == list(range(1, est.n_iter_ + 1)) and [s.fun for s in seen] == est.loss_curve_
+    np.testing.assert_array_equal(seen[-1].coef, est.coef_)
+    np.testing.assert_array_equal(seen[-1].intercept, est.intercept_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        stopped = LogisticRegression(penalty="firth", flic=flic, tol=1e-10).fit(X, y, callback=lambda s: s.n_iter == 2)
+    assert stopped.n_iter_ == 2 and stopped.converged_ is False
+    refit = _fit("auto", X, y, penalty="firth", flic=flic, max_iter=2)  # Firth's Newton run out of iterations at 2
+    np.testing.assert_array_equal(refit.coef_, stopped.coef_)
+    np.testing.assert_array_equal(refit.intercept_, stopped.intercept_)

@@ -25,13 +25,14 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .. import dispatch
-from .._validation import check_int, check_option, check_real
+from .._validation import check_bool, check_int, check_option, check_real
 from ..exceptions import ConvergenceWarning
 from ..losses._reduction import scaled_by
 from ..objective import CACHE_ELEMENTS, CoefLayout, LinearObjective
 from ..solvers import SOLVER_OPTIONS, SOLVERS, check_solver
 from ..solvers.newton import choose_step
 from ..solvers.working_set import HessianBlock
+from ._separation import check_separation
 from ._weights import check_feature_range, class_weights, fit_row_weights, row_weights
 
 __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
@@ -40,7 +41,7 @@ __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "clas
            "with_coefficients", "run_solver", "fit_in_memory", "fit_dask",
            "memory_objective", "dask_objective"]
 
-PENALTIES = ("l2", "l1", "elasticnet", None)
+PENALTIES = ("l2", "l1", "elasticnet", None, "firth")
 #: Solvers that run on Dask input (all but the minibatch one, which needs random rows).
 DASK_SOLVERS = ("auto", "newton", "lbfgs", "gd", "proximal")
 PERSIST_OPTIONS = ("auto", True, False)
@@ -92,8 +93,12 @@ def check_params(est, *, stacklevel=3) -> float:
             warnings.warn(f"l1_ratio={est.l1_ratio!r} is only used with penalty='elasticnet'; "
                           f"penalty={est.penalty!r} ignores it", UserWarning, stacklevel=stacklevel)
         rho = 1.0 if est.penalty == "l1" else 0.0
+    if est.penalty == "firth" and est.solver not in ("auto", "newton"):
+        raise ValueError(f"penalty='firth' is fitted by its own modified-score Newton iterations: solver must be "
+                         f"'auto' or 'newton', got {est.solver!r}")
     check_solver(est.solver, l1=rho > 0, auto=True)
     check_int(est.max_iter, "max_iter", low=1)
+    check_bool(est.flic, "flic")
     check_real(est.tol, "tol", low=0)
     check_real(est.learning_rate, "learning_rate", low=0, low_open=True, allow_none=True)
     check_int(est.batch_size, "batch_size", low=1, allow_none=True)
@@ -371,7 +376,11 @@ def fit_in_memory(est, X, y_enc, sample_weight, rho, callback=None, *, coef0=Non
     scikit-learn, ``sklearn.linear_model.LogisticRegression``.
     """
     objective = memory_objective(est, X, y_enc, sample_weight, rho, offset=offset)
-    return run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
+    result = run_solver(est, objective, callback, coef0=coef0, max_iter=max_iter, state=state)
+    est.separation_, est.separated_features_ = None, []
+    if est.penalty is None and state is None:  # the MLE may not exist: told from the margins (._separation)
+        check_separation(est, X, y_enc, sample_weight)
+    return result
 
 
 def memory_objective(est, X, y_enc, sample_weight, rho, *, offset=None):
@@ -442,6 +451,9 @@ def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persi
         raise ValueError(f"solver={est.solver!r} is not available for Dask input: it needs random "
                          f"minibatches; use one of {list(DASK_SOLVERS)}")
     check_option(persist, "persist", PERSIST_OPTIONS)
+    if est.penalty == "firth":
+        raise ValueError("penalty='firth' fits in-memory X only (a NumPy array, DataFrame or CSR matrix), "
+                         "got a Dask collection")
     if y is None:
         raise ValueError("y must be given to fit a classifier, got None")
     data = dispatch.dask_training_data(X, y, sample_weight, offset=offset, persist=persist)
