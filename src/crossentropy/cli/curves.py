@@ -32,9 +32,13 @@ MAX_CURVE_ROWS = 20_000
 
 
 def _predict_proba(estimator, X):
-    from .sources import predictions
+    """``estimator.predict_proba`` of the matrix ``X`` (a DataFrame when it was fitted on one)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        import pandas as pd
 
-    return predictions(estimator, X)[0]
+        X = pd.DataFrame(X, columns=list(names))
+    return estimator.predict_proba(X)
 
 
 class EpochRecorder:
