@@ -180,7 +180,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------------- fitting
     def fit(self, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):
-        """Fit the model (in memory, or on a Dask cluster for Dask input).
+        r"""Fit the model (in memory, or on a Dask cluster for Dask input).
 
         The set-up (class weights from the sample-weighted class counts, penalty scaling, solver
         choice) is :mod:`crossentropy.linear_model._setup`, the same for both inputs.
@@ -273,7 +273,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------------------- prediction
     def decision_function(self, X, *, offset=None):
-        """Logits :math:`X\theta + o`: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise.
+        r"""Logits :math:`X\theta + o`: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise.
 
         ``offset``: the rows' fixed logit offsets, shape (n,) or (n, 1) for two classes, (n, K)
         otherwise (as in :meth:`fit`; None for 0). Every prediction method takes it.

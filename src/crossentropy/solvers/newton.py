@@ -49,7 +49,7 @@ def choose_step(objective):
 
 
 def _solve_newton(H, g, N):
-    """Solve :math:`(H + c N N^\top) d = -g` by Cholesky; fall back to a pseudo-inverse if H is singular.
+    r"""Solve :math:`(H + c N N^\top) d = -g` by Cholesky; fall back to a pseudo-inverse if H is singular.
 
     Returns ``(d, solve)``, ``solve(v)`` applying the same (pseudo-)inverse to another vector.
     """
