@@ -143,10 +143,11 @@ def cmd_calibrate(args) -> int:
             rows=f"the {y.size:,} calibration rows of {Path(args.data).name}, calibrated probabilities cross-fitted",
             prior_log_loss=prior_ll, pos_label=pos_label if classes.size == 2 else None, before=before,
             conformal=None if sets is None else conformal_coverage(sets, y, classes))
-    metrics = {**trained, "calibration": {**record, "rows": columns}}
+    metrics = {**trained, "calibration": {**record, "rows": columns, "report": summary}}
     figures = {} if summary is None else calibration_figures(summary, y, after, classes, before=before,
                                                              pos_label=pos_label if classes.size == 2 else None)
-    page = report_context(args, metrics, prep=prep, data=args.data, splits=columns,
+    rows = {"n_rows": int(frame.shape[0]), "n_dropped": int(frame.shape[0] - y.size), "n_features": int(X.shape[1])}
+    page = report_context(args, {**metrics, **rows}, prep=prep, data=args.data, splits=columns,
                           data_notes={"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}},
                           title=f"{type(base).__name__} from {bundle.path.parent} calibrated ({args.method}) on {args.data}")
     page["calibration"] = summary

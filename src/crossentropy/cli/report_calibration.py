@@ -190,7 +190,7 @@ def calibration_figures(summary: dict, y, proba, classes, *, pos_label=None, bef
         probas = ({"before calibration": before, "after calibration": proba} if before is not None
                   else {"model": proba})
         figures["reliability_calibration.png"] = plot_reliability_comparison(y, probas, classes=np.asarray(classes),
-                                                                             pos_label=pos_label, rows=summary["rows"])
+                                                                             pos_label=pos_label)
     if np.unique(np.asarray(y)).size >= 2:
         figures["roc_pr.png"] = plot_roc_pr(y, proba, classes=np.asarray(classes), pos_label=pos_label)
     return figures

@@ -206,6 +206,7 @@ def _run(args, source, out, estimator, prep) -> int:
         page["calibration"] = calibration_summary(
             y_eval, proba_eval, classes, _decide(proba_eval, classes, pos_label, threshold), rows="the test split",
             prior_log_loss=(columns["test"].get("baseline") or {}).get("log_loss"), pos_label=pos, seed=args.seed)
+        metrics["calibration_report"] = page["calibration"]
         if not args.no_plots:
             figures.update(calibration_figures(page["calibration"], y_eval, proba_eval, classes, pos_label=pos))
     if tuning:

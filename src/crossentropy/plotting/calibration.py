@@ -24,11 +24,8 @@ def plot_reliability_comparison(y_true, probas: dict, *, classes, n_bins: int = 
 
     Each entry of ``probas`` (label -> (n, K) probabilities) is drawn as one line: the rows are cut
     into ``n_bins`` equal-count bins of the score (:func:`crossentropy.plotting.diagnostics.reliability_bins`),
-    each bin drawn at its mean score against its observed rate, with the ECE of those bins in the legend,
-
-    .. math:: \mathrm{ECE} = \sum_b \frac{n_b}{n}\,\bigl|\mathrm{acc}(b) - \mathrm{conf}(b)\bigr|.
-
-    Two classes: the probability of ``pos_label`` (default ``classes[1]``); more: the top label.
+    each bin drawn at its mean score :math:`\mathrm{conf}(b) = \frac1{n_b}\sum_{i \in b} s_i` against its
+    observed rate :math:`\mathrm{acc}(b) = \frac1{n_b}\sum_{i \in b} o_i`. Two classes: the probability of ``pos_label`` (default ``classes[1]``); more: the top label.
 
     Parameters
     ----------
@@ -49,7 +46,7 @@ def plot_reliability_comparison(y_true, probas: dict, *, classes, n_bins: int = 
     >>> import numpy as np
     >>> p = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9]])
     >>> fig = plot_reliability_comparison([0, 1, 1, 1], {"before": p, "after": p}, classes=[0, 1], n_bins=2)
-    >>> [t.get_text().split(" (")[0] for t in fig.axes[0].get_legend().get_texts()]
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['perfectly calibrated', 'before', 'after']
 
     References
@@ -66,14 +63,14 @@ def plot_reliability_comparison(y_true, probas: dict, *, classes, n_bins: int = 
     for label, proba in probas.items():
         observed, score = _outcome(y, np.asarray(proba, np.float64), classes, pos_label)
         b = reliability_bins(observed, score, n_bins)
-        ax.plot(b["confidence"], b["observed"], marker="o", label=f"{label} (ECE {b['ece']:.3f})")
+        ax.plot(b["confidence"], b["observed"], marker="o", label=label)
     two = classes.size == 2
     ax.set_xlabel("predicted probability" if two else "confidence (top label)")
     ax.set_ylabel("observed fraction of positives" if two else "accuracy")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_title(f"Reliability{'' if rows is None else ' on ' + rows} (n = {y.size:,}, {n_bins} equal-count bins)",
-                 fontsize=9)
+                 fontsize=9, wrap=True)
     ax.legend(loc="upper left", fontsize=8)
     return fig
 
