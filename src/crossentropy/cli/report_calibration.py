@@ -262,8 +262,8 @@ def calibration_html(s: dict | None, tuning: dict | None, figures, img) -> list[
         out.append("<h2 id='calibration'>Calibration</h2>")
         if s["small"]:
             out.append(f"<p class='note' id='too-few-rows'>{s['n']} rows ({_e(s['rows'])}): fewer than "
-                       f"{MIN_CALIBRATION_ROWS}, the calibration figures and the ECE are too noisy to read, so they "
-                       "are not shown. Evaluate the model on more labelled rows (crossentropy evaluate).</p>")
+                       f"{MIN_CALIBRATION_ROWS}, the calibration figures (reliability diagrams) and the ECE are too noisy to read, so "
+                       "they are not shown. Evaluate the model on more labelled rows (crossentropy evaluate).</p>")
         else:
             out.append(f"<p class='muted'>On {_e(s['rows'])}. ECE: top-label, 15 equal-width bins, 95 % bootstrap "
                        "interval. Brier score decomposition (Murphy 1973) on 10 equal-width bins of each class's "

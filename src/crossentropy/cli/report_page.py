@@ -441,7 +441,8 @@ def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:
     from .report_calibration import FIGURES, calibration_html
 
     own = {k: v for k, v in pngs.items() if k in FIGURES}
-    pngs = {k: v for k, v in pngs.items() if k not in FIGURES}
+    small = (ctx.get("calibration") or {}).get("small")  # too few rows: the reliability diagram is not shown
+    pngs = {k: v for k, v in pngs.items() if k not in FIGURES and not (small and k == "reliability.png")}
     splits = ctx.get("splits") or {}
     if ctx.get("calibration") is not None:
         parts += [f"<p id='headline-text'>{_e(ctx['calibration']['headline'])}</p>"]
