@@ -247,6 +247,13 @@ def test_tuned_threshold_equals_scikit_learn(runs, objective, scoring, tmp_path)
     assert main(["predict", str(run), str(train), "--proba", "--out", str(tmp_path / "p.csv")]) == 0
     p = pd.read_csv(tmp_path / "p.csv")
     np.testing.assert_array_equal(p["prediction"] == "malignant", p["proba_malignant"] >= metrics["threshold"])
+    if objective == "f1":  # calibrated, the run forgets the threshold of the uncalibrated probabilities
+        new = tmp_path / "new"
+        assert main(["calibrate", str(run), str(r["cal"]), "--method", "sigmoid", "--out", str(new)]) == 0
+        assert json.loads((new / "metrics.json").read_text())["threshold"] is None
+        assert main(["predict", str(new), str(r["cal"]), "--proba", "--out", str(tmp_path / "q.csv")]) == 0
+        q = pd.read_csv(tmp_path / "q.csv")
+        np.testing.assert_array_equal(q["prediction"] == "malignant", q["proba_malignant"] > q["proba_benign"])
 
 
 def test_tune_threshold_refused_before_work(capsys, tmp_path):

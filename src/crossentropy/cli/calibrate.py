@@ -127,6 +127,12 @@ def cmd_calibrate(args) -> int:
     except ValueError as exc:
         raise UsageError(f"cannot calibrate with --method {args.method}: {exc}") from None
     trained = dict((bundle.extra or {}).get("metrics") or {})
+    note = None
+    if trained.get("threshold") is not None:  # a threshold on the old probabilities means nothing on the new ones
+        note = (f"RUN's decision threshold {trained['threshold']:g} applies to its uncalibrated probabilities: the "
+                "calibrated run predicts the most probable class (pass --threshold to evaluate)")
+        trained["threshold"] = None
+        trained.pop("threshold_tuning", None)
     pos_label, threshold = decision_options(args, classes, trained)
     record = {"method": args.method, "vector": False, "data": str(args.data), "data_sha256": file_sha256(args.data),
               "n_rows": int(y.size)}
@@ -158,5 +164,7 @@ def cmd_calibrate(args) -> int:
     print(f"{type(base).__name__} from {bundle.path.parent}/ calibrated ({args.method}) on {args.data}: "
           f"{y.size} rows" + (f" ({frame.shape[0] - y.size} dropped with missing values)" if y.size < frame.shape[0] else ""))
     print(format_metrics_table(columns))
+    if note:
+        print(f"note: {note}")
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
