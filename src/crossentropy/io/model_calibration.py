@@ -86,7 +86,15 @@ def calibration_arrays(calibrator, method: str) -> dict:
 
 
 def check_calibration_record(record, where: str) -> dict:
-    """Check ``model.json``'s ``calibration`` field: its keys, the method, the JSON types; return it."""
+    """Check ``model.json``'s ``calibration`` field: its keys, the method, the JSON types; return it.
+
+    Examples
+    --------
+    >>> check_calibration_record({"method": "pickle"}, "'m.json'")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    crossentropy.exceptions.ModelFileError: 'm.json': field 'calibration' must be an object with exactly the keys ...
+    """
     if not isinstance(record, dict) or set(record) != RECORD_KEYS:
         raise ModelFileError(f"{where}: field 'calibration' must be an object with exactly the keys "
                              f"{sorted(RECORD_KEYS)}, got {record!r:.200}")
@@ -216,7 +224,20 @@ def calibrator_from_state(record: dict, arrays: dict, n_classes: int, where: str
 
 def calibrated_estimator(estimator, record: dict, calibrator):
     """``estimator`` (fitted) with its calibration map, as a prefit
-    :class:`~crossentropy.calibration.CalibratedClassifier` whose ``predict_proba`` is calibrated."""
+    :class:`~crossentropy.calibration.CalibratedClassifier` whose ``predict_proba`` is calibrated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import LogisticRegression
+    >>> from crossentropy.calibration import TemperatureScaling
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 1, 0, 1])
+    >>> model = LogisticRegression().fit(X, y)
+    >>> cal = TemperatureScaling().fit(model.decision_function(X), y)
+    >>> est = calibrated_estimator(model, {"method": "temperature"}, cal)
+    >>> bool(np.allclose(est.predict_proba(X), cal.predict_proba(model.decision_function(X))))
+    True
+    """
     from sklearn.frozen import FrozenEstimator
 
     from ..calibration import CalibratedClassifier
