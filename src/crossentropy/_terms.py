@@ -79,9 +79,21 @@ class Coding:
     def design(self, U) -> np.ndarray:
         """The reported design (n × q, float64) from the model's features ``U`` (n × p)."""
         U = np.asarray(U, dtype=np.float64)
-        R = np.ones((U.shape[0], len(self.names)))
-        terms = self.source >= 0
-        R[:, terms] = U[:, self.source[terms]] * self.scale[terms] + self.shift[terms]
+        R = np.empty((U.shape[0], len(self.names)))
+        terms = np.flatnonzero(self.source >= 0)
+        R[:, self.source < 0] = 1.0
+        if not terms.size:
+            return R
+        src, scale, shift = self.source[terms], self.scale[terms], self.shift[terms]
+        contiguous = np.array_equal(terms, np.arange(terms[0], R.shape[1]))
+        block = R[:, terms[0]:] if contiguous else np.empty((U.shape[0], terms.size))
+        block[...] = U if np.array_equal(src, np.arange(U.shape[1])) else U[:, src]  # one copy of the features
+        if np.any(scale != 1.0):
+            np.multiply(block, scale, out=block)
+        if np.any(shift != 0.0):
+            np.add(block, shift, out=block)
+        if not contiguous:
+            R[:, terms] = block
         return R
 
     def coefficients(self, coef, intercept) -> np.ndarray:

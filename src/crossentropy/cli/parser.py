@@ -98,7 +98,7 @@ def param_value(text):
 # flag, parameter name, argparse type, help, the models that have it
 MODEL_OPTIONS = (
     ("--C", "C", _positive_float, "inverse regularisation strength (logistic, ordinal)", ("logistic", "ordinal")),
-    ("--penalty", "penalty", str, "l2, l1, elasticnet or none (logistic); none or l2 (ordinal, default none)",
+    ("--penalty", "penalty", str, "l2, l1, elasticnet, none or firth (logistic); none or l2 (ordinal, default none)",
      ("logistic", "ordinal")),
     ("--link", "link", str, "logit, probit or cloglog (ordinal, default logit)", ("ordinal",)),
     ("--l1-ratio", "l1_ratio", float, "elastic-net mixing in [0, 1] (logistic)", ("logistic",)),

@@ -68,13 +68,14 @@ def train_dask(args) -> int:
 
 def _fit(estimator, X, y, parts=None, offset=None):
     """Fit (with the rows' logit ``offset`` when there is one); with ``parts`` (in-memory (X, y) per
-    split) an MLP records its per-epoch log loss on them."""
-    from .curves import EpochRecorder
+    split) the fit's callback records the log loss on them after every epoch or solver iteration."""
+    from .curves import EpochRecorder, IterateRecorder
 
     progress = progress_for(estimator)
     callback = progress
-    if parts is not None and hasattr(estimator, "hidden_layer_sizes"):
-        callback = EpochRecorder(estimator, parts, progress)
+    if parts is not None:
+        recorder = EpochRecorder if hasattr(estimator, "hidden_layer_sizes") else IterateRecorder
+        callback = recorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
         estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
@@ -125,7 +126,7 @@ def _in_memory(X):
 
 
 def _run(args, source, out, estimator, prep) -> int:
-    from .curves import curves_to_json, logistic_curves
+    from .curves import curves_to_json
     from .evaluation import class_prior
 
     n_rows, n_dropped = source.load(prep)
@@ -146,7 +147,7 @@ def _run(args, source, out, estimator, prep) -> int:
     test = source.arrays(prep, "test")
     o_train, o_test = _offsets(source, prep)
     parts = None
-    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curves' refits take no offset
+    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
     fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
@@ -185,10 +186,8 @@ def _run(args, source, out, estimator, prep) -> int:
         **({"threshold_tuning": tuning} if tuning else {}),
     }
     figures, curve = {}, None
-    if recorder is not None:
+    if recorder is not None and any(len(v) for v in recorder.curves.values()):
         curve = dict(recorder.curves)
-    elif parts is not None and hasattr(estimator, "n_iter_") and np.size(getattr(estimator, "loss_curve_", ())):
-        curve = logistic_curves(estimator, X_train, y_train, parts, budget_s=max(2.0, 2.0 * fit_seconds))
     metrics["training_curve"] = curves_to_json(curve)
     if not args.no_plots:
         figures = run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval, pred_eval=pred_eval,

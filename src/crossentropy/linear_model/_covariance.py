@@ -339,6 +339,10 @@ class _Rows:
                 raise ValueError("information_inverse must be positive definite") from None
         else:
             Cr = C.reshape(J, q, J, q).transpose(1, 0, 2, 3).reshape(q, J * J * q)
+        if J == 1:  # two classes: the scores are r_i x_i, so the meat is the Gram of X weighted by s r^2
+            r = self.R[:, 0] if C is None else np.concatenate(
+                [self._adjusted(b, Cr, cov_type)[:, 0] for b in self._blocks(q + 8)])
+            return _symmetric(gram(self.X, self.s * r * r, False))
         for b in self._blocks(J * J * q + 4 * J * q + 8 * J * J):
             R = self.R[b] if C is None else self._adjusted(b, Cr, cov_type)
             B += gram(self._scores(b, R), self.s[b], False)  # SYRK on sqrt(s) times the rows' scores
