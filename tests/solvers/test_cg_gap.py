@@ -11,12 +11,19 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits, make_classification
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from crossentropy.objective import LinearObjective
 from crossentropy.solvers import newton
 
 CASES = [(name, C) for name in ("digits", "imbalanced5", "separated8") for C in (0.01, 1.0, 100.0)]
 REFERENCES = Path(__file__).resolve().parents[1] / "data" / "cg_references.npz"
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    with threadpool_limits(limits=1):  # small products: a second BLAS thread only waits (on 2 shared cores)
+        yield
 
 
 def _problem(name):
