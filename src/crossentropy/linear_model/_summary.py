@@ -35,7 +35,7 @@ from ._setup import row_weights
 from ._summary_table import ESTIMATE_COLUMNS, INFERENCE_COLUMNS, LogisticSummary
 from .._terms import TermMap
 
-__all__ = ["LogisticSummary", "summarize", "covariance", "COV_TYPES"]
+__all__ = ["LogisticSummary", "summarize", "check_terms", "covariance", "COV_TYPES"]
 
 def _inverse(H):
     """Cholesky inverse of a symmetric H; on failure a warning and the pseudo-inverse (the ordinal summary's)."""
@@ -101,11 +101,7 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     check_option(cov_type, "cov_type", COV_TYPES)
     if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
-    d = int(estimator.coef_.shape[1])
-    if terms is None:
-        terms = TermMap.identity([str(c) for c in getattr(estimator, "feature_names_in_", [f"x{j + 1}" for j in range(d)])])
-    elif not isinstance(terms, TermMap) or terms.n_features != d:
-        raise ValueError(f"terms must be a TermMap of the model's {d} features, got {terms!r:.80}")
+    terms = check_terms(estimator, terms)
     X, y_enc, sw = estimator._validate_fit_data(X, y, sample_weight, reset=False)
     sw = row_weights(estimator.class_weight, estimator.classes_, y_enc, sw)
     if not sw.sum() > 0:
@@ -168,6 +164,16 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
                    aliased=tuple(coding.names[j] for j in aliased))
 
 
+def check_terms(estimator, terms) -> TermMap:
+    """``terms``, checked against the fitted model's features; by default each feature its own term."""
+    d = int(estimator.coef_.shape[1])
+    if terms is None:
+        return TermMap.identity([str(c) for c in getattr(estimator, "feature_names_in_", [f"x{j + 1}" for j in range(d)])])
+    if not isinstance(terms, TermMap) or terms.n_features != d:
+        raise ValueError(f"terms must be a TermMap of the model's {d} features, got {terms!r:.80}")
+    return terms
+
+
 def _convergence_note(estimator) -> list:
     if getattr(estimator, "converged_", True):
         return []
@@ -216,7 +222,8 @@ def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms):
 
 
 def _result(estimator, coding, cols, status, columns, *, design, cov, llf, nobs, y_enc, sw, alpha, terms, notes,
-            **fields):
+            cls=LogisticSummary, llnull=None, **fields):
+    """The summary object (``cls``) of the table ``cols``; ``llnull`` defaults to the intercept-only log-likelihood."""
     import pandas as pd
 
     K = len(estimator.classes_)
@@ -229,13 +236,14 @@ def _result(estimator, coding, cols, status, columns, *, design, cov, llf, nobs,
         index = pd.MultiIndex.from_tuples([(c, t) for c in estimator.classes_[1:] for t in coding.names],
                                           names=["class", "term"])
     frame = pd.DataFrame(data, index=index)[list(columns)]
-    counts = np.bincount(y_enc, weights=sw, minlength=K)
-    present = counts > 0
-    llnull = float(np.sum(counts[present] * np.log(counts[present] / nobs)))
+    if llnull is None:
+        counts = np.bincount(y_enc, weights=sw, minlength=K)
+        present = counts > 0
+        llnull = float(np.sum(counts[present] * np.log(counts[present] / nobs)))
     used = set(coding.columns)
     references = {c: r for c, r in terms.references.items() if c in used} if "const" in coding.names and \
-        estimator.penalty is None else {}
-    return LogisticSummary(frame=frame, cov=cov, design=design, nobs=nobs, llf=llf, llnull=llnull,
+        estimator.penalty in (None, "firth") else {}
+    return cls(frame=frame, cov=cov, design=design, nobs=nobs, llf=llf, llnull=llnull,
                            prsquared=1.0 - llf / llnull if llnull != 0 else float("nan"), alpha=alpha,
                            reference=None if K == 2 else estimator.classes_[0], references=references,
                            penalty=estimator.penalty, notes=tuple(notes), **fields)

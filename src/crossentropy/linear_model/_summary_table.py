@@ -169,7 +169,12 @@ class LogisticSummary:
         big, small = (self, other) if self.design.n_params >= other.design.n_params else (other, self)
         return lr_test(big.llf, big.design.n_params, small.llf, small.design.n_params)
 
-    def __str__(self):
+    #: the text table's title and the heading of its p-value column
+    _title = "Logistic regression results"
+    _p_head = "P>|z|"
+
+    def _header(self):
+        """(label, value) pairs above the text table."""
         pairs = [("No. Observations:", self.nobs), ("Log-Likelihood:", self.llf), ("LL-Null:", self.llnull),
                  ("Pseudo R-squ.:", self.prsquared)]
         if self.inference:
@@ -177,16 +182,20 @@ class LogisticSummary:
                       ("BIC:", self.bic), ("Covariance Type:", self.cov_type)]
         else:
             pairs += [("Penalty:", repr(self.penalty))]
+        return pairs
+
+    def __str__(self):
+        pairs = self._header()
         cells = [f"{k:<18}{v:>14.6g}" if isinstance(v, float) else f"{k:<18}{v:>14}" for k, v in pairs]
         head = ["   ".join(cells[i:i + 2]) for i in range(0, len(cells), 2)]
         if self.inference:
             lo, hi = f"[{self.alpha / 2:g}", f"{1 - self.alpha / 2:g}]"
-            cols, keys = ["coef", "std err", "z", "P>|z|", lo, hi], ["estimate", "std_err", "z", "p_value", "ci_low", "ci_high"]
+            cols, keys = ["coef", "std err", "z", self._p_head, lo, hi], ["estimate", "std_err", "z", "p_value", "ci_low", "ci_high"]
         else:
             cols, keys = ["coef", "odds ratio"], ["estimate", "odds_ratio"]
         width = max([len(str(t)) for t in self.frame.index.get_level_values(-1)] + [10])
         line = "=" * max(width + len(cols) * 11 + 12, max(map(len, head)))
-        title = "Logistic regression results" + (f" (relative to class {self.reference})" if self.reference is not None
+        title = self._title + (f" (relative to class {self.reference})" if self.reference is not None
                                                  else "")
         rows = [line, title, line, *head]
         rows += [f"Reference level of {c!r}: {r!r}" for c, r in self.references.items()]
