@@ -219,3 +219,54 @@ def test_a_model_read_from_a_file_gives_the_same_table(tmp_path):
         np.testing.assert_allclose(loaded.summary(X, y).frame.drop(columns="status").to_numpy(float),
                                    est.summary(X, y).frame.drop(columns="status").to_numpy(float),
                                    rtol=1e-7, atol=1e-9)
+
+
+PARTY = {0: "strong_dem", 1: "weak_dem", 2: "ind_dem", 3: "ind", 4: "ind_rep", 5: "weak_rep", 6: "strong_rep"}
+
+
+@pytest.fixture(scope="module")
+def anes_raw():
+    """statsmodels' anes96 (every third respondent) with party identification as strings, fitted standardised and treatment-coded
+    (a pipeline), and firthmodels on the raw-unit design written out here: age and income as they are,
+    one indicator per party level but the first in sorted order, firthmodels' intercept."""
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+    from threadpoolctl import threadpool_limits
+
+    import crossentropy as ce
+    from crossentropy.preprocessing import TabularTransformer
+
+    d = sm.datasets.anes96.load_pandas().data.iloc[::3].reset_index(drop=True)  # every third row: 315
+    frame = pd.DataFrame({"age": d.age, "income": d.income, "party": d.PID.map(PARTY)})
+    y = d.vote.astype(int).to_numpy()
+    pipe = make_pipeline(TabularTransformer(drop_reference=True), LogisticRegression(penalty="firth", tol=TOL))
+    with threadpool_limits(1):  # small BLAS calls: threads only contend
+        pipe.fit(frame, y)
+        table = ce.summary(pipe, frame, y)
+    levels = sorted(frame["party"].unique())
+    raw = pd.concat([frame[["age", "income"]].astype(float)]
+                    + [(frame["party"] == lv).astype(float).rename(f"party[T.{lv}]") for lv in levels[1:]], axis=1)
+    ref, ci = _reference(raw, y)
+    theirs = pd.DataFrame({"estimate": np.append(ref.coef_, ref.intercept_), "std_err": ref.bse_,
+                           "p_value": ref.lrt_pvalues_, "ci_low": ci[:, 0], "ci_high": ci[:, 1]},
+                          index=list(raw.columns) + ["const"])
+    return table, theirs, ref
+
+
+def test_raw_units_with_a_string_column_equal_firthmodels_on_the_reference_coded_design(anes_raw):
+    table, theirs, ref = anes_raw
+    frame = table.frame
+    assert list(frame.index) == ["const", "age", "income"] + [f"party[T.{lv}]" for lv in sorted(PARTY.values())[1:]]
+    assert table.references == {"party": "ind"}
+    theirs = theirs.loc[frame.index]
+    np.testing.assert_allclose(frame["estimate"], theirs["estimate"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(frame["std_err"], theirs["std_err"], rtol=1e-6)
+    np.testing.assert_allclose(frame["p_value"], theirs["p_value"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(frame[["ci_low", "ci_high"]], theirs[["ci_low", "ci_high"]], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(frame["odds_ratio"], np.exp(theirs["estimate"]), rtol=1e-6)
+    assert table.llf == pytest.approx(ref.loglik_, abs=1e-8)  # the penalised log-likelihood on the raw design
+    assert (frame["status"] == "").all()
+    assert "penalised likelihood-ratio tests" in table.note and "profile penalised likelihood" in table.note
+    assert list(table.to_csv_frame().columns) == ["term", "estimate", "std_err", "z", "p_value", "ci_low", "ci_high",
+                                                  "odds_ratio", "or_low", "or_high", "odds_ratio_per_sd", "lr_chi2",
+                                                  "status"]
