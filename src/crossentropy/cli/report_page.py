@@ -332,7 +332,7 @@ def _data(d) -> list[str]:
 #: page heading of each column of the coefficient table (the odds ratio is a relative-risk ratio for softmax)
 _COEF_HEADS = {"estimate": "estimate", "std_err": "std err", "z": "z", "p_value": "P>|z|", "ci_low": "{lo}",
                "ci_high": "{hi}", "odds_ratio": "{ratio}", "or_low": "{ratio} {lo}", "or_high": "{ratio} {hi}",
-               "odds_ratio_per_sd": "{ratio} per SD", "status": "status"}
+               "odds_ratio_per_sd": "{ratio} per SD", "lr_chi2": "LR chi2", "status": "status"}
 
 
 def _coef_table(coef) -> list[str]:
@@ -350,14 +350,18 @@ def _coef_table(coef) -> list[str]:
              "(whatever standardisation the fit used inside), with its ratio per standard deviation beside it; each "
              "level of a string column against the column's reference level.") if coef.get("raw_units") else \
         "Coefficients are per unit of the model's features."
-    if coef.get("cov_type"):
+    if coef.get("penalty") == "firth":
+        how = (f"Firth's penalised likelihood (logistf's defaults) on the training rows, n = {coef['nobs']:,.0f}: "
+               f"standard errors from the inverse penalised information; p-values from penalised likelihood-ratio "
+               f"tests; intervals {_e(lo)} to {_e(hi)} of the profile penalised likelihood.")
+    elif coef.get("cov_type"):
         source = _COV_SOURCES.get(coef["cov_type"], "a sandwich around the inverse of the observed information")
         how = (f"Standard errors from the covariance type {_e(coef['cov_type'])} ({source} on the training rows, "
                f"n = {coef['nobs']:,.0f}); intervals {_e(lo)} to {_e(hi)}.")
     else:
         how = f"Estimates of the penalised fit (penalty {_e(repr(coef.get('penalty')))}) on n = {coef['nobs']:,.0f} rows."
     out.append(f"<p class='muted'>{how} McFadden pseudo R² {coef['prsquared']:.4f}.{ref} {_e(units)}</p>")
-    if coef.get("cov_type"):
+    if coef.get("cov_type") and coef.get("penalty") != "firth":
         out.append(f"<p id='cov-type'>Covariance type: <code>{_e(coef['cov_type'])}</code></p>")
     if coef.get("references"):
         out.append("<ul id='reference-levels'>" + "".join(f"<li><code>{_e(c)}</code>: reference level {_e(repr(v))}</li>"
@@ -365,8 +369,9 @@ def _coef_table(coef) -> list[str]:
     for note in coef["notes"]:
         out.append(f"<p class='note'>{_e(note)}</p>")
     keys = coef["columns"]
+    heads = dict(_COEF_HEADS, p_value="P>chi2") if coef.get("penalty") == "firth" else _COEF_HEADS
     cols = (["class"] if not coef["binary"] else []) + ["term"] + [
-        _COEF_HEADS[k].format(lo=lo, hi=hi, ratio=ratio) for k in keys]
+        heads[k].format(lo=lo, hi=hi, ratio=ratio) for k in keys]
     out.append("<table id='coefficients'><tr>" + "".join(f"<th class='l'>{_e(c)}</th>" if c in ("class", "term", "status")
                                                            else f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
     for r in coef["rows"][:MAX_COEF_ROWS]:
