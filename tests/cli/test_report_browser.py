@@ -102,3 +102,27 @@ def test_coefficient_table_with_reference_levels_draws(tmp_path):
     assert "party[T.weak_rep]" in table and "party[T.strong_dem]" not in table and "P&gt;|z|" in table
     assert "Covariance type: <code>nonrobust</code>" in done.stdout
     assert _console_errors(done.stderr) == [], done.stderr[-2000:]
+
+
+def test_ordinal_table_with_thresholds_draws(tmp_path):
+    """An ordinal run (UCLA application table, ``school`` a string column): its coefficients and thresholds,
+    in raw units with the reference level, are in the drawn page."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    ucla = Path(__import__("statsmodels").__file__).parent / "miscmodels" / "tests" / "results" / "ologit_ucla.csv"
+    table = pd.read_csv(ucla)
+    table.assign(school=np.where(table["public"] == 1, "public", "private")).drop(columns="public").to_csv(
+        tmp_path / "ucla.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "ucla.csv"), "--target", "apply", "--model", "ordinal", "--order",
+                 "unlikely,somewhat likely,very likely", "--no-plots", "--out", str(out)]) == 0
+    done = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", (out / "report.html").resolve().as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    drawn = re.search(r"<table id=\"coefficients\">(.*?)</table>", done.stdout, re.S)
+    assert drawn, done.stdout[:2000]
+    terms = re.findall(r"<tr><td class=\"l\">(.*?)</td>", drawn[1])
+    assert terms == ["pared", "gpa", "school[T.public]", "unlikely|somewhat likely", "somewhat likely|very likely"]
+    assert "<code>school</code>: reference level 'private'" in done.stdout
+    assert _console_errors(done.stderr) == [], done.stderr[-2000:]

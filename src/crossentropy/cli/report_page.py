@@ -360,6 +360,10 @@ def _coef_table(coef) -> list[str]:
                f"n = {coef['nobs']:,.0f}); intervals {_e(lo)} to {_e(hi)}.")
     else:
         how = f"Estimates of the penalised fit (penalty {_e(repr(coef.get('penalty')))}) on n = {coef['nobs']:,.0f} rows."
+    if coef.get("thresholds"):
+        units += (" The rows " + ", ".join(coef["thresholds"]) + " are the thresholds ζ of the cumulative model "
+                  "P(Y ≤ j) = F(ζ_j − η) (R's polr convention), on the linear predictor η of the columns in their "
+                  "own units; a coefficient's odds ratio is that of a higher level per unit of its column.")
     out.append(f"<p class='muted'>{how} McFadden pseudo R² {coef['prsquared']:.4f}.{ref} {_e(units)}</p>")
     if coef.get("cov_type") and coef.get("penalty") != "firth":
         out.append(f"<p id='cov-type'>Covariance type: <code>{_e(coef['cov_type'])}</code></p>")

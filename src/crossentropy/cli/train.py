@@ -196,10 +196,11 @@ def _run(args, source, out, estimator, prep) -> int:
         files["term_tests.csv"] = coefficients["term_tests_csv"]
     note = None
     if ordinal:  # its coefficient table: the ordinal summary in the units of the data's columns
-        from .ordinal import coefficients_csv
+        from .ordinal import page_table
 
-        csv, note = coefficients_csv(estimator, prep, X_train, y_train)
-        files.update({"coefficients.csv": csv} if csv is not None else {})
+        page["coefficients"] = table = page_table(estimator, prep, X_train, y_train)
+        files.update({"coefficients.csv": table["csv"]} if "csv" in table else {})
+        note = table["error"] if "error" in table else table["notes"][0] if table["notes"] else None
     if cv:
         figures.update(cv[1])
         files.update(cv[2])
