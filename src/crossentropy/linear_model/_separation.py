@@ -38,7 +38,8 @@ from scipy import sparse
 from ..exceptions import PerfectSeparationWarning
 from ._weights import row_weights
 
-__all__ = ["detect_separation", "check_separation", "THRESHOLDS"]
+__all__ = ["detect_separation", "check_separation", "detect_ordinal_separation", "check_ordinal_separation",
+           "THRESHOLDS"]
 
 #: margins (log-odds of the own class against another) beyond which a pair counts as diverged
 THRESHOLDS = (8.0, 12.0, 18.0, 25.0)
@@ -95,6 +96,12 @@ def _null_direction(Xs, y, active, theta):
     lam, V = np.linalg.eigh(G)
     null = V[:, lam <= ZERO * max(lam[-1], 1.0)]
     return (null @ (null.T @ theta.ravel())).reshape(K, D)
+
+
+def _certifies(dm, diverged, active, top):
+    """Whether margins ``dm`` of a candidate direction (largest ``top``) are >= 0 on the diverged pairs and 0 on the
+    active ones, up to the rounding tolerances."""
+    return bool(np.all(dm[diverged] >= -POSITIVE * top) and np.all(np.abs(dm[active]) <= ZERO ** 0.5 * top))
 
 
 def detect_separation(X, y_enc, weights, coef, intercept, fit_intercept):
@@ -156,7 +163,7 @@ def detect_separation(X, y_enc, weights, coef, intercept, fit_intercept):
         top = np.max(np.abs(dm[np.isfinite(dm)]), initial=0.0)
         if top == 0 or not np.isfinite(top):
             continue
-        if np.all(dm[diverged] >= -POSITIVE * top) and np.all(np.abs(dm[active]) <= ZERO ** 0.5 * top):
+        if _certifies(dm, diverged, active, top):
             size = np.abs(delta[:, :d] - delta[:, :d].mean(axis=0)).max(axis=0)
             return "quasi-complete", np.flatnonzero(size >= INVOLVED * size.max()).tolist() if size.max() > 0 else []
     return None, []
@@ -193,9 +200,108 @@ def check_separation(est, X, y_enc, sample_weight):
 
 def separation_message(est):
     """The sentence of the warning, from ``separation_`` and ``separated_features_``."""
+    if hasattr(est, "thresholds_"):  # an ordinal model
+        what = ("the levels are separated completely" if est.separation_ == "complete" else
+                "the levels are quasi-completely separated")
+        cols = ", ".join(est.separated_features_) if est.separated_features_ else "the thresholds"
+        return (f"{what} (the cumulative model gives rows their own level with probability tending to 1), along "
+                f"the columns {cols}: the maximum-likelihood estimate does not exist (those coefficients and the "
+                f"thresholds grow without bound), so converged_ is False and standard errors, z, p values and "
+                f"intervals are unreliable; penalty='l2' gives finite estimates")
     cols = ", ".join(est.separated_features_) if est.separated_features_ else "the intercept"
     what = ("a hyperplane separates the classes completely" if est.separation_ == "complete" else
             "the classes are quasi-completely separated (a hyperplane separates some rows, the others lie on it)")
     return (f"{what}, along the columns {cols}: the maximum-likelihood estimate does not exist (without a penalty "
             f"those coefficients grow without bound), so converged_ is False and standard errors, z, p values and "
             f"intervals are unreliable; penalty='firth' or an l2 penalty gives finite estimates")
+
+
+def _ordinal_constraints(X, y):
+    r"""The margins' rows :math:`a_r` over :math:`(\beta, \zeta)`: :math:`\zeta_{y_i} - x_i^\top\beta` for rows below the
+    top level, :math:`x_i^\top\beta - \zeta_{y_i - 1}` for rows above the lowest; dense, shape (m, d + J - 1)."""
+    J1 = int(y.max())  # J - 1 thresholds (every level has rows)
+    up, low = np.flatnonzero(y < J1), np.flatnonzero(y > 0)
+    A = np.zeros((up.size + low.size, X.shape[1] + J1))
+    A[:up.size, :X.shape[1]] = -X[up]
+    A[np.arange(up.size), X.shape[1] + y[up]] = 1.0
+    A[up.size:, :X.shape[1]] = X[low]
+    A[up.size + np.arange(low.size), X.shape[1] + y[low] - 1] = -1.0
+    return A
+
+
+def detect_ordinal_separation(X, y_enc, weights, coef, thresholds):
+    r"""``(kind, involved)`` for the cumulative model :math:`P(Y \le j) = F(\zeta_j - x^\top\beta)`.
+
+    A row of level :math:`j` has probability 1 in the limit along a direction :math:`\delta = (\delta_\beta,
+    \delta_\zeta)` when both its margins :math:`\delta_{\zeta,j} - x_i^\top\delta_\beta` (below the top level)
+    and :math:`x_i^\top\delta_\beta - \delta_{\zeta,j-1}` (above the lowest) are non-negative: the
+    maximum-likelihood estimate does not exist when some direction has every margin non-negative and some
+    positive. As :func:`detect_separation`, from the fitted :math:`\hat\theta = (\hat\beta, \hat\zeta)`:
+    **complete** when every margin of :math:`\hat\theta` is positive; **quasi-complete** when the projection
+    of :math:`\hat\theta` onto the null space of the margins below :math:`T` (in columns scaled to max-abs 1)
+    has non-negative margins on the others, zero on those, not all zero. ``involved``: the feature columns of
+    the direction (none when only thresholds move).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    >>> detect_ordinal_separation(X, np.array([0, 0, 1, 1, 2, 2]), np.ones(6), np.array([30.0]), np.array([45.0, 105.0]))
+    ('complete', [0])
+    >>> detect_ordinal_separation(X, np.array([0, 1, 0, 2, 1, 2]), np.ones(6), np.array([1.06]), np.array([1.45, 3.85]))
+    (None, [])
+
+    References
+    ----------
+    Albert and Anderson, *On the existence of maximum likelihood estimates in logistic regression models*,
+    Biometrika 71 (1984); Agresti, *Analysis of Ordinal Categorical Data*, 2nd ed. (2010), §3.4.
+    """
+    keep = np.asarray(weights) > 0
+    X = X[keep] if sparse.issparse(X) else np.asarray(X, dtype=np.float64)[keep]
+    y = np.asarray(y_enc)[keep]
+    coef, thresholds = np.asarray(coef, dtype=np.float64), np.asarray(thresholds, dtype=np.float64)
+    eta = np.asarray(X @ coef, dtype=np.float64).ravel()
+    J1 = thresholds.size
+    margins = np.concatenate([thresholds[y[y < J1]] - eta[y < J1], eta[y > 0] - thresholds[y[y > 0] - 1]])
+    d = X.shape[1]
+    absmax = np.asarray(abs(X).max(axis=0).todense()).ravel() if sparse.issparse(X) else np.max(np.abs(X), axis=0,
+                                                                                              initial=0.0)
+    if np.all(margins > 0):
+        size = np.abs(coef) * absmax
+        return "complete", np.flatnonzero(size >= INVOLVED * size.max()).tolist() if size.max() > 0 else []
+    if margins.max(initial=-np.inf) <= THRESHOLDS[0] or d + J1 > MAX_COEF:
+        return None, []
+    scale = np.where(absmax > 0, absmax, 1.0)
+    Xs = (X.toarray() if sparse.issparse(X) else X) / scale
+    A = _ordinal_constraints(Xs, y)
+    theta = np.concatenate([coef * scale, thresholds])  # the same margins in the scaled columns
+    tried = set()
+    for T in THRESHOLDS:
+        diverged = margins >= T
+        key = diverged.tobytes()
+        if not diverged.any() or key in tried:
+            continue
+        tried.add(key)
+        active = ~diverged
+        lam, V = np.linalg.eigh(A[active].T @ A[active])
+        null = V[:, lam <= ZERO * max(lam[-1], 1.0)]
+        delta = null @ (null.T @ theta)
+        dm = A @ delta
+        top = np.max(np.abs(dm), initial=0.0)
+        if top > 0 and np.isfinite(top) and _certifies(dm, diverged, active, top):
+            size = np.abs(delta[:d])
+            return "quasi-complete", np.flatnonzero(size >= INVOLVED * size.max()).tolist() if size.max() > 0 else []
+    return None, []
+
+
+def check_ordinal_separation(est, X, y_enc, sample_weight):
+    """After an unpenalised ordinal fit: ``separation_``, ``separated_features_``, and when separated
+    ``converged_ = False`` and a :class:`~crossentropy.exceptions.PerfectSeparationWarning` naming the columns
+    (:func:`detect_ordinal_separation`)."""
+    kind, involved = detect_ordinal_separation(X, y_enc, sample_weight, est.coef_, est.thresholds_)
+    names = [str(c) for c in getattr(est, "feature_names_in_", [f"x{j}" for j in range(X.shape[1])])]
+    est.separation_ = kind
+    est.separated_features_ = [names[j] for j in involved]
+    if kind is not None:
+        est.converged_ = False
+        warnings.warn(separation_message(est), PerfectSeparationWarning, stacklevel=4)
