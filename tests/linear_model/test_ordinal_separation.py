@@ -59,6 +59,9 @@ def test_separation_is_detected_as_the_linear_programme_finds_it(name):
     assert not est.converged_ and est.separated_features_ == columns
     assert len(caught) == 1 and all(c in str(caught[0].message) for c in columns)
     assert "penalty='l2'" in str(caught[0].message)
+    with pytest.warns(PerfectSeparationWarning, match=columns[0]):
+        summary = est.summary(X, y)
+    assert "separated" in summary.note
     with warnings.catch_warnings():  # a penalty gives a finite estimate and no warning
         warnings.simplefilter("error", PerfectSeparationWarning)
         assert OrdinalRegression(penalty="l2").fit(X, y).separation_ is None
