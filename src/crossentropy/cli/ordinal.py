@@ -137,7 +137,7 @@ def coefficient_table(estimator, prep, X, y, alpha=0.05):
     >>> from crossentropy.preprocessing import TabularPreprocessor
     >>> frame = pd.DataFrame({"x": [1.0, 4.0, 2.0, 8.0, 5.0, 9.0, 3.0, 7.0],
     ...                       "c": ["a", "b", "a", "b", "b", "a", "b", "a"],
-    ...                       "y": [0, 1, 0, 2, 1, 2, 1, 0]})
+    ...                       "y": [0, 1, 2, 2, 0, 1, 1, 0]})
     >>> prep = TabularPreprocessor("y", drop_reference=True).fit(frame)
     >>> X, y = prep.transform(frame), prep.target_values(frame)
     >>> coefficient_table(OrdinalRegression().fit(X, y), prep, X, y)["term"].tolist()
