@@ -431,13 +431,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         observed information of the log-likelihood at the fitted coefficients on the data given
         (normally the training rows); aliased terms are reported as not identified; for softmax
         regression relative to the first class, as statsmodels' ``MNLogit``. Penalised fits get
-        the estimates only. See :func:`crossentropy.linear_model._summary.summarize` and, for a
-        pipeline in the units of the table's columns, :func:`crossentropy.summary`.
+        the estimates only, except ``penalty="firth"``: the same table with the penalised
+        information's standard errors, penalised likelihood-ratio tests and profile
+        penalised-likelihood intervals
+        (:func:`crossentropy.linear_model._firth_inference.firth_summary`). See
+        :func:`crossentropy.linear_model._summary.summarize` and, for a pipeline in the units of the
+        table's columns, :func:`crossentropy.summary`.
 
         Returns
         -------
         crossentropy.linear_model._summary.LogisticSummary
-            ``str()`` gives the text table, ``.frame`` the pandas DataFrame.
+            ``str()`` gives the text table, ``.frame`` the pandas DataFrame (a ``FirthSummary``, with
+            the column ``lr_chi2``, for ``penalty="firth"``).
         """
         if self.penalty == "firth":  # penalised information, profile intervals, penalised LR tests
             from ._firth_inference import firth_summary
