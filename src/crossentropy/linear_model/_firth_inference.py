@@ -188,6 +188,31 @@ def profile_bound(X1, y, s, q_hat, cov, j, side, crit, max_iter=60):
     return np.nan
 
 
+def _designs(X1, y, s, q_hat, cov, fit_intercept):
+    r"""The designs the tests and profiles of the coefficients are computed on: ``(X, point, cov, unit, terms)``.
+
+    A constraint :math:`\beta_j = b` on a slope is the same with its column centred (the intercept
+    absorbs the shift) and divided by its standard deviation :math:`\sigma_j` (then :math:`\gamma_j =
+    \sigma_j\beta_j`): the slopes are tested and profiled on that well-conditioned design (``unit`` the
+    :math:`\sigma_j` that divides its bounds back), the intercept on ``X1`` itself (where it is
+    :math:`\beta_0`); without an intercept every term on ``X1``.
+    """
+    D = X1.shape[1]
+    ones = np.ones(D)
+    if not fit_intercept or D == 1:
+        return [(X1, q_hat, cov, ones, range(D))]
+    w = s / s.sum()
+    mean = w @ X1[:, :-1]
+    sd = np.sqrt(w @ (X1[:, :-1] - mean) ** 2)
+    sd[~(sd > 0)] = 1.0
+    Xc = np.ascontiguousarray(np.column_stack([(X1[:, :-1] - mean) / sd, np.ones(X1.shape[0])]))
+    beta = np.append(q_hat.beta[:-1] * sd, q_hat.beta[-1] + mean @ q_hat.beta[:-1])  # the same linear predictor
+    qc = evaluate(Xc, y, s, beta)
+    if qc is None:
+        return [(X1, q_hat, cov, ones, range(D))]
+    return [(Xc, qc, penalised_cov(Xc, s, qc), np.append(sd, 1.0), range(D - 1)), (X1, q_hat, cov, ones, [D - 1])]
+
+
 def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
     r"""Coefficient table of a fitted ``LogisticRegression(penalty="firth")`` on the data (X, y), in raw units.
 
@@ -284,11 +309,13 @@ def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="
     cov = penalised_cov(X1, s, q_hat)
     se = np.sqrt(np.diag(cov))
     crit = float(stats.chi2.ppf(1 - alpha, 1))
+    tests, bounds = np.empty((D, 2)), np.empty((D, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        tests = np.array([lr_test(X1, yb, s, q_hat, cov, j) for j in range(D)])
-        bounds = np.array([[profile_bound(X1, yb, s, q_hat, cov, j, side, crit) for side in (-1, 1)]
-                           for j in range(D)])
+        for Xj, qj, covj, unit, js in _designs(X1, yb, s, q_hat, cov, fi):
+            for j in js:
+                tests[j] = lr_test(Xj, yb, s, qj, covj, j)
+                bounds[j] = [profile_bound(Xj, yb, s, qj, covj, j, side, crit) / unit[j] for side in (-1, 1)]
     failed = [j for j in range(D) if not (np.all(np.isfinite(tests[j])) and np.all(np.isfinite(bounds[j])))]
     beta = q_hat.beta.copy()
     notes = ["Firth's penalised likelihood, logistf's defaults: std_err from the inverse penalised information and z "
