@@ -25,17 +25,18 @@ import warnings
 import numpy as np
 from scipy import linalg, stats
 
-from .._validation import check_option, check_real
+from .._validation import check_offset, check_option, check_real
 from ..exceptions import PerfectSeparationWarning
 from ._aliasing import ALIAS_TOL, aliased_columns, reduce_coefficients
 from ._covariance import COV_TYPES, LeverageError, check_groups, covariance
 from ._design import FittedDesign
 from ._separation import separation_message
 from ._setup import row_weights
+from ._term_tests import null_fit
 from ._summary_table import ESTIMATE_COLUMNS, INFERENCE_COLUMNS, LogisticSummary
 from .._terms import TermMap
 
-__all__ = ["LogisticSummary", "summarize", "covariance", "COV_TYPES"]
+__all__ = ["LogisticSummary", "summarize", "covariance", "COV_TYPES", "null_loglike"]
 
 def _inverse(H):
     """Cholesky inverse of a symmetric H; on failure a warning and the pseudo-inverse (the ordinal summary's)."""
@@ -48,7 +49,8 @@ def _inverse(H):
         return linalg.pinvh(H)
 
 
-def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
+def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None,
+              offset=None):
     r"""Coefficient table of a fitted ``LogisticRegression`` on the data (X, y), in raw units.
 
     .. math::
@@ -74,6 +76,11 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     terms : TermMap, optional
         How the features come from the user's columns (:meth:`TabularPreprocessor.term_map`);
         by default every feature is its own term.
+    offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
+        The rows' fixed logit offsets, the same as given to ``fit``: :math:`\eta_i = x_i^\top\beta +
+        o_i`. They enter the log-likelihood, the covariance, the term tests and the profile
+        intervals; the null log-likelihood ``llnull`` is then the maximum of the intercept-only model
+        with the same offset (statsmodels' ``GLM(..., offset=o).fit().llnull``), found by Newton.
 
     Returns
     -------
@@ -111,19 +118,20 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     if not sw.sum() > 0:
         raise ValueError("sample_weight must give the rows a positive total weight, got a total of 0")
     check_groups(groups, cov_type, X.shape[0], sw > 0)
-    X = X.toarray() if hasattr(X, "toarray") else X
     K, fi, penalty = len(estimator.classes_), bool(estimator.fit_intercept), estimator.penalty
+    offset = check_offset(offset, X.shape[0], K)
+    X = X.toarray() if hasattr(X, "toarray") else X
     coding = terms.coding(fit_intercept=fi, reference_coded=penalty is None)
     R = coding.design(X)
     B = coding.coefficients(estimator.coef_, estimator.intercept_ if fi else np.zeros(len(estimator.intercept_)))
     params = B[0] if K == 2 else B[1:] - B[0]
     sd = _spread(R, sw, np.asarray(coding.kinds) == "numeric")
     if penalty is not None:
-        return _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms)
+        return _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms, offset)
     kept, aliased, C = aliased_columns(R[sw > 0])
     names = [coding.names[j] for j in kept]
     design = FittedDesign(R[:, kept], tuple(names), tuple(coding.columns[j] for j in kept),
-                          reduce_coefficients(params, kept, aliased, C), y_enc, sw, K)
+                          reduce_coefficients(params, kept, aliased, C), y_enc, sw, K, offset)
     notes = _convergence_note(estimator)
     if getattr(estimator, "separation_", None):  # found by the fit (._separation), never a linear programme here
         warnings.warn(separation_message(estimator), PerfectSeparationWarning, stacklevel=3)
@@ -168,6 +176,37 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
                    aliased=tuple(coding.names[j] for j in aliased))
 
 
+def null_loglike(y_enc, sw, K, offset=None):
+    r"""The maximised log-likelihood of the intercept-only model (the null model of McFadden's pseudo R²).
+
+    Without an offset it has the closed form :math:`\sum_k n_k \log(n_k / n)`, :math:`n_k` the
+    weighted count of class :math:`k` (the empty classes left out). With offsets :math:`o_i` it is
+    :math:`\max_{c} \sum_i s_i \log p_{i y_i}` with :math:`\eta_i = c + o_i`
+    (:func:`~crossentropy.linear_model._term_tests.null_fit`, Newton), as statsmodels' GLM refits
+    the constant with the offset for its ``llnull``; NaN when that maximum is not attained.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 1, 1, 1]); w = np.ones(4)
+    >>> round(null_loglike(y, w, 2), 6) == round(np.log(1 / 4) + 3 * np.log(3 / 4), 6)
+    True
+    >>> round(null_loglike(y, w, 2, np.zeros(4)), 6) == round(null_loglike(y, w, 2), 6)   # zero offset: the same
+    True
+
+    References
+    ----------
+    McFadden (1974); statsmodels, ``GLMResults.llnull``.
+    """
+    sw = np.asarray(sw, dtype=np.float64)
+    if offset is not None:
+        llf, converged = null_fit(y_enc, sw, K, offset)
+        return llf if converged else float("nan")
+    counts = np.bincount(y_enc, weights=sw, minlength=K)
+    present = counts > 0
+    return float(np.sum(counts[present] * np.log(counts[present] / counts.sum())))
+
+
 def _convergence_note(estimator) -> list:
     if getattr(estimator, "converged_", True):
         return []
@@ -199,14 +238,14 @@ def _spread(R, sw, numeric):
     return sd
 
 
-def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms):
+def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms, offset):
     b = np.atleast_2d(params)
     status = np.full(b.shape, "", dtype=object)
     if estimator.penalty in ("l1", "elasticnet"):
         status[(b == 0) & (np.asarray(coding.kinds) != "const")] = "zero (l1)"
     with np.errstate(over="ignore", invalid="ignore"):
         cols = {"estimate": b, "odds_ratio": np.exp(b), "odds_ratio_per_sd": np.exp(b * sd)}
-    design = FittedDesign(R, coding.names, coding.columns, params, y_enc, sw, K)
+    design = FittedDesign(R, coding.names, coding.columns, params, y_enc, sw, K, offset)
     notes = _convergence_note(estimator) + [f"penalty={estimator.penalty!r} (C={estimator.C:g}): the estimates are shrunk towards zero by the "
              "penalty, so standard errors, z statistics, p-values and intervals computed as for a maximum-likelihood "
              "estimate would not be valid; none are reported. Fit with penalty=None for them."]
@@ -229,9 +268,10 @@ def _result(estimator, coding, cols, status, columns, *, design, cov, llf, nobs,
         index = pd.MultiIndex.from_tuples([(c, t) for c in estimator.classes_[1:] for t in coding.names],
                                           names=["class", "term"])
     frame = pd.DataFrame(data, index=index)[list(columns)]
-    counts = np.bincount(y_enc, weights=sw, minlength=K)
-    present = counts > 0
-    llnull = float(np.sum(counts[present] * np.log(counts[present] / nobs)))
+    llnull = null_loglike(y_enc, sw, K, design.offset)
+    if not np.isfinite(llnull):
+        notes = list(notes) + ["The intercept-only model with the offset has no maximum on these rows (a class "
+                               "without weight), so there is no null log-likelihood and no pseudo R²."]
     used = set(coding.columns)
     references = {c: r for c, r in terms.references.items() if c in used} if "const" in coding.names and \
         estimator.penalty is None else {}
