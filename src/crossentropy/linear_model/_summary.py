@@ -27,9 +27,10 @@ from scipy import linalg, stats
 
 from .._validation import check_offset, check_option, check_real
 from ..exceptions import PerfectSeparationWarning
-from ._aliasing import ALIAS_TOL, aliased_columns, reduce_coefficients
+from ._aliasing import ALIAS_TOL, aliased_columns, full_rank_from_weighted_gram, reduce_coefficients
 from ._covariance import COV_TYPES, LeverageError, check_groups, covariance
 from ._design import FittedDesign
+from ..objective.sums import gram
 from ._separation import separation_message
 from ._setup import row_weights
 from ._term_tests import null_fit
@@ -125,13 +126,27 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     R = coding.design(X)
     B = coding.coefficients(estimator.coef_, estimator.intercept_ if fi else np.zeros(len(estimator.intercept_)))
     params = B[0] if K == 2 else B[1:] - B[0]
-    sd = _spread(R, sw, np.asarray(coding.kinds) == "numeric")
+    numeric = np.asarray(coding.kinds) == "numeric"
     if penalty is not None:
+        sd = _spread(R, sw, numeric)
         return _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms, offset)
-    kept, aliased, C = aliased_columns(R[sw > 0])
-    names = [coding.names[j] for j in kept]
-    design = FittedDesign(R[:, kept], tuple(names), tuple(coding.columns[j] for j in kept),
-                          reduce_coefficients(params, kept, aliased, C), y_enc, sw, K, offset)
+    active = sw > 0
+    # the information of the whole design, which the covariance needs, mostly proves every column identified
+    design = FittedDesign(R, tuple(coding.names), tuple(coding.columns), params, y_enc, sw, K, offset)
+    q = R.shape[1]
+    if full_rank_from_weighted_gram(design.information()[:q, :q], design.information_weights()[active]):
+        kept, aliased = np.arange(q), np.zeros(0, dtype=np.intp)
+        sd = _spread(R, sw, numeric)
+    else:
+        Ra = R if active.all() else R[active]
+        G = gram(Ra, np.ones(Ra.shape[0]), False)  # of the rows that count: the aliasing check and the spread
+        sd = _spread(R, sw, numeric, _gram_moments(G, Ra, sw[active], coding.kinds))
+        kept, aliased, C = aliased_columns(Ra, gram_matrix=G)
+        del Ra
+        if aliased.size:
+            design = FittedDesign(R[:, kept], tuple(coding.names[j] for j in kept),
+                                  tuple(coding.columns[j] for j in kept), reduce_coefficients(params, kept, aliased, C),
+                                  y_enc, sw, K, offset)
     notes = _convergence_note(estimator)
     if getattr(estimator, "separation_", None):  # found by the fit (._separation), never a linear programme here
         warnings.warn(separation_message(estimator), PerfectSeparationWarning, stacklevel=3)
@@ -218,16 +233,45 @@ def _convergence_note(estimator) -> list:
 SPREAD_BLOCK_ROWS = 8192
 
 
-def _spread(R, sw, numeric):
-    """Weighted population standard deviation of the numeric columns of R (NaN for the others).
+#: largest worst-case relative error of a variance taken from the Gram matrix, n eps (1 + mean^2 / var)
+#: (the rounding of a sum of n squares, relative to the variance); a column beyond it gets the two passes
+SPREAD_GRAM_RTOL = 1e-8
 
-    Two passes: the weighted means, then the weighted squared deviations from them, summed over row
-    blocks (no n × q temporary; no cancellation of a mean far from zero against the spread).
+
+def _gram_moments(G, Ra, s, kinds):
+    """``(mean, mean of squares)`` of every column from the Gram matrix ``G = Ra^T Ra`` of the rows that
+    count, when their weights ``s`` are equal (else None): the constant's row of G holds the column sums."""
+    n = Ra.shape[0]
+    if n == 0 or not np.all(s == s[0]):
+        return None
+    const = [j for j, k in enumerate(kinds) if k == "const"]
+    sums = G[const[0]] if const else np.ones(n) @ Ra
+    return sums / n, np.diag(G) / n
+
+
+def _spread(R, sw, numeric, moments=None):
+    r"""Weighted population standard deviation of the numeric columns of R (NaN for the others).
+
+    With ``moments`` (the columns' mean and mean square under equal weights, from the Gram matrix
+    the aliasing check forms anyway) the variance is :math:`\overline{x^2} - \bar x^2` wherever the
+    rounding of the sum of squares, at most :math:`n\,\epsilon\,\overline{x^2}`, is below
+    :data:`SPREAD_GRAM_RTOL` of it. The other columns take two passes: the weighted means, then the
+    weighted squared deviations from them, summed over row blocks (no n × q temporary; no cancellation
+    of a mean far from zero against the spread).
     """
     sd = np.full(R.shape[1], np.nan)
     cols = np.flatnonzero(numeric)
     if not cols.size:
         return sd
+    if moments is not None:
+        n = float(np.count_nonzero(sw > 0))
+        mean, square = moments[0][cols], moments[1][cols]
+        var = np.maximum(square - mean * mean, 0.0)
+        exact = n * np.finfo(float).eps * square <= SPREAD_GRAM_RTOL * var
+        sd[cols[exact]] = np.sqrt(var[exact])
+        cols = cols[~exact]
+        if not cols.size:
+            return sd
     w = sw / sw.sum()
     mean = w @ R[:, cols]
     var = np.zeros(cols.size)
