@@ -229,8 +229,8 @@ def _convergence_note(estimator) -> list:
             "be far from the optimum (without a penalty, on separated classes, no maximum-likelihood estimate exists)."]
 
 
-#: rows per block of the weighted spread of the numeric columns (a block's deviations stay small)
-SPREAD_BLOCK_ROWS = 8192
+#: entries per block of the weighted spread of the numeric columns (a reused buffer that stays in cache)
+SPREAD_BLOCK_ELEMENTS = 2**17
 
 
 #: largest worst-case relative error of a variance taken from the Gram matrix, n eps (1 + mean^2 / var)
@@ -273,12 +273,18 @@ def _spread(R, sw, numeric, moments=None):
         if not cols.size:
             return sd
     w = sw / sw.sum()
-    mean = w @ R[:, cols]
-    var = np.zeros(cols.size)
-    for a in range(0, R.shape[0], SPREAD_BLOCK_ROWS):
-        dev = R[a:a + SPREAD_BLOCK_ROWS, cols] - mean
-        var += w[a:a + SPREAD_BLOCK_ROWS] @ (dev * dev)
-    sd[cols] = np.sqrt(var)
+    span = slice(int(cols[0]), int(cols[-1]) + 1)  # the columns from the first to the last numeric one (a view)
+    mean = w @ R[:, span]
+    var = np.zeros(mean.size)
+    step = max(1, SPREAD_BLOCK_ELEMENTS // mean.size)
+    buf = np.empty((min(step, R.shape[0]), mean.size))
+    for a in range(0, R.shape[0], step):
+        rows = R[a:a + step, span]
+        dev = buf[:rows.shape[0]]
+        np.subtract(rows, mean, out=dev)
+        np.multiply(dev, dev, out=dev)
+        var += w[a:a + step] @ dev
+    sd[cols] = np.sqrt(var[cols - span.start])
     return sd
 
 
