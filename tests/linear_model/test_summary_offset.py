@@ -3,7 +3,8 @@
 Oracles: statsmodels' ``GLM(y, X, family=Binomial(), offset=o)`` on the Fair affairs data (log of the
 years married as the offset): params, bse, llf, llnull (its intercept-only refit with the offset),
 McFadden's pseudo R², the HC0 covariance (``fit(cov_type="HC0")``), and the likelihood-ratio test of
-each column from GLM refits without it (with the offset). For softmax, the null log-likelihood with one
+each column from GLM refits without it (with the offset), and the profile interval's bounds from GLM
+refits with the coefficient held there (through the offset). For softmax, the null log-likelihood with one
 offset per class is ``scipy.optimize.minimize`` of the float64 definition over the constants.
 """
 
@@ -102,3 +103,17 @@ def test_summary_offset_is_checked(fair):
     firth = LogisticRegression(penalty="firth").fit(X, y)
     with pytest.raises(ValueError, match="offset is not supported with penalty='firth'"):
         firth.summary(X, y, offset=o)
+
+
+def test_profile_interval_with_offset_is_where_statsmodels_profile_crosses_chi2(fair):
+    """At each bound b of the profile interval of a coefficient, statsmodels' GLM refit with that coefficient
+    held at b (its column times b added to the offset) lies chi2_1(0.95) / 2 below the maximum."""
+    _, X, y, o, _, _, hc0, _ = fair
+    s = LogisticRegression(**TIGHT).fit(X, y, offset=o).summary(X, y, offset=o)
+    j = 5  # educ (flat index: the constant is 0)
+    bounds = s.conf_int_profile(which=[j]).iloc[0]
+    rest = sm.add_constant(np.delete(X, j - 1, axis=1))
+    for b in (bounds["lower"], bounds["upper"]):
+        held = sm.GLM(y, rest, family=sm.families.Binomial(), offset=o + b * X[:, j - 1]).fit(tol=1e-13)
+        assert 2 * (hc0.llf - held.llf) == pytest.approx(stats.chi2.ppf(0.95, 1), rel=1e-6)
+    assert bounds["lower"] < hc0.params[j] < bounds["upper"]
