@@ -195,8 +195,8 @@ def _run(args, source, out, estimator, prep) -> int:
                               split=split, curves=curve,
                               pos_label=metrics["pos_label"])
     page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
-                          summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
-                          else None, data_notes=getattr(source, "notes", None),
+                          summary_data=(X_train, y_train, o_train) if _in_memory(X_train) and not ordinal else None,
+                          data_notes=getattr(source, "notes", None),
                           cov_type=args.cov_type or "nonrobust", groups=groups)
     if columns["test"] is not None and np.isin(y_eval, classes).all():  # every test label one the model knows
         from .report_calibration import calibration_figures, calibration_summary

@@ -434,7 +434,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return _inference.log_loss(self, X, y, sample_weight, offset)
 
     # -------------------------------------------------------------------------- statistics
-    def summary(self, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
+    def summary(self, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None,
+                offset=None):
         """Coefficient table: estimates and, without a penalty, standard errors, z, p-values and intervals.
 
         Built on the reported terms (``terms``, a
@@ -443,7 +444,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         (normally the training rows); aliased terms are reported as not identified; for softmax
         regression relative to the first class, as statsmodels' ``MNLogit``. Penalised fits get
         the estimates only. See :func:`crossentropy.linear_model._summary.summarize` and, for a
-        pipeline in the units of the table's columns, :func:`crossentropy.summary`.
+        pipeline in the units of the table's columns, :func:`crossentropy.summary`. ``offset``: the
+        rows' fixed logit offsets, as given to :meth:`fit`.
 
         Returns
         -------
@@ -453,10 +455,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.penalty == "firth":  # penalised information, profile intervals, penalised LR tests
             from ._firth_inference import firth_summary
 
+            if offset is not None:
+                raise ValueError("offset is not supported with penalty='firth' (fit refuses it too); summarise "
+                                 "without it")
             return firth_summary(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type,
                                  groups=groups, terms=terms)
         from ._summary import summarize
 
         return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type, groups=groups,
-                         terms=terms)
+                         terms=terms, offset=offset)
 
