@@ -1,0 +1,7 @@
+"""
+Cross-entropy from the likelihood
+=================================
+
+placeholder
+"""
+print(1)
