@@ -103,16 +103,18 @@ for dtype, (up, down) in breaks.items():
     assert down == -np.ceil(2 * np.log(float(info.max))) / 2, (dtype, down)
 
 # %%
-# The figure shows the naive loss (solid) and the stable one (dashed) for a y = 0 sample in each
-# dtype: the naive curve leaves the plot, it becomes ∞, where the dtype runs out of digits near 1.
+# The figure shows the naive loss (thick) and the stable one (dashed) for a y = 0 sample in each
+# dtype: each naive curve stops where it becomes ∞, where the dtype runs out of digits near 1 (and
+# just before, where it has few digits left, it is already visibly wrong: the steps).
 
 fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
 zz = np.linspace(0, 45, 901)
 for dtype, color in ((np.float16, "C0"), (np.float32, "C1"), (np.float64, "C2")):
     zd = zz.astype(dtype)
     bad = naive(zd, np.zeros(zz.shape))
-    ax.plot(zz, np.where(np.isinf(bad), np.nan, bad), color=color, label=f"naive, {np.dtype(dtype).name}")
-    ax.axvline(breaks[dtype][0], color=color, linestyle=":", linewidth=0.8)
+    ax.plot(zz, np.where(np.isinf(bad), np.nan, bad), color=color, linewidth=5, alpha=0.5,
+            label=f"naive, {np.dtype(dtype).name}: ∞ from z = {breaks[dtype][0]:g}")
+    ax.axvline(breaks[dtype][0], color=color, linestyle=":")
 ax.plot(zz, ce.binary_cross_entropy_with_logits(zz, np.zeros(zz.shape), reduction="none"), "k--",
         label="stable, any dtype")
 ax.set(xlabel="z", ylabel="J for y = 0", title="the naive loss becomes ∞ where σ(z) rounds to 1 (dotted)")

@@ -82,5 +82,7 @@ ax.set(xlabel="w₁", ylabel="w₂", title="log loss J(w₁, w₂) and 30 steps 
 ax.legend()
 
 # %%
-# The path zig-zags: the features are correlated, so the contours are long ellipses, and the
-# gradient points across the valley more than along it. That is what the other solvers fix.
+# The features are correlated, so the contours are long ellipses. The gradient is perpendicular to
+# the contour through the current point, not aimed at the minimum: the path first runs down the
+# steep side and then crawls along the flat floor of the valley, with steps that shrink as the
+# gradient does. After 30 steps it is still far from the minimum. That is what the other solvers fix.

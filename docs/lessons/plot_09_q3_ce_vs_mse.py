@@ -121,7 +121,10 @@ def mse_grad(z):
 
 runs = {(start, name): descend(g, bias) for start, bias in (("zero start", 0.0), ("bad start, bias −6", -6.0))
         for name, g in (("cross-entropy", ce_grad), ("squared error", mse_grad))}
-library = [line.get_ydata() for line in plot_ce_vs_mse(n_iter=200).axes[2].get_lines()]
+library_axes = plot_ce_vs_mse(n_iter=200).axes[2]
+library = [line.get_ydata() for line in library_axes.get_lines()]
+assert "from w = 0, b = -6" in library_axes.get_title()  # the figure states its start
+assert f"{float(ce.sigmoid(-6.0)):.2g}" == "0.0025" and "0.0025" in library_axes.get_title()
 assert np.allclose(library[0], runs["bad start, bias −6", "cross-entropy"], rtol=1e-10)
 assert np.allclose(library[1], runs["bad start, bias −6", "squared error"], rtol=1e-10)
 plt.close("all")
