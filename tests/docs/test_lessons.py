@@ -31,3 +31,10 @@ def test_lesson_runs_and_its_numbers_hold(script, tmp_path, monkeypatch):
         assert plt.get_fignums(), f"{script.name} draws no figure"
     finally:
         plt.close("all")
+
+
+def test_the_readme_links_every_lesson_and_says_how_to_build_the_site():
+    readme = (LESSONS.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "make docs" in readme and "docs/_build/html" in readme
+    for script in SCRIPTS:
+        assert f"](docs/lessons/{script.name})" in readme, script.name
