@@ -7,10 +7,12 @@ HTTP server and reports each image that did not decode and each link inside the 
 anchor does not exist.
 """
 
+import fcntl
 import functools
 import html
 import http.server
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -28,9 +30,7 @@ VOCABULARY = ["log loss", "negative log-likelihood", "multinomial logistic regre
               "overfit", "calibrat", "proper scoring rule", "gradient descent"]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    work = tmp_path_factory.mktemp("site")
+def _build(work: Path) -> Path:
     shutil.copytree(DOCS, work / "docs",
                     ignore=shutil.ignore_patterns("_build", "auto_lessons", "generated", "sg_execution_times.rst"))
     (work / "src").symlink_to(ROOT / "src")  # conf.py puts ../src on sys.path
@@ -41,6 +41,21 @@ def site(tmp_path_factory):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "WARNING" not in done.stderr and "ERROR" not in done.stderr, done.stderr[-3000:]
     return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The built site; under pytest-xdist built once per run, by whichever worker asks first."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _build(tmp_path_factory.mktemp("site"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's directory, common to the workers
+    with open(shared / "docs-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        out = shared / "docs-site" / "html"
+        if not (out / "index.html").is_file():
+            (shared / "docs-site").mkdir(exist_ok=True)
+            _build(shared / "docs-site")
+        return out
 
 
 def _text(page: Path) -> str:
