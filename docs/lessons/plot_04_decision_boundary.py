@@ -53,7 +53,8 @@ for ax, k in zip(axes.ravel(), shown):
 
 # %%
 # The first step already points the boundary the right way: from w = 0 the gradient is
-# :math:`X^\top(1/2 - y)/n`, the difference of the class means. Later steps mostly sharpen the
+# :math:`X^\top(1/2 - y)/n`, which for these balanced classes is a quarter of the difference of the class
+# means (class 0 minus class 1), so the first step moves w towards class 1. Later steps mostly sharpen the
 # probabilities (the shading) and shift the line a little; the log loss keeps falling long after the
 # accuracy has stopped changing, because it also scores how confident each prediction is.
 #
