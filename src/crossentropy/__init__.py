@@ -13,7 +13,21 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the re-exports, for type checkers and readers; at run time __getattr__ imports them
-    from . import information
+    from . import calibration, information
+    from .calibration import (
+        BetaCalibration,
+        CalibratedClassifier,
+        ConformalClassifier,
+        IsotonicCalibration,
+        PlattScaling,
+        TemperatureScaling,
+        VennAbers,
+        brier_decomposition,
+        calibration_error,
+        log_loss_decomposition,
+        reliability_diagram_corp,
+        tune_threshold,
+    )
     from .losses import (
         binary_cross_entropy,
         binary_cross_entropy_with_logits,
@@ -51,8 +65,20 @@ _LAZY = {
     "load_model": "io.model_files",
     "load_pipeline": "io.pipeline",
     "summary": "preprocessing.model_summary",
+    "TemperatureScaling": "calibration",
+    "PlattScaling": "calibration",
+    "IsotonicCalibration": "calibration",
+    "BetaCalibration": "calibration",
+    "VennAbers": "calibration",
+    "CalibratedClassifier": "calibration",
+    "ConformalClassifier": "calibration",
+    "calibration_error": "calibration",
+    "brier_decomposition": "calibration",
+    "log_loss_decomposition": "calibration",
+    "reliability_diagram_corp": "calibration",
+    "tune_threshold": "calibration",
 }
-_LAZY_MODULES = ("information", "plotting", "distributed", "model_io", "datasets", "preprocessing", "io", "cli")
+_LAZY_MODULES = ("information", "calibration", "plotting", "distributed", "model_io", "datasets", "preprocessing", "io", "cli")
 
 __all__ = [
     "sigmoid",
@@ -79,6 +105,18 @@ __all__ = [
     "load_model",
     "load_pipeline",
     "summary",
+    "TemperatureScaling",
+    "PlattScaling",
+    "IsotonicCalibration",
+    "BetaCalibration",
+    "VennAbers",
+    "CalibratedClassifier",
+    "ConformalClassifier",
+    "calibration_error",
+    "brier_decomposition",
+    "log_loss_decomposition",
+    "reliability_diagram_corp",
+    "tune_threshold",
     "__version__",
 ]
 

@@ -43,9 +43,11 @@ class TermColumn:
     mean, scale : float
         A numeric column's standardisation, :math:`u = (r - \\text{mean}) / \\text{scale}`.
     levels : tuple of str
-        A categorical column's levels, in the order of ``sources``.
+        A categorical column's levels that have a feature, in the order of ``sources``.
     reference : str or None
-        A categorical column's reference level.
+        A categorical column's reference level. When it is not among ``levels`` the design already
+        left its indicator out (treatment coding at fit time), and each level's coefficient is its
+        contrast with the reference as fitted.
     """
 
     name: str
@@ -77,9 +79,21 @@ class Coding:
     def design(self, U) -> np.ndarray:
         """The reported design (n × q, float64) from the model's features ``U`` (n × p)."""
         U = np.asarray(U, dtype=np.float64)
-        R = np.ones((U.shape[0], len(self.names)))
-        terms = self.source >= 0
-        R[:, terms] = U[:, self.source[terms]] * self.scale[terms] + self.shift[terms]
+        R = np.empty((U.shape[0], len(self.names)))
+        terms = np.flatnonzero(self.source >= 0)
+        R[:, self.source < 0] = 1.0
+        if not terms.size:
+            return R
+        src, scale, shift = self.source[terms], self.scale[terms], self.shift[terms]
+        contiguous = np.array_equal(terms, np.arange(terms[0], R.shape[1]))
+        block = R[:, terms[0]:] if contiguous else np.empty((U.shape[0], terms.size))
+        block[...] = U if np.array_equal(src, np.arange(U.shape[1])) else U[:, src]  # one copy of the features
+        if np.any(scale != 1.0):
+            np.multiply(block, scale, out=block)
+        if np.any(shift != 0.0):
+            np.add(block, shift, out=block)
+        if not contiguous:
+            R[:, terms] = block
         return R
 
     def coefficients(self, coef, intercept) -> np.ndarray:
@@ -149,7 +163,8 @@ class TermMap:
                 src.append(j), scale.append(col.scale), shift.append(col.mean if fit_intercept else 0.0)
                 rows.append(row)
                 continue
-            ref = col.sources[col.levels.index(col.reference)] if drop else None
+            coded = col.reference not in col.levels  # the design has no indicator of the reference level
+            ref = col.sources[col.levels.index(col.reference)] if drop and not coded else None
             if ref is not None:
                 const[ref] += 1.0
             for level, j in zip(col.levels, col.sources):
@@ -159,7 +174,7 @@ class TermMap:
                 row[j] = 1.0
                 if ref is not None:
                     row[ref] = -1.0
-                names.append(f"{col.name}[T.{level}]" if drop else f"{col.name}[{level}]")
+                names.append(f"{col.name}[T.{level}]" if drop or coded else f"{col.name}[{level}]")
                 cols.append(col.name), kinds.append("level")
                 src.append(j), scale.append(1.0), shift.append(0.0), rows.append(row)
         return Coding(tuple(names), tuple(cols), tuple(kinds), np.asarray(src, dtype=np.intp),

@@ -12,6 +12,7 @@ class ModelFileError(ValueError):
 class PerfectSeparationWarning(UserWarning):
     """The classes are perfectly separated: the maximum-likelihood estimate does not exist.
 
-    Raised by ``LogisticRegression.summary()``; its standard errors, z and p values are then unreliable
-    (statsmodels' ``PerfectSeparationWarning`` for the same condition).
+    Raised by ``LogisticRegression.fit`` with ``penalty=None`` (and repeated by ``summary()``), which then
+    sets ``converged_`` to False; standard errors, z and p values are unreliable (statsmodels'
+    ``PerfectSeparationWarning`` for the same condition).
     """

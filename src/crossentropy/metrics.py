@@ -1,4 +1,9 @@
-"""``log_loss``: scikit-learn's log loss, on labels of any type and predicted probabilities."""
+"""``log_loss``: scikit-learn's log loss, on labels of any type and predicted probabilities.
+
+The calibration metrics of :mod:`crossentropy.calibration` (``calibration_error``, ``brier_decomposition``,
+``log_loss_decomposition``, ``reliability_diagram_corp``, ``roc``, ``precision_recall``) are re-exported
+here, imported on first use.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,18 @@ import numpy as np
 from ._validation import _preview, as_float_array, check_unit_interval
 from .losses._reduction import normalise_weights
 
-__all__ = ["log_loss"]
+__all__ = ["log_loss", "calibration_error", "brier_decomposition", "log_loss_decomposition",
+           "reliability_diagram_corp", "roc", "precision_recall"]
+
+_CALIBRATION = frozenset(__all__[1:])
+
+
+def __getattr__(name):
+    if name in _CALIBRATION:
+        from . import calibration
+
+        return getattr(calibration, name)
+    raise AttributeError(f"module 'crossentropy.metrics' has no attribute {name!r}")
 
 
 def _encode(y_true, labels):

@@ -121,8 +121,8 @@ def test_worker_killed_mid_fit_is_replaced_and_result_unchanged(client):
     before = client.run(os.getpid)
     killed = {}
 
-    def kill_one_worker(n_iter, value):
-        if n_iter == 2 and not killed:  # a real crash: SIGKILL, no goodbye to the scheduler
+    def kill_one_worker(state):
+        if state.n_iter == 2 and not killed:  # a real crash: SIGKILL, no goodbye to the scheduler
             addr, pid = sorted(before.items())[0]
             os.kill(pid, signal.SIGKILL)
             killed[addr] = pid

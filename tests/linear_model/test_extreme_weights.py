@@ -1,8 +1,8 @@
 """Issue 13 (items 3, 6, 7, 10): LogisticRegression with extreme weights, features and parameters.
 
 Oracles: scikit-learn's LogisticRegression (the same objective, C sum_i s_i l_i + penalty, whose
-minimiser is unchanged when every s_i is divided by m and C multiplied by m), statsmodels' separation
-check, and the size of the memory a fit allocates (tracemalloc).
+minimiser is unchanged when every s_i is divided by m and C multiplied by m), the linear programme of complete
+separation (tests/separation_lp.py), and the size of the memory a fit allocates (tracemalloc).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from crossentropy.exceptions import PerfectSeparationWarning
 from crossentropy.linear_model import LogisticRegression
+from separation_lp import perfectly_separated
 
 
 def _data(n_classes=2, seed=0):
@@ -129,24 +130,29 @@ def _separable():
     return X, y
 
 
-def test_summary_warns_on_perfectly_separated_classes():
+def test_fit_warns_on_perfectly_separated_classes():
+    """The warning comes from the unpenalised fit (the margins of its coefficients, no linear programme);
+    the linear programme of complete separation is the oracle; summary() repeats the warning."""
     X, y = _separable()  # separated by construction: y = [x0 + x1/2 > 0]
-    est = LogisticRegression().fit(X, y)
-    with pytest.warns(PerfectSeparationWarning, match="maximum-likelihood estimate does not exist"):
-        est.summary(X, y)
     X3 = np.vstack([X, X + [10.0, 0.0]]); y3 = np.concatenate([y, np.full(y.size, 2)])  # a third, shifted class
-    est3 = LogisticRegression().fit(X3, y3)
-    with pytest.warns(PerfectSeparationWarning):
-        est3.summary(X3, y3)
+    for XX, yy in ((X, y), (X3, y3)):
+        assert perfectly_separated(XX, yy, np.ones(yy.size), len(set(yy)), True)
+        with pytest.warns(PerfectSeparationWarning, match="maximum-likelihood estimate does not exist"):
+            est = LogisticRegression(penalty=None).fit(XX, yy)
+        assert est.separation_ == "complete" and not est.converged_
+        with pytest.warns(PerfectSeparationWarning):
+            est.summary(XX, yy)
 
 
-def test_summary_does_not_warn_on_overlapping_classes():
+def test_fit_and_summary_do_not_warn_on_overlapping_classes():
     X, y = _data(3)
     X = np.vstack([X, X[:1]]); y = np.append(y, (y[0] + 1) % 3)  # one point in two classes: not separable
-    est = LogisticRegression(penalty=None, tol=1e-10).fit(X, y)
+    assert not perfectly_separated(X, y, np.ones(y.size), 3, True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)
+        est = LogisticRegression(penalty=None, tol=1e-10).fit(X, y)
         est.summary(X, y)
+    assert est.separation_ is None and est.converged_
 
 
 @pytest.mark.parametrize("value", [float("inf"), float("nan"), 0.0])

@@ -125,6 +125,20 @@ def test_non_default_reference_level(anes):
         ce.summary(pipe, anes[BINARY], anes["vote"], reference={"age": "30"})
 
 
+def test_design_fitted_without_the_reference_level_gives_the_same_table(anes):
+    ref = smf.logit("vote ~ C(party, Treatment(reference='strong_dem')) + age + income + C(educ) + logpopul",
+                    anes).fit(disp=0, method="newton", tol=1e-12)
+    pipe = make_pipeline(TabularTransformer(reference={"party": "strong_dem"}, drop_reference=True),
+                         LogisticRegression(penalty=None, tol=1e-10, max_iter=200)).fit(anes[BINARY], anes["vote"])
+    assert pipe[-1].n_features_in_ == 3 + 6 + 6  # one indicator fewer per string column
+    s = ce.summary(pipe, anes[BINARY], anes["vote"])
+    assert s.references == {"party": "strong_dem", "educ": "associate"}
+    assert "party[T.ind]" in s.frame.index and "party[T.strong_dem]" not in s.frame.index
+    _check(s.frame, _oracle(ref))
+    with pytest.raises(ValueError, match="'party'.*fitted without"):
+        ce.summary(pipe, anes[BINARY], anes["vote"], reference={"party": "ind"})
+
+
 def test_softmax_table_equals_statsmodels_formula_mnlogit(anes):
     cols = ["party", "age", "income"]
     data = anes.assign(code=pd.Categorical(anes["leaning"]).codes)  # codes in sorted order, as our classes

@@ -137,7 +137,7 @@ def test_callback_sees_every_iteration():
     X, y = _data(3)
     obj = _objective(X, y)
     seen = []
-    res = newton(obj, np.zeros(obj.n_coef), tol=1e-10, callback=lambda i, v: seen.append((i, v)))
+    res = newton(obj, np.zeros(obj.n_coef), tol=1e-10, callback=lambda s: seen.append((s.n_iter, s.fun)))
     assert [i for i, _ in seen] == list(range(1, res.n_iter + 1))
     assert [v for _, v in seen] == res.loss_curve
 

@@ -8,7 +8,8 @@ imports it lazily, on the first call that uses it, so ``import crossentropy`` st
 - :mod:`.fused`: one cache-resident pass per row (loss and gradient, optionally in place);
 - :mod:`.chunked`: the same rows over class chunks with an online log-sum-exp;
 - :mod:`.linear_engine`: row blocks × class chunks of ``X @ W.T + b`` with BLAS in between;
-- :mod:`.binary_pass`: the binary model's logits, loss and gradient in one pass over dense rows.
+- :mod:`.binary_pass`: the binary model's logits, loss and gradient in one pass over dense rows;
+- :mod:`.temperature`: the temperature-scaling loss and its first two derivatives in one pass.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from .. import _numba_cache
 
 _numba_cache.install()  # before the kernels are decorated: a cache directory even without a writable home
 
-from . import binary_pass, chunked, fused  # noqa: E402
+from . import binary_pass, chunked, fused, temperature  # noqa: E402
 from .fused import hard_rows_fused, threads_for  # noqa: E402
 
 _numba_cache.disable_uncached(vars(fused))
 _numba_cache.disable_uncached(vars(chunked))
 _numba_cache.disable_uncached(vars(binary_pass))
+_numba_cache.disable_uncached(vars(temperature))
 
 __all__ = ["fused_hard_rows", "row_groups", "launching", "launch_threads", "start_threads"]
 

@@ -11,6 +11,10 @@ import json
 
 from .errors import PROG, UsageError
 
+#: the covariance types of the coefficient table (crossentropy.linear_model._covariance.COV_TYPES, not
+#: imported here: the parser is built before any numerical module loads)
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+
 __all__ = ["build_parser", "MODELS", "MODEL_OPTIONS", "param_value"]
 
 MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
@@ -94,7 +98,7 @@ def param_value(text):
 # flag, parameter name, argparse type, help, the models that have it
 MODEL_OPTIONS = (
     ("--C", "C", _positive_float, "inverse regularisation strength (logistic, ordinal)", ("logistic", "ordinal")),
-    ("--penalty", "penalty", str, "l2, l1, elasticnet or none (logistic); none or l2 (ordinal, default none)",
+    ("--penalty", "penalty", str, "l2, l1, elasticnet, none or firth (logistic); none or l2 (ordinal, default none)",
      ("logistic", "ordinal")),
     ("--link", "link", str, "logit, probit or cloglog (ordinal, default logit)", ("ordinal",)),
     ("--l1-ratio", "l1_ratio", float, "elastic-net mixing in [0, 1] (logistic)", ("logistic",)),
@@ -211,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--max-categories", type=_positive_int, default=100,
                       help="most distinct values a string column may have (default 100)")
     _decision_options(data)
+    table = train.add_argument_group("coefficient table (logistic regression without a penalty)")
+    table.add_argument("--cov-type", dest="cov_type", choices=COV_TYPES, default=None,
+                       help="covariance of the coefficients: nonrobust (default, the inverse observed information), "
+                            "HC0..HC3 (heteroscedasticity-robust), cluster (with --cluster)")
+    table.add_argument("--cluster", metavar="COL[,COL]", default=None,
+                       help="cluster-robust standard errors by one or two columns of DATA (two: Cameron-Gelbach-"
+                            "Miller); implies --cov-type cluster; the columns stay features unless --ignore'd")
     out = train.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help="run directory (default runs/<timestamp>)")
     out.add_argument("--force", action="store_true", help="replace DIR if it exists")

@@ -155,12 +155,12 @@ def run_figures(estimator, *, y_eval, proba_eval, pred_eval, two_features=None, 
 
 
 def report_context(args, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
-                   title=None, splits=None) -> dict:
+                   title=None, splits=None, cov_type="nonrobust", groups=None) -> dict:
     """What the report page shows besides the figures (:func:`crossentropy.cli.report_page.collect_context`)."""
     from .report_page import collect_context
 
     return collect_context(args, metrics, prep=prep, estimator=estimator, data=data, summary_data=summary_data,
-                           data_notes=data_notes, title=title, splits=splits)
+                           data_notes=data_notes, title=title, splits=splits, cov_type=cov_type, groups=groups)
 
 
 def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing=None, files=None,

@@ -106,12 +106,14 @@ def _command(args) -> str:
     return "crossentropy " + shlex.join([str(a) for a in argv])
 
 
-def _coefficients(estimator, data, prep=None) -> dict | None:
+def _coefficients(estimator, data, prep=None, cov_type="nonrobust", groups=None) -> dict | None:
     """The coefficient table of a logistic regression on (X, y), as plain rows (None for other models).
 
     With the fitted preprocessor ``prep`` the table is in the units of the data's columns, each
     string column's levels against its reference level (:meth:`TabularPreprocessor.term_map`);
-    ``csv`` holds the table as ``coefficients.csv`` writes it.
+    ``csv`` holds the table as ``coefficients.csv`` writes it, ``term_tests`` / ``term_tests_csv``
+    the Wald and likelihood-ratio test of each column (unpenalised fits), as ``term_tests.csv``.
+    ``cov_type`` and ``groups`` are the summary's.
     """
     import inspect
 
@@ -131,7 +133,8 @@ def _coefficients(estimator, data, prep=None) -> dict | None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            summary = estimator.summary(X, y, terms=terms)
+            summary = estimator.summary(X, y, terms=terms, cov_type=cov_type, groups=groups)
+            tests = summary.term_tests
         except (ValueError, MemoryError) as exc:
             return {"error": f"no coefficient table: {exc}"}
     frame = summary.to_csv_frame()
@@ -144,7 +147,10 @@ def _coefficients(estimator, data, prep=None) -> dict | None:
             "references": {str(c): str(v) for c, v in summary.references.items()}, "cov_type": summary.cov_type,
             "penalty": summary.penalty, "notes": notes, "nobs": summary.nobs, "llf": summary.llf,
             "prsquared": summary.prsquared, "raw_units": terms is not None,
-            "csv": frame.to_csv(index=False, float_format="%.17g", na_rep="")}
+            "csv": frame.to_csv(index=False, float_format="%.17g", na_rep=""),
+            "term_tests": None if tests is None else [
+                {k: (str(v) if k == "column" else float(v)) for k, v in r.items()} for r in tests.to_dict("records")],
+            "term_tests_csv": None if tests is None else tests.to_csv(index=False, float_format="%.17g", na_rep="")}
 
 
 def _data_summary(metrics, prep, notes) -> dict:
@@ -174,7 +180,7 @@ def _data_summary(metrics, prep, notes) -> dict:
 
 
 def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
-                    title=None, splits=None) -> dict:
+                    title=None, splits=None, cov_type="nonrobust", groups=None) -> dict:
     """Everything the page shows besides the figures, as plain JSON-able values.
 
     Parameters
@@ -192,6 +198,8 @@ def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summ
     data_notes : dict, optional
         ``{"missing": {column: count}}`` of the data as read.
     title : str, optional
+    cov_type, groups : optional
+        The coefficient table's covariance type and cluster labels (``summary``'s).
     splits : dict, optional
         Split name -> split metrics (default: the ``train`` and ``test`` entries of ``metrics``).
 
@@ -210,7 +218,7 @@ def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summ
         "sha256": None if data is None else file_sha256(data),
         "splits": splits,
         "data": _data_summary(metrics, prep, data_notes),
-        "coefficients": _coefficients(estimator, summary_data, prep),
+        "coefficients": _coefficients(estimator, summary_data, prep, cov_type, groups),
         "model": metrics.get("model"),
         "model_params": _params(estimator),
     }
@@ -343,8 +351,9 @@ def _coef_table(coef) -> list[str]:
              "level of a string column against the column's reference level.") if coef.get("raw_units") else \
         "Coefficients are per unit of the model's features."
     if coef.get("cov_type"):
-        how = (f"Standard errors from the covariance type {_e(coef['cov_type'])} (the inverse of the observed "
-               f"information on the training rows, n = {coef['nobs']:,.0f}); intervals {_e(lo)} to {_e(hi)}.")
+        source = _COV_SOURCES.get(coef["cov_type"], "a sandwich around the inverse of the observed information")
+        how = (f"Standard errors from the covariance type {_e(coef['cov_type'])} ({source} on the training rows, "
+               f"n = {coef['nobs']:,.0f}); intervals {_e(lo)} to {_e(hi)}.")
     else:
         how = f"Estimates of the penalised fit (penalty {_e(repr(coef.get('penalty')))}) on n = {coef['nobs']:,.0f} rows."
     out.append(f"<p class='muted'>{how} McFadden pseudo R² {coef['prsquared']:.4f}.{ref} {_e(units)}</p>")
@@ -368,7 +377,32 @@ def _coef_table(coef) -> list[str]:
     out.append("</table>")
     if len(coef["rows"]) > MAX_COEF_ROWS:
         out.append(f"<p class='muted'>{len(coef['rows']) - MAX_COEF_ROWS} more rows in <code>coefficients.csv</code>.</p>")
-    return out
+    return out + _term_tests_table(coef.get("term_tests"))
+
+
+#: where the standard errors of each covariance type come from, in words
+_COV_SOURCES = {"nonrobust": "the inverse of the observed information",
+                "HC0": "White's heteroscedasticity-robust sandwich", "HC1": "the robust sandwich times n/(n - k)",
+                "HC2": "the robust sandwich with residuals scaled by 1/sqrt(1 - leverage)",
+                "HC3": "the robust sandwich with residuals scaled by 1/(1 - leverage)",
+                "cluster": "the cluster-robust sandwich of the --cluster column(s)"}
+
+
+def _term_tests_table(tests) -> list[str]:
+    """The Wald and likelihood-ratio test of each column (``term_tests.csv``), as an HTML table."""
+    if not tests:
+        return []
+    out = ["<h3>Tests of each column</h3>",
+           "<p class='muted'>Each column's terms (all levels, and for several classes all classes) tested together: "
+           "the Wald test with the table's covariance, the likelihood-ratio test against the model refitted without "
+           "the column.</p>",
+           "<table id='term-tests'><tr><th class='l'>column</th><th>df</th><th>Wald chi2</th><th>P&gt;chi2</th>"
+           "<th>LR chi2</th><th>P&gt;chi2</th></tr>"]
+    for r in tests:
+        cells = "".join("<td></td>" if math.isnan(r[k]) else f"<td>{_e(f'{r[k]:.4g}')}</td>"
+                        for k in ("df", "wald_chi2", "wald_p", "lr_chi2", "lr_p"))
+        out.append(f"<tr><td class='l'>{_e(r['column'])}</td>{cells}</tr>")
+    return out + ["</table>"]
 
 
 def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:

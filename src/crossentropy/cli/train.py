@@ -68,13 +68,14 @@ def train_dask(args) -> int:
 
 def _fit(estimator, X, y, parts=None, offset=None):
     """Fit (with the rows' logit ``offset`` when there is one); with ``parts`` (in-memory (X, y) per
-    split) an MLP records its per-epoch log loss on them."""
-    from .curves import EpochRecorder
+    split) the fit's callback records the log loss on them after every epoch or solver iteration."""
+    from .curves import EpochRecorder, IterateRecorder
 
     progress = progress_for(estimator)
     callback = progress
-    if parts is not None and hasattr(estimator, "hidden_layer_sizes"):
-        callback = EpochRecorder(estimator, parts, progress)
+    if parts is not None:
+        recorder = EpochRecorder if hasattr(estimator, "hidden_layer_sizes") else IterateRecorder
+        callback = recorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
         estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
@@ -105,6 +106,7 @@ def run_train(args, source) -> int:
     estimator = make_estimator(args)
     if getattr(args, "offset", None) is not None and args.model != "logistic":
         raise UsageError(f"--offset applies to --model logistic, got --model {args.model}")
+    _check_table_options(args, source)
     prep = make_preprocessor(args, source.target)
     with contextlib.ExitStack() as stack:
         try:
@@ -120,10 +122,11 @@ def _in_memory(X):
 
 
 def _run(args, source, out, estimator, prep) -> int:
-    from .curves import curves_to_json, logistic_curves
+    from .curves import curves_to_json
     from .evaluation import class_prior
 
     n_rows, n_dropped = source.load(prep)
+    groups = _cluster_groups(args, source)  # the --cluster column(s) checked before the fit
     try:
         prep = source.fit_preprocessing(prep)
     except DataError as exc:
@@ -140,7 +143,7 @@ def _run(args, source, out, estimator, prep) -> int:
     test = source.arrays(prep, "test")
     o_train, o_test = _offsets(source, prep)
     parts = None
-    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curves' refits take no offset
+    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
     fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
@@ -172,10 +175,8 @@ def _run(args, source, out, estimator, prep) -> int:
         **({"cv": cv[0]} if cv else {}),
     }
     figures, curve = {}, None
-    if recorder is not None:
+    if recorder is not None and any(len(v) for v in recorder.curves.values()):
         curve = dict(recorder.curves)
-    elif parts is not None and hasattr(estimator, "n_iter_") and np.size(getattr(estimator, "loss_curve_", ())):
-        curve = logistic_curves(estimator, X_train, y_train, parts, budget_s=max(2.0, 2.0 * fit_seconds))
     metrics["training_curve"] = curves_to_json(curve)
     if not args.no_plots:
         figures = run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval, pred_eval=pred_eval,
@@ -184,11 +185,14 @@ def _run(args, source, out, estimator, prep) -> int:
                               pos_label=metrics["pos_label"])
     page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
                           summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
-                          else None, data_notes=getattr(source, "notes", None))
+                          else None, data_notes=getattr(source, "notes", None),
+                          cov_type=args.cov_type or "nonrobust", groups=groups)
     files = {"split.json": source.split_record(n_train, n_test)}
     coefficients = page.get("coefficients") or {}
     if coefficients.get("csv"):
         files["coefficients.csv"] = coefficients["csv"]
+    if coefficients.get("term_tests_csv"):
+        files["term_tests.csv"] = coefficients["term_tests_csv"]
     note = None
     if ordinal:  # its coefficient table: the ordinal summary in the units of the data's columns
         from .ordinal import coefficients_csv
@@ -213,6 +217,41 @@ def _run(args, source, out, estimator, prep) -> int:
                  else ")"))
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
+
+
+def _check_table_options(args, source):
+    """``--cov-type`` and ``--cluster``: consistent, for a logistic model in memory; sets ``args.cov_type``."""
+    cluster = getattr(args, "cluster", None)
+    args.cov_type = getattr(args, "cov_type", None)
+    if args.cov_type not in (None, "nonrobust") and args.model != "logistic":
+        raise UsageError(f"--cov-type applies to --model logistic (its coefficient table), got --model {args.model}")
+    if cluster is None:
+        if args.cov_type == "cluster":
+            raise UsageError("--cov-type cluster needs --cluster COL[,COL] (the column(s) of DATA that group the rows)")
+        return
+    names = [c.strip() for c in cluster.split(",")]
+    if not 1 <= len(names) <= 2 or not all(names):
+        raise UsageError(f"--cluster takes one or two column names (COL or COL,COL), got {cluster!r}")
+    if args.cov_type not in (None, "cluster"):
+        raise UsageError(f"--cluster gives clustered standard errors; it cannot be combined with --cov-type {args.cov_type}")
+    if args.model != "logistic":
+        raise UsageError(f"--cluster applies to --model logistic, got --model {args.model}")
+    if not isinstance(source, MemorySource):
+        raise UsageError("--cluster is not available with --dask; train in memory")
+    args.cov_type, args.cluster_columns = "cluster", names
+
+
+def _cluster_groups(args, source):
+    """The training rows' cluster labels for ``--cluster`` (one column, or two as an (n, 2) array), or None."""
+    names = getattr(args, "cluster_columns", None)
+    if names is None:
+        return None
+    rows = source.parts["train"]
+    missing = [c for c in names if c not in rows.columns]
+    if missing:
+        raise UsageError(f"--cluster names column(s) not in the data: {', '.join(map(repr, missing))}")
+    values = rows[names].to_numpy(dtype=object)
+    return values[:, 0] if len(names) == 1 else values
 
 
 def _offsets(source, prep):

@@ -350,7 +350,7 @@ _PARAM_TESTS = {
 #: the kind of each hyperparameter a model file may store, by estimator class ("scalar" for any other)
 PARAM_KINDS = {
     "LogisticRegression": {
-        "C": "real", "batch_size": "int or None", "class_weight": "class_weight", "fit_intercept": "bool",
+        "C": "real", "batch_size": "int or None", "class_weight": "class_weight", "fit_intercept": "bool", "flic": "bool",
         "l1_ratio": "real or None", "learning_rate": "real or None", "max_iter": "int", "penalty": "str or None",
         "random_state": "int or None", "solver": "str", "tol": "real", "verbose": "verbose", "warm_start": "bool",
     },

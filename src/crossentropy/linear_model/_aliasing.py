@@ -14,10 +14,16 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
+from ..objective.sums import gram
+
 __all__ = ["ALIAS_TOL", "aliased_columns", "reduce_coefficients"]
 
 #: residual norm (relative to the column's norm) below which a column is aliased
 ALIAS_TOL = 1e-7
+#: smallest pivot of the Cholesky factor of the scaled Gram matrix that proves every column kept
+#: without the exact check: the factor's pivots are the residual norms, and formed from the Gram
+#: matrix they carry an error of about machine epsilon divided by the pivot, far below this bound
+GRAM_PIVOT_SAFE = 1e-4
 
 
 def aliased_columns(X, tol=ALIAS_TOL):
@@ -50,13 +56,17 @@ def aliased_columns(X, tol=ALIAS_TOL):
     """
     X = np.asarray(X, dtype=np.float64)
     n, q = X.shape
-    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    G = gram(X, np.ones(n), False)  # one BLAS pass; the pivots of its Cholesky factor are the residual norms
+    norms = np.sqrt(np.maximum(np.diag(G), 0.0))
     nonzero = norms > 0
-    Xn = X / np.where(nonzero, norms, 1.0)
     if nonzero.all() and n >= q:
-        R = linalg.qr(Xn, mode="r", check_finite=False)[0]
-        if np.all(np.abs(np.diag(R)) >= tol):  # the residual of each column on all the earlier ones
+        try:
+            L = linalg.cholesky(G / np.outer(norms, norms), lower=True, check_finite=False)
+        except linalg.LinAlgError:
+            L = None
+        if L is not None and np.all(np.diag(L) >= max(GRAM_PIVOT_SAFE, tol)):
             return np.arange(q), np.zeros(0, dtype=np.intp), np.zeros((q, 0))
+    Xn = X / np.where(nonzero, norms, 1.0)  # near the tolerance: the exact check on the columns themselves
     kept, aliased = [], []
     Q = np.zeros((n, 0))
     for j in range(q):

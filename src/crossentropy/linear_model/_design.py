@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import special
+from ..objective.sums import gram
 
 __all__ = ["FittedDesign"]
 
@@ -159,14 +160,12 @@ class FittedDesign:
         s = self.sample_weight
         X = self.X
         if self.binary:
-            w = s * P[:, 0] * P[:, 1]
-            return _symmetric((X * w[:, None]).T @ X)
+            return _symmetric(gram(X, s * P[:, 0] * P[:, 1], False))
         K, q = self.n_classes, X.shape[1]
         info = np.empty(((K - 1) * q, (K - 1) * q))
         for k in range(1, K):
             for m in range(k, K):
-                w = s * P[:, k] * ((k == m) - P[:, m])
-                block = (X * w[:, None]).T @ X
+                block = gram(X, s * P[:, k] * ((k == m) - P[:, m]), False)
                 info[(k - 1) * q:k * q, (m - 1) * q:m * q] = block
                 info[(m - 1) * q:m * q, (k - 1) * q:k * q] = block.T
         return _symmetric(info)

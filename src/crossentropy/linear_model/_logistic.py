@@ -51,7 +51,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {"l2", "l1", "elasticnet", None}, default "l2"
+    penalty : {"l2", "l1", "elasticnet", None, "firth"}, default "l2"
+        ``"firth"``: Firth's bias-reduced logistic regression, two classes only (the penalised
+        log-likelihood :math:`\ell(\beta) + \tfrac12\log\det I(\beta)`, finite on separated data; R's
+        logistf, :mod:`crossentropy.linear_model._firth`); ``C`` is not used, ``solver`` must be
+        ``"auto"`` or ``"newton"``, ``tol`` bounds its largest Newton step and modified score.
     C : float, default 1.0
         Inverse penalty strength (> 0).
     l1_ratio : float in [0, 1], optional
@@ -84,6 +88,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Shuffling for ``"sgd"``.
     verbose : int, default 0
         Print the objective at every iteration.
+    flic : bool, default False
+        With ``penalty="firth"``: FLIC, the intercept refitted by maximum likelihood with the Firth
+        linear predictor as offset (Puhr et al., 2017; logistf's ``flic=TRUE``), so the fitted
+        probabilities average to the observed event rate; the slopes stay Firth's. Ignored otherwise.
 
     Attributes
     ----------
@@ -121,7 +129,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, penalty="l2", C=1.0, l1_ratio=None, fit_intercept=True, solver="auto", max_iter=100,
                  tol=1e-4, learning_rate=None, batch_size=None, class_weight=None, warm_start=False,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, flic=False):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -135,6 +143,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.flic = flic
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -171,7 +180,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------------- fitting
     def fit(self, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):
-        """Fit the model (in memory, or on a Dask cluster for Dask input).
+        r"""Fit the model (in memory, or on a Dask cluster for Dask input).
 
         The set-up (class weights from the sample-weighted class counts, penalty scaling, solver
         choice) is :mod:`crossentropy.linear_model._setup`, the same for both inputs.
@@ -186,8 +195,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
             Fixed logit offsets: the model's logits are :math:`X\theta + o` (the offset's coefficient is
             one and never fitted, as in a GLM). Dask input takes a Dask or in-memory array.
-        callback : callable ``(n_iter, objective_value)``, optional
-            Called after every solver iteration (on the client for Dask input).
+        callback : callable ``callback(state)``, optional
+            Called after every solver iteration (on the client for Dask input) with a frozen
+            :class:`~crossentropy.solvers.IterationState`: ``state.n_iter`` (1-based), ``state.fun``
+            (the penalised objective, the entry of ``loss_curve_``), ``state.x`` (a copy of the flat
+            coefficients) and ``state.coef``, ``state.intercept`` (what ``coef_`` and ``intercept_``
+            would be if the fit ended there; softmax intercepts centred). Returning True (any true
+            value) or raising ``StopIteration`` stops the fit after that iteration: ``n_iter_`` is
+            that iteration, ``converged_`` stays False (unless ``tol`` was met there too) and no
+            ConvergenceWarning is raised. The form follows SciPy's ``callback(intermediate_result)``.
+            With ``penalty="firth"`` the iterations are Firth's Newton steps, ``state.fun`` the
+            negative penalised log-likelihood over the total weight (as in ``loss_curve_``) and
+            ``state.intercept`` FLIC's with ``flic=True``.
         persist : {"auto", True, False}, default "auto"
             Dask input only: keep the prepared data in the workers' memory for the fit. ``"auto"``:
             yes when it is already persisted, when there is no distributed client, or when it takes
@@ -207,6 +226,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         X, y_enc, sw = self._validate_fit_data(X, y, sample_weight)
         offset = check_offset(offset, X.shape[0], len(self.classes_))
         coef0 = _setup.coef_vector(self) if self.warm_start else None
+        if self.penalty == "firth":  # Firth's penalised likelihood: its own Newton iterations (._firth)
+            from ._firth import fit_firth
+
+            if offset is not None:
+                raise ValueError("offset is not supported with penalty='firth'; fit without it")
+            return fit_firth(self, X, y_enc, sw, callback, coef0=coef0)
         _setup.fit_in_memory(self, X, y_enc, sw, rho, callback, coef0=coef0, offset=offset)
         return self
 
@@ -226,7 +251,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             All the labels; required on the first call.
         offset : array-like of shape (n,), (n, 1) or (n, K), optional
             Fixed logit offsets of these rows, as in :meth:`fit`.
-        callback : callable ``(n_iter, objective_value)``, optional
+        callback : callable ``callback(state)``, optional
+            As in :meth:`fit` (one epoch: ``state.n_iter`` is 1).
 
         Returns
         -------
@@ -247,7 +273,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------------------- prediction
     def decision_function(self, X, *, offset=None):
-        """Logits :math:`X\theta + o`: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise.
+        r"""Logits :math:`X\theta + o`: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise.
 
         ``offset``: the rows' fixed logit offsets, shape (n,) or (n, 1) for two classes, (n, K)
         otherwise (as in :meth:`fit`; None for 0). Every prediction method takes it.
@@ -424,6 +450,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         crossentropy.linear_model._summary.LogisticSummary
             ``str()`` gives the text table, ``.frame`` the pandas DataFrame.
         """
+        if self.penalty == "firth":  # penalised information, profile intervals, penalised LR tests
+            from ._firth_inference import firth_summary
+
+            return firth_summary(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type,
+                                 groups=groups, terms=terms)
         from ._summary import summarize
 
         return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type, groups=groups,

@@ -5,8 +5,9 @@ parameterisation (:class:`~crossentropy._terms.TermMap`: raw units of the user's
 columns, levels of a string column against a reference level when the model has an intercept and
 no penalty). Terms aliased with earlier ones (:mod:`~crossentropy.linear_model._aliasing`, R's rule
 with tolerance 1e-7) are reported as not identified; the others carry the coefficients of the model
-without them. The covariance is a function of that design (:func:`covariance`), for
-``cov_type="nonrobust"`` the inverse of the observed information :math:`\mathcal I`:
+without them. The covariance is a function of that design
+(:func:`~crossentropy.linear_model._covariance.covariance`: ``cov_type`` ``"nonrobust"``, the inverse
+of the observed information :math:`\mathcal I`, or statsmodels' robust and clustered types):
 
 .. math::
     \widehat{\mathrm{Cov}}(\hat\beta) = \mathcal I^{-1}, \qquad z_j = \hat\beta_j / \mathrm{se}_j,
@@ -25,35 +26,16 @@ import numpy as np
 from scipy import linalg, stats
 
 from .._validation import check_option, check_real
+from ..exceptions import PerfectSeparationWarning
 from ._aliasing import ALIAS_TOL, aliased_columns, reduce_coefficients
+from ._covariance import COV_TYPES, LeverageError, check_groups, covariance
 from ._design import FittedDesign
+from ._separation import separation_message
 from ._setup import row_weights
 from ._summary_table import ESTIMATE_COLUMNS, INFERENCE_COLUMNS, LogisticSummary
 from .._terms import TermMap
 
 __all__ = ["LogisticSummary", "summarize", "covariance", "COV_TYPES"]
-
-#: covariance types :func:`summarize` accepts
-COV_TYPES = ("nonrobust",)
-
-
-def covariance(design, cov_type="nonrobust", groups=None) -> np.ndarray:
-    r"""Covariance (m × m, class-major) of the coefficients of a :class:`FittedDesign`.
-
-    ``"nonrobust"``: :math:`\mathcal I^{-1}`, the inverse of the observed information, by Cholesky;
-    :class:`numpy.linalg.LinAlgError` when the information is not positive definite.
-
-    Examples
-    --------
-    >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
-    >>> d = FittedDesign(X, ("const", "x"), (None, "x"), np.zeros(2), np.array([0, 1, 0, 1]), np.ones(4), 2)
-    >>> covariance(d).round(4).tolist()   # (X^T X / 4)^{-1}
-    [[2.8, -1.2], [-1.2, 0.8]]
-    """
-    check_option(cov_type, "cov_type", COV_TYPES)
-    info = design.information()
-    return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), np.eye(info.shape[0]), check_finite=False)
-
 
 def _inverse(H):
     """Cholesky inverse of a symmetric H; on failure a warning and the pseudo-inverse (the ordinal summary's)."""
@@ -64,75 +46,6 @@ def _inverse(H):
                       "separation); using its pseudo-inverse, some standard errors are not identified",
                       RuntimeWarning, stacklevel=3)
         return linalg.pinvh(H)
-
-
-#: Largest linear programme (constraints) the separation check solves; beyond it the fitted
-#: probabilities decide (every row's own class predicted with probability above 1 - 1e-6).
-SEPARATION_LP_ROWS = 200_000
-
-
-def perfectly_separated(X, y_enc, sw, n_classes, fit_intercept, proba_own=None) -> bool:
-    r"""Whether a hyperplane (a linear classifier) puts every weighted row in its own class with a margin.
-
-    Complete separation, for which the maximum-likelihood estimate does not exist: the linear programme
-    :math:`(\theta_k - \theta_{y_i})^\top \tilde x_i \le -1` for every row :math:`i` with
-    :math:`s_i > 0` and every class :math:`k \ne y_i` (:math:`\tilde x = (x, 1)` with an intercept) is
-    feasible (solved by HiGHS through ``scipy.optimize.linprog``). For two classes this is
-    :math:`\pm\theta^\top \tilde x_i \le -1`. Beyond :data:`SEPARATION_LP_ROWS` constraints, the
-    fitted probabilities of the own classes ``proba_own`` decide (all above 1 - 1e-6).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-    >>> perfectly_separated(X, np.array([0, 0, 1, 1]), np.ones(4), 2, True)
-    True
-    >>> perfectly_separated(X, np.array([0, 1, 0, 1]), np.ones(4), 2, True)
-    False
-
-    References
-    ----------
-    Albert & Anderson, *On the existence of maximum likelihood estimates in logistic regression
-    models*, Biometrika 71 (1984); Konis, *Linear programming algorithms for detecting separated data
-    in binary logistic regression models*, DPhil thesis, Oxford (2007).
-    """
-    from scipy import sparse
-    from scipy.optimize import linprog
-
-    keep = np.asarray(sw) > 0
-    Xk = X[keep] if sparse.issparse(X) else np.asarray(X)[keep]
-    yk = np.asarray(y_enc)[keep]
-    n = yk.size
-    K = int(n_classes)
-    pairs = n if K == 2 else n * (K - 1)
-    if pairs > SEPARATION_LP_ROWS:
-        return proba_own is not None and bool(np.all(np.asarray(proba_own)[keep] > 1 - 1e-6))
-    Xt = sparse.csr_matrix(Xk, dtype=np.float64)
-    if fit_intercept:
-        Xt = sparse.hstack([Xt, np.ones((n, 1))], format="csr")
-    D = Xt.shape[1]
-    if K == 2:
-        sign = np.where(yk == 1, -1.0, 1.0)
-        A = sparse.diags(sign) @ Xt
-        n_var = D
-    else:
-        rows, blocks = [], []
-        for k in range(K):
-            others = np.flatnonzero(yk != k)  # rows whose class is not k: theta_k - theta_y
-            if not others.size:
-                continue
-            sub = Xt[others]
-            own = sparse.csr_matrix((-np.ones(others.size), (np.arange(others.size), yk[others])),
-                                    shape=(others.size, K))
-            pick = sparse.csr_matrix((np.ones(others.size), (np.arange(others.size), np.full(others.size, k))),
-                                     shape=(others.size, K))
-            blocks.append(sparse.kron(pick + own, np.ones((1, D)), format="csr").multiply(
-                sparse.hstack([sub] * K, format="csr")))
-            rows.append(others.size)
-        A = sparse.vstack(blocks, format="csr")
-        n_var = K * D
-    res = linprog(np.zeros(n_var), A_ub=A, b_ub=-np.ones(A.shape[0]), bounds=(None, None), method="highs")
-    return res.status == 0
 
 
 def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
@@ -153,9 +66,11 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
         Frequency weights (times the estimator's class weights, as in ``fit``).
     alpha : float in (0, 1), default 0.05
         The intervals have coverage :math:`1 - \alpha`.
-    cov_type : {"nonrobust"}, default "nonrobust"
-    groups : None
-        Cluster labels (for clustered covariances; none is accepted with ``"nonrobust"``).
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}, default "nonrobust"
+        The coefficients' covariance (:func:`~crossentropy.linear_model._covariance.covariance`).
+    groups : array-like of shape (n,) or (n, 2), or a list of two arrays, optional
+        Cluster labels of the rows, one or two groupings; required by and only used with
+        ``cov_type="cluster"``.
     terms : TermMap, optional
         How the features come from the user's columns (:meth:`TabularPreprocessor.term_map`);
         by default every feature is its own term.
@@ -184,8 +99,6 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     """
     alpha = check_real(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
     check_option(cov_type, "cov_type", COV_TYPES)
-    if groups is not None:
-        raise ValueError(f"groups are used by a clustered covariance; cov_type={cov_type!r} takes none, got {groups!r:.60}")
     if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
     d = int(estimator.coef_.shape[1])
@@ -197,6 +110,7 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     sw = row_weights(estimator.class_weight, estimator.classes_, y_enc, sw)
     if not sw.sum() > 0:
         raise ValueError("sample_weight must give the rows a positive total weight, got a total of 0")
+    check_groups(groups, cov_type, X.shape[0], sw > 0)
     X = X.toarray() if hasattr(X, "toarray") else X
     K, fi, penalty = len(estimator.classes_), bool(estimator.fit_intercept), estimator.penalty
     coding = terms.coding(fit_intercept=fi, reference_coded=penalty is None)
@@ -211,6 +125,8 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     design = FittedDesign(R[:, kept], tuple(names), tuple(coding.columns[j] for j in kept),
                           reduce_coefficients(params, kept, aliased, C), y_enc, sw, K)
     notes = _convergence_note(estimator)
+    if getattr(estimator, "separation_", None):  # found by the fit (._separation), never a linear programme here
+        warnings.warn(separation_message(estimator), PerfectSeparationWarning, stacklevel=3)
     if aliased.size:
         one = aliased.size == 1
         it = "it" if one else "them"
@@ -227,6 +143,10 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
         status[kept] = "no standard error: information singular"
         notes.append("The observed information is singular at the estimate (fitted probabilities of 0 or 1: the "
                      "classes are separated by these terms), so no standard error is identified.")
+    except LeverageError as exc:
+        cov = np.full((design.n_params, design.n_params), np.nan)
+        status[kept] = f"no standard error: {cov_type} undefined"
+        notes.append(f"No {cov_type} standard errors: {exc}.")
     se = np.sqrt(np.diag(cov))
     q = stats.norm.ppf(1 - alpha / 2)
     est = np.asarray(design.params, dtype=np.float64).reshape(-1, kept.size)
@@ -255,12 +175,28 @@ def _convergence_note(estimator) -> list:
             "be far from the optimum (without a penalty, on separated classes, no maximum-likelihood estimate exists)."]
 
 
+#: rows per block of the weighted spread of the numeric columns (a block's deviations stay small)
+SPREAD_BLOCK_ROWS = 8192
+
+
 def _spread(R, sw, numeric):
-    """Weighted population standard deviation of the numeric columns of R (NaN for the others)."""
+    """Weighted population standard deviation of the numeric columns of R (NaN for the others).
+
+    Two passes: the weighted means, then the weighted squared deviations from them, summed over row
+    blocks (no n × q temporary; no cancellation of a mean far from zero against the spread).
+    """
+    sd = np.full(R.shape[1], np.nan)
+    cols = np.flatnonzero(numeric)
+    if not cols.size:
+        return sd
     w = sw / sw.sum()
-    mean = w @ R
-    sd = np.sqrt(np.maximum(w @ (R - mean) ** 2, 0.0))
-    return np.where(numeric, sd, np.nan)
+    mean = w @ R[:, cols]
+    var = np.zeros(cols.size)
+    for a in range(0, R.shape[0], SPREAD_BLOCK_ROWS):
+        dev = R[a:a + SPREAD_BLOCK_ROWS, cols] - mean
+        var += w[a:a + SPREAD_BLOCK_ROWS] @ (dev * dev)
+    sd[cols] = np.sqrt(var)
+    return sd
 
 
 def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms):

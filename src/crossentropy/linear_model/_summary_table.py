@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+
+from ._margins import average_marginal_effects
+from ._term_tests import lr_test, profile_intervals, term_tests
 
 __all__ = ["LogisticSummary", "INFERENCE_COLUMNS", "ESTIMATE_COLUMNS"]
 
@@ -90,6 +94,80 @@ class LogisticSummary:
     def to_csv_frame(self):
         """The table with its index as columns (``class`` first for softmax, then ``term``)."""
         return self.frame.reset_index()
+
+    def _tested(self, what):
+        if not self.inference or self.cov is None or not np.all(np.isfinite(self.cov)):
+            raise ValueError(f"{what} needs the standard errors of an unpenalised fit with a finite covariance "
+                             f"(penalty={self.penalty!r}; {self.note or 'no covariance'})")
+
+    def _class_labels(self, encoded):
+        """Class labels of encoded classes 0..K-1 (the reference class, then the table's classes)."""
+        classes = [self.reference] + list(dict.fromkeys(self.frame.index.get_level_values(0)))
+        return [classes[int(k)] for k in encoded]
+
+    @cached_property
+    def term_tests(self):
+        r"""Wald and likelihood-ratio tests of each input column, all its terms (and classes) together.
+
+        A DataFrame with columns ``column, df, wald_chi2, wald_p, lr_chi2, lr_p``
+        (:func:`~crossentropy.linear_model._term_tests.term_tests`: the Wald test with this table's
+        covariance type, the LR test by refitting the model without the column), computed on first
+        access; None for a penalised fit or without a finite covariance.
+        """
+        try:
+            self._tested("term_tests")
+        except ValueError:
+            return None
+        return term_tests(self.design, self.cov, lr=self.penalty is None)
+
+    def margeff(self, alpha=None):
+        r"""Average marginal effects :math:`dp/dx` of every term, with delta-method standard errors.
+
+        :func:`~crossentropy.linear_model._margins.average_marginal_effects` with this table's
+        covariance (statsmodels' ``get_margeff(at="overall", method="dydx")``); for softmax, the
+        effects on every class's probability, the ``class`` column holding the class labels.
+        ``alpha`` defaults to the table's.
+        """
+        self._tested("margeff")
+        out = average_marginal_effects(self.design, self.cov, self.alpha if alpha is None else alpha)
+        if "class" in out.columns:
+            out["class"] = self._class_labels(out["class"])
+        return out
+
+    def conf_int_profile(self, alpha=None, which=None):
+        r"""Profile-likelihood intervals of the coefficients (R's ``confint`` on a ``glm``).
+
+        :func:`~crossentropy.linear_model._term_tests.profile_intervals` on this table's identified
+        terms (``which``: flat indices into them, class-major for softmax; default all); ``alpha``
+        defaults to the table's. For softmax, ``class`` holds the class labels.
+        """
+        self._tested("conf_int_profile")
+        out = profile_intervals(self.design, self.alpha if alpha is None else alpha, which)
+        if "class" in out.columns:
+            out["class"] = self._class_labels(out["class"])
+        return out
+
+    def lr_test(self, other):
+        r"""Likelihood-ratio test between this model and a nested ``other`` (either may be the larger one).
+
+        :func:`~crossentropy.linear_model._term_tests.lr_test` on the two log-likelihoods, with their
+        numbers of identified parameters; both summaries must be of unpenalised fits on the same
+        rows (the same number of observations).
+
+        Returns
+        -------
+        LRTest
+            ``(chi2, df, p_value)``.
+        """
+        if not isinstance(other, LogisticSummary):
+            raise TypeError(f"other must be a LogisticSummary, got {type(other).__name__}")
+        for s in (self, other):
+            if s.penalty is not None:
+                raise ValueError(f"lr_test needs unpenalised fits, got penalty={s.penalty!r}")
+        if not np.isclose(self.nobs, other.nobs, rtol=1e-12, atol=0):
+            raise ValueError(f"other must be fitted on the same rows: {other.nobs:g} observations against {self.nobs:g}")
+        big, small = (self, other) if self.design.n_params >= other.design.n_params else (other, self)
+        return lr_test(big.llf, big.design.n_params, small.llf, small.design.n_params)
 
     def __str__(self):
         pairs = [("No. Observations:", self.nobs), ("Log-Likelihood:", self.llf), ("LL-Null:", self.llnull),

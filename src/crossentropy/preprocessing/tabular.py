@@ -120,7 +120,7 @@ class TabularPreprocessor:
         """
         if self.columns_ is None:
             raise ValueError("TabularPreprocessor is not fitted: call fit first")
-        return term_map(self.columns_, {**self.reference, **check_reference(reference)})
+        return term_map(self.columns_, self.reference, self.drop_reference, reference)
 
     # ---------------------------------------------------------------- checks shared by fit and apply
     def feature_columns(self, frame) -> list[str]:

@@ -60,28 +60,47 @@ def indicator_levels(spec, reference, drop_reference) -> list[str]:
     return [c for c in spec["categories"] if c != dropped]
 
 
-def term_map(columns, reference=None) -> TermMap:
+def term_map(columns, fitted_reference=None, drop_reference=False, reference=None) -> TermMap:
     r"""The :class:`~crossentropy._terms.TermMap` of the fitted column specs ``columns``.
 
     Numeric column: :math:`u = (r - \text{mean}) / \text{scale}`; string column: one indicator per
-    level, in sorted order, the reference level the first one unless ``reference`` names another.
+    level, in sorted order. The reference level is the one ``reference`` names, else the one the
+    preprocessor was built with (``fitted_reference``), else the first. With ``drop_reference`` the
+    fitted reference level has no indicator (:func:`indicator_levels`), so each level's coefficient
+    is already its contrast with that level, and another reference is refused
+    (:class:`~crossentropy.io.tables.DataError` naming the column).
 
     Examples
     --------
     >>> specs = [{"name": "x", "kind": "numeric", "mean": 2.0, "scale": 0.5},
     ...          {"name": "c", "kind": "categorical", "categories": ["a", "b"]}]
-    >>> term_map(specs, {"c": "b"}).references
+    >>> term_map(specs, reference={"c": "b"}).references
     {'c': 'b'}
+    >>> term_map(specs, {"c": "b"}, drop_reference=True).columns[1].levels
+    ('a',)
     """
-    reference = check_reference(reference, columns)
+    fitted = check_reference(fitted_reference, columns)
+    asked = check_reference(reference, columns)
+    if drop_reference:
+        moved = {c: v for c, v in asked.items() if v != fitted.get(c, _first_level(columns, c))}
+        if moved:
+            col, level = next(iter(moved.items()))
+            raise DataError(f"reference level {level!r} of column {col!r} differs from the level the model was "
+                            f"fitted without ({fitted.get(col, _first_level(columns, col))!r}): its design has "
+                            "no indicator for that level, so its table is against it")
+    reference = {**fitted, **asked}
     out, j = [], 0
     for spec in columns:
         if spec["kind"] == "numeric":
             out.append(TermColumn(spec["name"], "numeric", (j,), mean=float(spec["mean"]), scale=float(spec["scale"])))
             j += 1
         else:
-            levels = tuple(spec["categories"])
+            levels = tuple(indicator_levels(spec, reference, drop_reference))
             out.append(TermColumn(spec["name"], "categorical", tuple(range(j, j + len(levels))), levels=levels,
-                                  reference=reference.get(spec["name"], levels[0])))
+                                  reference=reference.get(spec["name"], spec["categories"][0])))
             j += len(levels)
     return TermMap(j, tuple(out))
+
+
+def _first_level(columns, name):
+    return next(spec["categories"][0] for spec in columns if spec["name"] == name)

@@ -49,7 +49,7 @@ def choose_step(objective):
 
 
 def _solve_newton(H, g, N):
-    """Solve :math:`(H + c N N^\top) d = -g` by Cholesky; fall back to a pseudo-inverse if H is singular.
+    r"""Solve :math:`(H + c N N^\top) d = -g` by Cholesky; fall back to a pseudo-inverse if H is singular.
 
     Returns ``(d, solve)``, ``solve(v)`` applying the same (pseudo-)inverse to another vector.
     """
@@ -158,7 +158,9 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     coef0 : ndarray of shape (n_coef,)
     max_iter : int, default 100
     tol : float, default 1e-4
-    callback : callable ``(n_iter, objective_value)``, optional
+    callback : callable ``callback(state)``, optional
+        Called after every iteration with an :class:`~crossentropy.solvers.IterationState`; a true
+        return value (or ``StopIteration``) stops the run after that iteration.
     verbose : int, default 0
     step : {"auto", "cholesky", "cg"}, default "auto"
         How to solve for the step (:func:`choose_step` picks by cost). l1 always uses the full Hessian.
@@ -241,9 +243,10 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         # Hessian moved little over a step this close to the minimum): the gap the step left
         after = None if solve is None else vdot(g, solve(g))
         trusted = lazy is None or lazy.stepped(t, decrement, after, 2 * rtol * abs(f), step_s, g - g_old)
-        if run.step(it, coef, f, g) and trusted and (small_gap(decrement, f, rtol) or (
-                after is not None and small_gap(after, f, rtol))):
-            return _lazy_result(run.result(coef, it, True), lazy)
+        met = run.step(it, coef, f, g) and trusted and (small_gap(decrement, f, rtol) or (
+            after is not None and small_gap(after, f, rtol)))
+        if met or run.stopped:
+            return _lazy_result(run.result(coef, it, met), lazy)
     return _lazy_result(run.result(coef, max_iter, False), lazy)
 
 
@@ -394,6 +397,7 @@ def _proximal_newton(objective, coef, max_iter, run, rtol):
         if not accepted:
             return run.result(coef, it, run.step(it, coef, F, g))
         coef, f, g, F = new, fn, gn, Fn
-        if run.step(it, coef, F, g) and small_gap(-2 * decrease, F, rtol):
-            return run.result(coef, it, True)
+        met = run.step(it, coef, F, g) and small_gap(-2 * decrease, F, rtol)
+        if met or run.stopped:
+            return run.result(coef, it, met)
     return run.result(coef, max_iter, False)
