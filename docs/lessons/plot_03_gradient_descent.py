@@ -86,3 +86,41 @@ ax.legend()
 # the contour through the current point, not aimed at the minimum: the path first runs down the
 # steep side and then crawls along the flat floor of the valley, with steps that shrink as the
 # gradient does. After 30 steps it is still far from the minimum. That is what the other solvers fix.
+
+# %%
+# Gradient descent, Newton and L-BFGS from their iterates
+# -------------------------------------------------------
+#
+# ``fit`` takes a ``callback``: after every iteration the solver calls ``callback(state)``, as SciPy's
+# ``minimize`` calls ``callback(intermediate_result)``; ``state.coef`` holds the coefficients of that
+# iterate (as ``coef_`` would be if the fit stopped there) and ``state.fun`` the objective. Recording
+# them draws each solver's path on the same contours:
+#
+# * ``solver="gd"`` with its default backtracking line search: steps against the gradient, each as
+#   long as the line search allows;
+# * ``solver="newton"``: steps :math:`-H^{-1}\nabla J` with the Hessian
+#   :math:`H = \frac1n X^\top \mathrm{diag}(\hat p(1 - \hat p)) X`, which rescales the long axis of
+#   the ellipses: a handful of steps, each aimed near the minimum;
+# * ``solver="lbfgs"``: quasi-Newton, building a Hessian estimate from the last gradients.
+
+paths, objective = {}, {}
+for solver in ("gd", "newton", "lbfgs"):
+    states = []
+    fit = ce.LogisticRegression(penalty=None, fit_intercept=False, solver=solver, tol=1e-8,
+                                max_iter=500).fit(X, y, callback=states.append)
+    path = np.array([np.zeros(2)] + [np.ravel(s.coef) for s in states])
+    paths[solver], objective[solver] = path, np.array([s.fun for s in states])
+    assert np.array_equal(path[-1], fit.coef_.ravel())  # the last iterate is the fit
+    assert np.allclose([loss(w) for w in path[1:]], objective[solver], rtol=1e-12)  # state.fun is J there
+    assert np.allclose(path[-1], optimum, atol=1e-5)  # each reaches scikit-learn's minimum
+    print(f"{solver:7s} {len(states):4d} iterations, log loss {objective[solver][-1]:.10f}")
+assert np.all(np.diff(objective["gd"]) < 0)  # gradient descent lowers the loss at every iteration
+assert len(paths["newton"]) < len(paths["lbfgs"]) < len(paths["gd"])
+
+fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+ax.contour(w1, w2, J, levels=np.quantile(J, np.linspace(0.005, 0.9, 18)), cmap="viridis")
+for (solver, path), marker in zip(paths.items(), "o^s"):
+    ax.plot(path[:, 0], path[:, 1], marker=marker, markersize=4, label=f"{solver}: {len(path) - 1} iterations")
+ax.plot(*optimum, "k*", markersize=12, label="minimum")
+ax.set(xlabel="w₁", ylabel="w₂", title="the paths of three solvers, from their callbacks")
+ax.legend()

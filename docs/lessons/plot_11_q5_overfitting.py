@@ -10,14 +10,17 @@ something added to it:
 * a **penalty** on the weights (``penalty="l2"`` with strength ``1/C``), its strength chosen by
   cross-validation on the held-out log loss (:class:`crossentropy.LogisticRegressionCV`);
 * **early stopping** on the validation log loss (lesson 6);
-* **label smoothing**, which gives the logits a finite optimum (lesson 5).
+* **label smoothing**, which gives the logits a finite optimum (lesson 5);
+* for inference on small separable data, **Firth's penalty** (``penalty="firth"``), which always has
+  finite estimates.
 
 Separable data: the weights grow without bound
 ----------------------------------------------
 
 Two clusters that a line separates. Gradient descent with no penalty and a longer and longer run:
 every ten-fold increase of ``max_iter`` adds to the norm of the weights and divides the training
-log loss, and no run converges.
+log loss, and no run converges. The fit notices: it warns with a ``PerfectSeparationWarning`` that
+names the separating columns.
 """
 
 import warnings
@@ -29,20 +32,23 @@ from sklearn.metrics import log_loss as sk_log_loss
 from sklearn.model_selection import train_test_split
 
 import crossentropy as ce
+from crossentropy.exceptions import PerfectSeparationWarning
 
 X, y = make_blobs(n_samples=60, centers=[[-2, -2], [2, 2]], cluster_std=0.8, random_state=0)
 runs = [10, 100, 1000, 10000]
 norms, losses = [], []
 for max_iter in runs:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ce.ConvergenceWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         fit = ce.LogisticRegression(penalty=None, solver="gd", learning_rate=1.0, max_iter=max_iter,
                                      tol=1e-15).fit(X, y)
-    assert not fit.converged_
+    separation = [w for w in caught if issubclass(w.category, PerfectSeparationWarning)]
+    assert not fit.converged_ and separation
     norms.append(np.linalg.norm(fit.coef_))
     losses.append(sk_log_loss(y, fit.predict_proba(X)))
     print(f"max_iter {max_iter:6d}: |w| = {norms[-1]:6.2f}, training log loss {losses[-1]:.2e}")
 assert np.all(np.diff(norms) > 0.5) and np.all(np.diff(np.log10(losses)) < -0.3)
+print("the warning:", str(separation[0].message).split(":")[0])
 
 # %%
 # Label smoothing on the same data: training against targets 0.05 and 0.95 instead of 0 and 1
@@ -64,11 +70,17 @@ assert np.abs(w_10000 - w_1000).max() < 1e-6 and np.linalg.norm(w_10000[:2]) < n
 print(f"label smoothing 0.1: |w| = {np.linalg.norm(w_1000[:2]):.4f} after 1000 steps, "
       f"{np.linalg.norm(w_10000[:2]):.4f} after 10000")
 
+# Firth's penalised likelihood on the same data: finite estimates, converged
+firth = ce.LogisticRegression(penalty="firth").fit(X, y)
+assert firth.converged_ and np.linalg.norm(firth.coef_) < norms[-1]
+print(f"penalty='firth': |w| = {np.linalg.norm(firth.coef_):.4f}, converged in {firth.n_iter_} iterations")
+
 fig, (ax_d, ax_n) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 ax_d.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolor="k", s=16)
 ax_d.set(title="separable data", xlabel="x₁", ylabel="x₂")
 ax_n.plot(runs, norms, "o-", label="no penalty: |w| grows with max_iter")
 ax_n.axhline(np.linalg.norm(w_10000[:2]), color="C1", label="label smoothing 0.1: |w| settles")
+ax_n.axhline(np.linalg.norm(firth.coef_), color="C2", linestyle="--", label="penalty='firth'")
 ax_n.set(xscale="log", xlabel="max_iter (gradient-descent steps)", ylabel="|w|", title="the weights")
 ax_n.legend()
 
@@ -76,8 +88,9 @@ ax_n.legend()
 # The penalty, its strength chosen by cross-validation
 # ----------------------------------------------------
 #
-# Not separable, but few rows for many features (80 training rows, 30 features, 5 of them
-# informative): the unpenalised fit is nearly perfect on the training rows and poor on new ones.
+# Few rows for many features (80 training rows, 30 features, 5 of them informative): with 30
+# directions to choose from, a hyperplane separates the training rows (the unpenalised fit warns
+# again), so the unpenalised fit is perfect on the training rows and poor on new ones.
 # :class:`crossentropy.LogisticRegressionCV` fits the whole path of penalties
 # :math:`\frac{1}{2C}\|w\|^2` on each of 5 folds and picks the C with the best held-out log loss;
 # the figure shows the training and the cross-validated log loss along the path.
@@ -88,6 +101,7 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, train_size=80, random_
 cv = ce.LogisticRegressionCV(Cs=np.logspace(-3, 3, 13), cv=5).fit(X_train, y_train)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ce.ConvergenceWarning)
+    warnings.simplefilter("ignore", PerfectSeparationWarning)  # 80 rows, 30 features: separable too
     unpenalised = ce.LogisticRegression(penalty=None, max_iter=1000).fit(X_train, y_train)
 train_path = [ce.log_loss(y_train, ce.LogisticRegression(C=C).fit(X_train, y_train).predict_proba(X_train))
               for C in cv.Cs_]
