@@ -294,13 +294,13 @@ def _per_class(splits) -> list[str]:
     return out
 
 
+def _figure(name, data) -> str:
+    uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return f"<figure><img src='{uri}' alt='{_e(name)}'><figcaption class='muted'>{_e(name)}</figcaption></figure>"
+
+
 def _figures(pngs) -> list[str]:
-    out = ["<div class='figs'>"]
-    for name, data in pngs.items():
-        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        out.append(f"<figure><img src='{uri}' alt='{_e(name)}'><figcaption class='muted'>{_e(name)}</figcaption></figure>")
-    out.append("</div>")
-    return out
+    return ["<div class='figs'>", *(_figure(name, data) for name, data in pngs.items()), "</div>"]
 
 
 def _data(d) -> list[str]:
@@ -438,9 +438,18 @@ def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:
              f"<title>{_e(ctx['title'])}</title><style>{_CSS}</style></head>",
              "<body data-figures='pending'>", f"<h1>{_e(ctx['title'])}</h1>",
              f"<p class='muted'>Written {_e(ctx['created'])} by <code>{_e(ctx['command'])}</code></p>"]
+    from .report_calibration import FIGURES, calibration_html
+
+    own = {k: v for k, v in pngs.items() if k in FIGURES}
+    small = (ctx.get("calibration") or {}).get("small")  # too few rows: the reliability diagram is not shown
+    pngs = {k: v for k, v in pngs.items() if k not in FIGURES and not (small and k == "reliability.png")}
     splits = ctx.get("splits") or {}
+    if ctx.get("calibration") is not None:
+        parts += [f"<p id='headline-text'>{_e(ctx['calibration']['headline'])}</p>"]
     if splits:
         parts += ["<h2>Metrics</h2>", *_metrics_table(splits), "<h2>Per class</h2>", *_per_class(splits)]
+    parts += calibration_html(ctx.get("calibration"), ctx.get("threshold_tuning"), own,
+                              lambda name, data: f"<div class='figs'>{_figure(name, data)}</div>")
     if pngs:
         parts += ["<h2>Figures</h2>", *_figures(pngs)]
     parts += ["<h2>Data</h2>", *_data(ctx.get("data") or {})]

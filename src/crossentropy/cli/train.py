@@ -107,6 +107,10 @@ def run_train(args, source) -> int:
     if getattr(args, "offset", None) is not None and args.model != "logistic":
         raise UsageError(f"--offset applies to --model logistic, got --model {args.model}")
     _check_table_options(args, source)
+    if getattr(args, "tune_threshold", None) is not None:
+        from .report_calibration import check_tune_options
+
+        check_tune_options(args, source)
     prep = make_preprocessor(args, source.target)
     with contextlib.ExitStack() as stack:
         try:
@@ -152,6 +156,12 @@ def _run(args, source, out, estimator, prep) -> int:
 
         estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
+    tuning = None
+    if getattr(args, "tune_threshold", None) is not None:
+        from .report_calibration import tuned_threshold
+
+        tuning = tuned_threshold(args, estimator, X_train, y_train, o_train, pos_label)
+        threshold = tuning["threshold"]
     y_eval, proba_eval, _ = source.predictions(estimator, X_train, y_train, *_given(o_train))
     prior = class_prior(y_eval, classes)
     decision = {"prior": prior, "pos_label": pos_label, "threshold": threshold}
@@ -173,6 +183,7 @@ def _run(args, source, out, estimator, prep) -> int:
         "threshold": threshold, "train": columns["train"], "test": columns["test"],
         **source.extra_metrics(estimator),
         **({"cv": cv[0]} if cv else {}),
+        **({"threshold_tuning": tuning} if tuning else {}),
     }
     figures, curve = {}, None
     if recorder is not None and any(len(v) for v in recorder.curves.values()):
@@ -187,6 +198,22 @@ def _run(args, source, out, estimator, prep) -> int:
                           summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
                           else None, data_notes=getattr(source, "notes", None),
                           cov_type=args.cov_type or "nonrobust", groups=groups)
+    if columns["test"] is not None and np.isin(y_eval, classes).all():  # every test label one the model knows
+        from .report_calibration import calibration_figures, calibration_summary
+
+        pos = metrics["pos_label"] if classes.size == 2 else None
+        page["calibration"] = calibration_summary(
+            y_eval, proba_eval, classes, _decide(proba_eval, classes, pos_label, threshold), rows="the test split",
+            prior_log_loss=(columns["test"].get("baseline") or {}).get("log_loss"), pos_label=pos, seed=args.seed)
+        metrics["calibration_report"] = page["calibration"]
+        if not args.no_plots:
+            figures.update(calibration_figures(page["calibration"], y_eval, proba_eval, classes, pos_label=pos))
+    if tuning:
+        from .report_calibration import threshold_figure
+
+        page["threshold_tuning"] = tuning
+        if not args.no_plots:
+            figures["threshold_curve.png"] = threshold_figure(tuning)
     files = {"split.json": source.split_record(n_train, n_test)}
     coefficients = page.get("coefficients") or {}
     if coefficients.get("csv"):

@@ -323,7 +323,13 @@ def run_solver(est, objective, callback=None, *, solver=None, coef0=None, max_it
     max_iter = est.max_iter if max_iter is None else max_iter
     result = SOLVERS[name](objective, coef0, max_iter=max_iter, tol=float(est.tol),
                            callback=with_coefficients(callback, objective), verbose=est.verbose, **kwargs)
-    if not result.converged and not result.stopped and not (name == "sgd" and state is not None):  # partial_fit: one epoch by design
+    if result.stalled:
+        warnings.warn(f"solver {name!r} stopped at iteration {result.n_iter} without meeting tol={est.tol}: two "
+                      "steps in a row moved the objective only by rounding without halving the gradient, which is at "
+                      "the rounding floor of "
+                      f"the data's dtype ({np.dtype(objective.dtype).name}); "
+                      "loosen tol, or pass float64 data for a tighter optimum", ConvergenceWarning, stacklevel=4)
+    elif not result.converged and not result.stopped and not (name == "sgd" and state is not None):  # partial_fit: one epoch by design
         warnings.warn(f"solver {name!r} did not converge within max_iter={max_iter} iterations "
                       f"(tol={est.tol}); increase max_iter, loosen tol or scale the features",
                       ConvergenceWarning, stacklevel=4)

@@ -116,6 +116,10 @@ class SolverResult:
     stopped : bool
         Whether the run ended because the callback asked it to (``converged`` is then False unless
         the stopping rule was met at that same iteration).
+    stalled : bool
+        Whether the run ended because two steps in a row moved the objective only by rounding
+        without halving the gradient's max-norm: the gradient is at the rounding floor of the data's
+        dtype, above ``tol`` (``converged`` False; Newton's method only).
     """
 
     coef: np.ndarray
@@ -124,6 +128,7 @@ class SolverResult:
     loss_curve: list = field(default_factory=list)
     state: dict = field(default_factory=dict)
     stopped: bool = False
+    stalled: bool = False
 
 
 @dataclass(frozen=True)
