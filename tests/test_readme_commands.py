@@ -27,7 +27,8 @@ README = ROOT / "README.md"
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 _BLOCK = re.compile(r"^```([\w-]*)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 _SKIP_COPY = shutil.ignore_patterns(".git", ".venv", "runs", "build", "dist", ".pytest_cache", ".hypothesis",
-                                    ".bench-out", "__pycache__", "*.egg-info", ".whl", ".gl")
+                                    ".bench-out", "__pycache__", "*.egg-info", ".whl", ".gl",
+                                    "_build", "auto_lessons", "generated")  # what make docs writes under docs/
 _DASK = re.compile(r"^\s*(import|from)\s+(dask|distributed)\b", re.M)
 
 
