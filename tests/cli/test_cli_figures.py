@@ -84,8 +84,7 @@ def test_logistic_curve_ends_at_the_printed_numbers_and_plot_run_redraws_the_run
     assert rc == 0, err
     m = json.loads((out / "metrics.json").read_text())
     curve = m["training_curve"]
-    steps = curve["train"]["steps"]
-    assert steps[0] == 1 and steps[-1] == m["n_iter"] and steps == sorted(set(steps))
+    assert curve["train"]["steps"] == curve["test"]["steps"] == list(range(1, m["n_iter"] + 1))  # every iterate
     split = json.loads((out / "split.json").read_text())
     model = ce.load_model(out)
     for part in ("train", "test"):
@@ -130,3 +129,24 @@ def test_evaluate_plots_new_labelled_data_into_the_report_dir(tmp_path, capsys):
     assert (tmp_path / "cm.png").read_bytes() == (tmp_path / "ev" / "confusion_matrix.png").read_bytes()
     rc, _, err = run(capsys, "evaluate", out, tmp_path / "new.csv", "--plots")
     assert rc == 2 and "--plots needs --report-dir" in err
+
+
+def test_train_digits_fits_once_and_its_curve_comes_from_that_fit(tmp_path, capsys, monkeypatch):
+    """The training curve is recorded by the fit's callback: one solver run, one estimator fit, no refits."""
+    from crossentropy.solvers import SOLVERS
+
+    runs, fits = [], []
+    for name, solve in list(SOLVERS.items()):
+        monkeypatch.setitem(SOLVERS, name, lambda *a, _s=solve, _n=name, **k: runs.append(_n) or _s(*a, **k))
+    fit = ce.LogisticRegression.fit
+    monkeypatch.setattr(ce.LogisticRegression, "fit", lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
+    out = tmp_path / "run"
+    rc, _, err = run(capsys, "train", "--dataset", "digits", "--out", out)
+    assert rc == 0, err
+    assert len(runs) == 1 and len(fits) == 1
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["n_iter"] > 1 and m["training_curve"]["train"]["steps"] == list(range(1, m["n_iter"] + 1))
+    split = json.loads((out / "split.json").read_text())
+    model = ce.load_model(out)
+    X, y = _xy("digits", split["test_rows"], split["train_rows"])
+    assert m["training_curve"]["test"]["log_loss"][-1] == pytest.approx(skm.log_loss(y, model.predict_proba(X)), rel=1e-9)

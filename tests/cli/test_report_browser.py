@@ -45,7 +45,7 @@ def report(tmp_path_factory):
 
 def test_every_figure_decodes_in_chromium(report, tmp_path):
     n_images = report.read_text(encoding="utf-8").count("<img ")
-    assert n_images == 3
+    assert n_images == 3  # training curve, confusion matrix, ROC/PR (38 test rows: no reliability diagram)
     done = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", report.resolve().as_uri())
     assert done.returncode == 0, done.stderr[-2000:]
     body = re.search(r"<body[^>]*>", done.stdout)
@@ -126,3 +126,29 @@ def test_ordinal_table_with_thresholds_draws(tmp_path):
     assert terms == ["pared", "gpa", "school[T.public]", "unlikely|somewhat likely", "somewhat likely|very likely"]
     assert "<code>school</code>: reference level 'private'" in done.stdout
     assert _console_errors(done.stderr) == [], done.stderr[-2000:]
+
+
+def test_calibration_sections_draw(tmp_path):
+    """A run with a tuned threshold, then calibrated: the new sections are in the drawn page, every figure decodes."""
+    from sklearn.datasets import load_breast_cancer
+
+    b = load_breast_cancer(as_frame=True)
+    frame = b.frame.sample(frac=1.0, random_state=0)
+    frame.iloc[:300].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[300:].to_csv(tmp_path / "cal.csv", index=False)
+    run, new = tmp_path / "run", tmp_path / "new"
+    assert main(["train", str(tmp_path / "train.csv"), "--target", "target", "--tune-threshold", "f1",
+                 "--out", str(run)]) == 0
+    assert main(["calibrate", str(run), str(tmp_path / "cal.csv"), "--method", "sigmoid", "--out", str(new)]) == 0
+    for page, ids, n_images in (
+            (run / "report.html", ("headline-text", "bootstrap", "too-few-rows", "decisions", "threshold-tuning"), 4),
+            (new / "report.html", ("headline-text", "bootstrap", "ece", "conformal-coverage", "decisions"), 2)):
+        text = page.read_text(encoding="utf-8")
+        assert text.count("<img ") == n_images
+        done = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", page.resolve().as_uri())
+        assert done.returncode == 0, done.stderr[-2000:]
+        body = re.search(r"<body[^>]*>", done.stdout)[0]
+        assert 'data-figures="ok"' in body and f'data-figure-count="{n_images}"' in body, body
+        for sid in ids:
+            assert f'id="{sid}"' in done.stdout, sid
+        assert _console_errors(done.stderr) == [], done.stderr[-2000:]

@@ -157,7 +157,7 @@ def test_pandas_and_float32_inputs():
 def test_callback_verbose_and_convergence_warning(capsys):
     X, y = _standardised(load_digits, rows=300)
     seen = []
-    model = LogisticRegression(verbose=1).fit(X, y, callback=lambda i, v: seen.append((i, v)))
+    model = LogisticRegression(verbose=1).fit(X, y, callback=lambda s: seen.append((s.n_iter, s.fun)))
     assert [i for i, _ in seen] == list(range(1, model.n_iter_ + 1))
     assert [v for _, v in seen] == model.loss_curve_
     assert "objective" in capsys.readouterr().out

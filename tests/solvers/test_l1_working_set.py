@@ -83,7 +83,9 @@ def test_working_set_matches_liblinear_without_intercept():
     X, y = _wide(n=300, d=200, seed=1)
     C = 0.1
     ws = newton(_objective(X, y, C, False), np.zeros(X.shape[1]), tol=1e-11)
-    lib = _sklearn(X, y, C, False, "liblinear", 1e-9)
+    # liblinear at tol=1e-8 ends 6e-9 from our tol=1e-11 optimum in milliseconds; at 1e-9 its
+    # coordinate descent runs for about a minute without getting closer than the assertion needs
+    lib = _sklearn(X, y, C, False, "liblinear", 1e-8)
     assert ws.converged
     np.testing.assert_array_equal(np.flatnonzero(ws.coef), np.flatnonzero(lib))
     np.testing.assert_allclose(ws.coef, lib, rtol=0, atol=1e-6)

@@ -137,7 +137,7 @@ def test_callback_sees_every_iteration():
     X, y = _data(3)
     obj = _objective(X, y)
     seen = []
-    res = newton(obj, np.zeros(obj.n_coef), tol=1e-10, callback=lambda i, v: seen.append((i, v)))
+    res = newton(obj, np.zeros(obj.n_coef), tol=1e-10, callback=lambda s: seen.append((s.n_iter, s.fun)))
     assert [i for i, _ in seen] == list(range(1, res.n_iter + 1))
     assert [v for _, v in seen] == res.loss_curve
 
@@ -228,3 +228,19 @@ def test_lbfgs_takes_fewer_pairs_when_their_workspace_would_be_large(monkeypatch
     np.testing.assert_allclose(res.coef, reference.coef, rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="memory must be a positive"):
         lbfgs_module.lbfgs(obj, np.zeros(obj.n_coef), memory=0)
+
+
+def test_newton_stops_at_the_rounding_floor_of_float32_data_with_a_warning_that_says_so():
+    # float32 X: the gradient cannot go below its float32 rounding (about 1.6e-7 here); a tol under
+    # that floor ends in a few steps with converged_ False, not in max_iter identical steps
+    from crossentropy import LogisticRegression
+    from crossentropy.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 5)).astype(np.float32)
+    y = (X @ np.array([1.0, -0.5, 0.25, 0.0, 2.0], dtype=np.float32) + rng.standard_normal(400) > 0).astype(int)
+    with pytest.warns(ConvergenceWarning, match="rounding floor of the data's dtype \\(float32\\)"):
+        est = LogisticRegression(class_weight={0: 2.0, 1: 0.5}, fit_intercept=False, tol=1e-12, max_iter=100).fit(X, y)
+    assert not est.converged_ and est.n_iter_ < 20
+    ref = LogisticRegression(class_weight={0: 2.0, 1: 0.5}, fit_intercept=False, tol=1e-10).fit(X.astype(np.float64), y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-5)  # at the floor: float32's own accuracy

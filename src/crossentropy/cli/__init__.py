@@ -1,4 +1,4 @@
-"""The ``crossentropy`` command: train, evaluate, predict, plot.
+"""The ``crossentropy`` command: train, evaluate, predict, calibrate, plot.
 
 ``main(argv) -> int`` never raises: problems with the command line, the data, an output path, the
 file system or a missing optional dependency (with its install hint) print one line
@@ -9,7 +9,7 @@ failed run leaves nothing behind). The console script and
 process (the library never touches the environment).
 
 Modules: :mod:`.parser` (arguments), :mod:`.options` (what they build), :mod:`.sources` (in memory
-or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot),
+or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot), :mod:`.calibrate`,
 :mod:`.report` (metrics, figures, the run directory), :mod:`.paths` (output paths checked up front).
 """
 
@@ -33,7 +33,8 @@ _OPTIONAL = {"dask": "crossentropy[dask]", "distributed": "crossentropy[dask]"}
 
 # command -> (module, function), imported when the command runs: --help and --version stay light
 _COMMANDS = {"train": ("train", "cmd_train"), "evaluate": ("commands", "cmd_evaluate"),
-             "predict": ("commands", "cmd_predict"), "plot": ("commands", "cmd_plot")}
+             "predict": ("commands", "cmd_predict"), "calibrate": ("calibrate", "cmd_calibrate"),
+             "plot": ("commands", "cmd_plot")}
 # names re-exported from .options, imported on first access
 _LAZY = {"make_estimator": "options", "make_preprocessor": "options", "out_dir_for": "options",
          "progress_for": "options"}

@@ -103,6 +103,12 @@ def cmd_evaluate(args) -> int:
 def _scored(prep, est, frame):
     """``(clean, y, proba)``: the labelled rows of ``frame`` through the run's preprocessing and model
     (the target checked, missing values refused, classes the model does not know named)."""
+    clean, X, y = labelled_rows(prep, est, frame)
+    return clean, y, predictions(est, X, prep.offset_values(clean))[0]
+
+
+def labelled_rows(prep, est, frame):
+    """``(clean, X, y)``: the labelled rows of ``frame`` and their features, as ``evaluate`` reads them."""
     import numpy as np
 
     prep.check_target(frame)
@@ -112,7 +118,7 @@ def _scored(prep, est, frame):
     unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
     if unknown:
         raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
-    return clean, y, predictions(est, X, prep.offset_values(clean))[0]
+    return clean, X, y
 
 
 def _report_dir(args):

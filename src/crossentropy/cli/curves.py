@@ -9,29 +9,36 @@ on the training rows and on the held-out rows :math:`S`, for the model after ste
 - ``MLPClassifier``: :class:`EpochRecorder` is the fit's callback; after each epoch the network's
   weights (updated in place) predict both splits. With early stopping the epoch whose weights were
   restored (the first minimum of ``validation_loss_curve_``) is marked.
-- ``LogisticRegression``: the solvers' callback gives only the penalised objective, so
-  :func:`logistic_curves` refits the same estimator with ``max_iter = t`` for a set of ``t`` (every
-  iteration up to 25, else about 25 spread geometrically; within a time budget) and keeps a point only
-  when the refit's objective curve equals the first ``t`` values of the run's own (the solvers are
-  deterministic for a given ``random_state``): each point is the run's own iterate.
+- ``LogisticRegression`` (and the refit of ``LogisticRegressionCV``, and ``OrdinalRegression``):
+  :class:`IterateRecorder` is the fit's callback; after each solver iteration the model at that
+  iterate (the coefficients the solver hands the callback) predicts both splits, so the curve comes
+  from the fit itself, in one pass over each split per iteration. A split of more than
+  ``MAX_CURVE_ROWS`` rows is scored on a fixed random subset of that many rows, and its curve is
+  named so (``"train, 20,000 random"``).
 """
 
 from __future__ import annotations
 
-import time
-import warnings
+import copy
 
 import numpy as np
 
 from .evaluation import log_loss_over
 
-__all__ = ["EpochRecorder", "logistic_curves", "refit_steps", "curves_to_json", "curves_from_json"]
+__all__ = ["EpochRecorder", "IterateRecorder", "MAX_CURVE_ROWS", "curves_to_json", "curves_from_json"]
+
+#: Most rows of a split the per-iteration curve scores (a fixed random subset beyond it).
+MAX_CURVE_ROWS = 20_000
 
 
 def _predict_proba(estimator, X):
-    from .sources import predictions
+    """``estimator.predict_proba`` of the matrix ``X`` (a DataFrame when it was fitted on one)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        import pandas as pd
 
-    return predictions(estimator, X)[0]
+        X = pd.DataFrame(X, columns=list(names))
+    return estimator.predict_proba(X)
 
 
 class EpochRecorder:
@@ -78,81 +85,80 @@ class EpochRecorder:
             self.then.close()
 
 
-def refit_steps(n_iter: int, n_points: int = 25) -> list[int]:
-    """The iterations below ``n_iter`` at which :func:`logistic_curves` refits: all up to ``n_points``,
-    else about ``n_points`` spread geometrically (1, 2, 3, ... denser at the start).
-
-    Examples
-    --------
-    >>> refit_steps(4)
-    [1, 2, 3]
-    >>> steps = refit_steps(1000); steps[:4], len(steps) <= 25, steps[-1] < 1000
-    ([1, 2, 3, 4], True, True)
-    """
-    if n_iter <= n_points + 1:
-        return list(range(1, n_iter))
-    grid = np.unique(np.round(np.geomspace(1, n_iter - 1, n_points)).astype(int))
-    return [int(t) for t in grid if t < n_iter]
+def _model_at(estimator, state):
+    """A shallow copy of ``estimator`` (being fitted) whose coefficients are the solver's iterate ``state``."""
+    model = copy.copy(estimator)
+    if state.coef is not None:  # LogisticRegression: the estimator's view of the iterate
+        model.coef_, model.intercept_ = state.coef, state.intercept
+    else:  # OrdinalRegression: the coefficients, then the thresholds
+        d = int(estimator.n_features_in_)
+        model.coef_, model.thresholds_ = state.x[:d], state.x[d:]
+    return model
 
 
-def logistic_curves(estimator, X, y, parts, *, budget_s: float) -> dict:
-    """``{name: (steps, log losses)}`` of a fitted ``LogisticRegression`` on ``parts``, per iteration.
+class IterateRecorder:
+    """A solver callback ``(state)`` that records the log loss of each part at every iterate.
 
-    ``estimator`` was fitted on ``(X, y)``; refits run for :func:`refit_steps` (in increasing order,
-    stopping once ``budget_s`` seconds are spent) and the fitted model gives the last step. A refit
-    whose objective curve differs from the run's (rtol 1e-9) is left out.
+    ``curves`` is ``{name: (steps, log losses)}``; it ends at the fitted model, since the solvers
+    return their last iterate. A part of more than ``max_rows`` rows is scored on a fixed random
+    subset of ``max_rows`` of them (seed 0), and its name says so.
 
     Parameters
     ----------
-    estimator : LogisticRegression, fitted on ``(X, y)``
-    X : ndarray of shape (n, d)
-    y : ndarray of shape (n,)
+    estimator : LogisticRegression, LogisticRegressionCV or OrdinalRegression
+        Being fitted (copied at each iterate with the iterate's coefficients).
     parts : dict of str to (X, y)
-    budget_s : float
-        Seconds the refits may take.
-
-    Returns
-    -------
-    dict of str to (ndarray of int, ndarray of float)
+        The rows to score, e.g. ``{"train": (X, y), "test": (X_test, y_test)}``.
+    then : callable ``(state)``, optional
+        Called afterwards (the progress bar); what it returns is ignored.
+    max_rows : int, default ``MAX_CURVE_ROWS``
 
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn.metrics import log_loss
     >>> from crossentropy import LogisticRegression
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [1.5]]); y = np.array([0, 0, 1, 1, 0])
-    >>> est = LogisticRegression(solver="newton").fit(X, y)
-    >>> steps, values = logistic_curves(est, X, y, {"train": (X, y)}, budget_s=5.0)["train"]
-    >>> int(steps[-1]) == est.n_iter_, bool(values[0] > values[-1])
+    >>> est = LogisticRegression(solver="newton")
+    >>> rec = IterateRecorder(est, {"train": (X, y)})
+    >>> _ = est.fit(X, y, callback=rec)
+    >>> steps, values = rec.curves["train"]
+    >>> steps.tolist() == list(range(1, est.n_iter_ + 1)), bool(values[-1] == log_loss(y, est.predict_proba(X)))
     (True, True)
 
     References
     ----------
-    Nocedal & Wright, *Numerical Optimization* (2006): the iterates of a deterministic method.
+    Goodfellow, Bengio & Courville, *Deep Learning* (2016), §7.8 (learning curves); SciPy,
+    ``scipy.optimize.minimize`` (``callback(intermediate_result)``).
     """
-    from sklearn.base import clone
-    from sklearn.exceptions import ConvergenceWarning
 
-    n_iter = int(np.max(estimator.n_iter_))
-    curve = np.asarray(estimator.loss_curve_, dtype=np.float64)
-    steps, values = [], {name: [] for name in parts}
-    start = time.perf_counter()
-    for t in refit_steps(n_iter):
-        if time.perf_counter() - start > budget_s:
-            break
-        model = clone(estimator).set_params(max_iter=t, verbose=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        own = np.asarray(model.loss_curve_, dtype=np.float64)
-        if own.size != t or curve.size < t or not np.allclose(own, curve[:t], rtol=1e-9, atol=0.0):
-            continue
-        steps.append(t)
-        for name, (Xp, yp) in parts.items():
-            values[name].append(log_loss_over(yp, _predict_proba(model, Xp), model.classes_))
-    steps.append(n_iter)
-    for name, (Xp, yp) in parts.items():
-        values[name].append(log_loss_over(yp, _predict_proba(estimator, Xp), estimator.classes_))
-    return {name: (np.array(steps), np.array(v)) for name, v in values.items()}
+    def __init__(self, estimator, parts, then=None, *, max_rows=MAX_CURVE_ROWS):
+        self.estimator, self.then = estimator, then
+        self.parts = {}
+        for name, (X, y) in parts.items():
+            n = int(X.shape[0])
+            if n > max_rows:
+                rows = np.sort(np.random.default_rng(0).choice(n, size=int(max_rows), replace=False))
+                name, X, y = f"{name}, {int(max_rows):,} random", X[rows], np.asarray(y)[rows]
+            self.parts[name] = (X, y)
+        self.steps, self.values = [], {name: [] for name in self.parts}
+
+    def __call__(self, state):
+        model = _model_at(self.estimator, state)
+        self.steps.append(int(state.n_iter))
+        for name, (X, y) in self.parts.items():
+            self.values[name].append(log_loss_over(y, _predict_proba(model, X), model.classes_))
+        if self.then is not None:
+            self.then(state)
+
+    @property
+    def curves(self) -> dict:
+        """``{name: (ndarray of int, ndarray of float)}``: the steps and the log loss at each."""
+        return {name: (np.array(self.steps, dtype=int), np.array(v, dtype=np.float64)) for name, v in self.values.items()}
+
+    def close(self):
+        if self.then is not None:
+            self.then.close()
 
 
 def curves_to_json(curves) -> dict | None:

@@ -20,7 +20,9 @@ class _Progress:
         self.label, self.total, self.stream, self.last = label, total, stream, 0.0
         self.shown = False
 
-    def __call__(self, iteration, loss, *args):
+    def __call__(self, iteration, loss=None, *args):
+        if loss is None:  # a solver's IterationState (LogisticRegression), not an MLP's (epoch, loss)
+            iteration, loss = iteration.n_iter, iteration.fun
         now = time.monotonic()
         if now - self.last < 0.05 and not (self.total and iteration >= self.total):
             return
@@ -181,7 +183,11 @@ def _references(pairs) -> dict | None:
 
 
 def progress_for(estimator):
-    """A progress-bar callback ``(iteration, loss)`` when stderr is a terminal, else None."""
+    """A progress-bar callback when stderr is a terminal, else None.
+
+    It takes either form of the package's callbacks: a solver's ``callback(state)`` (an
+    :class:`~crossentropy.solvers.IterationState`) and an MLP's ``callback(epoch, loss)``.
+    """
     if not sys.stderr.isatty():
         return None
     return _Progress(f"fitting {type(estimator).__name__}", estimator.get_params().get("max_iter"), sys.stderr)

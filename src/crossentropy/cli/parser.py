@@ -134,6 +134,22 @@ def _decision_options(group):
                             "(default: the most probable class)")
 
 
+def _objective(text):
+    """``f1``, ``balanced_accuracy`` or ``cost:FP,FN`` -> the ``objective`` of ``tune_threshold``."""
+    if text in ("f1", "balanced_accuracy"):
+        return text
+    kind, sep, costs = str(text).partition(":")
+    values = costs.split(",")
+    if kind != "cost" or not sep or len(values) != 2:
+        raise ValueError(text)
+    fp, fn = (float(v) for v in values)
+    check_real(fp, "value", low=0)
+    check_real(fn, "value", low=0)
+    if fp + fn == 0:
+        raise ValueError(text)
+    return ("cost", fp, fn)
+
+
 def _reference(text):
     """``COL=LEVEL`` -> (COL, LEVEL); argparse reports anything else as an invalid value."""
     col, sep, level = str(text).partition("=")
@@ -143,7 +159,7 @@ def _reference(text):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``crossentropy`` command (subcommands train, evaluate, predict, plot).
+    """The argument parser of the ``crossentropy`` command (subcommands train, evaluate, predict, calibrate, plot).
 
     Each subcommand sets ``command`` (and ``figure`` for ``plot``); :func:`crossentropy.cli.main`
     runs it. Parse errors raise :class:`~crossentropy.cli.errors.UsageError` (one line, exit code 2).
@@ -215,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--max-categories", type=_positive_int, default=100,
                       help="most distinct values a string column may have (default 100)")
     _decision_options(data)
+    data.add_argument("--tune-threshold", dest="tune_threshold", type=_checked(str, _objective, "f1, balanced_accuracy "
+                      "or cost:FP,FN (two non-negative costs)"), default=None, metavar="OBJECTIVE",
+                      help="two-class logistic models: choose the decision threshold that maximises OBJECTIVE by "
+                           "5-fold cross-validation on the training split (f1, balanced_accuracy, or cost:FP,FN to "
+                           "minimise FP*false positives + FN*false negatives); writes threshold_curve.png")
     table = train.add_argument_group("coefficient table (logistic regression without a penalty)")
     table.add_argument("--cov-type", dest="cov_type", choices=COV_TYPES, default=None,
                        help="covariance of the coefficients: nonrobust (default, the inverse observed information), "
@@ -251,6 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--proba", action="store_true", help="also write one probability column per class")
     pr.add_argument("--out", metavar="FILE", required=True, help="output .csv or .parquet file")
     pr.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    ca = sub.add_parser("calibrate", help="calibrate a saved model's probabilities on held-out labelled rows",
+                        description="Fit a calibration map of RUN's probabilities on the labelled rows of DATA (rows "
+                                    "the model was not trained on) and write a new run whose predict and evaluate use "
+                                    "the calibrated probabilities.")
+    ca.add_argument("run", metavar="RUN", help="run directory written by train, or its model.json")
+    ca.add_argument("data", metavar="DATA", help="CSV or Parquet file of held-out labelled rows")
+    ca.add_argument("--method", choices=("temperature", "sigmoid", "isotonic", "beta", "venn-abers"), required=True,
+                    help="temperature scaling, Platt's sigmoid, isotonic regression, beta calibration or Venn-Abers")
+    ca.add_argument("--out", metavar="NEW_RUN", required=True, help="the new run directory")
+    ca.add_argument("--force", action="store_true", help="replace NEW_RUN if it exists")
 
     pl = sub.add_parser("plot", help="draw a figure", description="Draw one of the explanatory figures.")
     figs = pl.add_subparsers(dest="figure", metavar="FIGURE", parser_class=_Parser, required=True)

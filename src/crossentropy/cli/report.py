@@ -164,7 +164,7 @@ def report_context(args, metrics, *, prep=None, estimator=None, data=None, summa
 
 
 def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing=None, files=None,
-              overwrite: bool = False, report=None) -> Path:
+              overwrite: bool = False, report=None, calibration=None) -> Path:
     """Write a complete run directory atomically and return its path.
 
     Contents: ``model.json`` + ``model.safetensors`` (:func:`crossentropy.model_io.save_model`, with
@@ -172,14 +172,14 @@ def write_run(out_dir, *, estimator, metrics: dict, figures: dict, preprocessing
     ``files`` (name -> JSON-able object, written as JSON, or a str written as is) and, with ``report``
     (from :func:`report_context`), ``report.html``: one self-contained page with every figure embedded.
     Everything is built in a temporary directory beside ``out_dir`` that is renamed to ``out_dir``
-    only when complete.
+    only when complete. ``calibration`` (record, calibrator) goes to ``save_model`` (``crossentropy calibrate``).
     """
     from ..io.atomic import atomic_directory
     from ..io.model_files import save_model
 
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
-        save_model(estimator, tmp, preprocessing=preprocessing, extra={"metrics": metrics})
+        save_model(estimator, tmp, preprocessing=preprocessing, extra={"metrics": metrics}, calibration=calibration)
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=False) + "\n", encoding="utf-8")
         for name, obj in (files or {}).items():
             text = obj if isinstance(obj, str) else json.dumps(obj, allow_nan=False) + "\n"  # str: written as is (CSV)

@@ -68,13 +68,14 @@ def train_dask(args) -> int:
 
 def _fit(estimator, X, y, parts=None, offset=None):
     """Fit (with the rows' logit ``offset`` when there is one); with ``parts`` (in-memory (X, y) per
-    split) an MLP records its per-epoch log loss on them."""
-    from .curves import EpochRecorder
+    split) the fit's callback records the log loss on them after every epoch or solver iteration."""
+    from .curves import EpochRecorder, IterateRecorder
 
     progress = progress_for(estimator)
     callback = progress
-    if parts is not None and hasattr(estimator, "hidden_layer_sizes"):
-        callback = EpochRecorder(estimator, parts, progress)
+    if parts is not None:
+        recorder = EpochRecorder if hasattr(estimator, "hidden_layer_sizes") else IterateRecorder
+        callback = recorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
         estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
@@ -106,6 +107,10 @@ def run_train(args, source) -> int:
     if getattr(args, "offset", None) is not None and args.model != "logistic":
         raise UsageError(f"--offset applies to --model logistic, got --model {args.model}")
     _check_table_options(args, source)
+    if getattr(args, "tune_threshold", None) is not None:
+        from .report_calibration import check_tune_options
+
+        check_tune_options(args, source)
     prep = make_preprocessor(args, source.target)
     with contextlib.ExitStack() as stack:
         try:
@@ -121,7 +126,7 @@ def _in_memory(X):
 
 
 def _run(args, source, out, estimator, prep) -> int:
-    from .curves import curves_to_json, logistic_curves
+    from .curves import curves_to_json
     from .evaluation import class_prior
 
     n_rows, n_dropped = source.load(prep)
@@ -142,7 +147,7 @@ def _run(args, source, out, estimator, prep) -> int:
     test = source.arrays(prep, "test")
     o_train, o_test = _offsets(source, prep)
     parts = None
-    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curves' refits take no offset
+    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
     fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
@@ -151,6 +156,12 @@ def _run(args, source, out, estimator, prep) -> int:
 
         estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
+    tuning = None
+    if getattr(args, "tune_threshold", None) is not None:
+        from .report_calibration import tuned_threshold
+
+        tuning = tuned_threshold(args, estimator, X_train, y_train, o_train, pos_label)
+        threshold = tuning["threshold"]
     y_eval, proba_eval, _ = source.predictions(estimator, X_train, y_train, *_given(o_train))
     prior = class_prior(y_eval, classes)
     decision = {"prior": prior, "pos_label": pos_label, "threshold": threshold}
@@ -172,12 +183,11 @@ def _run(args, source, out, estimator, prep) -> int:
         "threshold": threshold, "train": columns["train"], "test": columns["test"],
         **source.extra_metrics(estimator),
         **({"cv": cv[0]} if cv else {}),
+        **({"threshold_tuning": tuning} if tuning else {}),
     }
     figures, curve = {}, None
-    if recorder is not None:
+    if recorder is not None and any(len(v) for v in recorder.curves.values()):
         curve = dict(recorder.curves)
-    elif parts is not None and hasattr(estimator, "n_iter_") and np.size(getattr(estimator, "loss_curve_", ())):
-        curve = logistic_curves(estimator, X_train, y_train, parts, budget_s=max(2.0, 2.0 * fit_seconds))
     metrics["training_curve"] = curves_to_json(curve)
     if not args.no_plots:
         figures = run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval, pred_eval=pred_eval,
@@ -185,9 +195,25 @@ def _run(args, source, out, estimator, prep) -> int:
                               split=split, curves=curve,
                               pos_label=metrics["pos_label"])
     page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
-                          summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
-                          else None, data_notes=getattr(source, "notes", None),
+                          summary_data=(X_train, y_train, o_train) if _in_memory(X_train) and not ordinal else None,
+                          data_notes=getattr(source, "notes", None),
                           cov_type=args.cov_type or "nonrobust", groups=groups)
+    if columns["test"] is not None and np.isin(y_eval, classes).all():  # every test label one the model knows
+        from .report_calibration import calibration_figures, calibration_summary
+
+        pos = metrics["pos_label"] if classes.size == 2 else None
+        page["calibration"] = calibration_summary(
+            y_eval, proba_eval, classes, _decide(proba_eval, classes, pos_label, threshold), rows="the test split",
+            prior_log_loss=(columns["test"].get("baseline") or {}).get("log_loss"), pos_label=pos, seed=args.seed)
+        metrics["calibration_report"] = page["calibration"]
+        if not args.no_plots:
+            figures.update(calibration_figures(page["calibration"], y_eval, proba_eval, classes, pos_label=pos))
+    if tuning:
+        from .report_calibration import threshold_figure
+
+        page["threshold_tuning"] = tuning
+        if not args.no_plots:
+            figures["threshold_curve.png"] = threshold_figure(tuning)
     files = {"split.json": source.split_record(n_train, n_test)}
     coefficients = page.get("coefficients") or {}
     if coefficients.get("csv"):

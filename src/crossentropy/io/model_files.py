@@ -69,7 +69,7 @@ def _float_array(a, name):
     return np.ascontiguousarray(arr)
 
 
-def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
+def save_model(estimator, path, *, preprocessing=None, extra=None, calibration=None) -> Path:
     """Save a fitted estimator as ``model.json`` + ``model.safetensors`` (atomically, no pickle).
 
     Parameters
@@ -82,6 +82,11 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
         Fitted table preprocessing (or its ``to_state()``), stored so that ``predict`` can replay it.
     extra : dict, optional
         Any JSON-able metadata to keep with the model (e.g. the training metrics).
+    calibration : (dict, calibrator), optional
+        The calibration record (``method``, ``vector``, ``data``, ``data_sha256``, ``n_rows``) and the
+        fitted calibrator of :mod:`crossentropy.calibration` fitted on the estimator's scores: saved as
+        the field ``calibration`` and the arrays of :mod:`crossentropy.io.model_calibration`;
+        :func:`load_model` then returns the calibrated classifier.
 
     Returns
     -------
@@ -129,6 +134,13 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
     for attr in spec.array_lists:
         for i, value in enumerate(getattr(estimator, attr)):
             arrays[f"{attr}.{i}"] = _float_array(value, f"{attr}[{i}]")
+    record = None
+    if calibration is not None:
+        from .model_calibration import calibration_arrays, check_calibration_record
+
+        record, calibrator = calibration
+        record = check_calibration_record(json_value(record, "calibration"), "calibration")
+        arrays.update(calibration_arrays(calibrator, record["method"]))
     for key, arr in arrays.items():
         if not np.isfinite(arr).all():
             raise ValueError(f"{key} holds NaN or inf: refusing to save a broken model")
@@ -171,6 +183,8 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
         "arrays_file": arrays_path.name,
         "arrays_sha256": hashlib.sha256(blob).hexdigest(),
     }
+    if record is not None:
+        meta["calibration"] = record
     meta["metadata_sha256"] = metadata_digest(meta)
     text = json.dumps(meta, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
     if len(text.encode("utf-8")) > MAX_JSON_BYTES:  # never write a file that load_model refuses
@@ -184,13 +198,21 @@ def save_model(estimator, path, *, preprocessing=None, extra=None) -> Path:
 
 @dataclass(frozen=True)
 class SavedModel:
-    """A loaded model file: the estimator, its fitted preprocessing (or None), ``extra`` and the raw metadata."""
+    """A loaded model file: the estimator, its fitted preprocessing (or None), ``extra`` and the raw metadata.
+
+    For a calibrated model ``estimator`` is the calibrated classifier
+    (:func:`crossentropy.io.model_calibration.calibrated_estimator`), ``base_estimator`` the estimator
+    under it and ``calibration`` the record of ``model.json``; otherwise ``base_estimator`` is
+    ``estimator`` and ``calibration`` None.
+    """
 
     estimator: object
     preprocessing: object
     extra: object
     metadata: dict
     path: Path
+    base_estimator: object = None
+    calibration: object = None
 
 
 def _read_json(json_path):
@@ -337,6 +359,9 @@ def load_model_bundle(path) -> SavedModel:
     if classes.size < 2:
         raise ModelFileError(f"{where}: a classifier needs at least two classes, got {meta['classes']!r}")
     arrays = _load_arrays(arrays_path, meta, where)
+    calibration_arrays = {k: arrays.pop(k) for k in list(arrays) if k.startswith("calibration.")}
+    if calibration_arrays and "calibration" not in meta:
+        raise ModelFileError(f"{where}: unexpected arrays {sorted(calibration_arrays)} without a calibration record")
     try:
         est = cls(**params)
         if hasattr(type(est), "_parameter_constraints"):
@@ -368,7 +393,14 @@ def load_model_bundle(path) -> SavedModel:
     if "metadata_sha256" in meta and metadata_digest(meta) != meta["metadata_sha256"]:
         raise ModelFileError(f"{where} does not match the SHA-256 of its own content (metadata_sha256): the file "
                              "was corrupted or edited")
-    return SavedModel(estimator=est, preprocessing=prep, extra=meta["extra"], metadata=meta, path=json_path)
+    base, record = est, meta.get("calibration")
+    if record is not None:
+        from .model_calibration import calibrated_estimator, calibrator_from_state, check_calibration_record
+
+        record = check_calibration_record(record, where)
+        est = calibrated_estimator(base, record, calibrator_from_state(record, calibration_arrays, classes.size, where))
+    return SavedModel(estimator=est, preprocessing=prep, extra=meta["extra"], metadata=meta, path=json_path,
+                      base_estimator=base, calibration=record)
 
 
 def load_model(path):

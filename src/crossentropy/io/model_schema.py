@@ -37,8 +37,9 @@ FIELDS = ("format", "format_version", "estimator", "params", "classes", "classes
           "feature_names", "feature_names_in", "attributes", "arrays", "preprocessing", "extra", "package_version",
           "arrays_file", "arrays_sha256")
 FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
-#: fields a file may lack (files written before they existed): the SHA-256 of the file's own content
-OPTIONAL_FIELDS = ("metadata_sha256",)
+#: fields a file may lack: the SHA-256 of the file's own content (files written before it existed), the
+#: calibration record (only a calibrated run has one: :mod:`.model_calibration`)
+OPTIONAL_FIELDS = ("metadata_sha256", "calibration")
 
 
 def _check_str(value, name):

@@ -340,8 +340,9 @@ class LogisticRegressionCV(LogisticRegression):
         offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
             Fixed logit offsets (:meth:`crossentropy.LogisticRegression.fit`): each fold's fits take
             their training rows' offsets, its scores the held-out rows', the refit all. In-memory X only.
-        callback : callable ``(n_iter, objective_value)``, optional
-            Called after every solver iteration of the refit.
+        callback : callable ``callback(state)``, optional
+            Called after every solver iteration of the refit, as in
+            :meth:`crossentropy.LogisticRegression.fit` (a true return value stops the refit).
 
         Returns
         -------

@@ -43,6 +43,7 @@ import numpy as np
 from scipy import linalg, sparse
 
 from ..exceptions import ConvergenceWarning
+from ..solvers import IterationState
 from ..special import log_sigmoid, sigmoid
 from ._weights import row_weights
 
@@ -172,9 +173,10 @@ def constrained_fit(X1, y, s, beta0, *, free=None, tol=1e-4, max_iter=100, q0=No
     r"""Maximise :math:`\ell^*` over the coordinates ``free`` from ``beta0`` (the others stay fixed).
 
     Newton's modified-score iterations with step halving (module docstring); ``free=None`` frees all.
-    ``q0``: the :class:`FirthPoint` of ``beta0`` when known; ``callback(n_iter, point)`` after each step;
-    ``work``: the buffer of :func:`evaluate`; ``penalised``: Newton's matrix is the penalised information
-    (one more Gram matrix per step, fewer steps far in the tails: the profiles of :mod:`._firth_inference`).
+    ``q0``: the :class:`FirthPoint` of ``beta0`` when known; ``callback(n_iter, point)`` after each step
+    (a true return value stops there, not converged); ``work``: the buffer of :func:`evaluate`;
+    ``penalised``: Newton's matrix is the penalised information (one more Gram matrix per step, fewer
+    steps far in the tails: the profiles of :mod:`._firth_inference`).
 
     Returns
     -------
@@ -216,8 +218,8 @@ def constrained_fit(X1, y, s, beta0, *, free=None, tol=1e-4, max_iter=100, q0=No
         else:
             return q, it, False  # no halving increases the penalised likelihood
         q = new
-        if callback is not None:
-            callback(it + 1, q)
+        if callback is not None and callback(it + 1, q):
+            return q, it + 1, False
     return q, max_iter, False
 
 
@@ -278,6 +280,14 @@ def flic_intercept(offset, y, s, start=0.0):
     return b
 
 
+def _coefficients(beta, X1, y, s, fit_intercept, flic):
+    """``(coef (1, d), intercept (1,))`` of the flat Firth estimate ``beta`` (FLIC's intercept with ``flic``)."""
+    intercept = float(beta[-1]) if fit_intercept else 0.0
+    if fit_intercept and flic:
+        intercept = flic_intercept(X1[:, :-1] @ beta[:-1], y, s, start=intercept)
+    return beta[:X1.shape[1] - fit_intercept][None, :].copy(), np.array([intercept])
+
+
 def fit_firth(est, X, y_enc, sample_weight, callback=None, *, coef0=None):
     """Fit ``est`` (``penalty="firth"``) on checked in-memory data and store its attributes.
 
@@ -306,6 +316,7 @@ def fit_firth(est, X, y_enc, sample_weight, callback=None, *, coef0=None):
     if D > np.count_nonzero(s > 0):
         raise ValueError(f"penalty='firth' needs at least as many rows of positive weight as coefficients: "
                          f"{D} coefficients, {np.count_nonzero(s > 0)} rows")
+    fi = bool(est.fit_intercept)
     work = np.empty_like(X1)
     beta0 = np.zeros(D) if coef0 is None else np.asarray(coef0, dtype=np.float64)
     curve = []
@@ -318,30 +329,35 @@ def fit_firth(est, X, y_enc, sample_weight, callback=None, *, coef0=None):
         raise linalg.LinAlgError("penalty='firth': the weighted design matrix is rank deficient (collinear "
                                  "columns of X); its Fisher information is singular")
 
-    def step(it, point):
+    stopped = []
+
+    def step(it, point):  # the user's callback(state), as the solvers call it; True: stop here
         curve.append(-point.loglik / total)
-        if callback is not None:
-            callback(it, curve[-1])
+        if callback is None:
+            return False
+        coef, intercept = _coefficients(point.beta, X1, y, s, fi, est.flic)
+        try:
+            stop = bool(callback(IterationState(int(it), curve[-1], point.beta.copy(), coef, intercept)))
+        except StopIteration:
+            stop = True
+        stopped.extend([True] if stop else [])
+        return stop
 
     first = min(int(est.max_iter), PLAIN_STEPS)
     q, n_iter, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=first, q0=q,
                                            callback=step, work=work)
-    if not converged and n_iter == first < int(est.max_iter):  # slow: far in the tails (separation)
+    if not converged and not stopped and n_iter == first < int(est.max_iter):  # slow: far in the tails (separation)
         q, more, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=int(est.max_iter) - first,
                                              q0=q, callback=lambda it, point: step(first + it, point), work=work,
                                              penalised=True)
         n_iter += more
-    if not converged:
+    if not converged and not stopped:  # a stop asked by the callback is no failure
         warnings.warn(f"penalty='firth': the modified-score Newton iterations did not converge within "
                       f"max_iter={est.max_iter} (tol={est.tol}); increase max_iter or loosen tol",
                       ConvergenceWarning, stacklevel=4)
     beta = q.beta
-    fi = bool(est.fit_intercept)
     intercept = float(beta[-1]) if fi else 0.0
-    est.coef_ = beta[:X1.shape[1] - fi][None, :].copy()
-    est.intercept_ = np.array([intercept])
-    if fi and est.flic:
-        est.intercept_ = np.array([flic_intercept(X1[:, :-1] @ beta[:-1], y, s, start=intercept)])
+    est.coef_, est.intercept_ = _coefficients(beta, X1, y, s, fi, est.flic)
     est.n_iter_ = int(n_iter)
     est.converged_ = bool(converged)
     est.loss_curve_ = curve

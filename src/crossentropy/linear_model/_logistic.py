@@ -180,7 +180,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------------- fitting
     def fit(self, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):
-        """Fit the model (in memory, or on a Dask cluster for Dask input).
+        r"""Fit the model (in memory, or on a Dask cluster for Dask input).
 
         The set-up (class weights from the sample-weighted class counts, penalty scaling, solver
         choice) is :mod:`crossentropy.linear_model._setup`, the same for both inputs.
@@ -195,8 +195,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
             Fixed logit offsets: the model's logits are :math:`X\theta + o` (the offset's coefficient is
             one and never fitted, as in a GLM). Dask input takes a Dask or in-memory array.
-        callback : callable ``(n_iter, objective_value)``, optional
-            Called after every solver iteration (on the client for Dask input).
+        callback : callable ``callback(state)``, optional
+            Called after every solver iteration (on the client for Dask input) with a frozen
+            :class:`~crossentropy.solvers.IterationState`: ``state.n_iter`` (1-based), ``state.fun``
+            (the penalised objective, the entry of ``loss_curve_``), ``state.x`` (a copy of the flat
+            coefficients) and ``state.coef``, ``state.intercept`` (what ``coef_`` and ``intercept_``
+            would be if the fit ended there; softmax intercepts centred). Returning True (any true
+            value) or raising ``StopIteration`` stops the fit after that iteration: ``n_iter_`` is
+            that iteration, ``converged_`` stays False (unless ``tol`` was met there too) and no
+            ConvergenceWarning is raised. The form follows SciPy's ``callback(intermediate_result)``.
+            With ``penalty="firth"`` the iterations are Firth's Newton steps, ``state.fun`` the
+            negative penalised log-likelihood over the total weight (as in ``loss_curve_``) and
+            ``state.intercept`` FLIC's with ``flic=True``.
         persist : {"auto", True, False}, default "auto"
             Dask input only: keep the prepared data in the workers' memory for the fit. ``"auto"``:
             yes when it is already persisted, when there is no distributed client, or when it takes
@@ -241,7 +251,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             All the labels; required on the first call.
         offset : array-like of shape (n,), (n, 1) or (n, K), optional
             Fixed logit offsets of these rows, as in :meth:`fit`.
-        callback : callable ``(n_iter, objective_value)``, optional
+        callback : callable ``callback(state)``, optional
+            As in :meth:`fit` (one epoch: ``state.n_iter`` is 1).
 
         Returns
         -------
@@ -262,7 +273,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------------------- prediction
     def decision_function(self, X, *, offset=None):
-        """Logits :math:`X\theta + o`: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise.
+        r"""Logits :math:`X\theta + o`: shape (n,) for two classes (of ``classes_[1]``), (n, K) otherwise.
 
         ``offset``: the rows' fixed logit offsets, shape (n,) or (n, 1) for two classes, (n, K)
         otherwise (as in :meth:`fit`; None for 0). Every prediction method takes it.
@@ -423,7 +434,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return _inference.log_loss(self, X, y, sample_weight, offset)
 
     # -------------------------------------------------------------------------- statistics
-    def summary(self, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
+    def summary(self, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None,
+                offset=None):
         """Coefficient table: estimates and, without a penalty, standard errors, z, p-values and intervals.
 
         Built on the reported terms (``terms``, a
@@ -436,7 +448,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         penalised-likelihood intervals
         (:func:`crossentropy.linear_model._firth_inference.firth_summary`). See
         :func:`crossentropy.linear_model._summary.summarize` and, for a pipeline in the units of the
-        table's columns, :func:`crossentropy.summary`.
+        table's columns, :func:`crossentropy.summary`. ``offset``: the rows' fixed logit offsets, as
+        given to :meth:`fit`.
 
         Returns
         -------
@@ -447,10 +460,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if self.penalty == "firth":  # penalised information, profile intervals, penalised LR tests
             from ._firth_inference import firth_summary
 
+            if offset is not None:
+                raise ValueError("offset is not supported with penalty='firth' (fit refuses it too); summarise "
+                                 "without it")
             return firth_summary(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type,
                                  groups=groups, terms=terms)
         from ._summary import summarize
 
         return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type, groups=groups,
-                         terms=terms)
+                         terms=terms, offset=offset)
 

@@ -224,8 +224,10 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
             Labels, all in ``order`` (when given); at least two levels.
         sample_weight : array-like of shape (n,), optional
             Non-negative row weights (a weight of 2 counts a row twice).
-        callback : callable ``(n_iter, objective_value)``, optional
-            Called after every Newton iteration.
+        callback : callable ``callback(state)``, optional
+            Called after every Newton iteration with a :class:`~crossentropy.solvers.IterationState`
+            (``n_iter``, ``fun``, ``x``: a copy of the flat vector of coefficients then
+            thresholds; ``coef`` and ``intercept`` are None); a true return value stops the fit.
 
         Returns
         -------
@@ -240,7 +242,7 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
         start = np.concatenate([np.zeros(d), inverse_cdf(self.link, np.cumsum(weight)[:-1] / total)])
         result = newton(objective, start, max_iter=int(self.max_iter), tol=float(self.tol), callback=callback,
                         verbose=int(self.verbose), step="cholesky")
-        if not result.converged:
+        if not result.converged and not result.stopped:  # a stop asked by the callback is no failure
             warnings.warn(f"Newton's method did not converge within max_iter={self.max_iter} iterations "
                           f"(tol={self.tol}); the levels may be separated by the features (no finite "
                           f"maximum-likelihood estimate): try penalty='l2'", ConvergenceWarning, stacklevel=2)

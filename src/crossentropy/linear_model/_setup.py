@@ -18,6 +18,7 @@ Dask inputs, the Dask objective) and does the rest here.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -36,7 +37,8 @@ from ._weights import check_feature_range, class_weights, fit_row_weights, row_w
 
 __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights", "row_weights",
            "fit_row_weights", "check_feature_range",
-           "penalty_terms", "choose_solver", "coef_vector", "set_coefficients", "run_solver", "fit_in_memory", "fit_dask",
+           "penalty_terms", "choose_solver", "coef_vector", "coefficient_arrays", "set_coefficients",
+           "with_coefficients", "run_solver", "fit_in_memory", "fit_dask",
            "memory_objective", "dask_objective"]
 
 PENALTIES = ("l2", "l1", "elasticnet", None, "firth")
@@ -197,8 +199,8 @@ def coef_vector(est):
     return layout.pack(coef, est.intercept_)
 
 
-def set_coefficients(est, flat, objective):
-    r"""Store the flat solution as ``coef_`` (1 or K, d) and ``intercept_`` (1 or K,).
+def coefficient_arrays(flat, objective):
+    r"""The estimator's ``(coef, intercept)``, of shapes (1 or K, d) and (1 or K,), of a flat vector.
 
     Softmax: the intercepts are centred over the classes, and the coefficients too when there is no
     penalty (where the objective leaves them free), as scikit-learn does:
@@ -209,18 +211,64 @@ def set_coefficients(est, flat, objective):
     >>> import numpy as np
     >>> from types import SimpleNamespace
     >>> from crossentropy.objective import CoefLayout
-    >>> est = SimpleNamespace()
     >>> obj = SimpleNamespace(layout=CoefLayout(1, 3, True), l1=0.0, l2=1.0)
-    >>> set_coefficients(est, np.array([1.0, 1.0, 2.0, 2.0, 3.0, 3.0]), obj)
-    >>> est.intercept_.tolist()
+    >>> coefficient_arrays(np.array([1.0, 1.0, 2.0, 2.0, 3.0, 3.0]), obj)[1].tolist()
     [-1.0, 0.0, 1.0]
+
+    References
+    ----------
+    scikit-learn, ``sklearn.linear_model.LogisticRegression`` (centred softmax intercepts).
     """
     coef, intercept = objective.layout.unpack(flat)
     if not objective.layout.binary:
         intercept = intercept - intercept.mean()
         if objective.l2 == 0 and objective.l1 == 0:
             coef = coef - coef.mean(axis=0)
-    est.coef_, est.intercept_ = np.ascontiguousarray(coef), np.ascontiguousarray(intercept)
+    return np.ascontiguousarray(coef), np.ascontiguousarray(intercept)
+
+
+def set_coefficients(est, flat, objective):
+    """Store the flat solution as ``coef_`` and ``intercept_`` (:func:`coefficient_arrays`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from crossentropy.objective import CoefLayout
+    >>> est = SimpleNamespace()
+    >>> obj = SimpleNamespace(layout=CoefLayout(1, 2, False), l1=0.0, l2=1.0)
+    >>> set_coefficients(est, np.array([0.5]), obj); est.coef_.tolist(), est.intercept_.tolist()
+    ([[0.5]], [0.0])
+    """
+    est.coef_, est.intercept_ = coefficient_arrays(flat, objective)
+
+
+def with_coefficients(callback, objective):
+    """The solver callback that hands ``callback`` the solver's state with ``coef`` and ``intercept`` added.
+
+    Each :class:`~crossentropy.solvers.IterationState` gets the estimator's view of its ``x``
+    (:func:`coefficient_arrays`: what ``coef_`` and ``intercept_`` would be if the fit stopped
+    there); what ``callback`` returns is passed on (a true value stops the solver). None stays None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from crossentropy.objective import CoefLayout
+    >>> from crossentropy.solvers import IterationState
+    >>> obj = SimpleNamespace(layout=CoefLayout(1, 2, True), l1=0.0, l2=1.0)
+    >>> seen = []
+    >>> with_coefficients(seen.append, obj)(IterationState(1, 0.5, np.array([2.0, -1.0])))
+    >>> seen[0].coef.tolist(), seen[0].intercept.tolist()
+    ([[2.0]], [-1.0])
+    """
+    if callback is None:
+        return None
+
+    def call(state):
+        coef, intercept = coefficient_arrays(state.x, objective)
+        return callback(dataclasses.replace(state, coef=coef, intercept=intercept))
+    return call
 
 
 def run_solver(est, objective, callback=None, *, solver=None, coef0=None, max_iter=None, state=None):
@@ -231,7 +279,10 @@ def run_solver(est, objective, callback=None, *, solver=None, coef0=None, max_it
     ----------
     est : LogisticRegression
     objective : LinearObjective or DaskObjective
-    callback : callable ``(n_iter, objective_value)``, optional
+    callback : callable ``callback(state)``, optional
+        Called after every iteration with an :class:`~crossentropy.solvers.IterationState` whose
+        ``coef`` and ``intercept`` are the estimator's (:func:`with_coefficients`); a true return
+        value stops the solver there, without a ConvergenceWarning.
     solver : str, optional
         The solver's name (default :func:`choose_solver`).
     coef0 : ndarray of shape (n_coef,), optional
@@ -270,9 +321,15 @@ def run_solver(est, objective, callback=None, *, solver=None, coef0=None, max_it
     if "random_state" in SOLVER_OPTIONS[name]:  # draw from a RandomState only when it is used
         kwargs["random_state"] = check_random_state(est.random_state).randint(np.iinfo(np.int32).max)
     max_iter = est.max_iter if max_iter is None else max_iter
-    result = SOLVERS[name](objective, coef0, max_iter=max_iter, tol=float(est.tol), callback=callback,
-                           verbose=est.verbose, **kwargs)
-    if not result.converged and not (name == "sgd" and state is not None):  # partial_fit: one epoch by design
+    result = SOLVERS[name](objective, coef0, max_iter=max_iter, tol=float(est.tol),
+                           callback=with_coefficients(callback, objective), verbose=est.verbose, **kwargs)
+    if result.stalled:
+        warnings.warn(f"solver {name!r} stopped at iteration {result.n_iter} without meeting tol={est.tol}: two "
+                      "steps in a row moved the objective only by rounding without halving the gradient, which is at "
+                      "the rounding floor of "
+                      f"the data's dtype ({np.dtype(objective.dtype).name}); "
+                      "loosen tol, or pass float64 data for a tighter optimum", ConvergenceWarning, stacklevel=4)
+    elif not result.converged and not result.stopped and not (name == "sgd" and state is not None):  # partial_fit: one epoch by design
         warnings.warn(f"solver {name!r} did not converge within max_iter={max_iter} iterations "
                       f"(tol={est.tol}); increase max_iter, loosen tol or scale the features",
                       ConvergenceWarning, stacklevel=4)
@@ -373,7 +430,8 @@ def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persi
     sample_weight : Dask or in-memory array of shape (n,), optional
     offset : Dask or in-memory array of shape (n,), (n, 1) or (n, K), optional
         Fixed logit offsets, chunked like the rows.
-    callback : callable ``(n_iter, objective_value)``, optional
+    callback : callable ``callback(state)``, optional
+        As in :func:`run_solver` (called on the client, where the solver runs).
     persist : {"auto", True, False}
         See :meth:`crossentropy.LogisticRegression.fit`.
 

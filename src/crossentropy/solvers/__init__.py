@@ -1,6 +1,8 @@
 """Solvers chosen by name: ``SOLVERS[name](objective, coef0, *, max_iter, tol, callback, ...)``.
 
-Each returns a :class:`~crossentropy.solvers._base.SolverResult` and knows nothing of estimators:
+Each returns a :class:`~crossentropy.solvers._base.SolverResult`, calls ``callback(state)`` with an
+:class:`~crossentropy.solvers._base.IterationState` after every iteration (a true return value stops
+it there), and knows nothing of estimators:
 it sees only an object with the :class:`~crossentropy.solvers._base.Objective` protocol, and uses
 the optional abilities declared as protocols in :mod:`._base` when the object has them.
 :func:`check_solver` is the one place a solver name is checked.
@@ -19,6 +21,7 @@ name         method                                                      l1 / en
 from ._base import (
     ClassCount,
     HessianDiagonal,
+    IterationState,
     Minibatched,
     Objective,
     Preconditioned,
@@ -33,6 +36,7 @@ from .proximal import proximal
 from .sgd import sgd
 
 __all__ = ["SOLVERS", "L1_SOLVERS", "SOLVER_OPTIONS", "check_solver", "get_solver", "Objective", "SolverResult",
+           "IterationState",
            "Subsampled", "SolvesSubsample", "Preconditioned", "HessianDiagonal", "Minibatched", "ClassCount",
            "gd", "sgd", "lbfgs", "newton", "proximal"]
 

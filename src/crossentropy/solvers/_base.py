@@ -13,7 +13,7 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = ["Objective", "Subsampled", "SolvesSubsample", "Preconditioned", "HessianDiagonal", "Minibatched",
-           "ClassCount", "SolverResult", "optimality", "soft_threshold", "Progress", "armijo", "curvature",
+           "ClassCount", "SolverResult", "IterationState", "optimality", "soft_threshold", "Progress", "armijo", "curvature",
            "prox_step", "backtrack_prox", "sufficient_decrease", "vdot", "vnorm", "small_gap", "GAP_RTOL"]
 
 
@@ -113,6 +113,13 @@ class SolverResult:
         The objective :math:`J` after each iteration.
     state : dict
         What a solver needs to continue later (``"sgd"``: its step counter and base step).
+    stopped : bool
+        Whether the run ended because the callback asked it to (``converged`` is then False unless
+        the stopping rule was met at that same iteration).
+    stalled : bool
+        Whether the run ended because two steps in a row moved the objective only by rounding
+        without halving the gradient's max-norm: the gradient is at the rounding floor of the data's
+        dtype, above ``tol`` (``converged`` False; Newton's method only).
     """
 
     coef: np.ndarray
@@ -120,6 +127,56 @@ class SolverResult:
     converged: bool
     loss_curve: list = field(default_factory=list)
     state: dict = field(default_factory=dict)
+    stopped: bool = False
+    stalled: bool = False
+
+
+@dataclass(frozen=True)
+class IterationState:
+    r"""What a solver's ``callback(state)`` receives after every iteration (SciPy's ``intermediate_result``).
+
+    The callback may return True (any true value) or raise ``StopIteration`` to stop the solver after
+    this iteration: the result then has ``converged`` False (unless the stopping rule was met at that
+    same iteration) and ``stopped`` True.
+
+    Attributes
+    ----------
+    n_iter : int
+        The iteration just done (1-based; epochs for ``"sgd"``).
+    fun : float
+        The objective :math:`J(\theta)` at the iterate (the entry of ``loss_curve`` for this iteration).
+    x : ndarray of shape (n_coef,)
+        A copy of the flat coefficient vector :math:`\theta` (changing it changes nothing in the solver).
+    coef : ndarray of shape (n_outputs, n_features) or None
+        The estimator's view of ``x`` (``LogisticRegression``: as ``coef_`` would be if the fit stopped
+        here); None from a solver called directly.
+    intercept : ndarray of shape (n_outputs,) or None
+        Likewise for ``intercept_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import LinearObjective
+    >>> from crossentropy.solvers import newton
+    >>> obj = LinearObjective(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 1, 0, 1]), n_classes=2,
+    ...                       scale=0.25, l2=0.25)
+    >>> seen = []
+    >>> res = newton(obj, np.zeros(2), tol=1e-10, callback=seen.append)
+    >>> [s.n_iter for s in seen], bool(np.array_equal(seen[-1].x, res.coef)), seen[-1].fun == res.loss_curve[-1]
+    ([1, 2, 3], True, True)
+    >>> newton(obj, np.zeros(2), tol=1e-10, callback=lambda s: s.n_iter == 2).n_iter   # stop after 2
+    2
+
+    References
+    ----------
+    SciPy, ``scipy.optimize.minimize`` (``callback(intermediate_result)`` and its ``OptimizeResult``).
+    """
+
+    n_iter: int
+    fun: float
+    x: np.ndarray
+    coef: np.ndarray | None = None
+    intercept: np.ndarray | None = None
 
 
 def vdot(a, b):
@@ -172,9 +229,10 @@ def optimality(objective, coef, grad):
 class Progress:
     """The bookkeeping of a solver run: the loss curve, the user's callback, verbose lines, the stopping test.
 
-    ``progress(n_iter, value, opt)`` records the objective after an iteration (prints it when
-    verbose, calls ``callback(n_iter, value)``). With ``objective`` and ``tol`` given,
-    :meth:`at_start` and :meth:`step` also apply the stopping rule
+    ``progress(n_iter, coef, value, opt)`` records the objective after an iteration (prints it when
+    verbose, calls ``callback(IterationState(n_iter, value, coef.copy()))``) and returns whether the
+    callback asked to stop (a true value or ``StopIteration``; :attr:`stopped` says so afterwards).
+    With ``objective`` and ``tol`` given, :meth:`at_start` and :meth:`step` also apply the stopping rule
     :math:`\\lVert \\partial J \\rVert_\\infty \\le` ``tol`` (:func:`optimality`), and :meth:`result`
     builds the :class:`SolverResult` with the curve.
 
@@ -196,28 +254,36 @@ class Progress:
         self.name = name
         self.objective = objective
         self.tol = tol
+        self.stopped = False
 
-    def __call__(self, n_iter: int, value: float, opt: float | None = None) -> None:
+    def __call__(self, n_iter: int, coef, value: float, opt: float | None = None) -> bool:
         self.curve.append(float(value))
         if self.verbose:
             extra = "" if opt is None else f"  optimality {opt:.3e}"
             print(f"[{self.name}] iter {n_iter:4d}  objective {value:.12g}{extra}", flush=True)
         if self.callback is not None:
-            self.callback(n_iter, float(value))
+            state = IterationState(int(n_iter), float(value), np.array(coef, dtype=np.float64, copy=True))
+            try:
+                self.stopped = bool(self.callback(state))
+            except StopIteration:
+                self.stopped = True
+        return self.stopped
 
     def at_start(self, coef, grad) -> bool:
         """Whether the starting point already meets the stopping rule (nothing is recorded)."""
         return optimality(self.objective, coef, grad) <= self.tol
 
     def step(self, n_iter: int, coef, value: float, grad) -> bool:
-        """Record iteration ``n_iter`` (objective ``value`` at ``coef``) and return whether it met the rule."""
+        """Record iteration ``n_iter`` (objective ``value`` at ``coef``) and return whether it met the rule
+        (whether the callback asked to stop is :attr:`stopped`)."""
         opt = optimality(self.objective, coef, grad)
-        self(n_iter, value, opt)
+        self(n_iter, coef, value, opt)
         return opt <= self.tol
 
     def result(self, coef, n_iter: int, converged: bool, state: dict | None = None) -> SolverResult:
-        """The :class:`SolverResult` of the run so far."""
-        return SolverResult(coef, int(n_iter), bool(converged), self.curve, {} if state is None else state)
+        """The :class:`SolverResult` of the run so far (``stopped`` from the callback)."""
+        return SolverResult(coef, int(n_iter), bool(converged), self.curve, {} if state is None else state,
+                            self.stopped)
 
 
 def armijo(objective, coef, f, g, direction, *, t0=1.0, max_steps=40, c1=1e-4):

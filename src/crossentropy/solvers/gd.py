@@ -27,7 +27,9 @@ def gd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, le
     coef0 : ndarray of shape (n_coef,)
     max_iter : int, default 100
     tol : float, default 1e-4
-    callback : callable ``(n_iter, objective_value)``, optional
+    callback : callable ``callback(state)``, optional
+        Called after every iteration with an :class:`~crossentropy.solvers.IterationState`; a true
+        return value (or ``StopIteration``) stops the run after that iteration.
     verbose : int, default 0
     learning_rate : float, optional
         The step :math:`\eta`; None means a backtracking line search from :math:`1/L`.
@@ -71,6 +73,7 @@ def gd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, le
             new = prox_step(objective, coef, g, eta)
             fn, gn = objective.loss_gradient(new)
         coef, f, g = new, fn, gn
-        if run.step(it, coef, f + objective.nonsmooth(coef), g):
-            return run.result(coef, it, True)
+        met = run.step(it, coef, f + objective.nonsmooth(coef), g)
+        if met or run.stopped:
+            return run.result(coef, it, met)
     return run.result(coef, max_iter, False)

@@ -63,7 +63,9 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
     coef0 : ndarray of shape (n_coef,)
     max_iter : int, default 100
     tol : float, default 1e-4
-    callback : callable ``(n_iter, objective_value)``, optional
+    callback : callable ``callback(state)``, optional
+        Called after every iteration with an :class:`~crossentropy.solvers.IterationState`; a true
+        return value (or ``StopIteration``) stops the run after that iteration.
     verbose : int, default 0
     memory : int, optional
         Number of correction pairs; by default 10, fewer for millions of coefficients
@@ -96,7 +98,8 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
         raise ValueError(f"memory must be a positive number of correction pairs, got {memory}")
 
     def on_iter(intermediate_result):
-        progress(len(progress.curve) + 1, intermediate_result.fun)
+        if progress(len(progress.curve) + 1, intermediate_result.x, intermediate_result.fun):
+            raise StopIteration  # SciPy's way to end the run after this iteration
 
     res = optimize.minimize(
         objective.loss_gradient,
@@ -109,6 +112,11 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
     )
     # status 0: gtol or ftol met; 1: iteration or evaluation limit; 2: the line search failed at
     # rounding level (common at a tight tol when the minimum is reached), judged by the gradient.
+    # A stop asked by the callback: converged only if the gradient test holds there.
     g = res.jac
-    converged = res.status == 0 or (res.status == 2 and float(np.max(np.abs(g))) <= max(tol, 1e3 * np.finfo(float).eps))
+    gmax = float(np.max(np.abs(g))) if g.size else 0.0
+    if progress.stopped:
+        converged = gmax <= tol
+    else:
+        converged = res.status == 0 or (res.status == 2 and gmax <= max(tol, 1e3 * np.finfo(float).eps))
     return progress.result(np.asarray(res.x), res.nit, converged)

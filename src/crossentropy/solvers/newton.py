@@ -49,7 +49,7 @@ def choose_step(objective):
 
 
 def _solve_newton(H, g, N):
-    """Solve :math:`(H + c N N^\top) d = -g` by Cholesky; fall back to a pseudo-inverse if H is singular.
+    r"""Solve :math:`(H + c N N^\top) d = -g` by Cholesky; fall back to a pseudo-inverse if H is singular.
 
     Returns ``(d, solve)``, ``solve(v)`` applying the same (pseudo-)inverse to another vector.
     """
@@ -100,10 +100,9 @@ def _cg(hessp, b, tol, max_iter, precond=None):
 #: Largest relative residual :math:`\eta` to which CG solves a Newton step (:math:`\eta_k = \min(\text{cap},
 #: \lVert g_k\rVert^{1/2})`). A Hessian-vector product reuses the probabilities of the last
 #: evaluation, so it costs a fraction of the data pass and preconditioner that each Newton iteration
-#: adds: solving the first steps to 1% instead of 10% saved a whole iteration on the 10-class
-#: benchmark of issue 3 (2 instead of 3 after the warm start, at 1.3e-9 from the optimum). The
-#: quadratic rule :math:`\eta_k = \min(\text{cap}, \lVert g_k\rVert)` cost a path dearly (each
-#: point starts with a small gradient: 10-class CV 4.98 -> 8.93 s).
+#: adds: solving the first steps accurately can save a whole iteration. The quadratic rule
+#: :math:`\eta_k = \min(\text{cap}, \lVert g_k\rVert)` costs a regularisation path dearly, since
+#: every point of it starts with a small gradient.
 CG_FORCING_CAP = 0.01
 
 #: CG steps: the post-step gap is estimated as this many times :math:`g^\top M^{-1} g` with the
@@ -158,7 +157,9 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     coef0 : ndarray of shape (n_coef,)
     max_iter : int, default 100
     tol : float, default 1e-4
-    callback : callable ``(n_iter, objective_value)``, optional
+    callback : callable ``callback(state)``, optional
+        Called after every iteration with an :class:`~crossentropy.solvers.IterationState`; a true
+        return value (or ``StopIteration``) stops the run after that iteration.
     verbose : int, default 0
     step : {"auto", "cholesky", "cg"}, default "auto"
         How to solve for the step (:func:`choose_step` picks by cost). l1 always uses the full Hessian.
@@ -214,6 +215,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     lazy = _LazyHessian(objective, state) if step == "cholesky" and state is not None else None
     f, g = objective.loss_gradient(coef)
     at_start = run.at_start(coef, g)
+    stalls = 0
     for it in range(1, int(max_iter) + 1):
         solve = None
         if step == "cholesky":
@@ -236,16 +238,30 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         if found is None:
             return _lazy_result(run.result(coef, it, run.step(it, coef, f, g)), lazy)
         step_s, g_old = found[0] - coef, g
+        # a step that moves the objective only by rounding and does not halve the gradient's max-norm
+        # (an exact Newton step near the optimum does) made no progress; two in a row: the objective
+        # and the gradient are at the rounding floor of the data's dtype, and more steps change nothing
+        flat = abs(found[1] - f) <= ROUNDING_STEPS * np.finfo(float).eps * max(1.0, abs(f))
+        stalls = stalls + 1 if flat and np.max(np.abs(found[2])) > 0.5 * np.max(np.abs(g)) else 0
         coef, f, g, t = found
+        if stalls >= 2:
+            result = run.result(coef, it, run.step(it, coef, f, g))
+            result.stalled = not result.converged
+            return _lazy_result(result, lazy)
         # an exact step's factor also estimates the decrement at the new point, g' H^-1 g' (the
         # Hessian moved little over a step this close to the minimum): the gap the step left
         after = None if solve is None else vdot(g, solve(g))
         trusted = lazy is None or lazy.stepped(t, decrement, after, 2 * rtol * abs(f), step_s, g - g_old)
-        if run.step(it, coef, f, g) and trusted and (small_gap(decrement, f, rtol) or (
-                after is not None and small_gap(after, f, rtol))):
-            return _lazy_result(run.result(coef, it, True), lazy)
+        met = run.step(it, coef, f, g) and trusted and (small_gap(decrement, f, rtol) or (
+            after is not None and small_gap(after, f, rtol)))
+        if met or run.stopped:
+            return _lazy_result(run.result(coef, it, met), lazy)
     return _lazy_result(run.result(coef, max_iter, False), lazy)
 
+
+#: A change of the objective within this many units of rounding (relative) counts as none (the
+#: line search's own rule in :func:`crossentropy.solvers._base.armijo`).
+ROUNDING_STEPS = 64
 
 #: Lazy Hessians: the share of the squared Newton decrement a step with a kept Hessian may leave
 #: (:math:`\lambda_{k+1}^2 \le 0.25\,\lambda_k^2`, the contraction of a Hessian within a factor 2
@@ -394,6 +410,7 @@ def _proximal_newton(objective, coef, max_iter, run, rtol):
         if not accepted:
             return run.result(coef, it, run.step(it, coef, F, g))
         coef, f, g, F = new, fn, gn, Fn
-        if run.step(it, coef, F, g) and small_gap(-2 * decrease, F, rtol):
-            return run.result(coef, it, True)
+        met = run.step(it, coef, F, g) and small_gap(-2 * decrease, F, rtol)
+        if met or run.stopped:
+            return run.result(coef, it, met)
     return run.result(coef, max_iter, False)

@@ -30,7 +30,9 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
     coef0 : ndarray of shape (n_coef,)
     max_iter : int, default 1000
     tol : float, default 1e-4
-    callback : callable ``(n_iter, objective_value)``, optional
+    callback : callable ``callback(state)``, optional
+        Called after every iteration with an :class:`~crossentropy.solvers.IterationState`; a true
+        return value (or ``StopIteration``) stops the run after that iteration.
     verbose : int, default 0
     learning_rate : float, optional
         First step :math:`\eta` (default :math:`1/L` from power iteration).
@@ -64,8 +66,9 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
     y, fy, gy, t = x, fx, gx, 1.0
     for it in range(1, int(max_iter) + 1):
         xn, fn, gn, eta = backtrack_prox(objective, y, fy, gy, eta)
-        if run.step(it, xn, fn + objective.nonsmooth(xn), gn):
-            return run.result(xn, it, True)
+        met = run.step(it, xn, fn + objective.nonsmooth(xn), gn)
+        if met or run.stopped:
+            return run.result(xn, it, met)
         if vdot(y - xn, xn - x) > 0:  # gradient restart: the step turned against the momentum
             t = 1.0
             y, fy, gy = xn, fn, gn

@@ -32,7 +32,9 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
     max_iter : int, default 100
         Epochs.
     tol : float, default 1e-4
-    callback : callable ``(n_iter, objective_value)``, optional
+    callback : callable ``callback(state)``, optional
+        Called after every iteration with an :class:`~crossentropy.solvers.IterationState`; a true
+        return value (or ``StopIteration``) stops the run after that iteration.
     verbose : int, default 0
     learning_rate : float, optional
         :math:`\eta_0`.
@@ -114,7 +116,7 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
             coef = prox_step(objective, coef, g, (eta0 / np.sqrt(1.0 + t / m)) / diag)
             t += 1
         value = objective.loss(coef) + objective.nonsmooth(coef)
-        progress(epoch, value)
+        stop = progress(epoch, coef, value)
         if value > best - tol * max(1.0, abs(best)):
             stall += 1
             if stall >= n_iter_no_change:
@@ -123,4 +125,6 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
         else:
             stall = 0
         best = min(best, value)
+        if stop:
+            break
     return progress.result(coef, epoch, converged, {"t": t, "eta0": eta0, "diag": diag})

@@ -138,6 +138,7 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
                 continue
             return run.result(coef, it, run.step(it, coef, F, g))
         coef, f, g, F = new, fn, gn, Fn
-        if run.step(it, coef, F, g) and small_gap(-2 * decrease, F, rtol):
-            return run.result(coef, it, True)
+        met = run.step(it, coef, F, g) and small_gap(-2 * decrease, F, rtol)
+        if met or run.stopped:
+            return run.result(coef, it, met)
     return run.result(coef, max_iter, False)
