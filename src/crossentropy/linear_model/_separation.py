@@ -140,7 +140,7 @@ def _pinned_by_a_sample(X, y, active, fit_intercept, scale, K):
     semi-definite rest, so its eigenvalues are at least the sample's, index by index (Weyl). If the
     sample's :math:`(D+1)`-th smallest eigenvalue (past the D directions that move no margin) exceeds
     ``ZERO`` times a bound on the largest eigenvalue of the full matrix, its trace
-    :math:`2(K-1)\sum_i \lVert	ilde x_i
+    :math:`2(K-1)\sum_i \lVert\tilde x_i
 Vert^2`, the full matrix has no other null direction either.
     A cheap proof for ordinary data, where a few confident rows pass the first threshold: their
     Gram matrix costs a sample of :data:`SAMPLE_ROWS_PER_COEF` rows per coefficient, not a pass.
