@@ -151,6 +151,7 @@ def _coefficients(estimator, data, prep=None, cov_type="nonrobust", groups=None)
     notes = list(summary.notes) + [" ".join(str(w.message).split()) for w in caught]
     return {"rows": rows, "columns": [c for c in frame.columns if c not in ("class", "term")], "binary": binary,
             "alpha": summary.alpha, "reference": None if summary.reference is None else str(summary.reference),
+            "outcome": [str(c) for c in getattr(summary, "outcome", ())],
             "references": {str(c): str(v) for c, v in summary.references.items()}, "cov_type": summary.cov_type,
             "penalty": summary.penalty, "notes": notes, "nobs": summary.nobs, "llf": summary.llf,
             "prsquared": summary.prsquared, "raw_units": terms is not None,
@@ -381,7 +382,8 @@ def _coef_table(coef) -> list[str]:
     lo, hi = f"{100 * a / 2:g} %", f"{100 * (1 - a / 2):g} %"
     ratio = "odds ratio" if coef["binary"] else "relative-risk ratio"
     ref = f" Each class is compared with the reference class {_e(repr(coef['reference']))}." \
-        if coef.get("reference") is not None else ""
+        if coef.get("reference") is not None else f" The coefficients are log-odds of {_e(repr(coef['outcome'][0]))} " \
+        f"against {_e(repr(coef['outcome'][1]))}." if coef.get("outcome") else ""
     units = ("Coefficients are in the units of the data's columns: a numeric column's per one unit of that column "
              "(whatever standardisation the fit used inside), with its ratio per standard deviation beside it; each "
              "level of a string column against the column's reference level.") if coef.get("raw_units") else \

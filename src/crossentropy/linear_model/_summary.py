@@ -336,4 +336,5 @@ def _result(estimator, coding, cols, status, columns, *, design, cov, llf, nobs,
     return cls(frame=frame, cov=cov, design=design, nobs=nobs, llf=llf, llnull=llnull,
                            prsquared=1.0 - llf / llnull if llnull != 0 else float("nan"), alpha=alpha,
                            reference=None if K == 2 else estimator.classes_[0], references=references,
+                           outcome=(estimator.classes_[1], estimator.classes_[0]) if K == 2 else (),
                            penalty=estimator.penalty, notes=tuple(notes), **fields)

@@ -48,6 +48,9 @@ class LogisticSummary:
     alpha : float
     reference : object or None
         The reference class (softmax).
+    outcome : tuple
+        Two classes: ``(modelled, other)``, the coefficients being log-odds of the first against the
+        second (``classes_[1]`` against ``classes_[0]``); empty for softmax.
     references : dict
         Categorical column -> reference level (columns whose levels are coded against one).
     aliased : tuple of str
@@ -73,6 +76,7 @@ class LogisticSummary:
     reference: object
     references: dict = field(default_factory=dict)
     aliased: tuple = ()
+    outcome: tuple = ()
     cov_type: object = "nonrobust"
     penalty: object = None
     notes: tuple = ()
@@ -195,8 +199,8 @@ class LogisticSummary:
             cols, keys = ["coef", "odds ratio"], ["estimate", "odds_ratio"]
         width = max([len(str(t)) for t in self.frame.index.get_level_values(-1)] + [10])
         line = "=" * max(width + len(cols) * 11 + 12, max(map(len, head)))
-        title = self._title + (f" (relative to class {self.reference})" if self.reference is not None
-                                                 else "")
+        title = self._title + (f" (relative to class {self.reference})" if self.reference is not None else
+                               f" (log-odds of {_label(self.outcome[0])!r} against {_label(self.outcome[1])!r})" if self.outcome else "")
         rows = [line, title, line, *head]
         rows += [f"Reference level of {c!r}: {r!r}" for c, r in self.references.items()]
         blocks = [(None, self.frame)] if self.frame.index.nlevels == 1 else [
@@ -217,3 +221,8 @@ class LogisticSummary:
         import html
 
         return f"<pre>{html.escape(self.__str__())}</pre>"
+
+
+def _label(value):
+    """A class label as Python writes it (a NumPy scalar as its plain value: 'dole', not np.str_('dole'))."""
+    return value.item() if isinstance(value, np.generic) else value
