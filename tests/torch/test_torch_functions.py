@@ -272,3 +272,13 @@ def test_training_loop_matches_torch_chunked_with_less_memory():
     np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-5, atol=0)
     assert ours["losses"][-1] < ours["losses"][0]
     assert ours["peak_kb"] < theirs["peak_kb"], (ours, theirs)
+
+
+def test_import_crossentropy_does_not_import_torch():
+    code = ("import sys, crossentropy, crossentropy.losses\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "import crossentropy.torch as cet\n"
+            "assert 'torch' in sys.modules and cet.linear_cross_entropy.__module__ == 'crossentropy.torch.linear'\n")
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert res.returncode == 0, res.stderr
