@@ -10,41 +10,21 @@ prints JSON: the losses and the peak resident memory of the steps above the memo
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import json
 import resource
 import sys
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-
-def status_kb(field: str = "VmRSS") -> int:
-    with open("/proc/self/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith(field + ":"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from _memory import _reset_high_water, _status_kb, _trim_heap  # noqa: E402  (the benchmarks' measurement)
 
 
 def rss_kb() -> int:
-    return status_kb("VmRSS")
-
-
-def trim_heap() -> None:
-    """Give freed heap pages back (glibc's ``malloc_trim``), so that the steps cannot reuse them unseen."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def reset_high_water() -> bool:
-    """Reset the kernel's high-water mark (the figure ``getrusage`` reports) so that it starts at the steps."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
+    return _status_kb("VmRSS")
 
 
 def main(side: str, n: int, d: int, c: int, steps: int) -> None:
@@ -80,11 +60,11 @@ def main(side: str, n: int, d: int, c: int, steps: int) -> None:
     opt.zero_grad(set_to_none=True)
     del start
     gc.collect()
-    trim_heap()
-    reset = reset_high_water()
+    _trim_heap()
+    reset = _reset_high_water()
     before = rss_kb()
     losses = [step(hidden, target) for _ in range(steps)]
-    peak = status_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _status_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"losses": losses, "peak_kb": peak - before}))
 
 

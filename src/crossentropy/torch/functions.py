@@ -22,6 +22,22 @@ def _saved_or_again(ctx, compute):
     return grad if grad is not None else compute()
 
 
+def _forward(ctx, kernel, arrays, kwargs, dtype):
+    """The loss of ``kernel(*arrays, **kwargs)`` as a tensor of ``dtype``; the gradient of the first
+    array, when it is needed, computed in the same pass and kept on ``ctx`` (``ctx.compute`` makes it again)."""
+
+    def compute():
+        return torch.from_numpy(kernel(*arrays, return_grad=True, **kwargs)[1])
+
+    ctx.compute, ctx.grad = compute, None
+    if ctx.needs_input_grad[0]:
+        value, grad = kernel(*arrays, return_grad=True, **kwargs)
+        ctx.grad = torch.from_numpy(grad)
+    else:
+        value = kernel(*arrays, **kwargs)
+    return to_tensor(value, dtype)
+
+
 class _CrossEntropy(torch.autograd.Function):
     """Loss and gradient in one pass of :func:`crossentropy.cross_entropy`; backward scales the saved gradient."""
 
@@ -34,17 +50,8 @@ class _CrossEntropy(torch.autograd.Function):
         axis = 1 if x.ndim >= 2 else 0
         kwargs = dict(weight=w, ignore_index=None if soft else ignore_index, label_smoothing=label_smoothing,
                       reduction=reduction, axis=axis)
-
-        def compute():
-            return torch.from_numpy(_ce_kernel(x, t, return_grad=True, **kwargs)[1])
-
-        ctx.axis, ctx.reduction, ctx.compute, ctx.grad = axis, reduction, compute, None
-        if ctx.needs_input_grad[0]:
-            value, grad = _ce_kernel(x, t, return_grad=True, **kwargs)
-            ctx.grad = torch.from_numpy(grad)
-        else:
-            value = _ce_kernel(x, t, **kwargs)
-        return to_tensor(value, logits.dtype)
+        ctx.axis, ctx.reduction = axis, reduction
+        return _forward(ctx, _ce_kernel, (x, t), kwargs, logits.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -66,18 +73,8 @@ class _BinaryCrossEntropyWithLogits(torch.autograd.Function):
         t = float_array(target, "target", _BCE_GPU)
         w = optional_array(weight, "weight", _BCE_GPU)
         pw = optional_array(pos_weight, "pos_weight", _BCE_GPU)
-        kwargs = dict(weight=w, pos_weight=pw, reduction=reduction)
-
-        def compute():
-            return torch.from_numpy(_bce_kernel(x, t, return_grad=True, **kwargs)[1])
-
-        ctx.reduction, ctx.compute, ctx.grad = reduction, compute, None
-        if ctx.needs_input_grad[0]:
-            value, grad = _bce_kernel(x, t, return_grad=True, **kwargs)
-            ctx.grad = torch.from_numpy(grad)
-        else:
-            value = _bce_kernel(x, t, **kwargs)
-        return to_tensor(value, logits.dtype)
+        ctx.reduction = reduction
+        return _forward(ctx, _bce_kernel, (x, t), dict(weight=w, pos_weight=pw, reduction=reduction), logits.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
