@@ -249,6 +249,8 @@ def test_unsupported_options_raise_clear_errors():
         cet.cross_entropy(torch.randn(4, 3), torch.zeros(4, dtype=torch.long), reduction="avg")
     with pytest.raises(TypeError, match="same dtype"):
         cet.linear_cross_entropy(X, W.double(), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(TypeError, match="linear_bias"):
+        cet.linear_cross_entropy(X, W, torch.zeros(4, dtype=torch.long), linear_bias=torch.zeros(5, dtype=torch.float64))
 
 
 # ------------------------------------------------------------------------------------ training loop

@@ -69,7 +69,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         return dX, dW, db, None, None, None, None, None
 
 
-def _check_shapes(input, linear_weight, target):
+def _check_shapes(input, linear_weight, target, linear_bias):
     if isinstance(input, torch.Tensor) and input.ndim != 2:
         raise ValueError(f"input must be 2-D (N, in_features), got shape {tuple(input.shape)}; "
                          "flatten the leading dimensions (input.reshape(-1, in_features), target.reshape(-1))")
@@ -80,6 +80,8 @@ def _check_shapes(input, linear_weight, target):
             and input.dtype != linear_weight.dtype:
         raise TypeError(f"input and linear_weight must have the same dtype, got {input.dtype} and "
                         f"{linear_weight.dtype}")
+    if isinstance(linear_bias, torch.Tensor) and isinstance(input, torch.Tensor) and linear_bias.dtype != input.dtype:
+        raise TypeError(f"linear_bias must have input's dtype {input.dtype}, got {linear_bias.dtype}")
 
 
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
@@ -154,7 +156,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     """
     reduction = _check_common(reduction, target)
     label_smoothing = check_label_smoothing(label_smoothing)
-    _check_shapes(input, linear_weight, target)
+    _check_shapes(input, linear_weight, target, linear_bias)
     return _LinearCrossEntropy.apply(input, linear_weight, linear_bias, target, weight, ignore_index,
                                      label_smoothing, reduction)
 
