@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test bench bench-quick clean
+.PHONY: demo test docs bench bench-quick clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -22,15 +22,20 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	@echo "==> installing crossentropy with the test extra into $(VENV) (adds PyTorch, statsmodels, Dask: several minutes)"
 	$(PIP) install --progress-bar on -e ".[test]"
-	touch $(VENV)/.installed $@
+	touch $(VENV)/.installed $(VENV)/.installed-docs $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(PY)
 	@echo "==> installing crossentropy with the test and bench extras into $(VENV)"
 	$(PIP) install --progress-bar on -e ".[test,bench]"
-	touch $(VENV)/.installed $(VENV)/.installed-test $@
+	touch $(VENV)/.installed $(VENV)/.installed-test $(VENV)/.installed-docs $@
+
+$(VENV)/.installed-docs: pyproject.toml | $(PY)
+	@echo "==> installing crossentropy with the docs extra into $(VENV) (Sphinx, pydata-sphinx-theme, sphinx-gallery, numpydoc, myst-parser)"
+	$(PIP) install --progress-bar on -e ".[docs]"
+	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	@echo "==> the seed table: the log loss at a few probabilities"
+	@echo "==> a table of the log loss J for y = 1 and y = 0 at a few predicted probabilities, and of sigmoid(z)"
 	$(PY) examples/seed_table.py
 	@echo "==> drawing the log-loss figures into runs/demo/"
 	$(VENV)/bin/crossentropy plot log-loss --out runs/demo/log_loss.png
@@ -47,6 +52,11 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -n 2 -q --doctest-modules src tests
 
+# The documentation site into docs/_build/html: the lessons (docs/lessons/) run, any Sphinx warning fails.
+docs: $(VENV)/.installed-docs
+	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "Open docs/_build/html/index.html in a browser."
+
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/run.py
 
@@ -54,4 +64,4 @@ bench-quick: $(VENV)/.installed-bench
 	$(PY) benchmarks/run.py --quick
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis docs/_build docs/auto_lessons docs/generated docs/sg_execution_times.rst

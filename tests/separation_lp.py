@@ -50,3 +50,33 @@ def perfectly_separated(X, y_enc, sw, n_classes, fit_intercept) -> bool:
     return res.status == 0
 
 
+
+
+def ordinal_separation(X, y_enc, sw):
+    """None, ``"complete"`` or ``"quasi-complete"``: separation of the levels 0..J-1 of a cumulative model
+    :math:`P(Y <= j) = F(zeta_j - x^T beta)` (every level present), by two linear programmes over
+    ``(beta, zeta)``. The margins of a row i of level j are ``zeta_j - x_i^T beta`` (j < J - 1) and
+    ``x_i^T beta - zeta_{j-1}`` (j > 0). Complete: every margin >= 1 is feasible. Quasi-complete (when not
+    complete): the largest sum of margins subject to 0 <= margin <= 1 is positive (a direction with every
+    margin non-negative and some positive; Albert & Anderson's condition for the cumulative model).
+    """
+    from scipy.optimize import linprog
+
+    keep = np.asarray(sw) > 0
+    X, y = np.asarray(X, dtype=np.float64)[keep], np.asarray(y_enc)[keep]
+    J = int(y.max()) + 1
+    n, d = X.shape
+    rows = []
+    for i in range(n):
+        if y[i] < J - 1:  # zeta_{y_i} - x_i^T beta
+            rows.append(np.concatenate([-X[i], np.eye(J - 1)[y[i]]]))
+        if y[i] > 0:  # x_i^T beta - zeta_{y_i - 1}
+            rows.append(np.concatenate([X[i], -np.eye(J - 1)[y[i] - 1]]))
+    A = np.array(rows)
+    n_var = d + J - 1
+    full = linprog(np.zeros(n_var), A_ub=-A, b_ub=-np.ones(len(A)), bounds=(None, None), method="highs")
+    if full.status == 0:
+        return "complete"
+    quasi = linprog(-A.sum(axis=0), A_ub=np.vstack([-A, A]), b_ub=np.r_[np.zeros(len(A)), np.ones(len(A))],
+                    bounds=(None, None), method="highs")
+    return "quasi-complete" if quasi.status == 0 and -quasi.fun > 1e-7 else None

@@ -18,14 +18,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 _BLOCK = re.compile(r"^```([\w-]*)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
 _SKIP_COPY = shutil.ignore_patterns(".git", ".venv", "runs", "build", "dist", ".pytest_cache", ".hypothesis",
-                                    ".bench-out", "__pycache__", "*.egg-info", ".whl", ".gl")
+                                    ".bench-out", "__pycache__", "*.egg-info", ".whl", ".gl",
+                                    "_build", "auto_lessons", "generated")  # what make docs writes under docs/
 _DASK = re.compile(r"^\s*(import|from)\s+(dask|distributed)\b", re.M)
 
 
@@ -220,3 +223,76 @@ def test_example_tables_are_those_the_script_writes(tmp_path):
     assert both.shape[0] == wine.shape[0]
     assert (both["alcohol"].to_numpy() == ref["alcohol"].to_numpy()).all()
     assert (both["cultivar"].map({"barolo": 0, "grignolino": 1, "barbera": 2}).to_numpy() == ref["target"].to_numpy()).all()
+
+
+# ------------------------------------------------------------------------------ the inference example
+def _anes_blocks(text):
+    """The README's anes96 example: its command line, its Python snippet and the text it prints."""
+    blocks = list(_BLOCK.finditer(text))
+    i = next(k for k, m in enumerate(blocks) if m.group(1) == "console" and "anes96.csv" in m.group(2))
+    assert [m.group(1) for m in blocks[i:i + 3]] == ["console", "python", "text"]
+    return blocks[i].group(2), blocks[i + 1].group(2), blocks[i + 2].group(2)
+
+
+def _numbers(line):
+    return [float(v) for v in line.split()]
+
+
+def test_readme_inference_example_prints_what_statsmodels_gives(tmp_path, monkeypatch, capsys):
+    """The anes96 commands print the README's block, and its numbers are statsmodels' ``smf.logit`` (HC0):
+    coefficients, standard errors, z, p, intervals, log-likelihoods, AIC, BIC, ``wald_test_terms`` and the
+    LR statistics of refits without each column (all at the 4 significant digits printed)."""
+    smf = pytest.importorskip("statsmodels.formula.api")
+    import pandas as pd
+
+    from crossentropy.cli import main
+
+    console, code, printed = _anes_blocks(README.read_text())
+    (tmp_path / "examples" / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "data" / "anes96.csv", tmp_path / "examples" / "data" / "anes96.csv")
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(console.strip()[2:])
+    assert argv[:2] == ["crossentropy", "train"] and "--penalty" in argv and "HC0" in argv
+    assert main(argv[1:]) == 0
+    capsys.readouterr()
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == printed.strip()
+
+    table = pd.read_csv(tmp_path / "examples" / "data" / "anes96.csv").assign(dole=lambda t: (t["vote"] == "dole") * 1)
+    formula = "dole ~ C(party) + C(education) + age + income"
+    fit = dict(disp=0, method="newton", tol=1e-12, maxiter=100)
+    res = smf.logit(formula, table).fit(cov_type="HC0", **fit)
+    lines = printed.strip().splitlines()
+    head = " ".join(lines[:8])
+    for label, value in (("Log-Likelihood:", res.llf), ("LL-Null:", res.llnull), ("Pseudo R-squ.:", res.prsquared),
+                         ("AIC:", res.aic), ("BIC:", res.bic)):
+        assert float(re.search(re.escape(label) + r"\s+(\S+)", head).group(1)) == pytest.approx(value, rel=1e-5)
+    rules = [k for k, line in enumerate(lines) if set(line) == {"-"}]
+    rows = lines[rules[-1] + 1:next(k for k in range(rules[-1] + 1, len(lines)) if set(lines[k]) == {"="})]
+    ci = res.conf_int()
+    assert len(rows) == len(res.params)
+    for row in rows:
+        term, *values = row.split()
+        name = "Intercept" if term == "const" else re.sub(r"^(party|education)\[", r"C(\1)[", term)
+        expected = [res.params[name], res.bse[name], res.tvalues[name], res.pvalues[name], ci.loc[name, 0],
+                    ci.loc[name, 1]]
+        np.testing.assert_allclose([float(v) for v in values], expected, rtol=2e-3, err_msg=term)
+    start = next(k for k, line in enumerate(lines) if line.split()[:2] == ["column", "df"])
+    wald = res.wald_test_terms(scalar=True).table
+    for line in lines[start + 1:]:
+        column, df, wald_chi2, wald_p, lr_chi2, lr_p = line.split()
+        term = f"C({column})" if column in ("party", "education") else column
+        restricted = smf.logit(formula.replace(f" + {term}", "").replace(f"{term} + ", ""), table).fit(**fit)
+        lr = 2 * (res.llf - restricted.llf)
+        np.testing.assert_allclose(_numbers(f"{df} {wald_chi2} {wald_p}"),
+                                   [wald.loc[term, "df_constraint"], wald.loc[term, "statistic"],
+                                    wald.loc[term, "pvalue"]], rtol=2e-3, err_msg=column)
+        np.testing.assert_allclose(_numbers(f"{lr_chi2} {lr_p}"), [lr, stats.chi2.sf(lr, int(df))], rtol=2e-3,
+                                   err_msg=column)
+
+
+def test_anes_table_is_what_the_script_writes(tmp_path):
+    """examples/data/anes96.csv is what examples/make_anes.py writes from statsmodels' anes96 rows."""
+    pytest.importorskip("statsmodels")
+    _run([sys.executable, str(ROOT / "examples" / "make_anes.py"), "--out", str(tmp_path)], ROOT, "make_anes.py")
+    assert (tmp_path / "anes96.csv").read_bytes() == (ROOT / "examples" / "data" / "anes96.csv").read_bytes()

@@ -60,6 +60,8 @@ def entropy(p, *, base=None, axis=-1):
     >>> from crossentropy import information
     >>> float(information.entropy([0.5, 0.5], base=2))
     1.0
+    >>> float(information.entropy([1, 0]))   # a certain outcome: +0.0, never -0.0
+    0.0
 
     References
     ----------
@@ -67,7 +69,7 @@ def entropy(p, *, base=None, axis=-1):
     """
     factor = _scale(base)
     p = _dist(p, "p")
-    return -np.sum(xlogy(p, p), axis=axis) * factor
+    return -np.sum(xlogy(p, p), axis=axis) * factor + 0.0  # + 0.0 turns a zero's sign to +0.0
 
 
 def cross_entropy(p, q, *, base=None, axis=-1):
@@ -103,7 +105,7 @@ def cross_entropy(p, q, *, base=None, axis=-1):
     factor = _scale(base)
     p, q = _pair(p, q)
     with np.errstate(divide="ignore"):
-        return -np.sum(xlogy(p, q), axis=axis) * factor
+        return -np.sum(xlogy(p, q), axis=axis) * factor + 0.0
 
 
 def kl_divergence(p, q, *, base=None, axis=-1):
@@ -136,4 +138,4 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     """
     factor = _scale(base)
     p, q = _pair(p, q)
-    return np.sum(rel_entr(p, q), axis=axis) * factor
+    return np.sum(rel_entr(p, q), axis=axis) * factor + 0.0

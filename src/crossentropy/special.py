@@ -67,7 +67,7 @@ def log_sigmoid(z):
 
     .. math:: \log\sigma(z) = -\log(1 + e^{-z}) = -\mathrm{softplus}(-z)
 
-    Stable for large |z|: for z → −∞ it returns z (not −inf), for z → +∞ it returns −e^{−z}.
+    Stable for large :math:`|z|`: for z → −∞ it returns z (not −inf), for z → +∞ it returns −e^{−z}.
 
     Parameters
     ----------

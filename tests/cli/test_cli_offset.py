@@ -1,7 +1,9 @@
 """``train --offset COL``: the column is the model's logit offset, not a feature, in train, evaluate and predict.
 
 Oracle: statsmodels' ``GLM(y, X, family=Binomial(), offset=o)`` on the same rows (coefficients and
-fitted probabilities), on a tenth of the Fair affairs data with the log of the years married as offset.
+fitted probabilities; the coefficient table's estimates, HC0 standard errors and intervals from
+``fit(cov_type="HC0")``; the term tests' LR statistics from GLM refits without each column, with the
+offset), on a tenth of the Fair affairs data with the log of the years married as offset.
 """
 
 import json
@@ -34,7 +36,7 @@ def fair(tmp_path_factory):
     table.to_csv(base / "fair.csv", index=False)
     assert main(["train", str(base / "fair.csv"), "--target", "any_affair", "--offset", "log_years",
                  "--test-size", "0", "--no-scale", "--param", "penalty=null", "--tol", "1e-10",
-                 "--out", str(base / "run"), "--no-plots"]) == 0
+                 "--cov-type", "HC0", "--out", str(base / "run"), "--no-plots"]) == 0
     y, o = table["any_affair"].to_numpy(), table["log_years"].to_numpy()
     res = sm.GLM(y, sm.add_constant(table[FEATURES].to_numpy()), family=sm.families.Binomial(), offset=o).fit(tol=1e-13)
     return base, table, res
@@ -92,3 +94,41 @@ def test_offset_errors(fair, capsys):
     assert rc != 0 and "offset column 'log_years' has 2 missing value(s)" in err
     with pytest.raises(ValueError, match="offset must be another column than the target"):
         TabularPreprocessor("y", offset="y")
+
+
+def test_train_with_offset_writes_the_coefficient_table_and_term_tests(fair):
+    base, table, _ = fair
+    y, o = table["any_affair"].to_numpy(), table["log_years"].to_numpy()
+    X = sm.add_constant(table[FEATURES].to_numpy())
+    glm = dict(family=sm.families.Binomial(), offset=o)
+    res = sm.GLM(y, X, **glm).fit(tol=1e-13, cov_type="HC0")
+    coef = pd.read_csv(base / "run" / "coefficients.csv")
+    assert coef["term"].tolist() == ["const", *FEATURES]
+    np.testing.assert_allclose(coef["estimate"], res.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(coef["std_err"], res.bse, rtol=1e-6)
+    np.testing.assert_allclose(coef[["ci_low", "ci_high"]], res.conf_int(), rtol=1e-6, atol=1e-8)
+    tests = pd.read_csv(base / "run" / "term_tests.csv")
+    drop = np.array([sm.GLM(y, np.delete(X, j + 1, axis=1), **glm).fit(tol=1e-13).llf for j in range(len(FEATURES))])
+    np.testing.assert_allclose(tests["lr_chi2"], 2 * (res.llf - drop), rtol=1e-6)
+    np.testing.assert_allclose(tests["wald_chi2"], (res.params[1:] / res.bse[1:]) ** 2, rtol=1e-6)
+    page = (base / "run" / "report.html").read_text()
+    assert "<table id='coefficients'>" in page and "<table id='term-tests'>" in page
+    assert f"{res.params[1]:.4g}" in page
+
+
+def test_term_tests_leave_out_the_lr_refits_above_the_budget(fair, monkeypatch):
+    """Above LR_TEST_BUDGET (n m^2 c) the CSV has the Wald tests, empty LR columns and a note saying why."""
+    from crossentropy.cli import report_page
+
+    base, table, _ = fair
+    monkeypatch.setattr(report_page, "LR_TEST_BUDGET", 0.0)
+    assert main(["train", str(base / "fair.csv"), "--target", "any_affair", "--offset", "log_years",
+                 "--test-size", "0", "--no-scale", "--param", "penalty=null", "--tol", "1e-10",
+                 "--out", str(base / "wald_only"), "--no-plots"]) == 0
+    y, o = table["any_affair"].to_numpy(), table["log_years"].to_numpy()
+    res = sm.GLM(y, sm.add_constant(table[FEATURES].to_numpy()), family=sm.families.Binomial(), offset=o).fit(tol=1e-13)
+    tests = pd.read_csv(base / "wald_only" / "term_tests.csv")
+    np.testing.assert_allclose(tests["wald_chi2"], (res.params[1:] / res.bse[1:]) ** 2, rtol=1e-6)
+    assert tests["lr_chi2"].isna().all() and tests["lr_p"].isna().all()
+    assert tests["note"].str.contains("No likelihood-ratio tests").all()
+    assert "id='term-tests-note'" in (base / "wald_only" / "report.html").read_text()

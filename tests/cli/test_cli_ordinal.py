@@ -12,6 +12,7 @@ about 1e-5, also checked).
 """
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -190,10 +191,23 @@ def test_the_run_predicts_and_scores_as_statsmodels(ucla, capsys):
     assert {"confusion_matrix.png", "reliability.png", "training_curve.png"} <= {p.name for p in (base / "plots").iterdir()}
 
 
-def test_the_report_page_is_written_without_a_logistic_table(ucla):
+def test_the_report_page_draws_the_table_of_coefficients_csv_with_its_thresholds(ucla):
+    import html
+
     base, *_ = ucla
     page = (base / "run" / "report.html").read_text()
-    assert "OrdinalRegression" in page and "id='coefficients'" not in page
+    csv = pd.read_csv(base / "run" / "coefficients.csv")
+    table = re.search(r"<table id='coefficients'>(.*?)</table>", page, re.S)[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+    cells = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+    assert [r[0] for r in cells] == TERMS + THRESHOLDS
+    for r, (_, want) in zip(cells, csv.iterrows()):  # each number as the CSV holds it, to 4 significant digits
+        for text, column in zip(r[1:], ["estimate", "std_err", "z", "p_value", "ci_low", "ci_high", "odds_ratio",
+                                        "or_low", "or_high"]):
+            assert text == ("" if np.isnan(want[column]) else f"{want[column]:.4g}"), (want["term"], column)
+    assert "thresholds" in page and "polr" in page and "units of the data" in page
+    assert "<code>school</code>: reference level &#x27;private&#x27;" in page
+    assert "Covariance type: <code>nonrobust</code>" in page
 
 
 def test_an_integer_target_is_ordered_by_value_and_other_links_and_penalties_run(ucla, tmp_path, capsys):
@@ -217,6 +231,10 @@ def test_an_integer_target_is_ordered_by_value_and_other_links_and_penalties_run
     assert rc == 0 and "estimates only" in out
     csv = pd.read_csv(tmp_path / "l2" / "coefficients.csv")
     assert csv["std_err"].isna().all() and csv["p_value"].isna().all()
+    page = (tmp_path / "l2" / "report.html").read_text()
+    head = re.search(r"<table id='coefficients'><tr>(.*?)</tr>", page)[1]  # estimates only on the page
+    assert re.findall(r"<th[^>]*>(.*?)</th>", head) == ["term", "estimate", "odds ratio"]
+    assert "Estimates of the penalised fit (penalty &#x27;l2&#x27;)" in page and "estimates only" in page
     # the raw-unit estimates are the fitted model: P(Y <= j) = expit(zeta_j - x'beta) on the raw columns
     from scipy.special import expit
 

@@ -82,6 +82,7 @@ def test_train_writes_coefficients_csv_equal_to_statsmodels(table, tmp_path):
     assert "<code>educ</code>: reference level &#x27;associate&#x27;" in page
     assert "Covariance type: <code>nonrobust</code>" in page and "standardised features" not in page
     assert "units of the data&#x27;s columns" in page
+    assert "log-odds of &#x27;dole&#x27; against &#x27;clinton&#x27;" in page  # y = (vote == "dole") above
 
 
 def test_reference_option_changes_the_reference_and_is_kept(table, tmp_path):

@@ -104,6 +104,30 @@ def test_coefficient_table_with_reference_levels_draws(tmp_path):
     assert _console_errors(done.stderr) == [], done.stderr[-2000:]
 
 
+def test_ordinal_table_with_thresholds_draws(tmp_path):
+    """An ordinal run (UCLA application table, ``school`` a string column): its coefficients and thresholds,
+    in raw units with the reference level, are in the drawn page."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    ucla = Path(__import__("statsmodels").__file__).parent / "miscmodels" / "tests" / "results" / "ologit_ucla.csv"
+    table = pd.read_csv(ucla)
+    table.assign(school=np.where(table["public"] == 1, "public", "private")).drop(columns="public").to_csv(
+        tmp_path / "ucla.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "ucla.csv"), "--target", "apply", "--model", "ordinal", "--order",
+                 "unlikely,somewhat likely,very likely", "--no-plots", "--out", str(out)]) == 0
+    done = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", (out / "report.html").resolve().as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    drawn = re.search(r"<table id=\"coefficients\">(.*?)</table>", done.stdout, re.S)
+    assert drawn, done.stdout[:2000]
+    terms = re.findall(r"<tr><td class=\"l\">(.*?)</td>", drawn[1])
+    assert terms == ["pared", "gpa", "school[T.public]", "unlikely|somewhat likely", "somewhat likely|very likely"]
+    assert "<code>school</code>: reference level 'private'" in done.stdout
+    assert _console_errors(done.stderr) == [], done.stderr[-2000:]
+
+
 def test_calibration_sections_draw(tmp_path):
     """A run with a tuned threshold, then calibrated: the new sections are in the drawn page, every figure decodes."""
     from sklearn.datasets import load_breast_cancer

@@ -102,6 +102,7 @@ def test_binary_table_equals_statsmodels_formula_logit(anes, binary_oracle):
     assert (s.frame["status"] == "").all()
     text = str(s)
     assert "Reference level of 'party': 'ind'" in text and "party[T.weak_dem]" in text
+    assert s.outcome == (1, 0) and "(log-odds of 1 against 0)" in text.splitlines()[1]  # classes_[1] against [0]
 
 
 def test_same_table_with_and_without_standardisation(anes):

@@ -82,3 +82,13 @@ def test_broadcasting_one_q_against_many_p():
     q = random_dists(rng, (3,))
     np.testing.assert_allclose(information.kl_divergence(p, q),
                                [scipy.stats.entropy(row, q) for row in p], rtol=1e-12)
+
+
+def test_a_zero_is_positive_zero():
+    """A certain outcome has entropy +0.0 (not -0.0), as scipy.stats.entropy returns; so do H(p, p) and KL(p, p)."""
+    for value in (information.entropy([1, 0]), information.entropy([[0.0, 1.0]], base=2)[0],
+                  information.entropy([1, 0], base=0.5), information.cross_entropy([1, 0], [1, 0]),
+                  information.kl_divergence([0.3, 0.7], [0.3, 0.7], base=0.5)):
+        assert value == 0.0 and not np.signbit(value), value
+    assert not np.signbit(scipy.stats.entropy([1, 0]))  # the oracle's sign
+    assert not np.signbit(information.entropy(np.eye(3))).any()

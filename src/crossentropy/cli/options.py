@@ -155,7 +155,9 @@ def make_preprocessor(args, target):
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
     ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
     ``--offset COL`` and ``--reference COL=LEVEL`` are passed on; ``--model ordinal`` gets
-    treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts).
+    treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts), and so
+    does ``--penalty firth`` (whose penalty needs a design of full rank: an intercept and every level's
+    indicator would make its information singular).
     """
     from ..preprocessing import TabularPreprocessor
 
@@ -166,7 +168,8 @@ def make_preprocessor(args, target):
                                keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
                                offset=getattr(args, "offset", None),
                                reference=_references(getattr(args, "reference", [])),
-                               drop_reference=getattr(args, "model", None) == "ordinal")
+                               drop_reference=getattr(args, "model", None) == "ordinal" or
+                               getattr(args, "penalty", None) == "firth")
 
 
 def _references(pairs) -> dict | None:

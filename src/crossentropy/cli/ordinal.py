@@ -26,7 +26,7 @@ import numpy as np
 from ..preprocessing.terms import indicator_levels
 from .errors import UsageError
 
-__all__ = ["parse_order", "check_ordinal_options", "resolve_order", "coefficient_table", "coefficients_csv"]
+__all__ = ["parse_order", "check_ordinal_options", "resolve_order", "coefficient_table", "coefficients_csv", "page_table"]
 
 #: the most parameters (coefficients + thresholds) whose covariance (a dense Hessian inverse) train computes
 MAX_PARAMETERS = 2000
@@ -137,7 +137,7 @@ def coefficient_table(estimator, prep, X, y, alpha=0.05):
     >>> from crossentropy.preprocessing import TabularPreprocessor
     >>> frame = pd.DataFrame({"x": [1.0, 4.0, 2.0, 8.0, 5.0, 9.0, 3.0, 7.0],
     ...                       "c": ["a", "b", "a", "b", "b", "a", "b", "a"],
-    ...                       "y": [0, 1, 0, 2, 1, 2, 1, 0]})
+    ...                       "y": [0, 1, 2, 2, 0, 1, 1, 0]})
     >>> prep = TabularPreprocessor("y", drop_reference=True).fit(frame)
     >>> X, y = prep.transform(frame), prep.target_values(frame)
     >>> coefficient_table(OrdinalRegression().fit(X, y), prep, X, y)["term"].tolist()
@@ -178,9 +178,40 @@ def coefficient_table(estimator, prep, X, y, alpha=0.05):
 def coefficients_csv(estimator, prep, X, y):
     """``(csv_text, note)``: :func:`coefficient_table` as ``coefficients.csv`` writes it and the table's note
     (None, or why a penalised table has estimates only); ``(None, reason)`` beyond :data:`MAX_PARAMETERS`."""
+    table = page_table(estimator, prep, X, y)
+    if "error" in table:
+        return None, table["error"]
+    return table["csv"], table["notes"][0] if table["notes"] else None
+
+
+def page_table(estimator, prep, X, y, alpha=0.05) -> dict:
+    r""":func:`coefficient_table` as the page's coefficient table draws it (the keys of the logistic table's).
+
+    ``rows`` (one dict per term, thresholds last), ``columns``, ``csv`` (``coefficients.csv``),
+    ``thresholds`` (their terms), ``references`` (string column -> reference level), ``notes``, ``nobs``,
+    ``llf`` and ``prsquared`` (McFadden's, against the model with thresholds only: :math:`\sum_j n_j
+    \log(n_j/n)`), ``cov_type`` (``"nonrobust"``, or None for a penalised fit, whose table has estimates
+    only); ``{"error": reason}`` beyond :data:`MAX_PARAMETERS`.
+    """
     k = len(estimator.coef_) + len(estimator.thresholds_)
     if k > MAX_PARAMETERS:
-        return None, (f"no coefficients.csv: {k:,} parameters need a {k:,} x {k:,} Hessian (written up to "
-                      f"{MAX_PARAMETERS:,}); call crossentropy.load_model(RUN).summary(X, y) yourself")
-    frame = coefficient_table(estimator, prep, X, y)
-    return frame.to_csv(index=False, float_format="%.17g", na_rep=""), frame.attrs["note"] or None
+        return {"error": f"no coefficients.csv: {k:,} parameters need a {k:,} x {k:,} Hessian (written up to "
+                         f"{MAX_PARAMETERS:,}); call crossentropy.load_model(RUN).summary(X, y) yourself"}
+    frame = coefficient_table(estimator, prep, X, y, alpha=alpha)
+    d = len(estimator.coef_)
+    rows = [{c: (str(v) if c == "term" else float(v)) for c, v in r.items()} for r in frame.to_dict("records")]
+    counts = np.unique(np.asarray(y), return_counts=True)[1].astype(np.float64)
+    llnull = float(np.sum(counts * np.log(counts / counts.sum())))
+    llf = -float(counts.sum()) * float(estimator.log_loss(X, y))
+    columns = [c for c in frame.columns if c != "term"]
+    penalised = estimator.penalty is not None
+    if penalised:
+        columns = [c for c in columns if c in ("estimate", "odds_ratio")]
+    terms = prep.term_map() if hasattr(prep, "term_map") else None
+    return {"rows": rows, "columns": columns, "binary": True, "alpha": alpha, "reference": None,
+            "references": {} if terms is None else {str(c): str(v) for c, v in terms.references.items()},
+            "cov_type": None if penalised else "nonrobust", "penalty": estimator.penalty,
+            "notes": [frame.attrs["note"]] if frame.attrs["note"] else [], "nobs": float(counts.sum()), "llf": llf,
+            "prsquared": 1.0 - llf / llnull if llnull else float("nan"), "raw_units": True,
+            "thresholds": [r["term"] for r in rows[d:]],
+            "csv": frame.to_csv(index=False, float_format="%.17g", na_rep="")}

@@ -27,6 +27,8 @@ import time
 import warnings
 from pathlib import Path
 
+from .report_terms import method_sentence, term_tests_table, thresholds_sentence
+
 __all__ = ["collect_context", "render_report", "file_sha256"]
 
 #: coefficient rows shown (a wide softmax model has thousands; all are in ``coefficients.csv``)
@@ -35,6 +37,9 @@ MAX_COEF_ROWS = 400
 MAX_COEF_FIT = 2000
 #: per-class rows shown per split
 MAX_CLASS_ROWS = 200
+#: largest n m^2 c (rows, parameters, tested columns: the cost of c refits that form m x m Hessians over
+#: n rows) for which ``term_tests.csv`` has likelihood-ratio tests; beyond it the Wald tests alone
+LR_TEST_BUDGET = 2e10
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1100px;
@@ -120,7 +125,8 @@ def _coefficients(estimator, data, prep=None, cov_type="nonrobust", groups=None)
     if data is None or not hasattr(estimator, "coef_") or \
             "terms" not in inspect.signature(getattr(estimator, "summary", len)).parameters:
         return None  # the table of a LogisticRegression's summary (whose terms can be the data's columns)
-    X, y = data
+    X, y, *rest = data
+    offset = rest[0] if rest else None
     n_coef = (max(len(estimator.classes_), 2) - 1) * (X.shape[1] + bool(estimator.fit_intercept))
     if n_coef > MAX_COEF_FIT:
         return {"error": f"no coefficient table: {n_coef:,} coefficients need a {n_coef:,} x {n_coef:,} Hessian "
@@ -133,8 +139,9 @@ def _coefficients(estimator, data, prep=None, cov_type="nonrobust", groups=None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            summary = estimator.summary(X, y, terms=terms, cov_type=cov_type, groups=groups)
-            tests = summary.term_tests
+            summary = estimator.summary(X, y, terms=terms, cov_type=cov_type, groups=groups,
+                                        **({} if offset is None else {"offset": offset}))
+            tests, tests_note = _column_tests(summary, X.shape[0])
         except (ValueError, MemoryError) as exc:
             return {"error": f"no coefficient table: {exc}"}
     frame = summary.to_csv_frame()
@@ -144,13 +151,42 @@ def _coefficients(estimator, data, prep=None, cov_type="nonrobust", groups=None)
     notes = list(summary.notes) + [" ".join(str(w.message).split()) for w in caught]
     return {"rows": rows, "columns": [c for c in frame.columns if c not in ("class", "term")], "binary": binary,
             "alpha": summary.alpha, "reference": None if summary.reference is None else str(summary.reference),
+            "outcome": [str(c) for c in getattr(summary, "outcome", ())],
             "references": {str(c): str(v) for c, v in summary.references.items()}, "cov_type": summary.cov_type,
             "penalty": summary.penalty, "notes": notes, "nobs": summary.nobs, "llf": summary.llf,
             "prsquared": summary.prsquared, "raw_units": terms is not None,
             "csv": frame.to_csv(index=False, float_format="%.17g", na_rep=""),
             "term_tests": None if tests is None else [
-                {k: (str(v) if k == "column" else float(v)) for k, v in r.items()} for r in tests.to_dict("records")],
+                {k: (str(v) if k in ("column", "note") else float(v)) for k, v in r.items()}
+                for r in tests.to_dict("records")], "term_tests_note": tests_note,
             "term_tests_csv": None if tests is None else tests.to_csv(index=False, float_format="%.17g", na_rep="")}
+
+
+def _column_tests(summary, n_rows):
+    """The summary's tests of each column, and a note when the likelihood-ratio tests were left out.
+
+    The LR test of a column refits the model without it; the ``c`` refits of an ``m``-parameter model on
+    ``n`` rows cost about ``n m^2 c``. Above :data:`LR_TEST_BUDGET` only the Wald tests are computed
+    (the LR columns empty, the reason in a ``note`` column), so a wide model on many rows is not held
+    up by refits nobody asked for; ``LogisticSummary.term_tests`` computes them on request.
+    """
+    design = getattr(summary, "design", None)
+    if getattr(summary, "penalty", "") is not None or design is None or not hasattr(design, "n_params"):
+        return summary.term_tests, None  # penalised fits (none) and Firth's own tests
+    from ..linear_model._term_tests import column_params, term_tests
+
+    m, c = design.n_params, len(column_params(design))
+    cost = float(n_rows) * m * m * c
+    if cost <= LR_TEST_BUDGET:
+        return summary.term_tests, None
+    if not (summary.inference and summary.cov is not None and math.isfinite(float(abs(summary.cov).sum()))):
+        return None, None
+    note = (f"No likelihood-ratio tests: refitting the model without each of its {c} columns ({n_rows:,} rows, {m} "
+            f"parameters, n m^2 c = {cost:.3g} above the budget {LR_TEST_BUDGET:.3g}) was skipped; the Wald tests "
+            "use the table's covariance. LogisticSummary.term_tests computes the LR tests.")
+    tests = term_tests(design, summary.cov, lr=False)
+    tests["note"] = note
+    return tests, note
 
 
 def _data_summary(metrics, prep, notes) -> dict:
@@ -191,10 +227,11 @@ def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summ
         The run's ``metrics.json`` content (``train``/``test`` splits), or an evaluation's.
     prep : TabularPreprocessor, optional
     estimator : fitted classifier, optional
-        A ``LogisticRegression`` with ``summary_data=(X, y)`` gives the coefficient table.
+        A ``LogisticRegression`` with ``summary_data=(X, y[, offset])`` gives the coefficient table.
     data : str, optional
         The data file (hashed with SHA-256 when it is a regular file).
-    summary_data : (X, y), optional
+    summary_data : (X, y) or (X, y, offset), optional
+        The training rows of the coefficient table (``offset``: their logit offsets, or None).
     data_notes : dict, optional
         ``{"missing": {column: count}}`` of the data as read.
     title : str, optional
@@ -332,7 +369,7 @@ def _data(d) -> list[str]:
 #: page heading of each column of the coefficient table (the odds ratio is a relative-risk ratio for softmax)
 _COEF_HEADS = {"estimate": "estimate", "std_err": "std err", "z": "z", "p_value": "P>|z|", "ci_low": "{lo}",
                "ci_high": "{hi}", "odds_ratio": "{ratio}", "or_low": "{ratio} {lo}", "or_high": "{ratio} {hi}",
-               "odds_ratio_per_sd": "{ratio} per SD", "status": "status"}
+               "odds_ratio_per_sd": "{ratio} per SD", "lr_chi2": "LR chi2", "status": "status"}
 
 
 def _coef_table(coef) -> list[str]:
@@ -345,19 +382,15 @@ def _coef_table(coef) -> list[str]:
     lo, hi = f"{100 * a / 2:g} %", f"{100 * (1 - a / 2):g} %"
     ratio = "odds ratio" if coef["binary"] else "relative-risk ratio"
     ref = f" Each class is compared with the reference class {_e(repr(coef['reference']))}." \
-        if coef.get("reference") is not None else ""
+        if coef.get("reference") is not None else f" The coefficients are log-odds of {_e(repr(coef['outcome'][0]))} " \
+        f"against {_e(repr(coef['outcome'][1]))}." if coef.get("outcome") else ""
     units = ("Coefficients are in the units of the data's columns: a numeric column's per one unit of that column "
              "(whatever standardisation the fit used inside), with its ratio per standard deviation beside it; each "
              "level of a string column against the column's reference level.") if coef.get("raw_units") else \
         "Coefficients are per unit of the model's features."
-    if coef.get("cov_type"):
-        source = _COV_SOURCES.get(coef["cov_type"], "a sandwich around the inverse of the observed information")
-        how = (f"Standard errors from the covariance type {_e(coef['cov_type'])} ({source} on the training rows, "
-               f"n = {coef['nobs']:,.0f}); intervals {_e(lo)} to {_e(hi)}.")
-    else:
-        how = f"Estimates of the penalised fit (penalty {_e(repr(coef.get('penalty')))}) on n = {coef['nobs']:,.0f} rows."
+    how, units = method_sentence(coef, lo, hi), units + thresholds_sentence(coef)
     out.append(f"<p class='muted'>{how} McFadden pseudo R² {coef['prsquared']:.4f}.{ref} {_e(units)}</p>")
-    if coef.get("cov_type"):
+    if coef.get("cov_type") and coef.get("penalty") != "firth":
         out.append(f"<p id='cov-type'>Covariance type: <code>{_e(coef['cov_type'])}</code></p>")
     if coef.get("references"):
         out.append("<ul id='reference-levels'>" + "".join(f"<li><code>{_e(c)}</code>: reference level {_e(repr(v))}</li>"
@@ -365,8 +398,9 @@ def _coef_table(coef) -> list[str]:
     for note in coef["notes"]:
         out.append(f"<p class='note'>{_e(note)}</p>")
     keys = coef["columns"]
+    heads = dict(_COEF_HEADS, p_value="P>chi2") if coef.get("penalty") == "firth" else _COEF_HEADS
     cols = (["class"] if not coef["binary"] else []) + ["term"] + [
-        _COEF_HEADS[k].format(lo=lo, hi=hi, ratio=ratio) for k in keys]
+        heads[k].format(lo=lo, hi=hi, ratio=ratio) for k in keys]
     out.append("<table id='coefficients'><tr>" + "".join(f"<th class='l'>{_e(c)}</th>" if c in ("class", "term", "status")
                                                            else f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
     for r in coef["rows"][:MAX_COEF_ROWS]:
@@ -377,32 +411,7 @@ def _coef_table(coef) -> list[str]:
     out.append("</table>")
     if len(coef["rows"]) > MAX_COEF_ROWS:
         out.append(f"<p class='muted'>{len(coef['rows']) - MAX_COEF_ROWS} more rows in <code>coefficients.csv</code>.</p>")
-    return out + _term_tests_table(coef.get("term_tests"))
-
-
-#: where the standard errors of each covariance type come from, in words
-_COV_SOURCES = {"nonrobust": "the inverse of the observed information",
-                "HC0": "White's heteroscedasticity-robust sandwich", "HC1": "the robust sandwich times n/(n - k)",
-                "HC2": "the robust sandwich with residuals scaled by 1/sqrt(1 - leverage)",
-                "HC3": "the robust sandwich with residuals scaled by 1/(1 - leverage)",
-                "cluster": "the cluster-robust sandwich of the --cluster column(s)"}
-
-
-def _term_tests_table(tests) -> list[str]:
-    """The Wald and likelihood-ratio test of each column (``term_tests.csv``), as an HTML table."""
-    if not tests:
-        return []
-    out = ["<h3>Tests of each column</h3>",
-           "<p class='muted'>Each column's terms (all levels, and for several classes all classes) tested together: "
-           "the Wald test with the table's covariance, the likelihood-ratio test against the model refitted without "
-           "the column.</p>",
-           "<table id='term-tests'><tr><th class='l'>column</th><th>df</th><th>Wald chi2</th><th>P&gt;chi2</th>"
-           "<th>LR chi2</th><th>P&gt;chi2</th></tr>"]
-    for r in tests:
-        cells = "".join("<td></td>" if math.isnan(r[k]) else f"<td>{_e(f'{r[k]:.4g}')}</td>"
-                        for k in ("df", "wald_chi2", "wald_p", "lr_chi2", "lr_p"))
-        out.append(f"<tr><td class='l'>{_e(r['column'])}</td>{cells}</tr>")
-    return out + ["</table>"]
+    return out + term_tests_table(coef.get("term_tests"), coef.get("term_tests_note"))
 
 
 def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:

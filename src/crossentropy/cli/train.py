@@ -195,8 +195,8 @@ def _run(args, source, out, estimator, prep) -> int:
                               split=split, curves=curve,
                               pos_label=metrics["pos_label"])
     page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
-                          summary_data=(X_train, y_train) if _in_memory(X_train) and o_train is None and not ordinal
-                          else None, data_notes=getattr(source, "notes", None),
+                          summary_data=(X_train, y_train, o_train) if _in_memory(X_train) and not ordinal else None,
+                          data_notes=getattr(source, "notes", None),
                           cov_type=args.cov_type or "nonrobust", groups=groups)
     if columns["test"] is not None and np.isin(y_eval, classes).all():  # every test label one the model knows
         from .report_calibration import calibration_figures, calibration_summary
@@ -222,10 +222,11 @@ def _run(args, source, out, estimator, prep) -> int:
         files["term_tests.csv"] = coefficients["term_tests_csv"]
     note = None
     if ordinal:  # its coefficient table: the ordinal summary in the units of the data's columns
-        from .ordinal import coefficients_csv
+        from .ordinal import page_table
 
-        csv, note = coefficients_csv(estimator, prep, X_train, y_train)
-        files.update({"coefficients.csv": csv} if csv is not None else {})
+        page["coefficients"] = table = page_table(estimator, prep, X_train, y_train)
+        files.update({"coefficients.csv": table["csv"]} if "csv" in table else {})
+        note = table["error"] if "error" in table else table["notes"][0] if table["notes"] else None
     if cv:
         figures.update(cv[1])
         files.update(cv[2])

@@ -16,7 +16,7 @@ from scipy import linalg
 
 from ..objective.sums import gram
 
-__all__ = ["ALIAS_TOL", "aliased_columns", "reduce_coefficients"]
+__all__ = ["ALIAS_TOL", "aliased_columns", "reduce_coefficients", "full_rank_from_weighted_gram"]
 
 #: residual norm (relative to the column's norm) below which a column is aliased
 ALIAS_TOL = 1e-7
@@ -26,7 +26,7 @@ ALIAS_TOL = 1e-7
 GRAM_PIVOT_SAFE = 1e-4
 
 
-def aliased_columns(X, tol=ALIAS_TOL):
+def aliased_columns(X, tol=ALIAS_TOL, *, gram_matrix=None):
     r"""Kept and aliased columns of ``X`` (n × q) and the combinations C of the aliased ones.
 
     Parameters
@@ -34,6 +34,8 @@ def aliased_columns(X, tol=ALIAS_TOL):
     X : ndarray of shape (n, q)
         The design on the rows that count (positive weight).
     tol : float, default :data:`ALIAS_TOL`
+    gram_matrix : ndarray of shape (q, q), optional
+        :math:`X^\top X` when the caller has formed it (one BLAS pass saved).
 
     Returns
     -------
@@ -56,7 +58,7 @@ def aliased_columns(X, tol=ALIAS_TOL):
     """
     X = np.asarray(X, dtype=np.float64)
     n, q = X.shape
-    G = gram(X, np.ones(n), False)  # one BLAS pass; the pivots of its Cholesky factor are the residual norms
+    G = gram(X, np.ones(n), False) if gram_matrix is None else gram_matrix  # one BLAS pass; the pivots of its Cholesky factor are the residual norms
     norms = np.sqrt(np.maximum(np.diag(G), 0.0))
     nonzero = norms > 0
     if nonzero.all() and n >= q:
@@ -85,6 +87,55 @@ def aliased_columns(X, tol=ALIAS_TOL):
     kept, aliased = np.asarray(kept, dtype=np.intp), np.asarray(aliased, dtype=np.intp)
     C = linalg.lstsq(X[:, kept], X[:, aliased], check_finite=False)[0] if aliased.size else np.zeros((kept.size, 0))
     return kept, aliased, C
+
+
+def full_rank_from_weighted_gram(G, w, tol=ALIAS_TOL) -> bool:
+    r"""Whether the weighted Gram matrix :math:`G = X^\top \mathrm{diag}(w)\,X` proves that no column of X
+    is aliased by :func:`aliased_columns` (the unweighted rule), without forming :math:`X^\top X`.
+
+    The scaled residual norm of column :math:`j` on the earlier ones, :math:`r_j = \min_c \lVert x_j -
+    X_{<j}c\rVert / \lVert x_j\rVert`, and its weighted counterpart :math:`r^w_j` (the pivots of the
+    Cholesky factor of :math:`G` scaled to unit diagonal) satisfy :math:`r_j \ge r^w_j
+    \sqrt{w_{\min}/w_{\max}}`, since :math:`w_{\min}\lVert v\rVert^2 \le \lVert v\rVert_w^2 \le
+    w_{\max}\lVert v\rVert^2`. True when that lower bound is at least ``max(tol,``
+    :data:`GRAM_PIVOT_SAFE` ``)`` for every column (the bound :func:`aliased_columns` itself accepts
+    from a Gram matrix); False otherwise (not proven: run :func:`aliased_columns`).
+
+    Parameters
+    ----------
+    G : ndarray of shape (q, q)
+        The Gram matrix weighted by ``w``.
+    w : ndarray of shape (n,)
+        The positive weights of the rows that count (any zero or non-finite one: False).
+    tol : float, default :data:`ALIAS_TOL`
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(4), [0.0, 1.0, 2.0, 3.0]])
+    >>> w = np.array([1.0, 2.0, 2.0, 1.0])
+    >>> full_rank_from_weighted_gram(X.T @ (w[:, None] * X), w)
+    True
+    >>> X = np.column_stack([X, 2 * X[:, 1]])   # the third column is twice the second
+    >>> full_rank_from_weighted_gram(X.T @ (w[:, None] * X), w)
+    False
+
+    References
+    ----------
+    Golub & Van Loan, *Matrix Computations*, 4th ed. (2013), §5.2 (the Cholesky factor of the normal
+    equations is the R of the QR factorisation).
+    """
+    w = np.asarray(w, dtype=np.float64)
+    G = np.asarray(G, dtype=np.float64)
+    if w.size == 0 or not (np.all(np.isfinite(w)) and w.min() > 0 and np.all(np.isfinite(G))):
+        return False
+    d = np.sqrt(np.diag(G))
+    if not np.all(d > 0):
+        return False
+    try:
+        L = linalg.cholesky(G / np.outer(d, d), lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        return False
+    return bool(np.min(np.diag(L)) * np.sqrt(w.min() / w.max()) >= max(GRAM_PIVOT_SAFE, tol))
 
 
 def reduce_coefficients(params, kept, aliased, C) -> np.ndarray:

@@ -23,6 +23,7 @@ Parameters are ordered class-major (all terms of class 1, then of class 2, ...),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -106,25 +107,39 @@ class FittedDesign:
                             self.y, self.sample_weight, self.n_classes, self.offset)
 
     def linear_predictor(self) -> np.ndarray:
-        r""":math:`\eta`: shape (n,) for two classes; (n, K) with the reference column 0 otherwise."""
+        r""":math:`\eta`: shape (n,) for two classes; (n, K) with the reference column 0 otherwise (read-only)."""
+        return self._eta
+
+    @cached_property
+    def _eta(self) -> np.ndarray:
+        # computed once per design: every statistic of one fit reads the same logits and probabilities
         if self.binary:
             eta = self.X @ self.flat_params
-            return eta if self.offset is None else eta + np.asarray(self.offset).reshape(-1)
-        n = self.X.shape[0]
-        eta = np.zeros((n, self.n_classes))
-        eta[:, 1:] = self.X @ np.asarray(self.params).T
-        if self.offset is not None:
-            o = np.asarray(self.offset, dtype=np.float64)
-            eta += o - o[:, :1]
+            if self.offset is not None:
+                eta += np.asarray(self.offset, dtype=np.float64).reshape(-1)
+        else:
+            n = self.X.shape[0]
+            eta = np.zeros((n, self.n_classes))
+            eta[:, 1:] = self.X @ np.asarray(self.params).T
+            if self.offset is not None:
+                o = np.asarray(self.offset, dtype=np.float64)
+                eta += o - o[:, :1]
+        eta.setflags(write=False)
         return eta
 
     def probabilities(self) -> np.ndarray:
-        """Class probabilities, shape (n, K), from :mod:`crossentropy.special` (stable)."""
+        """Class probabilities, shape (n, K), from :mod:`crossentropy.special` (stable; read-only)."""
+        return self._probabilities
+
+    @cached_property
+    def _probabilities(self) -> np.ndarray:
         eta = self.linear_predictor()
         if self.binary:
-            p = special.sigmoid(eta)
-            return np.column_stack([special.sigmoid(-eta), p])
-        return special.softmax(eta, axis=1)
+            P = np.column_stack([special.sigmoid(-eta), special.sigmoid(eta)])
+        else:
+            P = special.softmax(eta, axis=1)
+        P.setflags(write=False)
+        return P
 
     def loglike(self) -> float:
         r""":math:`\sum_i s_i \log p_{i y_i}`, computed from the log-probabilities (no clipping)."""
@@ -155,20 +170,36 @@ class FittedDesign:
         return (r[:, :, None] * self.X[:, None, :]).reshape(n, -1)
 
     def information(self) -> np.ndarray:
-        r"""Observed information :math:`-\nabla^2 \sum_i s_i \log p_{i y_i}`, shape (m, m), class-major."""
+        r"""Observed information :math:`-\nabla^2 \sum_i s_i \log p_{i y_i}`, shape (m, m), class-major (read-only)."""
+        return self._information
+
+    def information_weights(self, k=1) -> np.ndarray:
+        r"""Row weights :math:`s_i p_{ik}(1 - p_{ik})` of the diagonal block of class k (two classes: the only block)."""
+        P = self.probabilities()
+        if self.binary:
+            return self.sample_weight * P[:, 0] * P[:, 1]
+        return self.sample_weight * P[:, k] * (1 - P[:, k])
+
+    @cached_property
+    def _information(self) -> np.ndarray:
         P = self.probabilities()
         s = self.sample_weight
         X = self.X
         if self.binary:
-            return _symmetric(gram(X, s * P[:, 0] * P[:, 1], False))
+            info = _symmetric(gram(X, self.information_weights(), False))
+            info.setflags(write=False)
+            return info
         K, q = self.n_classes, X.shape[1]
         info = np.empty(((K - 1) * q, (K - 1) * q))
         for k in range(1, K):
             for m in range(k, K):
-                block = gram(X, s * P[:, k] * ((k == m) - P[:, m]), False)
+                w = self.information_weights(k) if k == m else s * P[:, k] * -P[:, m]
+                block = gram(X, w, False)
                 info[(k - 1) * q:k * q, (m - 1) * q:m * q] = block
                 info[(m - 1) * q:m * q, (k - 1) * q:k * q] = block.T
-        return _symmetric(info)
+        info = _symmetric(info)
+        info.setflags(write=False)
+        return info
 
 
 def _symmetric(A):

@@ -28,71 +28,65 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, stats
 
+from .._validation import check_real
 from ..exceptions import ConvergenceWarning
-from ._firth import constrained_fit, design, evaluate, penalised_cov, penalised_info
+from ._design import FittedDesign
+from ._firth import constrained_fit, evaluate, penalised_cov, penalised_info
+from ._summary import _result, _spread, check_terms
+from ._summary_table import INFERENCE_COLUMNS, LogisticSummary
 from ._weights import row_weights
 
-__all__ = ["FirthSummary", "firth_summary", "profile_bound", "lr_test"]
+__all__ = ["FirthSummary", "FIRTH_COLUMNS", "firth_summary", "profile_bound", "lr_test"]
 
-_COLUMNS = ["coef", "std_err", "z", "p_value", "ci_lower", "ci_upper", "chi2"]
+#: columns of the table: those of an unpenalised fit's, then the penalised likelihood-ratio statistic
+FIRTH_COLUMNS = INFERENCE_COLUMNS[:-1] + ("lr_chi2", "status")
 #: the constrained refits and the profile roots stop at this tolerance (step, score, profile gap)
 INFERENCE_TOL = 1e-10
 
 
 @dataclass
-class FirthSummary:
-    r"""The coefficient table of a Firth fit; ``str()`` renders it as text.
+class FirthSummary(LogisticSummary):
+    r"""The coefficient table of a Firth fit in the reported terms; ``str()`` renders it as text.
+
+    A :class:`~._summary_table.LogisticSummary` (same ``frame`` and ``to_csv_frame()`` schema: columns
+    :data:`FIRTH_COLUMNS`, index ``term``) whose ``std_err`` is from the inverse penalised information,
+    ``z`` the Wald statistic estimate / std_err, ``p_value`` and ``lr_chi2`` the penalised likelihood-ratio
+    test of the coefficient being 0 (one degree of freedom), ``ci_low``, ``ci_high`` the profile
+    penalised-likelihood interval, and ``or_low``, ``or_high`` its exponential. With FLIC the ``const``
+    row is the FLIC intercept's (Wald test and interval).
 
     Attributes
     ----------
-    frame : pandas.DataFrame
-        One row per coefficient (``const`` first), columns ``coef``; ``std_err`` (inverse penalised
-        information); ``z`` (coef / std_err, a Wald statistic); ``p_value`` and ``chi2`` (the penalised
-        likelihood-ratio test of coef = 0, one degree of freedom); ``ci_lower``, ``ci_upper`` (profile
-        penalised-likelihood interval). With FLIC the ``const`` row is the FLIC intercept's (Wald).
-    cov : ndarray of shape (p, p)
-        Inverse penalised information, in the order of the rows of ``frame``.
-    nobs : float
-        Sum of the row weights.
     llf, llnull : float
         Penalised log-likelihood of the model and of the intercept-only model (with the full model's
-        penalty, as logistf's ``loglik``); ``llnull`` is :math:`\ell^*(0)` without an intercept.
+        penalty, as logistf's ``loglik``; ``llnull`` is :math:`\ell^*(0)` without an intercept), both on
+        the reported design.
     prsquared : float
         :math:`1 - \mathrm{llf}/\mathrm{llnull}` (McFadden's formula on the penalised log-likelihoods).
     lr_chi2 : float
         :math:`2(\mathrm{llf} - \mathrm{llnull})`, the penalised likelihood-ratio test of the model.
-    alpha : float
-    reference : None
-    note : str
+    term_tests : None
+        The tests of a column with several terms are not computed for a Firth fit.
     """
 
-    frame: object
-    cov: np.ndarray
-    nobs: float
-    llf: float
-    llnull: float
-    prsquared: float
-    lr_chi2: float
-    alpha: float
-    reference: object
-    note: str
+    lr_chi2: float = float("nan")
 
-    def __str__(self):
-        lo, hi = f"[{self.alpha / 2:g}", f"{1 - self.alpha / 2:g}]"
-        cols = ["coef", "std err", "z", "P>chi2", lo, hi, "chi2"]
-        width = max([len(str(t)) for t in self.frame.index] + [10])
-        line = "=" * (width + len(cols) * 11)
-        rows = [line, "Firth's penalised-likelihood logistic regression", line,
-                f"{'No. Observations:':<22}{self.nobs:>14.6g}   {'Penalised log-lik.:':<20}{self.llf:>14.6g}",
-                f"{'LR chi2 (model):':<22}{self.lr_chi2:>14.6g}   {'Null penalised ll.:':<20}{self.llnull:>14.6g}",
-                "-" * len(line), " " * width + "".join(f"{c:>11}" for c in cols), "-" * len(line)]
-        for term, r in self.frame.iterrows():
-            rows.append(f"{str(term):<{width}}" + "".join(f"{v:>11.4g}" for v in r[_COLUMNS].to_numpy()))
-        rows += [line, self.note]
-        return "\n".join(rows)
+    _title = "Firth's penalised-likelihood logistic regression"
+    _p_head = "P>chi2"
 
-    def _repr_html_(self):
-        return f"<pre>{self.__str__()}</pre>"
+    def _header(self):
+        return [("No. Observations:", self.nobs), ("Penalised log-lik.:", self.llf),
+                ("Null penalised ll.:", self.llnull), ("LR chi2 (model):", self.lr_chi2),
+                ("Pseudo R-squ.:", self.prsquared), ("Df Model:", self.df_model)]
+
+    def _tested(self, what):
+        raise ValueError(f"{what} is not available for penalty='firth': the table holds its penalised "
+                         "likelihood-ratio tests and profile penalised-likelihood intervals")
+
+    @property
+    def term_tests(self):
+        """None: the joint tests of a column's terms are not computed for a Firth fit."""
+        return None
 
 
 def _refit(X1, y, s, j, b, start, max_iter=200):
@@ -194,21 +188,65 @@ def profile_bound(X1, y, s, q_hat, cov, j, side, crit, max_iter=60):
     return np.nan
 
 
+def _designs(X1, y, s, q_hat, cov, fit_intercept):
+    r"""The designs the tests and profiles of the coefficients are computed on: ``(X, point, cov, unit, terms)``.
+
+    A constraint :math:`\beta_j = b` on a slope is the same with its column centred (the intercept
+    absorbs the shift) and divided by its standard deviation :math:`\sigma_j` (then :math:`\gamma_j =
+    \sigma_j\beta_j`): the slopes are tested and profiled on that well-conditioned design (``unit`` the
+    :math:`\sigma_j` that divides its bounds back), the intercept on ``X1`` itself (where it is
+    :math:`\beta_0`); without an intercept every term on ``X1``.
+    """
+    D = X1.shape[1]
+    ones = np.ones(D)
+    if not fit_intercept or D == 1:
+        return [(X1, q_hat, cov, ones, range(D))]
+    w = s / s.sum()
+    mean = w @ X1[:, :-1]
+    sd = np.sqrt(w @ (X1[:, :-1] - mean) ** 2)
+    sd[~(sd > 0)] = 1.0
+    Xc = np.ascontiguousarray(np.column_stack([(X1[:, :-1] - mean) / sd, np.ones(X1.shape[0])]))
+    beta = np.append(q_hat.beta[:-1] * sd, q_hat.beta[-1] + mean @ q_hat.beta[:-1])  # the same linear predictor
+    qc = evaluate(Xc, y, s, beta)
+    if qc is None:
+        return [(X1, q_hat, cov, ones, range(D))]
+    return [(Xc, qc, penalised_cov(Xc, s, qc), np.append(sd, 1.0), range(D - 1)), (X1, q_hat, cov, ones, [D - 1])]
+
+
 def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
-    r"""Coefficient table of a fitted ``LogisticRegression(penalty="firth")`` on the data (X, y).
+    r"""Coefficient table of a fitted ``LogisticRegression(penalty="firth")`` on the data (X, y), in raw units.
+
+    The table is computed on the reported design :math:`R` of ``terms`` (raw units of the user's
+    columns; with an intercept, each string column's levels against its reference level). Its columns
+    are an invertible affine map of the model's: :math:`R = \tilde X M^{-1}` with :math:`M` the square
+    matrix of :meth:`~crossentropy._terms.TermMap.coding` (a design with an intercept and every level of a
+    string column would make the information singular, and ``fit`` refuses it). Firth's penalty is
+    invariant under that map (Jeffreys' prior): :math:`\log\det(M^{-\top}\tilde X^\top W\tilde X M^{-1}) =
+    \log\det(\tilde X^\top W\tilde X) - 2\log|\det M|`, so :math:`\ell^*_R(M\theta) = \ell^*(\theta) -
+    \log|\det M|`, and the maximiser is the model's, mapped: :math:`\hat\beta = M\hat\theta`. The
+    standard errors follow as :math:`M\,\mathrm{Cov}(\hat\theta)M^\top`, but a test of
+    :math:`\beta_j = 0` or the profile of :math:`\beta_j` constrains a row of :math:`M\theta` (a numeric
+    column's raw coefficient is unaffected, the intercept and a level's contrast are other linear
+    combinations than the model's coordinates), so the penalised likelihood-ratio tests and the profile
+    intervals are computed on :math:`R` itself. For the rounding of the refits, its columns are first
+    divided by their root mean square :math:`d_j` (a reparameterisation that keeps every constraint
+    :math:`\beta_j = b` as :math:`d_j\beta_j = d_j b`: the same tests, intervals divided back by
+    :math:`d_j`); the log-likelihoods reported are those on :math:`R`.
 
     Parameters
     ----------
     estimator : LogisticRegression
         Fitted with ``penalty="firth"``.
     X, y, sample_weight
-        The data of the fit (n rows; the tests and intervals refit the model on them), with the
-        frequency weights of ``fit``.
+        The data of the fit, in the model's features (n rows; the tests and intervals refit the model on
+        them), with the frequency weights of ``fit``.
     alpha : float in (0, 1), default 0.05
         One minus the coverage of the profile intervals.
-    cov_type, groups, terms
-        Only their defaults (``"nonrobust"``, None, None): the table is in the model's own columns,
-        with the penalised information's standard errors.
+    cov_type, groups
+        Only their defaults (``"nonrobust"``, None): the standard errors are the penalised information's.
+    terms : TermMap, optional
+        How the features come from the user's columns (:meth:`TabularPreprocessor.term_map`); by default
+        every feature is its own term.
 
     Returns
     -------
@@ -221,7 +259,7 @@ def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="
     >>> X = np.array([[0.0], [0.0], [0.0], [1.0], [1.0], [1.0]]); y = np.array([0, 0, 0, 1, 1, 1])
     >>> est = LogisticRegression(penalty="firth", tol=1e-10).fit(X, y)   # separated: still finite
     >>> s = est.summary(X, y)
-    >>> round(float(s.frame.loc["x1", "coef"]), 6)   # firthmodels and logistf: log(49) = 3.891820
+    >>> round(float(s.frame.loc["x1", "estimate"]), 6)   # firthmodels and logistf: log(49) = 3.891820
     3.89182
 
     References
@@ -232,77 +270,94 @@ def firth_summary(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="
     regression with rare events: accurate effect estimates and predictions?*, Statistics in Medicine 36
     (2017); R package logistf.
     """
-    import pandas as pd
-
-    if not 0 < float(alpha) < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    alpha = check_real(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
     given = [f"cov_type={cov_type!r}"] if cov_type != "nonrobust" else []
-    given += [f"{name}=..." for name, value in (("groups", groups), ("terms", terms)) if value is not None]
+    given += ["groups=..."] if groups is not None else []
     if given:
-        raise ValueError(f"{', '.join(given)} is not available for penalty='firth': its table is in the model's "
-                         f"own columns, with the penalised information's standard errors")
+        raise ValueError(f"{', '.join(given)} is not available for penalty='firth': its standard errors are the "
+                         f"penalised information's")
     if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
+    terms = check_terms(estimator, terms)
     X, y_enc, sw = estimator._validate_fit_data(X, y, sample_weight, reset=False)
+    X = X.toarray() if hasattr(X, "toarray") else X
     s = np.asarray(row_weights(estimator.class_weight, estimator.classes_, y_enc, sw), dtype=np.float64)
     yb = (y_enc == 1).astype(np.float64)
     fi = bool(estimator.fit_intercept)
-    X1 = design(X, fi)
-    D = X1.shape[1]
+    coding = terms.coding(fit_intercept=fi, reference_coded=True)
+    D = X.shape[1] + fi
+    M = coding.matrix if fi else coding.matrix[:, :-1]  # [coef, intercept] -> reported coefficients
+    if M.shape != (D, D) or np.linalg.matrix_rank(M) < D:
+        raise ValueError(f"terms must map the model's {D} coefficients one to one to the reported terms for "
+                         f"penalty='firth', got {len(coding.names)} terms {list(coding.names)!r:.200}")
+    R = coding.design(X)
+    # the model's parameters on the reported design, the constant last (the order of ._firth)
+    order = np.r_[np.flatnonzero(np.asarray(coding.kinds) != "const"), np.flatnonzero(np.asarray(coding.kinds) == "const")]
+    scale = np.sqrt(np.mean(R * R, axis=0))[order]
+    scale[~(scale > 0)] = 1.0
+    X1 = np.ascontiguousarray(R[:, order] / scale)
     if hasattr(estimator, "firth_"):
-        beta = estimator.firth_.beta
+        theta = estimator.firth_.beta
     else:  # a model read from a file: its coefficients; under FLIC the Firth intercept refitted given the slopes
-        beta = np.concatenate([estimator.coef_.ravel(), estimator.intercept_ if fi else []]).astype(np.float64)
-        if fi and estimator.flic:
-            beta = _refit(X1, yb, s, np.arange(D - 1), beta[:-1], beta).beta
+        theta = np.concatenate([estimator.coef_.ravel(), estimator.intercept_ if fi else []]).astype(np.float64)
+    beta = (M @ theta)[order] * scale
+    if fi and estimator.flic and not hasattr(estimator, "firth_"):
+        beta = _refit(X1, yb, s, np.arange(D - 1), beta[:-1], beta).beta
     q_hat = evaluate(X1, yb, s, beta)
     if q_hat is None:
         raise ValueError("the Fisher information of these data at the fitted coefficients is singular")
     cov = penalised_cov(X1, s, q_hat)
     se = np.sqrt(np.diag(cov))
     crit = float(stats.chi2.ppf(1 - alpha, 1))
-    failed = []
+    tests, bounds = np.empty((D, 2)), np.empty((D, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        tests = np.array([lr_test(X1, yb, s, q_hat, cov, j) for j in range(D)])
-        bounds = np.array([[profile_bound(X1, yb, s, q_hat, cov, j, side, crit) for side in (-1, 1)]
-                           for j in range(D)])
-    for j in range(D):
-        if not (np.all(np.isfinite(tests[j])) and np.all(np.isfinite(bounds[j]))):
-            failed.append(j)
+        for Xj, qj, covj, unit, js in _designs(X1, yb, s, q_hat, cov, fi):
+            for j in js:
+                tests[j] = lr_test(Xj, yb, s, qj, covj, j)
+                bounds[j] = [profile_bound(Xj, yb, s, qj, covj, j, side, crit) / unit[j] for side in (-1, 1)]
+    failed = [j for j in range(D) if not (np.all(np.isfinite(tests[j])) and np.all(np.isfinite(bounds[j])))]
     beta = q_hat.beta.copy()
-    z = beta / se
-    note = ("std_err from the inverse penalised information; p_value and chi2: penalised likelihood-ratio "
-            "tests; intervals: profile penalised likelihood (logistf's defaults)")
+    notes = ["Firth's penalised likelihood, logistf's defaults: std_err from the inverse penalised information and z "
+             "the Wald statistic; p_value and lr_chi2: penalised likelihood-ratio tests; intervals: profile "
+             "penalised likelihood."]
     if fi:  # the intercept-only model, with the full model's penalty
         q_null = _refit(X1, yb, s, np.arange(D - 1), np.zeros(D - 1), np.zeros(D)) if D > 1 else q_hat
     else:
         q_null = evaluate(X1, yb, s, np.zeros(D))
-    llnull = np.nan if q_null is None else float(q_null.loglik)
     if fi and estimator.flic:
-        b0 = float(estimator.intercept_[0])
+        b0 = float(coding.coefficients(estimator.coef_, estimator.intercept_)[0, list(coding.kinds).index("const")])
         p = 1.0 / (1.0 + np.exp(-(X1[:, :-1] @ beta[:-1] + b0)))
         A = X1 * np.sqrt(s * p * (1.0 - p))[:, None]
         var0 = float(linalg.cho_solve(linalg.cho_factor(A.T @ A), np.eye(D))[-1, -1])
         q = float(stats.norm.ppf(1 - alpha / 2))
         beta[-1], se[-1] = b0, np.sqrt(var0)
-        z[-1] = b0 / se[-1]
-        tests[-1] = (z[-1] ** 2, float(stats.chi2.sf(z[-1] ** 2, 1)))
+        tests[-1] = ((b0 / se[-1]) ** 2, float(stats.chi2.sf((b0 / se[-1]) ** 2, 1)))
         bounds[-1] = (b0 - q * se[-1], b0 + q * se[-1])
-        note += "; const: the FLIC intercept, with a Wald interval and test"
-    d = D - fi
-    names = [str(c) for c in getattr(estimator, "feature_names_in_", [f"x{j + 1}" for j in range(d)])]
+        notes.append("const: the FLIC intercept, with a Wald interval and test.")
+    status = np.full(D, "", dtype=object)
     if failed:
-        names_failed = [("const" if fi and j == D - 1 else names[j]) for j in failed]
+        names_failed = [coding.names[order[j]] for j in failed]
         warnings.warn(f"penalty='firth': no test or profile bound found for {names_failed} (a constrained refit did "
                       f"not converge, or the profile the refits follow jumps across the bound); those entries "
                       f"are NaN", ConvergenceWarning, stacklevel=3)
-        note += "; NaN: no constrained refit or profile bound found"
-    order = ([d] if fi else []) + list(range(d))  # statsmodels order: the constant first
-    frame = pd.DataFrame({"coef": beta[order], "std_err": se[order], "z": z[order], "p_value": tests[order, 1],
-                          "ci_lower": bounds[order, 0], "ci_upper": bounds[order, 1], "chi2": tests[order, 0]},
-                         index=pd.Index((["const"] if fi else []) + names))
-    llf = float(q_hat.loglik)
-    return FirthSummary(frame=frame, cov=cov[np.ix_(order, order)], nobs=float(s.sum()), llf=llf, llnull=llnull,
-                        prsquared=1.0 - llf / llnull if llnull else np.nan, lr_chi2=2.0 * (llf - llnull),
-                        alpha=float(alpha), reference=None, note=note)
+        notes.append("NaN: no constrained refit or profile bound found.")
+        status[failed] = "no penalised LR test or profile bound found"
+    back = np.argsort(order)  # from the fitting order back to the terms' order
+    b, se, tests, bounds, status = beta[back] / scale[back], se[back] / scale[back], tests[back], \
+        bounds[back] / scale[back, None], status[back]
+    with np.errstate(over="ignore"):
+        cols = {"estimate": b, "std_err": se, "z": b / se, "p_value": tests[:, 1], "ci_low": bounds[:, 0],
+                "ci_high": bounds[:, 1], "odds_ratio": np.exp(b), "or_low": np.exp(bounds[:, 0]),
+                "or_high": np.exp(bounds[:, 1]), "lr_chi2": tests[:, 0],
+                "odds_ratio_per_sd": np.exp(b * _spread(R, s, np.asarray(coding.kinds) == "numeric"))}
+    shift = float(np.sum(np.log(scale)))  # l*_R = l*_{R / d} + sum(log d)
+    llf = float(q_hat.loglik) + shift
+    llnull = np.nan if q_null is None else float(q_null.loglik) + shift
+    cov = cov[np.ix_(back, back)] / np.outer(scale[back], scale[back])
+    design = FittedDesign(R, coding.names, coding.columns, b, y_enc, s, 2)
+    nobs = float(s.sum())
+    return _result(estimator, coding, cols, status, FIRTH_COLUMNS, design=design, cov=cov, llf=llf, nobs=nobs,
+                   y_enc=y_enc, sw=s, alpha=alpha, terms=terms, notes=notes, cls=FirthSummary, llnull=llnull,
+                   lr_chi2=2.0 * (llf - llnull), cov_type="nonrobust", aic=None, bic=None, df_model=float(D - fi),
+                   df_resid=nobs - D, aliased=())

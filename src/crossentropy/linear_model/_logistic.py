@@ -434,7 +434,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return _inference.log_loss(self, X, y, sample_weight, offset)
 
     # -------------------------------------------------------------------------- statistics
-    def summary(self, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
+    def summary(self, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None,
+                offset=None):
         """Coefficient table: estimates and, without a penalty, standard errors, z, p-values and intervals.
 
         Built on the reported terms (``terms``, a
@@ -442,21 +443,30 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         observed information of the log-likelihood at the fitted coefficients on the data given
         (normally the training rows); aliased terms are reported as not identified; for softmax
         regression relative to the first class, as statsmodels' ``MNLogit``. Penalised fits get
-        the estimates only. See :func:`crossentropy.linear_model._summary.summarize` and, for a
-        pipeline in the units of the table's columns, :func:`crossentropy.summary`.
+        the estimates only, except ``penalty="firth"``: the same table with the penalised
+        information's standard errors, penalised likelihood-ratio tests and profile
+        penalised-likelihood intervals
+        (:func:`crossentropy.linear_model._firth_inference.firth_summary`). See
+        :func:`crossentropy.linear_model._summary.summarize` and, for a pipeline in the units of the
+        table's columns, :func:`crossentropy.summary`. ``offset``: the rows' fixed logit offsets, as
+        given to :meth:`fit`.
 
         Returns
         -------
         crossentropy.linear_model._summary.LogisticSummary
-            ``str()`` gives the text table, ``.frame`` the pandas DataFrame.
+            ``str()`` gives the text table, ``.frame`` the pandas DataFrame (a ``FirthSummary``, with
+            the column ``lr_chi2``, for ``penalty="firth"``).
         """
         if self.penalty == "firth":  # penalised information, profile intervals, penalised LR tests
             from ._firth_inference import firth_summary
 
+            if offset is not None:
+                raise ValueError("offset is not supported with penalty='firth' (fit refuses it too); summarise "
+                                 "without it")
             return firth_summary(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type,
                                  groups=groups, terms=terms)
         from ._summary import summarize
 
         return summarize(self, X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type, groups=groups,
-                         terms=terms)
+                         terms=terms, offset=offset)
 

@@ -14,6 +14,7 @@ from .._validation import check_int, check_option, check_real, check_sample_weig
 from ..exceptions import ConvergenceWarning
 from ..objective.ordinal import LINKS, OrdinalObjective, inverse_cdf, log_interval
 from ..solvers import newton
+from ._separation import check_ordinal_separation
 
 __all__ = ["OrdinalRegression"]
 
@@ -105,6 +106,13 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
         Only when X had string column names (pandas).
     n_iter_ : int
     converged_ : bool
+        False when Newton's method did not converge, or when the levels are separated (``penalty=None``).
+    separation_ : {None, "complete", "quasi-complete"}
+        Whether the features separate the levels (without a penalty; detected from the fitted margins,
+        :func:`~crossentropy.linear_model._separation.detect_ordinal_separation`), with a
+        :class:`~crossentropy.exceptions.PerfectSeparationWarning`.
+    separated_features_ : list of str
+        The columns of the separating direction.
     loss_curve_ : list of float
         The scaled objective after each iteration.
 
@@ -243,6 +251,9 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
         self.loss_curve_ = list(result.loss_curve)
+        self.separation_, self.separated_features_ = None, []
+        if self.penalty is None:  # without a penalty, separated levels have no finite estimate
+            check_ordinal_separation(self, X, y_enc, sw)
         return self
 
     # -------------------------------------------------------------------------- prediction

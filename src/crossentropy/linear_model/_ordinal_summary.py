@@ -18,6 +18,7 @@ estimates only: Wald statistics at a penalised estimate ignore the penalty's bia
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,8 @@ from scipy import stats
 
 from .._validation import check_real
 from ..objective.ordinal import ordinal_terms
+from ..exceptions import PerfectSeparationWarning
+from ._separation import separation_message
 from ._summary import _inverse  # the Cholesky inverse, with a warning and the pseudo-inverse when singular
 
 __all__ = ["OrdinalSummary", "summarize"]
@@ -156,6 +159,10 @@ def summarize(model, X, y, sample_weight=None, alpha=0.05):
         se = z = p = lo = hi = nan
         note = (f"penalty={model.penalty!r}: estimates only; standard errors, z and p-values at a penalised "
                 "estimate ignore the penalty's bias and are not reported")
+    if getattr(model, "separation_", None):  # found by the fit (._separation): no finite estimate exists
+        warnings.warn(separation_message(model), PerfectSeparationWarning, stacklevel=3)
+        note = " ".join(filter(None, [note, "The levels are separated by the features: no maximum-likelihood "
+                                             "estimate exists, and these numbers are those of the last iterate."]))
     frame = pd.DataFrame({"coef": coef, "std_err": se, "z": z, "p_value": p, "ci_lower": lo, "ci_upper": hi},
                          index=pd.Index(names, name="term"))
     return OrdinalSummary(frame=frame, cov=cov, llf=llf, nobs=nobs, df_model=k, aic=-2 * llf + 2 * k,

@@ -25,17 +25,19 @@ import warnings
 import numpy as np
 from scipy import linalg, stats
 
-from .._validation import check_option, check_real
+from .._validation import check_offset, check_option, check_real
 from ..exceptions import PerfectSeparationWarning
-from ._aliasing import ALIAS_TOL, aliased_columns, reduce_coefficients
+from ._aliasing import ALIAS_TOL, aliased_columns, full_rank_from_weighted_gram, reduce_coefficients
 from ._covariance import COV_TYPES, LeverageError, check_groups, covariance
 from ._design import FittedDesign
+from ..objective.sums import gram
 from ._separation import separation_message
 from ._setup import row_weights
+from ._term_tests import null_fit
 from ._summary_table import ESTIMATE_COLUMNS, INFERENCE_COLUMNS, LogisticSummary
 from .._terms import TermMap
 
-__all__ = ["LogisticSummary", "summarize", "covariance", "COV_TYPES"]
+__all__ = ["LogisticSummary", "summarize", "check_terms", "covariance", "COV_TYPES", "null_loglike"]
 
 def _inverse(H):
     """Cholesky inverse of a symmetric H; on failure a warning and the pseudo-inverse (the ordinal summary's)."""
@@ -48,7 +50,8 @@ def _inverse(H):
         return linalg.pinvh(H)
 
 
-def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None):
+def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonrobust", groups=None, terms=None,
+              offset=None):
     r"""Coefficient table of a fitted ``LogisticRegression`` on the data (X, y), in raw units.
 
     .. math::
@@ -74,6 +77,11 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     terms : TermMap, optional
         How the features come from the user's columns (:meth:`TabularPreprocessor.term_map`);
         by default every feature is its own term.
+    offset : array-like of shape (n,) or (n, 1) for two classes, (n, K) for K classes, optional
+        The rows' fixed logit offsets, the same as given to ``fit``: :math:`\eta_i = x_i^\top\beta +
+        o_i`. They enter the log-likelihood, the covariance, the term tests and the profile
+        intervals; the null log-likelihood ``llnull`` is then the maximum of the intercept-only model
+        with the same offset (statsmodels' ``GLM(..., offset=o).fit().llnull``), found by Newton.
 
     Returns
     -------
@@ -101,29 +109,40 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     check_option(cov_type, "cov_type", COV_TYPES)
     if not hasattr(estimator, "coef_"):
         raise ValueError("summary needs a fitted estimator: call fit first")
-    d = int(estimator.coef_.shape[1])
-    if terms is None:
-        terms = TermMap.identity([str(c) for c in getattr(estimator, "feature_names_in_", [f"x{j + 1}" for j in range(d)])])
-    elif not isinstance(terms, TermMap) or terms.n_features != d:
-        raise ValueError(f"terms must be a TermMap of the model's {d} features, got {terms!r:.80}")
+    terms = check_terms(estimator, terms)
     X, y_enc, sw = estimator._validate_fit_data(X, y, sample_weight, reset=False)
     sw = row_weights(estimator.class_weight, estimator.classes_, y_enc, sw)
     if not sw.sum() > 0:
         raise ValueError("sample_weight must give the rows a positive total weight, got a total of 0")
     check_groups(groups, cov_type, X.shape[0], sw > 0)
-    X = X.toarray() if hasattr(X, "toarray") else X
     K, fi, penalty = len(estimator.classes_), bool(estimator.fit_intercept), estimator.penalty
+    offset = check_offset(offset, X.shape[0], K)
+    X = X.toarray() if hasattr(X, "toarray") else X
     coding = terms.coding(fit_intercept=fi, reference_coded=penalty is None)
     R = coding.design(X)
     B = coding.coefficients(estimator.coef_, estimator.intercept_ if fi else np.zeros(len(estimator.intercept_)))
     params = B[0] if K == 2 else B[1:] - B[0]
-    sd = _spread(R, sw, np.asarray(coding.kinds) == "numeric")
+    numeric = np.asarray(coding.kinds) == "numeric"
     if penalty is not None:
-        return _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms)
-    kept, aliased, C = aliased_columns(R[sw > 0])
-    names = [coding.names[j] for j in kept]
-    design = FittedDesign(R[:, kept], tuple(names), tuple(coding.columns[j] for j in kept),
-                          reduce_coefficients(params, kept, aliased, C), y_enc, sw, K)
+        sd = _spread(R, sw, numeric)
+        return _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms, offset)
+    active = sw > 0
+    # the information of the whole design, which the covariance needs, mostly proves every column identified
+    design = FittedDesign(R, tuple(coding.names), tuple(coding.columns), params, y_enc, sw, K, offset)
+    q = R.shape[1]
+    if full_rank_from_weighted_gram(design.information()[:q, :q], design.information_weights()[active]):
+        kept, aliased = np.arange(q), np.zeros(0, dtype=np.intp)
+        sd = _spread(R, sw, numeric)
+    else:
+        Ra = R if active.all() else R[active]
+        G = gram(Ra, np.ones(Ra.shape[0]), False)  # of the rows that count: the aliasing check and the spread
+        sd = _spread(R, sw, numeric, _gram_moments(G, Ra, sw[active], coding.kinds))
+        kept, aliased, C = aliased_columns(Ra, gram_matrix=G)
+        del Ra
+        if aliased.size:
+            design = FittedDesign(R[:, kept], tuple(coding.names[j] for j in kept),
+                                  tuple(coding.columns[j] for j in kept), reduce_coefficients(params, kept, aliased, C),
+                                  y_enc, sw, K, offset)
     notes = _convergence_note(estimator)
     if getattr(estimator, "separation_", None):  # found by the fit (._separation), never a linear programme here
         warnings.warn(separation_message(estimator), PerfectSeparationWarning, stacklevel=3)
@@ -168,6 +187,47 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
                    aliased=tuple(coding.names[j] for j in aliased))
 
 
+def check_terms(estimator, terms) -> TermMap:
+    """``terms``, checked against the fitted model's features; by default each feature its own term."""
+    d = int(estimator.coef_.shape[1])
+    if terms is None:
+        return TermMap.identity([str(c) for c in getattr(estimator, "feature_names_in_", [f"x{j + 1}" for j in range(d)])])
+    if not isinstance(terms, TermMap) or terms.n_features != d:
+        raise ValueError(f"terms must be a TermMap of the model's {d} features, got {terms!r:.80}")
+    return terms
+
+
+def null_loglike(y_enc, sw, K, offset=None):
+    r"""The maximised log-likelihood of the intercept-only model (the null model of McFadden's pseudo R²).
+
+    Without an offset it has the closed form :math:`\sum_k n_k \log(n_k / n)`, :math:`n_k` the
+    weighted count of class :math:`k` (the empty classes left out). With offsets :math:`o_i` it is
+    :math:`\max_{c} \sum_i s_i \log p_{i y_i}` with :math:`\eta_i = c + o_i`
+    (:func:`~crossentropy.linear_model._term_tests.null_fit`, Newton), as statsmodels' GLM refits
+    the constant with the offset for its ``llnull``; NaN when that maximum is not attained.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 1, 1, 1]); w = np.ones(4)
+    >>> round(null_loglike(y, w, 2), 6), round(float(np.log(1 / 4) + 3 * np.log(3 / 4)), 6)
+    (-2.249341, -2.249341)
+    >>> round(null_loglike(y, w, 2, np.zeros(4)), 6)   # a zero offset: the same maximum, by Newton
+    -2.249341
+
+    References
+    ----------
+    McFadden (1974); statsmodels, ``GLMResults.llnull``.
+    """
+    sw = np.asarray(sw, dtype=np.float64)
+    if offset is not None:
+        llf, converged = null_fit(y_enc, sw, K, offset)
+        return llf if converged else float("nan")
+    counts = np.bincount(y_enc, weights=sw, minlength=K)
+    present = counts > 0
+    return float(np.sum(counts[present] * np.log(counts[present] / counts.sum())))
+
+
 def _convergence_note(estimator) -> list:
     if getattr(estimator, "converged_", True):
         return []
@@ -175,38 +235,73 @@ def _convergence_note(estimator) -> list:
             "be far from the optimum (without a penalty, on separated classes, no maximum-likelihood estimate exists)."]
 
 
-#: rows per block of the weighted spread of the numeric columns (a block's deviations stay small)
-SPREAD_BLOCK_ROWS = 8192
+#: entries per block of the weighted spread of the numeric columns (a reused buffer that stays in cache)
+SPREAD_BLOCK_ELEMENTS = 2**17
 
 
-def _spread(R, sw, numeric):
-    """Weighted population standard deviation of the numeric columns of R (NaN for the others).
+#: largest worst-case relative error of a variance taken from the Gram matrix, n eps (1 + mean^2 / var)
+#: (the rounding of a sum of n squares, relative to the variance); a column beyond it gets the two passes
+SPREAD_GRAM_RTOL = 1e-8
 
-    Two passes: the weighted means, then the weighted squared deviations from them, summed over row
-    blocks (no n × q temporary; no cancellation of a mean far from zero against the spread).
+
+def _gram_moments(G, Ra, s, kinds):
+    """``(mean, mean of squares)`` of every column from the Gram matrix ``G = Ra^T Ra`` of the rows that
+    count, when their weights ``s`` are equal (else None): the constant's row of G holds the column sums."""
+    n = Ra.shape[0]
+    if n == 0 or not np.all(s == s[0]):
+        return None
+    const = [j for j, k in enumerate(kinds) if k == "const"]
+    sums = G[const[0]] if const else np.ones(n) @ Ra
+    return sums / n, np.diag(G) / n
+
+
+def _spread(R, sw, numeric, moments=None):
+    r"""Weighted population standard deviation of the numeric columns of R (NaN for the others).
+
+    With ``moments`` (the columns' mean and mean square under equal weights, from the Gram matrix
+    the aliasing check forms anyway) the variance is :math:`\overline{x^2} - \bar x^2` wherever the
+    rounding of the sum of squares, at most :math:`n\,\epsilon\,\overline{x^2}`, is below
+    :data:`SPREAD_GRAM_RTOL` of it. The other columns take two passes: the weighted means, then the
+    weighted squared deviations from them, summed over row blocks (no n × q temporary; no cancellation
+    of a mean far from zero against the spread).
     """
     sd = np.full(R.shape[1], np.nan)
     cols = np.flatnonzero(numeric)
     if not cols.size:
         return sd
+    if moments is not None:
+        n = float(np.count_nonzero(sw > 0))
+        mean, square = moments[0][cols], moments[1][cols]
+        var = np.maximum(square - mean * mean, 0.0)
+        exact = n * np.finfo(float).eps * square <= SPREAD_GRAM_RTOL * var
+        sd[cols[exact]] = np.sqrt(var[exact])
+        cols = cols[~exact]
+        if not cols.size:
+            return sd
     w = sw / sw.sum()
-    mean = w @ R[:, cols]
-    var = np.zeros(cols.size)
-    for a in range(0, R.shape[0], SPREAD_BLOCK_ROWS):
-        dev = R[a:a + SPREAD_BLOCK_ROWS, cols] - mean
-        var += w[a:a + SPREAD_BLOCK_ROWS] @ (dev * dev)
-    sd[cols] = np.sqrt(var)
+    span = slice(int(cols[0]), int(cols[-1]) + 1)  # the columns from the first to the last numeric one (a view)
+    mean = w @ R[:, span]
+    var = np.zeros(mean.size)
+    step = max(1, SPREAD_BLOCK_ELEMENTS // mean.size)
+    buf = np.empty((min(step, R.shape[0]), mean.size))
+    for a in range(0, R.shape[0], step):
+        rows = R[a:a + step, span]
+        dev = buf[:rows.shape[0]]
+        np.subtract(rows, mean, out=dev)
+        np.multiply(dev, dev, out=dev)
+        var += w[a:a + step] @ dev
+    sd[cols] = np.sqrt(var[cols - span.start])
     return sd
 
 
-def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms):
+def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms, offset):
     b = np.atleast_2d(params)
     status = np.full(b.shape, "", dtype=object)
     if estimator.penalty in ("l1", "elasticnet"):
         status[(b == 0) & (np.asarray(coding.kinds) != "const")] = "zero (l1)"
     with np.errstate(over="ignore", invalid="ignore"):
         cols = {"estimate": b, "odds_ratio": np.exp(b), "odds_ratio_per_sd": np.exp(b * sd)}
-    design = FittedDesign(R, coding.names, coding.columns, params, y_enc, sw, K)
+    design = FittedDesign(R, coding.names, coding.columns, params, y_enc, sw, K, offset)
     notes = _convergence_note(estimator) + [f"penalty={estimator.penalty!r} (C={estimator.C:g}): the estimates are shrunk towards zero by the "
              "penalty, so standard errors, z statistics, p-values and intervals computed as for a maximum-likelihood "
              "estimate would not be valid; none are reported. Fit with penalty=None for them."]
@@ -216,7 +311,8 @@ def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms):
 
 
 def _result(estimator, coding, cols, status, columns, *, design, cov, llf, nobs, y_enc, sw, alpha, terms, notes,
-            **fields):
+            cls=LogisticSummary, llnull=None, **fields):
+    """The summary object (``cls``) of the table ``cols``; ``llnull`` defaults to the intercept-only log-likelihood."""
     import pandas as pd
 
     K = len(estimator.classes_)
@@ -229,13 +325,16 @@ def _result(estimator, coding, cols, status, columns, *, design, cov, llf, nobs,
         index = pd.MultiIndex.from_tuples([(c, t) for c in estimator.classes_[1:] for t in coding.names],
                                           names=["class", "term"])
     frame = pd.DataFrame(data, index=index)[list(columns)]
-    counts = np.bincount(y_enc, weights=sw, minlength=K)
-    present = counts > 0
-    llnull = float(np.sum(counts[present] * np.log(counts[present] / nobs)))
+    if llnull is None:
+        llnull = null_loglike(y_enc, sw, K, design.offset)
+        if not np.isfinite(llnull):
+            notes = list(notes) + ["The intercept-only model with the offset has no maximum on these rows (a class "
+                                   "without weight), so there is no null log-likelihood and no pseudo R²."]
     used = set(coding.columns)
     references = {c: r for c, r in terms.references.items() if c in used} if "const" in coding.names and \
-        estimator.penalty is None else {}
-    return LogisticSummary(frame=frame, cov=cov, design=design, nobs=nobs, llf=llf, llnull=llnull,
+        estimator.penalty in (None, "firth") else {}
+    return cls(frame=frame, cov=cov, design=design, nobs=nobs, llf=llf, llnull=llnull,
                            prsquared=1.0 - llf / llnull if llnull != 0 else float("nan"), alpha=alpha,
                            reference=None if K == 2 else estimator.classes_[0], references=references,
+                           outcome=(estimator.classes_[1], estimator.classes_[0]) if K == 2 else (),
                            penalty=estimator.penalty, notes=tuple(notes), **fields)

@@ -48,6 +48,9 @@ class LogisticSummary:
     alpha : float
     reference : object or None
         The reference class (softmax).
+    outcome : tuple
+        Two classes: ``(modelled, other)``, the coefficients being log-odds of the first against the
+        second (``classes_[1]`` against ``classes_[0]``); empty for softmax.
     references : dict
         Categorical column -> reference level (columns whose levels are coded against one).
     aliased : tuple of str
@@ -73,6 +76,7 @@ class LogisticSummary:
     reference: object
     references: dict = field(default_factory=dict)
     aliased: tuple = ()
+    outcome: tuple = ()
     cov_type: object = "nonrobust"
     penalty: object = None
     notes: tuple = ()
@@ -169,7 +173,12 @@ class LogisticSummary:
         big, small = (self, other) if self.design.n_params >= other.design.n_params else (other, self)
         return lr_test(big.llf, big.design.n_params, small.llf, small.design.n_params)
 
-    def __str__(self):
+    #: the text table's title and the heading of its p-value column
+    _title = "Logistic regression results"
+    _p_head = "P>|z|"
+
+    def _header(self):
+        """(label, value) pairs above the text table."""
         pairs = [("No. Observations:", self.nobs), ("Log-Likelihood:", self.llf), ("LL-Null:", self.llnull),
                  ("Pseudo R-squ.:", self.prsquared)]
         if self.inference:
@@ -177,17 +186,21 @@ class LogisticSummary:
                       ("BIC:", self.bic), ("Covariance Type:", self.cov_type)]
         else:
             pairs += [("Penalty:", repr(self.penalty))]
+        return pairs
+
+    def __str__(self):
+        pairs = self._header()
         cells = [f"{k:<18}{v:>14.6g}" if isinstance(v, float) else f"{k:<18}{v:>14}" for k, v in pairs]
         head = ["   ".join(cells[i:i + 2]) for i in range(0, len(cells), 2)]
         if self.inference:
             lo, hi = f"[{self.alpha / 2:g}", f"{1 - self.alpha / 2:g}]"
-            cols, keys = ["coef", "std err", "z", "P>|z|", lo, hi], ["estimate", "std_err", "z", "p_value", "ci_low", "ci_high"]
+            cols, keys = ["coef", "std err", "z", self._p_head, lo, hi], ["estimate", "std_err", "z", "p_value", "ci_low", "ci_high"]
         else:
             cols, keys = ["coef", "odds ratio"], ["estimate", "odds_ratio"]
         width = max([len(str(t)) for t in self.frame.index.get_level_values(-1)] + [10])
         line = "=" * max(width + len(cols) * 11 + 12, max(map(len, head)))
-        title = "Logistic regression results" + (f" (relative to class {self.reference})" if self.reference is not None
-                                                 else "")
+        title = self._title + (f" (relative to class {self.reference})" if self.reference is not None else
+                               f" (log-odds of {_label(self.outcome[0])!r} against {_label(self.outcome[1])!r})" if self.outcome else "")
         rows = [line, title, line, *head]
         rows += [f"Reference level of {c!r}: {r!r}" for c, r in self.references.items()]
         blocks = [(None, self.frame)] if self.frame.index.nlevels == 1 else [
@@ -208,3 +221,8 @@ class LogisticSummary:
         import html
 
         return f"<pre>{html.escape(self.__str__())}</pre>"
+
+
+def _label(value):
+    """A class label as Python writes it (a NumPy scalar as its plain value: 'dole', not np.str_('dole'))."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -34,7 +34,8 @@ from .._validation import check_int, check_real
 from ..objective import LinearObjective
 from ..solvers import SOLVERS
 
-__all__ = ["LRTest", "term_tests", "wald_tests", "lr_tests", "lr_test", "profile_intervals", "column_params"]
+__all__ = ["LRTest", "term_tests", "wald_tests", "lr_tests", "lr_test", "profile_intervals", "column_params",
+           "null_fit"]
 
 #: gradient tolerance (max-norm of the mean-scaled objective's gradient) and relative objective gap of
 #: every refit
@@ -283,6 +284,36 @@ class _Refitter:
             # the objective is scale * sum_i s_i l_i at the last point it evaluated (no new pass)
             return -problem.loss(res.coef) / self.objective.scale, start, converged
         return self.design.with_params(start).loglike(), start, converged
+
+
+def null_fit(y, sample_weight, n_classes, offset):
+    r"""``(loglike, converged)`` of the intercept-only model with fixed logit offsets, maximised by Newton.
+
+    :math:`\max_c \sum_i s_i \log p_{i y_i}` with :math:`\eta_i = c + o_i` (two classes) or
+    :math:`\eta_{ik} = c_k + o_{ik} - o_{i0}` (softmax, :math:`c_0 = 0`): the constant column as the
+    design of a :class:`~crossentropy.linear_model._design.FittedDesign` refitted as in
+    :func:`lr_tests`, from the constant of the class frequencies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([0, 1, 1, 0]); o = np.array([0.0, 0.0, 1.0, 1.0])
+    >>> llf, ok = null_fit(y, np.ones(4), 2, o)   # score 2 - 2 sigmoid(c) - 2 sigmoid(c + 1) = 0 at c = -1/2
+    >>> ok, bool(abs(llf - 2 * np.log(1 / (1 + np.exp(-0.5))) - 2 * np.log(1 / (1 + np.exp(0.5)))) < 1e-12)
+    (True, True)
+    """
+    from ._design import FittedDesign
+
+    y = np.asarray(y, dtype=np.intp)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    counts = np.bincount(y, weights=s, minlength=n_classes)
+    if not np.all(counts > 0):  # a class without weight: the constant runs off to infinity
+        return float("nan"), False
+    start = np.log(counts[1:] / counts[0])
+    design = FittedDesign(np.ones((y.size, 1)), ("const",), (None,), start.reshape(-1, 1) if n_classes > 2 else start,
+                          y, s, n_classes, offset)
+    llf, _, converged = _Refitter(design).fit(design.flat_params)
+    return float(llf), bool(converged)
 
 
 def lr_tests(design):

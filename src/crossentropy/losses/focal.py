@@ -38,7 +38,7 @@ def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean
         \ell = \alpha_t\,(1 - p_t)^{\gamma}\;\mathrm{BCE}(x, y),\qquad
         \log(1 - p_t) = \operatorname{logaddexp}\big(\log y + \log\sigma(-x),\ \log(1-y) + \log\sigma(x)\big)
 
-    so that large |x| never produces 0·inf. ``alpha=None`` (or a negative alpha, as in torchvision)
+    so that large :math:`|x|` never produces 0·inf. ``alpha=None`` (or a negative alpha, as in torchvision)
     turns the class balancing off.
 
     Parameters

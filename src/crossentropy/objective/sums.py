@@ -12,7 +12,7 @@ from scipy.linalg import blas
 
 from .. import _numba_cache
 
-_numba_cache.install()  # a cache directory even without a writable home (issue 13)
+_numba_cache.install()  # a cache directory even without a writable home
 
 __all__ = ["DataTerms", "GRAM_BLOCK_ELEMENTS", "compute_dtype", "gram"]
 

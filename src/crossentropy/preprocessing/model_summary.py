@@ -5,7 +5,8 @@ from __future__ import annotations
 __all__ = ["summary"]
 
 
-def summary(model, X, y, *, sample_weight=None, alpha=0.05, cov_type="nonrobust", groups=None, reference=None):
+def summary(model, X, y, *, sample_weight=None, alpha=0.05, cov_type="nonrobust", groups=None, reference=None,
+            offset=None):
     r"""The coefficient table of a fitted logistic regression, in the units of the table's columns.
 
     For a ``Pipeline`` of a :class:`~crossentropy.preprocessing.TabularTransformer` and a
@@ -26,10 +27,14 @@ def summary(model, X, y, *, sample_weight=None, alpha=0.05, cov_type="nonrobust"
     y : array-like of shape (n,)
     sample_weight : array-like of shape (n,), optional
     alpha : float in (0, 1), default 0.05
-    cov_type : {"nonrobust"}, default "nonrobust"
-    groups : None
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}, default "nonrobust"
+    groups : array-like of shape (n,) or (n, 2), optional
+        Cluster labels, with ``cov_type="cluster"`` (:meth:`LogisticRegression.summary`).
     reference : dict, optional
         String column -> reference level (a pipeline only).
+    offset : array-like of shape (n,) or (n, K), optional
+        The rows' fixed logit offsets, as given to the model's ``fit``
+        (:meth:`LogisticRegression.summary`).
 
     Returns
     -------
@@ -66,11 +71,11 @@ def summary(model, X, y, *, sample_weight=None, alpha=0.05, cov_type="nonrobust"
                             f"LogisticRegression, got the steps {[type(s).__name__ for _, s in steps]}")
         transformer, estimator = steps[0][1], steps[-1][1]
         return estimator.summary(transformer.transform(X), y, sample_weight, alpha=alpha, cov_type=cov_type,
-                                 groups=groups, terms=transformer.term_map(reference))
+                                 groups=groups, terms=transformer.term_map(reference), offset=offset)
     if not isinstance(model, LogisticRegression):
         raise TypeError(f"model must be a LogisticRegression or a Pipeline of a TabularTransformer and a "
                         f"LogisticRegression, got {type(model).__name__}")
     if reference is not None:
         raise ValueError(f"reference={reference!r:.60} needs a pipeline whose TabularTransformer knows the string "
                          "columns; a LogisticRegression alone reports its own features")
-    return model.summary(X, y, sample_weight, alpha=alpha, cov_type=cov_type, groups=groups)
+    return model.summary(X, y, sample_weight, alpha=alpha, cov_type=cov_type, groups=groups, offset=offset)

@@ -18,7 +18,7 @@ from .. import _numba_cache
 
 __all__ = ["cd_quadratic_l1"]
 
-_numba_cache.install()  # a cache directory even without a writable home (issue 13)
+_numba_cache.install()  # a cache directory even without a writable home
 
 
 @njit(cache=True, nogil=True)
