@@ -40,13 +40,13 @@ def _lse(row):
     return mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in row))
 
 
-def _check(got, exact, scale, rtol):
-    """``got`` (a float) equals ``exact`` (mpmath) to ``rtol`` of ``scale``, or is inf beyond float64."""
+def _check(got, exact, scale, rtol, atol=0):
+    """``got`` (a float) equals ``exact`` (mpmath) to ``rtol`` of ``scale`` plus ``atol``, or is inf beyond float64."""
     if abs(exact) > FMAX * (1 - 1e-12):
-        assert np.isinf(got) or abs(mpmath.mpf(float(got)) - exact) <= rtol * scale
+        assert np.isinf(got) or abs(mpmath.mpf(float(got)) - exact) <= rtol * scale + atol
         return
     assert np.isfinite(got), f"got {got}, the definition gives {mpmath.nstr(exact, 17)}"
-    assert abs(mpmath.mpf(float(got)) - exact) <= rtol * scale, (got, mpmath.nstr(exact, 17))
+    assert abs(mpmath.mpf(float(got)) - exact) <= rtol * scale + atol, (got, mpmath.nstr(exact, 17))
 
 
 def _ce_definition(x, y, w, eps, reduction):
@@ -102,7 +102,10 @@ def test_nll_loss_matches_the_definition(n, c, data):
         got = ce.nll_loss(lp, y, weight=w, reduction=reduction)
     # results below the smallest normal float64 (2.2e-308) are held with fewer digits
     mass = mpmath.fsum(mpmath.mpf(w[y[i]]) for i in range(n)) / (den if reduction == "mean" else 1)
-    _check(got, exact, abs(exact) + mass * mpmath.mpf(float(np.finfo(np.float64).tiny)) * 1e5, 1e-12)
+    # and a subnormal result is at best the float64 nearest to the exact one: half its spacing 2^-1074
+    # away (hypothesis: logit -2.2e-309 with weight 1e-11 is 2.2e-320, stored 2e-324 from the exact value)
+    _check(got, exact, abs(exact) + mass * mpmath.mpf(float(np.finfo(np.float64).tiny)) * 1e5, 1e-12,
+           atol=mpmath.mpf(2) ** -1075)
 
 
 def _softplus(v):
@@ -165,3 +168,12 @@ def test_float16_32_with_smoothing_and_extreme_class_weight_ratio_match_torch_fl
         expected_grad = xt.grad.numpy().astype(dtype)
     np.testing.assert_allclose(grad.astype(np.float64), expected_grad.astype(np.float64),
                                rtol=1e-3 if dtype == np.float16 else 1e-6)
+
+
+def test_nll_loss_of_a_subnormal_result_is_the_nearest_float64():
+    # the case hypothesis found: the exact sum 2.2250738585e-320 lies between two subnormal floats;
+    # nll_loss gives the nearer one (an error below half their spacing 2^-1074)
+    lp = np.array([[-2.22507386e-309, -1.0]])
+    got = ce.nll_loss(lp, np.array([0]), weight=np.array([1e-11, 1.0]), reduction="sum")
+    exact = mpmath.mpf(1e-11) * mpmath.mpf(2.22507386e-309)
+    assert abs(mpmath.mpf(float(got)) - exact) <= mpmath.mpf(2) ** -1075
