@@ -25,6 +25,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from the built site: the formulas render with no network
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",

@@ -114,6 +114,17 @@ def test_the_build_has_every_page_that_the_site_links(site):
             assert (page.parent / html.unescape(target)).exists(), f"{page.relative_to(site)} -> {target}"
 
 
+def test_the_formulas_render_without_a_network(site):
+    # MathJax is loaded from the site itself, never from a CDN, and every page that has math uses it
+    lesson = site / "auto_lessons" / "plot_03_gradient_descent.html"
+    for page in [lesson, *_pages(site)]:
+        scripts = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', page.read_text(encoding="utf-8"), flags=re.I)
+        assert all(not re.match(r"[a-z]+:", s) for s in scripts), f"{page.relative_to(site)} loads MathJax from {scripts}"
+        assert page != lesson or scripts, "lesson 3 has formulas but loads no MathJax"
+        for s in scripts:
+            assert (page.parent / html.unescape(re.split(r"[#?]", s)[0])).exists()
+
+
 _HARNESS = """<!DOCTYPE html><html><body><pre id="result">pending</pre><script>
 const pages = %s;
 async function visit(page) {
