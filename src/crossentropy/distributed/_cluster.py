@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import re
 
 from ._dask import distributed
@@ -84,6 +86,10 @@ def connect(address, *, timeout=DEFAULT_TIMEOUT, n_workers=None, threads_per_wor
             scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},  # its HTTP server on a free port:
             # without an address it binds 8787 even with no dashboard, and warns when another cluster has it
             memory_limit=memory_limit,
+            # the cluster's own processes log only critical messages: a failed task reaches the client as
+            # its exception, and at shutdown a worker whose heartbeat meets the closed scheduler logs an
+            # error with a traceback that means nothing (a race inside distributed, frequent on a busy machine)
+            silence_logs=logging.CRITICAL,
         )
         try:
             return distributed.Client(cluster, timeout=timeout)
