@@ -133,7 +133,7 @@ def linear_cross_entropy(
     array([ 0.0027,  0.0637, -0.0663])
     >>> loss, lse = ce.linear_cross_entropy(X, W, y, sample_weight=[1.0, 0.5, 2.0], z_loss=1e-4, return_lse=True)
     >>> lse.round(4)
-    array([1.0986, 1.1791, 1.1131])
+    array([1.2706, 0.9809, 1.2119])
 
     References
     ----------

@@ -114,7 +114,7 @@ def cross_entropy(
     0.345456
     >>> loss, lse = ce.cross_entropy(logits, np.array([0, 2]), z_loss=1e-4, softcap=30.0, return_lse=True)
     >>> lse.round(4)
-    array([2.2395, 3.1082])
+    array([2.239 , 3.1007])
 
     References
     ----------
