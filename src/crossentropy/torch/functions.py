@@ -27,10 +27,9 @@ def _forward(ctx, kernel, arrays, kwargs, dtype):
     """The loss of ``kernel(*arrays, **kwargs)`` as a tensor of ``dtype`` (and the log-sum-exps, not
     differentiable, when ``kwargs`` ask for them); the gradient of the first array, when it is needed,
     computed in the same pass and kept on ``ctx`` (``ctx.compute`` makes it again)."""
-    plain = dict(kwargs, return_lse=False) if kwargs.get("return_lse") else kwargs
 
     def compute():
-        return torch.from_numpy(kernel(*arrays, return_grad=True, **plain)[-1])
+        return torch.from_numpy(kernel(*arrays, return_grad=True, **kwargs)[-1])
 
     ctx.compute, ctx.grad = compute, None
     if ctx.needs_input_grad[0]:

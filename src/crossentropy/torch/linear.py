@@ -48,7 +48,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
 
         def compute():
             return tuple(None if g is None else torch.from_numpy(g)
-                         for g in _lce_kernel(x, w, y, return_grad=True, **kwargs)[1])
+                         for g in _lce_kernel(x, w, y, return_grad=True, return_lse=return_lse, **kwargs)[-1])
 
         ctx.reduction, ctx.compute, ctx.grad = reduction, compute, None
         ctx.arrays = (x, w, b, y, cw, ignore_index, label_smoothing, sw, (z_loss, softcap))
