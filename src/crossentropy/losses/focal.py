@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_api import array_api
+from .._generic import losses as _generic
 from .. import special
 from .._validation import (
     as_float_array,
@@ -28,6 +30,7 @@ def _check_alpha_scalar(alpha, **bounds):
     return check_real(alpha, "alpha", allow_none=True, **bounds)
 
 
+@array_api(_generic.sigmoid_focal_loss)
 def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean"):
     r"""Binary focal loss from logits (torchvision's definition), computed in log space.
 
@@ -83,6 +86,7 @@ def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean
     return reduce_loss(loss.astype(x_in.dtype, copy=False) if reduction == "none" else loss, reduction)
 
 
+@array_api(_generic.softmax_focal_loss)
 def softmax_focal_loss(logits, target, *, alpha=None, gamma=2.0, ignore_index=None, reduction="mean", axis=-1):
     r"""Multiclass focal loss from logits, stable for large logits.
 

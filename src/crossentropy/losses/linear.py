@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_api import array_api
+from .._generic import linear as _generic
 from .._validation import (
     _preview,
     as_float_array,
@@ -29,6 +31,7 @@ from ._targets import index_target
 __all__ = ["linear_cross_entropy"]
 
 
+@array_api(_generic.linear_cross_entropy)
 def linear_cross_entropy(
     X,
     W,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_api import array_api
+from .._generic import losses as _generic
 from .._validation import (
     as_float_array,
     check_class_weight,
@@ -27,6 +29,7 @@ from ._targets import axis_index_target, class_scores, from_rows, to_rows
 __all__ = ["cross_entropy", "nll_loss"]
 
 
+@array_api(_generic.cross_entropy)
 def cross_entropy(
     logits,
     target,
@@ -229,6 +232,7 @@ def _check_grad_out(out, logits, return_grad):
         raise ValueError("out must be writeable, got a read-only array")
 
 
+@array_api(_generic.nll_loss)
 def nll_loss(log_proba, target, *, weight=None, ignore_index=None, reduction="mean", axis=-1):
     r"""Negative log-likelihood of class-index targets given log-probabilities.
 
