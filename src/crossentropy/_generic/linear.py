@@ -8,8 +8,7 @@ A block holds at most ``BLOCK_ELEMENTS`` logits.
 
 from __future__ import annotations
 
-from .._validation import check_label_smoothing
-from ..losses._options import check_softcap, check_z_loss
+from .._validation import check_block_size, check_label_smoothing, check_softcap, check_z_loss
 from ._common import (
     check_nonempty_for_mean,
     check_nonnegative,
@@ -39,8 +38,6 @@ def _matrix(xp, a, name, like):
 def linear_cross_entropy(xp, X, W, target, *, bias=None, weight=None, ignore_index=None, label_smoothing=0.0,
                          reduction="mean", sample_weight=None, z_loss=0.0, softcap=None, return_lse=False,
                          return_grad=False, block_size=None):
-    from ..losses.linear import _check_block_size
-
     reduction = check_reduction(reduction)
     eps = check_label_smoothing(label_smoothing)
     z_loss, softcap = check_z_loss(z_loss), check_softcap(softcap)
@@ -64,7 +61,7 @@ def linear_cross_entropy(xp, X, W, target, *, bias=None, weight=None, ignore_ind
     w = class_weight(xp, weight, c, like)
     y, keep = index_target(xp, target, (n,), c, ignore_index, like)
     check_nonempty_for_mean(n, reduction, "target")
-    block = _check_block_size(block_size)
+    block = check_block_size(block_size)
     r = xp.astype(keep, xp.float64)
     if sample_weight is not None:
         s = float_array(xp, sample_weight, "sample_weight", like)

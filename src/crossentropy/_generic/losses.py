@@ -9,8 +9,7 @@ the formulas of :mod:`crossentropy.losses._rows` and :mod:`crossentropy.losses._
 
 from __future__ import annotations
 
-from .._validation import check_label_smoothing, check_real
-from ..losses._options import check_softcap, check_z_loss
+from .._validation import check_alpha_scalar, check_label_smoothing, check_real, check_softcap, check_z_loss
 from ._common import (
     as_array,
     check_nonempty_for_mean,
@@ -182,11 +181,9 @@ def nll_loss(xp, log_proba, target, *, weight=None, ignore_index=None, reduction
 
 
 def sigmoid_focal_loss(xp, logits, target, *, alpha=0.25, gamma=2.0, reduction="mean"):
-    from ..losses.focal import _check_alpha_scalar
-
     reduction = check_reduction(reduction)
     g = check_real(gamma, "gamma", low=0)
-    alpha = _check_alpha_scalar(alpha, high=1)
+    alpha = check_alpha_scalar(alpha, high=1)
     like = like_of(logits, target)
     x_in = float_array(xp, logits, "logits", like)
     t = float_array(xp, target, "target", like)
@@ -205,15 +202,13 @@ def sigmoid_focal_loss(xp, logits, target, *, alpha=0.25, gamma=2.0, reduction="
 
 
 def softmax_focal_loss(xp, logits, target, *, alpha=None, gamma=2.0, ignore_index=None, reduction="mean", axis=-1):
-    from ..losses.focal import _check_alpha_scalar
-
     reduction = check_reduction(reduction)
     g = check_real(gamma, "gamma", low=0)
     like = like_of(logits, target, alpha)
     x_in = float_array(xp, logits, "logits", like)
     ax, n_classes = class_axis(xp, x_in, "logits", axis)
     if alpha is None or isinstance(alpha, (int, float)):
-        a = _check_alpha_scalar(alpha, low=0, finite=False)
+        a = check_alpha_scalar(alpha, low=0, finite=False)
         a = None if a is None else xp.full((n_classes,), a, dtype=xp.float64, device=device_of(x_in))
     else:
         a = class_weight(xp, alpha, n_classes, like, "alpha")

@@ -28,17 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_real
+from .._validation import check_softcap, check_z_loss
 
-
-def check_z_loss(z_loss) -> float:
-    """``z_loss`` as a float, finite and >= 0 (ValueError/TypeError naming it otherwise)."""
-    return check_real(z_loss, "z_loss", low=0)
-
-
-def check_softcap(softcap):
-    """``softcap`` as a float, finite and > 0, or None (off)."""
-    return check_real(softcap, "softcap", low=0, low_open=True, allow_none=True)
+__all__ = ["check_z_loss", "check_softcap", "active", "capped", "row_lse", "apply"]
 
 
 def active(z_loss: float, softcap, return_lse: bool) -> bool:

@@ -9,8 +9,8 @@ from .._generic import linear as _generic
 from .._validation import (
     _preview,
     as_float_array,
+    check_block_size,
     check_class_weight,
-    check_int,
     check_label_smoothing,
     check_reduction,
     check_sample_weight,
@@ -169,7 +169,7 @@ def linear_cross_entropy(
     w = check_class_weight(weight, c)
     t = index_target(target, (n,), c, ignore_index=ignore_index, reduction=reduction,
                      shape_hint="one class index per row of X")
-    block = _check_block_size(block_size)
+    block = check_block_size(block_size)
     r = t.keep.astype(np.float64)
     if sample_weight is not None:
         r *= check_sample_weight(sample_weight, n, positive_sum=False)
@@ -225,16 +225,3 @@ def _matrix(a, name):
         raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
     return arr
 
-
-def _check_block_size(block_size):
-    """None, a positive int (rows), or a pair of positive ints (rows, classes)."""
-    if block_size is None:
-        return None
-    parts = block_size if isinstance(block_size, tuple) else (block_size,)
-    if len(parts) not in (1, 2):
-        raise TypeError(f"block_size must be a positive int or a pair of positive ints (rows, classes), "
-                        f"got {block_size!r}")
-    checked = tuple(check_int(p, f"block_size {block_size!r}: each entry") for p in parts)
-    if any(p < 1 for p in checked):
-        raise ValueError(f"block_size must be positive, got {block_size!r}")
-    return checked if len(checked) == 2 else checked[0]

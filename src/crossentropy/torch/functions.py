@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import check_option
-from ..losses._options import check_softcap, check_z_loss
+from .._validation import check_option, check_softcap, check_z_loss
 from ..losses.binary import binary_cross_entropy_with_logits as _bce_kernel
 from ..losses.multiclass import cross_entropy as _ce_kernel
 from ._convert import any_array, check_grad_output, float_array, optional_array, scale_, to_tensor

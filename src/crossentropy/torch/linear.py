@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validation import check_label_smoothing, check_sample_weight
+from .._validation import check_label_smoothing, check_sample_weight, check_softcap, check_z_loss
 from ..losses._linear_rows import linear_rows
-from ..losses._options import check_softcap, check_z_loss
 from ..losses._targets import index_target
 from ..losses.linear import linear_cross_entropy as _lce_kernel
 from ._convert import any_array, check_grad_output, float_array, optional_array, scale_, to_tensor
