@@ -55,18 +55,24 @@ def binary_cross_entropy(xp, proba, target, *, weight=None, reduction="mean"):
     return reduce(xp, loss, reduction, p.dtype)
 
 
-def binary_cross_entropy_with_logits(xp, logits, target, *, weight=None, pos_weight=None, label_smoothing=0.0,
-                                     reduction="mean", return_grad=False):
-    reduction = check_reduction(reduction)
-    eps = check_label_smoothing(label_smoothing)
-    like = like_of(logits, target, weight, pos_weight)
+def _binary_inputs(xp, logits, target, reduction, like):
+    """``(logits as given, logits and targets in the compute dtype)``, checked as the binary losses check them."""
     x_in = float_array(xp, logits, "logits", like)
     t = float_array(xp, target, "target", like)
     check_same_shape(x_in, t, "logits", "target")
     check_unit_interval(xp, t, "target")
     check_nonempty_for_mean(count(x_in), reduction, "logits")
     dtype = compute_dtype(xp, x_in.dtype)
-    x, t = xp.astype(x_in, dtype), xp.astype(t, dtype)
+    return x_in, xp.astype(x_in, dtype), xp.astype(t, dtype)
+
+
+def binary_cross_entropy_with_logits(xp, logits, target, *, weight=None, pos_weight=None, label_smoothing=0.0,
+                                     reduction="mean", return_grad=False):
+    reduction = check_reduction(reduction)
+    eps = check_label_smoothing(label_smoothing)
+    like = like_of(logits, target, weight, pos_weight)
+    x_in, x, t = _binary_inputs(xp, logits, target, reduction, like)
+    dtype = x.dtype
     if eps:
         t = t * (1 - eps) + eps / 2
     w = weights(xp, weight, x.shape, "weight", like, dtype)
@@ -184,14 +190,7 @@ def sigmoid_focal_loss(xp, logits, target, *, alpha=0.25, gamma=2.0, reduction="
     reduction = check_reduction(reduction)
     g = check_real(gamma, "gamma", low=0)
     alpha = check_alpha_scalar(alpha, high=1)
-    like = like_of(logits, target)
-    x_in = float_array(xp, logits, "logits", like)
-    t = float_array(xp, target, "target", like)
-    check_same_shape(x_in, t, "logits", "target")
-    check_unit_interval(xp, t, "target")
-    check_nonempty_for_mean(count(x_in), reduction, "logits")
-    dtype = compute_dtype(xp, x_in.dtype)
-    x, t = xp.astype(x_in, dtype), xp.astype(t, dtype)
+    x_in, x, t = _binary_inputs(xp, logits, target, reduction, like_of(logits, target))
     loss = binary_cross_entropy_with_logits(xp, x, t, reduction="none")
     if g:
         log_one_minus_pt = xp.logaddexp(xp.log(t) + log_sigmoid(xp, -x), xp.log1p(-t) + log_sigmoid(xp, x))
