@@ -25,10 +25,13 @@ import numbers
 import numpy as np
 
 _PLAIN = (np.ndarray, np.generic, numbers.Number, list, tuple, str, type(None))
+_PLAIN_TYPES = frozenset({np.ndarray, float, int, bool, str, list, tuple, type(None)})
 
 
 def _foreign(value) -> bool:
     """An array of another library than NumPy."""
+    if type(value) in _PLAIN_TYPES:  # the usual arguments, in one set lookup
+        return False
     return not isinstance(value, _PLAIN) and (hasattr(value, "__array_namespace__") or hasattr(value, "__dlpack__"))
 
 
@@ -40,9 +43,10 @@ def array_api(generic):
     def decorate(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            if not any(map(_foreign, args)) and not any(map(_foreign, kwargs.values())):
-                return func(*args, **kwargs)
-            return call_foreign(func, generic, args, kwargs)
+            for value in (*args, *kwargs.values()):
+                if _foreign(value):
+                    return call_foreign(func, generic, args, kwargs)
+            return func(*args, **kwargs)
 
         return wrapper
 

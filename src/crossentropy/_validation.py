@@ -385,6 +385,8 @@ def check_nonempty_for_mean(size: int, reduction: str, name: str) -> None:
 
 def check_z_loss(z_loss) -> float:
     """``z_loss`` as a float, finite and >= 0 (ValueError/TypeError naming it otherwise)."""
+    if type(z_loss) is float and 0.0 <= z_loss < math.inf:  # the usual case, without check_real's work
+        return z_loss
     return check_real(z_loss, "z_loss", low=0)
 
 
