@@ -121,7 +121,7 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, for report.html
     from ..exceptions import ModelFileError  # after parsing: --help and --version never get here
-    from ..io.tables import DataError
+    from ..exceptions import DataError
 
     try:
         with _warnings_to_stderr():

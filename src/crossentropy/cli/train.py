@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from ..io.tables import DataError
+from ..exceptions import DataError
 from .errors import PROG, UsageError
 from .options import decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
 from .report import compute_metrics, format_metrics_table, report_context, run_figures, write_run
