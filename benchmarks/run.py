@@ -56,6 +56,8 @@ def _parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2, metavar="N", help="threads for BLAS, OpenMP, numba and torch (default 2)")
     p.add_argument("--dir", default=str(BENCH_DIR), metavar="PATH", help="folder of the bench_*.py modules (default: benchmarks/)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--loaded", action="store_true",
+                   help="time every case again with a CPU-bound competitor on one core (see _load.py)")
     p.add_argument("--merge", nargs="+", default=None, metavar="PATH",
                    help="run nothing: put the rows recorded in these files into --out (same name: replaced)")
     p.add_argument("--memory-child", nargs=3, metavar=("MODULE", "CASE", "SIDE"), help=argparse.SUPPRESS)
@@ -168,6 +170,10 @@ def run_case(case, module_path, args):
                 anchor_t.append(_timed(anchor))
         rec.update(ours_s=ours_t, anchor_s=anchor_t, repeats=repeats,
                    median_ours=_median(ours_t), median_anchor=_median(anchor_t))
+        if args.loaded:
+            from _load import loaded_timings
+
+            rec.update(loaded_timings(case, repeats, _timed, _median, _p90))
         if rec["median_anchor"]:
             rec["ratio"] = rec["median_ours"] / rec["median_anchor"]
         if rec["median_ours"]:
@@ -344,6 +350,9 @@ def render(records, machine, args, carried):
             lines.append(f"| {_cell(r['name'])}{mark} | {_time_cell(r.get('ours_s'), r['median_ours'])} | "
                          f"{_cell(r['anchor_name'])} | {_time_cell(r.get('anchor_s'), r.get('median_anchor'))} | {ratio} | {_cell(r['target'])} | {r['met']} | {mem} | "
                          f"{r['repeats']} | {_cell(check)} |")
+    from _load import loaded_table
+
+    lines += loaded_table(records, _time_cell, _median, _cell)
     lines += ["", RESULTS_TAG + json.dumps(records) + " -->", ""]
     return "\n".join(lines)
 
