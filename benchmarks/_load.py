@@ -52,9 +52,9 @@ def loaded_timings(case, repeats, timed, median, p90):
     ours_t, anchor_t = [], []
     with competitor():
         for _ in range(repeats):
-            ours_t.append(timed(case["ours"]))
+            ours_t.append(timed(case["ours"], case.get("self_timed", False)))
             if case["anchor"] is not None:
-                anchor_t.append(timed(case["anchor"]))
+                anchor_t.append(timed(case["anchor"], case.get("self_timed", False)))
     out = {"loaded_ours_s": ours_t, "loaded_anchor_s": anchor_t, "loaded_ours_tail": p90(ours_t) / median(ours_t)}
     if anchor_t:
         out["loaded_ratio"] = median(ours_t) / median(anchor_t)

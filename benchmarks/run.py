@@ -13,7 +13,9 @@ Every ``benchmarks/bench_*.py`` exposes ``cases(quick: bool) -> list[dict]``. A 
   ``memory`` (bool: also measure the peak memory of each side), ``check`` (zero-argument callable
   returning a short string for the table, called after the timed runs), ``warmup`` (zero-argument
   callable run instead of one untimed call of each side, for cases too long to run an extra time;
-  it must import and compile what the sides use).
+  it must import and compile what the sides use), ``self_timed`` (bool: each side returns the seconds
+  it measured itself, for a side that times a fresh process from within; default: the harness times
+  the call).
 
 Method: setup once, one untimed warm-up call of each side (compilation, caches), then ``repeats``
 timed calls of ours and of the anchor interleaved (so both see the same machine noise); the table
@@ -92,7 +94,7 @@ def load_module(path):
 
 
 REQUIRED = ("name", "issue", "ours", "anchor", "anchor_name", "target")
-OPTIONAL = ("setup", "repeats", "memory", "check", "warmup")
+OPTIONAL = ("setup", "repeats", "memory", "check", "warmup", "self_timed")
 
 
 def validate_case(case, module_name):
@@ -109,14 +111,15 @@ def validate_case(case, module_name):
 # ------------------------------------------------------------------------------------------ measuring
 
 
-def _timed(fn):
+def _timed(fn, self_timed=False):
+    """Seconds one call of ``fn`` takes (or, ``self_timed``, the seconds it returns)."""
     import gc
     import time
 
     gc.collect()
     t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+    out = fn()
+    return float(out) if self_timed else time.perf_counter() - t0
 
 
 def _median(values):
@@ -165,9 +168,9 @@ def run_case(case, module_path, args):
                 anchor()
         ours_t, anchor_t = [], []
         for i in range(repeats):
-            ours_t.append(_timed(case["ours"]))
+            ours_t.append(_timed(case["ours"], case.get("self_timed", False)))
             if anchor is not None:
-                anchor_t.append(_timed(anchor))
+                anchor_t.append(_timed(anchor, case.get("self_timed", False)))
         rec.update(ours_s=ours_t, anchor_s=anchor_t, repeats=repeats,
                    median_ours=_median(ours_t), median_anchor=_median(anchor_t))
         if args.loaded:
