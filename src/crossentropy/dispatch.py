@@ -164,9 +164,10 @@ def dask_cluster_info(client, address) -> dict:
     return _tables().cluster_info(client, address)
 
 
-def dask_read_table(path):
-    """A Parquet/CSV file, directory or glob read by the workers as a Dask DataFrame (DataError if unusable)."""
-    return _tables().read_table(path)
+def dask_read_table(path, na_values=()):
+    """A Parquet/CSV file, directory or glob read by the workers as a Dask DataFrame (DataError if unusable);
+    empty fields and the ``na_values`` markers are missing values."""
+    return _tables().read_table(path, na_values=na_values)
 
 
 def dask_table_files(path) -> list:
@@ -197,14 +198,14 @@ def dask_keep_in_memory(*arrays) -> tuple:
     return _tables().keep_in_memory(*arrays)
 
 
-def dask_table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
+def dask_table_statistics(frame, target, columns, *, impute_strategy=None, categorical=()) -> dict:
     """Column statistics of a Dask DataFrame for ``TabularPreprocessor.from_statistics``.
 
     See :func:`crossentropy.distributed.statistics.table_statistics`.
     """
     from .distributed.statistics import table_statistics
 
-    return table_statistics(frame, target, columns, impute_strategy=impute_strategy)
+    return table_statistics(frame, target, columns, impute_strategy=impute_strategy, categorical=categorical)
 
 
 def dask_feature_arrays(preprocessor, frame, lengths=None) -> tuple:
