@@ -114,23 +114,21 @@ def _split_rows(n, y, test_size, seed):
 
 
 def data_notes(frame, prep, args) -> dict:
-    """``{"missing": {column: count}, "kept_as_values": ...}`` of the table as read, with one warning line
-    each for the strings kept as values that other tools read as missing and for integer columns that
-    look like factor codes."""
+    """``{"missing": {column: count}, "kept_as_values": ..., "factors": ...}`` of the table as read, with one
+    warning line for the strings kept as values that other tools read as missing; ``factors``: the integer
+    columns that look like factor codes (:func:`~crossentropy.cli.data_notes.factor_candidates`)."""
     import warnings
 
     from ..io.missing_markers import describe_na_like, na_like_counts
-    from .data_notes import describe_factors, factor_candidates
+    from .data_notes import factor_candidates
 
     columns = prep.feature_columns(frame)
     na_like = na_like_counts(frame, prep.na_values, columns + [prep.target])
     if na_like:
         warnings.warn(describe_na_like(na_like, command_line=True), UserWarning, stacklevel=2)
-    if getattr(args, "data", None) is not None:  # the built-in data sets are documented
-        factors = factor_candidates(frame, columns, prep.categorical)
-        if factors:
-            print(describe_factors(factors))
-    return {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}, "kept_as_values": na_like}
+    factors = {} if getattr(args, "data", None) is None else factor_candidates(frame, columns, prep.categorical)
+    return {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}, "kept_as_values": na_like,
+            "factors": factors}
 
 
 class MemorySource:

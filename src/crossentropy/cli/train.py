@@ -237,7 +237,7 @@ def _run(args, source, out, estimator, prep) -> int:
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
     if cv:
         print(cv[3])
-    for line in _data_lines(metrics):
+    for line in _data_lines(metrics, source):
         print(line)
     print(format_metrics_table(columns))
     if note:
@@ -307,10 +307,13 @@ def _data_record(source) -> dict:
     return {k: notes[k] for k in ("missing_values", "unseen_in_test") if notes.get(k)}
 
 
-def _data_lines(metrics) -> list[str]:
-    from .data_notes import missing_lines
+def _data_lines(metrics, source) -> list[str]:
+    from .data_notes import describe_factors, missing_lines
 
     lines = missing_lines(metrics.get("missing_values") or {})
+    factors = (getattr(source, "notes", None) or {}).get("factors")
+    if factors:
+        lines.append(describe_factors(factors))
     unseen = metrics.get("unseen_in_test") or {}
     if unseen:
         parts = "; ".join(f"{c!r}: " + ", ".join(f"{v!r} ({n})" for v, n in list(values.items())[:5])

@@ -149,7 +149,7 @@ class TabularPreprocessor:
             if unknown:
                 raise DataError(f"{flag} names column(s) not in the data: {unknown}; columns are {list(frame.columns)}")
         cols = [c for c in frame.columns if c != self.target and c not in self.ignore and c != self.offset]
-        if hasattr(frame, "iloc"):  # a pandas table: its values are looked at, first for what cannot be a feature
+        if type(frame).__module__.startswith("pandas"):  # its values are looked at, first for what cannot be a feature
             for c in cols:
                 refuse_unencodable(frame[c], c)
         if self.id_columns_ is None:
@@ -169,6 +169,8 @@ class TabularPreprocessor:
 
             close = difflib.get_close_matches(self.target, list(frame.columns), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
+            if frame.shape[1] == 1 and any(c in str(frame.columns[0]) for c in ";\t|"):
+                hint += "; the file has one column whose name holds a separator: is it separated by another character?"
             shown = list(frame.columns)[:20]
             more = f" and {len(frame.columns) - 20} more" if len(frame.columns) > 20 else ""
             raise DataError(f"target column {self.target!r} not found{hint}; columns are {shown}{more}")
