@@ -185,6 +185,11 @@ def dask_dropna(frame, columns) -> tuple:
     return _tables().dropna(frame, columns)
 
 
+def dask_class_counts(before, after) -> tuple:
+    """({label: rows} of the Dask Series ``before``, the distinct labels of ``after``), in one pass."""
+    return _tables().class_counts(before, after)
+
+
 def dask_split(frame, test_size, seed, lengths) -> tuple:
     """(train, test or None, rows of each part per partition): a partition-wise seeded split.
 

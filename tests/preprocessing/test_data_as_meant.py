@@ -168,3 +168,10 @@ def test_dask_statistics_of_factors_equal_the_in_memory_ones():
     assert lazy["columns"][0] == memory["columns"][0]
     assert memory["columns"][0]["value_counts"] == {str(k): int(v) for k, v in frame["race"].value_counts().items()}
     assert lazy["columns"][2]["bool"] is True and memory["columns"][2]["bool"] is True
+
+
+def test_id_column_search_names_a_binary_column():
+    from crossentropy.preprocessing.id_columns import id_column_reason
+
+    with pytest.raises(DataError, match="column 'blob' holds binary values"):
+        id_column_reason("blob", pd.Series([b"\xff\x00", b"\x80abc"] * 10))

@@ -78,26 +78,30 @@ def missing_lines(record) -> list[str]:
 
 
 def check_class_loss(before, after, target, *, allow=False) -> list:
-    """The classes of ``before`` that ``after`` lacks; DataError naming them unless ``allow``.
+    """The classes counted in ``before`` that ``after`` lacks; DataError naming them unless ``allow``.
 
     Parameters
     ----------
-    before, after : array_like
-        The target's labels before and after the missing-value policy dropped rows.
+    before : dict
+        Label -> rows, before the missing-value policy dropped rows (missing labels left out).
+    after : array_like
+        The target's labels after the drop.
     target : str
     allow : bool, default False
         ``--allow-class-loss``: return the lost classes instead.
 
     Examples
     --------
-    >>> check_class_loss(["a", "b", "None"], ["a", "b"], "y", allow=True)
+    >>> check_class_loss({"a": 3, "b": 1, "None": 42}, ["a", "b"], "y", allow=True)
     ['None']
     """
     kept = {str(v) for v in np.asarray(after, dtype=object).tolist()}
-    values = np.asarray(before, dtype=object).tolist()
-    lost = sorted({str(v) for v in values} - kept)
+    rows = {}
+    for label, n in before.items():
+        rows[str(label)] = rows.get(str(label), 0) + int(n)
+    lost = sorted(set(rows) - kept)
     if lost and not allow:
-        counts = ", ".join(f"{c!r} ({sum(str(v) == c for v in values)} rows)" for c in lost[:8])
+        counts = ", ".join(f"{c!r} ({rows[c]} rows)" for c in lost[:8])
         raise DataError(f"dropping the rows with missing values removed every row of class(es) {counts} of the "
                         f"target {target!r}; fill the gaps (--impute), mark fewer strings as missing (--na-values), "
                         "or pass --allow-class-loss to train without them")

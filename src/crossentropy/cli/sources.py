@@ -175,7 +175,7 @@ class MemorySource:
         self.notes["missing_values"] = missing_record(
             self.notes["missing"], prep.feature_columns(frame) + [self.target] + prep._offset_list(), prep.missing,
             frame.shape[0] - self.clean.shape[0], self.notes["kept_as_values"])
-        check_class_loss(frame[self.target].dropna(), self.clean[self.target], self.target,
+        check_class_loss(frame[self.target].value_counts().to_dict(), self.clean[self.target].unique(), self.target,
                          allow=getattr(self.args, "allow_class_loss", False))
         self.target_order = target_order(frame[self.target])
         labels = np.asarray(self.clean[self.target].astype(str))
@@ -280,9 +280,14 @@ class DaskSource:
         n_rows = sum(self.read_lengths)
         self.lengths, n_dropped = self.read_lengths, 0
         if prep.check_missing(missing, strategies=_DASK_STRATEGIES):
+            before = frame[self.target]
             frame, self.lengths = dispatch.dask_dropna(frame, self.columns + [self.target])
             prep.check_rows_left(sum(self.lengths))
             n_dropped = n_rows - sum(self.lengths)
+            check_class_loss(*dispatch.dask_class_counts(before, frame[self.target]), self.target,
+                             allow=getattr(self.args, "allow_class_loss", False))
+        self.notes = {"missing": dict(missing), "missing_values": missing_record(
+            missing, self.columns + [self.target], prep.missing, n_dropped)}
         self.n_partitions = len(self.lengths)
         self.train, self.test, self.part_lengths = dispatch.dask_split(frame, self.args.test_size, self.args.seed,
                                                                        self.lengths)

@@ -22,8 +22,8 @@ from ..io.tables import DataError, csv_separator
 from ._cluster import DEFAULT_TIMEOUT, connect
 from ._dask import dask
 
-__all__ = ["cluster_session", "cluster_info", "table_files", "read_table", "missing_counts", "dropna", "holdout_counts",
-           "holdout_positions", "split", "keep_in_memory", "feature_arrays", "predictions"]
+__all__ = ["cluster_session", "cluster_info", "table_files", "read_table", "class_counts", "missing_counts", "dropna",
+           "holdout_counts", "holdout_positions", "split", "keep_in_memory", "feature_arrays", "predictions"]
 
 
 @contextlib.contextmanager
@@ -136,6 +136,12 @@ def read_table(path, na_values=()):
         raise DataError(f"cannot read DATA {path!r} with Dask: {first}") from None
     frame.columns = [str(c) for c in frame.columns]
     return frame.map_partitions(_as_read, meta=frame._meta)
+
+
+def class_counts(before, after) -> tuple[dict, np.ndarray]:
+    """({label: rows} of the target ``before`` a drop, the distinct labels ``after`` it), in one pass."""
+    counts, kept = dask.compute(before.dropna().value_counts(split_out=1), after.dropna().unique(split_out=1))
+    return {k: int(v) for k, v in counts.items()}, np.asarray(kept)
 
 
 def missing_counts(frame, columns) -> tuple[tuple, dict]:
