@@ -143,6 +143,13 @@ def test_unknown_categories_error_or_ignore_on_predict_and_evaluate(tables, caps
     counts = new.Treatment.value_counts()
     assert rc == 0 and (f"{len(new)} value(s) not seen in training encoded as all zeros ('Treatment': "
                         f"'PLACEBO' ({counts['PLACEBO']}), 'TREATED' ({counts['TREATED']}))") in out
+    zeros = pd.read_csv(tmp_path / "p.csv")
+    # train --unknown ignore records the policy: predict then needs no option, with the same predictions
+    assert run(capsys, "train", root / "arthritis.csv", "--target", "Improved", "--unknown", "ignore", "--out",
+               tmp_path / "r2", "--no-plots")[0] == 0
+    assert json.loads((tmp_path / "r2" / "model.json").read_text())["preprocessing"]["unknown"] == "ignore"
+    rc, _, _ = run(capsys, "predict", tmp_path / "r2", tmp_path / "new.csv", "--out", tmp_path / "p2.csv")
+    assert rc == 0 and pd.read_csv(tmp_path / "p2.csv").equals(zeros)
 
 
 def test_prediction_refuses_a_timestamp_in_a_numeric_column(tables, capsys, tmp_path):
