@@ -10,18 +10,9 @@ import numpy as np
 import pytest
 
 pd = pytest.importorskip("pandas")
-distributed = pytest.importorskip("distributed")
-pytest.importorskip("dask.dataframe")
 
 from crossentropy.cli import main  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def address():
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None)
-    yield cluster.scheduler_address
-    cluster.close()
+from test_dask_cli import address  # noqa: E402, F401  (the module's LocalCluster, shared)
 
 
 def _table(n=240, seed=5):

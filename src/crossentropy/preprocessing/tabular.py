@@ -9,7 +9,8 @@ import numpy as np
 from .._validation import check_bool, check_int, check_option
 from ..io.missing_markers import check_na_values, mark_missing
 from ..io.tables import DataError
-from .columns import UNKNOWN_POLICIES, category_strings, encode_categories, numeric_column, refuse_unencodable, unseen_counts
+from .columns import (UNKNOWN_POLICIES, category_strings, encode_categories, numeric_column, refuse_unencodable,
+                      unseen_counts)
 from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json, target_labels
 from .offset_column import offset_values
