@@ -26,8 +26,13 @@ _SHOWN = 5
 
 
 def _value_types(series) -> set:
+    """The Python types of an object column's values (empty for other dtypes; ``{str}`` found in one C pass)."""
+    from pandas.api.types import infer_dtype
+
     if series.dtype.kind != "O":
         return set()
+    if infer_dtype(series, skipna=True) in ("string", "empty"):
+        return {str}
     return {type(v) for v in series.dropna().to_numpy()}
 
 
