@@ -134,7 +134,7 @@ def test_unseen_category_is_an_error_unless_ignored(tmp_path, capsys, trained):
     assert not (tmp_path / "p.csv").exists()
     rc, out, err = run(capsys, "predict", trained / "tab", tmp_path / "new.csv", "--out", tmp_path / "p.csv",
                        "--unknown", "ignore")
-    assert rc == 0 and "2 value(s) not seen in training encoded as all zeros ('shop': 'west' (2))" in out
+    assert rc == 0 and "2 value(s) not seen in training encoded as all zeros ('shop': 'west' (2))" in err
     assert len(pd.read_csv(tmp_path / "p.csv")) == 120
 
 

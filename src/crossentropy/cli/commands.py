@@ -78,15 +78,17 @@ def _encoded(prep, frame, unknown):
 
 def _unknown(args, prep, frame) -> str:
     """The unknown-category policy of this command (``--unknown``, else the model's); with ``ignore``,
-    one console line counting the values encoded as all zeros."""
+    one warning line on stderr counting the values encoded as all zeros (stdout may carry the predictions)."""
+    import warnings
+
     unknown = getattr(args, "unknown", None) or prep.unknown
     if unknown == "ignore":
         unseen = prep.unseen_values(frame)
         if unseen:
             parts = "; ".join(f"{c!r}: " + ", ".join(f"{v!r} ({n})" for v, n in list(values.items())[:5])
                               for c, values in unseen.items())
-            print(f"{sum(sum(v.values()) for v in unseen.values())} value(s) not seen in training encoded as all "
-                  f"zeros ({parts})")
+            warnings.warn(f"{sum(sum(v.values()) for v in unseen.values())} value(s) not seen in training encoded "
+                          f"as all zeros ({parts})", UserWarning, stacklevel=2)
     return unknown
 
 
