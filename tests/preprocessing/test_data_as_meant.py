@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.preprocessing import OneHotEncoder
 
 from crossentropy.io.missing_markers import na_like_counts
@@ -175,3 +177,30 @@ def test_id_column_search_names_a_binary_column():
 
     with pytest.raises(DataError, match="column 'blob' holds binary values"):
         id_column_reason("blob", pd.Series([b"\xff\x00", b"\x80abc"] * 10))
+
+
+_WORDS = st.sampled_from(["", "NA", "None", "null", "NaN", "?", "a", "b c", "N/A"])
+
+
+@settings(max_examples=20, deadline=None)
+@given(values=st.lists(_WORDS, min_size=1, max_size=12), markers=st.lists(st.sampled_from(["NA", "?", "None"]),
+                                                                         max_size=2, unique=True))
+def test_csv_and_parquet_read_exactly_the_empty_fields_and_markers_as_missing(tmp_path_factory, values, markers):
+    root = tmp_path_factory.mktemp("t")
+    frame = pd.DataFrame({"c": values, "k": ["z"] * len(values)})
+    frame.to_csv(root / "t.csv", index=False)
+    frame.to_parquet(root / "t.parquet")
+    expected = [v == "" or v in markers for v in values]
+    for name in ("t.csv", "t.parquet"):
+        got = read_table(root / name, na_values=markers)
+        assert got["c"].isna().tolist() == expected, name
+        assert got["c"][~got["c"].isna()].tolist() == [v for v, e in zip(values, expected) if not e], name
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(-2**52, 2**52), min_size=1, max_size=20))
+def test_whole_floats_are_the_categories_of_their_integers(values):
+    from crossentropy.preprocessing.columns import category_strings
+
+    assert category_strings(np.asarray(values, dtype=float)).tolist() == [str(v) for v in values]
+    assert category_strings(np.asarray(values, dtype=np.int64)).tolist() == [str(v) for v in values]
