@@ -61,9 +61,35 @@ def _load_for_use(args):
         bundle = replace(bundle, preprocessing=prep)
     from ..io.tables import read_table
 
-    frame = read_table(args.data)
+    frame = read_table(args.data, na_values=bundle.preprocessing.na_values)
     bundle.preprocessing.check_columns(frame)
     return bundle, frame
+
+
+def _encoded(prep, frame, unknown):
+    """``prep.transform`` with the library's parameter words in its messages turned into the option's."""
+    from ..exceptions import DataError
+
+    try:
+        return prep.transform(frame, unknown=unknown)
+    except DataError as exc:
+        raise DataError(str(exc).replace("unknown='ignore'", "--unknown ignore")) from None
+
+
+def _unknown(args, prep, frame) -> str:
+    """The unknown-category policy of this command (``--unknown``, else the model's); with ``ignore``,
+    one warning line on stderr counting the values encoded as all zeros (stdout may carry the predictions)."""
+    import warnings
+
+    unknown = getattr(args, "unknown", None) or prep.unknown
+    if unknown == "ignore":
+        unseen = prep.unseen_values(frame)
+        if unseen:
+            parts = "; ".join(f"{c!r}: " + ", ".join(f"{v!r} ({n})" for v, n in list(values.items())[:5])
+                              for c, values in unseen.items())
+            warnings.warn(f"{sum(sum(v.values()) for v in unseen.values())} value(s) not seen in training encoded "
+                          f"as all zeros ({parts})", UserWarning, stacklevel=2)
+    return unknown
 
 
 def cmd_evaluate(args) -> int:
@@ -84,7 +110,7 @@ def cmd_evaluate(args) -> int:
     if args.target is not None and args.target != prep.target:
         raise UsageError(f"--target {args.target!r} is not the column the model was trained to predict "
                          f"({prep.target!r}): leave --target out, or pass --target {prep.target}")
-    clean, y, proba = _scored(prep, est, frame)
+    clean, y, proba = _scored(prep, est, frame, unknown=_unknown(args, prep, frame))
     trained = (bundle.extra or {}).get("metrics") or {}
     pos_label, threshold = decision_options(args, est.classes_, trained)
     metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
@@ -100,21 +126,23 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _scored(prep, est, frame):
+def _scored(prep, est, frame, unknown=None):
     """``(clean, y, proba)``: the labelled rows of ``frame`` through the run's preprocessing and model
     (the target checked, missing values refused, classes the model does not know named)."""
-    clean, X, y = labelled_rows(prep, est, frame)
+    clean, X, y = labelled_rows(prep, est, frame, unknown=unknown)
     return clean, y, predictions(est, X, prep.offset_values(clean))[0]
 
 
-def labelled_rows(prep, est, frame):
-    """``(clean, X, y)``: the labelled rows of ``frame`` and their features, as ``evaluate`` reads them."""
+def labelled_rows(prep, est, frame, unknown=None):
+    """``(clean, X, y)``: the labelled rows of ``frame`` and their features, as ``evaluate`` reads them
+    (``unknown``: the unknown-category policy, default the model's)."""
     import numpy as np
 
     prep.check_target(frame)
     _refuse_gaps(prep, frame, with_target=True)
     clean, _ = prep.clean(frame, columns=prep.input_columns_)
-    X, y = prep.transform(clean), prep.target_values(clean)
+    y = prep.target_values(clean)
+    X = _encoded(prep, clean, unknown)
     unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
     if unknown:
         raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
@@ -175,7 +203,7 @@ def cmd_predict(args) -> int:
     prep, est = bundle.preprocessing, bundle.estimator
     _refuse_gaps(prep, frame, with_target=False)
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
-    X = prep.transform(clean)
+    X = _encoded(prep, clean, _unknown(args, prep, clean))
     proba, pred = predictions(est, X, prep.offset_values(clean))
     trained = (bundle.extra or {}).get("metrics") or {}
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
@@ -234,7 +262,7 @@ def _plot_run(args) -> int:
     if prep is None:
         raise UsageError(f"{args.run_dir!r} holds a model saved without table preprocessing: no data to score")
     if args.data is not None:
-        frame, split = read_table(args.data), Path(args.data).name
+        frame, split = read_table(args.data, na_values=prep.na_values), Path(args.data).name
     else:
         source = trained.get("data")
         if not source:
@@ -246,7 +274,7 @@ def _plot_run(args) -> int:
         else:
             if not Path(source).is_file():
                 raise UsageError(f"the run's data file {source!r} is not there any more: pass --data DATA")
-            frame = read_table(source)
+            frame = read_table(source, na_values=prep.na_values)
         split_file = Path(bundle.path).parent / "split.json"
         try:
             record = json.loads(split_file.read_text(encoding="utf-8"))

@@ -154,7 +154,8 @@ def make_preprocessor(args, target):
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
     ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
-    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on; ``--model ordinal`` gets
+    ``--offset COL``, ``--reference COL=LEVEL``, ``--na-values LIST``, ``--categorical COL`` and
+    ``--unknown`` are passed on; ``--model ordinal`` gets
     treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts), and so
     does ``--penalty firth`` (whose penalty needs a design of full rank: an intercept and every level's
     indicator would make its information singular).
@@ -169,7 +170,10 @@ def make_preprocessor(args, target):
                                offset=getattr(args, "offset", None),
                                reference=_references(getattr(args, "reference", [])),
                                drop_reference=getattr(args, "model", None) == "ordinal" or
-                               getattr(args, "penalty", None) == "firth")
+                               getattr(args, "penalty", None) == "firth",
+                               na_values=getattr(args, "na_values", None),
+                               categorical=[c for item in getattr(args, "categorical", []) for c in item.split(",") if c],
+                               unknown=getattr(args, "unknown", None) or "error")
 
 
 def _references(pairs) -> dict | None:

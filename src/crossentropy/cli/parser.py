@@ -158,6 +158,22 @@ def _reference(text):
     return col, level
 
 
+def _na_values(text):
+    """``--na-values LIST``: comma-separated strings read as missing besides the empty field."""
+    items = [t for t in str(text).split(",") if t]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected comma-separated strings like NA,None, got {text!r}")
+    return items
+
+
+def _unknown_option(parser, default):
+    parser.add_argument("--unknown", choices=("error", "ignore"), default=default,
+                        help="a category not seen in training: stop with an error naming the column and up to five "
+                             "values, or encode it as all zeros and count it" +
+                             (" (default error; recorded in the model)" if default else
+                              " (default: the model's, set by train --unknown)"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``crossentropy`` command (subcommands train, evaluate, predict, calibrate, plot).
 
@@ -217,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     missing.add_argument("--dropna", action="store_true", help="drop rows with missing values")
     missing.add_argument("--impute", choices=("mean", "median", "most_frequent"),
                          help="fill missing feature values (string columns: most frequent)")
+    data.add_argument("--allow-class-loss", action="store_true",
+                      help="train even when --dropna removes every row of a class (by default an error naming it)")
+    data.add_argument("--na-values", type=_na_values, default=None, metavar="LIST",
+                      help="comma-separated strings read as missing values besides empty fields (e.g. NA,None); "
+                           "by default NA, None, null, NaN, N/A ... are values; recorded in the model for predict")
+    data.add_argument("--categorical", action="append", default=[], metavar="COL",
+                      help="one-hot encode the numeric column COL as a factor (integer codes such as 1/2/3); "
+                           "repeatable; recorded in the model")
+    _unknown_option(data, "error")
     data.add_argument("--ignore", action="append", default=[], metavar="COL[,COL]", help="columns to leave out")
     data.add_argument("--keep", action="append", default=[], metavar="COL",
                       help="use COL as a feature even if it looks like a row ID (rownames, id, index, unique "
@@ -258,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     ev.add_argument("--target", metavar="COL", help="class column (default: the one used in training)")
     ev.add_argument("--out", metavar="FILE", help="also write the metrics as JSON to FILE")
+    _unknown_option(ev, None)
     _decision_options(ev)
     ev.add_argument("--plots", action="store_true",
                     help="draw the reliability diagram and confusion matrix of DATA (needs --report-dir)")
@@ -270,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model", metavar="MODEL", help="run directory written by train, or its model.json")
     pr.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     pr.add_argument("--proba", action="store_true", help="also write one probability column per class")
+    _unknown_option(pr, None)
     pr.add_argument("--out", metavar="FILE", required=True, help="output .csv or .parquet file")
     pr.add_argument("--force", action="store_true", help="replace FILE if it exists")
 

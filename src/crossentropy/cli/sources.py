@@ -15,11 +15,13 @@ probabilities (n × K floats per split) come to the client, never the features.
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import numpy as np
 
 from .. import distributed
 from ..preprocessing import DataError, TabularPreprocessor
+from .data_notes import check_class_loss, missing_record, target_order
 from .errors import UsageError
 
 __all__ = ["MemorySource", "DaskSource", "predictions"]
@@ -111,6 +113,24 @@ def _split_rows(n, y, test_size, seed):
     return train, test, how
 
 
+def data_notes(frame, prep, args) -> dict:
+    """``{"missing": {column: count}, "kept_as_values": ..., "factors": ...}`` of the table as read, with one
+    warning line for the strings kept as values that other tools read as missing; ``factors``: the integer
+    columns that look like factor codes (:func:`~crossentropy.cli.data_notes.factor_candidates`)."""
+    import warnings
+
+    from ..preprocessing.missing_markers import describe_na_like, na_like_counts
+    from .data_notes import factor_candidates
+
+    columns = prep.feature_columns(frame)
+    na_like = na_like_counts(frame, prep.na_values, columns + [prep.target])
+    if na_like:
+        warnings.warn(describe_na_like(na_like, command_line=True), UserWarning, stacklevel=2)
+    factors = {} if getattr(args, "data", None) is None else factor_candidates(frame, columns, prep.categorical)
+    return {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}, "kept_as_values": na_like,
+            "factors": factors}
+
+
 class MemorySource:
     """Rows of a CSV/Parquet file (or a built-in data set) held in a pandas DataFrame.
 
@@ -147,10 +167,17 @@ class MemorySource:
         from ..datasets import load_dataset
         from ..io.tables import read_table
 
-        frame = load_dataset(self.name) if self.args.data is None else read_table(self.args.data)
+        frame = (load_dataset(self.name) if self.args.data is None
+                 else read_table(self.args.data, na_values=prep.na_values))
         prep.check_target(frame)
-        self.notes = {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}}
+        self.notes = data_notes(frame, prep, self.args)
         self.clean, self.rows = prep.clean(frame)
+        self.notes["missing_values"] = missing_record(
+            self.notes["missing"], prep.feature_columns(frame) + [self.target] + prep._offset_list(), prep.missing,
+            frame.shape[0] - self.clean.shape[0], self.notes["kept_as_values"])
+        check_class_loss(frame[self.target].value_counts().to_dict(), self.clean[self.target].unique(), self.target,
+                         allow=getattr(self.args, "allow_class_loss", False))
+        self.target_order = target_order(frame[self.target])
         labels = np.asarray(self.clean[self.target].astype(str))
         self.train_pos, self.test_pos, self.split_method = _split_rows(self.clean.shape[0], labels,
                                                                        self.args.test_size, self.args.seed)
@@ -166,6 +193,9 @@ class MemorySource:
         rows = self.parts[part]
         if part == "test" and rows.shape[0] == 0:
             return None
+        if part == "test":  # categories the training split lacks: all zeros, counted
+            self.notes["unseen_in_test"] = prep.unseen_values(rows)
+            return prep.transform(rows, unknown="ignore"), prep.target_values(rows)
         return prep.transform(rows), prep.target_values(rows)
 
     def offset(self, prep, part):
@@ -242,7 +272,7 @@ class DaskSource:
 
     def load(self, prep):
         """Read the table on the workers, apply the missing-value policy, split; return (n_rows, n_dropped)."""
-        frame = distributed.read_table(self.args.data)
+        frame = distributed.read_table(self.args.data, na_values=prep.na_values)
         self.files = distributed.table_files(self.args.data)
         prep.check_target(frame)
         self.columns = prep.feature_columns(frame)
@@ -250,9 +280,14 @@ class DaskSource:
         n_rows = sum(self.read_lengths)
         self.lengths, n_dropped = self.read_lengths, 0
         if prep.check_missing(missing, strategies=_DASK_STRATEGIES):
+            before = frame[self.target]
             frame, self.lengths = distributed.dropna(frame, self.columns + [self.target])
             prep.check_rows_left(sum(self.lengths))
             n_dropped = n_rows - sum(self.lengths)
+            check_class_loss(*distributed.class_counts(before, frame[self.target]), self.target,
+                             allow=getattr(self.args, "allow_class_loss", False))
+        self.notes = {"missing": dict(missing), "missing_values": missing_record(
+            missing, self.columns + [self.target], prep.missing, n_dropped)}
         self.n_partitions = len(self.lengths)
         self.train, self.test, self.part_lengths = distributed.split(frame, self.args.test_size, self.args.seed,
                                                                        self.lengths)
@@ -262,7 +297,7 @@ class DaskSource:
     def fit_preprocessing(self, prep):
         """A preprocessor fitted from the Dask statistics of the training rows (the in-memory builder)."""
         stats = distributed.table_statistics(self.train, self.target, self.columns,
-                                               impute_strategy=prep.impute_strategy)
+                                               impute_strategy=prep.impute_strategy, categorical=prep.categorical)
         return TabularPreprocessor.from_statistics(prep.target, stats, **prep.options())
 
     def arrays(self, prep, part):
@@ -275,7 +310,10 @@ class DaskSource:
             if not sum(self.part_lengths["train"]):
                 raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.args.test_size}")
             parts = [p for p in ("train", "test") if getattr(self, p) is not None and sum(self.part_lengths[p])]
-            built = [a for p in parts for a in distributed.feature_arrays(prep, getattr(self, p), self.part_lengths[p])]
+            lenient = copy.copy(prep)  # the test rows' categories the training rows lack: all zeros
+            lenient.unknown = "ignore"
+            built = [a for p in parts for a in distributed.feature_arrays(prep if p == "train" else lenient,
+                                                                            getattr(self, p), self.part_lengths[p])]
             built = distributed.keep_in_memory(*built)
             self._arrays = {p: tuple(built[2 * i:2 * i + 2]) for i, p in enumerate(parts)}
         return self._arrays.get(part)

@@ -141,7 +141,7 @@ def _run(args, source, out, estimator, prep) -> int:
     if ordinal:  # the levels' order, checked against the training labels before the fit
         from .ordinal import resolve_order
 
-        estimator.set_params(order=resolve_order(args, prep))
+        estimator.set_params(order=resolve_order(args, prep, getattr(source, "target_order", None)))
     pos_label, threshold = decision_options(args, prep.classes_)
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
@@ -184,6 +184,7 @@ def _run(args, source, out, estimator, prep) -> int:
         **source.extra_metrics(estimator),
         **({"cv": cv[0]} if cv else {}),
         **({"threshold_tuning": tuning} if tuning else {}),
+        **_data_record(source),
     }
     figures, curve = {}, None
     if recorder is not None and any(len(v) for v in recorder.curves.values()):
@@ -236,6 +237,8 @@ def _run(args, source, out, estimator, prep) -> int:
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
     if cv:
         print(cv[3])
+    for line in _data_lines(metrics, source):
+        print(line)
     print(format_metrics_table(columns))
     if note:
         print(f"note: {note}")
@@ -295,6 +298,29 @@ def _offsets(source, prep):
 def _given(offset):
     """``(offset,)`` when there is one, else ``()``: the sources' ``predictions`` take it only then."""
     return () if offset is None else (offset,)
+
+
+def _data_record(source) -> dict:
+    """``missing_values`` (rows dropped and values imputed per column) and ``unseen_in_test`` (test
+    values of categorical columns the training rows lack, encoded as all zeros) for ``metrics.json``."""
+    notes = getattr(source, "notes", None) or {}
+    return {k: notes[k] for k in ("missing_values", "unseen_in_test") if notes.get(k)}
+
+
+def _data_lines(metrics, source) -> list[str]:
+    from .data_notes import describe_factors, missing_lines
+
+    lines = missing_lines(metrics.get("missing_values") or {})
+    factors = (getattr(source, "notes", None) or {}).get("factors")
+    if factors:
+        lines.append(describe_factors(factors))
+    unseen = metrics.get("unseen_in_test") or {}
+    if unseen:
+        parts = "; ".join(f"{c!r}: " + ", ".join(f"{v!r} ({n})" for v, n in list(values.items())[:5])
+                          for c, values in unseen.items())
+        lines.append(f"test split: {sum(sum(v.values()) for v in unseen.values())} value(s) of categories the "
+                     f"training rows lack were encoded as all zeros ({parts})")
+    return lines
 
 
 def _json(value):

@@ -43,6 +43,7 @@ _LAZY = {
     "cluster_info": "tables",
     "table_files": "tables",
     "read_table": "tables",
+    "class_counts": "tables",
     "missing_counts": "tables",
     "dropna": "tables",
     "split": "tables",

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..preprocessing.missing_markers import mark_missing
 from ..exceptions import DataError
+from ..io.tables import csv_separator
 from ._cluster import DEFAULT_TIMEOUT, connect
 from ._dask import dask
 
-__all__ = ["cluster_session", "cluster_info", "table_files", "read_table", "missing_counts", "dropna", "holdout_counts",
-           "holdout_positions", "split", "keep_in_memory", "feature_arrays", "predictions"]
+__all__ = ["cluster_session", "cluster_info", "table_files", "read_table", "class_counts", "missing_counts", "dropna",
+           "holdout_counts", "holdout_positions", "split", "keep_in_memory", "feature_arrays", "predictions"]
 
 
 @contextlib.contextmanager
@@ -78,7 +80,7 @@ def _as_read(part):
     return part
 
 
-def read_table(path):
+def read_table(path, na_values=()):
     """The table at ``path`` (file, directory or glob; Parquet or CSV) as a Dask DataFrame.
 
     The partitions are those of the files (and row groups) as Dask plans the read, the same in every
@@ -92,6 +94,9 @@ def read_table(path):
     path : str
         A local path is made absolute (the workers may not share this process's working directory);
         an URL (``s3://...``) is passed on.
+    na_values : sequence of str, default ()
+        Missing-value markers besides empty fields (``NA``, ``None``, ... are values otherwise), as
+        :func:`crossentropy.io.tables.read_table` reads them.
 
     Returns
     -------
@@ -119,14 +124,25 @@ def read_table(path):
     low = path.lower().rstrip("/*")
     try:
         if low.endswith((".csv", ".tsv", ".txt", ".csv.gz")):
-            frame = dd.read_csv(path, sep="\t" if low.endswith(".tsv") else ",")
+            files = table_files(path) if "://" not in path else []
+            sep = csv_separator(files[0]) if files else "\t" if low.endswith(".tsv") else ","
+            frame = dd.read_csv(path, sep=sep, keep_default_na=False, na_values=["", *na_values])
         else:
             frame = dd.read_parquet(path)
+            if na_values or any(frame[c].dtype.kind == "O" or str(frame[c].dtype).startswith(("string", "str"))
+                                for c in frame.columns):
+                frame = frame.map_partitions(mark_missing, tuple(na_values), meta=frame._meta)
     except Exception as exc:  # pyarrow / fsspec errors of every kind
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read DATA {path!r} with Dask: {first}") from None
     frame.columns = [str(c) for c in frame.columns]
     return frame.map_partitions(_as_read, meta=frame._meta)
+
+
+def class_counts(before, after) -> tuple[dict, np.ndarray]:
+    """({label: rows} of the target ``before`` a drop, the distinct labels ``after`` it), in one pass."""
+    counts, kept = dask.compute(before.dropna().value_counts(split_out=1), after.dropna().unique(split_out=1))
+    return {k: int(v) for k, v in counts.items()}, np.asarray(kept)
 
 
 def missing_counts(frame, columns) -> tuple[tuple, dict]:
