@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .errors import UsageError
 
-__all__ = ["cv_estimator", "cv_outputs", "parse_Cs", "parse_ratios"]
+__all__ = ["cv_estimator", "cv_outputs", "parse_Cs", "parse_ratios", "rule_folds"]
 
 #: LogisticRegression parameters that LogisticRegressionCV takes over unchanged.
 _SHARED = ("penalty", "fit_intercept", "solver", "max_iter", "tol", "class_weight", "random_state", "verbose")
@@ -76,6 +76,35 @@ def cv_estimator(args, base):
         return search
     except (TypeError, ValueError) as exc:
         raise UsageError(f"bad --cv option: {exc}") from None
+
+
+#: the scikit-learn splitter of each ``--split`` rule, as split.json names it
+_SPLITTERS = {"stratified": "StratifiedKFold", "random": "KFold(shuffle=True)", "time": "TimeSeriesSplit",
+              "group": "GroupKFold"}
+
+
+def rule_folds(args, source, search, y_train):
+    """``--cv K`` with ``--split random|time:COL|group:COL``: the folds of the training rows by the matching
+    splitter (:func:`crossentropy.preprocessing.splits.cv_folds`) become ``search.cv``; returns what
+    ``split.json`` records of them (None for the default rule, whose folds are the search's own
+    ``StratifiedKFold(K)``).
+    """
+    import numpy as np
+
+    from ..preprocessing.splits import cv_folds
+    from .sources import MemorySource, split_rule
+
+    rule = split_rule(args)
+    if rule.kind == "stratified":
+        return None
+    if not isinstance(source, MemorySource):
+        raise UsageError(f"--cv with --split {rule.kind} is not available with --dask (its folds are drawn in each "
+                         "partition); train in memory")
+    folds = cv_folds(rule, source.parts["train"], np.asarray(y_train).astype(str), n_splits=args.cv, seed=args.seed)
+    search.set_params(cv=folds)
+    rows = source.rows[source.train_pos]
+    return {"splitter": f"{_SPLITTERS[rule.kind]}({args.cv})",
+            "cv_test_rows": [rows[test].tolist() for _, test in folds]}
 
 
 def _refit_model(cv):

@@ -154,7 +154,8 @@ def make_preprocessor(args, target):
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
     ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
-    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on; ``--model ordinal`` gets
+    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on (the column of ``--split time:COL`` or
+    ``group:COL`` is ignored unless ``--keep COL`` names it); ``--model ordinal`` gets
     treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts), and so
     does ``--penalty firth`` (whose penalty needs a design of full rank: an intercept and every level's
     indicator would make its information singular).
@@ -162,10 +163,14 @@ def make_preprocessor(args, target):
     from ..preprocessing import TabularPreprocessor
 
     ignore = [c for item in args.ignore for c in item.split(",") if c]
+    keep = [c for item in getattr(args, "keep", []) for c in item.split(",") if c]
+    split_column = getattr(getattr(args, "split", None), "column", None)
+    if split_column is not None and split_column not in keep + ignore + [target]:
+        ignore.append(split_column)  # the time or group column arranges the rows; not a feature unless kept
     return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
                                impute_strategy=args.impute, scale=not args.no_scale,
                                max_categories=args.max_categories, ignore=ignore,
-                               keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
+                               keep=keep,
                                offset=getattr(args, "offset", None),
                                reference=_references(getattr(args, "reference", [])),
                                drop_reference=getattr(args, "model", None) == "ordinal" or

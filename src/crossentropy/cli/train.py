@@ -146,6 +146,11 @@ def _run(args, source, out, estimator, prep) -> int:
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
     o_train, o_test = _offsets(source, prep)
+    folds = None
+    if getattr(args, "cv", None) is not None:
+        from .cv import rule_folds
+
+        folds = rule_folds(args, source, estimator, y_train)
     parts = None
     if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
@@ -214,7 +219,7 @@ def _run(args, source, out, estimator, prep) -> int:
         page["threshold_tuning"] = tuning
         if not args.no_plots:
             figures["threshold_curve.png"] = threshold_figure(tuning)
-    files = {"split.json": source.split_record(n_train, n_test)}
+    files = {"split.json": source.split_record(n_train, n_test) | ({"cv_folds": folds} if folds else {})}
     coefficients = page.get("coefficients") or {}
     if coefficients.get("csv"):
         files["coefficients.csv"] = coefficients["csv"]
@@ -234,6 +239,8 @@ def _run(args, source, out, estimator, prep) -> int:
               files=files, overwrite=args.force, report=page)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
+    if getattr(source, "split_note", None):
+        print(source.split_note)
     if cv:
         print(cv[3])
     print(format_metrics_table(columns))
