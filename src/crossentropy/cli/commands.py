@@ -84,6 +84,10 @@ def cmd_evaluate(args) -> int:
     if args.target is not None and args.target != prep.target:
         raise UsageError(f"--target {args.target!r} is not the column the model was trained to predict "
                          f"({prep.target!r}): leave --target out, or pass --target {prep.target}")
+    if prep.target not in frame.columns:
+        raise UsageError(f"{str(args.data)!r} has no column {prep.target!r}, the target the model was trained to "
+                         "predict: evaluate compares predictions with these labels; for the predictions of "
+                         f"unlabelled rows run: crossentropy predict {args.model} {args.data}")
     clean, y, proba = _scored(prep, est, frame)
     trained = (bundle.extra or {}).get("metrics") or {}
     pos_label, threshold = decision_options(args, est.classes_, trained)

@@ -124,6 +124,25 @@ def _refit_model(cv):
     return model
 
 
+def refit_start(cv):
+    """The LogisticRegression at the point the refit started from, the folds' mean coefficients at the
+    chosen C (and l1 ratio), or None when the refit started elsewhere (a non-finite mean)."""
+    import copy
+
+    import numpy as np
+
+    i = int(np.flatnonzero(np.asarray(cv.Cs_) == cv.C_[0])[0])
+    j = 0 if cv.penalty != "elasticnet" else int(np.flatnonzero(np.asarray(cv.l1_ratios_) == cv.l1_ratio_[0])[0])
+    start = cv._paths[:, :, i, j].mean(axis=1)  # (rows, dof): as LogisticRegressionCV._choose starts the refit
+    if not np.all(np.isfinite(start)):
+        return None
+    d = int(cv.n_features_in_)
+    model = copy.copy(_refit_model(cv))
+    model.coef_ = np.ascontiguousarray(start[:, :d])
+    model.intercept_ = np.ascontiguousarray(start[:, d] if cv.fit_intercept else np.zeros(start.shape[0]))
+    return model
+
+
 def _csv(table) -> str:
     import numpy as np
 

@@ -53,7 +53,8 @@ def make_estimator(args):
     Returns
     -------
     LogisticRegression or MLPClassifier
-        Unfitted; ``random_state`` is ``--seed`` unless ``--param random_state=...`` says otherwise.
+        Unfitted; ``random_state`` is ``--seed`` unless ``--param random_state=...`` says otherwise;
+        an MLP stops early on its validation log loss unless ``--param early_stopping=false``.
 
     Examples
     --------
@@ -86,6 +87,8 @@ def make_estimator(args):
         params[key] = param_value(text)
     if "random_state" in known and "random_state" not in params:
         params["random_state"] = args.seed
+    if args.model == "mlp" and "early_stopping" not in params:  # the command line stops on the validation log loss
+        params["early_stopping"] = True
     cv = getattr(args, "cv", None) is not None  # --cv: the search's own checks (cli/cv.py)
     if not cv and params.get("penalty") == "elasticnet" and params.get("l1_ratio") is None:
         raise UsageError("--penalty elasticnet needs --l1-ratio R, the share of l1 in the penalty (a number in [0, 1])")

@@ -108,7 +108,7 @@ MODEL_OPTIONS = (
     ("--activation", "activation", str, "relu, tanh or logistic (mlp)", ("mlp",)),
     ("--alpha", "alpha", float, "L2 penalty (mlp)", ("mlp",)),
     ("--learning-rate-init", "learning_rate_init", _positive_float, "initial step size (mlp)", ("mlp",)),
-    ("--early-stopping", "early_stopping", None, "stop on the validation log loss (mlp)", ("mlp",)),
+    ("--early-stopping", "early_stopping", None, "stop on the validation log loss (mlp; the default here, --param early_stopping=false turns it off)", ("mlp",)),
     ("--label-smoothing", "label_smoothing", float, "label smoothing in [0, 1) (mlp)", ("mlp",)),
     ("--solver", "solver", str, "solver name (logistic: auto, lbfgs, newton, gd, sgd, ...; mlp: adam, sgd)",
      ("logistic", "mlp")),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -78,13 +79,46 @@ def _fit(estimator, X, y, parts=None, offset=None):
         callback = recorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
-        estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
     except (TypeError, ValueError) as exc:
         raise UsageError(f"cannot fit {type(estimator).__name__}: {exc}") from None
     finally:
         if callback is not None:
             callback.close()
-    return time.perf_counter() - start, callback if callback is not progress else None
+    recorder = callback if callback is not progress else None
+    for w in caught:  # passed on, an MLP's convergence warning pointed at a rising validation curve
+        message = _rising_hint(estimator, recorder, w)
+        warnings.warn(message if message is not None else w.message,
+                      w.category, stacklevel=2)
+    return time.perf_counter() - start, recorder
+
+
+def _rising_hint(estimator, recorder, caught):
+    """The text of an MLP's ConvergenceWarning when its held-out log loss has risen since its minimum
+    (more epochs would overfit further), else None.
+
+    The held-out curve is ``validation_loss_curve_`` with early stopping, else the test curve the
+    run records.
+    """
+    from ..exceptions import ConvergenceWarning
+
+    if not (issubclass(caught.category, ConvergenceWarning) and hasattr(estimator, "hidden_layer_sizes")):
+        return None
+    curve, what = getattr(estimator, "validation_loss_curve_", None), "validation"
+    if not curve and recorder is not None:
+        curve, what = recorder.curves.get("test"), "test"
+    if curve is None or len(curve) < 2:
+        return None
+    curve = np.asarray(curve, dtype=np.float64)
+    best = int(np.argmin(curve))
+    if best == curve.size - 1 or curve[-1] <= curve[best] * (1 + 1e-3):
+        return None
+    return (f"{caught.message} -- but the {what} log loss has been rising since epoch {best + 1} "
+            f"({curve[best]:.4g} there, {curve[-1]:.4g} at epoch {curve.size}): more epochs overfit further; see "
+            f"the {what} curve in training_curve.png, and prefer early stopping, a larger alpha or a smaller network "
+            "to a larger max_iter")
 
 
 def run_train(args, source) -> int:
@@ -157,7 +191,11 @@ def _run(args, source, out, estimator, prep) -> int:
     fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
     if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
-        from .cv import cv_outputs
+        from .cv import cv_outputs, refit_start
+
+        start = refit_start(estimator) if recorder is not None else None
+        if start is not None:  # the refit's curve starts where the refit did: a one-step refit is a line, not a dot
+            recorder.record_start(start)
 
         estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
