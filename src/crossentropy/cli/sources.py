@@ -90,6 +90,7 @@ class MemorySource:
 
         frame = load_dataset(self.name) if self.args.data is None else read_table(self.args.data)
         prep.check_target(frame)
+        split_rule(self.args).check_columns(frame.columns)
         self.notes = {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}}
         self.clean, self.rows = prep.clean(frame)
         labels = np.asarray(self.clean[self.target].astype(str))
@@ -187,6 +188,7 @@ class DaskSource:
         frame = distributed.read_table(self.args.data)
         self.files = distributed.table_files(self.args.data)
         prep.check_target(frame)
+        split_rule(self.args).check_columns(frame.columns)
         self.columns = prep.feature_columns(frame)
         self.read_lengths, missing = distributed.missing_counts(frame, self.columns + [self.target])
         n_rows = sum(self.read_lengths)

@@ -73,6 +73,12 @@ class SplitRule:
             raise ValueError(f"split must be stratified, random, time:COL or group:COL, got {text!r}")
         return cls(kind, column if sep else None)
 
+    def check_columns(self, columns) -> None:
+        """DataError naming the rule's column when ``columns`` (a table's column names) lack it."""
+        if self.column is not None and self.column not in list(columns):
+            raise DataError(f"the {self.kind} split column {self.column!r} is not in the data; "
+                            f"columns are {[str(c) for c in columns][:20]}")
+
     def record(self) -> dict:
         """The rule as ``split.json`` records it."""
         return {"rule": self.kind} | ({"column": self.column} if self.column is not None else {})
@@ -80,9 +86,7 @@ class SplitRule:
 
 def _column(frame, rule):
     """The values of the rule's column (DataError naming it when absent or with missing values)."""
-    if rule.column not in frame.columns:
-        raise DataError(f"the {rule.kind} split column {rule.column!r} is not in the data; "
-                        f"columns are {[str(c) for c in frame.columns][:20]}")
+    rule.check_columns(frame.columns)
     values = frame[rule.column]
     n_missing = int(values.isna().sum())
     if n_missing:
