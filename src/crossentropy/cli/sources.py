@@ -192,7 +192,7 @@ class DaskSource:
         self.columns = prep.feature_columns(frame)
         self.read_lengths, missing = distributed.missing_counts(frame, self.columns + [self.target])
         n_rows = sum(self.read_lengths)
-        self.lengths, n_dropped = self.read_lengths, 0
+        self.lengths, n_dropped, read = self.read_lengths, 0, frame
         if prep.check_missing(missing, strategies=_DASK_STRATEGIES):
             frame, self.lengths = distributed.dropna(frame, self.columns + [self.target])
             prep.check_rows_left(sum(self.lengths))
@@ -201,7 +201,7 @@ class DaskSource:
         rule, self.positional = split_rule(self.args), len(self.files) == 1 and self.args.dask == "local"
         if self.positional:  # one file on this machine: the in-memory run's rows, by the same rule
             wanted = [self.target] + ([rule.column] if rule.column is not None else [])
-            small, self.rows = distributed.client_columns(frame, wanted, (self.columns + [self.target])
+            small, self.rows = distributed.client_columns(read, wanted, (self.columns + [self.target])
                                                             if n_dropped else None)
             labels = np.asarray(small[self.target].astype(str))
             self.train_pos, self.test_pos, self.split_info = holdout_rows(rule, small, labels,

@@ -288,9 +288,16 @@ def client_columns(frame, columns, complete=None):
     if complete is None:
         small = frame[columns].compute()
         return small.reset_index(drop=True), np.arange(small.shape[0])
-    small, ok = dask.compute(frame[columns], frame[list(complete)].notna().all(axis=1))
+    import pandas as pd
+
+    ok = frame[list(complete)].map_partitions(_complete_rows, meta=pd.Series([], dtype=bool))
+    small, ok = dask.compute(frame[columns], ok)
     ok = np.asarray(ok, dtype=bool)
     return small[ok].reset_index(drop=True), np.flatnonzero(ok)
+
+
+def _complete_rows(part):
+    return part.notna().all(axis=1)
 
 
 def _rows_at(part, positions, test):
