@@ -190,3 +190,21 @@ def test_cli_mlp_stops_early_by_default_but_the_library_does_not(tmp_path, capsy
     assert rc == 0, err
     est = load_model_bundle(out).estimator
     assert est.get_params()["early_stopping"] is True and MLPClassifier().early_stopping is False
+
+
+def test_mlp_convergence_warning_points_to_a_rising_validation_curve(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(80, 6)), columns=[f"x{i}" for i in range(6)])
+    frame["y"] = np.where(frame.x0 + rng.normal(size=80) * 1.5 > 0, "a", "b")  # noisy: a wide network overfits
+    frame.to_csv(tmp_path / "noisy.csv", index=False)
+    out = tmp_path / "mlp"
+    rc, _, err = run(capsys, "train", tmp_path / "noisy.csv", "--target", "y", "--model", "mlp", "--hidden-layer-sizes",
+                     "64", "--max-iter", "150", "--learning-rate-init", "0.01", "--param", "n_iter_no_change=1000",
+                     "--out", out, "--no-plots")
+    assert rc == 0, err
+    curve = np.asarray(load_model_bundle(out).estimator.validation_loss_curve_)
+    best = int(np.argmin(curve))
+    assert curve[-1] > curve[best]
+    lines = [line for line in err.splitlines() if "max_iter=150" in line]
+    assert len(lines) == 1 and f"validation log loss has been rising since epoch {best + 1} " in lines[0], err
+    assert "raising max_iter will not help" in lines[0]

@@ -57,7 +57,7 @@ def test_dask_local_on_one_file_takes_the_in_memory_rows(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def client():
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
         yield c
 
 

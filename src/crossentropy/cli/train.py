@@ -115,10 +115,10 @@ def _rising_hint(estimator, recorder, caught):
     best = int(np.argmin(curve))
     if best == curve.size - 1 or curve[-1] <= curve[best] * (1 + 1e-3):
         return None
-    return (f"{caught.message} -- but the {what} log loss has been rising since epoch {best + 1} "
-            f"({curve[best]:.4g} there, {curve[-1]:.4g} at epoch {curve.size}): more epochs overfit further; see "
-            f"the {what} curve in training_curve.png, and prefer early stopping, a larger alpha or a smaller network "
-            "to a larger max_iter")
+    return (f"MLPClassifier stopped at max_iter={estimator.max_iter} epochs, but its {what} log loss has been rising "
+            f"since epoch {best + 1} ({curve[best]:.4g} there, {curve[-1]:.4g} at epoch {curve.size}): more epochs "
+            f"overfit further, so raising max_iter will not help; see the {what} curve (training_curve.png) and "
+            "prefer early stopping, a larger alpha or a smaller network")
 
 
 def run_train(args, source) -> int:
