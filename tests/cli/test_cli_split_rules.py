@@ -151,6 +151,11 @@ def test_predict_to_stdout_with_row_names_first_and_kept_columns(tmp_path, capsy
     est = load_model_bundle(out).estimator
     assert skm.log_loss(joined["y"], joined[["proba_down", "proba_up"]].to_numpy(), labels=list(est.classes_)) \
         == pytest.approx(skm.log_loss(frame["y"], pred.iloc[::-1][["proba_down", "proba_up"]].to_numpy()), rel=1e-12)
+    new.assign(code=[f"{i:04d}" for i in range(len(new))]).to_csv(tmp_path / "coded.csv", index=False)
+    rc, stdout, err = run(capsys, "predict", out, tmp_path / "coded.csv", "--keep-columns", "code")
+    assert rc == 0, err
+    kept = pd.read_csv(io.StringIO(stdout), dtype=str)
+    assert kept["code"].tolist() == [f"{i:04d}" for i in range(len(new))]  # as the file writes them, not 0, 1, ...
     rc, stdout, err = run(capsys, "predict", out, tmp_path / "new.csv", "--keep-columns", "nope")
     assert rc == 2 and stdout == "" and "--keep-columns names column(s) not in" in err and "'nope'" in err
 

@@ -197,7 +197,7 @@ def cmd_predict(args) -> int:
 
         pred = decide(proba, est.classes_, pos_label=decision_options(args, est.classes_, trained)[0],
                       threshold=trained["threshold"])
-    columns = {c: frame[c].to_numpy() for c in carried}
+    columns = _carried_values(args.data, carried, frame)
     columns["prediction"] = pred
     if args.proba:
         columns.update({f"proba_{c}": proba[:, j] for j, c in enumerate(np.asarray(est.classes_).tolist())})
@@ -213,6 +213,22 @@ def cmd_predict(args) -> int:
     write_table(out, args.out)
     print(f"wrote {out.shape[0]} predictions to {args.out}")
     return 0
+
+
+def _carried_values(path, carried, frame) -> dict:
+    """{column: values} of the carried columns as DATA writes them: a CSV/TSV file's fields as their text
+    (an ID ``007`` stays ``007``, ``NA`` stays ``NA``), a Parquet file's values as read."""
+    from ..io.tables import table_format
+
+    if not carried:
+        return {}
+    if table_format(path) == "parquet":
+        return {c: frame[c].to_numpy() for c in carried}
+    import pandas as pd
+
+    text = pd.read_csv(path, sep="\t" if table_format(path) == "tsv" else ",", usecols=list(carried), dtype=str,
+                       keep_default_na=False, low_memory=False)
+    return {c: text[c].to_numpy() for c in carried}
 
 
 def _carried_columns(args, prep, frame) -> list:
