@@ -16,17 +16,11 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit, TimeSeriesSplit, train_test_split
 
-from crossentropy.cli import main
+from helpers import run_cli as run
 from crossentropy.model_io import load_model_bundle
 from crossentropy.preprocessing.splits import SplitRule, holdout_rows
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-def run(capsys, *argv):
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ pd = pytest.importorskip("pandas")
 distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
 
-from crossentropy.cli import main  # noqa: E402
+from helpers import run_cli as run  # noqa: E402
 from crossentropy.distributed.tables import read_table, split_at  # noqa: E402
 from crossentropy.io.tables import DataError  # noqa: E402
 from crossentropy.preprocessing.splits import SplitRule, holdout_rows  # noqa: E402
@@ -26,12 +26,6 @@ def _table(n=300, seed=2):
     frame["y"] = np.where(frame.x1 + rng.logistic(size=n) > 0.8, "yes", "no")  # unbalanced: stratification shows
     frame.loc[rng.random(n) < 0.08, "x2"] = np.nan
     return frame
-
-
-def run(capsys, *argv):
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_dask_local_on_one_file_takes_the_in_memory_rows(tmp_path, capsys):
