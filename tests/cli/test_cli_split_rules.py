@@ -207,3 +207,18 @@ def test_mlp_convergence_warning_points_to_a_rising_validation_curve(tmp_path, c
     lines = [line for line in err.splitlines() if "max_iter=150" in line]
     assert len(lines) == 1 and f"validation log loss has been rising since epoch {best + 1} " in lines[0], err
     assert "raising max_iter will not help" in lines[0]
+
+
+def test_cli_mlp_on_a_table_too_small_for_a_validation_set_trains_without_early_stopping(tmp_path, capsys):
+    from crossentropy.neural_network import MLPClassifier
+
+    pd.DataFrame({"x": np.arange(8.0), "y": list("aabbabab")}).to_csv(tmp_path / "tiny.csv", index=False)
+    with pytest.raises(ValueError, match="validation"):  # what the library does with early stopping on 6 rows
+        MLPClassifier(early_stopping=True, max_iter=5).fit(np.arange(6.0)[:, None], list("aabbab"))
+    rc, _, err = run(capsys, "train", tmp_path / "tiny.csv", "--target", "y", "--model", "mlp", "--max-iter", "5",
+                     "--out", tmp_path / "run", "--no-plots")
+    assert rc == 0 and "leave no usable validation set" in err, err
+    assert load_model_bundle(tmp_path / "run").estimator.get_params()["early_stopping"] is False
+    rc, _, err = run(capsys, "train", tmp_path / "tiny.csv", "--target", "y", "--model", "mlp", "--early-stopping",
+                     "--out", tmp_path / "asked", "--no-plots")
+    assert rc == 2 and "validation_fraction" in err  # asked for by the user: an error, not a silent change

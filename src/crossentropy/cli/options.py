@@ -87,7 +87,8 @@ def make_estimator(args):
         params[key] = param_value(text)
     if "random_state" in known and "random_state" not in params:
         params["random_state"] = args.seed
-    if args.model == "mlp" and "early_stopping" not in params:  # the command line stops on the validation log loss
+    args.default_early_stopping = args.model == "mlp" and "early_stopping" not in params
+    if args.default_early_stopping:  # the command line stops on the validation log loss
         params["early_stopping"] = True
     cv = getattr(args, "cv", None) is not None  # --cv: the search's own checks (cli/cv.py)
     if not cv and params.get("penalty") == "elasticnet" and params.get("l1_ratio") is None:

@@ -188,7 +188,15 @@ def _run(args, source, out, estimator, prep) -> int:
     parts = None
     if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
-    fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+    try:
+        fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+    except UsageError as exc:  # the command line's own early stopping on a table too small for a validation set
+        if not (getattr(args, "default_early_stopping", False) and "validation_fraction" in str(exc)):
+            raise
+        estimator.set_params(early_stopping=False)
+        warnings.warn(f"{int(X_train.shape[0])} training rows leave no usable validation set: the MLP trains "
+                      "without early stopping", UserWarning, stacklevel=2)
+        fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
     if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
         from .cv import cv_outputs, refit_start
