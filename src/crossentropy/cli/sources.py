@@ -52,6 +52,15 @@ def split_rule(args) -> SplitRule:
     return getattr(args, "split", None) or SplitRule()
 
 
+def _holdout(args, frame, labels):
+    """:func:`~crossentropy.preprocessing.splits.holdout_rows` of ``frame`` by ``--split``, ``--test-size``
+    and ``--seed``, its messages in the options' spelling."""
+    try:
+        return holdout_rows(split_rule(args), frame, labels, test_size=args.test_size, seed=args.seed)
+    except DataError as exc:
+        raise DataError(str(exc).replace("test_size ", "--test-size ")) from None
+
+
 class MemorySource:
     """Rows of a CSV/Parquet file (or a built-in data set) held in a pandas DataFrame.
 
@@ -94,9 +103,7 @@ class MemorySource:
         self.notes = {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}}
         self.clean, self.rows = prep.clean(frame)
         labels = np.asarray(self.clean[self.target].astype(str))
-        self.train_pos, self.test_pos, self.split_info = holdout_rows(split_rule(self.args), self.clean, labels,
-                                                                      test_size=self.args.test_size,
-                                                                      seed=self.args.seed)
+        self.train_pos, self.test_pos, self.split_info = _holdout(self.args, self.clean, labels)
         self.parts = {"train": self.clean.iloc[self.train_pos], "test": self.clean.iloc[self.test_pos]}
         return int(frame.shape[0]), int(frame.shape[0] - self.clean.shape[0])
 
@@ -204,9 +211,7 @@ class DaskSource:
             small, self.rows = distributed.client_columns(read, wanted, (self.columns + [self.target])
                                                             if n_dropped else None)
             labels = np.asarray(small[self.target].astype(str))
-            self.train_pos, self.test_pos, self.split_info = holdout_rows(rule, small, labels,
-                                                                          test_size=self.args.test_size,
-                                                                          seed=self.args.seed)
+            self.train_pos, self.test_pos, self.split_info = _holdout(self.args, small, labels)
             self.train, self.test, self.part_lengths = distributed.split_at(frame, self.test_pos, self.lengths)
         else:
             if rule.kind in ("time", "group"):
@@ -251,7 +256,7 @@ class DaskSource:
     def split_note(self) -> str:
         """The line saying which split rule was used."""
         if self.positional:
-            return (f"split: {split_rule(self.args).kind} on the rows of the one file, the rows an in-memory run "
+            return (f"split: {self.split_info['method']} on the rows of the one file, the rows an in-memory run "
                     "with the same --seed takes (split.json)")
         return (f"split: partition-wise seeded permutation, not stratified ({len(self.files)} file(s) on "
                 f"{'a remote cluster' if self.args.dask != 'local' else 'a local cluster'}; split.json records the rule)")

@@ -137,7 +137,10 @@ def _stratified(y, test_size, seed):
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     n_test = int(np.ceil(test_size * n))
     if counts.min() >= 2 and n_test >= counts.size and n - n_test >= counts.size:
-        train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=y)
+        try:
+            train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=y)
+        except ValueError as exc:
+            raise DataError(f"cannot split {n} rows with test_size {test_size}: {exc}") from None
         return np.sort(train), np.sort(test), "stratified"
     if n - n_test >= classes.size:
         test = _one_of_each_in_train(y, inverse, n_test, np.random.RandomState(seed))
