@@ -222,3 +222,11 @@ def test_cli_mlp_on_a_table_too_small_for_a_validation_set_trains_without_early_
     rc, _, err = run(capsys, "train", tmp_path / "tiny.csv", "--target", "y", "--model", "mlp", "--early-stopping",
                      "--out", tmp_path / "asked", "--no-plots")
     assert rc == 2 and "validation_fraction" in err  # asked for by the user: an error, not a silent change
+
+
+def test_a_class_seen_only_after_the_boundary_is_named_in_one_warning():
+    frame = pd.DataFrame({"t": np.arange(12)})
+    y = np.array(["a", "b"] * 4 + ["c"] * 4)  # 'c' appears only in the last third
+    with pytest.warns(UserWarning, match=r"1 class\(es\) of the test split are not in the training split \('c'\)"):
+        train, test, record = holdout_rows(SplitRule("time", "t"), frame, y, test_size=0.25, seed=0)
+    assert set(y[test]) == {"c"} and "2 class(es) have no test row" in record["method"]

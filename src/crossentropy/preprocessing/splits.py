@@ -149,17 +149,24 @@ def _stratified(y, test_size, seed):
         test = np.sort(np.random.RandomState(seed).permutation(n)[:n_test])
         how = "random"
     train = np.setdiff1d(rows, test)
+    return train, test, _unseen_classes(y, train, test, how, "stratifying needs two rows of every class and room "
+                                        "for each class in both parts")
+
+
+def _unseen_classes(y, train, test, how, why):
+    """``how``, noting the classes without a test row; one warning naming the test classes that are
+    not in the training rows (the model cannot predict them)."""
+    classes = np.unique(y)
     missing_train = np.setdiff1d(np.unique(y[test]), np.unique(y[train]))
     missing_test = np.setdiff1d(classes, np.unique(y[test]))
     if missing_train.size:
         also = f"; {missing_test.size} class(es) have no test row ({_named(missing_test)})" if missing_test.size else ""
         warnings.warn(f"{missing_train.size} class(es) of the test split are not in the training split "
-                      f"({_named(missing_train)}): the model cannot predict them{also}; the split is {how} "
-                      "(stratifying needs two rows of every class and room for each class in both parts); "
-                      "test metrics are computed over all classes", UserWarning, stacklevel=3)
+                      f"({_named(missing_train)}): the model cannot predict them{also}; the split is {how} ({why}); "
+                      "test metrics are computed over all classes", UserWarning, stacklevel=4)
     if missing_test.size:
         how += f"; {missing_test.size} class(es) have no test row"
-    return train, test, how
+    return how
 
 
 def holdout_rows(rule, frame, y, *, test_size, seed):
@@ -218,8 +225,8 @@ def holdout_rows(rule, frame, y, *, test_size, seed):
         train, test, how = _stratified(y, test_size, seed)
         return train, test, record | {"method": how}
     if rule.kind == "random":
-        train, test = train_test_split(rows, test_size=test_size, random_state=seed)
-        return np.sort(train), np.sort(test), record | {"method": "random"}
+        train, test = (np.sort(r) for r in train_test_split(rows, test_size=test_size, random_state=seed))
+        return train, test, record | {"method": _unseen_classes(y, train, test, "random", "not stratified")}
     if rule.kind == "time":
         order, times = time_order(frame, rule)
         boundary = times[order[n - n_test]]
@@ -227,15 +234,19 @@ def holdout_rows(rule, frame, y, *, test_size, seed):
         if test.size == n:
             raise DataError(f"cannot split by time on {rule.column!r}: every row is at or after the boundary "
                             f"{_json_value(boundary)!r} (the earliest time), so no training row would be left")
-        return np.setdiff1d(rows, test), test, record | {
-            "method": "time", "boundary": _json_value(boundary),
+        train = np.setdiff1d(rows, test)
+        return train, test, record | {
+            "method": _unseen_classes(y, train, test, "time", f"every test row after every training row in {rule.column!r}"),
+            "boundary": _json_value(boundary),
             "rule_text": f"test rows: {rule.column} >= boundary (the time of the row at the last test_size share "
                          "in time order; rows at the boundary time are all test rows)"}
     groups = _column(frame, rule).to_numpy()
     if np.unique(groups.astype(str)).size < 2:
         raise DataError(f"cannot split by group on {rule.column!r}: it has a single value")
-    train, test = next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed).split(rows, groups=groups))
-    return np.sort(train), np.sort(test), record | {"method": "GroupShuffleSplit(n_splits=1)"}
+    train, test = (np.sort(r) for r in next(GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+                                            .split(rows, groups=groups)))
+    how = _unseen_classes(y, train, test, "GroupShuffleSplit(n_splits=1)", f"each value of {rule.column!r} on one side")
+    return train, test, record | {"method": how}
 
 
 def _json_value(value):
