@@ -226,7 +226,7 @@ def test_cli_mlp_on_a_table_too_small_for_a_validation_set_trains_without_early_
 
 def test_a_class_seen_only_after_the_boundary_is_named_in_one_warning():
     frame = pd.DataFrame({"t": np.arange(12)})
-    y = np.array(["a", "b"] * 4 + ["c"] * 4)  # 'c' appears only in the last third
+    y = np.array(list("ababababa") + ["c"] * 3)  # "c" only in the last quarter of the time order
     with pytest.warns(UserWarning, match=r"1 class\(es\) of the test split are not in the training split \('c'\)"):
         train, test, record = holdout_rows(SplitRule("time", "t"), frame, y, test_size=0.25, seed=0)
     assert set(y[test]) == {"c"} and "2 class(es) have no test row" in record["method"]
