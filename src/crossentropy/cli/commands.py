@@ -110,6 +110,10 @@ def cmd_evaluate(args) -> int:
     if args.target is not None and args.target != prep.target:
         raise UsageError(f"--target {args.target!r} is not the column the model was trained to predict "
                          f"({prep.target!r}): leave --target out, or pass --target {prep.target}")
+    if prep.target not in frame.columns:
+        raise UsageError(f"{str(args.data)!r} has no column {prep.target!r}, the target the model was trained to "
+                         "predict: evaluate compares predictions with these labels; for the predictions of "
+                         f"unlabelled rows run: crossentropy predict {args.model} {args.data}")
     clean, y, proba = _scored(prep, est, frame, unknown=_unknown(args, prep, frame))
     trained = (bundle.extra or {}).get("metrics") or {}
     pos_label, threshold = decision_options(args, est.classes_, trained)
@@ -191,16 +195,26 @@ def _evaluation_report(args, bundle, metrics, y, proba, *, n_rows, n_dropped, fr
 
 
 def cmd_predict(args) -> int:
-    """``crossentropy predict MODEL DATA --out FILE``: one prediction (and with ``--proba`` probabilities) per row."""
+    """``crossentropy predict MODEL DATA [--out FILE]``: one prediction (and with ``--proba`` probabilities) per row.
+
+    The output's columns: the identifier columns training left out (row names, ID columns) that DATA
+    holds, unchanged; the ``--keep-columns`` columns of DATA; ``prediction``; ``proba_CLASS`` for each
+    class with ``--proba``. Without ``--out`` the table is CSV on standard output and nothing else is
+    printed there.
+    """
+    import sys
+
     import numpy as np
     import pandas as pd
 
     from ..io.tables import check_table_suffix, write_table
 
-    _check_out(args, required=True)  # fail before any work
-    check_table_suffix(args.out, what="--out")
+    if args.out is not None:
+        _check_out(args, required=True)  # fail before any work
+        check_table_suffix(args.out, what="--out")
     bundle, frame = _load_for_use(args)
     prep, est = bundle.preprocessing, bundle.estimator
+    carried = _carried_columns(args, prep, frame)
     _refuse_gaps(prep, frame, with_target=False)
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
     X = _encoded(prep, clean, _unknown(args, prep, clean))
@@ -211,13 +225,50 @@ def cmd_predict(args) -> int:
 
         pred = decide(proba, est.classes_, pos_label=decision_options(args, est.classes_, trained)[0],
                       threshold=trained["threshold"])
-    out = pd.DataFrame({"prediction": pred})
+    columns = _carried_values(args.data, carried, frame)
+    columns["prediction"] = pred
     if args.proba:
-        for j, c in enumerate(np.asarray(est.classes_).tolist()):
-            out[f"proba_{c}"] = proba[:, j]
+        columns.update({f"proba_{c}": proba[:, j] for j, c in enumerate(np.asarray(est.classes_).tolist())})
+    clash = [c for c in carried if c == "prediction" or (args.proba and c.startswith("proba_") and
+                                                          c in {f"proba_{k}" for k in np.asarray(est.classes_).tolist()})]
+    if clash:
+        raise UsageError(f"--keep-columns names {clash[0]!r}, a column the predictions are written to")
+    out = pd.DataFrame(columns, index=pd.RangeIndex(frame.shape[0]))
+    if args.out is None:
+        out.to_csv(sys.stdout, index=False)
+        sys.stdout.flush()
+        return 0
     write_table(out, args.out)
     print(f"wrote {out.shape[0]} predictions to {args.out}")
     return 0
+
+
+def _carried_values(path, carried, frame) -> dict:
+    """{column: values} of the carried columns as DATA writes them: a CSV/TSV file's fields as their text
+    (an ID ``007`` stays ``007``, ``NA`` stays ``NA``), a Parquet file's values as read."""
+    from ..io.tables import table_format
+
+    if not carried:
+        return {}
+    if table_format(path) == "parquet":
+        return {c: frame[c].to_numpy() for c in carried}
+    import pandas as pd
+
+    text = pd.read_csv(path, sep="\t" if table_format(path) == "tsv" else ",", usecols=list(carried), dtype=str,
+                       keep_default_na=False, low_memory=False)
+    return {c: text[c].to_numpy() for c in carried}
+
+
+def _carried_columns(args, prep, frame) -> list:
+    """The input columns ``predict`` copies into its output: the identifier columns training left out
+    that ``frame`` holds (in its order), then the ``--keep-columns`` ones (UsageError naming an absent one)."""
+    ids = [c for c in frame.columns if c in (getattr(prep, "id_columns_", None) or {})]
+    asked = [c.strip() for item in getattr(args, "keep_columns", []) or [] for c in item.split(",") if c.strip()]
+    absent = [c for c in asked if c not in frame.columns]
+    if absent:
+        raise UsageError(f"--keep-columns names column(s) not in {str(args.data)!r}: {absent[:5]}; "
+                         f"columns are {[str(c) for c in frame.columns][:20]}")
+    return list(dict.fromkeys(ids + asked))
 
 
 def cmd_plot(args) -> int:

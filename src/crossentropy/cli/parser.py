@@ -108,7 +108,7 @@ MODEL_OPTIONS = (
     ("--activation", "activation", str, "relu, tanh or logistic (mlp)", ("mlp",)),
     ("--alpha", "alpha", float, "L2 penalty (mlp)", ("mlp",)),
     ("--learning-rate-init", "learning_rate_init", _positive_float, "initial step size (mlp)", ("mlp",)),
-    ("--early-stopping", "early_stopping", None, "stop on the validation log loss (mlp)", ("mlp",)),
+    ("--early-stopping", "early_stopping", None, "stop on the validation log loss (mlp; the default here, --param early_stopping=false turns it off)", ("mlp",)),
     ("--label-smoothing", "label_smoothing", float, "label smoothing in [0, 1) (mlp)", ("mlp",)),
     ("--solver", "solver", str, "solver name (logistic: auto, lbfgs, newton, gd, sgd, ...; mlp: adam, sgd)",
      ("logistic", "mlp")),
@@ -148,6 +148,16 @@ def _objective(text):
     if fp + fn == 0:
         raise ValueError(text)
     return ("cost", fp, fn)
+
+
+def _split_rule(text):
+    """``--split``: stratified, random, time:COL or group:COL -> a SplitRule."""
+    from ..preprocessing.splits import SplitRule
+
+    try:
+        return SplitRule.parse(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected stratified, random, time:COL or group:COL, got {text!r}") from None
 
 
 def _reference(text):
@@ -229,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     data = train.add_argument_group("data options")
     data.add_argument("--test-size", type=_test_size, default=0.25, help="held-out fraction (default 0.25; 0: none)")
     data.add_argument("--seed", type=int, default=0, help="seed of the split and of the model (default 0)")
+    data.add_argument("--split", type=_split_rule, default=None, metavar="RULE",
+                      help="how test rows are chosen: stratified (default; by class), random, time:COL (the last "
+                           "--test-size share in the order of COL: every test row after every training row) or "
+                           "group:COL (each value of COL on one side, as GroupShuffleSplit); --cv uses the matching "
+                           "folds (StratifiedKFold, KFold, TimeSeriesSplit, GroupKFold). COL of time: and group: is "
+                           "not a feature unless --keep COL")
     missing = data.add_mutually_exclusive_group()
     missing.add_argument("--dropna", action="store_true", help="drop rows with missing values")
     missing.add_argument("--impute", choices=("mean", "median", "most_frequent"),
@@ -297,7 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     pr.add_argument("--proba", action="store_true", help="also write one probability column per class")
     _unknown_option(pr, None)
-    pr.add_argument("--out", metavar="FILE", required=True, help="output .csv or .parquet file")
+    pr.add_argument("--out", metavar="FILE", help="output .csv or .parquet file (default: CSV on standard output)")
+    pr.add_argument("--keep-columns", dest="keep_columns", action="append", default=[], metavar="COL[,COL]",
+                    help="copy these input columns into the output, after the identifier columns training left "
+                         "out (which always come first) and before the predictions; repeatable")
     pr.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     ca = sub.add_parser("calibrate", help="calibrate a saved model's probabilities on held-out labelled rows",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -78,13 +79,46 @@ def _fit(estimator, X, y, parts=None, offset=None):
         callback = recorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
-        estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
     except (TypeError, ValueError) as exc:
         raise UsageError(f"cannot fit {type(estimator).__name__}: {exc}") from None
     finally:
         if callback is not None:
             callback.close()
-    return time.perf_counter() - start, callback if callback is not progress else None
+    recorder = callback if callback is not progress else None
+    for w in caught:  # passed on, an MLP's convergence warning pointed at a rising validation curve
+        message = _rising_hint(estimator, recorder, w)
+        warnings.warn(message if message is not None else w.message,
+                      w.category, stacklevel=2)
+    return time.perf_counter() - start, recorder
+
+
+def _rising_hint(estimator, recorder, caught):
+    """The text of an MLP's ConvergenceWarning when its held-out log loss has risen since its minimum
+    (more epochs would overfit further), else None.
+
+    The held-out curve is ``validation_loss_curve_`` with early stopping, else the test curve the
+    run records.
+    """
+    from ..exceptions import ConvergenceWarning
+
+    if not (issubclass(caught.category, ConvergenceWarning) and hasattr(estimator, "hidden_layer_sizes")):
+        return None
+    curve, what = getattr(estimator, "validation_loss_curve_", None), "validation"
+    if not curve and recorder is not None:
+        curve, what = recorder.curves.get("test"), "test"
+    if curve is None or len(curve) < 2:
+        return None
+    curve = np.asarray(curve, dtype=np.float64)
+    best = int(np.argmin(curve))
+    if best == curve.size - 1 or curve[-1] <= curve[best] * (1 + 1e-3):
+        return None
+    return (f"MLPClassifier stopped at max_iter={estimator.max_iter} epochs, but its {what} log loss has been rising "
+            f"since epoch {best + 1} ({curve[best]:.4g} there, {curve[-1]:.4g} at epoch {curve.size}): more epochs "
+            f"overfit further, so raising max_iter will not help; see the {what} curve (training_curve.png) and "
+            "prefer early stopping, a larger alpha or a smaller network")
 
 
 def run_train(args, source) -> int:
@@ -146,13 +180,30 @@ def _run(args, source, out, estimator, prep) -> int:
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
     o_train, o_test = _offsets(source, prep)
+    folds = None
+    if getattr(args, "cv", None) is not None:
+        from .cv import rule_folds
+
+        folds = rule_folds(args, source, estimator, y_train)
     parts = None
     if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
-    fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+    try:
+        fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+    except UsageError as exc:  # the command line's own early stopping on a table too small for a validation set
+        if not (getattr(args, "default_early_stopping", False) and "validation_fraction" in str(exc)):
+            raise
+        estimator.set_params(early_stopping=False)
+        warnings.warn(f"{int(X_train.shape[0])} training rows leave no usable validation set: the MLP trains "
+                      "without early stopping", UserWarning, stacklevel=2)
+        fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
     if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
-        from .cv import cv_outputs
+        from .cv import cv_outputs, refit_start
+
+        start = refit_start(estimator) if recorder is not None else None
+        if start is not None:  # the refit's curve starts where the refit did: a one-step refit is a line, not a dot
+            recorder.record_start(start)
 
         estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
@@ -215,7 +266,7 @@ def _run(args, source, out, estimator, prep) -> int:
         page["threshold_tuning"] = tuning
         if not args.no_plots:
             figures["threshold_curve.png"] = threshold_figure(tuning)
-    files = {"split.json": source.split_record(n_train, n_test)}
+    files = {"split.json": source.split_record(n_train, n_test) | ({"cv_folds": folds} if folds else {})}
     coefficients = page.get("coefficients") or {}
     if coefficients.get("csv"):
         files["coefficients.csv"] = coefficients["csv"]
@@ -235,6 +286,8 @@ def _run(args, source, out, estimator, prep) -> int:
               files=files, overwrite=args.force, report=page)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
+    if getattr(source, "split_note", None):
+        print(source.split_note)
     if cv:
         print(cv[3])
     for line in _data_lines(metrics, source):

@@ -47,6 +47,8 @@ _LAZY = {
     "missing_counts": "tables",
     "dropna": "tables",
     "split": "tables",
+    "client_columns": "tables",
+    "split_at": "tables",
     "keep_in_memory": "tables",
     "feature_arrays": "tables",
     "predictions": "tables",
