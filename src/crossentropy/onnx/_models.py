@@ -1,0 +1,120 @@
+"""The fitted models as ONNX nodes: logits and probabilities from the feature matrix.
+
+Each function takes the (N, F) feature matrix, whose columns are the model's features permuted by
+``order`` (the first weight matrix's rows are permuted the same way), and returns an :class:`Outputs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Outputs", "model_nodes"]
+
+
+@dataclass
+class Outputs:
+    """Names of a model's values: ``proba`` (N, K); ``logits`` (N, 1) for two classes, else (N, K), or
+    None (an ordinal model has none); ``index`` (N,) int64, the predicted column."""
+
+    proba: str
+    logits: str | None
+    index: str
+
+
+def _binary_proba(b, z):
+    """(sigma(-z), sigma(z)) of the (N, 1) logits ``z``: each side from its own Sigmoid, never 1 - p."""
+    return b.node("Concat", [b.node("Sigmoid", [b.node("Neg", [z])]), b.node("Sigmoid", [z])], axis=1)
+
+
+def logit_outputs(b, z, n_columns):
+    """Probabilities and predicted column from logits: a sigmoid for one column (the predicted class
+    is 1 where z > 0), else the softmax (ONNX ``Softmax`` subtracts the row maximum) and argmax."""
+    from onnx import TensorProto
+
+    if n_columns == 1:
+        index = b.node("Cast", [b.node("Greater", [z, b.const("zero", [0.0])])], to=TensorProto.INT64)
+        return Outputs(_binary_proba(b, z), z, b.node("Squeeze", [index, b.axes(1)]))
+    return Outputs(b.node("Softmax", [z], axis=1), z, b.node("ArgMax", [z], axis=1, keepdims=0))
+
+
+def argmax_outputs(b, proba, logits=None):
+    """Outputs whose predicted column is the most probable one (first on ties, as ``np.argmax``)."""
+    return Outputs(proba, logits, b.node("ArgMax", [proba], axis=1, keepdims=0, select_last_index=0))
+
+
+def _affine(b, x, weight, bias):
+    """``x @ weight + bias``."""
+    return b.node("Add", [b.node("MatMul", [x, b.const("weight", weight)]), b.const("bias", bias)])
+
+
+def logistic_nodes(b, est, x, order):
+    """:class:`~crossentropy.LogisticRegression`: :math:`z = X W^T + b`."""
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    z = _affine(b, x, coef.T[order], np.asarray(est.intercept_, dtype=np.float64))
+    return logit_outputs(b, z, coef.shape[0])
+
+
+_ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
+
+
+def mlp_nodes(b, est, x, order):
+    """:class:`~crossentropy.MLPClassifier`: hidden layers ``f(a W + b)``, then the output logits."""
+    coefs = [np.asarray(c, dtype=np.float64) for c in est.coefs_]
+    coefs[0] = coefs[0][order]
+    a = x
+    for i, (w, bias) in enumerate(zip(coefs, est.intercepts_)):
+        a = _affine(b, a, w, np.asarray(bias, dtype=np.float64))
+        if i < len(coefs) - 1:
+            a = b.node(_ACTIVATIONS[est.activation], [a])
+    return logit_outputs(b, a, coefs[-1].shape[1])
+
+
+def _cdf(b, t, link):
+    r"""The link's CDF :math:`F` elementwise: logistic, standard normal or :math:`1 - \exp(-e^t)`."""
+    if link == "logit":
+        return b.node("Sigmoid", [t])
+    if link == "cloglog":
+        return b.node("Sub", [b.const("one", [1.0]), b.node("Exp", [b.node("Neg", [b.node("Exp", [t])])])])
+    # probit: onnxruntime has Erf in float32 only, so the float64 graph evaluates it in float32 (an
+    # absolute error of about 1e-7 in the probabilities)
+    from onnx import TensorProto
+
+    scaled = b.node("Mul", [t, b.const("rsqrt2", [np.sqrt(0.5)])])
+    if b.np_dtype != np.float32:
+        scaled = b.node("Cast", [scaled], to=TensorProto.FLOAT)
+    erf = b.node("Erf", [scaled])
+    if b.np_dtype != np.float32:
+        erf = b.node("Cast", [erf], to=b.elem_type)
+    return b.node("Mul", [b.node("Add", [erf, b.const("one", [1.0])]), b.const("half", [0.5])])
+
+
+def ordinal_nodes(b, est, x, order):
+    r""":class:`~crossentropy.OrdinalRegression`: :math:`p_k = F(\theta_k - \eta) - F(\theta_{k-1} - \eta)`,
+    :math:`\eta = X\beta`, with :math:`F(\theta_{-1} - \eta) = 0` and :math:`F(\theta_{J-1} - \eta) = 1`
+    (differences below 0 from rounding are set to 0)."""
+    coef = np.asarray(est.coef_, dtype=np.float64)[order].reshape(-1, 1)
+    eta = b.node("MatMul", [x, b.const("coef", coef)])
+    cdf = _cdf(b, b.node("Sub", [b.const("thresholds", np.asarray(est.thresholds_, np.float64)[None, :]), eta]),
+               est.link)
+    padded = b.node("Pad", [cdf, b.const("pads", [0, 1, 0, 0], np.int64), b.const("zero", 0.0)])
+    padded = b.node("Pad", [padded, b.const("pads", [0, 0, 0, 1], np.int64), b.const("one", 1.0)])
+    j = len(est.classes_)
+    proba = b.node("Sub", [b.columns(padded, 1, j + 1), b.columns(padded, 0, j)])
+    return argmax_outputs(b, b.node("Max", [proba, b.const("zero", [0.0])]))
+
+
+def model_nodes(b, est, x, order):
+    """The :class:`Outputs` of a fitted LogisticRegression, MLPClassifier or OrdinalRegression."""
+    from ..linear_model import LogisticRegression, OrdinalRegression
+    from ..neural_network import MLPClassifier
+
+    if isinstance(est, LogisticRegression):
+        return logistic_nodes(b, est, x, order)
+    if isinstance(est, MLPClassifier):
+        return mlp_nodes(b, est, x, order)
+    if isinstance(est, OrdinalRegression):
+        return ordinal_nodes(b, est, x, order)
+    raise TypeError(f"model must be a fitted LogisticRegression, MLPClassifier, OrdinalRegression or a "
+                    f"CalibratedClassifier of one, got {type(est).__name__}")
