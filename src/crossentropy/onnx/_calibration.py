@@ -111,14 +111,14 @@ def _one_vs_rest(b, cal, method, s, n_classes):
     return _normalise_ovr(b, cols[0] if len(cols) == 1 else b.node("Concat", cols, axis=1), n_classes)
 
 
-def calibrated_nodes(b, clf, x, order):
+def calibrated_nodes(b, clf, design):
     """The :class:`Outputs` of a fitted CalibratedClassifier: the mean of its pairs' calibrated
     probabilities, values in (1, 1 + 1e-5] set to 1 as its ``predict_proba`` does; the predicted
     column is the most probable one."""
     n_classes = len(clf.classes_)
     total = None
     for est, cal in clf.calibrated_classifiers_:
-        s = _scores(b, est, model_nodes(b, est, x, order), clf.method, n_classes)
+        s = _scores(b, est, model_nodes(b, est, design), clf.method, n_classes)
         if clf.method == "temperature":
             p = _temperature(b, cal, s, n_classes)
         else:

@@ -130,15 +130,11 @@ def to_onnx(model_or_pipeline, *, dtype="float64", opset=DEFAULT_OPSET):
         raise ValueError(f"the columns {clash} have the names of the graph's outputs {list(OUTPUTS)}: rename them "
                          "before training to export the model")
     b = GraphBuilder(dtype, reserved=columns + list(OUTPUTS))
-    if prep is None:
-        n_features = int(est.n_features_in_)
-        inputs = [helper.make_tensor_value_info("X", b.elem_type, ["N", n_features])]
-        x, order, unseen = "X", np.arange(n_features), None
-    else:
-        from ._preprocess import preprocessing_nodes
+    from ._preprocess import Design
 
-        inputs, x, order, unseen = preprocessing_nodes(b, prep)
-    out = _outputs(b, est, x, order)
+    design = Design(b, prep, getattr(est, "n_features_in_", 0))
+    inputs, unseen = design.inputs, design.unseen
+    out = _outputs(b, est, design)
     classes, label_type = _classes(b, est.classes_)
     b.node("Gather", [classes, out.index], "label", axis=0)
     b.node("Identity", [out.proba], "probabilities")
@@ -153,13 +149,13 @@ def to_onnx(model_or_pipeline, *, dtype="float64", opset=DEFAULT_OPSET):
     return b.model(inputs, outputs, opset, doc)
 
 
-def _outputs(b, est, x, order):
+def _outputs(b, est, design):
     from ..calibration import CalibratedClassifier
 
     if isinstance(est, CalibratedClassifier):
         from ._calibration import calibrated_nodes
 
-        return calibrated_nodes(b, est, x, order)
+        return calibrated_nodes(b, est, design)
     from ._models import model_nodes
 
-    return model_nodes(b, est, x, order)
+    return model_nodes(b, est, design)

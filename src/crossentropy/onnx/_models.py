@@ -1,7 +1,7 @@
 """The fitted models as ONNX nodes: logits and probabilities from the feature matrix.
 
-Each function takes the (N, F) feature matrix, whose columns are the model's features permuted by
-``order`` (the first weight matrix's rows are permuted the same way), and returns an :class:`Outputs`.
+Each function takes the graph's :class:`~crossentropy.onnx._preprocess.Design`, whose ``affine``
+gives the model's first linear layer on the preprocessed features, and returns an :class:`Outputs`.
 """
 
 from __future__ import annotations
@@ -44,28 +44,23 @@ def argmax_outputs(b, proba, logits=None):
     return Outputs(proba, logits, b.node("ArgMax", [proba], axis=1, keepdims=0, select_last_index=0))
 
 
-def _affine(b, x, weight, bias):
-    """``x @ weight + bias``."""
-    return b.node("Add", [b.node("MatMul", [x, b.const("weight", weight)]), b.const("bias", bias)])
-
-
-def logistic_nodes(b, est, x, order):
+def logistic_nodes(b, est, design):
     """:class:`~crossentropy.LogisticRegression`: :math:`z = X W^T + b`."""
     coef = np.asarray(est.coef_, dtype=np.float64)
-    z = _affine(b, x, coef.T[order], np.asarray(est.intercept_, dtype=np.float64))
-    return logit_outputs(b, z, coef.shape[0])
+    return logit_outputs(b, design.affine(coef.T, est.intercept_), coef.shape[0])
 
 
 _ACTIVATIONS = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
 
 
-def mlp_nodes(b, est, x, order):
+def mlp_nodes(b, est, design):
     """:class:`~crossentropy.MLPClassifier`: hidden layers ``f(a W + b)``, then the output logits."""
     coefs = [np.asarray(c, dtype=np.float64) for c in est.coefs_]
-    coefs[0] = coefs[0][order]
-    a = x
+    a = design.affine(coefs[0], est.intercepts_[0])
     for i, (w, bias) in enumerate(zip(coefs, est.intercepts_)):
-        a = _affine(b, a, w, np.asarray(bias, dtype=np.float64))
+        if i > 0:
+            a = b.node("Add", [b.node("MatMul", [a, b.const("weight", w)]),
+                               b.const("bias", np.asarray(bias, dtype=np.float64))])
         if i < len(coefs) - 1:
             a = b.node(_ACTIVATIONS[est.activation], [a])
     return logit_outputs(b, a, coefs[-1].shape[1])
@@ -90,12 +85,11 @@ def _cdf(b, t, link):
     return b.node("Mul", [b.node("Add", [erf, b.const("one", [1.0])]), b.const("half", [0.5])])
 
 
-def ordinal_nodes(b, est, x, order):
+def ordinal_nodes(b, est, design):
     r""":class:`~crossentropy.OrdinalRegression`: :math:`p_k = F(\theta_k - \eta) - F(\theta_{k-1} - \eta)`,
     :math:`\eta = X\beta`, with :math:`F(\theta_{-1} - \eta) = 0` and :math:`F(\theta_{J-1} - \eta) = 1`
     (differences below 0 from rounding are set to 0)."""
-    coef = np.asarray(est.coef_, dtype=np.float64)[order].reshape(-1, 1)
-    eta = b.node("MatMul", [x, b.const("coef", coef)])
+    eta = design.affine(np.asarray(est.coef_, dtype=np.float64).reshape(-1, 1))
     cdf = _cdf(b, b.node("Sub", [b.const("thresholds", np.asarray(est.thresholds_, np.float64)[None, :]), eta]),
                est.link)
     padded = b.node("Pad", [cdf, b.const("pads", [0, 1, 0, 0], np.int64), b.const("zero", 0.0)])
@@ -105,16 +99,16 @@ def ordinal_nodes(b, est, x, order):
     return argmax_outputs(b, b.node("Max", [proba, b.const("zero", [0.0])]))
 
 
-def model_nodes(b, est, x, order):
+def model_nodes(b, est, design):
     """The :class:`Outputs` of a fitted LogisticRegression, MLPClassifier or OrdinalRegression."""
     from ..linear_model import LogisticRegression, OrdinalRegression
     from ..neural_network import MLPClassifier
 
     if isinstance(est, LogisticRegression):
-        return logistic_nodes(b, est, x, order)
+        return logistic_nodes(b, est, design)
     if isinstance(est, MLPClassifier):
-        return mlp_nodes(b, est, x, order)
+        return mlp_nodes(b, est, design)
     if isinstance(est, OrdinalRegression):
-        return ordinal_nodes(b, est, x, order)
+        return ordinal_nodes(b, est, design)
     raise TypeError(f"model must be a fitted LogisticRegression, MLPClassifier, OrdinalRegression or a "
                     f"CalibratedClassifier of one, got {type(est).__name__}")

@@ -26,9 +26,9 @@ def _column(frame, name, elem_type):
         raise ValueError(f"frame lacks the column {name!r} that the graph reads")
     s = frame[name]
     if elem_type == TensorProto.STRING:  # str(value) as the preprocessor reads it; a gap as ""
-        gaps = s.isna().to_numpy()
-        out = s.astype(object).to_numpy().astype(str).astype(object)
-        out[gaps] = ""
+        out = s.to_numpy(dtype=object, na_value="")
+        if pd.api.types.infer_dtype(out, skipna=False) != "string":
+            out = np.array([v if isinstance(v, str) else str(v) for v in out], dtype=object)
         return out
     dtype = helper.tensor_dtype_to_np_dtype(elem_type)
     if s.dtype.kind not in "biuf":
