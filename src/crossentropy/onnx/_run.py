@@ -11,7 +11,26 @@ TOLERANCES = {"float64": 1e-6, "float32": 1e-5}
 
 
 def session(model):
-    """An ``onnxruntime.InferenceSession`` of ``model`` (a ModelProto or its bytes) on the CPU."""
+    """An ``onnxruntime.InferenceSession`` of ``model`` on the CPU, with onnxruntime's default options.
+
+    Parameters
+    ----------
+    model : onnx.ModelProto or bytes
+        A graph (or its serialised bytes), e.g. from :func:`crossentropy.onnx.to_onnx`.
+
+    Returns
+    -------
+    onnxruntime.InferenceSession
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import LogisticRegression
+    >>> from crossentropy.onnx import to_onnx
+    >>> clf = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1]))
+    >>> [o.name for o in session(to_onnx(clf)).get_outputs()]
+    ['label', 'probabilities']
+    """
     import onnxruntime as ort
 
     data = model if isinstance(model, bytes) else model.SerializeToString()
@@ -81,8 +100,23 @@ def input_feed(model, frame) -> dict:
 
 
 def probability_difference(model, pipeline, frame) -> float:
-    """The largest absolute difference between the graph's probabilities in onnxruntime and
-    ``pipeline.predict_proba(frame)``; ``inf`` where one of them is NaN and the other not.
+    """The largest absolute difference between the graph's probabilities in onnxruntime and the pipeline's.
+
+    .. math:: \max_{i,k} \lvert p^{\mathrm{onnx}}_{ik} - p^{\mathrm{pipeline}}_{ik} \rvert
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+        A graph of :func:`crossentropy.onnx.to_onnx`.
+    pipeline : fitted classifier or Pipeline
+        What the graph was built from; its ``predict_proba(frame)`` is the reference.
+    frame : pandas.DataFrame or array_like
+        The rows (fed to the graph by :func:`input_feed`).
+
+    Returns
+    -------
+    float
+        0 for no rows; ``inf`` where one side has a NaN and the other not.
 
     Examples
     --------
