@@ -100,7 +100,7 @@ def input_feed(model, frame) -> dict:
 
 
 def probability_difference(model, pipeline, frame) -> float:
-    """The largest absolute difference between the graph's probabilities in onnxruntime and the pipeline's.
+    r"""The largest absolute difference between the graph's probabilities in onnxruntime and the pipeline's.
 
     .. math:: \max_{i,k} \lvert p^{\mathrm{onnx}}_{ik} - p^{\mathrm{pipeline}}_{ik} \rvert
 
