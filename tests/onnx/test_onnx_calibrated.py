@@ -82,3 +82,12 @@ def test_mlp_and_ordinal_calibrated(tmp_path, breast_cancer, wine, method):
     pipe, test = calibrated_run(tmp_path / "ordinal", frame, "cultivar", OrdinalRegression(penalty="l2"), method,
                                 False, missing="impute", impute_strategy="median", drop_reference=True)
     assert_parity(pipe, [test, wine[1]])
+
+
+@pytest.mark.parametrize("method", ["temperature", "isotonic"])
+def test_binary_ordinal_calibrated_on_probabilities(tmp_path, breast_cancer, method):
+    """An ordinal model has no decision_function: the map reads its probabilities (temperature
+    scaling their log-odds)."""
+    frame = breast_cancer[["mean_radius", "mean_texture", "worst_smoothness", "target"]].sample(frac=1.0, random_state=3)
+    pipe, test = calibrated_run(tmp_path, frame, "target", OrdinalRegression(), method, False)
+    assert_parity(pipe, [test])
