@@ -91,3 +91,18 @@ def test_binary_ordinal_calibrated_on_probabilities(tmp_path, breast_cancer, met
     frame = breast_cancer[["mean_radius", "mean_texture", "worst_smoothness", "target"]].sample(frac=1.0, random_state=3)
     pipe, test = calibrated_run(tmp_path, frame, "target", OrdinalRegression(), method, False)
     assert_parity(pipe, [test])
+
+
+def test_cross_fitted_and_frozen_calibrated_classifiers(breast_cancer):
+    """A CalibratedClassifier fitted in memory: cross-fitted (the mean over its folds' pairs) and
+    prefit on a FrozenEstimator; the graph against its own predict_proba."""
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = breast_cancer.drop(columns="target").to_numpy()[:, :8], breast_cancer["target"].to_numpy()
+    X = (X - X.mean(0)) / X.std(0)
+    folds = CalibratedClassifier(LogisticRegression(), method="sigmoid", cv=3).fit(X, y)
+    frozen = CalibratedClassifier(FrozenEstimator(LogisticRegression().fit(X[:300], y[:300])),
+                                  method="isotonic").fit(X[300:], y[300:])
+    for clf in (folds, frozen):
+        assert probability_difference(to_onnx(clf), clf, X) <= 1e-12
+        assert probability_difference(to_onnx(clf, dtype="float32"), clf, X) <= TOLERANCES["float32"]

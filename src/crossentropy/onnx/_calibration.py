@@ -115,9 +115,13 @@ def calibrated_nodes(b, clf, design):
     """The :class:`Outputs` of a fitted CalibratedClassifier: the mean of its pairs' calibrated
     probabilities, values in (1, 1 + 1e-5] set to 1 as its ``predict_proba`` does; the predicted
     column is the most probable one."""
+    from sklearn.frozen import FrozenEstimator
+
     n_classes = len(clf.classes_)
     total = None
     for est, cal in clf.calibrated_classifiers_:
+        if isinstance(est, FrozenEstimator):  # a prefit estimator given frozen: the fitted model inside
+            est = est.estimator
         s = _scores(b, est, model_nodes(b, est, design), clf.method, n_classes)
         if clf.method == "temperature":
             p = _temperature(b, cal, s, n_classes)
