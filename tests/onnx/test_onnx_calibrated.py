@@ -19,7 +19,9 @@ METHODS = [("temperature", False), ("temperature", True), ("sigmoid", False), ("
 
 
 def calibrated_run(folder, frame, target, est, method, vector, **prep_options):
-    """``est`` fitted on the first 60% of the rows, its calibration map on the next 20%, saved as a run."""
+    """``est`` fitted on the first 60% of the rows, its calibration map on the next 20%, saved as a run;
+    returns the run and the last 20% and the calibration rows (whose scores are the calibration
+    scores: ties of a step function such as Venn-Abers)."""
     n = len(frame)
     fit, cal = frame.iloc[: int(0.6 * n)], frame.iloc[int(0.6 * n): int(0.8 * n)]
     prep = TabularPreprocessor(target, **prep_options).fit(fit)
@@ -36,7 +38,7 @@ def calibrated_run(folder, frame, target, est, method, vector, **prep_options):
         else:
             calibrator = clf.fit(prep.transform(cal), prep.target_values(cal)).calibrated_classifiers_[0][1]
     record = {"method": method, "vector": vector, "data": "rows", "data_sha256": None, "n_rows": len(cal)}
-    return save_run(folder, prep, est, calibration=(record, calibrator)), frame.iloc[int(0.8 * n):]
+    return save_run(folder, prep, est, calibration=(record, calibrator)), frame.iloc[int(0.8 * n):], cal
 
 
 def assert_parity(pipe, frames, float64_tol=1e-12):
@@ -56,32 +58,32 @@ def assert_parity(pipe, frames, float64_tol=1e-12):
 @pytest.mark.parametrize("method, vector", METHODS)
 def test_binary_with_strings_and_gaps(tmp_path, anes, method, vector):
     gappy = with_gaps(anes, ["party", "age"], seed=7)
-    pipe, test = calibrated_run(tmp_path, gappy, "vote", LogisticRegression(), method, vector, missing="impute",
+    pipe, test, cal = calibrated_run(tmp_path, gappy, "vote", LogisticRegression(), method, vector, missing="impute",
                                 impute_strategy="mean")
     assert type(pipe[-1]).__name__ == "CalibratedClassifier"
     new = test.copy()
     new["education"] = new["education"].astype(object)
     new.iloc[::4, new.columns.get_loc("education")] = "doctorate"
-    assert_parity(pipe, [test, new])
+    assert_parity(pipe, [test, new, cal])
 
 
 @pytest.mark.parametrize("method, vector", METHODS)
 def test_three_classes(tmp_path, wine, method, vector):
     frame = wine[0].sample(frac=1.0, random_state=0)
-    pipe, test = calibrated_run(tmp_path, frame, "cultivar", LogisticRegression(C=0.05), method, vector,
+    pipe, test, cal = calibrated_run(tmp_path, frame, "cultivar", LogisticRegression(C=0.05), method, vector,
                                 missing="impute", impute_strategy="median")
-    assert_parity(pipe, [test, wine[1]])
+    assert_parity(pipe, [test, wine[1], cal])
 
 
 @pytest.mark.parametrize("method", ["temperature", "sigmoid", "beta"])
 def test_mlp_and_ordinal_calibrated(tmp_path, breast_cancer, wine, method):
-    pipe, test = calibrated_run(tmp_path / "mlp", breast_cancer.sample(frac=1.0, random_state=1), "target",
+    pipe, test, cal = calibrated_run(tmp_path / "mlp", breast_cancer.sample(frac=1.0, random_state=1), "target",
                                 MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0), method, False)
     assert_parity(pipe, [test])
     frame = wine[0].sample(frac=1.0, random_state=2)
-    pipe, test = calibrated_run(tmp_path / "ordinal", frame, "cultivar", OrdinalRegression(penalty="l2"), method,
+    pipe, test, cal = calibrated_run(tmp_path / "ordinal", frame, "cultivar", OrdinalRegression(penalty="l2"), method,
                                 False, missing="impute", impute_strategy="median", drop_reference=True)
-    assert_parity(pipe, [test, wine[1]])
+    assert_parity(pipe, [test, wine[1], cal])
 
 
 @pytest.mark.parametrize("method", ["temperature", "isotonic"])
@@ -89,7 +91,7 @@ def test_binary_ordinal_calibrated_on_probabilities(tmp_path, breast_cancer, met
     """An ordinal model has no decision_function: the map reads its probabilities (temperature
     scaling their log-odds)."""
     frame = breast_cancer[["mean_radius", "mean_texture", "worst_smoothness", "target"]].sample(frac=1.0, random_state=3)
-    pipe, test = calibrated_run(tmp_path, frame, "target", OrdinalRegression(), method, False)
+    pipe, test, cal = calibrated_run(tmp_path, frame, "target", OrdinalRegression(), method, False)
     assert_parity(pipe, [test])
 
 

@@ -65,8 +65,13 @@ def _isotonic_column(b, s, x, y):
 
 
 def _venn_abers_column(b, s, table):
-    """The merged Venn-Abers probability p1 / (1 - p0 + p1), a step function of the score: looked up
-    by the key 2 * (number of calibration scores below s) + (s equals one of them)."""
+    r"""The merged Venn-Abers probability p1 / (1 - p0 + p1), a step function of the score: looked up
+    by the key 2 * (number of calibration scores below s) + (s equals one of them).
+
+    A score is taken as equal to the calibration score :math:`c_j` within :math:`\delta_j =
+    \min(\tau (1 + |c_j|), (c_{j+1} - c_j)/4, (c_j - c_{j-1})/4)`, :math:`\tau = 10^{-9}` (float64
+    graph) or :math:`10^{-5}` (float32): a row of the calibration data scored again gets its own
+    score back only to rounding, as the graph sums the same products in another order."""
     from onnx import TensorProto
 
     from ..calibration.venn_abers import _p0_p1
@@ -79,9 +84,14 @@ def _venn_abers_column(b, s, table):
     probe[0::2], probe[1::2] = mids, c
     p = _p0_p1(*table, probe)
     merged = p[:, 1] / (1.0 - p[:, 0] + p[:, 1])
-    below = b.node("Cast", [b.node("Less", [b.const("scores", c[None, :]), s])], to=TensorProto.INT64)
-    tie = b.node("Cast", [b.node("Equal", [b.const("scores", c[None, :]), s])], to=TensorProto.INT64)
-    key = b.node("Add", [b.node("Mul", [b.row_sum(below), b.const("two", [2], np.int64)]), b.row_sum(tie)])
+    tau = 1e-9 if b.np_dtype == np.float64 else 1e-5
+    gaps = np.diff(c) / 4
+    delta = np.minimum(tau * (1.0 + np.abs(c)), np.minimum(np.r_[np.inf, gaps], np.r_[gaps, np.inf]))
+    scores = b.const("scores", c[None, :])
+    tie = b.node("LessOrEqual", [b.node("Abs", [b.node("Sub", [s, scores])]), b.const("delta", delta[None, :])])
+    below = b.node("And", [b.node("Less", [scores, s]), b.node("Not", [tie])])
+    count = lambda x: b.row_sum(b.node("Cast", [x], to=TensorProto.INT64))  # noqa: E731
+    key = b.node("Add", [b.node("Mul", [count(below), b.const("two", [2], np.int64)]), count(tie)])
     return b.node("Gather", [b.const("merged", merged), b.node("Squeeze", [key, b.axes(1)])], axis=0)
 
 
