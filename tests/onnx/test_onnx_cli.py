@@ -93,3 +93,13 @@ def test_bad_options(run, tmp_path, capsys, argv, says):
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_without_onnxruntime_the_error_names_the_extra(run, tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime raises ImportError
+    assert main(["export", str(run), "--onnx", str(tmp_path / "m.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'crossentropy[onnx]'" in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())
