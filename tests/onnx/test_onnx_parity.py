@@ -24,9 +24,9 @@ FLOAT64_EXACT = 1e-12
 
 
 def fit_run(folder, frame, target, est, **prep_options):
-    prep = TabularPreprocessor(target, **prep_options).fit(frame)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # row IDs left out, convergence
+        prep = TabularPreprocessor(target, **prep_options).fit(frame)
         est.fit(prep.transform(frame), prep.target_values(frame))
     return save_run(folder, prep, est), prep
 
@@ -70,6 +70,7 @@ def test_breast_cancer_binary(tmp_path, breast_cancer, kind):
 @pytest.mark.parametrize("kind", ["logistic", "mlp", "tanh"])
 def test_anes_strings_gaps_and_unseen_levels(tmp_path, anes, kind):
     gappy = with_gaps(anes, ["party", "education", "age"], seed=2)
+    gappy.insert(0, "rownames", np.arange(1, len(gappy) + 1))  # a row ID: left out of the features
     train, test = gappy.iloc[:700], gappy.iloc[700:]
     est = (LogisticRegression() if kind == "logistic" else
            MLPClassifier(hidden_layer_sizes=(6, 4), activation="relu" if kind == "mlp" else "tanh", max_iter=20,
@@ -77,6 +78,7 @@ def test_anes_strings_gaps_and_unseen_levels(tmp_path, anes, kind):
     pipe, _ = fit_run(tmp_path, train, "vote", est, missing="impute", impute_strategy="mean")
     new = unseen(test, "education", "doctorate", seed=3)
     assert_parity(pipe, [test, new, anes.iloc[700:]])
+    assert [i.name for i in to_onnx(pipe).graph.input] == ["party", "education", "age", "income"]
     feed = input_feed(to_onnx(pipe), new)
     flags = session(to_onnx(pipe)).run(["unseen_categories"], feed)[0]
     np.testing.assert_array_equal(flags, (new["education"] == "doctorate").to_numpy().astype(np.int64))
