@@ -315,32 +315,9 @@ def _plot_run(args) -> int:
     if args.data is not None:
         frame, split = read_table(args.data, na_values=prep.na_values), Path(args.data).name
     else:
-        source = trained.get("data")
-        if not source:
-            raise UsageError(f"{args.run_dir!r} records no data file: pass --data DATA")
-        if source.startswith("builtin:"):
-            from ..datasets import load_dataset
+        from .run_rows import run_split_rows
 
-            frame = load_dataset(source.split(":", 1)[1])
-        else:
-            if not Path(source).is_file():
-                raise UsageError(f"the run's data file {source!r} is not there any more: pass --data DATA")
-            frame = read_table(source, na_values=prep.na_values)
-        split_file = Path(bundle.path).parent / "split.json"
-        try:
-            record = json.loads(split_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read {str(split_file)!r}: {exc}; pass --data DATA") from None
-        split = args.split
-        rows = record.get(f"{split}_rows")
-        if rows is None:
-            raise UsageError(f"{str(split_file)!r} records no rows for the {split} split; pass --data DATA")
-        if not rows:
-            raise UsageError(f"the run has no {split} rows (--test-size 0?): use --split train")
-        if max(rows) >= frame.shape[0]:
-            raise UsageError(f"the run's data file has {frame.shape[0]} rows, fewer than its split.json names: "
-                             "it changed since the run; pass --data DATA")
-        frame = frame.iloc[rows]
+        frame, split = run_split_rows(bundle, args.split, args.run_dir), args.split
     prep.check_columns(frame)
     clean, y, proba = _scored(prep, est, frame)
     pos_label, threshold = decision_options(args, est.classes_, trained)

@@ -330,6 +330,22 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--out", metavar="NEW_RUN", required=True, help="the new run directory")
     ca.add_argument("--force", action="store_true", help="replace NEW_RUN if it exists")
 
+    ex = sub.add_parser("export", help="export a run (preprocessing and model) as one ONNX graph",
+                        description="Write RUN as one ONNX graph that takes the raw columns as named inputs, after "
+                                    "checking it in onnxruntime against the run's own probabilities on its test rows "
+                                    "(refused, exit 2, above 1e-6 for a float64 graph or 1e-5 for a float32 one).")
+    ex.add_argument("run", metavar="RUN", help="run directory written by train or calibrate, or its model.json")
+    ex.add_argument("--onnx", metavar="FILE", required=True, help="the ONNX file to write")
+    ex.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                    help="float type of the numeric inputs, weights and probabilities (default float64)")
+    ex.add_argument("--opset", type=_checked(int, lambda v: check_int(v, "value", low=13), "an integer >= 13"),
+                    default=17, help="ONNX opset, 13 or newer (default 17: onnxruntime 1.12 and newer)")
+    rows = ex.add_mutually_exclusive_group()
+    rows.add_argument("--split", choices=("test", "train"), default="test",
+                      help="the run's rows to check the graph on (default test)")
+    rows.add_argument("--data", metavar="DATA", help="check on every row of this CSV or Parquet file instead")
+    ex.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
     pl = sub.add_parser("plot", help="draw a figure", description="Draw one of the explanatory figures.")
     figs = pl.add_subparsers(dest="figure", metavar="FIGURE", parser_class=_Parser, required=True)
     ll = figs.add_parser("log-loss", help="J(w) against φ(z) for y = 1 and y = 0",
