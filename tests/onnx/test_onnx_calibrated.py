@@ -24,7 +24,7 @@ def calibrated_run(folder, frame, target, est, method, vector, **prep_options):
     scores: ties of a step function such as Venn-Abers)."""
     n = len(frame)
     fit, cal = frame.iloc[: int(0.6 * n)], frame.iloc[int(0.6 * n): int(0.8 * n)]
-    prep = TabularPreprocessor(target, **prep_options).fit(fit)
+    prep = TabularPreprocessor(target, **{"unknown": "ignore", **prep_options}).fit(fit)  # the graph's rule
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(prep.transform(fit), prep.target_values(fit))

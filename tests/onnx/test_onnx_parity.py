@@ -26,7 +26,7 @@ FLOAT64_EXACT = 1e-12
 def fit_run(folder, frame, target, est, **prep_options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # row IDs left out, convergence
-        prep = TabularPreprocessor(target, **prep_options).fit(frame)
+        prep = TabularPreprocessor(target, **{"unknown": "ignore", **prep_options}).fit(frame)  # the graph's rule
         est.fit(prep.transform(frame), prep.target_values(frame))
     return save_run(folder, prep, est), prep
 
@@ -159,3 +159,21 @@ def test_bad_arguments(breast_cancer):
         to_onnx(clf, opset=12)
     with pytest.raises(TypeError, match="model_or_pipeline"):
         to_onnx(object())
+
+
+def test_run_refusing_unknowns_is_compared_as_the_graph_encodes_them(tmp_path, anes):
+    # a run with unknown="error" (the default) refuses unseen levels; its graph cannot refuse a row and
+    # encodes them as all zeros, which is the reference probability_difference compares with
+    from crossentropy.exceptions import DataError
+
+    train, test = anes.iloc[:700], anes.iloc[700:]
+    pipe, _ = fit_run(tmp_path / "strict", train, "vote", LogisticRegression(), unknown="error")
+    lenient, _ = fit_run(tmp_path / "lenient", train, "vote", LogisticRegression(), unknown="ignore")
+    new = unseen(test, "education", "doctorate", seed=3)
+    with pytest.raises(DataError, match="doctorate"):
+        pipe.predict_proba(new)
+    model = to_onnx(pipe)
+    got = session(model).run(["probabilities"], input_feed(model, new))[0]
+    np.testing.assert_allclose(got, lenient.predict_proba(new), rtol=0, atol=FLOAT64_EXACT)
+    assert probability_difference(model, pipe, new) <= FLOAT64_EXACT
+    assert pipe.get_params()[next(k for k in pipe.get_params() if k.endswith("__unknown"))] == "error"  # untouched

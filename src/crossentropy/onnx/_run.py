@@ -99,6 +99,18 @@ def input_feed(model, frame) -> dict:
     return {name: _column(frame, name, elem) for name, elem in names.items()}
 
 
+def _ignoring_unknowns(pipeline):
+    """``pipeline``, or a copy whose preprocessing encodes unseen categories as all zeros: the graph
+    cannot refuse a row, so it always applies ``unknown="ignore"``, and the reference must too."""
+    import copy
+
+    params = pipeline.get_params(deep=True) if hasattr(pipeline, "steps") else {}
+    refusing = {k: "ignore" for k, v in params.items() if k.endswith("__unknown") and v != "ignore"}
+    if not refusing:
+        return pipeline
+    return copy.deepcopy(pipeline).set_params(**refusing)
+
+
 def probability_difference(model, pipeline, frame) -> float:
     r"""The largest absolute difference between the graph's probabilities in onnxruntime and the pipeline's.
 
@@ -109,7 +121,8 @@ def probability_difference(model, pipeline, frame) -> float:
     model : onnx.ModelProto
         A graph of :func:`crossentropy.onnx.to_onnx`.
     pipeline : fitted classifier or Pipeline
-        What the graph was built from; its ``predict_proba(frame)`` is the reference.
+        What the graph was built from; its ``predict_proba(frame)`` is the reference (with unseen
+        categories encoded as all zeros, as the graph encodes them, whatever the run's ``unknown``).
     frame : pandas.DataFrame or array_like
         The rows (fed to the graph by :func:`input_feed`).
 
@@ -129,7 +142,7 @@ def probability_difference(model, pipeline, frame) -> float:
     True
     """
     got = session(model).run(["probabilities"], input_feed(model, frame))[0].astype(np.float64)
-    want = np.asarray(pipeline.predict_proba(frame), dtype=np.float64)
+    want = np.asarray(_ignoring_unknowns(pipeline).predict_proba(frame), dtype=np.float64)
     if got.shape != want.shape:
         raise ValueError(f"the graph's probabilities have shape {got.shape}, the pipeline's {want.shape}")
     if np.any(np.isnan(got) != np.isnan(want)):
