@@ -69,8 +69,12 @@ def train_dask(args) -> int:
 
 def _fit(estimator, X, y, parts=None, offset=None):
     """Fit (with the rows' logit ``offset`` when there is one); with ``parts`` (in-memory (X, y) per
-    split) the fit's callback records the log loss on them after every epoch or solver iteration."""
+    split) the fit's callback records the log loss on them after every epoch or solver iteration.
+
+    Returns ``(fit_seconds, recorder, load_seconds)``: the fit's own wall time, the recorder, and the
+    one-off loading inside the fit (modules imported, numba kernels loaded on first use), apart."""
     from .curves import EpochRecorder, IterateRecorder
+    from .loading import one_off_loading
 
     progress = progress_for(estimator)
     callback = progress
@@ -79,7 +83,7 @@ def _fit(estimator, X, y, parts=None, offset=None):
         callback = recorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, one_off_loading() as loading:
             warnings.simplefilter("always")
             estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
     except (TypeError, ValueError) as exc:
@@ -92,7 +96,7 @@ def _fit(estimator, X, y, parts=None, offset=None):
         message = _rising_hint(estimator, recorder, w)
         warnings.warn(message if message is not None else w.message,
                       w.category, stacklevel=2)
-    return time.perf_counter() - start, recorder
+    return time.perf_counter() - start - loading.seconds, recorder, loading.seconds
 
 
 def _rising_hint(estimator, recorder, caught):
@@ -189,14 +193,14 @@ def _run(args, source, out, estimator, prep) -> int:
     if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
     try:
-        fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+        fit_seconds, recorder, load_seconds = _fit(estimator, X_train, y_train, parts, o_train)
     except UsageError as exc:  # the command line's own early stopping on a table too small for a validation set
         if not (getattr(args, "default_early_stopping", False) and "validation_fraction" in str(exc)):
             raise
         estimator.set_params(early_stopping=False)
         warnings.warn(f"{int(X_train.shape[0])} training rows leave no usable validation set: the MLP trains "
                       "without early stopping", UserWarning, stacklevel=2)
-        fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+        fit_seconds, recorder, load_seconds = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
     if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
         from .cv import cv_outputs, refit_start
@@ -229,6 +233,7 @@ def _run(args, source, out, estimator, prep) -> int:
         "model": name, "data": source.label, "target": prep.target, "classes": classes_json,
         "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(X_train.shape[1]),
         "test_size": args.test_size, "seed": args.seed, "fit_seconds": round(fit_seconds, 4),
+        "load_seconds": round(load_seconds, 4),
         "n_iter": json_int(getattr(estimator, "n_iter_", None)), "prior": prior,
         "pos_label": _json(pos_label if pos_label is not None or classes.size != 2 else classes[1]),
         "threshold": threshold, "train": columns["train"], "test": columns["test"],
@@ -285,7 +290,8 @@ def _run(args, source, out, estimator, prep) -> int:
     write_run(out, estimator=estimator, metrics=metrics, figures=figures, preprocessing=prep,
               files=files, overwrite=args.force, report=page)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
-          f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
+          f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s"
+          + (f" (and {load_seconds:.2f} s loading code on first use)" if load_seconds >= 0.005 else ""))
     if getattr(source, "split_note", None):
         print(source.split_note)
     if cv:
