@@ -75,7 +75,7 @@ def _first_line(exc) -> str:
 
 
 #: the separators a ``.csv``/``.txt`` file may use besides the comma
-_OTHER_SEPARATORS = ";\t|"
+_OTHER_SEPARATORS = (";", "\t", "|")
 
 
 def _first_lines(p: Path, n_lines: int = 20) -> str:

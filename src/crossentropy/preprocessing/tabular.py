@@ -170,7 +170,7 @@ class TabularPreprocessor:
 
             close = difflib.get_close_matches(self.target, list(frame.columns), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            if frame.shape[1] == 1 and any(c in str(frame.columns[0]) for c in ";\t|"):
+            if frame.shape[1] == 1 and any(c in str(frame.columns[0]) for c in (";", "\t", "|")):
                 hint += "; the file has one column whose name holds a separator: is it separated by another character?"
             shown = list(frame.columns)[:20]
             more = f" and {len(frame.columns) - 20} more" if len(frame.columns) > 20 else ""
