@@ -196,7 +196,12 @@ def coef_vector(est):
     coef = getattr(est, "coef_", None)
     if coef is None or coef.shape != (layout.n_outputs, layout.n_features):
         return None
-    return layout.pack(coef, est.intercept_)
+    flat = layout.pack(coef, est.intercept_)
+    if not np.isfinite(flat).all():
+        raise ValueError("warm_start=True starts from coef_ and intercept_, which must be finite; found "
+                         f"{int(np.sum(~np.isfinite(flat)))} NaN or inf value(s): set warm_start=False or "
+                         "assign finite values")
+    return flat
 
 
 def coefficient_arrays(flat, objective):

@@ -12,7 +12,7 @@ from ..io.tables import DataError
 from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json
 from .offset_column import offset_values
-from .statistics import column_spec, table_statistics
+from .statistics import column_spec, numeric_values, table_statistics
 from .terms import check_reference, indicator_levels, term_map
 
 __all__ = ["TabularPreprocessor", "MISSING_POLICIES", "IMPUTE_STRATEGIES", "STATE_VERSION"]
@@ -323,8 +323,6 @@ class TabularPreprocessor:
 
     def transform(self, frame):
         """Float64 matrix of shape (n_rows, n_output_features) for the rows of ``frame``."""
-        import pandas as pd
-
         self.check_columns(frame)
         n = frame.shape[0]
         blocks = []
@@ -334,7 +332,7 @@ class TabularPreprocessor:
                 if s.dtype.kind in "biuf":
                     x = s.to_numpy(dtype=np.float64, na_value=np.nan)
                 else:
-                    x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                    x = numeric_values(s, col)
                     bad = np.isnan(x) & s.notna().to_numpy()
                     if bad.any():
                         example = s[bad].iloc[0]
@@ -343,7 +341,8 @@ class TabularPreprocessor:
                             f"value(s) here (e.g. {example!r}) that cannot be encoded"
                         )
                 if np.isinf(x).any():
-                    raise DataError(f"column {col!r} holds {int(np.isinf(x).sum())} infinite value(s)")
+                    raise DataError(f"column {col!r} holds {int(np.isinf(x).sum())} infinite value(s) (inf, or numbers "
+                                    "beyond the float64 range ±1.8e308)")
                 gaps = np.isnan(x)
                 if gaps.any():
                     if spec["fill"] is None:
