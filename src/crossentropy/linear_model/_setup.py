@@ -148,7 +148,9 @@ def choose_solver(solver, objective) -> str:
     ``"auto"``: Newton for a two-class l1 term when the objective has Hessian blocks (proximal Newton
     on working sets), FISTA (``"proximal"``) for other l1 terms when the Hessian is too large (over 2000
     coefficients or :math:`n p^2 > 5\\cdot10^{10}`), L-BFGS for an in-memory softmax problem whose
-    (row, class) probabilities are too many to keep, Newton otherwise.
+    (row, class) probabilities are too many to keep or whose K×K class curvature costs more per Newton
+    step than ``CLASS_FACTOR_GRADIENTS`` gradients (:meth:`LinearObjective.class_factor_costly`),
+    Newton otherwise.
 
     Parameters
     ----------
@@ -180,6 +182,8 @@ def choose_solver(solver, objective) -> str:
     if (isinstance(objective, LinearObjective) and not objective.l1 and objective.n_classes > 2
             and objective.n_samples * objective.n_classes > CACHE_ELEMENTS):
         return "lbfgs"  # too many (row, class) probabilities to keep: a Hessian-vector product would cost a gradient
+    if isinstance(objective, LinearObjective) and not objective.l1 and objective.class_factor_costly():
+        return "lbfgs"  # many classes: Newton's K x K class factor and its eigendecomposition dominate each step
     return "newton"
 
 
