@@ -12,6 +12,9 @@ from .sources import predictions
 
 __all__ = ["cmd_evaluate", "cmd_predict", "cmd_plot"]
 
+#: the largest split.json read (two lists of row numbers: about 16 bytes a row)
+_SPLIT_BYTES = 1 << 30
+
 
 def _model_dir(model) -> Path:
     p = Path(model)
@@ -184,9 +187,9 @@ def cmd_predict(args) -> int:
         pred = decide(proba, est.classes_, pos_label=decision_options(args, est.classes_, trained)[0],
                       threshold=trained["threshold"])
     out = pd.DataFrame({"prediction": pred})
-    if args.proba:
-        for j, c in enumerate(np.asarray(est.classes_).tolist()):
-            out[f"proba_{c}"] = proba[:, j]
+    if args.proba:  # one frame of all the class columns at once (a column at a time fragments the frame)
+        names = [f"proba_{c}" for c in np.asarray(est.classes_).tolist()]
+        out = pd.concat([out, pd.DataFrame(proba, columns=names, index=out.index)], axis=1)
     write_table(out, args.out)
     print(f"wrote {out.shape[0]} predictions to {args.out}")
     return 0
@@ -247,21 +250,8 @@ def _plot_run(args) -> int:
             if not Path(source).is_file():
                 raise UsageError(f"the run's data file {source!r} is not there any more: pass --data DATA")
             frame = read_table(source)
-        split_file = Path(bundle.path).parent / "split.json"
-        try:
-            record = json.loads(split_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read {str(split_file)!r}: {exc}; pass --data DATA") from None
         split = args.split
-        rows = record.get(f"{split}_rows")
-        if rows is None:
-            raise UsageError(f"{str(split_file)!r} records no rows for the {split} split; pass --data DATA")
-        if not rows:
-            raise UsageError(f"the run has no {split} rows (--test-size 0?): use --split train")
-        if max(rows) >= frame.shape[0]:
-            raise UsageError(f"the run's data file has {frame.shape[0]} rows, fewer than its split.json names: "
-                             "it changed since the run; pass --data DATA")
-        frame = frame.iloc[rows]
+        frame = frame.iloc[_split_rows(Path(bundle.path).parent / "split.json", split, frame.shape[0])]
     prep.check_columns(frame)
     clean, y, proba = _scored(prep, est, frame)
     pos_label, threshold = decision_options(args, est.classes_, trained)
@@ -272,3 +262,36 @@ def _plot_run(args) -> int:
     write_figures_dir(out, metrics=metrics, figures=figures, overwrite=args.force)
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
+
+
+def _split_rows(split_file, split, n_rows) -> list:
+    """The row positions ``split.json`` records for ``split``: a list of distinct integers in [0, n_rows).
+
+    Anything else (not a JSON object, rows that are not a list of integers, negative or repeated row
+    numbers, rows beyond the data file) is a UsageError naming the file, before any scoring.
+    """
+    from ..exceptions import ModelFileError
+    from ..io.bounded import read_regular_file, strict_json
+
+    where = repr(str(split_file))
+    try:
+        record = strict_json(read_regular_file(split_file, _SPLIT_BYTES, "split.json"), where, max_depth=8)
+    except (OSError, ModelFileError) as exc:
+        raise UsageError(f"cannot read {where}: {exc}; pass --data DATA") from None
+    if not isinstance(record, dict):
+        raise UsageError(f"{where} must hold a JSON object, got {type(record).__name__}; pass --data DATA")
+    rows = record.get(f"{split}_rows")
+    if rows is None:
+        raise UsageError(f"{where} records no rows for the {split} split; pass --data DATA")
+    if not isinstance(rows, list) or not all(isinstance(r, int) and not isinstance(r, bool) for r in rows):
+        raise UsageError(f"{where}: {split}_rows must be a list of row numbers (integers); pass --data DATA")
+    if not rows:
+        raise UsageError(f"the run has no {split} rows (--test-size 0?): use --split train")
+    seen = set()
+    bad = min(rows) if min(rows) < 0 else next((r for r in rows if r in seen or seen.add(r)), None)
+    if bad is not None:
+        raise UsageError(f"{where}: {split}_rows must be distinct row numbers from 0, found {bad}; pass --data DATA")
+    if max(rows) >= n_rows:
+        raise UsageError(f"the run's data file has {n_rows} rows, fewer than its split.json names: "
+                         "it changed since the run; pass --data DATA")
+    return rows
