@@ -79,6 +79,26 @@ def _os_error_line(exc: OSError) -> str:
     return f"cannot write or read{where}: {exc.strerror or _one_line(exc)}"
 
 
+#: exit status when the reader of standard output went away: 128 + SIGPIPE, as a shell reports a program
+#: that a closed pipe ended
+EXIT_PIPE = 141
+
+
+def _stdout_closed() -> int:
+    """Standard output's reader closed the pipe (``crossentropy predict ... | head``): no message.
+
+    What is still buffered for it is dropped by pointing the descriptor at ``os.devnull`` (the
+    recipe of Python's ``signal`` documentation), so the interpreter's final flush does not fail
+    again; done only when ``sys.stdout`` is the process's own standard output.
+    """
+    if sys.stdout is sys.__stdout__ and sys.stdout is not None:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+    return EXIT_PIPE
+
+
 @contextlib.contextmanager
 def _warnings_to_stderr():
     def show(message, category, filename, lineno, file=None, line=None):
@@ -95,7 +115,8 @@ def main(argv=None) -> int:
 
     Exit codes: 0 success; 2 bad usage, bad data, an unusable output path, a file-system error or a
     missing optional dependency (one line ``crossentropy: error: ...`` on stderr); 1 anything
-    unexpected (also one line); 130 interrupted. The process environment is left alone
+    unexpected (also one line); 130 interrupted; 141, silently, when the reader of standard output
+    closed the pipe (nothing half-written: every output is atomic). The process environment is left alone
     (the console script's :func:`entry` is what sets thread settings).
 
     Parameters
@@ -125,7 +146,11 @@ def main(argv=None) -> int:
 
     try:
         with _warnings_to_stderr():
-            return int(_command(args.command)(args) or 0)
+            code = int(_command(args.command)(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+            return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except (UsageError, DataError, ModelFileError, FileExistsError) as exc:
         sys.stderr.write(f"{PROG}: error: {_one_line(exc)}\n")
         return 2

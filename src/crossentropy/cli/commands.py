@@ -96,7 +96,7 @@ def cmd_evaluate(args) -> int:
           + (f" ({frame.shape[0] - clean.shape[0]} dropped with missing values)" if clean.shape[0] < frame.shape[0] else ""))
     print(format_metrics_table({"data": metrics}))
     if args.out:
-        atomic_write_text(args.out, json.dumps(metrics, indent=1) + "\n")
+        atomic_write_text(args.out, json.dumps(metrics, indent=1) + "\n", overwrite=bool(args.force))
     if report_dir is not None:
         _evaluation_report(args, bundle, metrics, y, proba, n_rows=int(frame.shape[0]),
                            n_dropped=int(frame.shape[0] - clean.shape[0]), frame=frame)
@@ -190,7 +190,7 @@ def cmd_predict(args) -> int:
     if args.proba:  # one frame of all the class columns at once (a column at a time fragments the frame)
         names = [f"proba_{c}" for c in np.asarray(est.classes_).tolist()]
         out = pd.concat([out, pd.DataFrame(proba, columns=names, index=out.index)], axis=1)
-    write_table(out, args.out)
+    write_table(out, args.out, overwrite=bool(args.force))
     print(f"wrote {out.shape[0]} predictions to {args.out}")
     return 0
 

@@ -167,7 +167,7 @@ def read_table(path, *, name: str = "DATA"):
     return frame
 
 
-def write_table(frame, path) -> None:
+def write_table(frame, path, *, overwrite: bool = True) -> None:
     """Write ``frame`` to ``path`` (.csv/.tsv or .parquet by suffix) atomically, without the index.
 
     Parameters
@@ -175,6 +175,9 @@ def write_table(frame, path) -> None:
     frame : pandas.DataFrame of shape (n_rows, n_columns)
     path : str or path-like
         A text suffix may be followed by a compression suffix (``out.csv.gz``).
+    overwrite : bool, default True
+        False: a file at ``path`` is never replaced, not even one created while the table was written
+        (:func:`crossentropy.io.atomic.atomic_path`).
 
     Examples
     --------
@@ -191,7 +194,7 @@ def write_table(frame, path) -> None:
         kind = table_format(p)
     except DataError as exc:
         raise DataError(str(exc).replace("cannot tell the format of", "cannot tell the output format of")) from None
-    with atomic_path(p) as tmp:
+    with atomic_path(p, overwrite=overwrite) as tmp:
         if kind == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
