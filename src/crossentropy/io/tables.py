@@ -89,6 +89,26 @@ def _header(p: Path, kind: str) -> list:
     return [str(v) for v in first.iloc[0].tolist()] if first.shape[0] else []
 
 
+def _codec_errors() -> tuple:
+    """What the decompressors raise on a truncated or corrupt stream (an EOFError, zlib's and lzma's errors,
+    a bad zip archive)."""
+    import lzma
+    import zipfile
+    import zlib
+
+    return (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+
+
+def _check_codec(p: Path, name: str) -> None:
+    """A ``.zst`` file needs the optional ``zstandard`` package: DataError saying so when it is missing."""
+    if p.suffix.lower() == ".zst":
+        try:
+            import zstandard  # noqa: F401
+        except ImportError:
+            raise DataError(f"{name} file {str(p)!r} is compressed with Zstandard, which needs the zstandard "
+                            "package: pip install zstandard (or decompress the file first)") from None
+
+
 def _refuse_duplicates(columns, name, p) -> None:
     seen, dup = set(), []
     for c in columns:
@@ -139,6 +159,7 @@ def read_table(path, *, name: str = "DATA"):
     if p.is_dir():
         raise DataError(f"{name} must be a file, got the directory {str(p)!r}")
     kind = table_format(p)
+    _check_codec(p, name)
     try:
         header = _header(p, kind)
         _refuse_duplicates(header, name, p)
@@ -154,6 +175,9 @@ def read_table(path, *, name: str = "DATA"):
         raise DataError(f"{name} file {str(p)!r} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise DataError(f"cannot read {name} file {str(p)!r} as {kind}: {_first_line(exc)}") from None
+    except _codec_errors() as exc:  # a truncated or corrupt compressed file
+        raise DataError(f"cannot read {name} file {str(p)!r}: the {p.suffix.lower()} file is truncated or corrupt "
+                        f"({type(exc).__name__}: {_first_line(exc)})") from None
     except Exception as exc:  # pyarrow's ArrowInvalid and friends
         if type(exc).__module__.startswith("pyarrow"):
             raise DataError(f"cannot read {name} file {str(p)!r} as parquet: {_first_line(exc)}") from None
