@@ -79,3 +79,38 @@ def test_plot_run_validates_split_json(capsys, tmp_path, trained_run, content, n
     rc, _, err = run(capsys, "plot", "run", trained_run, "--out", tmp_path / "figs")
     assert rc == 2 and err.count("\n") == 1 and needle in err and "split.json" in err, err
     assert not (tmp_path / "figs").exists()
+
+
+# ------------------------------------------------------------------ model metadata beyond the file limit
+def test_metadata_too_large_is_refused_before_the_fit(capsys, tmp_path, monkeypatch):
+    from crossentropy.io import model_schema
+    from crossentropy.linear_model import LogisticRegression
+
+    long_name = "x" * 6000
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({long_name + "1": rng.normal(size=30), long_name + "2": rng.normal(size=30),
+                       "y": np.arange(30) % 2})
+    df.to_csv(tmp_path / "long.csv", index=False)
+    monkeypatch.setattr(model_schema, "MAX_JSON_BYTES", 20_000)   # the real bound is 16 MiB: the same rule, smaller
+
+    def never(*args, **kwargs):
+        raise AssertionError("fitted although the model could not be saved")
+
+    monkeypatch.setattr(LogisticRegression, "fit", never)
+    rc, out, err = run(capsys, "train", tmp_path / "long.csv", "--target", "y", "--no-plots", "--out", tmp_path / "run")
+    assert rc == 2 and err.count("\n") == 1 and "more than the 20000 a model file may hold" in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_metadata_floor_is_below_the_saved_file(tmp_path):
+    from crossentropy.io.model_files import metadata_floor
+    from crossentropy.linear_model import LogisticRegression
+    from crossentropy.preprocessing import TabularPreprocessor
+
+    df = pd.DataFrame({"a" * 500: np.linspace(0, 1, 20), "c": list("uvw" * 6 + "uv"), "y": np.arange(20) % 2})
+    prep = TabularPreprocessor("y").fit(df)
+    model = LogisticRegression().fit(prep.transform(df), prep.target_values(df))
+    from crossentropy.io.model_files import save_model
+
+    path = save_model(model, tmp_path / "m", preprocessing=prep)
+    assert metadata_floor(prep) < path.stat().st_size
