@@ -14,7 +14,7 @@ import numpy as np
 
 from ..io.tables import DataError
 
-__all__ = ["dtype_kind", "moment_statistics", "numeric_values", "table_statistics", "column_spec"]
+__all__ = ["dtype_kind", "moment_statistics", "numeric_values", "standardise", "table_statistics", "column_spec"]
 
 
 def _as_number(value):
@@ -214,6 +214,33 @@ def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
                          "value_counts": {str(v): int(n) for v, n in zip(values, counts)}}
         out.append({"name": col, **stats})
     return {"n_rows": int(frame.shape[0]), "columns": out, "classes": frame[target].dropna().to_numpy()}
+
+
+def standardise(x: np.ndarray, mean: float, scale: float, column) -> np.ndarray:
+    r"""The column's standardised values :math:`(x - \mu) / s`, computed without overflow where the result fits.
+
+    Near the float64 maximum :math:`x - \mu` can overflow although :math:`x/s - \mu/s` fits (a
+    column at ±1.7e308 with its mean at -1e308); those entries are computed that way. An entry
+    whose standardised value itself exceeds the float64 range (a value far beyond the training
+    rows' spread) raises DataError naming the column: no model can score it.
+
+    Examples
+    --------
+    >>> standardise(np.array([1.7e308, -1.7e308]), -1e308, 1e308, "a").round(12).tolist()
+    [2.7, -0.7]
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (x - mean) / scale
+        bad = ~np.isfinite(z) & np.isfinite(x)
+        if bad.any():
+            z[bad] = x[bad] / scale - mean / scale
+            bad = ~np.isfinite(z) & np.isfinite(x)
+    if bad.any():
+        worst = float(x[bad][np.argmax(np.abs(x[bad]))])
+        raise DataError(f"column {column!r} holds {int(bad.sum())} value(s) (e.g. {worst:.3g}) so far from the "
+                        f"training rows (mean {mean:.3g}, standard deviation {scale:.3g}) that their standardised "
+                        "value exceeds the float64 range: rescale the column")
+    return z
 
 
 def column_spec(stats, *, missing, impute_strategy, scale, max_categories) -> dict:

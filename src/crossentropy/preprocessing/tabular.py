@@ -12,7 +12,7 @@ from ..io.tables import DataError
 from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json
 from .offset_column import offset_values
-from .statistics import column_spec, numeric_values, table_statistics
+from .statistics import column_spec, numeric_values, standardise, table_statistics
 from .terms import check_reference, indicator_levels, term_map
 
 __all__ = ["TabularPreprocessor", "MISSING_POLICIES", "IMPUTE_STRATEGIES", "STATE_VERSION"]
@@ -348,7 +348,7 @@ class TabularPreprocessor:
                     if spec["fill"] is None:
                         raise DataError(f"column {col!r} has {int(gaps.sum())} missing value(s)")
                     x = np.where(gaps, spec["fill"], x)
-                blocks.append(((x - spec["mean"]) / spec["scale"]).reshape(n, 1))
+                blocks.append(standardise(x, spec["mean"], spec["scale"], col).reshape(n, 1))
             else:
                 cats = spec["categories"]
                 values = s.astype(object)
