@@ -90,3 +90,43 @@ def test_a_closed_pipe_after_the_run_is_quiet(trained, tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141 and err == "", err
     assert pd.read_csv(out).shape == (40, 1)
+
+
+# ------------------------------------------------------------------ --force replaces only a previous output
+def _listing(folder):
+    return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*"))
+
+
+def test_force_never_replaces_a_directory_holding_the_input_table(capsys, tmp_path, trained):
+    folder = tmp_path / "D"
+    folder.mkdir()
+    (folder / "train.csv").write_bytes((trained / "t.csv").read_bytes())
+    (folder / "metrics.json").write_text("{}")   # even one that looks like a run
+    before = _listing(folder)
+    rc, _, err = run(capsys, "train", folder / "train.csv", "--target", "y", "--no-plots", "--out", folder, "--force")
+    assert rc == 2 and err.count("\n") == 1 and "which this command reads" in err, err
+    assert _listing(folder) == before
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "{run}", "{data}", "--report-dir", "{run}", "--force"],
+    ["plot", "run", "{run}", "--out", "{run}", "--force"],
+])
+def test_force_never_replaces_the_model_being_read(capsys, trained, argv):
+    before = _listing(trained / "run")
+    rc, _, err = run(capsys, *[a.format(run=trained / "run", data=trained / "t.csv") for a in argv])
+    assert rc == 2 and err.count("\n") == 1 and "which this command reads" in err, err
+    assert _listing(trained / "run") == before
+
+
+def test_force_replaces_only_a_directory_this_program_wrote(capsys, tmp_path, trained):
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("unrelated\n")
+    rc, _, err = run(capsys, "evaluate", trained / "run", trained / "t.csv", "--report-dir", other, "--force")
+    assert rc == 2 and "is not a directory this program wrote" in err, err
+    assert _listing(other) == ["notes.txt"]
+    report = tmp_path / "report"
+    for _ in range(2):   # the second run replaces the first one's report
+        assert run(capsys, "evaluate", trained / "run", trained / "t.csv", "--report-dir", report, "--force")[0] == 0
+    assert "metrics.json" in _listing(report)

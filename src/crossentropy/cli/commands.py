@@ -133,7 +133,7 @@ def _report_dir(args):
     if not getattr(args, "report_dir", None):
         return None
     out = Path(args.report_dir)
-    _check_out_dir(out, getattr(args, "force", False))
+    _check_out_dir(out, getattr(args, "force", False), "--report-dir", inputs=[args.model, args.data])
     return out
 
 
@@ -230,7 +230,7 @@ def _plot_run(args) -> int:
     from .report import write_figures_dir
 
     out = Path(args.out)
-    _check_out_dir(out, args.force)
+    _check_out_dir(out, args.force, inputs=[args.run_dir, args.data])
     bundle = load_model_bundle(args.run_dir)
     trained = (bundle.extra or {}).get("metrics") or {}
     prep, est = bundle.preprocessing, bundle.estimator
