@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import dispatch
 from ..preprocessing import DataError, TabularPreprocessor
-from .errors import UsageError
+from .errors import Terminated, UsageError
 
 __all__ = ["MemorySource", "DaskSource", "predictions"]
 
@@ -109,6 +109,32 @@ def _split_rows(n, y, test_size, seed):
     if missing_test.size:
         how += f"; {missing_test.size} class(es) have no test row"
     return train, test, how
+
+
+def _quiet_shutdown() -> None:
+    """The process is ending on a signal: the client's pending tasks, cancelled as the cluster closes, would
+    each log a traceback ("Task exception was never retrieved") through asyncio's and distributed's loggers."""
+    import logging
+
+    for name in ("asyncio", "distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
+@contextlib.contextmanager
+def _sigint_ignored(active: bool):
+    """SIGINT ignored for the block (in the main thread, when ``active``): child processes started
+    meanwhile inherit the ignored disposition across ``exec``; this process's handler is restored after."""
+    import signal
+    import threading
+
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class MemorySource:
@@ -230,10 +256,22 @@ class DaskSource:
 
     @contextlib.contextmanager
     def session(self):
-        """Connected to the cluster (ConnectionError on entry when it cannot be reached)."""
-        with dispatch.dask_session(self.args.dask, timeout=getattr(self.args, "dask_timeout", None)) as client:
+        """Connected to the cluster (ConnectionError on entry when it cannot be reached).
+
+        The processes of ``--dask local`` are started with SIGINT ignored, which they keep: a Ctrl-C
+        reaches the whole foreground process group, and each worker would print its own traceback;
+        the command alone stops (one line), and closing the cluster ends them.
+        """
+        with contextlib.ExitStack() as stack:
+            with _sigint_ignored(self.args.dask == "local"):
+                client = stack.enter_context(dispatch.dask_session(self.args.dask,
+                                                                   timeout=getattr(self.args, "dask_timeout", None)))
             self.info = dispatch.dask_cluster_info(client, self.args.dask)
-            yield client
+            try:
+                yield client
+            except (KeyboardInterrupt, SystemExit, Terminated):
+                _quiet_shutdown()
+                raise
 
     @property
     def where(self) -> str:
