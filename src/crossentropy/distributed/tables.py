@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.tables import DataError
+from ..io.tables import _COMPRESSION, DataError, table_format
 from ._cluster import DEFAULT_TIMEOUT, connect
 from ._dask import dask
 
@@ -118,8 +118,14 @@ def read_table(path):
         path = os.path.abspath(path)
     low = path.lower().rstrip("/*")
     try:
-        if low.endswith((".csv", ".tsv", ".txt", ".csv.gz")):
-            frame = dd.read_csv(path, sep="\t" if low.endswith(".tsv") else ",")
+        kind = table_format(low)  # by the name's suffixes, a compression suffix after .csv/.tsv/.txt allowed
+    except DataError:
+        kind = "parquet"  # a directory or a glob of Parquet parts
+    try:
+        if kind != "parquet":
+            compressed = Path(low).suffix in _COMPRESSION  # a compressed file is read whole: it cannot be cut
+            frame = dd.read_csv(path, sep="\t" if kind == "tsv" else ",", compression="infer",
+                                **({"blocksize": None} if compressed else {}))
         else:
             frame = dd.read_parquet(path)
     except Exception as exc:  # pyarrow / fsspec errors of every kind
