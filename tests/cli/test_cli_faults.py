@@ -4,6 +4,7 @@ nothing left behind, checked before any data is read."""
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import write_labelled_csv
 
 from crossentropy.cli import main
 
@@ -16,12 +17,7 @@ def run(capsys, *argv):
 
 @pytest.fixture
 def table(tmp_path):
-    rng = np.random.default_rng(1)
-    df = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
-    df["y"] = np.where(df["a"] + rng.normal(size=40) > 0, "pos", "neg")
-    path = tmp_path / "t.csv"
-    df.to_csv(path, index=False)
-    return path
+    return write_labelled_csv(tmp_path / "t.csv", 40, seed=1)
 
 
 @pytest.mark.parametrize("flag, value, needle", [

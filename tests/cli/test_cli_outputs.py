@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from helpers import write_labelled_csv
 
 from crossentropy.cli import main
 from crossentropy.io import atomic
@@ -25,10 +25,7 @@ def run(capsys, *argv):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("outputs")
-    rng = np.random.default_rng(2)
-    df = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
-    df["y"] = np.where(df["a"] + rng.normal(size=40) > 0, "pos", "neg")
-    df.to_csv(root / "t.csv", index=False)
+    write_labelled_csv(root / "t.csv", 40, seed=2)
     assert main(["train", str(root / "t.csv"), "--target", "y", "--no-plots", "--out", str(root / "run")]) == 0
     return root
 

@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from helpers import write_labelled_csv
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -34,10 +34,7 @@ def hidden(folder):
 @pytest.fixture(scope="module")
 def table(tmp_path_factory):
     root = tmp_path_factory.mktemp("signals")
-    rng = np.random.default_rng(4)
-    df = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
-    df["y"] = np.where(df["a"] + rng.normal(size=60) > 0, "pos", "neg")
-    df.to_csv(root / "t.csv", index=False)
+    write_labelled_csv(root / "t.csv", 60, seed=4)
     return root
 
 
