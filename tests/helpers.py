@@ -75,3 +75,14 @@ def run_cli(capsys, *argv):
     rc = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+def write_labelled_csv(path, n: int = 40, seed: int = 1):
+    """Write a two-feature CSV with a 'pos'/'neg' target ``y`` that the first feature predicts; return ``path``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    df["y"] = np.where(df["a"] + rng.normal(size=n) > 0, "pos", "neg")
+    df.to_csv(path, index=False)
+    return path

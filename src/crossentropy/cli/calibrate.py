@@ -100,7 +100,7 @@ def cmd_calibrate(args) -> int:
     from .report_page import file_sha256
 
     out, run = Path(args.out), Path(args.run)
-    _check_out_dir(out, args.force)
+    _check_out_dir(out, args.force, inputs=[args.data])  # RUN itself: the message below
     run_dir = run if run.is_dir() else run.parent
     if out.exists() and (_inside(run_dir, out) or _inside(out, run_dir)):
         raise UsageError(f"--out {str(out)!r} is RUN's directory (or holds it): write the calibrated run elsewhere")

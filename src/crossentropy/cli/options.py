@@ -150,7 +150,7 @@ def out_dir_for(args) -> Path:
     out = _default_run_dir() if args.out is None else args.out
     if str(out) and Path(out).parent.is_dir():
         clean_stale(Path(out).parent)  # a run killed mid-swap is restored before the path is judged
-    return check_run_dir(out, force=args.force)
+    return check_run_dir(out, force=args.force, inputs=[getattr(args, "data", None)])
 
 
 def make_preprocessor(args, target):
@@ -215,11 +215,12 @@ def _default_run_dir() -> Path:
     return path
 
 
-def _check_out_dir(out, force, what="--out"):
-    """A run or report directory checked before any work (:func:`crossentropy.cli.paths.check_run_dir`)."""
+def _check_out_dir(out, force, what="--out", inputs=()):
+    """A run or report directory checked before any work (:func:`crossentropy.cli.paths.check_run_dir`):
+    never one that holds ``inputs``, the files the command reads."""
     from .paths import check_run_dir
 
-    check_run_dir(out, force=force, what=what)
+    check_run_dir(out, force=force, what=what, inputs=inputs)
 
 
 def json_int(value):

@@ -175,6 +175,7 @@ def _run(args, source, out, estimator, prep) -> int:
         if str(exc).startswith("reference "):  # a --reference COL=LEVEL the fitted columns do not have
             raise UsageError(f"--{exc}") from None
         raise
+    _check_metadata_size(prep)
     ordinal = args.model == "ordinal"
     if ordinal:  # the levels' order, checked against the training labels before the fit
         from .ordinal import resolve_order
@@ -307,6 +308,18 @@ def _run(args, source, out, estimator, prep) -> int:
                  else ")"))
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
+
+
+def _check_metadata_size(prep) -> None:
+    """Before the fit: refuse a table whose names alone would not fit in ``model.json``."""
+    from ..io import model_schema
+    from ..io.model_files import metadata_floor
+
+    floor = metadata_floor(prep)
+    if floor > model_schema.MAX_JSON_BYTES:
+        raise DataError(f"the table's column names, categories and classes would take at least {floor} bytes of "
+                        f"model metadata, more than the {model_schema.MAX_JSON_BYTES} a model file may hold: "
+                        "shorten the column names, or leave columns out with --ignore")
 
 
 def _check_table_options(args, source):
