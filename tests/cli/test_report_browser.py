@@ -56,7 +56,7 @@ def test_every_figure_decodes_in_chromium(report, tmp_path):
 
 def test_the_checks_catch_a_broken_figure_and_a_console_error(tmp_path):
     """The same checks on a page with an undecodable image, console.error and an uncaught exception."""
-    from crossentropy.cli import report_page
+    from crossentropy.report import page as report_page
 
     bad = tmp_path / "bad.html"
     bad.write_text("<!DOCTYPE html><html><body data-figures='pending'><img src='data:image/png;base64,AAAA'>"

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "resolve_pos_label", "decide", "split_metrics", "beats_baseline"]
+__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "decide", "split_metrics", "beats_baseline"]
 
 _LN2 = math.log(2.0)
 
@@ -81,27 +81,6 @@ def class_prior(y_train, classes) -> dict:
     y = np.asarray(y_train)
     counts = np.array([np.count_nonzero(y == c) for c in classes], dtype=np.float64)
     return {"classes": [_json(c) for c in classes], "frequency": (counts / counts.sum()).tolist()}
-
-
-def resolve_pos_label(text, classes):
-    """The class named by ``--pos-label TEXT`` (matched by its text), or None for ``text=None``.
-
-    ValueError when the model has more than two classes or no class is spelled ``text``.
-
-    Examples
-    --------
-    >>> resolve_pos_label("0", [0, 1])
-    0
-    """
-    if text is None:
-        return None
-    classes = np.asarray(classes)
-    if classes.size != 2:
-        raise ValueError(f"--pos-label applies to two classes; the target has {classes.size}")
-    for c in classes:
-        if str(_json(c)) == str(text):
-            return _json(c)
-    raise ValueError(f"--pos-label {text!r} is not a class; the classes are {[_json(c) for c in classes]}")
 
 
 def decide(proba, classes, *, pos_label=None, threshold=None):

@@ -1,6 +1,6 @@
 r"""The training curve the run directory draws: the unpenalised log loss after each iteration or epoch.
 
-The number is the one the metrics table prints (:func:`~crossentropy.cli.evaluation.log_loss_over`),
+The number is the one the metrics table prints (:func:`~crossentropy.report.metrics.log_loss_over`),
 
 .. math:: L^{(t)}_S = -\frac{1}{|S|} \sum_{i \in S} \log \hat p^{(t)}_{i, y_i}
 
@@ -23,7 +23,7 @@ import copy
 
 import numpy as np
 
-from .evaluation import log_loss_over
+from .metrics import log_loss_over
 
 __all__ = ["EpochRecorder", "IterateRecorder", "MAX_CURVE_ROWS", "curves_to_json", "curves_from_json"]
 
