@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 import warnings
 
-__all__ = ["coefficient_section", "MAX_COEF_FIT", "LR_TEST_BUDGET"]
+__all__ = ["coefficient_section", "refit_model", "MAX_COEF_FIT", "LR_TEST_BUDGET", "SHARED"]
+
+#: the parameters a LogisticRegressionCV shares with the LogisticRegression it refits
+SHARED = ("penalty", "fit_intercept", "solver", "max_iter", "tol", "class_weight", "random_state", "verbose")
 
 #: the most coefficients whose covariance (a dense Hessian inverse) the page computes
 MAX_COEF_FIT = 2000
@@ -64,6 +67,8 @@ def coefficient_section(estimator, X, y, *, terms=None, sample_weight=None, offs
     if X is None or not hasattr(estimator, "coef_") or \
             "terms" not in inspect.signature(getattr(estimator, "summary", len)).parameters:
         return None, None  # the table of a LogisticRegression's summary (whose terms can be the data's columns)
+    if hasattr(estimator, "Cs_"):  # a LogisticRegressionCV: the table of its refit at the chosen C
+        estimator = refit_model(estimator)
     n_coef = (max(len(estimator.classes_), 2) - 1) * (X.shape[1] + bool(estimator.fit_intercept))
     if n_coef > MAX_COEF_FIT:
         return {"error": f"no coefficient table: {n_coef:,} coefficients need a {n_coef:,} x {n_coef:,} Hessian "
@@ -122,3 +127,31 @@ def _column_tests(summary, n_rows):
     tests = term_tests(design, summary.cov, lr=False)
     tests["note"] = note
     return tests, note
+
+
+def refit_model(cv):
+    """The LogisticRegression at the chosen C holding a LogisticRegressionCV's refit coefficients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy import LogisticRegressionCV
+    >>> X = np.arange(12.0).reshape(-1, 1); y = np.array([0, 1] * 3 + [1, 1, 0, 1, 1, 1])
+    >>> cv = LogisticRegressionCV(Cs=3, cv=2).fit(X, y)
+    >>> model = refit_model(cv)
+    >>> bool(model.C == cv.C_[0] and np.array_equal(model.coef_, cv.coef_))
+    True
+    """
+    import numpy as np
+
+    from ..linear_model import LogisticRegression
+
+    params = {k: cv.get_params()[k] for k in SHARED}
+    ratio = cv.l1_ratio_[0] if cv.penalty == "elasticnet" else None
+    model = LogisticRegression(C=float(cv.C_[0]), l1_ratio=None if ratio is None else float(ratio), **params)
+    for name in ("classes_", "n_features_in_", "feature_names_in_", "coef_", "intercept_", "converged_", "solver_",
+                 "loss_curve_"):
+        if hasattr(cv, name):
+            setattr(model, name, getattr(cv, name))
+    model.n_iter_ = int(np.max(cv.n_iter_))
+    return model
