@@ -8,7 +8,6 @@ the record of the choice for the model file, the two figures and ``cv_results.cs
 
 from __future__ import annotations
 
-from ..report.coefficients import SHARED as _SHARED
 from .errors import UsageError
 
 __all__ = ["cv_estimator", "cv_outputs", "parse_Cs", "parse_ratios", "rule_folds"]
@@ -54,6 +53,7 @@ def cv_estimator(args, base):
     defaults (UsageError naming the option otherwise).
     """
     from ..linear_model import LogisticRegression, LogisticRegressionCV
+    from ..report.coefficients import SHARED as _SHARED
 
     if args.model != "logistic":
         raise UsageError(f"--cv applies to --model logistic only, got --model {args.model}")
