@@ -46,7 +46,7 @@ def run_provenance(title, *, argv, data=None, seed=None, n_rows=None, n_dropped=
 
     Examples
     --------
-    >>> prov = run_provenance("M on a.csv", argv=["train", "a.csv"], seed=0)
+    >>> prov = run_provenance("M on a.csv", argv=["train", "a.csv"], data="a.csv", seed=0)
     >>> prov["by"], prov["rows"][:2]
     ('crossentropy train a.csv', [('command line', 'crossentropy train a.csv'), ('data file', 'a.csv')])
     """

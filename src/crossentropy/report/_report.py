@@ -75,7 +75,7 @@ class Report:
     >>> X, y = load_iris(return_X_y=True)
     >>> model = LogisticRegression().fit(X[::2], y[::2])
     >>> report = Report.from_estimator(model, X[1::2], y[1::2], X_train=X[::2], y_train=y[::2], plots=False)
-    >>> report.metrics.loc[("test", "baseline"), "accuracy"] < report.metrics.loc[("test", "model"), "accuracy"]
+    >>> bool(report.metrics.loc[("test", "baseline"), "accuracy"] < report.metrics.loc[("test", "model"), "accuracy"])
     True
     """
 

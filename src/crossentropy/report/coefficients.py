@@ -60,7 +60,7 @@ def coefficient_section(estimator, X, y, *, terms=None, sample_weight=None, offs
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [1.5], [0.5]]); y = np.array([0, 0, 1, 1, 0, 1])
     >>> section, summary = coefficient_section(LogisticRegression(penalty=None).fit(X, y), X, y)
     >>> [r["term"] for r in section["rows"]], summary.cov_type
-    (['const', 'x0'], 'nonrobust')
+    (['const', 'x1'], 'nonrobust')
     """
     import inspect
 
