@@ -197,7 +197,7 @@ def calibration_figures(summary: dict, y, proba, classes, *, pos_label=None, bef
 
 
 def threshold_figure(tuning: dict):
-    """``threshold_curve.png`` of a ``--tune-threshold`` record."""
+    """``threshold_curve.png`` of a tuned threshold's record (its ``thresholds``, ``scores``, ``threshold``, ``objective``)."""
     from ..plotting.calibration import plot_threshold_curve
 
     return plot_threshold_curve(tuning["thresholds"], tuning["scores"], threshold=tuning["threshold"],
