@@ -70,13 +70,15 @@ class Report:
 
     Examples
     --------
-    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn.model_selection import train_test_split
     >>> from crossentropy import LogisticRegression
-    >>> X, y = load_iris(return_X_y=True)
-    >>> model = LogisticRegression().fit(X[::2], y[::2])
-    >>> report = Report.from_estimator(model, X[1::2], y[1::2], X_train=X[::2], y_train=y[::2], plots=False)
-    >>> bool(report.metrics.loc[("test", "baseline"), "accuracy"] < report.metrics.loc[("test", "model"), "accuracy"])
-    True
+    >>> X_train, X_test, y_train, y_test = train_test_split(*load_wine(return_X_y=True), random_state=0)
+    >>> model = LogisticRegression().fit(X_train, y_train)
+    >>> report = Report.from_estimator(model, X_test, y_test, X_train=X_train, y_train=y_train, plots=False)
+    >>> m = report.metrics.loc["test"]
+    >>> bool(m.loc["model", "log_loss"] < m.loc["baseline", "log_loss"]), report.per_class.shape
+    (True, (6, 6))
     """
 
     def __init__(self, splits, *, figures=None, context=None, coefficients=None):
