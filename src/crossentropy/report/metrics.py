@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "decide", "split_metrics", "beats_baseline"]
+__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "one_hot_over", "log_loss_encoded", "decide", "split_metrics", "beats_baseline"]
 
 _LN2 = math.log(2.0)
 
@@ -136,6 +136,40 @@ def log_loss_over(y_true, proba, classes) -> float:
     proba = np.asarray(proba, dtype=np.float64)
     full = proba if np.array_equal(labels, classes) else _expand(proba, classes, labels)
     return float(log_loss(np.asarray(y_true), full, labels=labels))
+
+
+def one_hot_over(y_true, classes):
+    """``(labels, Y)``: the labels of :func:`log_loss_over` and the one-hot rows of ``y_true`` over them (int64,
+    columns in sorted label order, as ``sklearn.preprocessing.LabelBinarizer`` encodes them), so that many
+    predictions of the same rows are scored without encoding the labels again (:func:`log_loss_encoded`).
+
+    Examples
+    --------
+    >>> labels, Y = one_hot_over(["b", "a"], ["a", "b"])
+    >>> labels.tolist(), Y.tolist()
+    (['a', 'b'], [[0, 1], [1, 0]])
+    """
+    labels = all_labels(classes, y_true)
+    return labels, (np.asarray(y_true)[:, None] == labels[None, :]).astype(np.int64)
+
+
+def log_loss_encoded(encoding, proba, classes) -> float:
+    """:func:`log_loss_over` of ``proba`` (columns: ``classes``) for the rows encoded by :func:`one_hot_over`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.5, 0.5], [0.25, 0.75]])
+    >>> log_loss_encoded(one_hot_over(["a", "b"], ["a", "b"]), p, ["a", "b"]) == log_loss_over(["a", "b"], p, ["a", "b"])
+    True
+    """
+    from ..metrics import encoded_log_loss
+
+    labels, Y = encoding
+    classes = np.asarray(classes)
+    proba = np.asarray(proba, dtype=np.float64)
+    full = proba if np.array_equal(labels, classes) else _expand(proba, classes, labels)
+    return float(encoded_log_loss(Y, full))
 
 
 def _roc_auc(y, proba, labels):
