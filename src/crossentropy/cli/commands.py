@@ -7,7 +7,6 @@ from pathlib import Path
 
 from .errors import UsageError
 from .options import decision_options
-from .report import compute_metrics, format_metrics_table
 from .sources import predictions
 
 __all__ = ["cmd_evaluate", "cmd_predict", "cmd_plot"]
@@ -104,6 +103,8 @@ def cmd_evaluate(args) -> int:
     evaluate writes no file it was not asked for).
     """
     from ..io.atomic import atomic_write_text
+    from ..report.figures import format_metrics_table
+    from ..report.metrics import split_metrics
 
     _check_out(args, required=False)
     report_dir = _report_dir(args)
@@ -119,8 +120,8 @@ def cmd_evaluate(args) -> int:
     clean, y, proba = _scored(prep, est, frame, unknown=_unknown(args, prep, frame))
     trained = (bundle.extra or {}).get("metrics") or {}
     pos_label, threshold = decision_options(args, est.classes_, trained)
-    metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
-                              threshold=threshold)
+    metrics = split_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
+                            threshold=threshold)
     print(f"{type(est).__name__} from {bundle.path.parent}/ on {args.data}: {clean.shape[0]} rows"
           + (f" ({frame.shape[0] - clean.shape[0]} dropped with missing values)" if clean.shape[0] < frame.shape[0] else ""))
     print(format_metrics_table({"data": metrics}))
@@ -169,8 +170,8 @@ def _report_dir(args):
 
 
 def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves=None):
-    from .evaluation import decide
-    from .report import run_figures
+    from ..report.figures import run_figures
+    from ..report.metrics import decide
 
     pred = decide(proba, est.classes_, pos_label=pos_label, threshold=threshold)
     return run_figures(est, y_eval=y, proba_eval=proba, pred_eval=pred, split=split, curves=curves,
@@ -178,21 +179,22 @@ def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves
 
 
 def _evaluation_report(args, bundle, metrics, y, proba, *, n_rows, n_dropped, frame):
-    from .report import report_context, write_figures_dir
+    from ..report import Report
+    from ..report.page import page_context
+    from .report import run_provenance, write_figures_dir
 
     est, split = bundle.estimator, Path(args.data).name
     figures = {}
     if args.plots:
         figures = _scored_figures(est, y, proba, split, metrics.get("pos_label"), metrics.get("threshold"))
         figures.pop("training_curve.png", None)  # the training run's figure, not this data's
-    summary = {"model": type(est).__name__, "data": str(args.data), "target": bundle.preprocessing.target,
-               "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(getattr(est, "n_features_in_", 0))}
-    page = report_context(args, summary, prep=bundle.preprocessing, data=args.data,
-                          data_notes={"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}},
-                          title=f"{type(est).__name__} from {bundle.path.parent} evaluated on {args.data}",
-                          splits={split: metrics})
-    write_figures_dir(args.report_dir, metrics=metrics, figures=figures, report=page,
-                      overwrite=getattr(args, "force", False))
+    missing = {str(c): int(v) for c, v in frame.isna().sum().items() if v}
+    context = page_context({split: metrics}, estimator=est, prep=bundle.preprocessing, missing=missing,
+                           n_features=int(getattr(est, "n_features_in_", 0)))
+    prov = run_provenance(f"{type(est).__name__} from {bundle.path.parent} evaluated on {args.data}",
+                          argv=getattr(args, "argv", None), data=args.data, n_rows=n_rows, n_dropped=n_dropped)
+    write_figures_dir(args.report_dir, metrics=metrics, report=Report({split: metrics}, figures=figures, context=context),
+                      provenance=prov, overwrite=getattr(args, "force", False))
     print(f"wrote {args.report_dir}/: " + ", ".join(sorted(p.name for p in Path(args.report_dir).iterdir())))
 
 
@@ -223,7 +225,7 @@ def cmd_predict(args) -> int:
     proba, pred = predictions(est, X, prep.offset_values(clean))
     trained = (bundle.extra or {}).get("metrics") or {}
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
-        from .evaluation import decide
+        from ..report.metrics import decide
 
         pred = decide(proba, est.classes_, pos_label=decision_options(args, est.classes_, trained)[0],
                       threshold=trained["threshold"])
@@ -303,7 +305,9 @@ def _plot_run(args) -> int:
 
     from ..io.model_files import load_model_bundle
     from ..io.tables import read_table
-    from .curves import curves_from_json
+    from ..report import Report
+    from ..report.curves import curves_from_json
+    from ..report.metrics import split_metrics
     from .options import _check_out_dir
     from .report import write_figures_dir
 
@@ -323,10 +327,10 @@ def _plot_run(args) -> int:
     prep.check_columns(frame)
     clean, y, proba = _scored(prep, est, frame)
     pos_label, threshold = decision_options(args, est.classes_, trained)
-    metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
-                              threshold=threshold)
+    metrics = split_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
+                            threshold=threshold)
     figures = _scored_figures(est, y, proba, split, pos_label, threshold,
                               curves=curves_from_json(trained.get("training_curve")))
-    write_figures_dir(out, metrics=metrics, figures=figures, overwrite=args.force)
+    write_figures_dir(out, metrics=metrics, report=Report({split: metrics}, figures=figures), overwrite=args.force)
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0

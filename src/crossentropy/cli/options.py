@@ -238,8 +238,6 @@ def decision_options(args, classes, trained=None):
     (``trained``: its metrics), checked against ``classes``; a UsageError names the option."""
     import numpy as np
 
-    from .evaluation import resolve_pos_label
-
     trained = trained or {}
     text = getattr(args, "pos_label", None)
     if text is None and np.size(classes) == 2 and trained.get("pos_label") is not None:
@@ -254,3 +252,30 @@ def decision_options(args, classes, trained=None):
     if threshold is not None and np.size(classes) != 2:
         raise UsageError(f"--threshold applies to two classes; the target has {np.size(classes)}")
     return pos_label, threshold
+
+
+def resolve_pos_label(text, classes):
+    """The class named by ``--pos-label TEXT`` (matched by its text), or None for ``text=None``.
+
+    ValueError when the model has more than two classes or no class is spelled ``text``.
+
+    Examples
+    --------
+    >>> resolve_pos_label("0", [0, 1])
+    0
+    """
+    if text is None:
+        return None
+    import numpy as np
+
+    classes = np.asarray(classes)
+    if classes.size != 2:
+        raise ValueError(f"--pos-label applies to two classes; the target has {classes.size}")
+    for c in classes:
+        if str(_plain(c)) == str(text):
+            return _plain(c)
+    raise ValueError(f"--pos-label {text!r} is not a class; the classes are {[_plain(c) for c in classes]}")
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
