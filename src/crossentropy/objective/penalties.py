@@ -167,8 +167,8 @@ class ElasticNet(Penalty):
     >>> p, mask = ElasticNet(l2=0.5, l1=0.25), np.array([True, True, False])
     >>> p.smooth_terms(np.arange(3.0), mask)[0], p.nonsmooth(np.arange(3.0), mask)   # 0.25 (0 + 1), 0.25 (0 + 1)
     (0.25, 0.25)
-    >>> p.prox(np.array([1.0, -0.1, 5.0]), 2.0, mask)   # soft-threshold by 2 * 0.25, never the intercept
-    array([0.5, 0. , 5. ])
+    >>> p.prox(np.array([1.0, -0.75, 5.0]), 2.0, mask)   # soft-threshold by 2 * 0.25, never the intercept
+    array([ 0.5 , -0.25,  5.  ])
 
     References
     ----------

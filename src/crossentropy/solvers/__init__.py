@@ -98,7 +98,7 @@ def check_solver(name, *, l1=False, auto=False, choices=None):
     >>> check_solver("lbfgs", l1=True)
     Traceback (most recent call last):
     ...
-    ValueError: solver='lbfgs' cannot handle an l1 term (penalty 'l1' or 'elasticnet'); use one of ['newton', 'proximal', 'gd', 'sgd']
+    ValueError: solver='lbfgs' cannot handle an l1 term (penalty 'l1' or 'elasticnet'); use one of ['gd', 'sgd', 'newton', 'proximal']
     """
     names = list(SOLVERS) if choices is None else [c for c in SOLVERS if c in set(choices)]
     allowed = (["auto"] if auto else []) + names
