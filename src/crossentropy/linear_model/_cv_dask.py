@@ -44,9 +44,7 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
                          f"partition), got {cv_est.cv!r}")
     if not (cv_est.scoring is None or cv_est.scoring in ("neg_log_loss", "accuracy")):
         raise ValueError(f"scoring must be 'neg_log_loss', 'accuracy' or None for Dask input, got {cv_est.scoring!r}")
-    if template.solver not in _setup.DASK_SOLVERS:
-        raise ValueError(f"solver={template.solver!r} is not available for Dask input; use one of "
-                         f"{list(_setup.DASK_SOLVERS)}")
+    _setup.check_solver_choice(template.solver, template.penalty, max(rhos), dask=True, path=True)
     data = dispatch.dask_training_data(X, y, sample_weight)
     classes = data.classes
     cv_est.classes_, cv_est.n_features_in_ = classes, data.n_features

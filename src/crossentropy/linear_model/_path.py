@@ -243,10 +243,7 @@ def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample
     Cs = check_Cs(Cs)
     est = LogisticRegression(penalty=penalty, C=float(Cs[0]), l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                              solver=solver, max_iter=max_iter, tol=tol, class_weight=class_weight)
-    rho = est._check_params()
-    if est.solver == "sgd":
-        raise ValueError("solver='sgd' cannot follow a regularisation path (it stops after max_iter epochs); "
-                         "use 'auto', 'newton', 'lbfgs', 'gd' or 'proximal'")
+    rho = _setup.check_params(est, path=True)
     X, y_enc, sw = est._validate_fit_data(X, y, sample_weight, classes=classes)
     offset = check_offset(offset, X.shape[0], len(est.classes_))
     coefs, intercepts, n_iter, converged, _ = fold_path(est, X, y_enc, sw, Cs, rho, offset=offset)

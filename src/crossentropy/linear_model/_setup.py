@@ -36,7 +36,7 @@ from ._problem import FitProblem, SolverSettings, coef_vector, penalty_terms, ru
 from ._separation import check_separation
 from ._weights import check_feature_range, class_weights, fit_row_weights, row_weights
 
-__all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "class_weights",
+__all__ = ["PENALTIES", "DASK_SOLVERS", "PATH_SOLVERS", "PERSIST_OPTIONS", "check_params", "check_solver_choice", "class_weights",
            "row_weights", "fit_row_weights", "check_feature_range",
            "penalty_terms", "choose_solver", "coef_vector", "run_solver", "store_result", "fit_in_memory", "fit_dask",
            "memory_problem", "dask_problem", "FitProblem", "SolverSettings"]
@@ -44,10 +44,38 @@ __all__ = ["PENALTIES", "DASK_SOLVERS", "PERSIST_OPTIONS", "check_params", "clas
 PENALTIES = ("l2", "l1", "elasticnet", None, "firth")
 #: Solvers that run on Dask input (all but the minibatch one, which needs random rows).
 DASK_SOLVERS = ("auto", "newton", "lbfgs", "gd", "proximal")
+#: Solvers that follow a regularisation path (all but the minibatch one, which stops after max_iter epochs).
+PATH_SOLVERS = DASK_SOLVERS
 PERSIST_OPTIONS = ("auto", True, False)
 
 
-def check_params(est, *, stacklevel=3) -> float:
+def check_solver_choice(solver, penalty, rho, *, dask=False, path=False):
+    """The one check of which solvers can run a fit: ``solver`` for ``penalty`` (share of l1 ``rho``), on
+    Dask input (``dask``) or along a regularisation path (``path``); ValueError naming ``solver`` otherwise.
+
+    Examples
+    --------
+    >>> check_solver_choice("lbfgs", "l2", 0.0, dask=True)
+    'lbfgs'
+    >>> check_solver_choice("sgd", "l2", 0.0, path=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: solver='sgd' cannot follow a regularisation path (it stops after max_iter epochs); use one of ['auto', 'newton', 'lbfgs', 'gd', 'proximal']
+    """
+    check_solver(solver, auto=True)  # the registry names the choices
+    if penalty == "firth" and solver not in ("auto", "newton"):
+        raise ValueError(f"penalty='firth' is fitted by its own modified-score Newton iterations: solver must be "
+                         f"'auto' or 'newton', got {solver!r}")
+    if dask and solver not in DASK_SOLVERS:
+        raise ValueError(f"solver={solver!r} is not available for Dask input: it needs random "
+                         f"minibatches; use one of {list(DASK_SOLVERS)}")
+    if path and solver not in PATH_SOLVERS:
+        raise ValueError(f"solver={solver!r} cannot follow a regularisation path (it stops after max_iter "
+                         f"epochs); use one of {list(PATH_SOLVERS)}")
+    return check_solver(solver, l1=rho > 0, auto=True)
+
+
+def check_params(est, *, stacklevel=3, dask=False, path=False) -> float:
     r"""Check the parameters of a ``LogisticRegression`` and return :math:`\rho`, the share of l1.
 
     :math:`\rho` = 0 for ``"l2"`` and None, 1 for ``"l1"``, ``l1_ratio`` for ``"elasticnet"``.
@@ -59,6 +87,8 @@ def check_params(est, *, stacklevel=3) -> float:
         ``learning_rate``, ``batch_size``.
     stacklevel : int
         For the warning about an ignored ``l1_ratio``.
+    dask, path : bool, default False
+        The fit runs on Dask input, or along a regularisation path (:func:`check_solver_choice`).
 
     Returns
     -------
@@ -81,7 +111,7 @@ def check_params(est, *, stacklevel=3) -> float:
     """
     check_option(est.penalty, "penalty", PENALTIES)
     check_real(est.C, "C", low=0, low_open=True)
-    check_solver(est.solver, auto=True)  # the registry names the choices
+    check_solver(est.solver, auto=True)  # the registry names the choices, before l1_ratio is read
     if est.penalty == "elasticnet":
         if est.l1_ratio is None:
             raise ValueError("l1_ratio must be a number in [0, 1] for penalty='elasticnet', got None")
@@ -91,10 +121,7 @@ def check_params(est, *, stacklevel=3) -> float:
             warnings.warn(f"l1_ratio={est.l1_ratio!r} is only used with penalty='elasticnet'; "
                           f"penalty={est.penalty!r} ignores it", UserWarning, stacklevel=stacklevel)
         rho = 1.0 if est.penalty == "l1" else 0.0
-    if est.penalty == "firth" and est.solver not in ("auto", "newton"):
-        raise ValueError(f"penalty='firth' is fitted by its own modified-score Newton iterations: solver must be "
-                         f"'auto' or 'newton', got {est.solver!r}")
-    check_solver(est.solver, l1=rho > 0, auto=True)
+    check_solver_choice(est.solver, est.penalty, rho, dask=dask, path=path)
     check_int(est.max_iter, "max_iter", low=1)
     check_bool(est.flic, "flic")
     check_real(est.tol, "tol", low=0)
@@ -258,10 +285,7 @@ def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persi
     ----------
     Chu et al., *Map-Reduce for machine learning on multicore*, NIPS (2006), §4.2.
     """
-    rho = check_params(est, stacklevel=4)
-    if est.solver not in DASK_SOLVERS:
-        raise ValueError(f"solver={est.solver!r} is not available for Dask input: it needs random "
-                         f"minibatches; use one of {list(DASK_SOLVERS)}")
+    rho = check_params(est, stacklevel=4, dask=True)
     check_option(persist, "persist", PERSIST_OPTIONS)
     if est.penalty == "firth":
         raise ValueError("penalty='firth' fits in-memory X only (a NumPy array, DataFrame or CSR matrix), "
