@@ -172,6 +172,8 @@ class FitResult:
         What the solver needs to continue (``"sgd"``: its step counter; Newton: its kept Hessian).
     flat : ndarray of shape (n_coef,)
         The flat coefficient vector (where a path's next fit starts).
+    n_passes : int or None
+        Passes over the data of a Dask fit (None in memory).
     """
 
     coef: np.ndarray
@@ -184,6 +186,7 @@ class FitResult:
     stopped: bool = False
     state: dict = field(default_factory=dict)
     flat: np.ndarray | None = None
+    n_passes: int | None = None
 
 
 def coefficient_arrays(flat, objective):
@@ -336,7 +339,8 @@ def run_solver(problem, settings, callback=None, *, solver, coef0=None, max_iter
 
 def store_result(est, result):
     """Copy a :class:`FitResult` onto the estimator: ``coef_``, ``intercept_``, ``n_iter_``, ``converged_``,
-    ``loss_curve_``, ``solver_`` and, for ``"sgd"``, ``sgd_state_``: the one place they are written.
+    ``loss_curve_``, ``solver_`` and, for ``"sgd"``, ``sgd_state_``, for a Dask fit ``n_passes_``: the one
+    place they are written.
 
     Examples
     --------
@@ -354,3 +358,5 @@ def store_result(est, result):
     est.solver_ = result.solver
     if result.solver == "sgd":
         est.sgd_state_ = dict(result.state)
+    if result.n_passes is not None:
+        est.n_passes_ = int(result.n_passes)

@@ -21,6 +21,7 @@ Dask inputs, the Dask objective) and does the rest here.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -305,8 +306,8 @@ def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persi
         del est.feature_names_in_
     problem, name = dask_problem(est, data, cw, total, rho)
     coef0 = coef_vector(est) if est.warm_start else None
-    store_result(est, run_solver(problem, SolverSettings.from_estimator(est), callback, solver=name, coef0=coef0))
-    est.n_passes_ = problem.objective.n_passes
+    result = run_solver(problem, SolverSettings.from_estimator(est), callback, solver=name, coef0=coef0)
+    store_result(est, dataclasses.replace(result, n_passes=problem.objective.n_passes))
     return est
 
 
