@@ -19,7 +19,6 @@ coefficient sits in :math:`\theta` is a :class:`~crossentropy.objective.CoefLayo
 
 from __future__ import annotations
 
-
 from . import binary, softmax
 from .penalties import L2
 from .sums import DataTerms
