@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._cd import cd_quadratic_l1
-
 __all__ = ["Penalty", "L2", "ElasticNet", "make_penalty", "soft_threshold"]
 
 
@@ -218,6 +216,8 @@ class ElasticNet(Penalty):
 
     def quadratic_step(self, H, g, coef, mask):
         """Cyclic coordinate descent on the l1-penalised quadratic model (exact zeros)."""
+        from ._cd import cd_quadratic_l1  # numba loads only for an l1 penalty
+
         return cd_quadratic_l1(H, g, coef, mask, self.l1)
 
 
