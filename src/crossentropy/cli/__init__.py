@@ -1,4 +1,4 @@
-"""The ``crossentropy`` command: train, evaluate, predict, calibrate, plot.
+"""The ``crossentropy`` command: train, evaluate, predict, calibrate, plot, export.
 
 ``main(argv) -> int`` never raises: problems with the command line, the data, an output path, the
 file system or a missing optional dependency (with its install hint) print one line
@@ -9,7 +9,7 @@ failed run leaves nothing behind). The console script and
 process (the library never touches the environment).
 
 Modules: :mod:`.parser` (arguments), :mod:`.options` (what they build), :mod:`.sources` (in memory
-or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot), :mod:`.calibrate`,
+or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot), :mod:`.calibrate`, :mod:`.export` (ONNX),
 :mod:`.report` (metrics, figures, the run directory), :mod:`.paths` (output paths checked up front).
 """
 
@@ -29,12 +29,13 @@ __all__ = ["build_parser", "main", "entry", "UsageError", "make_estimator", "mak
            "progress_for"]
 
 #: optional dependencies and the extra that installs each
-_OPTIONAL = {"dask": "crossentropy[dask]", "distributed": "crossentropy[dask]"}
+_OPTIONAL = {"dask": "crossentropy[dask]", "distributed": "crossentropy[dask]", "onnx": "crossentropy[onnx]",
+             "onnxruntime": "crossentropy[onnx]"}
 
 # command -> (module, function), imported when the command runs: --help and --version stay light
 _COMMANDS = {"train": ("train", "cmd_train"), "evaluate": ("commands", "cmd_evaluate"),
              "predict": ("commands", "cmd_predict"), "calibrate": ("calibrate", "cmd_calibrate"),
-             "plot": ("commands", "cmd_plot")}
+             "plot": ("commands", "cmd_plot"), "export": ("export", "cmd_export")}
 # names re-exported from .options, imported on first access
 _LAZY = {"make_estimator": "options", "make_preprocessor": "options", "out_dir_for": "options",
          "progress_for": "options"}
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, for report.html
     from ..exceptions import ModelFileError  # after parsing: --help and --version never get here
-    from ..io.tables import DataError
+    from ..exceptions import DataError
 
     try:
         with _warnings_to_stderr():

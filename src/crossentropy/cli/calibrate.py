@@ -115,7 +115,7 @@ def cmd_calibrate(args) -> int:
     if prep.offset:
         raise UsageError(f"{args.run!r} takes a logit offset (--offset {prep.offset}): calibrating such a model is "
                          "not supported")
-    frame = read_table(args.data)
+    frame = read_table(args.data, na_values=prep.na_values)
     prep.check_columns(frame)
     clean, X, y = labelled_rows(prep, base, frame)
     classes = np.asarray(base.classes_)

@@ -53,7 +53,8 @@ def make_estimator(args):
     Returns
     -------
     LogisticRegression or MLPClassifier
-        Unfitted; ``random_state`` is ``--seed`` unless ``--param random_state=...`` says otherwise.
+        Unfitted; ``random_state`` is ``--seed`` unless ``--param random_state=...`` says otherwise;
+        an MLP stops early on its validation log loss unless ``--param early_stopping=false``.
 
     Examples
     --------
@@ -86,6 +87,9 @@ def make_estimator(args):
         params[key] = param_value(text)
     if "random_state" in known and "random_state" not in params:
         params["random_state"] = args.seed
+    args.default_early_stopping = args.model == "mlp" and "early_stopping" not in params
+    if args.default_early_stopping:  # the command line stops on the validation log loss
+        params["early_stopping"] = True
     cv = getattr(args, "cv", None) is not None  # --cv: the search's own checks (cli/cv.py)
     if not cv and params.get("penalty") == "elasticnet" and params.get("l1_ratio") is None:
         raise UsageError("--penalty elasticnet needs --l1-ratio R, the share of l1 in the penalty (a number in [0, 1])")
@@ -154,7 +158,9 @@ def make_preprocessor(args, target):
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
     ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
-    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on; ``--model ordinal`` gets
+    ``--offset COL``, ``--reference COL=LEVEL``, ``--na-values LIST``, ``--categorical COL`` and
+    ``--unknown`` are passed on (the column of ``--split time:COL`` or ``group:COL`` is ignored unless
+    ``--keep COL`` names it); ``--model ordinal`` gets
     treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts), and so
     does ``--penalty firth`` (whose penalty needs a design of full rank: an intercept and every level's
     indicator would make its information singular).
@@ -162,14 +168,21 @@ def make_preprocessor(args, target):
     from ..preprocessing import TabularPreprocessor
 
     ignore = [c for item in args.ignore for c in item.split(",") if c]
+    keep = [c for item in getattr(args, "keep", []) for c in item.split(",") if c]
+    split_column = getattr(getattr(args, "split", None), "column", None)
+    if split_column is not None and split_column not in keep + ignore + [target]:
+        ignore.append(split_column)  # the time or group column arranges the rows; not a feature unless kept
     return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
                                impute_strategy=args.impute, scale=not args.no_scale,
                                max_categories=args.max_categories, ignore=ignore,
-                               keep=[c for item in getattr(args, "keep", []) for c in item.split(",") if c],
+                               keep=keep,
                                offset=getattr(args, "offset", None),
                                reference=_references(getattr(args, "reference", [])),
                                drop_reference=getattr(args, "model", None) == "ordinal" or
-                               getattr(args, "penalty", None) == "firth")
+                               getattr(args, "penalty", None) == "firth",
+                               na_values=getattr(args, "na_values", None),
+                               categorical=[c for item in getattr(args, "categorical", []) for c in item.split(",") if c],
+                               unknown=getattr(args, "unknown", None) or "error")
 
 
 def _references(pairs) -> dict | None:

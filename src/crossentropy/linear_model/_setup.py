@@ -15,7 +15,7 @@ This module checks the estimator's parameters (:func:`check_params`), takes the 
 (:func:`~crossentropy.linear_model._problem.run_solver`, which returns a ``FitResult``) and copies the
 result onto the estimator (:func:`~crossentropy.linear_model._problem.store_result`). The in-memory
 fit builds a :class:`~crossentropy.objective.LinearObjective` (:func:`fit_in_memory`); the Dask fit
-(:func:`fit_dask`) asks :mod:`crossentropy.dispatch` for the data side only (checked and summarised
+(:func:`fit_dask`) asks :mod:`crossentropy.distributed` for the data side only (checked and summarised
 Dask inputs, the Dask objective) and does the rest here.
 """
 
@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from .. import dispatch
+from .. import distributed
 from .._validation import check_bool, check_int, check_option, check_real
 from ..losses._reduction import scaled_by
 from ..objective import CACHE_ELEMENTS, LinearObjective
@@ -245,7 +245,7 @@ def memory_problem(est, X, y_enc, sample_weight, rho, *, offset=None):
 
 
 def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):
-    r"""Fit ``est`` on Dask input: the data side from :func:`crossentropy.dispatch.dask_training_data`.
+    r"""Fit ``est`` on Dask input: the data side from :func:`crossentropy.distributed.training_data`.
 
     The same objective as in memory; each solver step is a pass over the chunks on the workers.
     Sets, besides the attributes of :func:`store_result`, ``classes_``, ``n_features_in_``,
@@ -293,7 +293,7 @@ def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persi
                          "got a Dask collection")
     if y is None:
         raise ValueError("y must be given to fit a classifier, got None")
-    data = dispatch.dask_training_data(X, y, sample_weight, offset=offset, persist=persist)
+    data = distributed.training_data(X, y, sample_weight, offset=offset, persist=persist)
     cw, total = class_weights(est.class_weight, data.classes, data.weighted_counts)
     if not np.isfinite(total):
         raise ValueError("sample_weight times class_weight sums to more than float64 holds (1.8e308): divide "
