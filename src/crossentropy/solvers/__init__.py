@@ -20,6 +20,7 @@ name         method                                                      l1 / en
 ===========  ==========================================================  ==========
 """
 
+import functools
 import inspect
 
 from ._base import (
@@ -56,7 +57,7 @@ L1_SOLVERS = tuple(name for name, solver in SOLVERS.items() if solver.handles_no
 
 def solver_options(name):
     """The settings solver ``name`` takes besides ``max_iter``, ``tol``, ``callback`` and ``verbose``: the
-    keyword-only parameters of its signature.
+    keyword-only parameters of its signature (read once per solver).
 
     Examples
     --------
@@ -64,7 +65,12 @@ def solver_options(name):
     >>> solver_options("lbfgs"), solver_options("gd")
     (('memory',), ('learning_rate', 'line_search'))
     """
-    params = inspect.signature(SOLVERS[check_solver(name)]).parameters.values()
+    return _keyword_options(SOLVERS[check_solver(name)])
+
+
+@functools.lru_cache(maxsize=None)
+def _keyword_options(solver):
+    params = inspect.signature(solver).parameters.values()
     return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in COMMON_OPTIONS)
 
 
