@@ -37,8 +37,8 @@ from ._problem import FitProblem, SolverSettings, coef_vector, penalty_terms, ru
 from ._separation import check_separation
 from ._weights import check_feature_range, class_weights, fit_row_weights, row_weights
 
-__all__ = ["PENALTIES", "DASK_SOLVERS", "PATH_SOLVERS", "PERSIST_OPTIONS", "check_params", "check_solver_choice", "class_weights",
-           "row_weights", "fit_row_weights", "check_feature_range",
+__all__ = ["PENALTIES", "DASK_SOLVERS", "PATH_SOLVERS", "PERSIST_OPTIONS", "check_params", "check_solver_choice",
+           "class_weights", "row_weights", "fit_row_weights", "check_feature_range",
            "penalty_terms", "choose_solver", "coef_vector", "run_solver", "store_result", "fit_in_memory", "fit_dask",
            "memory_problem", "dask_problem", "FitProblem", "SolverSettings"]
 
