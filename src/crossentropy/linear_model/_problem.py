@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._validation import as_float_array
 from ..exceptions import ConvergenceWarning
 from ..losses._reduction import scaled_by
 from ..objective import CoefLayout, make_penalty
@@ -258,7 +259,7 @@ def coef_vector(est):
     coef = getattr(est, "coef_", None)
     if coef is None or coef.shape != (layout.n_outputs, layout.n_features):
         return None
-    return layout.pack(coef, est.intercept_)
+    return as_float_array(layout.pack(coef, est.intercept_), "warm_start=True starts from coef_ and intercept_, which")
 
 
 def run_solver(problem, settings, callback=None, *, solver, coef0=None, max_iter=None, state=None,

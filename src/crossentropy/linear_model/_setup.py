@@ -137,7 +137,8 @@ def choose_solver(solver, objective) -> str:
     ``"auto"``: Newton for a two-class l1 term when the objective has Hessian blocks (proximal Newton
     on working sets), FISTA (``"proximal"``) for other l1 terms when the Hessian is too large (over 2000
     coefficients or :math:`n p^2 > 5\\cdot10^{10}`), L-BFGS for an in-memory softmax problem whose
-    (row, class) probabilities are too many to keep, Newton otherwise.
+    (row, class) probabilities are too many to keep or whose K×K class factor costs more per Newton step
+    than ``CLASS_FACTOR_GRADIENTS`` gradients (:meth:`LinearObjective.class_factor_costly`), else Newton.
 
     Parameters
     ----------
@@ -168,8 +169,8 @@ def choose_solver(solver, objective) -> str:
     if not smooth and not (p <= 2000 and objective.n_samples * p * p <= 5e10):
         return "proximal"
     if (isinstance(objective, LinearObjective) and smooth and objective.n_classes > 2
-            and objective.n_samples * objective.n_classes > CACHE_ELEMENTS):
-        return "lbfgs"  # too many (row, class) probabilities to keep: a Hessian-vector product would cost a gradient
+            and (objective.n_samples * objective.n_classes > CACHE_ELEMENTS or objective.class_factor_costly())):
+        return "lbfgs"  # too many (row, class) probabilities to keep, or a K x K class factor dominating each step
     return "newton"
 
 
