@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UsageError
+from .flags import flag_message
 
 __all__ = ["cmd_calibrate", "cross_fitted", "N_FOLDS", "ALPHA"]
 
@@ -87,10 +88,9 @@ def conformal_coverage(sets, y, classes, alpha: float = ALPHA) -> dict:
                    "conformal quantile are fitted on the other folds and the coverage counted on the fold's rows."}
 
 
-def cmd_calibrate(args) -> int:
+def cmd_calibrate(config) -> int:
     """``crossentropy calibrate RUN DATA --method M --out NEW_RUN [--force]`` (see the module docstring)."""
     from ..io.model_files import load_model_bundle
-    from ..io.tables import read_table
     from .commands import labelled_rows
     from .evaluation import class_prior, decide
     from .options import _check_out_dir, decision_options
@@ -98,24 +98,25 @@ def cmd_calibrate(args) -> int:
     from .report import compute_metrics, format_metrics_table, report_context, write_run
     from .report_calibration import calibration_figures, calibration_summary
     from .report_page import file_sha256
+    from .sources import read_data
 
-    out, run = Path(args.out), Path(args.run)
-    _check_out_dir(out, args.force)
+    out, run = Path(config.out), Path(config.run)
+    _check_out_dir(out, config.force)
     run_dir = run if run.is_dir() else run.parent
     if out.exists() and (_inside(run_dir, out) or _inside(out, run_dir)):
         raise UsageError(f"--out {str(out)!r} is RUN's directory (or holds it): write the calibrated run elsewhere")
-    bundle = load_model_bundle(args.run)
+    bundle = load_model_bundle(config.run)
     if bundle.calibration is not None:
-        raise UsageError(f"{args.run!r} is already calibrated ({bundle.calibration['method']}): calibrate the run "
+        raise UsageError(f"{config.run!r} is already calibrated ({bundle.calibration['method']}): calibrate the run "
                          "it was made from")
     prep, base = bundle.preprocessing, bundle.estimator
     if prep is None:
-        raise UsageError(f"{args.run!r} holds a model saved without table preprocessing: calibrate it in Python "
+        raise UsageError(f"{config.run!r} holds a model saved without table preprocessing: calibrate it in Python "
                          "with crossentropy.calibration.CalibratedClassifier")
     if prep.offset:
-        raise UsageError(f"{args.run!r} takes a logit offset (--offset {prep.offset}): calibrating such a model is "
+        raise UsageError(f"{config.run!r} takes a logit offset (--offset {prep.offset}): calibrating such a model is "
                          "not supported")
-    frame = read_table(args.data)
+    frame = read_data(config.data)
     prep.check_columns(frame)
     clean, X, y = labelled_rows(prep, base, frame)
     classes = np.asarray(base.classes_)
@@ -123,9 +124,9 @@ def cmd_calibrate(args) -> int:
     if missing:
         raise UsageError(f"DATA has no row of the class(es) {missing[:5]}: calibration needs every class of the model")
     try:
-        cc = _fit(base, X, y, args.method)
+        cc = _fit(base, X, y, config.method)
     except ValueError as exc:
-        raise UsageError(f"cannot calibrate with --method {args.method}: {exc}") from None
+        raise UsageError(f"cannot calibrate with --method {config.method}: {flag_message(str(exc))}") from None
     trained = dict((bundle.extra or {}).get("metrics") or {})
     note = None
     if trained.get("threshold") is not None:  # a threshold on the old probabilities means nothing on the new ones
@@ -133,11 +134,11 @@ def cmd_calibrate(args) -> int:
                 "calibrated run predicts the most probable class (pass --threshold to evaluate)")
         trained["threshold"] = None
         trained.pop("threshold_tuning", None)
-    pos_label, threshold = decision_options(args, classes, trained)
-    record = {"method": args.method, "vector": False, "data": str(args.data), "data_sha256": file_sha256(args.data),
+    pos_label, threshold = decision_options(classes, trained)
+    record = {"method": config.method, "vector": False, "data": str(config.data), "data_sha256": file_sha256(config.data),
               "n_rows": int(y.size)}
     before = base.predict_proba(_as_input(base, X))
-    after, sets = cross_fitted(base, X, y, args.method)
+    after, sets = cross_fitted(base, X, y, config.method)
     decision = {"prior": trained.get("prior"), "pos_label": pos_label, "threshold": threshold}
     columns = {"before calibration": compute_metrics(y, before, classes, **decision)}
     summary = None
@@ -146,22 +147,22 @@ def cmd_calibrate(args) -> int:
         prior_ll = (columns["after (cross-fitted)"].get("baseline") or {}).get("log_loss")
         summary = calibration_summary(
             y, after, classes, decide(after, classes, pos_label=pos_label, threshold=threshold),
-            rows=f"the {y.size:,} calibration rows of {Path(args.data).name}, calibrated probabilities cross-fitted",
+            rows=f"the {y.size:,} calibration rows of {Path(config.data).name}, calibrated probabilities cross-fitted",
             prior_log_loss=prior_ll, pos_label=pos_label if classes.size == 2 else None, before=before,
             conformal=None if sets is None else conformal_coverage(sets, y, classes))
     metrics = {**trained, "calibration": {**record, "rows": columns, "report": summary}}
     figures = {} if summary is None else calibration_figures(summary, y, after, classes, before=before,
                                                              pos_label=pos_label if classes.size == 2 else None)
     rows = {"n_rows": int(frame.shape[0]), "n_dropped": int(frame.shape[0] - y.size), "n_features": int(X.shape[1])}
-    page = report_context(args, {**metrics, **rows}, prep=prep, data=args.data, splits=columns,
+    page = report_context(config.argv, {**metrics, **rows}, prep=prep, data=config.data, splits=columns,
                           data_notes={"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}},
-                          title=f"{type(base).__name__} from {bundle.path.parent} calibrated ({args.method}) on {args.data}")
+                          title=f"{type(base).__name__} from {bundle.path.parent} calibrated ({config.method}) on {config.data}")
     page["calibration"] = summary
     split_file = bundle.path.parent / "split.json"
     files = {"split.json": split_file.read_text(encoding="utf-8")} if split_file.is_file() else {}
     write_run(out, estimator=base, metrics=metrics, figures=figures, preprocessing=prep, files=files,
-              overwrite=args.force, report=page, calibration=(record, cc.calibrated_classifiers_[0][1]))
-    print(f"{type(base).__name__} from {bundle.path.parent}/ calibrated ({args.method}) on {args.data}: "
+              overwrite=config.force, report=page, calibration=(record, cc.calibrated_classifiers_[0][1]))
+    print(f"{type(base).__name__} from {bundle.path.parent}/ calibrated ({config.method}) on {config.data}: "
           f"{y.size} rows" + (f" ({frame.shape[0] - y.size} dropped with missing values)" if y.size < frame.shape[0] else ""))
     print(format_metrics_table(columns))
     if note:

@@ -18,14 +18,14 @@ def _model_dir(model) -> Path:
     return p if p.is_dir() else p.parent
 
 
-def _check_out(args, *, required: bool):
+def _check_out(config, *, required: bool):
     """``--out`` checked before any work: writable, not the input table, no file of the model directory."""
     from .paths import check_output_file
 
-    if args.out is None and not required:
+    if config.out is None and not required:
         return None
-    return check_output_file(args.out, force=getattr(args, "force", False), inputs=[args.data],
-                             model_dir=_model_dir(args.model))
+    return check_output_file(config.out, force=config.force, inputs=[config.data],
+                             model_dir=_model_dir(config.model))
 
 
 def _refuse_gaps(prep, frame, *, with_target):
@@ -43,30 +43,35 @@ def _refuse_gaps(prep, frame, *, with_target):
             raise UsageError(f"the target column {prep.target!r} has {n} missing value(s): drop those rows first")
 
 
-def _load_for_use(args):
+def _load_for_use(model, data, *, target=None, need_target=False):
+    """The saved ``model``'s bundle (with its preprocessing) and the table ``data``, its columns checked.
+
+    ``target`` is ``--target`` (evaluate); ``need_target`` says that a model saved without table
+    preprocessing must know its target column (evaluate) rather than only its features (predict).
+    """
     from ..io.model_files import load_model_bundle
 
-    bundle = load_model_bundle(args.model)
+    bundle = load_model_bundle(model)
     if bundle.preprocessing is None:
         from dataclasses import replace
 
         from ..preprocessing import TabularPreprocessor
 
         names = bundle.metadata["feature_names"]
-        target = getattr(args, "target", None) or ((bundle.extra or {}).get("metrics") or {}).get("target")
-        if names is None or (target is None and args.command == "evaluate"):
-            raise UsageError(f"{args.model!r} holds a model saved without feature names or table preprocessing; "
+        target = target or ((bundle.extra or {}).get("metrics") or {}).get("target")
+        if names is None or (target is None and need_target):
+            raise UsageError(f"{model!r} holds a model saved without feature names or table preprocessing; "
                              "load it with crossentropy.load_model and call predict on arrays")
         prep = TabularPreprocessor.passthrough(names, target or "", bundle.estimator.classes_)
         bundle = replace(bundle, preprocessing=prep)
-    from ..io.tables import read_table
+    from .sources import read_data
 
-    frame = read_table(args.data)
+    frame = read_data(data)
     bundle.preprocessing.check_columns(frame)
     return bundle, frame
 
 
-def cmd_evaluate(args) -> int:
+def cmd_evaluate(config) -> int:
     """``crossentropy evaluate MODEL DATA``: print (and with ``--out`` write) a saved model's metrics on DATA.
 
     The baseline is the training run's class frequencies, the positive class and threshold those of
@@ -77,25 +82,26 @@ def cmd_evaluate(args) -> int:
     """
     from ..io.atomic import atomic_write_text
 
-    _check_out(args, required=False)
-    report_dir = _report_dir(args)
-    bundle, frame = _load_for_use(args)
+    _check_out(config, required=False)
+    report_dir = _report_dir(config)
+    bundle, frame = _load_for_use(config.model, config.data, target=config.target, need_target=True)
     prep, est = bundle.preprocessing, bundle.estimator
-    if args.target is not None and args.target != prep.target:
-        raise UsageError(f"--target {args.target!r} is not the column the model was trained to predict "
+    if config.target is not None and config.target != prep.target:
+        raise UsageError(f"--target {config.target!r} is not the column the model was trained to predict "
                          f"({prep.target!r}): leave --target out, or pass --target {prep.target}")
     clean, y, proba = _scored(prep, est, frame)
     trained = (bundle.extra or {}).get("metrics") or {}
-    pos_label, threshold = decision_options(args, est.classes_, trained)
+    pos_label, threshold = decision_options(est.classes_, trained, pos_label=config.pos_label,
+                                           threshold=config.threshold)
     metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
                               threshold=threshold)
-    print(f"{type(est).__name__} from {bundle.path.parent}/ on {args.data}: {clean.shape[0]} rows"
+    print(f"{type(est).__name__} from {bundle.path.parent}/ on {config.data}: {clean.shape[0]} rows"
           + (f" ({frame.shape[0] - clean.shape[0]} dropped with missing values)" if clean.shape[0] < frame.shape[0] else ""))
     print(format_metrics_table({"data": metrics}))
-    if args.out:
-        atomic_write_text(args.out, json.dumps(metrics, indent=1) + "\n")
+    if config.out:
+        atomic_write_text(config.out, json.dumps(metrics, indent=1) + "\n")
     if report_dir is not None:
-        _evaluation_report(args, bundle, metrics, y, proba, n_rows=int(frame.shape[0]),
+        _evaluation_report(config, bundle, metrics, y, proba, n_rows=int(frame.shape[0]),
                            n_dropped=int(frame.shape[0] - clean.shape[0]), frame=frame)
     return 0
 
@@ -121,16 +127,16 @@ def labelled_rows(prep, est, frame):
     return clean, X, y
 
 
-def _report_dir(args):
+def _report_dir(config):
     """The checked ``--report-dir`` (None without it); ``--plots`` needs it. Checked before any work."""
     from .options import _check_out_dir
 
-    if getattr(args, "plots", False) and not getattr(args, "report_dir", None):
+    if config.plots and not config.report_dir:
         raise UsageError("--plots needs --report-dir DIR: the figures and report.html are written there")
-    if not getattr(args, "report_dir", None):
+    if not config.report_dir:
         return None
-    out = Path(args.report_dir)
-    _check_out_dir(out, getattr(args, "force", False))
+    out = Path(config.report_dir)
+    _check_out_dir(out, config.force)
     return out
 
 
@@ -143,35 +149,35 @@ def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves
                        pos_label=pos_label)
 
 
-def _evaluation_report(args, bundle, metrics, y, proba, *, n_rows, n_dropped, frame):
+def _evaluation_report(config, bundle, metrics, y, proba, *, n_rows, n_dropped, frame):
     from .report import report_context, write_figures_dir
 
-    est, split = bundle.estimator, Path(args.data).name
+    est, split = bundle.estimator, Path(config.data).name
     figures = {}
-    if args.plots:
+    if config.plots:
         figures = _scored_figures(est, y, proba, split, metrics.get("pos_label"), metrics.get("threshold"))
         figures.pop("training_curve.png", None)  # the training run's figure, not this data's
-    summary = {"model": type(est).__name__, "data": str(args.data), "target": bundle.preprocessing.target,
+    summary = {"model": type(est).__name__, "data": str(config.data), "target": bundle.preprocessing.target,
                "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(getattr(est, "n_features_in_", 0))}
-    page = report_context(args, summary, prep=bundle.preprocessing, data=args.data,
+    page = report_context(config.argv, summary, prep=bundle.preprocessing, data=config.data,
                           data_notes={"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}},
-                          title=f"{type(est).__name__} from {bundle.path.parent} evaluated on {args.data}",
+                          title=f"{type(est).__name__} from {bundle.path.parent} evaluated on {config.data}",
                           splits={split: metrics})
-    write_figures_dir(args.report_dir, metrics=metrics, figures=figures, report=page,
-                      overwrite=getattr(args, "force", False))
-    print(f"wrote {args.report_dir}/: " + ", ".join(sorted(p.name for p in Path(args.report_dir).iterdir())))
+    write_figures_dir(config.report_dir, metrics=metrics, figures=figures, report=page,
+                      overwrite=config.force)
+    print(f"wrote {config.report_dir}/: " + ", ".join(sorted(p.name for p in Path(config.report_dir).iterdir())))
 
 
-def cmd_predict(args) -> int:
+def cmd_predict(config) -> int:
     """``crossentropy predict MODEL DATA --out FILE``: one prediction (and with ``--proba`` probabilities) per row."""
     import numpy as np
     import pandas as pd
 
     from ..io.tables import check_table_suffix, write_table
 
-    _check_out(args, required=True)  # fail before any work
-    check_table_suffix(args.out, what="--out")
-    bundle, frame = _load_for_use(args)
+    _check_out(config, required=True)  # fail before any work
+    check_table_suffix(config.out, what="--out")
+    bundle, frame = _load_for_use(config.model, config.data)
     prep, est = bundle.preprocessing, bundle.estimator
     _refuse_gaps(prep, frame, with_target=False)
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
@@ -181,37 +187,37 @@ def cmd_predict(args) -> int:
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
         from .evaluation import decide
 
-        pred = decide(proba, est.classes_, pos_label=decision_options(args, est.classes_, trained)[0],
+        pred = decide(proba, est.classes_, pos_label=decision_options(est.classes_, trained)[0],
                       threshold=trained["threshold"])
     out = pd.DataFrame({"prediction": pred})
-    if args.proba:
+    if config.proba:
         for j, c in enumerate(np.asarray(est.classes_).tolist()):
             out[f"proba_{c}"] = proba[:, j]
-    write_table(out, args.out)
-    print(f"wrote {out.shape[0]} predictions to {args.out}")
+    write_table(out, config.out)
+    print(f"wrote {out.shape[0]} predictions to {config.out}")
     return 0
 
 
-def cmd_plot(args) -> int:
+def cmd_plot(config) -> int:
     """``crossentropy plot log-loss|ce-vs-mse --out FILE``: draw one of the explanatory figures;
     ``plot run RUN_DIR --out DIR``: redraw a run's figures (:func:`_plot_run`)."""
-    if args.figure == "run":
-        return _plot_run(args)
+    if config.figure == "run":
+        return _plot_run(config)
     from ..plotting import plot_ce_vs_mse, plot_log_loss, save_figure
 
     from .paths import check_output_file
 
-    suffix = Path(args.out).suffix.lower()
+    suffix = Path(config.out).suffix.lower()
     if suffix not in (".png", ".pdf", ".svg"):
-        raise UsageError(f"--out must end in .png, .pdf or .svg, got {args.out!r}")
-    check_output_file(args.out, force=True)  # writable, before drawing
-    fig = plot_log_loss() if args.figure == "log-loss" else plot_ce_vs_mse()
-    save_figure(fig, args.out)
-    print(f"wrote {args.out}")
+        raise UsageError(f"--out must end in .png, .pdf or .svg, got {config.out!r}")
+    check_output_file(config.out, force=True)  # writable, before drawing
+    fig = plot_log_loss() if config.figure == "log-loss" else plot_ce_vs_mse()
+    save_figure(fig, config.out)
+    print(f"wrote {config.out}")
     return 0
 
 
-def _plot_run(args) -> int:
+def _plot_run(config) -> int:
     """``crossentropy plot run RUN_DIR --out DIR [--data DATA] [--split test|train]``.
 
     Without ``--data`` the rows are those of the run's own split (``split.json``) in the data file the
@@ -225,20 +231,21 @@ def _plot_run(args) -> int:
     from .curves import curves_from_json
     from .options import _check_out_dir
     from .report import write_figures_dir
+    from .sources import read_data
 
-    out = Path(args.out)
-    _check_out_dir(out, args.force)
-    bundle = load_model_bundle(args.run_dir)
+    out = Path(config.out)
+    _check_out_dir(out, config.force)
+    bundle = load_model_bundle(config.run_dir)
     trained = (bundle.extra or {}).get("metrics") or {}
     prep, est = bundle.preprocessing, bundle.estimator
     if prep is None:
-        raise UsageError(f"{args.run_dir!r} holds a model saved without table preprocessing: no data to score")
-    if args.data is not None:
-        frame, split = read_table(args.data), Path(args.data).name
+        raise UsageError(f"{config.run_dir!r} holds a model saved without table preprocessing: no data to score")
+    if config.data is not None:
+        frame, split = read_data(config.data), Path(config.data).name
     else:
         source = trained.get("data")
         if not source:
-            raise UsageError(f"{args.run_dir!r} records no data file: pass --data DATA")
+            raise UsageError(f"{config.run_dir!r} records no data file: pass --data DATA")
         if source.startswith("builtin:"):
             from ..datasets import load_dataset
 
@@ -252,7 +259,7 @@ def _plot_run(args) -> int:
             record = json.loads(split_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read {str(split_file)!r}: {exc}; pass --data DATA") from None
-        split = args.split
+        split = config.split
         rows = record.get(f"{split}_rows")
         if rows is None:
             raise UsageError(f"{str(split_file)!r} records no rows for the {split} split; pass --data DATA")
@@ -264,11 +271,12 @@ def _plot_run(args) -> int:
         frame = frame.iloc[rows]
     prep.check_columns(frame)
     clean, y, proba = _scored(prep, est, frame)
-    pos_label, threshold = decision_options(args, est.classes_, trained)
+    pos_label, threshold = decision_options(est.classes_, trained, pos_label=config.pos_label,
+                                           threshold=config.threshold)
     metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
                               threshold=threshold)
     figures = _scored_figures(est, y, proba, split, pos_label, threshold,
                               curves=curves_from_json(trained.get("training_curve")))
-    write_figures_dir(out, metrics=metrics, figures=figures, overwrite=args.force)
+    write_figures_dir(out, metrics=metrics, figures=figures, overwrite=config.force)
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0

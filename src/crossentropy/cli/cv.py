@@ -9,6 +9,7 @@ the record of the choice for the model file, the two figures and ``cv_results.cs
 from __future__ import annotations
 
 from .errors import UsageError
+from .flags import FLAGS, flag_message
 
 __all__ = ["cv_estimator", "cv_outputs", "parse_Cs", "parse_ratios"]
 
@@ -48,7 +49,7 @@ def parse_ratios(text):
     return values
 
 
-def cv_estimator(args, base):
+def cv_estimator(config, base):
     """The LogisticRegressionCV of ``--cv K [--Cs ...] [--l1-ratios ...] [--selection ...]`` around ``base``.
 
     ``base`` is the LogisticRegression of the other model options; its parameters that have no
@@ -57,25 +58,25 @@ def cv_estimator(args, base):
     """
     from ..linear_model import LogisticRegression, LogisticRegressionCV
 
-    if args.model != "logistic":
-        raise UsageError(f"--cv applies to --model logistic only, got --model {args.model}")
+    if config.model != "logistic":
+        raise UsageError(f"--cv applies to --model logistic only, got --model {config.model}")
     params, defaults = base.get_params(), LogisticRegression().get_params()
     for key in params:
         if key not in _SHARED and params[key] != defaults[key]:
-            flag = {"C": "--C", "l1_ratio": "--l1-ratio"}.get(key, f"--param {key}")
+            flag = FLAGS[key] if isinstance(FLAGS.get(key), str) else f"--param {key}"
             raise UsageError(f"{flag} conflicts with --cv (cross-validation chooses C; give --Cs and --l1-ratios)")
     if params["penalty"] not in ("l2", "l1", "elasticnet"):
         raise UsageError(f"--cv needs --penalty l2, l1 or elasticnet, got {params['penalty'] or 'none'}")
-    if (params["penalty"] == "elasticnet") != (args.l1_ratios is not None):
+    if (params["penalty"] == "elasticnet") != (config.l1_ratios is not None):
         raise UsageError("--l1-ratios goes with --penalty elasticnet (and elasticnet with --cv needs --l1-ratios)")
     try:
-        search = LogisticRegressionCV(Cs=10 if args.Cs is None else args.Cs, cv=args.cv,
-                                      l1_ratios=None if args.l1_ratios is None else list(args.l1_ratios),
-                                      selection=args.selection, **{k: params[k] for k in _SHARED})
+        search = LogisticRegressionCV(Cs=10 if config.Cs is None else config.Cs, cv=config.cv,
+                                      l1_ratios=None if config.l1_ratios is None else list(config.l1_ratios),
+                                      selection=config.selection, **{k: params[k] for k in _SHARED})
         search._template()  # every parameter checked now, before the data are read
         return search
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"bad --cv option: {exc}") from None
+        raise UsageError(f"bad --cv option: {flag_message(str(exc))}") from None
 
 
 def _refit_model(cv):

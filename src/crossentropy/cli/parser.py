@@ -15,13 +15,11 @@ from .errors import PROG, UsageError
 #: imported here: the parser is built before any numerical module loads)
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
-__all__ = ["build_parser", "MODELS", "MODEL_OPTIONS", "param_value"]
+__all__ = ["build_parser", "parse_config", "MODELS", "MODEL_OPTIONS", "param_value"]
 
 MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
           "mlp": ("crossentropy.neural_network", "MLPClassifier"),
           "ordinal": ("crossentropy.linear_model", "OrdinalRegression")}
-
-
 
 
 # The shared checks of crossentropy._validation, imported when a value is converted: building the
@@ -302,3 +300,35 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--force", action="store_true", help="replace DIR if it exists")
     _decision_options(rn)
     return parser
+
+
+def parse_config(argv):
+    """The command line ``argv`` as the frozen configuration of its subcommand (:mod:`crossentropy.cli.config`).
+
+    This and :func:`crossentropy.cli.main` are the only readers of the parser's ``Namespace``: its
+    lists become tuples, and ``argv`` itself is kept for the report's provenance.
+
+    Parameters
+    ----------
+    argv : list of str
+
+    Returns
+    -------
+    TrainConfig, EvaluateConfig, PredictConfig, CalibrateConfig or PlotConfig
+
+    Raises
+    ------
+    UsageError
+        A bad command line (one line, exit code 2 in :func:`crossentropy.cli.main`).
+
+    Examples
+    --------
+    >>> config = parse_config(["train", "--dataset", "iris", "--C", "0.5", "--ignore", "a,b"])
+    >>> type(config).__name__, config.dataset, config.C, config.ignore, config.test_size
+    ('TrainConfig', 'iris', 0.5, ('a,b',), 0.25)
+    """
+    from .config import CONFIGS
+
+    fields = vars(build_parser().parse_args(argv))
+    fields = {key: tuple(value) if isinstance(value, list) else value for key, value in fields.items()}
+    return CONFIGS[fields["command"]](argv=tuple(argv), **fields)

@@ -154,12 +154,13 @@ def run_figures(estimator, *, y_eval, proba_eval, pred_eval, two_features=None, 
     return figures
 
 
-def report_context(args, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
+def report_context(argv, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
                    title=None, splits=None, cov_type="nonrobust", groups=None) -> dict:
-    """What the report page shows besides the figures (:func:`crossentropy.cli.report_page.collect_context`)."""
+    """What the report page shows besides the figures (:func:`crossentropy.cli.report_page.collect_context`);
+    ``argv`` is the command line, the page's provenance."""
     from .report_page import collect_context
 
-    return collect_context(args, metrics, prep=prep, estimator=estimator, data=data, summary_data=summary_data,
+    return collect_context(argv, metrics, prep=prep, estimator=estimator, data=data, summary_data=summary_data,
                            data_notes=data_notes, title=title, splits=splits, cov_type=cov_type, groups=groups)
 
 

@@ -204,24 +204,25 @@ def threshold_figure(tuning: dict):
                                 objective=tuning["objective"])
 
 
-def check_tune_options(args, source) -> None:
+def check_tune_options(config, source) -> None:
     """``--tune-threshold``'s options checked before any work: a logistic model in memory, no --cv,
     --threshold or --offset."""
     from .errors import UsageError
 
-    if args.model != "logistic" or getattr(args, "cv", None):
+    if config.model != "logistic" or config.cv:
         raise UsageError("--tune-threshold applies to --model logistic without --cv")
-    if getattr(args, "threshold", None) is not None:
+    if config.threshold is not None:
         raise UsageError("--tune-threshold chooses the threshold: leave --threshold out")
-    if getattr(args, "offset", None) is not None or getattr(args, "dask", None):
+    if config.offset is not None or config.dask:
         raise UsageError("--tune-threshold needs the training rows in memory, without --offset or --dask")
 
 
-def tuned_threshold(args, estimator, X, y, offset, pos_label) -> dict:
+def tuned_threshold(config, estimator, X, y, offset, pos_label) -> dict:
     """``--tune-threshold``: the threshold of :func:`crossentropy.calibration.tune_threshold` (5 folds,
     seeded by ``--seed``) for a two-class logistic model in memory, as the record ``metrics.json`` keeps."""
     from ..calibration import tune_threshold
     from .errors import UsageError
+    from .flags import flag_message
 
     classes = np.asarray(estimator.classes_)
     if classes.size != 2:
@@ -232,12 +233,12 @@ def tuned_threshold(args, estimator, X, y, offset, pos_label) -> dict:
     if not isinstance(X, np.ndarray):
         raise UsageError("--tune-threshold needs the training rows in memory")
     try:
-        t = tune_threshold(estimator, X, y, objective=args.tune_threshold, cv=5, random_state=args.seed)
+        t = tune_threshold(estimator, X, y, objective=config.tune_threshold, cv=5, random_state=config.seed)
     except ValueError as exc:
-        raise UsageError(f"cannot tune the threshold: {exc}") from None
-    objective = args.tune_threshold
+        raise UsageError(f"cannot tune the threshold: {flag_message(str(exc))}") from None
+    objective = config.tune_threshold
     name = objective if isinstance(objective, str) else f"-(mean cost), FP {objective[1]:g}, FN {objective[2]:g}"
-    return {"objective": name, "threshold": t.threshold, "best_score": t.best_score, "cv": 5, "seed": args.seed,
+    return {"objective": name, "threshold": t.threshold, "best_score": t.best_score, "cv": 5, "seed": config.seed,
             "thresholds": t.thresholds.tolist(), "scores": t.scores.tolist()}
 
 

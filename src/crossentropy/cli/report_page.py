@@ -104,8 +104,7 @@ def _versions() -> dict:
     return out
 
 
-def _command(args) -> str:
-    argv = getattr(args, "argv", None)
+def _command(argv) -> str:
     if argv is None:
         argv = sys.argv[1:]
     return "crossentropy " + shlex.join([str(a) for a in argv])
@@ -215,14 +214,14 @@ def _data_summary(metrics, prep, notes) -> dict:
     return out
 
 
-def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
+def collect_context(argv, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
                     title=None, splits=None, cov_type="nonrobust", groups=None) -> dict:
     """Everything the page shows besides the figures, as plain JSON-able values.
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The command's arguments (``args.argv``, set by :func:`crossentropy.cli.main`, is the command line).
+    argv : sequence of str or None
+        The command line after the program's name (the configuration's ``argv``); None: ``sys.argv``.
     metrics : dict
         The run's ``metrics.json`` content (``train``/``test`` splits), or an evaluation's.
     prep : TabularPreprocessor, optional
@@ -249,7 +248,7 @@ def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summ
     return {
         "title": title or f"{metrics.get('model', 'model')} on {metrics.get('data', data)}",
         "created": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "command": _command(args),
+        "command": _command(argv),
         "versions": _versions(),
         "data_file": None if data is None else str(data),
         "sha256": None if data is None else file_sha256(data),
@@ -432,8 +431,7 @@ def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:
 
     Examples
     --------
-    >>> from types import SimpleNamespace
-    >>> ctx = collect_context(SimpleNamespace(argv=["train", "<x>.csv"]), {"model": "M", "data": "<x>.csv"})
+    >>> ctx = collect_context(["train", "<x>.csv"], {"model": "M", "data": "<x>.csv"})
     >>> page = render_report(ctx, {}, {})
     >>> page.startswith("<!DOCTYPE html>"), "&lt;x&gt;.csv" in page, "<x>" in page
     (True, True, False)

@@ -22,10 +22,23 @@ from .. import dispatch
 from ..preprocessing import DataError, TabularPreprocessor
 from .errors import UsageError
 
-__all__ = ["MemorySource", "DaskSource", "predictions"]
+__all__ = ["MemorySource", "DaskSource", "predictions", "read_data"]
 
 #: the ``--impute`` strategies each source can compute
 _DASK_STRATEGIES = ("mean", "most_frequent")
+
+
+def read_data(path):
+    """The table ``path`` (:func:`crossentropy.io.tables.read_table`, its name ``DATA`` in messages); a glob
+    pattern that names no file is a UsageError that points to ``--dask``."""
+    from pathlib import Path
+
+    from ..io.tables import read_table
+
+    if any(c in str(path) for c in "*?[") and not Path(path).exists():
+        raise UsageError(f"DATA {str(path)!r} is a glob pattern: globs need --dask (crossentropy train --dask local "
+                         "...); without it, name one file")
+    return read_table(path)
 
 
 def predictions(estimator, X, offset=None):
@@ -121,22 +134,22 @@ class MemorySource:
 
     where = ""
 
-    def __init__(self, args):
+    def __init__(self, config):
         from ..datasets import TARGET_COLUMN
 
-        self.args = args
-        if args.data is None:
-            if args.target not in (None, TARGET_COLUMN):
+        self.config = config
+        if config.data is None:
+            if config.target not in (None, TARGET_COLUMN):
                 raise UsageError(f"built-in data sets have the target column {TARGET_COLUMN!r}, "
-                                 f"got --target {args.target!r}")
-            self.name = args.dataset or "breast_cancer"
+                                 f"got --target {config.target!r}")
+            self.name = config.dataset or "breast_cancer"
             self.target, self.label = TARGET_COLUMN, f"builtin:{self.name}"
         else:
-            if args.dataset is not None:
+            if config.dataset is not None:
                 raise UsageError("give either DATA or --dataset, not both")
-            if args.target is None:
+            if config.target is None:
                 raise UsageError("--target COL is required with DATA")
-            self.target, self.label = args.target, str(args.data)
+            self.target, self.label = config.target, str(config.data)
 
     def session(self):
         """Nothing to connect to."""
@@ -145,15 +158,14 @@ class MemorySource:
     def load(self, prep):
         """Read the table, apply the missing-value policy, split the rows; return (n_rows, n_dropped)."""
         from ..datasets import load_dataset
-        from ..io.tables import read_table
 
-        frame = load_dataset(self.name) if self.args.data is None else read_table(self.args.data)
+        frame = load_dataset(self.name) if self.config.data is None else read_data(self.config.data)
         prep.check_target(frame)
         self.notes = {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}}
         self.clean, self.rows = prep.clean(frame)
         labels = np.asarray(self.clean[self.target].astype(str))
         self.train_pos, self.test_pos, self.split_method = _split_rows(self.clean.shape[0], labels,
-                                                                       self.args.test_size, self.args.seed)
+                                                                       self.config.test_size, self.config.seed)
         self.parts = {"train": self.clean.iloc[self.train_pos], "test": self.clean.iloc[self.test_pos]}
         return int(frame.shape[0]), int(frame.shape[0] - self.clean.shape[0])
 
@@ -196,7 +208,7 @@ class MemorySource:
     def split_record(self, n_train, n_test) -> dict:
         """The content of ``split.json``: the 0-based data rows of each part."""
         return {"rows": "0-based positions of the data rows in DATA", "method": self.split_method,
-                "seed": self.args.seed, "test_size": self.args.test_size, "train_rows": self.rows[self.train_pos].tolist(),
+                "seed": self.config.seed, "test_size": self.config.test_size, "train_rows": self.rows[self.train_pos].tolist(),
                 "test_rows": self.rows[self.test_pos].tolist()}
 
     def extra_metrics(self, estimator) -> dict:
@@ -207,32 +219,32 @@ class MemorySource:
 class DaskSource:
     """Rows of a Parquet/CSV file, directory or glob read by the workers of a Dask cluster.
 
-    ``args.dask`` is ``"local"`` (a local cluster, closed at the end) or ``tcp://HOST:PORT``;
-    ``args.dask_timeout`` the seconds to wait for the scheduler (default 10).
+    ``config.dask`` is ``"local"`` (a local cluster, closed at the end) or ``tcp://HOST:PORT``;
+    ``config.dask_timeout`` the seconds to wait for the scheduler (default 10).
     """
 
-    def __init__(self, args):
-        self.args = args
-        if getattr(args, "model", "logistic") != "logistic":
-            raise UsageError(f"--dask trains --model logistic only, got --model {args.model}")
-        if getattr(args, "data", None) is None:
+    def __init__(self, config):
+        self.config = config
+        if config.model != "logistic":
+            raise UsageError(f"--dask trains --model logistic only, got --model {config.model}")
+        if config.data is None:
             raise UsageError("--dask needs DATA: a Parquet file, directory or glob such as 'data/*.parquet'")
-        if getattr(args, "target", None) is None:
+        if config.target is None:
             raise UsageError("--target COL is required with DATA")
-        if getattr(args, "dataset", None) is not None:
+        if config.dataset is not None:
             raise UsageError("give either DATA or --dataset, not both")
-        if getattr(args, "offset", None) is not None:
+        if config.offset is not None:
             raise UsageError("--offset is not available with --dask; train in memory")
-        if getattr(args, "impute", None) == "median":
+        if config.impute == "median":
             raise UsageError("--impute median is not available with --dask (an exact median needs a sort of "
                              "the whole column); use --impute mean or most_frequent")
-        self.target, self.label = args.target, str(args.data)
+        self.target, self.label = config.target, str(config.data)
 
     @contextlib.contextmanager
     def session(self):
         """Connected to the cluster (ConnectionError on entry when it cannot be reached)."""
-        with dispatch.dask_session(self.args.dask, timeout=getattr(self.args, "dask_timeout", None)) as client:
-            self.info = dispatch.dask_cluster_info(client, self.args.dask)
+        with dispatch.dask_session(self.config.dask, timeout=self.config.dask_timeout) as client:
+            self.info = dispatch.dask_cluster_info(client, self.config.dask)
             yield client
 
     @property
@@ -242,8 +254,8 @@ class DaskSource:
 
     def load(self, prep):
         """Read the table on the workers, apply the missing-value policy, split; return (n_rows, n_dropped)."""
-        frame = dispatch.dask_read_table(self.args.data)
-        self.files = dispatch.dask_table_files(self.args.data)
+        frame = dispatch.dask_read_table(self.config.data)
+        self.files = dispatch.dask_table_files(self.config.data)
         prep.check_target(frame)
         self.columns = prep.feature_columns(frame)
         self.read_lengths, missing = dispatch.dask_missing_counts(frame, self.columns + [self.target])
@@ -254,7 +266,7 @@ class DaskSource:
             prep.check_rows_left(sum(self.lengths))
             n_dropped = n_rows - sum(self.lengths)
         self.n_partitions = len(self.lengths)
-        self.train, self.test, self.part_lengths = dispatch.dask_split(frame, self.args.test_size, self.args.seed,
+        self.train, self.test, self.part_lengths = dispatch.dask_split(frame, self.config.test_size, self.config.seed,
                                                                        self.lengths)
         self.n_rows, self._arrays = n_rows, None
         return n_rows, n_dropped
@@ -273,7 +285,7 @@ class DaskSource:
         """
         if self._arrays is None:
             if not sum(self.part_lengths["train"]):
-                raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.args.test_size}")
+                raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.config.test_size}")
             parts = [p for p in ("train", "test") if getattr(self, p) is not None and sum(self.part_lengths[p])]
             built = [a for p in parts for a in dispatch.dask_feature_arrays(prep, getattr(self, p), self.part_lengths[p])]
             built = dispatch.dask_keep_in_memory(*built)
@@ -294,7 +306,7 @@ class DaskSource:
                 "rule": "partition i (0-based) of n_i rows, after the missing-value policy: its test rows are the "
                         "first floor(test_size * n_i + 0.5) entries of numpy.random.default_rng([seed, i])"
                         ".permutation(n_i); the others are training rows",
-                "seed": self.args.seed, "test_size": self.args.test_size, "files": self.files,
+                "seed": self.config.seed, "test_size": self.config.test_size, "files": self.files,
                 "n_partitions": self.n_partitions, "rows_per_partition_read": list(self.read_lengths),
                 "rows_per_partition": list(self.lengths), "train_rows_per_partition": list(self.part_lengths["train"]),
                 "test_rows_per_partition": list(self.part_lengths["test"]), "n_train": n_train, "n_test": n_test}

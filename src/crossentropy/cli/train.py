@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from ..io.tables import DataError
 from .errors import PROG, UsageError
+from .flags import flag_message
 from .options import decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
 from .report import compute_metrics, format_metrics_table, report_context, run_figures, write_run
 from .sources import DaskSource, MemorySource
@@ -24,12 +24,12 @@ from .sources import DaskSource, MemorySource
 __all__ = ["cmd_train", "run_train", "train_dask"]
 
 
-def cmd_train(args) -> int:
-    """Run ``crossentropy train`` with the source the arguments ask for (``--dask``: a Dask cluster)."""
-    return train_dask(args) if getattr(args, "dask", None) else run_train(args, MemorySource(args))
+def cmd_train(config) -> int:
+    """Run ``crossentropy train`` with the source the settings ask for (``--dask``: a Dask cluster)."""
+    return train_dask(config) if config.dask else run_train(config, MemorySource(config))
 
 
-def train_dask(args) -> int:
+def train_dask(config) -> int:
     r"""Run ``crossentropy train`` on a Dask cluster: read, preprocess and fit there; report here.
 
     The model minimises the same objective as in memory,
@@ -41,9 +41,9 @@ def train_dask(args) -> int:
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The ``train`` arguments; ``args.dask`` is ``"local"`` or ``"tcp://HOST:PORT"``, optional
-        ``args.dask_timeout`` (seconds to wait for the scheduler, default 10).
+    config : TrainConfig
+        The ``train`` settings; ``config.dask`` is ``"local"`` or ``"tcp://HOST:PORT"``, optional
+        ``config.dask_timeout`` (seconds to wait for the scheduler, default 10).
 
     Returns
     -------
@@ -53,17 +53,17 @@ def train_dask(args) -> int:
 
     Examples
     --------
-    >>> from crossentropy.cli.parser import build_parser
-    >>> args = build_parser().parse_args(["train", "data/*.parquet", "--target", "y",
-    ...                                   "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "0.5"])
-    >>> train_dask(args)   # nothing listens on port 9: one line on stderr, exit code 2
+    >>> from crossentropy.cli.parser import parse_config
+    >>> config = parse_config(["train", "data/*.parquet", "--target", "y",
+    ...                        "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "0.5"])
+    >>> train_dask(config)   # nothing listens on port 9: one line on stderr, exit code 2
     2
 
     References
     ----------
     Rocklin, *Dask: parallel computation with blocked algorithms and task scheduling*, SciPy (2015).
     """
-    return run_train(args, DaskSource(args))
+    return run_train(config, DaskSource(config))
 
 
 def _fit(estimator, X, y, parts=None, offset=None):
@@ -80,87 +80,83 @@ def _fit(estimator, X, y, parts=None, offset=None):
     try:
         estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"cannot fit {type(estimator).__name__}: {exc}") from None
+        raise UsageError(f"cannot fit {type(estimator).__name__}: {flag_message(str(exc))}") from None
     finally:
         if callback is not None:
             callback.close()
     return time.perf_counter() - start, callback if callback is not progress else None
 
 
-def run_train(args, source) -> int:
+def run_train(config, source) -> int:
     """The ``train`` pipeline on ``source`` (a :class:`MemorySource` or a :class:`DaskSource`).
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The ``train`` command's arguments.
+    config : TrainConfig
+        The ``train`` command's settings.
     source : MemorySource or DaskSource
-        Built from ``args`` (usage errors are raised there, before any work).
+        Built from ``config`` (usage errors are raised there, before any work).
 
     Returns
     -------
     int
         0, or 2 when the source's cluster cannot be reached (one line on stderr).
     """
-    out = out_dir_for(args)
-    estimator = make_estimator(args)
-    if getattr(args, "offset", None) is not None and args.model != "logistic":
-        raise UsageError(f"--offset applies to --model logistic, got --model {args.model}")
-    _check_table_options(args, source)
-    if getattr(args, "tune_threshold", None) is not None:
+    out = out_dir_for(config)
+    estimator = make_estimator(config)
+    if config.offset is not None and config.model != "logistic":
+        raise UsageError(f"--offset applies to --model logistic, got --model {config.model}")
+    cov_type, cluster_columns = _table_options(config, source)
+    if config.tune_threshold is not None:
         from .report_calibration import check_tune_options
 
-        check_tune_options(args, source)
-    prep = make_preprocessor(args, source.target)
+        check_tune_options(config, source)
+    prep = make_preprocessor(config, source.target)
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(source.session())
         except (ConnectionError, ValueError) as exc:  # the cluster cannot be reached: nothing was done
             sys.stderr.write(f"{PROG}: error: {' '.join(str(exc).split())}\n")
             return 2
-        return _run(args, source, out, estimator, prep)
+        return _run(config, source, out, estimator, prep, cov_type=cov_type, cluster_columns=cluster_columns)
 
 
 def _in_memory(X):
     return isinstance(X, np.ndarray) or hasattr(X, "tocsr")
 
 
-def _run(args, source, out, estimator, prep) -> int:
+def _run(config, source, out, estimator, prep, *, cov_type, cluster_columns) -> int:
     from .curves import curves_to_json
     from .evaluation import class_prior
 
     n_rows, n_dropped = source.load(prep)
-    groups = _cluster_groups(args, source)  # the --cluster column(s) checked before the fit
-    try:
-        prep = source.fit_preprocessing(prep)
-    except DataError as exc:
-        if str(exc).startswith("reference "):  # a --reference COL=LEVEL the fitted columns do not have
-            raise UsageError(f"--{exc}") from None
-        raise
-    ordinal = args.model == "ordinal"
+    groups = _cluster_groups(cluster_columns, source)  # the --cluster column(s) checked before the fit
+    prep = source.fit_preprocessing(prep)
+    ordinal = config.model == "ordinal"
     if ordinal:  # the levels' order, checked against the training labels before the fit
         from .ordinal import resolve_order
 
-        estimator.set_params(order=resolve_order(args, prep))
-    pos_label, threshold = decision_options(args, prep.classes_)
+        estimator.set_params(order=resolve_order(config, prep))
+    pos_label, threshold = decision_options(prep.classes_, pos_label=config.pos_label,
+                                           threshold=config.threshold)
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
     o_train, o_test = _offsets(source, prep)
     parts = None
-    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
+    if _in_memory(X_train) and not config.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
     fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
     if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
         from .cv import cv_outputs
 
-        estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
+        estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not config.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
     tuning = None
-    if getattr(args, "tune_threshold", None) is not None:
+    if config.tune_threshold is not None:
         from .report_calibration import tuned_threshold
 
-        tuning = tuned_threshold(args, estimator, X_train, y_train, o_train, pos_label)
+        tuning = tuned_threshold(config, estimator, X_train, y_train, o_train, pos_label)
         threshold = tuning["threshold"]
     y_eval, proba_eval, _ = source.predictions(estimator, X_train, y_train, *_given(o_train))
     prior = class_prior(y_eval, classes)
@@ -172,12 +168,12 @@ def _run(args, source, out, estimator, prep) -> int:
         y_eval, proba_eval, _ = source.predictions(estimator, *test, *_given(o_test))
         columns["test"] = compute_metrics(y_eval, proba_eval, classes, **decision)
         split = "test"
-    pred_eval = None if args.no_plots else _decide(proba_eval, classes, pos_label, threshold)
+    pred_eval = None if config.no_plots else _decide(proba_eval, classes, pos_label, threshold)
     classes_json = [c.item() if hasattr(c, "item") else c for c in classes]
     metrics = {
         "model": name, "data": source.label, "target": prep.target, "classes": classes_json,
         "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(X_train.shape[1]),
-        "test_size": args.test_size, "seed": args.seed, "fit_seconds": round(fit_seconds, 4),
+        "test_size": config.test_size, "seed": config.seed, "fit_seconds": round(fit_seconds, 4),
         "n_iter": json_int(getattr(estimator, "n_iter_", None)), "prior": prior,
         "pos_label": _json(pos_label if pos_label is not None or classes.size != 2 else classes[1]),
         "threshold": threshold, "train": columns["train"], "test": columns["test"],
@@ -189,30 +185,30 @@ def _run(args, source, out, estimator, prep) -> int:
     if recorder is not None and any(len(v) for v in recorder.curves.values()):
         curve = dict(recorder.curves)
     metrics["training_curve"] = curves_to_json(curve)
-    if not args.no_plots:
+    if not config.no_plots:
         figures = run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval, pred_eval=pred_eval,
                               two_features=None if o_train is not None else source.two_features(prep),
                               split=split, curves=curve,
                               pos_label=metrics["pos_label"])
-    page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
+    page = report_context(config.argv, metrics, prep=prep, estimator=estimator, data=config.data,
                           summary_data=(X_train, y_train, o_train) if _in_memory(X_train) and not ordinal else None,
                           data_notes=getattr(source, "notes", None),
-                          cov_type=args.cov_type or "nonrobust", groups=groups)
+                          cov_type=cov_type, groups=groups)
     if columns["test"] is not None and np.isin(y_eval, classes).all():  # every test label one the model knows
         from .report_calibration import calibration_figures, calibration_summary
 
         pos = metrics["pos_label"] if classes.size == 2 else None
         page["calibration"] = calibration_summary(
             y_eval, proba_eval, classes, _decide(proba_eval, classes, pos_label, threshold), rows="the test split",
-            prior_log_loss=(columns["test"].get("baseline") or {}).get("log_loss"), pos_label=pos, seed=args.seed)
+            prior_log_loss=(columns["test"].get("baseline") or {}).get("log_loss"), pos_label=pos, seed=config.seed)
         metrics["calibration_report"] = page["calibration"]
-        if not args.no_plots:
+        if not config.no_plots:
             figures.update(calibration_figures(page["calibration"], y_eval, proba_eval, classes, pos_label=pos))
     if tuning:
         from .report_calibration import threshold_figure
 
         page["threshold_tuning"] = tuning
-        if not args.no_plots:
+        if not config.no_plots:
             figures["threshold_curve.png"] = threshold_figure(tuning)
     files = {"split.json": source.split_record(n_train, n_test)}
     coefficients = page.get("coefficients") or {}
@@ -231,7 +227,7 @@ def _run(args, source, out, estimator, prep) -> int:
         figures.update(cv[1])
         files.update(cv[2])
     write_run(out, estimator=estimator, metrics=metrics, figures=figures, preprocessing=prep,
-              files=files, overwrite=args.force, report=page)
+              files=files, overwrite=config.force, report=page)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
     if cv:
@@ -247,31 +243,30 @@ def _run(args, source, out, estimator, prep) -> int:
     return 0
 
 
-def _check_table_options(args, source):
-    """``--cov-type`` and ``--cluster``: consistent, for a logistic model in memory; sets ``args.cov_type``."""
-    cluster = getattr(args, "cluster", None)
-    args.cov_type = getattr(args, "cov_type", None)
-    if args.cov_type not in (None, "nonrobust") and args.model != "logistic":
-        raise UsageError(f"--cov-type applies to --model logistic (its coefficient table), got --model {args.model}")
+def _table_options(config, source):
+    """``--cov-type`` and ``--cluster`` checked (consistent, for a logistic model in memory): the covariance
+    type of the coefficient table and the cluster column names (None without ``--cluster``)."""
+    cluster = config.cluster
+    if config.cov_type not in (None, "nonrobust") and config.model != "logistic":
+        raise UsageError(f"--cov-type applies to --model logistic (its coefficient table), got --model {config.model}")
     if cluster is None:
-        if args.cov_type == "cluster":
+        if config.cov_type == "cluster":
             raise UsageError("--cov-type cluster needs --cluster COL[,COL] (the column(s) of DATA that group the rows)")
-        return
+        return config.cov_type or "nonrobust", None
     names = [c.strip() for c in cluster.split(",")]
     if not 1 <= len(names) <= 2 or not all(names):
         raise UsageError(f"--cluster takes one or two column names (COL or COL,COL), got {cluster!r}")
-    if args.cov_type not in (None, "cluster"):
-        raise UsageError(f"--cluster gives clustered standard errors; it cannot be combined with --cov-type {args.cov_type}")
-    if args.model != "logistic":
-        raise UsageError(f"--cluster applies to --model logistic, got --model {args.model}")
+    if config.cov_type not in (None, "cluster"):
+        raise UsageError(f"--cluster gives clustered standard errors; it cannot be combined with --cov-type {config.cov_type}")
+    if config.model != "logistic":
+        raise UsageError(f"--cluster applies to --model logistic, got --model {config.model}")
     if not isinstance(source, MemorySource):
         raise UsageError("--cluster is not available with --dask; train in memory")
-    args.cov_type, args.cluster_columns = "cluster", names
+    return "cluster", names
 
 
-def _cluster_groups(args, source):
+def _cluster_groups(names, source):
     """The training rows' cluster labels for ``--cluster`` (one column, or two as an (n, 2) array), or None."""
-    names = getattr(args, "cluster_columns", None)
     if names is None:
         return None
     rows = source.parts["train"]
