@@ -10,7 +10,8 @@ advice is written as an assignment (``"pass missing='dropna' to drop those rows"
   ``ignore=['a', 'b']`` as ``--ignore a,b``, ``missing='dropna'`` as ``--dropna`` (a flag that stands
   for one value of its parameter);
 - a parameter's bare name when it starts the message, or anywhere when it holds an underscore (no
-  English word does): ``max_categories`` as ``--max-categories``.
+  English word does): ``max_categories`` as ``--max-categories``;
+- Python's ``None`` as ``none``, the value's spelling on the command line (``--penalty none``).
 
 Everything else is left as the library wrote it.
 """
@@ -80,7 +81,7 @@ def flag_message(text: str, names=None) -> str:
     Examples
     --------
     >>> flag_message("l1_ratio must be a number in [0, 1] for penalty='elasticnet', got None")
-    '--l1-ratio must be a number in [0, 1] for --penalty elasticnet, got None'
+    '--l1-ratio must be a number in [0, 1] for --penalty elasticnet, got none'
     >>> flag_message("missing values in 1 column(s): 'b' (2); pass missing='dropna' to drop those rows")
     "missing values in 1 column(s): 'b' (2); pass --dropna to drop those rows"
     >>> flag_message("column 'x' has 200 levels, more than max_categories=100; leave it out with ignore=['x']")
@@ -89,6 +90,7 @@ def flag_message(text: str, names=None) -> str:
     'C must be a number in (0, inf), got 0'
     """
     keys = sorted((k for k in FLAGS if names is None or k in names), key=len, reverse=True)
+    text = re.sub(r"(?<![\w'\"])None(?![\w'\"])", "none", text)
     if not keys:
         return text
     pattern = re.compile(rf"(?<![\w.'\"-])({'|'.join(map(re.escape, keys))})(?:=({_VALUE}))?(?![\w=-])")

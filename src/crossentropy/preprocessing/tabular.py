@@ -176,7 +176,7 @@ class TabularPreprocessor:
         if self.missing == "error" and counts:
             raise DataError(f"missing values in {len(counts)} column(s): {_describe_counts(counts)}; "
                             f"pass missing='dropna' to drop those rows or missing='impute' to fill them (impute_strategy "
-                            f"{' or '.join(map(repr, strategies))})")
+                            f"one of {', '.join(map(repr, strategies))})")
         if self.missing == "impute" and self.target in counts:
             raise DataError(f"the target column {self.target!r} has {counts[self.target]} missing value(s); "
                             "missing='impute' fills features only: pass missing='dropna' to drop those rows")
