@@ -43,14 +43,14 @@ class TrainConfig(_Common, _Decision):
 
     The model options (``C`` ... ``class_weight``) are the destinations of
     :data:`crossentropy.cli.parser.MODEL_OPTIONS`, ``None`` where not given (the estimator's own default
-    then applies); :meth:`model_options` lists those given. ``param`` holds the ``--param KEY=VALUE``
-    texts; ``reference`` the ``--reference COL=LEVEL`` pairs.
+    then applies). ``param`` holds the ``--param KEY=VALUE`` texts; ``reference`` the
+    ``--reference COL=LEVEL`` pairs.
 
     Examples
     --------
     >>> config = TrainConfig(command="train", C=2.0, seed=3)
-    >>> config.C, config.model, config.model_options()
-    (2.0, 'logistic', {'C': 2.0})
+    >>> config.C, config.model, config.penalty
+    (2.0, 'logistic', None)
     """
 
     data: str | None = None
@@ -103,13 +103,6 @@ class TrainConfig(_Common, _Decision):
     no_plots: bool = False
     dask: str | None = None
     dask_timeout: float | None = None
-
-    def model_options(self) -> dict:
-        """The model options given on the command line: ``{parameter: value}``, in the table's order."""
-        from .parser import MODEL_OPTIONS
-
-        values = {dest: getattr(self, dest) for _flag, dest, *_ in MODEL_OPTIONS}
-        return {dest: value for dest, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,42 +11,10 @@ from __future__ import annotations
 from .errors import UsageError
 from .flags import FLAGS, flag_message
 
-__all__ = ["cv_estimator", "cv_outputs", "parse_Cs", "parse_ratios"]
+__all__ = ["cv_estimator", "cv_outputs"]
 
 #: LogisticRegression parameters that LogisticRegressionCV takes over unchanged.
 _SHARED = ("penalty", "fit_intercept", "solver", "max_iter", "tol", "class_weight", "random_state", "verbose")
-
-
-def parse_Cs(text):
-    """``--Cs``: an int (a grid of that many values, ``np.logspace(-4, 4, n)``) or comma-separated values.
-
-    Examples
-    --------
-    >>> parse_Cs("20"), parse_Cs("0.01,0.1,1")
-    (20, (0.01, 0.1, 1.0))
-    """
-    from .._validation import check_int, check_real
-
-    text = text.strip()
-    if "," not in text and text.isdigit():
-        return check_int(int(text), "--Cs", low=1)
-    return tuple(check_real(float(t), "--Cs", low=0, low_open=True) for t in text.split(",") if t.strip())
-
-
-def parse_ratios(text):
-    """``--l1-ratios``: comma-separated values in [0, 1].
-
-    Examples
-    --------
-    >>> parse_ratios("0.2,0.8")
-    (0.2, 0.8)
-    """
-    from .._validation import check_real
-
-    values = tuple(check_real(float(t), "--l1-ratios", low=0, high=1) for t in text.split(",") if t.strip())
-    if not values:
-        raise ValueError("no values")
-    return values
 
 
 def cv_estimator(config, base):

@@ -71,11 +71,10 @@ def make_estimator(config):
     cls = getattr(import_module(module), name)
     known = cls().get_params(deep=False)
     params = {}
-    given = config.model_options()
     for flag, dest, _typ, _help, models in MODEL_OPTIONS:
-        if dest not in given:
+        value = getattr(config, dest)  # the configuration has a field for each model option
+        if value is None:
             continue
-        value = given[dest]
         if config.model not in models or dest not in known:
             raise UsageError(f"{flag} does not apply to --model {config.model}")
         params[dest] = None if (dest == "penalty" and value == "none") else value

@@ -15,7 +15,7 @@ from .errors import PROG, UsageError
 #: imported here: the parser is built before any numerical module loads)
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
-__all__ = ["build_parser", "parse_config", "MODELS", "MODEL_OPTIONS", "param_value"]
+__all__ = ["build_parser", "parse_config", "MODELS", "MODEL_OPTIONS", "param_value", "parse_Cs", "parse_ratios"]
 
 MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
           "mlp": ("crossentropy.neural_network", "MLPClassifier"),
@@ -156,6 +156,34 @@ def _reference(text):
     return col, level
 
 
+def parse_Cs(text):
+    """``--Cs``: an int (a grid of that many values, ``np.logspace(-4, 4, n)``) or comma-separated values.
+
+    Examples
+    --------
+    >>> parse_Cs("20"), parse_Cs("0.01,0.1,1")
+    (20, (0.01, 0.1, 1.0))
+    """
+    text = text.strip()
+    if "," not in text and text.isdigit():
+        return check_int(int(text), "--Cs", low=1)
+    return tuple(check_real(float(t), "--Cs", low=0, low_open=True) for t in text.split(",") if t.strip())
+
+
+def parse_ratios(text):
+    """``--l1-ratios``: comma-separated values in [0, 1].
+
+    Examples
+    --------
+    >>> parse_ratios("0.2,0.8")
+    (0.2, 0.8)
+    """
+    values = tuple(check_real(float(t), "--l1-ratios", low=0, high=1) for t in text.split(",") if t.strip())
+    if not values:
+        raise ValueError("no values")
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``crossentropy`` command (subcommands train, evaluate, predict, calibrate, plot).
 
@@ -197,8 +225,6 @@ def build_parser() -> argparse.ArgumentParser:
                            "integer target)")
     opts.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                       help="any other estimator parameter (value parsed as JSON when it can be); repeatable")
-    from .cv import parse_Cs, parse_ratios
-
     cvg = train.add_argument_group("cross-validation (logistic): choose C on the training split")
     cvg.add_argument("--cv", type=_checked(int, lambda v: check_int(v, "value", low=2), "an integer >= 2"),
                      metavar="K", help="folds; writes cv_curve.png, coef_path.png and cv_results.csv")

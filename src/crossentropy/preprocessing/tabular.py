@@ -139,8 +139,7 @@ class TabularPreprocessor:
                 warnings.warn(describe_id_columns(self.id_columns_), UserWarning, stacklevel=2)
         cols = [c for c in cols if c not in self.id_columns_]
         if not cols:
-            first = next(iter(self.id_columns_), None)
-            hint = f" (pass keep=[{first!r}] to use a column that looks like a row ID)" if first is not None else ""
+            hint = f" (pass keep=[{next(iter(self.id_columns_))!r}] to use a row-ID-like column)" if self.id_columns_ else ""
             raise DataError(f"no feature columns left besides the target {self.target!r}{hint}")
         return cols
 
@@ -174,9 +173,8 @@ class TabularPreprocessor:
         """
         counts = {c: int(n) for c, n in counts.items() if n}
         if self.missing == "error" and counts:
-            raise DataError(f"missing values in {len(counts)} column(s): {_describe_counts(counts)}; "
-                            f"pass missing='dropna' to drop those rows or missing='impute' to fill them (impute_strategy "
-                            f"one of {', '.join(map(repr, strategies))})")
+            raise DataError(f"missing values in {len(counts)} column(s): {_describe_counts(counts)}; pass missing='dropna' to "
+                            f"drop those rows or missing='impute' to fill them (impute_strategy one of {str(strategies)[1:-1]})")
         if self.missing == "impute" and self.target in counts:
             raise DataError(f"the target column {self.target!r} has {counts[self.target]} missing value(s); "
                             "missing='impute' fills features only: pass missing='dropna' to drop those rows")
