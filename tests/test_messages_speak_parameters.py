@@ -22,8 +22,8 @@ import pytest
 
 import crossentropy as ce
 from crossentropy.calibration import PlattScaling, tune_threshold
-from crossentropy.exceptions import ModelFileError
-from crossentropy.io.tables import DataError, read_table
+from crossentropy.exceptions import DataError, ModelFileError
+from crossentropy.io.tables import read_table
 from crossentropy.preprocessing import TabularPreprocessor
 
 SRC = Path(ce.__file__).resolve().parent

@@ -2,8 +2,8 @@
 
 Layers, imports pointing one way: ``special`` (stable functions) → ``losses`` (values and gradients)
 → ``objective`` → ``solvers`` → ``linear_model`` / ``neural_network`` → ``io``, ``plotting`` →
-``cli`` (the application; no library module imports it). ``distributed`` (Dask) sits beside the core,
-reached only through ``dispatch``.
+``cli`` (the application; no library module imports it). ``distributed`` (Dask) sits beside the core
+behind one lazy entry, its package ``__init__``.
 
 Every public name is imported on first use (``__getattr__``), so ``import crossentropy`` imports
 neither NumPy's neighbours (SciPy, scikit-learn, pandas) nor numba, and ``crossentropy --version`` is quick.

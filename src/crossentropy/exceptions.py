@@ -2,7 +2,11 @@
 
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-__all__ = ["ConvergenceWarning", "NotFittedError", "ModelFileError", "PerfectSeparationWarning"]
+__all__ = ["ConvergenceWarning", "NotFittedError", "DataError", "ModelFileError", "PerfectSeparationWarning"]
+
+
+class DataError(ValueError):
+    """The input table cannot be used as asked: missing file or column, missing or unencodable values."""
 
 
 class ModelFileError(ValueError):

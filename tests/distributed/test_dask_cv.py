@@ -12,7 +12,7 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 from crossentropy import LogisticRegression, LogisticRegressionCV  # noqa: E402
-from crossentropy.dispatch import dask_fold_ids  # noqa: E402
+from crossentropy.distributed import fold_ids  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_dask_cv_equals_in_memory_with_the_same_folds(client, n_classes, weighte
     swd = None if sw is None else da.from_array(sw, chunks=150)
     kw = dict(Cs=[0.01, 0.1, 1.0, 10.0], cv=3, tol=1e-10, class_weight="balanced", random_state=7)
     dask_fit = LogisticRegressionCV(**kw).fit(Xd, yd, sample_weight=swd)
-    ids = dask_fold_ids(Xd.chunks[0], 3, 7).compute()
+    ids = fold_ids(Xd.chunks[0], 3, 7).compute()
     assert np.bincount(ids).min() == 200  # 150 rows a chunk, spread evenly: 50 per fold in each
     folds = _folds(ids, 3)
     mem = LogisticRegressionCV(**{**kw, "cv": folds}).fit(X, y, sample_weight=sw)

@@ -230,3 +230,14 @@ def test_later_folds_start_from_the_first_folds_hessian(monkeypatch):
     for k in sk.scores_:
         np.testing.assert_allclose(ours.scores_[k], sk.scores_[k], rtol=0, atol=1e-6)
     assert rel_error(ours.coef_, sk.coef_) < 1e-5
+
+
+@pytest.mark.parametrize("solver", ["sgd", "auto", "lbfgs"])
+def test_cv_has_no_partial_fit(solver):
+    # scikit-learn's LogisticRegressionCV has no partial_fit, and a path cannot be fitted by SGD
+    assert not hasattr(SkLogisticRegressionCV(), "partial_fit")
+    search = LogisticRegressionCV(solver=solver)
+    assert not hasattr(search, "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit"):
+        search.partial_fit(np.zeros((4, 1)), [0, 1, 0, 1], classes=[0, 1])
+    assert hasattr(LogisticRegression(solver="sgd"), "partial_fit")  # the estimator that supports it keeps it

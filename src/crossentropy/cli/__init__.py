@@ -124,8 +124,7 @@ def main(argv=None) -> int:
         return 2
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
-    from ..exceptions import ModelFileError  # after parsing: --help and --version never get here
-    from ..io.tables import DataError
+    from ..exceptions import DataError, ModelFileError  # after parsing: --help and --version never get here
     from .flags import flag_message
 
     try:

@@ -3,7 +3,7 @@
 Both sources answer the same questions for the one pipeline of :mod:`crossentropy.cli.train`:
 load and clean the rows and split them, fit the preprocessor, give (X, y) of each split, predict,
 and describe the split and the place. Everything Dask does goes through the command-line section
-of :mod:`crossentropy.dispatch`; this module never imports Dask.
+of :mod:`crossentropy.distributed`; this module never imports Dask.
 
 Differences of the Dask source: the split is partition-wise (in each partition a permutation drawn
 from ``(seed, partition index)`` picks the test rows, not stratified; ``split.json`` records the seed
@@ -18,7 +18,7 @@ import contextlib
 
 import numpy as np
 
-from .. import dispatch
+from .. import distributed
 from ..preprocessing import DataError, TabularPreprocessor
 from .errors import UsageError
 
@@ -243,8 +243,8 @@ class DaskSource:
     @contextlib.contextmanager
     def session(self):
         """Connected to the cluster (ConnectionError on entry when it cannot be reached)."""
-        with dispatch.dask_session(self.config.dask, timeout=self.config.dask_timeout) as client:
-            self.info = dispatch.dask_cluster_info(client, self.config.dask)
+        with distributed.cluster_session(self.config.dask, timeout=self.config.dask_timeout) as client:
+            self.info = distributed.cluster_info(client, self.config.dask)
             yield client
 
     @property
@@ -254,26 +254,26 @@ class DaskSource:
 
     def load(self, prep):
         """Read the table on the workers, apply the missing-value policy, split; return (n_rows, n_dropped)."""
-        frame = dispatch.dask_read_table(self.config.data)
-        self.files = dispatch.dask_table_files(self.config.data)
+        frame = distributed.read_table(self.config.data)
+        self.files = distributed.table_files(self.config.data)
         prep.check_target(frame)
         self.columns = prep.feature_columns(frame)
-        self.read_lengths, missing = dispatch.dask_missing_counts(frame, self.columns + [self.target])
+        self.read_lengths, missing = distributed.missing_counts(frame, self.columns + [self.target])
         n_rows = sum(self.read_lengths)
         self.lengths, n_dropped = self.read_lengths, 0
         if prep.check_missing(missing, strategies=_DASK_STRATEGIES):
-            frame, self.lengths = dispatch.dask_dropna(frame, self.columns + [self.target])
+            frame, self.lengths = distributed.dropna(frame, self.columns + [self.target])
             prep.check_rows_left(sum(self.lengths))
             n_dropped = n_rows - sum(self.lengths)
         self.n_partitions = len(self.lengths)
-        self.train, self.test, self.part_lengths = dispatch.dask_split(frame, self.config.test_size, self.config.seed,
+        self.train, self.test, self.part_lengths = distributed.split(frame, self.config.test_size, self.config.seed,
                                                                        self.lengths)
         self.n_rows, self._arrays = n_rows, None
         return n_rows, n_dropped
 
     def fit_preprocessing(self, prep):
         """A preprocessor fitted from the Dask statistics of the training rows (the in-memory builder)."""
-        stats = dispatch.dask_table_statistics(self.train, self.target, self.columns,
+        stats = distributed.table_statistics(self.train, self.target, self.columns,
                                                impute_strategy=prep.impute_strategy)
         return TabularPreprocessor.from_statistics(prep.target, stats, **prep.options())
 
@@ -287,14 +287,14 @@ class DaskSource:
             if not sum(self.part_lengths["train"]):
                 raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.config.test_size}")
             parts = [p for p in ("train", "test") if getattr(self, p) is not None and sum(self.part_lengths[p])]
-            built = [a for p in parts for a in dispatch.dask_feature_arrays(prep, getattr(self, p), self.part_lengths[p])]
-            built = dispatch.dask_keep_in_memory(*built)
+            built = [a for p in parts for a in distributed.feature_arrays(prep, getattr(self, p), self.part_lengths[p])]
+            built = distributed.keep_in_memory(*built)
             self._arrays = {p: tuple(built[2 * i:2 * i + 2]) for i, p in enumerate(parts)}
         return self._arrays.get(part)
 
     def predictions(self, estimator, X, y):
         """(y, proba, pred) computed on the cluster, as NumPy arrays on the client."""
-        return dispatch.dask_predictions(estimator, X, y)
+        return distributed.predictions(estimator, X, y)
 
     def two_features(self, prep):
         """No decision-boundary figure: it needs the raw rows on the client."""

@@ -8,16 +8,18 @@ unchanged) runs on the client. The data never travel to the client.
 This package knows nothing about the estimators. It checks and summarises Dask inputs
 (:func:`training_data`: classes, weighted class counts, shape, feature names), builds the
 class-weighted :class:`DaskObjective` and maps a fitted estimator's own methods over the row chunks
-(:func:`predict` and the like). :class:`crossentropy.LogisticRegression` sends Dask arrays and Dask
-DataFrames here through :mod:`crossentropy.dispatch`, the one module outside this package that
-imports it; its fit set-up (:mod:`crossentropy.linear_model`) chooses class weights, penalty and
-solver. Importing ``crossentropy`` never imports Dask, and this package imports it only when one of
-its names is first used; without Dask installed that raises an ``ImportError`` that names the extra
-to install (``pip install 'crossentropy[dask]'``).
+(:func:`predict` and the like). This ``__init__`` is the one entry: the estimators and the command
+line import this package, test their input with :func:`is_dask` (which needs no Dask) and call its
+names; each name's submodule, and with it Dask, is imported on the name's first use. Importing
+``crossentropy`` or this package never imports Dask; without Dask installed, the first use raises
+an ``ImportError`` that names the extra to install (``pip install 'crossentropy[dask]'``).
 
-Public names: :class:`DaskObjective`, :func:`training_data`, :class:`TrainingData`, :func:`fit`,
-:func:`predict`, :func:`predict_proba`, :func:`predict_log_proba`, :func:`decision_function`,
-:func:`connect` and :func:`table_statistics` (the Dask statistics of a table for the preprocessor).
+Public names: :func:`is_dask`, :class:`DaskObjective`, :func:`training_data`, :class:`TrainingData`,
+:func:`fit`, :func:`predict`, :func:`predict_proba`, :func:`predict_log_proba`,
+:func:`decision_function`, :func:`connect`, :func:`table_statistics` (the Dask statistics of a
+table for the preprocessor); the cross-validation folds (:func:`fold_ids`, :func:`train_weights`,
+:func:`fold_scores`) and the command line's table steps (:func:`read_table`, :func:`split`,
+:func:`feature_arrays`, ... from :mod:`crossentropy.distributed.tables`).
 """
 
 from importlib import import_module
@@ -34,9 +36,23 @@ _LAZY = {
     "decision_function": "prediction",
     "connect": "_cluster",
     "table_statistics": "statistics",
+    "fold_ids": "cv",
+    "train_weights": "cv",
+    "fold_scores": "cv",
+    "cluster_session": "tables",
+    "cluster_info": "tables",
+    "table_files": "tables",
+    "read_table": "tables",
+    "missing_counts": "tables",
+    "dropna": "tables",
+    "split": "tables",
+    "keep_in_memory": "tables",
+    "feature_arrays": "tables",
+    "predictions": "tables",
 }
 
 __all__ = [
+    "is_dask",
     "DaskObjective",
     "TrainingData",
     "training_data",
@@ -47,7 +63,20 @@ __all__ = [
     "decision_function",
     "connect",
     "table_statistics",
+    *[name for name, module in _LAZY.items() if module in ("cv", "tables")],
 ]
+
+
+def is_dask(x) -> bool:
+    """True for a Dask collection (array, DataFrame, Series): anything with a task graph; imports no Dask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_dask(np.zeros(3))
+    False
+    """
+    return hasattr(x, "__dask_graph__")
 
 
 def __getattr__(name):

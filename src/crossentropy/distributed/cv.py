@@ -8,7 +8,7 @@ with weight :math:`s_i [\mathrm{fold}_i \ne f]` (the same minimiser as dropping 
 is scored on the others, all on the workers.
 
 This module knows nothing about estimators: :mod:`crossentropy.linear_model` reaches it through
-:mod:`crossentropy.dispatch` and hands it fitted estimators to score (duck-typed: ``predict_proba``,
+this package's lazy entry (:mod:`crossentropy.distributed`) and hands it fitted estimators to score (duck-typed: ``predict_proba``,
 ``predict``).
 """
 

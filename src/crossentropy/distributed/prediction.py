@@ -8,7 +8,7 @@ Each chunk of the result is the estimator's method (``decision_function``, ``pre
 
 The estimator is duck-typed (``classes_``, ``n_features_in_``, optional ``feature_names_in_`` and the
 method); this module knows nothing about its class. :mod:`crossentropy.linear_model` reaches it
-through :mod:`crossentropy.dispatch`.
+through this package's lazy entry (:mod:`crossentropy.distributed`).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
 
     Raises
     ------
-    crossentropy.preprocessing.DataError
+    crossentropy.exceptions.DataError
         A column's dtype cannot be encoded.
     ValueError
         ``impute_strategy="median"``.

@@ -1,6 +1,6 @@
 """Tables on a Dask cluster for ``crossentropy train --dask``: read, clean, split, transform, predict.
 
-The command line reaches these functions through :mod:`crossentropy.dispatch` only. The table is
+The command line reaches these functions through this package's lazy entry (:mod:`crossentropy.distributed`) only. The table is
 read by the workers (``dask.dataframe.read_parquet`` of a file, directory or glob such as
 ``'data/*.parquet'``; CSV globs work too); the fitted
 :class:`~crossentropy.preprocessing.TabularPreprocessor` is applied to each partition; only the
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.tables import DataError
+from ..exceptions import DataError
 from ._cluster import DEFAULT_TIMEOUT, connect
 from ._dask import dask
 
@@ -108,7 +108,7 @@ def read_table(path):
     >>> read_table("/nonexistent/*.parquet")
     Traceback (most recent call last):
     ...
-    crossentropy.io.tables.DataError: DATA '/nonexistent/*.parquet' matches no file
+    crossentropy.exceptions.DataError: DATA '/nonexistent/*.parquet' matches no file
     """
     import dask.dataframe as dd
 

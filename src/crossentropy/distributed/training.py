@@ -9,7 +9,7 @@ the caller chose, the :class:`~crossentropy.distributed.DaskObjective` of
     J(\theta) = \text{scale}\sum_i c_{y_i} s_i\,\ell_i(\theta) + \tfrac{l_2}{2}\lVert w\rVert^2 + l_1\lVert w\rVert_1 .
 
 This module knows nothing about estimators: :mod:`crossentropy.linear_model` reaches it through
-:mod:`crossentropy.dispatch`, chooses class weights, penalty and solver, and runs the solver.
+this package's lazy entry (:mod:`crossentropy.distributed`), chooses class weights, penalty and solver, and runs the solver.
 """
 
 from __future__ import annotations

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..exceptions import DataError
+
 __all__ = ["DataError", "CSV_SUFFIXES", "PARQUET_SUFFIXES", "table_format", "check_table_suffix", "read_table",
            "write_table"]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _COMPRESSION = (".gz", ".bz2", ".zip", ".xz", ".zst")
-
-
-class DataError(ValueError):
-    """The input table cannot be used as asked: missing file or column, missing or unencodable values."""
 
 
 def table_format(path) -> str:
@@ -63,7 +61,7 @@ def check_table_suffix(path, *, what: str = "DATA") -> str:
     >>> check_table_suffix("out.xlsx", what="path")
     Traceback (most recent call last):
     ...
-    crossentropy.io.tables.DataError: cannot tell the format of path 'out.xlsx': use a .csv, .tsv or .parquet file
+    crossentropy.exceptions.DataError: cannot tell the format of path 'out.xlsx': use a .csv, .tsv or .parquet file
     """
     try:
         return table_format(path)

@@ -16,8 +16,9 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
+from sklearn.utils.metaestimators import available_if
 
-from .. import dispatch, special
+from .. import distributed, special
 from .._validation import check_bool, check_offset, check_option, check_real
 from ..metrics import check_log_loss_weights, true_class_log_loss
 from ..objective import CoefLayout
@@ -305,6 +306,11 @@ class LogisticRegressionCV(LogisticRegression):
         self.random_state = random_state
         self.selection = selection
 
+    # A cross-validated path has no incremental fit (solver="sgd" cannot follow a path, and
+    # scikit-learn's LogisticRegressionCV has no partial_fit): the inherited method is hidden, so
+    # hasattr(search, "partial_fit") is False, as scikit-learn's meta-estimators report it.
+    partial_fit = available_if(lambda self: False)(LogisticRegression.__dict__["partial_fit"].fn)
+
     def _template(self):
         """The checked LogisticRegression that every fit of this search runs, the grids and rho of each l1 ratio."""
         Cs = check_Cs(self.Cs)
@@ -349,7 +355,7 @@ class LogisticRegressionCV(LogisticRegression):
         self
         """
         template, Cs, ratios, rhos = self._template()
-        if dispatch.is_dask(X):
+        if distributed.is_dask(X):
             if offset is not None:
                 raise ValueError("offset is not supported with Dask input in LogisticRegressionCV; "
                                  "fit LogisticRegression on Dask input with offset, or pass in-memory X")

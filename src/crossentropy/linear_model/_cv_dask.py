@@ -1,10 +1,10 @@
 r"""``LogisticRegressionCV.fit`` on Dask input: every fold's path fitted on the cluster.
 
-The folds come from :func:`crossentropy.dispatch.dask_fold_ids` (a seeded split of each partition);
+The folds come from :func:`crossentropy.distributed.fold_ids` (a seeded split of each partition);
 fold :math:`f` is the whole data with weights :math:`s_i [\mathrm{fold}_i \ne f]`, whose Dask
 objective (:func:`crossentropy.linear_model._setup.dask_objective`, the objective of the in-memory
 fit) is moved along C by :func:`crossentropy.linear_model._path.path_on_objective`. The held-out
-scores are computed on the workers too (:func:`crossentropy.dispatch.dask_fold_scores`).
+scores are computed on the workers too (:func:`crossentropy.distributed.fold_scores`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from .. import dispatch
+from .. import distributed
 from . import _setup
 from ._logistic import LogisticRegression
 from ._path import path_on_objective
@@ -34,7 +34,7 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
     """Fit ``cv_est`` (a LogisticRegressionCV) on Dask input; ``cv`` must be an int (default 5).
 
     The attributes are those of the in-memory fit; with the folds of
-    ``dispatch.dask_fold_ids(X.chunks[0], cv, random_state or 0)`` given to the in-memory fit as
+    ``distributed.fold_ids(X.chunks[0], cv, random_state or 0)`` given to the in-memory fit as
     ``cv``, the two agree to the solvers' tolerance. A fold whose training part lacks a class raises.
     """
     n_folds = 5 if cv_est.cv is None else cv_est.cv
@@ -46,17 +46,17 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
     if template.solver not in _setup.DASK_SOLVERS:
         raise ValueError(f"solver={template.solver!r} is not available for Dask input; use one of "
                          f"{list(_setup.DASK_SOLVERS)}")
-    data = dispatch.dask_training_data(X, y, sample_weight)
+    data = distributed.training_data(X, y, sample_weight)
     classes = data.classes
     cv_est.classes_, cv_est.n_features_in_ = classes, data.n_features
     if data.feature_names is not None:
         cv_est.feature_names_in_ = data.feature_names
     template.class_weight = cv_est._class_weight_dict(classes, data.weighted_counts)
     seed = 0 if cv_est.random_state is None else int(cv_est.random_state)
-    ids = dispatch.dask_fold_ids(data.X.chunks[0], int(n_folds), seed)
+    ids = distributed.fold_ids(data.X.chunks[0], int(n_folds), seed)
     results = []
     for f in range(int(n_folds)):
-        fold = dispatch.dask_training_data(data.X, data.y, dispatch.dask_train_weights(ids, f, data.sample_weight))
+        fold = distributed.training_data(data.X, data.y, distributed.train_weights(ids, f, data.sample_weight))
         cw, total = _setup.class_weights(template.class_weight, classes, fold.weighted_counts)
         if np.any(fold.weighted_counts <= 0):
             raise ValueError(f"the training part of fold {f} lacks the classes "
@@ -67,7 +67,7 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
             objective, name = _setup.dask_objective(est, fold, cw, total, rho)
             coefs, intercepts, n_iter, _, _ = path_on_objective(est, objective, Cs, rho, solver=name)
             models = _models(classes, coefs, intercepts, data.n_features)
-            scores = dispatch.dask_fold_scores(data.X, data.y, ids, f, models, classes,
+            scores = distributed.fold_scores(data.X, data.y, ids, f, models, classes,
                                                sample_weight=data.sample_weight, scoring=cv_est.scoring)
             results.append((coefs, intercepts, n_iter, scores))
     cv_est._store(results, int(n_folds), Cs, ratios, data.n_features)

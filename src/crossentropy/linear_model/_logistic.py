@@ -8,7 +8,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import dispatch, special
+from .. import distributed, special
 from .._validation import check_offset, check_option, check_sample_weight
 from . import _inference, _setup
 
@@ -219,7 +219,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        if dispatch.is_dask(X):  # Dask array or DataFrame: the data stay on the cluster
+        if distributed.is_dask(X):  # Dask array or DataFrame: the data stay on the cluster
             return _setup.fit_dask(self, X, y, sample_weight, offset=offset, callback=callback, persist=persist)
         check_option(persist, "persist", _setup.PERSIST_OPTIONS)
         rho = self._check_params()
@@ -278,9 +278,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ``offset``: the rows' fixed logit offsets, shape (n,) or (n, 1) for two classes, (n, K)
         otherwise (as in :meth:`fit`; None for 0). Every prediction method takes it.
         """
-        if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
+        if distributed.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
-            return dispatch.dask_predict(self, X, "decision_function", offset=offset)
+            return distributed.decision_function(self, X, offset=offset)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         offset = check_offset(offset, X.shape[0], len(self.classes_))
@@ -301,9 +301,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         the rows go in blocks (:mod:`crossentropy.linear_model._inference`): besides the returned
         array, memory does not grow with n. ``offset`` as in :meth:`decision_function`.
         """
-        if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
+        if distributed.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
-            return dispatch.dask_predict(self, X, "predict_proba", offset=offset)
+            return distributed.predict_proba(self, X, offset=offset)
         if self._softmax():
             return _inference.predict_proba(self, X, offset)
         z = self.decision_function(X, offset=offset).astype(np.float64, copy=False)
@@ -317,9 +317,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         In row blocks with three or more classes, as :meth:`predict_proba`; ``offset`` as in
         :meth:`decision_function`."""
-        if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
+        if distributed.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
-            return dispatch.dask_predict(self, X, "predict_log_proba", offset=offset)
+            return distributed.predict_log_proba(self, X, offset=offset)
         if self._softmax():
             return _inference.predict_log_proba(self, X, offset)
         z = self.decision_function(X, offset=offset).astype(np.float64, copy=False)
@@ -330,9 +330,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def predict(self, X, *, offset=None):
         """The most probable class of each row, shape (n,) (in row blocks with three or more classes;
         ``offset`` as in :meth:`decision_function`)."""
-        if dispatch.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
+        if distributed.is_dask(X):  # Dask input: a lazy Dask array chunked like the rows
             check_is_fitted(self)
-            return dispatch.dask_predict(self, X, "predict", offset=offset)
+            return distributed.predict(self, X, offset=offset)
         if self._softmax():
             return _inference.predict(self, X, offset)
         z = self.decision_function(X, offset=offset)
@@ -389,7 +389,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ----------
         Manning, Raghavan & Schütze, *Introduction to Information Retrieval* (2008), §8.4 (precision at k).
         """
-        if dispatch.is_dask(X):
+        if distributed.is_dask(X):
             raise TypeError("predict_top_k takes in-memory X (a NumPy array, DataFrame or CSR matrix), got a Dask collection")
         return _inference.predict_top_k(self, X, k, offset)
 
@@ -429,7 +429,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         ----------
         Bishop, *Pattern Recognition and Machine Learning* (2006), §4.3.4.
         """
-        if dispatch.is_dask(X):
+        if distributed.is_dask(X):
             raise TypeError("log_loss takes in-memory X (a NumPy array, DataFrame or CSR matrix), got a Dask collection")
         return _inference.log_loss(self, X, y, sample_weight, offset)
 

@@ -12,7 +12,7 @@ This module checks the estimator's parameters (:func:`check_params`), takes the 
 (:func:`class_weights`, with the row weights in :mod:`._weights`) and computes the penalty scaling (:func:`penalty_terms`), chooses the solver
 (:func:`choose_solver`), runs it and stores the fitted attributes (:func:`run_solver`). The in-memory
 fit builds a :class:`~crossentropy.objective.LinearObjective` (:func:`fit_in_memory`); the Dask fit
-(:func:`fit_dask`) asks :mod:`crossentropy.dispatch` for the data side only (checked and summarised
+(:func:`fit_dask`) asks :mod:`crossentropy.distributed` for the data side only (checked and summarised
 Dask inputs, the Dask objective) and does the rest here.
 """
 
@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .. import dispatch
+from .. import distributed
 from .._validation import check_bool, check_int, check_option, check_real
 from ..exceptions import ConvergenceWarning
 from ..losses._reduction import scaled_by
@@ -412,7 +412,7 @@ def memory_objective(est, X, y_enc, sample_weight, rho, *, offset=None):
 
 
 def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):
-    r"""Fit ``est`` on Dask input: the data side from :func:`crossentropy.dispatch.dask_training_data`.
+    r"""Fit ``est`` on Dask input: the data side from :func:`crossentropy.distributed.training_data`.
 
     The same objective as in memory; each solver step is a pass over the chunks on the workers.
     Sets, besides the attributes of :func:`run_solver`, ``classes_``, ``n_features_in_``,
@@ -462,7 +462,7 @@ def fit_dask(est, X, y, sample_weight=None, *, offset=None, callback=None, persi
                          "got a Dask collection")
     if y is None:
         raise ValueError("y must be given to fit a classifier, got None")
-    data = dispatch.dask_training_data(X, y, sample_weight, offset=offset, persist=persist)
+    data = distributed.training_data(X, y, sample_weight, offset=offset, persist=persist)
     cw, total = class_weights(est.class_weight, data.classes, data.weighted_counts)
     if not np.isfinite(total):
         raise ValueError("sample_weight times class_weight sums to more than float64 holds (1.8e308): divide "

@@ -20,10 +20,10 @@ from .id_columns import find_id_columns, id_column_reason
 from .labels import labels_from_json, labels_to_json
 from .statistics import dtype_kind, moment_statistics, table_statistics
 from .tabular import IMPUTE_STRATEGIES, MISSING_POLICIES, STATE_VERSION, TabularPreprocessor
-from ..io.tables import DataError, check_table_suffix, read_table, write_table
+from ..exceptions import DataError
 
 __all__ = ["DataError", "TabularPreprocessor", "table_statistics", "moment_statistics", "dtype_kind", "labels_to_json",
-           "labels_from_json", "read_table", "write_table", "check_table_suffix", "MISSING_POLICIES",
+           "labels_from_json", "MISSING_POLICIES",
            "IMPUTE_STRATEGIES", "STATE_VERSION", "find_id_columns", "id_column_reason", "TabularTransformer"]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..io.tables import DataError
+from ..exceptions import DataError
 
 __all__ = ["offset_values"]
 
@@ -18,7 +18,7 @@ __all__ = ["offset_values"]
 def offset_values(frame, column) -> np.ndarray:
     """The column ``column`` of ``frame`` as float64 offsets of shape (n_rows,).
 
-    Raises :class:`~crossentropy.io.tables.DataError` naming the column when it is absent, not
+    Raises :class:`~crossentropy.exceptions.DataError` naming the column when it is absent, not
     numeric, or holds missing or infinite values.
 
     Examples
@@ -29,7 +29,7 @@ def offset_values(frame, column) -> np.ndarray:
     >>> offset_values(pd.DataFrame({"e": [0.5, None]}), "e")
     Traceback (most recent call last):
     ...
-    crossentropy.io.tables.DataError: the offset column 'e' has 1 missing value(s); offsets are never imputed: fill or drop those rows
+    crossentropy.exceptions.DataError: the offset column 'e' has 1 missing value(s); offsets are never imputed: fill or drop those rows
     """
     if column not in frame.columns:
         raise DataError(f"the offset column {column!r} is not in the data; columns are {list(frame.columns)[:20]}")

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..io.tables import DataError
+from ..exceptions import DataError
 
 __all__ = ["dtype_kind", "moment_statistics", "table_statistics", "column_spec"]
 

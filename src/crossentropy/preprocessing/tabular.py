@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from .._validation import check_bool, check_int, check_option
-from ..io.tables import DataError
+from ..exceptions import DataError
 from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json
 from .offset_column import offset_values

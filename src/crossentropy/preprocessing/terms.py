@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..io.tables import DataError
+from ..exceptions import DataError
 from .._terms import TermColumn, TermMap
 
 __all__ = ["check_reference", "indicator_levels", "term_map"]
@@ -11,7 +11,7 @@ __all__ = ["check_reference", "indicator_levels", "term_map"]
 def check_reference(reference, columns=None) -> dict:
     """``reference`` as a dict column -> level (strings); with ``columns`` (fitted specs) each one checked.
 
-    :class:`~crossentropy.io.tables.DataError` (a ValueError) naming the column or level that is not
+    :class:`~crossentropy.exceptions.DataError` (a ValueError) naming the column or level that is not
     a string column of the model or not one of its levels.
 
     Examples
@@ -21,7 +21,7 @@ def check_reference(reference, columns=None) -> dict:
     >>> check_reference({"c": "z"}, [{"name": "c", "kind": "categorical", "categories": ["a", "b"]}])
     Traceback (most recent call last):
     ...
-    crossentropy.io.tables.DataError: reference level 'z' of column 'c' is not one of its levels ['a', 'b']
+    crossentropy.exceptions.DataError: reference level 'z' of column 'c' is not one of its levels ['a', 'b']
     """
     if reference is None:
         return {}
@@ -68,7 +68,7 @@ def term_map(columns, fitted_reference=None, drop_reference=False, reference=Non
     preprocessor was built with (``fitted_reference``), else the first. With ``drop_reference`` the
     fitted reference level has no indicator (:func:`indicator_levels`), so each level's coefficient
     is already its contrast with that level, and another reference is refused
-    (:class:`~crossentropy.io.tables.DataError` naming the column).
+    (:class:`~crossentropy.exceptions.DataError` naming the column).
 
     Examples
     --------
