@@ -13,7 +13,9 @@ Every ``benchmarks/bench_*.py`` exposes ``cases(quick: bool) -> list[dict]``. A 
   ``memory`` (bool: also measure the peak memory of each side), ``check`` (zero-argument callable
   returning a short string for the table, called after the timed runs), ``warmup`` (zero-argument
   callable run instead of one untimed call of each side, for cases too long to run an extra time;
-  it must import and compile what the sides use).
+  it must import and compile what the sides use), ``self_timed`` (bool: each side returns the seconds
+  it measured itself, for a side that times a fresh process from within; default: the harness times
+  the call).
 
 Method: setup once, one untimed warm-up call of each side (compilation, caches), then ``repeats``
 timed calls of ours and of the anchor interleaved (so both see the same machine noise); the table
@@ -56,6 +58,8 @@ def _parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2, metavar="N", help="threads for BLAS, OpenMP, numba and torch (default 2)")
     p.add_argument("--dir", default=str(BENCH_DIR), metavar="PATH", help="folder of the bench_*.py modules (default: benchmarks/)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--loaded", action="store_true",
+                   help="time every case again with a CPU-bound competitor on one core (see _load.py)")
     p.add_argument("--merge", nargs="+", default=None, metavar="PATH",
                    help="run nothing: put the rows recorded in these files into --out (same name: replaced)")
     p.add_argument("--memory-child", nargs=3, metavar=("MODULE", "CASE", "SIDE"), help=argparse.SUPPRESS)
@@ -90,7 +94,7 @@ def load_module(path):
 
 
 REQUIRED = ("name", "issue", "ours", "anchor", "anchor_name", "target")
-OPTIONAL = ("setup", "repeats", "memory", "check", "warmup")
+OPTIONAL = ("setup", "repeats", "memory", "check", "warmup", "self_timed")
 
 
 def validate_case(case, module_name):
@@ -107,14 +111,15 @@ def validate_case(case, module_name):
 # ------------------------------------------------------------------------------------------ measuring
 
 
-def _timed(fn):
+def _timed(fn, self_timed=False):
+    """Seconds one call of ``fn`` takes (or, ``self_timed``, the seconds it returns)."""
     import gc
     import time
 
     gc.collect()
     t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+    out = fn()
+    return float(out) if self_timed else time.perf_counter() - t0
 
 
 def _median(values):
@@ -163,11 +168,15 @@ def run_case(case, module_path, args):
                 anchor()
         ours_t, anchor_t = [], []
         for i in range(repeats):
-            ours_t.append(_timed(case["ours"]))
+            ours_t.append(_timed(case["ours"], case.get("self_timed", False)))
             if anchor is not None:
-                anchor_t.append(_timed(anchor))
+                anchor_t.append(_timed(anchor, case.get("self_timed", False)))
         rec.update(ours_s=ours_t, anchor_s=anchor_t, repeats=repeats,
                    median_ours=_median(ours_t), median_anchor=_median(anchor_t))
+        if args.loaded:
+            from _load import loaded_timings
+
+            rec.update(loaded_timings(case, repeats, _timed, _median, _p90))
         if rec["median_anchor"]:
             rec["ratio"] = rec["median_ours"] / rec["median_anchor"]
         if rec["median_ours"]:
@@ -344,6 +353,9 @@ def render(records, machine, args, carried):
             lines.append(f"| {_cell(r['name'])}{mark} | {_time_cell(r.get('ours_s'), r['median_ours'])} | "
                          f"{_cell(r['anchor_name'])} | {_time_cell(r.get('anchor_s'), r.get('median_anchor'))} | {ratio} | {_cell(r['target'])} | {r['met']} | {mem} | "
                          f"{r['repeats']} | {_cell(check)} |")
+    from _load import loaded_table
+
+    lines += loaded_table(records, _time_cell, _median, _cell)
     lines += ["", RESULTS_TAG + json.dumps(records) + " -->", ""]
     return "\n".join(lines)
 

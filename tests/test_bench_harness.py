@@ -171,3 +171,59 @@ def test_merge_replaces_the_quick_row_of_a_case_by_its_full_size_row(tmp_path):
     assert _run("--dir", bench, "--out", full, "--only", "sized").returncode == 0
     assert _run("--out", out, "--merge", full).returncode == 0
     assert {r["name"] for r in _results(out)} == {"sized (full)", "no_anchor"}  # the quick no_anchor stays
+
+
+def test_loaded_mode_times_each_case_again_beside_a_competitor(tmp_path):
+    bench = tmp_path / "benches"
+    bench.mkdir()
+    (bench / "bench_fake.py").write_text(textwrap.dedent(FAKE))
+    out = tmp_path / "B.md"
+    proc = _run("--dir", bench, "--out", out, "--only", "no_anchor", "--loaded")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rec = _results(out)[0]
+    assert len(rec["loaded_ours_s"]) == len(rec["ours_s"]) == 2 and rec["loaded_anchor_s"] == []
+    lo, hi = sorted(rec["loaded_ours_s"])
+    assert rec["loaded_ours_tail"] == pytest.approx((lo + 0.9 * (hi - lo)) / ((lo + hi) / 2))
+    text = out.read_text()
+    assert "## Loaded mode (one CPU-bound competitor on one core)" in text
+    row = next(ln for ln in text.split("## Loaded mode")[1].splitlines() if ln.startswith("| no_anchor"))
+    assert row.split(" | ")[7] == "n/a"  # no anchor: no loaded ratio to judge
+
+
+@pytest.mark.parametrize("rec, verdict", [
+    ({"ratio": 0.3, "loaded_ratio": 0.44, "loaded_ours_tail": 1.2}, "yes"),
+    ({"ratio": 0.3, "loaded_ratio": 0.46, "loaded_ours_tail": 1.2}, "no"),   # over 1.5x the quiet ratio
+    ({"ratio": 0.45, "loaded_ratio": 0.55, "loaded_ours_tail": 1.2}, "no"),  # was <= 0.5 quiet, not loaded
+    ({"ratio": 0.8, "loaded_ratio": 1.1, "loaded_ours_tail": 1.4}, "yes"),
+    ({"ratio": 0.3, "loaded_ratio": 0.3, "loaded_ours_tail": 1.6}, "no"),   # tail
+    ({"ratio": 0.3}, "n/a"),
+])
+def test_loaded_verdict(rec, verdict):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from _load import loaded_verdict
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert loaded_verdict(rec) == verdict
+
+
+def test_competitor_spins_on_one_core():
+    import os
+    import time
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from _load import competitor, competitor_core
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    def cpu_seconds(pid):  # user + system time of the process, from /proc
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    with competitor() as proc:
+        deadline = time.monotonic() + 20  # a loaded machine may take a while to start Python
+        while cpu_seconds(proc.pid) < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cpu_seconds(proc.pid) >= 0.3  # it burns CPU
+        assert os.sched_getaffinity(proc.pid) == {competitor_core()}  # on one core
+    assert proc.poll() is not None  # and it is gone after the block

@@ -6,13 +6,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 from scipy import sparse
 from scipy.linalg import blas
-
-from .. import _numba_cache
-
-_numba_cache.install()  # a cache directory even without a writable home
 
 __all__ = ["DataTerms", "GRAM_BLOCK_ELEMENTS", "compute_dtype", "gram"]
 
@@ -36,30 +31,6 @@ def compute_dtype(X):
     (dtype('float32'), dtype('float64'))
     """
     return X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-
-
-@njit(cache=True, nogil=True)
-def _csr_gram(indptr, indices, data, h, G):  # pragma: no cover - compiled
-    r"""Add the upper triangle of :math:`\sum_i h_i x_i x_i^\top` of CSR rows to the dense G:
-    :math:`\sum_i \mathrm{nnz}_i(\mathrm{nnz}_i+1)/2` multiply-adds (each pair once), no sparse product
-    (SciPy's two SpGEMM passes cost 0.8 s a call on 500,000 rows of 10). Duplicate column entries
-    of a row count as in the product."""
-    for i in range(indptr.shape[0] - 1):
-        a, b = indptr[i], indptr[i + 1]
-        hi = h[i]
-        for p in range(a, b):
-            ja = indices[p]
-            va = hi * data[p]
-            G[ja, ja] += va * data[p]
-            for q in range(p + 1, b):
-                jb = indices[q]
-                v = va * data[q]
-                if ja < jb:
-                    G[ja, jb] += v
-                elif jb < ja:
-                    G[jb, ja] += v
-                else:  # the same column twice: both orders of the pair
-                    G[ja, ja] += 2.0 * v
 
 
 def gram(X, h, fit_intercept):
@@ -99,7 +70,9 @@ def gram(X, h, fit_intercept):
     G = np.zeros((D, D))
     if sparse.issparse(X):
         Xc = X.tocsr()
-        _csr_gram(Xc.indptr, Xc.indices, Xc.data, np.asarray(h, dtype=np.float64), G)
+        from ._sparse_gram import csr_gram  # numba loads only for sparse X
+
+        csr_gram(Xc.indptr, Xc.indices, Xc.data, np.asarray(h, dtype=np.float64), G)
         upper = np.triu(G[:d, :d])
         G[:d, :d] = upper + np.triu(upper, 1).T
     elif n and d:
@@ -133,6 +106,3 @@ def gram(X, h, fit_intercept):
         G[:d, d] = G[d, :d] = np.asarray(X.T @ h.astype(X.dtype, copy=False), dtype=np.float64)
         G[d, d] = h.sum(dtype=np.float64)
     return G
-
-
-_numba_cache.disable_uncached(globals())  # no usable cache location: compile in memory

@@ -19,7 +19,6 @@ from scipy import linalg
 from ._base import (ClassCount, HessianClassBlocks, HessianDiagonal, Preconditioned, Progress, SolvesSubsample,
                     Subsampled, armijo, prox_newton_search, small_gap, vdot, vnorm)
 from ._base import GAP_RTOL
-from ._cd import cd_quadratic_l1
 from .working_set import WS_START, HessianBlock, working_set_newton
 
 __all__ = ["newton", "choose_step", "small_gap", "GAP_RTOL"]
@@ -395,6 +394,8 @@ def _block_jacobi(blocks, project=None):
 
 
 def _proximal_newton(objective, coef, max_iter, run, rtol):
+    from ._cd import cd_quadratic_l1  # numba loads only for an l1 penalty
+
     l1, mask = objective.l1, objective.penalized
     f, g = objective.loss_gradient(coef)
     F = f + objective.nonsmooth(coef)

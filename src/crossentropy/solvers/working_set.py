@@ -24,7 +24,6 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from ._base import prox_newton_search, small_gap, vdot
-from ._cd import cd_quadratic_l1
 
 __all__ = ["HessianBlock", "violations", "working_set_newton", "WS_START"]
 
@@ -106,6 +105,8 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
     2015; Bertrand et al., *Beyond L1: faster and better sparse models with skglm*, NeurIPS 2022;
     Yuan, Ho & Lin, *An improved GLMNET for L1-regularized logistic regression*, JMLR 13 (2012).
     """
+    from ._cd import cd_quadratic_l1  # numba loads only for an l1 penalty
+
     l1, mask = objective.l1, objective.penalized
     p = coef.size
     f, g = objective.loss_gradient(coef)
