@@ -3,7 +3,8 @@
 - :func:`assert_close_scaled`: relative agreement with an absolute floor on the reference's scale;
 - :func:`rel_error`: the largest absolute difference relative to the largest reference magnitude;
 - :func:`assert_png`: a file is a valid, decodable, non-blank PNG;
-- :func:`torch_cross_entropy`: PyTorch's cross-entropy value and autograd gradient, as NumPy arrays.
+- :func:`torch_cross_entropy`: PyTorch's cross-entropy value and autograd gradient, as NumPy arrays;
+- :func:`run_cli`: the command line run in this process, its exit code and what it printed.
 
 torch and PIL are imported inside the functions that need them, so that importing this module needs
 neither; test modules that use them call ``pytest.importorskip`` at module level.
@@ -65,3 +66,12 @@ def torch_cross_entropy(x, y, *, weight=None, ignore_index=None, label_smoothing
                            label_smoothing=label_smoothing, reduction=reduction, **kw)
     loss.sum().backward()
     return loss.detach().numpy(), xt.grad.numpy()
+
+
+def run_cli(capsys, *argv):
+    """``crossentropy.cli.main`` on ``argv`` (each item as text): (exit code, stdout, stderr)."""
+    from crossentropy.cli import main
+
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err

@@ -108,7 +108,7 @@ def test_too_many_categories_and_unsupported_files(tmp_path, capsys):
     (["train", "--dataset", "iris", "--target", "species"], ["built-in data sets have the target column"]),
     (["train", "x.csv"], ["--target COL is required"]),
     (["train", "x.csv", "--target", "t", "--dataset", "iris"], ["either DATA or --dataset"]),
-    (["predict", "m", "d.csv"], ["--out"]),
+    (["predict", "m", "d.csv"], ["model not found"]),  # without --out: CSV on stdout, once the model is found
     (["predict", "m", "d.csv", "--out", "p.xlsx"], ["cannot tell the format of --out 'p.xlsx'"]),
     (["plot", "log-loss", "--out", "figure.txt"], [".png, .pdf or .svg"]),
     (["plot", "pie"], ["invalid choice: 'pie'"]),

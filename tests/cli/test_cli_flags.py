@@ -26,6 +26,7 @@ import crossentropy.cli as cli
 from crossentropy.cli import build_parser, main, parse_config
 from crossentropy.cli.config import CONFIGS
 from crossentropy.cli.flags import FLAGS
+from crossentropy.preprocessing.splits import SplitRule
 
 CLI = Path(cli.__file__).resolve().parent
 ENTRY = {"__init__.py", "parser.py"}
@@ -60,10 +61,14 @@ def test_only_the_parser_and_the_entry_point_read_argparse():
 COMMAND_LINES = [
     ["train", "data.csv", "--target", "y", "--C", "0.5", "--penalty", "elasticnet", "--l1-ratio", "0.3",
      "--ignore", "a,b", "--ignore", "c", "--keep", "id", "--reference", "colour=red", "--param", "verbose=0",
-     "--hidden-layer-sizes", "8,4", "--no-intercept", "--tune-threshold", "cost:1,5", "--Cs", "0.1,1", "--seed", "7"],
-    ["train", "--dataset", "iris", "--cv", "3", "--Cs", "5", "--no-plots", "--dropna"],
-    ["evaluate", "run", "t.csv", "--pos-label", "b", "--threshold", "0.3", "--plots", "--report-dir", "rep"],
-    ["predict", "run", "t.csv", "--out", "p.csv", "--proba", "--force"],
+     "--hidden-layer-sizes", "8,4", "--no-intercept", "--tune-threshold", "cost:1,5", "--Cs", "0.1,1", "--seed", "7",
+     "--split", "time:week", "--na-values", "NA,-99", "--categorical", "race", "--unknown", "ignore"],
+    ["train", "--dataset", "iris", "--cv", "3", "--Cs", "5", "--no-plots", "--dropna", "--allow-class-loss"],
+    ["evaluate", "run", "t.csv", "--pos-label", "b", "--threshold", "0.3", "--plots", "--report-dir", "rep",
+     "--unknown", "ignore"],
+    ["predict", "run", "t.csv", "--out", "p.csv", "--proba", "--force", "--keep-columns", "id,name"],
+    ["predict", "run", "t.csv"],
+    ["export", "run", "--onnx", "m.onnx", "--dtype", "float32", "--opset", "15", "--split", "train"],
     ["calibrate", "run", "t.csv", "--method", "isotonic", "--out", "new"],
     ["plot", "log-loss"],
     ["plot", "run", "run", "--out", "figs", "--split", "train", "--data", "t.csv"],
@@ -99,7 +104,7 @@ def test_parse_config_is_the_frozen_parsed_arguments(argv):
     assert set(parsed) <= set(fields)
     assert {k: values[k] for k in parsed} == {k: tuple(v) if isinstance(v, list) else v for k, v in parsed.items()}
     assert {k: values[k] for k in fields if k not in parsed} == {k: fields[k].default for k in fields if k not in parsed}
-    hints = typing.get_type_hints(type(config))
+    hints = typing.get_type_hints(type(config), localns={"SplitRule": SplitRule})
     wrong = {name: (value, hints[name]) for name, value in values.items() if not _is_instance(value, hints[name])}
     assert wrong == {}
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -125,13 +125,16 @@ def test_predict_with_a_dropna_model_refuses_rows_with_gaps(tmp_path, capsys, tr
     assert rc == 0 and len(pd.read_csv(tmp_path / "p.csv")) == len(complete)
 
 
-def test_unseen_category_is_a_warning_not_an_error(tmp_path, capsys, trained):
+def test_unseen_category_is_an_error_unless_ignored(tmp_path, capsys, trained):
     table = pd.read_csv(trained / "table.csv")
     table.loc[[0, 1], "shop"] = "west"
     table.to_csv(tmp_path / "new.csv", index=False)
     rc, _, err = run(capsys, "predict", trained / "tab", tmp_path / "new.csv", "--out", tmp_path / "p.csv")
-    assert rc == 0
-    assert err.startswith("crossentropy: warning: column 'shop': 2 value(s) not seen in training")
+    assert rc == 2 and "column 'shop'" in err and "['west']" in err and "--unknown ignore" in err
+    assert not (tmp_path / "p.csv").exists()
+    rc, out, err = run(capsys, "predict", trained / "tab", tmp_path / "new.csv", "--out", tmp_path / "p.csv",
+                       "--unknown", "ignore")
+    assert rc == 0 and "2 value(s) not seen in training encoded as all zeros ('shop': 'west' (2))" in err
     assert len(pd.read_csv(tmp_path / "p.csv")) == 120
 
 

@@ -1,4 +1,4 @@
-"""The ``crossentropy`` command: train, evaluate, predict, calibrate, plot.
+"""The ``crossentropy`` command: train, evaluate, predict, calibrate, plot, export.
 
 ``main(argv) -> int`` never raises: problems with the command line, the data, an output path, the
 file system or a missing optional dependency (with its install hint) print one line
@@ -14,7 +14,7 @@ the console have their parameter names spelled as flags by the one table of :mod
 
 Modules: :mod:`.parser` (arguments), :mod:`.config` (the settings they become), :mod:`.flags`
 (parameter names to flags), :mod:`.options` (what the settings build), :mod:`.sources` (in memory
-or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot), :mod:`.calibrate`,
+or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot), :mod:`.calibrate`, :mod:`.export` (ONNX),
 :mod:`.report` (metrics, figures, the run directory), :mod:`.paths` (output paths checked up front).
 """
 
@@ -34,12 +34,13 @@ __all__ = ["build_parser", "parse_config", "main", "entry", "UsageError", "make_
            "progress_for"]
 
 #: optional dependencies and the extra that installs each
-_OPTIONAL = {"dask": "crossentropy[dask]", "distributed": "crossentropy[dask]"}
+_OPTIONAL = {"dask": "crossentropy[dask]", "distributed": "crossentropy[dask]", "onnx": "crossentropy[onnx]",
+             "onnxruntime": "crossentropy[onnx]"}
 
 # command -> (module, function), imported when the command runs: --help and --version stay light
 _COMMANDS = {"train": ("train", "cmd_train"), "evaluate": ("commands", "cmd_evaluate"),
              "predict": ("commands", "cmd_predict"), "calibrate": ("calibrate", "cmd_calibrate"),
-             "plot": ("commands", "cmd_plot")}
+             "plot": ("commands", "cmd_plot"), "export": ("export", "cmd_export")}
 # names re-exported from .options, imported on first access
 _LAZY = {"make_estimator": "options", "make_preprocessor": "options", "out_dir_for": "options",
          "progress_for": "options"}

@@ -116,7 +116,7 @@ def cmd_calibrate(config) -> int:
     if prep.offset:
         raise UsageError(f"{config.run!r} takes a logit offset (--offset {prep.offset}): calibrating such a model is "
                          "not supported")
-    frame = read_data(config.data)
+    frame = read_data(config.data, na_values=prep.na_values)
     prep.check_columns(frame)
     clean, X, y = labelled_rows(prep, base, frame)
     classes = np.asarray(base.classes_)

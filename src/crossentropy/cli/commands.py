@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import UsageError
 from .options import decision_options
 from .report import compute_metrics, format_metrics_table
-from .sources import predictions
+from .sources import predictions, read_data
 
 __all__ = ["cmd_evaluate", "cmd_predict", "cmd_plot"]
 
@@ -64,11 +64,26 @@ def _load_for_use(model, data, *, target=None, need_target=False):
                              "load it with crossentropy.load_model and call predict on arrays")
         prep = TabularPreprocessor.passthrough(names, target or "", bundle.estimator.classes_)
         bundle = replace(bundle, preprocessing=prep)
-    from .sources import read_data
 
-    frame = read_data(data)
+    frame = read_data(data, na_values=bundle.preprocessing.na_values)
     bundle.preprocessing.check_columns(frame)
     return bundle, frame
+
+
+def _unknown(config, prep, frame) -> str:
+    """The unknown-category policy of this command (``--unknown``, else the model's); with ``ignore``,
+    one warning line on stderr counting the values encoded as all zeros (stdout may carry the predictions)."""
+    import warnings
+
+    unknown = config.unknown or prep.unknown
+    if unknown == "ignore":
+        unseen = prep.unseen_values(frame)
+        if unseen:
+            parts = "; ".join(f"{c!r}: " + ", ".join(f"{v!r} ({n})" for v, n in list(values.items())[:5])
+                              for c, values in unseen.items())
+            warnings.warn(f"{sum(sum(v.values()) for v in unseen.values())} value(s) not seen in training encoded "
+                          f"as all zeros ({parts})", UserWarning, stacklevel=2)
+    return unknown
 
 
 def cmd_evaluate(config) -> int:
@@ -89,7 +104,11 @@ def cmd_evaluate(config) -> int:
     if config.target is not None and config.target != prep.target:
         raise UsageError(f"--target {config.target!r} is not the column the model was trained to predict "
                          f"({prep.target!r}): leave --target out, or pass --target {prep.target}")
-    clean, y, proba = _scored(prep, est, frame)
+    if prep.target not in frame.columns:
+        raise UsageError(f"{str(config.data)!r} has no column {prep.target!r}, the target the model was trained to "
+                         "predict: evaluate compares predictions with these labels; for the predictions of "
+                         f"unlabelled rows run: crossentropy predict {config.model} {config.data}")
+    clean, y, proba = _scored(prep, est, frame, unknown=_unknown(config, prep, frame))
     trained = (bundle.extra or {}).get("metrics") or {}
     pos_label, threshold = decision_options(est.classes_, trained, pos_label=config.pos_label,
                                            threshold=config.threshold)
@@ -106,21 +125,23 @@ def cmd_evaluate(config) -> int:
     return 0
 
 
-def _scored(prep, est, frame):
+def _scored(prep, est, frame, unknown=None):
     """``(clean, y, proba)``: the labelled rows of ``frame`` through the run's preprocessing and model
     (the target checked, missing values refused, classes the model does not know named)."""
-    clean, X, y = labelled_rows(prep, est, frame)
+    clean, X, y = labelled_rows(prep, est, frame, unknown=unknown)
     return clean, y, predictions(est, X, prep.offset_values(clean))[0]
 
 
-def labelled_rows(prep, est, frame):
-    """``(clean, X, y)``: the labelled rows of ``frame`` and their features, as ``evaluate`` reads them."""
+def labelled_rows(prep, est, frame, unknown=None):
+    """``(clean, X, y)``: the labelled rows of ``frame`` and their features, as ``evaluate`` reads them
+    (``unknown``: the unknown-category policy, default the model's)."""
     import numpy as np
 
     prep.check_target(frame)
     _refuse_gaps(prep, frame, with_target=True)
     clean, _ = prep.clean(frame, columns=prep.input_columns_)
-    X, y = prep.transform(clean), prep.target_values(clean)
+    y = prep.target_values(clean)
+    X = prep.transform(clean, unknown=unknown)
     unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
     if unknown:
         raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
@@ -169,19 +190,29 @@ def _evaluation_report(config, bundle, metrics, y, proba, *, n_rows, n_dropped, 
 
 
 def cmd_predict(config) -> int:
-    """``crossentropy predict MODEL DATA --out FILE``: one prediction (and with ``--proba`` probabilities) per row."""
+    """``crossentropy predict MODEL DATA [--out FILE]``: one prediction (and with ``--proba`` probabilities) per row.
+
+    The output's columns: the identifier columns training left out (row names, ID columns) that DATA
+    holds, unchanged; the ``--keep-columns`` columns of DATA; ``prediction``; ``proba_CLASS`` for each
+    class with ``--proba``. Without ``--out`` the table is CSV on standard output and nothing else is
+    printed there.
+    """
+    import sys
+
     import numpy as np
     import pandas as pd
 
     from ..io.tables import check_table_suffix, write_table
 
-    _check_out(config, required=True)  # fail before any work
-    check_table_suffix(config.out, what="--out")
+    if config.out is not None:
+        _check_out(config, required=True)  # fail before any work
+        check_table_suffix(config.out, what="--out")
     bundle, frame = _load_for_use(config.model, config.data)
     prep, est = bundle.preprocessing, bundle.estimator
+    carried = _carried_columns(config, prep, frame)
     _refuse_gaps(prep, frame, with_target=False)
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
-    X = prep.transform(clean)
+    X = prep.transform(clean, unknown=_unknown(config, prep, clean))
     proba, pred = predictions(est, X, prep.offset_values(clean))
     trained = (bundle.extra or {}).get("metrics") or {}
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
@@ -189,13 +220,50 @@ def cmd_predict(config) -> int:
 
         pred = decide(proba, est.classes_, pos_label=decision_options(est.classes_, trained)[0],
                       threshold=trained["threshold"])
-    out = pd.DataFrame({"prediction": pred})
+    columns = _carried_values(config.data, carried, frame)
+    columns["prediction"] = pred
     if config.proba:
-        for j, c in enumerate(np.asarray(est.classes_).tolist()):
-            out[f"proba_{c}"] = proba[:, j]
+        columns.update({f"proba_{c}": proba[:, j] for j, c in enumerate(np.asarray(est.classes_).tolist())})
+    clash = [c for c in carried if c == "prediction" or (config.proba and c.startswith("proba_") and
+                                                          c in {f"proba_{k}" for k in np.asarray(est.classes_).tolist()})]
+    if clash:
+        raise UsageError(f"--keep-columns names {clash[0]!r}, a column the predictions are written to")
+    out = pd.DataFrame(columns, index=pd.RangeIndex(frame.shape[0]))
+    if config.out is None:
+        out.to_csv(sys.stdout, index=False)
+        sys.stdout.flush()
+        return 0
     write_table(out, config.out)
     print(f"wrote {out.shape[0]} predictions to {config.out}")
     return 0
+
+
+def _carried_values(path, carried, frame) -> dict:
+    """{column: values} of the carried columns as DATA writes them: a CSV/TSV file's fields as their text
+    (an ID ``007`` stays ``007``, ``NA`` stays ``NA``), a Parquet file's values as read."""
+    from ..io.tables import table_format
+
+    if not carried:
+        return {}
+    if table_format(path) == "parquet":
+        return {c: frame[c].to_numpy() for c in carried}
+    import pandas as pd
+
+    text = pd.read_csv(path, sep="\t" if table_format(path) == "tsv" else ",", usecols=list(carried), dtype=str,
+                       keep_default_na=False, low_memory=False)
+    return {c: text[c].to_numpy() for c in carried}
+
+
+def _carried_columns(config, prep, frame) -> list:
+    """The input columns ``predict`` copies into its output: the identifier columns training left out
+    that ``frame`` holds (in its order), then the ``--keep-columns`` ones (UsageError naming an absent one)."""
+    ids = [c for c in frame.columns if c in (getattr(prep, "id_columns_", None) or {})]
+    asked = [c.strip() for item in config.keep_columns or [] for c in item.split(",") if c.strip()]
+    absent = [c for c in asked if c not in frame.columns]
+    if absent:
+        raise UsageError(f"--keep-columns names column(s) not in {str(config.data)!r}: {absent[:5]}; "
+                         f"columns are {[str(c) for c in frame.columns][:20]}")
+    return list(dict.fromkeys(ids + asked))
 
 
 def cmd_plot(config) -> int:
@@ -227,11 +295,9 @@ def _plot_run(config) -> int:
     import numpy as np
 
     from ..io.model_files import load_model_bundle
-    from ..io.tables import read_table
     from .curves import curves_from_json
     from .options import _check_out_dir
     from .report import write_figures_dir
-    from .sources import read_data
 
     out = Path(config.out)
     _check_out_dir(out, config.force)
@@ -241,34 +307,11 @@ def _plot_run(config) -> int:
     if prep is None:
         raise UsageError(f"{config.run_dir!r} holds a model saved without table preprocessing: no data to score")
     if config.data is not None:
-        frame, split = read_data(config.data), Path(config.data).name
+        frame, split = read_data(config.data, na_values=prep.na_values), Path(config.data).name
     else:
-        source = trained.get("data")
-        if not source:
-            raise UsageError(f"{config.run_dir!r} records no data file: pass --data DATA")
-        if source.startswith("builtin:"):
-            from ..datasets import load_dataset
+        from .run_rows import run_split_rows
 
-            frame = load_dataset(source.split(":", 1)[1])
-        else:
-            if not Path(source).is_file():
-                raise UsageError(f"the run's data file {source!r} is not there any more: pass --data DATA")
-            frame = read_table(source)
-        split_file = Path(bundle.path).parent / "split.json"
-        try:
-            record = json.loads(split_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read {str(split_file)!r}: {exc}; pass --data DATA") from None
-        split = config.split
-        rows = record.get(f"{split}_rows")
-        if rows is None:
-            raise UsageError(f"{str(split_file)!r} records no rows for the {split} split; pass --data DATA")
-        if not rows:
-            raise UsageError(f"the run has no {split} rows (--test-size 0?): use --split train")
-        if max(rows) >= frame.shape[0]:
-            raise UsageError(f"the run's data file has {frame.shape[0]} rows, fewer than its split.json names: "
-                             "it changed since the run; pass --data DATA")
-        frame = frame.iloc[rows]
+        frame, split = run_split_rows(bundle, config.split, config.run_dir), config.split
     prep.check_columns(frame)
     clean, y, proba = _scored(prep, est, frame)
     pos_label, threshold = decision_options(est.classes_, trained, pos_label=config.pos_label,

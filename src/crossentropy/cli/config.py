@@ -1,7 +1,8 @@
 """The command line's settings: one frozen dataclass per subcommand, built once at the entry point.
 
 :func:`crossentropy.cli.parser.parse_config` turns the parsed arguments into a :class:`TrainConfig`,
-:class:`EvaluateConfig`, :class:`PredictConfig`, :class:`CalibrateConfig` or :class:`PlotConfig`;
+:class:`EvaluateConfig`, :class:`PredictConfig`, :class:`CalibrateConfig`, :class:`PlotConfig` or
+:class:`ExportConfig`;
 :func:`crossentropy.cli.main` hands that object to the subcommand, and nothing below reads the
 argument parser's result. Each field is named as its option's destination (``--l1-ratio`` is
 ``l1_ratio``, ``--no-scale`` is ``no_scale``), holds the converted and checked value (``None`` where
@@ -10,15 +11,19 @@ value the run derives (the covariance type that ``--cluster`` implies, the level
 computed where it is used, never written back. Every configuration also carries ``argv``, the
 command line as typed, which ``report.html`` shows as the run's provenance.
 
-This module imports only the standard library: ``--help`` and ``--version`` stay quick.
+This module imports only the standard library at run time: ``--help`` and ``--version`` stay quick.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["TrainConfig", "EvaluateConfig", "PredictConfig", "CalibrateConfig", "PlotConfig", "CONFIGS",
-           "Config"]
+if TYPE_CHECKING:
+    from ..preprocessing.splits import SplitRule
+
+__all__ = ["TrainConfig", "EvaluateConfig", "PredictConfig", "CalibrateConfig", "PlotConfig", "ExportConfig",
+           "CONFIGS", "Config"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +49,7 @@ class TrainConfig(_Common, _Decision):
     The model options (``C`` ... ``class_weight``) are the destinations of
     :data:`crossentropy.cli.parser.MODEL_OPTIONS`, ``None`` where not given (the estimator's own default
     then applies). ``param`` holds the ``--param KEY=VALUE`` texts; ``reference`` the
-    ``--reference COL=LEVEL`` pairs.
+    ``--reference COL=LEVEL`` pairs; ``split`` the ``--split`` rule (None: stratified).
 
     Examples
     --------
@@ -85,8 +90,13 @@ class TrainConfig(_Common, _Decision):
     # data
     test_size: float = 0.25
     seed: int = 0
+    split: SplitRule | None = None
     dropna: bool = False
     impute: str | None = None
+    allow_class_loss: bool = False
+    na_values: tuple[str, ...] | None = None
+    categorical: tuple[str, ...] = ()
+    unknown: str = "error"
     ignore: tuple[str, ...] = ()
     keep: tuple[str, ...] = ()
     offset: str | None = None
@@ -113,6 +123,7 @@ class EvaluateConfig(_Common, _Decision):
     data: str
     target: str | None = None
     out: str | None = None
+    unknown: str | None = None
     plots: bool = False
     report_dir: str | None = None
     force: bool = False
@@ -120,12 +131,14 @@ class EvaluateConfig(_Common, _Decision):
 
 @dataclass(frozen=True, kw_only=True)
 class PredictConfig(_Common):
-    """``crossentropy predict MODEL DATA --out FILE``: one prediction per row."""
+    """``crossentropy predict MODEL DATA [--out FILE]``: one prediction per row (CSV on stdout without ``out``)."""
 
     model: str
     data: str
-    out: str
+    out: str | None = None
     proba: bool = False
+    unknown: str | None = None
+    keep_columns: tuple[str, ...] = ()
     force: bool = False
 
 
@@ -152,8 +165,21 @@ class PlotConfig(_Common, _Decision):
     force: bool = False
 
 
-Config = TrainConfig | EvaluateConfig | PredictConfig | CalibrateConfig | PlotConfig
+@dataclass(frozen=True, kw_only=True)
+class ExportConfig(_Common):
+    """``crossentropy export RUN --onnx FILE``: the run as one ONNX graph, checked on ``split`` or ``data``."""
+
+    run: str
+    onnx: str
+    dtype: str = "float64"
+    opset: int = 17
+    split: str = "test"
+    data: str | None = None
+    force: bool = False
+
+
+Config = TrainConfig | EvaluateConfig | PredictConfig | CalibrateConfig | PlotConfig | ExportConfig
 
 #: subcommand -> its configuration class
 CONFIGS = {"train": TrainConfig, "evaluate": EvaluateConfig, "predict": PredictConfig,
-           "calibrate": CalibrateConfig, "plot": PlotConfig}
+           "calibrate": CalibrateConfig, "plot": PlotConfig, "export": ExportConfig}

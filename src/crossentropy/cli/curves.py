@@ -151,6 +151,12 @@ class IterateRecorder:
         if self.then is not None:
             self.then(state)
 
+    def record_start(self, model):
+        """Put ``model`` (the point the fit started from) first in every curve, as step 0."""
+        self.steps.insert(0, 0)
+        for name, (X, y) in self.parts.items():
+            self.values[name].insert(0, log_loss_over(y, _predict_proba(model, X), model.classes_))
+
     @property
     def curves(self) -> dict:
         """``{name: (ndarray of int, ndarray of float)}``: the steps and the log loss at each."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .errors import UsageError
 from .flags import FLAGS, flag_message
 
-__all__ = ["cv_estimator", "cv_outputs"]
+__all__ = ["cv_estimator", "cv_outputs", "rule_folds"]
 
 #: LogisticRegression parameters that LogisticRegressionCV takes over unchanged.
 _SHARED = ("penalty", "fit_intercept", "solver", "max_iter", "tol", "class_weight", "random_state", "verbose")
@@ -47,6 +47,35 @@ def cv_estimator(config, base):
         raise UsageError(f"bad --cv option: {flag_message(str(exc))}") from None
 
 
+#: the scikit-learn splitter of each ``--split`` rule, as split.json names it
+_SPLITTERS = {"stratified": "StratifiedKFold", "random": "KFold(shuffle=True)", "time": "TimeSeriesSplit",
+              "group": "GroupKFold"}
+
+
+def rule_folds(config, source, search, y_train):
+    """``--cv K`` with ``--split random|time:COL|group:COL``: the folds of the training rows by the matching
+    splitter (:func:`crossentropy.preprocessing.splits.cv_folds`) become ``search.cv``; returns what
+    ``split.json`` records of them (None for the default rule, whose folds are the search's own
+    ``StratifiedKFold(K)``).
+    """
+    import numpy as np
+
+    from ..preprocessing.splits import cv_folds
+    from .sources import MemorySource, split_rule
+
+    rule = split_rule(config)
+    if rule.kind == "stratified":
+        return None
+    if not isinstance(source, MemorySource):
+        raise UsageError(f"--cv with --split {rule.kind} is not available with --dask (its folds are drawn in each "
+                         "partition); train in memory")
+    folds = cv_folds(rule, source.parts["train"], np.asarray(y_train).astype(str), n_splits=config.cv, seed=config.seed)
+    search.set_params(cv=folds)
+    rows = source.rows[source.train_pos]
+    return {"splitter": f"{_SPLITTERS[rule.kind]}({config.cv})",
+            "cv_test_rows": [rows[test].tolist() for _, test in folds]}
+
+
 def _refit_model(cv):
     """The LogisticRegression at the chosen C holding the CV estimator's refit coefficients."""
     import numpy as np
@@ -61,6 +90,25 @@ def _refit_model(cv):
         if hasattr(cv, name):
             setattr(model, name, getattr(cv, name))
     model.n_iter_ = int(np.max(cv.n_iter_))
+    return model
+
+
+def refit_start(cv):
+    """The LogisticRegression at the point the refit started from, the folds' mean coefficients at the
+    chosen C (and l1 ratio), or None when the refit started elsewhere (a non-finite mean)."""
+    import copy
+
+    import numpy as np
+
+    i = int(np.flatnonzero(np.asarray(cv.Cs_) == cv.C_[0])[0])
+    j = 0 if cv.penalty != "elasticnet" else int(np.flatnonzero(np.asarray(cv.l1_ratios_) == cv.l1_ratio_[0])[0])
+    start = cv._paths[:, :, i, j].mean(axis=1)  # (rows, dof): as LogisticRegressionCV._choose starts the refit
+    if not np.all(np.isfinite(start)):
+        return None
+    d = int(cv.n_features_in_)
+    model = copy.copy(_refit_model(cv))
+    model.coef_ = np.ascontiguousarray(start[:, :d])
+    model.intercept_ = np.ascontiguousarray(start[:, d] if cv.fit_intercept else np.zeros(start.shape[0]))
     return model
 
 

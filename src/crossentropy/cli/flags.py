@@ -39,9 +39,11 @@ FLAGS: dict[str, str | dict] = {
     "impute_strategy": "--impute",
     "scale": {False: "--no-scale"},
     "ignore": "--ignore", "keep": "--keep", "offset": "--offset", "reference": "--reference",
-    "max_categories": "--max-categories", "test_size": "--test-size",
-    # decisions and calibration
-    "pos_label": "--pos-label", "threshold": "--threshold", "method": "--method",
+    "max_categories": "--max-categories", "test_size": "--test-size", "na_values": "--na-values",
+    "categorical": "--categorical", "unknown": "--unknown",
+    # decisions, calibration, export
+    "pos_label": "--pos-label", "threshold": "--threshold", "method": "--method", "dtype": "--dtype",
+    "opset": "--opset",
 }
 
 _VALUE = r"'[^']*'|\"[^\"]*\"|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[\w.+-]+"

@@ -54,7 +54,8 @@ def make_estimator(config):
     Returns
     -------
     LogisticRegression or MLPClassifier
-        Unfitted; ``random_state`` is ``--seed`` unless ``--param random_state=...`` says otherwise.
+        Unfitted; ``random_state`` is ``--seed`` unless ``--param random_state=...`` says otherwise;
+        an MLP stops early on its validation log loss unless ``--param early_stopping=false``.
 
     Examples
     --------
@@ -87,6 +88,8 @@ def make_estimator(config):
         params[key] = param_value(text)
     if "random_state" in known and "random_state" not in params:
         params["random_state"] = config.seed
+    if stops_early_by_default(config):  # the command line stops on the validation log loss
+        params["early_stopping"] = True
     cv = config.cv is not None  # --cv: the search's own checks (cli/cv.py)
     if not cv and params.get("penalty") == "elasticnet" and params.get("l1_ratio") is None:
         raise UsageError("--penalty elasticnet needs --l1-ratio R, the share of l1 in the penalty (a number in [0, 1])")
@@ -111,6 +114,12 @@ def _from_param(config) -> set:
     return {item.partition("=")[0] for item in config.param}
 
 
+def stops_early_by_default(config) -> bool:
+    """An MLP given neither ``--early-stopping`` nor ``--param early_stopping=...``: the command line has it
+    stop on its validation log loss."""
+    return config.model == "mlp" and config.early_stopping is None and "early_stopping" not in _from_param(config)
+
+
 def out_dir_for(config) -> Path:
     """The run directory of ``train``: ``--out`` or a fresh ``runs/<timestamp>``; UsageError if taken.
 
@@ -133,7 +142,9 @@ def make_preprocessor(config, target):
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
     ``"error"``; ``--no-scale``, ``--max-categories``, ``--ignore COL[,COL]``, ``--keep COL``,
-    ``--offset COL`` and ``--reference COL=LEVEL`` are passed on; ``--model ordinal`` gets
+    ``--offset COL``, ``--reference COL=LEVEL``, ``--na-values LIST``, ``--categorical COL`` and
+    ``--unknown`` are passed on (the column of ``--split time:COL`` or ``group:COL`` is ignored unless
+    ``--keep COL`` names it); ``--model ordinal`` gets
     treatment-coded string columns (``drop_reference=True``: its thresholds are its intercepts), and so
     does ``--penalty firth`` (whose penalty needs a design of full rank: an intercept and every level's
     indicator would make its information singular).
@@ -141,12 +152,18 @@ def make_preprocessor(config, target):
     from ..preprocessing import TabularPreprocessor
 
     ignore = [c for item in config.ignore for c in item.split(",") if c]
+    keep = [c for item in config.keep for c in item.split(",") if c]
+    split_column = getattr(config.split, "column", None)
+    if split_column is not None and split_column not in keep + ignore + [target]:
+        ignore.append(split_column)  # the time or group column arranges the rows; not a feature unless kept
     return TabularPreprocessor(target, missing="dropna" if config.dropna else "impute" if config.impute else "error",
                                impute_strategy=config.impute, scale=not config.no_scale,
                                max_categories=config.max_categories, ignore=ignore,
-                               keep=[c for item in config.keep for c in item.split(",") if c],
-                               offset=config.offset, reference=_references(config.reference),
-                               drop_reference=config.model == "ordinal" or config.penalty == "firth")
+                               keep=keep, offset=config.offset, reference=_references(config.reference),
+                               drop_reference=config.model == "ordinal" or config.penalty == "firth",
+                               na_values=config.na_values,
+                               categorical=[c for item in config.categorical for c in item.split(",") if c],
+                               unknown=config.unknown or "error")
 
 
 def _references(pairs) -> dict | None:

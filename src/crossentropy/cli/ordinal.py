@@ -61,16 +61,20 @@ def check_ordinal_options(config) -> None:
     parse_order(config.order)
 
 
-def resolve_order(config, prep) -> tuple:
+def resolve_order(config, prep, data_order=None) -> tuple:
     """The levels of the target in the order ``--order`` gives them, as labels of the target's dtype.
 
-    Without ``--order`` an integer target is ordered by value; any other needs ``--order``. Every
+    Without ``--order`` an ordered factor (``data_order``: the levels of an ordered categorical
+    target, e.g. from Parquet, lowest first) gives the order, an integer target is ordered by value,
+    and any other needs ``--order``. Every
     label of the training rows (``prep.classes_``) must be listed, and every listed level must occur
     in them; a UsageError names the labels that are not.
     """
     classes = np.asarray(prep.classes_).tolist()
     shown = classes[:10] + (["..."] if len(classes) > 10 else [])
     levels = parse_order(config.order)
+    if levels is None and data_order is not None:
+        levels = [t for t in data_order if t in {str(c) for c in classes}]
     if levels is None:
         if prep.classes_dtype_ != "int":
             raise UsageError(f"--model ordinal needs --order A,B,C, the levels of {prep.target!r} from lowest to "

@@ -106,7 +106,7 @@ MODEL_OPTIONS = (
     ("--activation", "activation", str, "relu, tanh or logistic (mlp)", ("mlp",)),
     ("--alpha", "alpha", float, "L2 penalty (mlp)", ("mlp",)),
     ("--learning-rate-init", "learning_rate_init", _positive_float, "initial step size (mlp)", ("mlp",)),
-    ("--early-stopping", "early_stopping", None, "stop on the validation log loss (mlp)", ("mlp",)),
+    ("--early-stopping", "early_stopping", None, "stop on the validation log loss (mlp; the default here, --param early_stopping=false turns it off)", ("mlp",)),
     ("--label-smoothing", "label_smoothing", float, "label smoothing in [0, 1) (mlp)", ("mlp",)),
     ("--solver", "solver", str, "solver name (logistic: auto, lbfgs, newton, gd, sgd, ...; mlp: adam, sgd)",
      ("logistic", "mlp")),
@@ -148,6 +148,16 @@ def _objective(text):
     return ("cost", fp, fn)
 
 
+def _split_rule(text):
+    """``--split``: stratified, random, time:COL or group:COL -> a SplitRule."""
+    from ..preprocessing.splits import SplitRule
+
+    try:
+        return SplitRule.parse(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected stratified, random, time:COL or group:COL, got {text!r}") from None
+
+
 def _reference(text):
     """``COL=LEVEL`` -> (COL, LEVEL); argparse reports anything else as an invalid value."""
     col, sep, level = str(text).partition("=")
@@ -182,6 +192,22 @@ def parse_ratios(text):
     if not values:
         raise ValueError("no values")
     return values
+
+
+def _na_values(text):
+    """``--na-values LIST``: comma-separated strings read as missing besides the empty field."""
+    items = [t for t in str(text).split(",") if t]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected comma-separated strings like NA,None, got {text!r}")
+    return items
+
+
+def _unknown_option(parser, default):
+    parser.add_argument("--unknown", choices=("error", "ignore"), default=default,
+                        help="a category not seen in training: stop with an error naming the column and up to five "
+                             "values, or encode it as all zeros and count it" +
+                             (" (default error; recorded in the model)" if default else
+                              " (default: the model's, set by train --unknown)"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,10 +263,25 @@ def build_parser() -> argparse.ArgumentParser:
     data = train.add_argument_group("data options")
     data.add_argument("--test-size", type=_test_size, default=0.25, help="held-out fraction (default 0.25; 0: none)")
     data.add_argument("--seed", type=int, default=0, help="seed of the split and of the model (default 0)")
+    data.add_argument("--split", type=_split_rule, default=None, metavar="RULE",
+                      help="how test rows are chosen: stratified (default; by class), random, time:COL (the last "
+                           "--test-size share in the order of COL: every test row after every training row) or "
+                           "group:COL (each value of COL on one side, as GroupShuffleSplit); --cv uses the matching "
+                           "folds (StratifiedKFold, KFold, TimeSeriesSplit, GroupKFold). COL of time: and group: is "
+                           "not a feature unless --keep COL")
     missing = data.add_mutually_exclusive_group()
     missing.add_argument("--dropna", action="store_true", help="drop rows with missing values")
     missing.add_argument("--impute", choices=("mean", "median", "most_frequent"),
                          help="fill missing feature values (string columns: most frequent)")
+    data.add_argument("--allow-class-loss", action="store_true",
+                      help="train even when --dropna removes every row of a class (by default an error naming it)")
+    data.add_argument("--na-values", type=_na_values, default=None, metavar="LIST",
+                      help="comma-separated strings read as missing values besides empty fields (e.g. NA,None); "
+                           "by default NA, None, null, NaN, N/A ... are values; recorded in the model for predict")
+    data.add_argument("--categorical", action="append", default=[], metavar="COL",
+                      help="one-hot encode the numeric column COL as a factor (integer codes such as 1/2/3); "
+                           "repeatable; recorded in the model")
+    _unknown_option(data, "error")
     data.add_argument("--ignore", action="append", default=[], metavar="COL[,COL]", help="columns to leave out")
     data.add_argument("--keep", action="append", default=[], metavar="COL",
                       help="use COL as a feature even if it looks like a row ID (rownames, id, index, unique "
@@ -282,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     ev.add_argument("--target", metavar="COL", help="class column (default: the one used in training)")
     ev.add_argument("--out", metavar="FILE", help="also write the metrics as JSON to FILE")
+    _unknown_option(ev, None)
     _decision_options(ev)
     ev.add_argument("--plots", action="store_true",
                     help="draw the reliability diagram and confusion matrix of DATA (needs --report-dir)")
@@ -294,7 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model", metavar="MODEL", help="run directory written by train, or its model.json")
     pr.add_argument("data", metavar="DATA", help="CSV or Parquet file")
     pr.add_argument("--proba", action="store_true", help="also write one probability column per class")
-    pr.add_argument("--out", metavar="FILE", required=True, help="output .csv or .parquet file")
+    _unknown_option(pr, None)
+    pr.add_argument("--out", metavar="FILE", help="output .csv or .parquet file (default: CSV on standard output)")
+    pr.add_argument("--keep-columns", dest="keep_columns", action="append", default=[], metavar="COL[,COL]",
+                    help="copy these input columns into the output, after the identifier columns training left "
+                         "out (which always come first) and before the predictions; repeatable")
     pr.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     ca = sub.add_parser("calibrate", help="calibrate a saved model's probabilities on held-out labelled rows",
@@ -307,6 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="temperature scaling, Platt's sigmoid, isotonic regression, beta calibration or Venn-Abers")
     ca.add_argument("--out", metavar="NEW_RUN", required=True, help="the new run directory")
     ca.add_argument("--force", action="store_true", help="replace NEW_RUN if it exists")
+
+    ex = sub.add_parser("export", help="export a run (preprocessing and model) as one ONNX graph",
+                        description="Write RUN as one ONNX graph that takes the raw columns as named inputs, after "
+                                    "checking it in onnxruntime against the run's own probabilities on its test rows "
+                                    "(refused, exit 2, above 1e-6 for a float64 graph or 1e-5 for a float32 one).")
+    ex.add_argument("run", metavar="RUN", help="run directory written by train or calibrate, or its model.json")
+    ex.add_argument("--onnx", metavar="FILE", required=True, help="the ONNX file to write")
+    ex.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                    help="float type of the numeric inputs, weights and probabilities (default float64)")
+    ex.add_argument("--opset", type=_checked(int, lambda v: check_int(v, "value", low=13), "an integer >= 13"),
+                    default=17, help="ONNX opset, 13 or newer (default 17: onnxruntime 1.12 and newer)")
+    rows = ex.add_mutually_exclusive_group()
+    rows.add_argument("--split", choices=("test", "train"), default="test",
+                      help="the run's rows to check the graph on (default test)")
+    rows.add_argument("--data", metavar="DATA", help="check on every row of this CSV or Parquet file instead")
+    ex.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     pl = sub.add_parser("plot", help="draw a figure", description="Draw one of the explanatory figures.")
     figs = pl.add_subparsers(dest="figure", metavar="FIGURE", parser_class=_Parser, required=True)

@@ -191,7 +191,8 @@ def _column_tests(summary, n_rows):
 def _data_summary(metrics, prep, notes) -> dict:
     state = prep.to_state() if prep is not None and getattr(prep, "columns_", None) is not None else None
     out = {"n_rows": metrics.get("n_rows"), "n_dropped": metrics.get("n_dropped"), "n_features": metrics.get("n_features"),
-           "target": metrics.get("target"), "columns": [], "left_out": [], "missing": (notes or {}).get("missing") or {}}
+           "target": metrics.get("target"), "columns": [], "left_out": [], "missing": (notes or {}).get("missing") or {},
+           "missing_values": metrics.get("missing_values") or {}}
     if state is None:
         return out
     out["missing_policy"] = state.get("missing")
@@ -200,7 +201,7 @@ def _data_summary(metrics, prep, notes) -> dict:
     for c in state.get("ignore") or []:
         out["left_out"].append((c, "--ignore"))
     known = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
-             "classes", "classes_dtype", "reference"}
+             "classes", "classes_dtype", "reference", "na_values", "categorical", "unknown", "keep", "drop_reference"}
     for key, value in state.items():  # anything else the preprocessor records about left-out columns
         if key not in known and isinstance(value, (list, dict)) and value:
             items = value.items() if isinstance(value, dict) else ((v, key) for v in value)
@@ -362,6 +363,23 @@ def _data(d) -> list[str]:
                        f"<td>{'' if c['n_categories'] is None else c['n_categories']}</td><td>{_num(int(c['missing']))}</td>"
                        f"<td class='l'>{fill}</td></tr>")
         out.append("</table>")
+    return out + _missing_values(d.get("missing_values") or {})
+
+
+def _missing_values(record) -> list[str]:
+    """The rows dropped and values imputed per column, and the strings kept as values (``metrics.json``'s
+    ``missing_values``)."""
+    out = []
+    for key, what in (("dropped_by_column", "Rows dropped for a missing value, per column"),
+                      ("imputed_by_column", "Values imputed, per column")):
+        if record.get(key):
+            out.append(f"<p id='{key}'>{what}: " + ", ".join(f"<code>{_e(c)}</code> {_num(int(n))}"
+                                                             for c, n in record[key].items()) + ".</p>")
+    kept = record.get("kept_as_values") or {}
+    if kept:
+        out.append("<p id='kept_as_values'>Kept as values, though other tools read them as missing: " + "; ".join(
+            f"<code>{_e(c)}</code>: " + ", ".join(f"<code>{_e(v)}</code> ({_num(int(n))} rows)" for v, n in vals.items())
+            for c, vals in kept.items()) + " (<code>--na-values</code> reads them as missing).</p>")
     return out
 
 

@@ -5,8 +5,10 @@ load and clean the rows and split them, fit the preprocessor, give (X, y) of eac
 and describe the split and the place. Everything Dask does goes through the command-line section
 of :mod:`crossentropy.distributed`; this module never imports Dask.
 
-Differences of the Dask source: the split is partition-wise (in each partition a permutation drawn
-from ``(seed, partition index)`` picks the test rows, not stratified; ``split.json`` records the seed
+Differences of the Dask source: on one file and ``--dask local`` the split is the in-memory one
+(the same rule applied to the row positions, with the labels brought to the client); on many files
+or a remote cluster it is partition-wise (in each partition a permutation drawn from
+``(seed, partition index)`` picks the test rows, not stratified; ``split.json`` records the seed
 and the partition layout); ``--impute median`` is refused; string columns are one-hot
 encoded by their dtype (a Parquet string column of numbers stays categorical); only the predicted
 probabilities (n × K floats per split) come to the client, never the features.
@@ -15,11 +17,14 @@ probabilities (n × K floats per split) come to the client, never the features.
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import numpy as np
 
 from .. import distributed
 from ..preprocessing import DataError, TabularPreprocessor
+from .data_notes import check_class_loss, missing_record, target_order
+from ..preprocessing.splits import SplitRule, holdout_rows
 from .errors import UsageError
 
 __all__ = ["MemorySource", "DaskSource", "predictions", "read_data"]
@@ -28,9 +33,9 @@ __all__ = ["MemorySource", "DaskSource", "predictions", "read_data"]
 _DASK_STRATEGIES = ("mean", "most_frequent")
 
 
-def read_data(path):
-    """The table ``path`` (:func:`crossentropy.io.tables.read_table`, its name ``DATA`` in messages); a glob
-    pattern that names no file is a UsageError that points to ``--dask``."""
+def read_data(path, **options):
+    """The table ``path`` (:func:`crossentropy.io.tables.read_table` with ``options``, its name ``DATA`` in
+    messages); a glob pattern that names no file is a UsageError that points to ``--dask``."""
     from pathlib import Path
 
     from ..io.tables import read_table
@@ -38,7 +43,7 @@ def read_data(path):
     if any(c in str(path) for c in "*?[") and not Path(path).exists():
         raise UsageError(f"DATA {str(path)!r} is a glob pattern: globs need --dask (crossentropy train --dask local "
                          "...); without it, name one file")
-    return read_table(path)
+    return read_table(path, **options)
 
 
 def predictions(estimator, X, offset=None):
@@ -57,79 +62,41 @@ def predictions(estimator, X, offset=None):
     return estimator.predict_proba(X, offset=offset), estimator.predict(X, offset=offset)
 
 
-#: class names shown in a warning about classes missing from a split
-_MAX_NAMED = 8
+def split_rule(config) -> SplitRule:
+    """The ``--split`` rule of ``config`` (``stratified`` without ``--split``)."""
+    return config.split or SplitRule()
 
 
-def _named(classes) -> str:
-    shown = ", ".join(repr(c.item() if hasattr(c, "item") else c) for c in classes[:_MAX_NAMED])
-    return shown + (f" and {len(classes) - _MAX_NAMED} more" if len(classes) > _MAX_NAMED else "")
+def _holdout(config, frame, labels):
+    """:func:`~crossentropy.preprocessing.splits.holdout_rows` of ``frame`` by ``--split``, ``--test-size``
+    and ``--seed``."""
+    return holdout_rows(split_rule(config), frame, labels, test_size=config.test_size, seed=config.seed)
 
 
-def _one_of_each_in_train(y, classes, inverse, n_test, rng):
-    """Test rows drawn at random from all rows but one random row of each class (kept for training)."""
-    order = rng.permutation(y.size)
-    first = np.zeros(y.size, dtype=bool)
-    _, keep = np.unique(inverse[order], return_index=True)  # the first row of each class in a random order
-    first[order[keep]] = True
-    pool = order[~first[order]]
-    return np.sort(pool[:n_test])
-
-
-def _split_rows(n, y, test_size, seed):
-    """(train rows, test rows, how): stratified when every class has two rows, each class in training where possible.
-
-    ``train_test_split(stratify=y)`` when every class has at least two rows and both parts can hold
-    every class; else (a class of one row, or more classes than test rows) ``n_test`` rows drawn at
-    random from all rows but one of each class, which stay in training (when the training part can
-    hold every class), so that the model knows every class the test rows hold. Classes of the test
-    part absent from the training part are reported in one warning line (the first few named);
-    classes without a test row are noted in ``how`` (``split.json``'s ``method``).
-    """
+def data_notes(frame, prep, config) -> dict:
+    """``{"missing": {column: count}, "kept_as_values": ..., "factors": ...}`` of the table as read, with one
+    warning line for the strings kept as values that other tools read as missing; ``factors``: the integer
+    columns that look like factor codes (:func:`~crossentropy.cli.data_notes.factor_candidates`)."""
     import warnings
 
-    from sklearn.model_selection import train_test_split
+    from ..preprocessing.missing_markers import describe_na_like, na_like_counts
+    from .data_notes import factor_candidates
 
-    rows = np.arange(n)
-    if test_size == 0:
-        return rows, rows[:0], "none"
-    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    n_test = int(np.ceil(test_size * n))
-    if n_test >= n:
-        raise UsageError(f"cannot split {n} rows with --test-size {test_size}: no training rows would be left")
-    if counts.min() >= 2 and n_test >= counts.size and n - n_test >= counts.size:
-        try:
-            train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=y)
-        except ValueError as exc:
-            raise UsageError(f"cannot split {n} rows with --test-size {test_size}: {exc}") from None
-        return np.sort(train), np.sort(test), "stratified"
-    if n - n_test >= classes.size:
-        test = _one_of_each_in_train(y, classes, inverse, n_test, np.random.RandomState(seed))
-        how = "random, one row of each class kept for training"
-    else:
-        test = np.sort(np.random.RandomState(seed).permutation(n)[:n_test])
-        how = "random"
-    train = np.setdiff1d(rows, test)
-    in_train, in_test = np.unique(y[train]), np.unique(y[test])
-    missing_train = np.setdiff1d(in_test, in_train)
-    missing_test = np.setdiff1d(classes, in_test)
-    if missing_train.size:
-        also = f"; {missing_test.size} class(es) have no test row ({_named(missing_test)})" if missing_test.size else ""
-        warnings.warn(f"{missing_train.size} class(es) of the test split are not in the training split "
-                      f"({_named(missing_train)}): the model cannot predict them{also}; the split is {how} "
-                      "(stratifying needs two rows of every class and room for each class in both parts); "
-                      "test metrics are computed over all classes", UserWarning, stacklevel=2)
-    if missing_test.size:
-        how += f"; {missing_test.size} class(es) have no test row"
-    return train, test, how
+    columns = prep.feature_columns(frame)
+    na_like = na_like_counts(frame, prep.na_values, columns + [prep.target])
+    if na_like:
+        warnings.warn(describe_na_like(na_like), UserWarning, stacklevel=2)
+    factors = {} if config.data is None else factor_candidates(frame, columns, prep.categorical)
+    return {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}, "kept_as_values": na_like,
+            "factors": factors}
 
 
 class MemorySource:
     """Rows of a CSV/Parquet file (or a built-in data set) held in a pandas DataFrame.
 
-    The split is stratified by class where every class can be in both parts
-    (``sklearn.model_selection.train_test_split``), else keeps one row of each class for training
-    (:func:`_split_rows`); ``split.json`` records the method and the row positions.
+    The split follows ``--split`` (:func:`crossentropy.preprocessing.splits.holdout_rows`; by default
+    stratified by class where every class can be in both parts, else one row of each class kept for
+    training); ``split.json`` records the rule, the method and the row positions.
     """
 
     where = ""
@@ -159,13 +126,20 @@ class MemorySource:
         """Read the table, apply the missing-value policy, split the rows; return (n_rows, n_dropped)."""
         from ..datasets import load_dataset
 
-        frame = load_dataset(self.name) if self.config.data is None else read_data(self.config.data)
+        frame = (load_dataset(self.name) if self.config.data is None
+                 else read_data(self.config.data, na_values=prep.na_values))
         prep.check_target(frame)
-        self.notes = {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}}
+        split_rule(self.config).check_columns(frame.columns)
+        self.notes = data_notes(frame, prep, self.config)
         self.clean, self.rows = prep.clean(frame)
+        self.notes["missing_values"] = missing_record(
+            self.notes["missing"], prep.feature_columns(frame) + [self.target] + prep._offset_list(), prep.missing,
+            frame.shape[0] - self.clean.shape[0], self.notes["kept_as_values"])
+        check_class_loss(frame[self.target].value_counts().to_dict(), self.clean[self.target].unique(), self.target,
+                         allow=getattr(self.config, "allow_class_loss", False))
+        self.target_order = target_order(frame[self.target])
         labels = np.asarray(self.clean[self.target].astype(str))
-        self.train_pos, self.test_pos, self.split_method = _split_rows(self.clean.shape[0], labels,
-                                                                       self.config.test_size, self.config.seed)
+        self.train_pos, self.test_pos, self.split_info = _holdout(self.config, self.clean, labels)
         self.parts = {"train": self.clean.iloc[self.train_pos], "test": self.clean.iloc[self.test_pos]}
         return int(frame.shape[0]), int(frame.shape[0] - self.clean.shape[0])
 
@@ -178,6 +152,9 @@ class MemorySource:
         rows = self.parts[part]
         if part == "test" and rows.shape[0] == 0:
             return None
+        if part == "test":  # categories the training split lacks: all zeros, counted
+            self.notes["unseen_in_test"] = prep.unseen_values(rows)
+            return prep.transform(rows, unknown="ignore"), prep.target_values(rows)
         return prep.transform(rows), prep.target_values(rows)
 
     def offset(self, prep, part):
@@ -207,7 +184,7 @@ class MemorySource:
 
     def split_record(self, n_train, n_test) -> dict:
         """The content of ``split.json``: the 0-based data rows of each part."""
-        return {"rows": "0-based positions of the data rows in DATA", "method": self.split_method,
+        return {"rows": "0-based positions of the data rows in DATA", **self.split_info,
                 "seed": self.config.seed, "test_size": self.config.test_size, "train_rows": self.rows[self.train_pos].tolist(),
                 "test_rows": self.rows[self.test_pos].tolist()}
 
@@ -243,7 +220,7 @@ class DaskSource:
     @contextlib.contextmanager
     def session(self):
         """Connected to the cluster (ConnectionError on entry when it cannot be reached)."""
-        with distributed.cluster_session(self.config.dask, timeout=self.config.dask_timeout) as client:
+        with distributed.cluster_session(self.config.dask, timeout=getattr(self.config, "dask_timeout", None)) as client:
             self.info = distributed.cluster_info(client, self.config.dask)
             yield client
 
@@ -254,27 +231,46 @@ class DaskSource:
 
     def load(self, prep):
         """Read the table on the workers, apply the missing-value policy, split; return (n_rows, n_dropped)."""
-        frame = distributed.read_table(self.config.data)
+        frame = distributed.read_table(self.config.data, na_values=prep.na_values)
         self.files = distributed.table_files(self.config.data)
         prep.check_target(frame)
+        split_rule(self.config).check_columns(frame.columns)
         self.columns = prep.feature_columns(frame)
         self.read_lengths, missing = distributed.missing_counts(frame, self.columns + [self.target])
         n_rows = sum(self.read_lengths)
-        self.lengths, n_dropped = self.read_lengths, 0
+        self.lengths, n_dropped, read = self.read_lengths, 0, frame
         if prep.check_missing(missing, strategies=_DASK_STRATEGIES):
+            before = frame[self.target]
             frame, self.lengths = distributed.dropna(frame, self.columns + [self.target])
             prep.check_rows_left(sum(self.lengths))
             n_dropped = n_rows - sum(self.lengths)
+            check_class_loss(*distributed.class_counts(before, frame[self.target]), self.target,
+                             allow=getattr(self.config, "allow_class_loss", False))
+        self.notes = {"missing": dict(missing), "missing_values": missing_record(
+            missing, self.columns + [self.target], prep.missing, n_dropped)}
         self.n_partitions = len(self.lengths)
-        self.train, self.test, self.part_lengths = distributed.split(frame, self.config.test_size, self.config.seed,
-                                                                       self.lengths)
+        rule, self.positional = split_rule(self.config), len(self.files) == 1 and self.config.dask == "local"
+        if self.positional:  # one file on this machine: the in-memory run's rows, by the same rule
+            wanted = [self.target] + ([rule.column] if rule.column is not None else [])
+            small, self.rows = distributed.client_columns(read, wanted, (self.columns + [self.target])
+                                                            if n_dropped else None)
+            labels = np.asarray(small[self.target].astype(str))
+            self.train_pos, self.test_pos, self.split_info = _holdout(self.config, small, labels)
+            self.train, self.test, self.part_lengths = distributed.split_at(frame, self.test_pos, self.lengths)
+        else:
+            if rule.kind in ("time", "group"):
+                raise UsageError(f"--split {rule.kind}:{rule.column} with --dask needs one file on --dask local; "
+                                 f"DATA has {len(self.files)} file(s) on {self.config.dask}, which are split "
+                                 "partition by partition (--split stratified or random)")
+            self.train, self.test, self.part_lengths = distributed.split(frame, self.config.test_size, self.config.seed,
+                                                                           self.lengths)
         self.n_rows, self._arrays = n_rows, None
         return n_rows, n_dropped
 
     def fit_preprocessing(self, prep):
         """A preprocessor fitted from the Dask statistics of the training rows (the in-memory builder)."""
         stats = distributed.table_statistics(self.train, self.target, self.columns,
-                                               impute_strategy=prep.impute_strategy)
+                                               impute_strategy=prep.impute_strategy, categorical=prep.categorical)
         return TabularPreprocessor.from_statistics(prep.target, stats, **prep.options())
 
     def arrays(self, prep, part):
@@ -287,7 +283,10 @@ class DaskSource:
             if not sum(self.part_lengths["train"]):
                 raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.config.test_size}")
             parts = [p for p in ("train", "test") if getattr(self, p) is not None and sum(self.part_lengths[p])]
-            built = [a for p in parts for a in distributed.feature_arrays(prep, getattr(self, p), self.part_lengths[p])]
+            lenient = copy.copy(prep)  # the test rows' categories the training rows lack: all zeros
+            lenient.unknown = "ignore"
+            built = [a for p in parts for a in distributed.feature_arrays(prep if p == "train" else lenient,
+                                                                            getattr(self, p), self.part_lengths[p])]
             built = distributed.keep_in_memory(*built)
             self._arrays = {p: tuple(built[2 * i:2 * i + 2]) for i, p in enumerate(parts)}
         return self._arrays.get(part)
@@ -300,16 +299,29 @@ class DaskSource:
         """No decision-boundary figure: it needs the raw rows on the client."""
         return None
 
+    @property
+    def split_note(self) -> str:
+        """The line saying which split rule was used."""
+        if self.positional:
+            return (f"split: {self.split_info['method']} on the rows of the one file, the rows an in-memory run "
+                    "with the same --seed takes (split.json)")
+        return (f"split: partition-wise seeded permutation, not stratified ({len(self.files)} file(s) on "
+                f"{'a remote cluster' if self.config.dask != 'local' else 'a local cluster'}; split.json records the rule)")
+
     def split_record(self, n_train, n_test) -> dict:
         """The content of ``split.json``: the rule, its seed and the partition layout it was applied to."""
+        layout = {"files": self.files, "n_partitions": self.n_partitions, "rows_per_partition_read": list(self.read_lengths),
+                  "rows_per_partition": list(self.lengths), "train_rows_per_partition": list(self.part_lengths["train"]),
+                  "test_rows_per_partition": list(self.part_lengths["test"]), "n_train": n_train, "n_test": n_test}
+        if self.positional:
+            return {"rows": "0-based positions of the data rows in DATA", **self.split_info, "seed": self.config.seed,
+                    "test_size": self.config.test_size, "train_rows": self.rows[self.train_pos].tolist(),
+                    "test_rows": self.rows[self.test_pos].tolist(), **layout}
         return {"method": "partition-wise seeded permutation",
                 "rule": "partition i (0-based) of n_i rows, after the missing-value policy: its test rows are the "
                         "first floor(test_size * n_i + 0.5) entries of numpy.random.default_rng([seed, i])"
                         ".permutation(n_i); the others are training rows",
-                "seed": self.config.seed, "test_size": self.config.test_size, "files": self.files,
-                "n_partitions": self.n_partitions, "rows_per_partition_read": list(self.read_lengths),
-                "rows_per_partition": list(self.lengths), "train_rows_per_partition": list(self.part_lengths["train"]),
-                "test_rows_per_partition": list(self.part_lengths["test"]), "n_train": n_train, "n_test": n_test}
+                "seed": self.config.seed, "test_size": self.config.test_size, **layout}
 
     def extra_metrics(self, estimator) -> dict:
         """The cluster: scheduler, workers, partitions and the estimator's passes over the data."""

@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+import warnings
 
 import numpy as np
 
 from .errors import PROG, UsageError
 from .flags import flag_message
-from .options import decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
+from .options import (decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for,
+                      stops_early_by_default)
 from .report import compute_metrics, format_metrics_table, report_context, run_figures, write_run
 from .sources import DaskSource, MemorySource
 
@@ -68,8 +70,12 @@ def train_dask(config) -> int:
 
 def _fit(estimator, X, y, parts=None, offset=None):
     """Fit (with the rows' logit ``offset`` when there is one); with ``parts`` (in-memory (X, y) per
-    split) the fit's callback records the log loss on them after every epoch or solver iteration."""
+    split) the fit's callback records the log loss on them after every epoch or solver iteration.
+
+    Returns ``(fit_seconds, recorder, load_seconds)``: the fit's own wall time, the recorder, and the
+    one-off loading inside the fit (modules imported, numba kernels loaded on first use), apart."""
     from .curves import EpochRecorder, IterateRecorder
+    from .loading import one_off_loading
 
     progress = progress_for(estimator)
     callback = progress
@@ -78,13 +84,46 @@ def _fit(estimator, X, y, parts=None, offset=None):
         callback = recorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
-        estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
+        with warnings.catch_warnings(record=True) as caught, one_off_loading() as loading:
+            warnings.simplefilter("always")
+            estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
     except (TypeError, ValueError) as exc:
         raise UsageError(f"cannot fit {type(estimator).__name__}: {flag_message(str(exc))}") from None
     finally:
         if callback is not None:
             callback.close()
-    return time.perf_counter() - start, callback if callback is not progress else None
+    recorder = callback if callback is not progress else None
+    for w in caught:  # passed on, an MLP's convergence warning pointed at a rising validation curve
+        message = _rising_hint(estimator, recorder, w)
+        warnings.warn(message if message is not None else w.message,
+                      w.category, stacklevel=2)
+    return time.perf_counter() - start - loading.seconds, recorder, loading.seconds
+
+
+def _rising_hint(estimator, recorder, caught):
+    """The text of an MLP's ConvergenceWarning when its held-out log loss has risen since its minimum
+    (more epochs would overfit further), else None.
+
+    The held-out curve is ``validation_loss_curve_`` with early stopping, else the test curve the
+    run records.
+    """
+    from ..exceptions import ConvergenceWarning
+
+    if not (issubclass(caught.category, ConvergenceWarning) and hasattr(estimator, "hidden_layer_sizes")):
+        return None
+    curve, what = getattr(estimator, "validation_loss_curve_", None), "validation"
+    if not curve and recorder is not None:
+        curve, what = recorder.curves.get("test"), "test"
+    if curve is None or len(curve) < 2:
+        return None
+    curve = np.asarray(curve, dtype=np.float64)
+    best = int(np.argmin(curve))
+    if best == curve.size - 1 or curve[-1] <= curve[best] * (1 + 1e-3):
+        return None
+    return (f"MLPClassifier stopped at max_iter={estimator.max_iter} epochs, but its {what} log loss has been rising "
+            f"since epoch {best + 1} ({curve[best]:.4g} there, {curve[-1]:.4g} at epoch {curve.size}): more epochs "
+            f"overfit further, so raising max_iter will not help; see the {what} curve (training_curve.png) and "
+            "prefer early stopping, a larger alpha or a smaller network")
 
 
 def run_train(config, source) -> int:
@@ -136,19 +175,35 @@ def _run(config, source, out, estimator, prep, *, cov_type, cluster_columns) -> 
     if ordinal:  # the levels' order, checked against the training labels before the fit
         from .ordinal import resolve_order
 
-        estimator.set_params(order=resolve_order(config, prep))
-    pos_label, threshold = decision_options(prep.classes_, pos_label=config.pos_label,
-                                           threshold=config.threshold)
+        estimator.set_params(order=resolve_order(config, prep, getattr(source, "target_order", None)))
+    pos_label, threshold = decision_options(prep.classes_, pos_label=config.pos_label, threshold=config.threshold)
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
     o_train, o_test = _offsets(source, prep)
+    folds = None
+    if config.cv is not None:
+        from .cv import rule_folds
+
+        folds = rule_folds(config, source, estimator, y_train)
     parts = None
     if _in_memory(X_train) and not config.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
-    fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+    try:
+        fit_seconds, recorder, load_seconds = _fit(estimator, X_train, y_train, parts, o_train)
+    except UsageError as exc:  # the command line's own early stopping on a table too small for a validation set
+        if not (stops_early_by_default(config) and "validation_fraction" in str(exc)):
+            raise
+        estimator.set_params(early_stopping=False)
+        warnings.warn(f"{int(X_train.shape[0])} training rows leave no usable validation set: the MLP trains "
+                      "without early stopping", UserWarning, stacklevel=2)
+        fit_seconds, recorder, load_seconds = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
     if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
-        from .cv import cv_outputs
+        from .cv import cv_outputs, refit_start
+
+        start = refit_start(estimator) if recorder is not None else None
+        if start is not None:  # the refit's curve starts where the refit did: a one-step refit is a line, not a dot
+            recorder.record_start(start)
 
         estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not config.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
@@ -174,12 +229,14 @@ def _run(config, source, out, estimator, prep, *, cov_type, cluster_columns) -> 
         "model": name, "data": source.label, "target": prep.target, "classes": classes_json,
         "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(X_train.shape[1]),
         "test_size": config.test_size, "seed": config.seed, "fit_seconds": round(fit_seconds, 4),
+        "load_seconds": round(load_seconds, 4),
         "n_iter": json_int(getattr(estimator, "n_iter_", None)), "prior": prior,
         "pos_label": _json(pos_label if pos_label is not None or classes.size != 2 else classes[1]),
         "threshold": threshold, "train": columns["train"], "test": columns["test"],
         **source.extra_metrics(estimator),
         **({"cv": cv[0]} if cv else {}),
         **({"threshold_tuning": tuning} if tuning else {}),
+        **_data_record(source),
     }
     figures, curve = {}, None
     if recorder is not None and any(len(v) for v in recorder.curves.values()):
@@ -210,7 +267,7 @@ def _run(config, source, out, estimator, prep, *, cov_type, cluster_columns) -> 
         page["threshold_tuning"] = tuning
         if not config.no_plots:
             figures["threshold_curve.png"] = threshold_figure(tuning)
-    files = {"split.json": source.split_record(n_train, n_test)}
+    files = {"split.json": source.split_record(n_train, n_test) | ({"cv_folds": folds} if folds else {})}
     coefficients = page.get("coefficients") or {}
     if coefficients.get("csv"):
         files["coefficients.csv"] = coefficients["csv"]
@@ -229,9 +286,14 @@ def _run(config, source, out, estimator, prep, *, cov_type, cluster_columns) -> 
     write_run(out, estimator=estimator, metrics=metrics, figures=figures, preprocessing=prep,
               files=files, overwrite=config.force, report=page)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
-          f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
+          f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s"
+          + (f" (and {load_seconds:.2f} s loading code on first use)" if load_seconds >= 0.005 else ""))
+    if getattr(source, "split_note", None):
+        print(source.split_note)
     if cv:
         print(cv[3])
+    for line in _data_lines(metrics, source):
+        print(line)
     print(format_metrics_table(columns))
     if note:
         print(f"note: {note}")
@@ -290,6 +352,29 @@ def _offsets(source, prep):
 def _given(offset):
     """``(offset,)`` when there is one, else ``()``: the sources' ``predictions`` take it only then."""
     return () if offset is None else (offset,)
+
+
+def _data_record(source) -> dict:
+    """``missing_values`` (rows dropped and values imputed per column) and ``unseen_in_test`` (test
+    values of categorical columns the training rows lack, encoded as all zeros) for ``metrics.json``."""
+    notes = getattr(source, "notes", None) or {}
+    return {k: notes[k] for k in ("missing_values", "unseen_in_test") if notes.get(k)}
+
+
+def _data_lines(metrics, source) -> list[str]:
+    from .data_notes import describe_factors, missing_lines
+
+    lines = missing_lines(metrics.get("missing_values") or {})
+    factors = (getattr(source, "notes", None) or {}).get("factors")
+    if factors:
+        lines.append(describe_factors(factors))
+    unseen = metrics.get("unseen_in_test") or {}
+    if unseen:
+        parts = "; ".join(f"{c!r}: " + ", ".join(f"{v!r} ({n})" for v, n in list(values.items())[:5])
+                          for c, values in unseen.items())
+        lines.append(f"test split: {sum(sum(v.values()) for v in unseen.values())} value(s) of categories the "
+                     f"training rows lack were encoded as all zeros ({parts})")
+    return lines
 
 
 def _json(value):

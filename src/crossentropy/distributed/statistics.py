@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..preprocessing import dtype_kind, moment_statistics
+from ..preprocessing.columns import category_strings
 from ._dask import dask
 
 __all__ = ["table_statistics"]
@@ -29,13 +30,21 @@ def _numeric(s, impute_strategy) -> dict:
     return {"kind": "numeric", **todo}
 
 
-def _categorical(s) -> dict:
-    return {"kind": "categorical", "missing": s.isna().sum(),
-            "value_counts": s.dropna().astype(str).value_counts(split_out=1)}
+def _category_strings(part):
+    import pandas as pd
+
+    return pd.Series(category_strings(part.to_numpy(dtype=object)), index=part.index, dtype=object)
+
+
+def _categorical(s, numeric=False) -> dict:
+    present = s.dropna()
+    if numeric:  # a numeric column named in ``categorical``: its values' category strings
+        present = present.map_partitions(_category_strings, meta=(s.name, object))
+    return {"kind": "categorical", "missing": s.isna().sum(), "value_counts": present.astype(str).value_counts(split_out=1)}
 
 
 def _plain(key, value):
-    if key == "kind":
+    if key in ("kind", "bool"):
         return value
     if key == "value_counts":
         cast = str if isinstance(next(iter(value.index), ""), str) else float
@@ -45,7 +54,7 @@ def _plain(key, value):
     return int(value)
 
 
-def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
+def table_statistics(frame, target, columns, *, impute_strategy=None, categorical=()) -> dict:
     """Column statistics of a Dask DataFrame, in the form ``TabularPreprocessor.from_statistics`` reads.
 
     Parameters
@@ -58,6 +67,8 @@ def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
         The feature columns, in order.
     impute_strategy : {None, "mean", "most_frequent"}
         ``"most_frequent"`` adds the value counts of numeric columns.
+    categorical : sequence of str, optional
+        Numeric columns counted as categories (their values' category strings).
 
     Returns
     -------
@@ -90,7 +101,11 @@ def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
     todo = []
     for col in columns:
         s = frame[col]
-        todo.append(_numeric(s, impute_strategy) if dtype_kind(s.dtype, col) == "numeric" else _categorical(s))
+        numeric = dtype_kind(s.dtype, col) == "numeric"
+        if numeric and col not in categorical:
+            todo.append(_numeric(s, impute_strategy) | ({"bool": True} if s.dtype.kind == "b" else {}))
+        else:
+            todo.append(_categorical(s, numeric))
     lazy = {"n_rows": frame.shape[0], "classes": frame[target].dropna().unique(split_out=1), "columns": todo}
     (got,) = dask.compute(lazy)
     out = [{"name": col, **{k: _plain(k, v) for k, v in stats.items()}} for col, stats in zip(columns, got["columns"])]

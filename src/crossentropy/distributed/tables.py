@@ -17,12 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..preprocessing.missing_markers import mark_missing
 from ..exceptions import DataError
+from ..io.tables import csv_separator
 from ._cluster import DEFAULT_TIMEOUT, connect
 from ._dask import dask
 
-__all__ = ["cluster_session", "cluster_info", "table_files", "read_table", "missing_counts", "dropna", "holdout_counts",
-           "holdout_positions", "split", "keep_in_memory", "feature_arrays", "predictions"]
+__all__ = ["cluster_session", "cluster_info", "table_files", "read_table", "class_counts", "missing_counts", "dropna",
+           "holdout_counts", "holdout_positions", "split", "client_columns", "split_at", "keep_in_memory",
+           "feature_arrays", "predictions"]
 
 
 @contextlib.contextmanager
@@ -78,7 +81,7 @@ def _as_read(part):
     return part
 
 
-def read_table(path):
+def read_table(path, na_values=()):
     """The table at ``path`` (file, directory or glob; Parquet or CSV) as a Dask DataFrame.
 
     The partitions are those of the files (and row groups) as Dask plans the read, the same in every
@@ -92,6 +95,9 @@ def read_table(path):
     path : str
         A local path is made absolute (the workers may not share this process's working directory);
         an URL (``s3://...``) is passed on.
+    na_values : sequence of str, default ()
+        Missing-value markers besides empty fields (``NA``, ``None``, ... are values otherwise), as
+        :func:`crossentropy.io.tables.read_table` reads them.
 
     Returns
     -------
@@ -112,21 +118,98 @@ def read_table(path):
     """
     import dask.dataframe as dd
 
+    files = []
     if "://" not in path:
-        if not table_files(path):
+        files = table_files(path)
+        if not files:
             raise DataError(f"DATA {path!r} matches no file")
         path = os.path.abspath(path)
-    low = path.lower().rstrip("/*")
+    fmt = _one_format(path, files)
+    if files:
+        _check_schemas(files, fmt)
     try:
-        if low.endswith((".csv", ".tsv", ".txt", ".csv.gz")):
-            frame = dd.read_csv(path, sep="\t" if low.endswith(".tsv") else ",")
+        if fmt == "csv":
+            sep = csv_separator(files[0]) if files else "\t" if _kind(path) == "tsv" else ","
+            frame = dd.read_csv(files or path, sep=sep, keep_default_na=False, na_values=["", *na_values])
         else:
             frame = dd.read_parquet(path)
+            if na_values or any(frame[c].dtype.kind == "O" or str(frame[c].dtype).startswith(("string", "str"))
+                                for c in frame.columns):
+                frame = frame.map_partitions(mark_missing, tuple(na_values), meta=frame._meta)
     except Exception as exc:  # pyarrow / fsspec errors of every kind
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read DATA {path!r} with Dask: {first}") from None
     frame.columns = [str(c) for c in frame.columns]
     return frame.map_partitions(_as_read, meta=frame._meta)
+
+
+def class_counts(before, after) -> tuple[dict, np.ndarray]:
+    """({label: rows} of the target ``before`` a drop, the distinct labels ``after`` it), in one pass."""
+    counts, kept = dask.compute(before.dropna().value_counts(split_out=1), after.dropna().unique(split_out=1))
+    return {k: int(v) for k, v in counts.items()}, np.asarray(kept)
+
+
+def _kind(name) -> str:
+    """``"csv"``, ``"tsv"`` or ``"parquet"`` (anything else) by a file's suffix."""
+    low = str(name).lower().rstrip("/*")
+    return "tsv" if low.endswith(".tsv") else "csv" if low.endswith((".csv", ".txt", ".csv.gz")) else "parquet"
+
+
+def _one_format(path, files) -> str:
+    """``"csv"`` (CSV or TSV text) or ``"parquet"``: the one format of ``files`` (DataError naming both
+    formats and a file of each when they are mixed; Dask would read only the files of one of them)."""
+    if not files:
+        return "csv" if _kind(path) != "parquet" else "parquet"
+    kinds = {}
+    for f in files:
+        kinds.setdefault("parquet" if _kind(f) == "parquet" else "csv", f)
+    if len(kinds) > 1:
+        raise DataError(f"DATA {path!r} mixes CSV and Parquet files (e.g. {kinds['csv']!r} and {kinds['parquet']!r}): "
+                        "Dask reads one format; convert the files to one format or point DATA at one of them "
+                        "with a glob such as 'DIR/*.parquet'")
+    return next(iter(kinds))
+
+
+def _file_columns(name, fmt) -> dict:
+    """{column: type text} of one file, read from its header (CSV) or its schema (Parquet) only."""
+    if fmt == "csv":
+        import pandas as pd
+
+        header = pd.read_csv(name, sep=csv_separator(name), nrows=0)
+        return {str(c): "text" for c in header.columns}
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(name)
+    return {str(n): str(t) for n, t in zip(schema.names, schema.types) if not str(n).startswith("__index_level_")}
+
+
+def _check_schemas(files, fmt) -> None:
+    """Every file has the columns of the first (DataError naming the column and the file), and no
+    Parquet binary column (bytes have no meaning as a feature; Dask's workers fail on them)."""
+    import pyarrow as pa
+
+    first = None
+    for name in files:
+        try:
+            columns = _file_columns(name, fmt)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"cannot read the columns of {name!r}: {first_line}") from None
+        binary = [c for c, t in columns.items() if "binary" in t]
+        if binary:
+            raise DataError(f"column {binary[0]!r} of {name!r} holds Parquet binary values (bytes), which cannot "
+                            "be a feature or a target: store it as text, or leave it out of the files")
+        if first is None:
+            first, first_name = columns, name
+            continue
+        extra = [c for c in columns if c not in first]
+        if extra:
+            raise DataError(f"column {extra[0]!r} is in {name!r} but not in the first file {first_name!r}: Dask takes "
+                            "the columns of the first file and would drop it; give every file the same columns")
+        lacking = [c for c in first if c not in columns]
+        if lacking:
+            raise DataError(f"column {lacking[0]!r} of the first file {first_name!r} is missing from {name!r}: "
+                            "give every file the same columns")
 
 
 def missing_counts(frame, columns) -> tuple[tuple, dict]:
@@ -209,6 +292,60 @@ def split(frame, test_size, seed, lengths) -> tuple:
     train, test = (frame.map_partitions(_split_partition, seed, test_size, name, meta=frame._meta)
                    for name in ("train", "test"))
     return train, test, parts
+
+
+def client_columns(frame, columns, complete=None):
+    """(the ``columns`` of ``frame`` as a pandas DataFrame on the client, 0-based positions of its rows kept).
+
+    With ``complete`` (column names) only the rows without a gap in those columns are kept, as
+    ``DataFrame.dropna(subset=complete)`` keeps them; the positions count the rows as read.
+    """
+    columns = list(dict.fromkeys(columns))
+    if complete is None:
+        small = frame[columns].compute()
+        return small.reset_index(drop=True), np.arange(small.shape[0])
+    import pandas as pd
+
+    ok = frame[list(complete)].map_partitions(_complete_rows, meta=pd.Series([], dtype=bool))
+    small, ok = dask.compute(frame[columns], ok)
+    ok = np.asarray(ok, dtype=bool)
+    return small[ok].reset_index(drop=True), np.flatnonzero(ok)
+
+
+def _complete_rows(part):
+    return part.notna().all(axis=1)
+
+
+def _rows_at(part, positions, test):
+    keep = np.zeros(len(part), dtype=bool)
+    keep[positions] = True
+    return part[keep] if test else part[~keep]
+
+
+def split_at(frame, test_positions, lengths) -> tuple:
+    """(train, test or None, {"train": lengths, "test": lengths}): the test rows at ``test_positions``.
+
+    ``test_positions`` are 0-based positions among all rows of ``frame`` in partition order
+    (``lengths[i]`` rows in partition ``i``): the split is one of rows, whatever the partitions.
+    Each partition's own positions are sent to the workers once (scattered), not written into the graph.
+    """
+    import dask.dataframe as dd
+    from dask import delayed
+    from distributed import default_client
+
+    test_positions = np.asarray(test_positions, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    local = [test_positions[(test_positions >= a) & (test_positions < b)] - a for a, b in zip(offsets[:-1], offsets[1:])]
+    counts = {"train": tuple(int(n) - p.size for n, p in zip(lengths, local)), "test": tuple(p.size for p in local)}
+    if test_positions.size == 0:
+        return frame, None, counts
+    futures = default_client().scatter(local)
+    parts = frame.to_delayed()
+    if len(parts) != len(lengths):
+        raise RuntimeError(f"the table has {len(parts)} partitions, its lengths {len(lengths)}")
+    train, test = (dd.from_delayed([delayed(_rows_at)(p, f, which) for p, f in zip(parts, futures)],
+                                   meta=frame._meta, verify_meta=False) for which in (False, True))
+    return train, test, counts
 
 
 def keep_in_memory(*arrays) -> tuple:

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..exceptions import DataError
 
 __all__ = ["DataError", "CSV_SUFFIXES", "PARQUET_SUFFIXES", "table_format", "check_table_suffix", "read_table",
-           "write_table"]
+           "write_table", "csv_separator"]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -74,7 +74,78 @@ def _first_line(exc) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _header(p: Path, kind: str) -> list:
+#: the separators a ``.csv``/``.txt`` file may use besides the comma
+_OTHER_SEPARATORS = ";\t|"
+
+
+def _first_lines(p: Path, n_lines: int = 20) -> str:
+    """Up to ``n_lines`` lines of the (decompressed) text file ``p``; "" when it cannot be read here
+    (the reader that follows reports the problem)."""
+    import bz2
+    import gzip
+    import io
+    import lzma
+    import zipfile
+
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".zip":
+            with zipfile.ZipFile(p) as z:
+                names = z.namelist()
+                raw = z.open(names[0]).read(1 << 16) if names else b""
+        elif suffix == ".zst":
+            import zstandard
+
+            with open(p, "rb") as f, zstandard.ZstdDecompressor().stream_reader(f) as r:
+                raw = r.read(1 << 16)
+        else:
+            opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(suffix, open)
+            with opener(p, "rb") as f:
+                raw = f.read(1 << 16)
+    except (OSError, EOFError, ImportError, ValueError, zipfile.BadZipFile, lzma.LZMAError):
+        return ""
+    text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", errors="replace", newline="").read()
+    return "".join(text.splitlines(keepends=True)[:n_lines])
+
+
+def csv_separator(path) -> str:
+    """The field separator of a CSV/TSV file: ``\\t`` for ``.tsv``; else ``,`` unless the header
+    holds no comma and :class:`csv.Sniffer` finds ``;``, a tab or ``|`` in the first lines.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv``, ``.tsv`` or ``.txt`` file, optionally compressed.
+
+    Returns
+    -------
+    str
+        One of ``,``, ``;``, ``\\t``, ``|``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "semicolons.csv")
+    >>> _ = open(path, "w").write("x1;x2;colour;y\\n1;2;red;yes\\n3;4;blue;no\\n")
+    >>> csv_separator(path)
+    ';'
+    """
+    import csv
+
+    p = Path(path)
+    if table_format(p) == "tsv":
+        return "\t"
+    sample = _first_lines(p)
+    header = sample.splitlines()[0] if sample else ""
+    if "," in header or not any(c in header for c in _OTHER_SEPARATORS):
+        return ","
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_OTHER_SEPARATORS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _header(p: Path, kind: str, sep: str = ",") -> list:
     """The column names as the file spells them (pandas renames a repeated CSV name ``a`` to ``a.1``)."""
     import pandas as pd
 
@@ -82,8 +153,7 @@ def _header(p: Path, kind: str) -> list:
         import pyarrow.parquet as pq
 
         return [str(n) for n in pq.read_schema(p).names if not str(n).startswith("__index_level_")]
-    first = pd.read_csv(p, sep="\t" if kind == "tsv" else ",", header=None, nrows=1, dtype=str,
-                        keep_default_na=False)
+    first = pd.read_csv(p, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
     return [str(v) for v in first.iloc[0].tolist()] if first.shape[0] else []
 
 
@@ -98,18 +168,24 @@ def _refuse_duplicates(columns, name, p) -> None:
                         "column has its own name")
 
 
-def read_table(path, *, name: str = "DATA"):
+def read_table(path, *, name: str = "DATA", na_values=None):
     """Read a CSV/TSV (optionally compressed) or Parquet file into a DataFrame; DataError if unusable.
 
     CSV floats are parsed exactly (``float_precision="round_trip"`` on pandas < 3, the default since),
-    so that numbers written by pandas or Python read back bit for bit. The empty string, ``NA``,
-    ``NaN`` (and pandas' other default markers) are missing values. Column names become strings.
+    so that numbers written by pandas or Python read back bit for bit. Only empty fields (and Parquet
+    nulls, and empty strings in Parquet text columns) are missing values, plus the strings named in
+    ``na_values``: ``NA``, ``None``, ``NaN`` and the other strings pandas reads as missing by default
+    are kept as values (:mod:`crossentropy.preprocessing.missing_markers`). A ``.csv``/``.txt`` file whose header
+    holds no comma may be separated by ``;``, a tab or ``|`` (:func:`csv_separator`). Column names
+    become strings.
 
     Parameters
     ----------
     path : str or path-like
     name : str, default "DATA"
         What the file is called in messages.
+    na_values : str or sequence of str, optional
+        More strings read as missing values (in text columns, and in CSV fields of any column).
 
     Returns
     -------
@@ -128,6 +204,9 @@ def read_table(path, *, name: str = "DATA"):
     """
     import pandas as pd
 
+    from ..preprocessing.missing_markers import check_na_values, mark_missing
+
+    markers = check_na_values(na_values)
     p = Path(path)
     if not p.exists():
         if any(c in str(p) for c in "*?["):
@@ -138,14 +217,16 @@ def read_table(path, *, name: str = "DATA"):
         raise DataError(f"{name} must be a file, got the directory {str(p)!r}")
     kind = table_format(p)
     try:
-        header = _header(p, kind)
+        sep = "," if kind == "parquet" else csv_separator(p)
+        header = _header(p, kind, sep)
         _refuse_duplicates(header, name, p)
         if kind == "parquet":
-            frame = pd.read_parquet(p)
+            frame = mark_missing(pd.read_parquet(p), markers)
         else:
             # pandas >= 3 parses floats exactly by default (and deprecates the option); older pandas needs it
             exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-            frame = pd.read_csv(p, sep="\t" if kind == "tsv" else ",", low_memory=False, **exact)
+            frame = pd.read_csv(p, sep=sep, low_memory=False, keep_default_na=False, na_values=["", *markers],
+                                **exact)
     except DataError:
         raise
     except pd.errors.EmptyDataError:

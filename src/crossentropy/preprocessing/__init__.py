@@ -18,13 +18,15 @@ steps. Every problem with the data raises :class:`DataError` naming the column, 
 
 from .id_columns import find_id_columns, id_column_reason
 from .labels import labels_from_json, labels_to_json
+from .splits import SplitRule, cv_folds, holdout_rows
 from .statistics import dtype_kind, moment_statistics, table_statistics
 from .tabular import IMPUTE_STRATEGIES, MISSING_POLICIES, STATE_VERSION, TabularPreprocessor
 from ..exceptions import DataError
 
 __all__ = ["DataError", "TabularPreprocessor", "table_statistics", "moment_statistics", "dtype_kind", "labels_to_json",
            "labels_from_json", "MISSING_POLICIES",
-           "IMPUTE_STRATEGIES", "STATE_VERSION", "find_id_columns", "id_column_reason", "TabularTransformer"]
+           "IMPUTE_STRATEGIES", "STATE_VERSION", "find_id_columns", "id_column_reason", "TabularTransformer",
+           "SplitRule", "holdout_rows", "cv_folds"]
 
 
 def __getattr__(name):  # the scikit-learn transformer loads scikit-learn: only on first use

@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from .columns import refuse_unencodable
+
 __all__ = ["ID_NAMES", "MIN_ROWS", "find_id_columns", "id_column_reason", "describe_id_columns"]
 
 #: column names (compared case-insensitively, surrounding blanks ignored) taken as row indices
@@ -79,6 +81,11 @@ def id_column_reason(name, series=None) -> str | None:
     str or None
         The reason, in words.
 
+    Raises
+    ------
+    crossentropy.exceptions.DataError
+        ``series`` holds nested values or bytes (:func:`~.columns.refuse_unencodable`), naming the column.
+
     Examples
     --------
     >>> import pandas as pd
@@ -94,6 +101,8 @@ def id_column_reason(name, series=None) -> str | None:
     Kaufman, Rosset, Perlich and Stitelman, *Leakage in data mining: formulation, detection, and
     avoidance*, ACM TKDD 6(4) (2012).
     """
+    if series is not None:  # nested or binary values are no identifiers, and no features either
+        refuse_unencodable(series, name)
     return _name_reason(name) or (_value_reason(series) if series is not None else None)
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["labels_to_json", "labels_from_json"]
+__all__ = ["labels_to_json", "labels_from_json", "target_labels"]
 
 
 def _class_dtype(values: np.ndarray):
@@ -21,6 +21,63 @@ def _class_dtype(values: np.ndarray):
             return values.astype(np.int64), "int"
         return values.astype(np.float64), "float"
     return np.asarray([str(v) for v in values], dtype=str), "str"
+
+
+def _exact_label(value, dtype):
+    """``value`` as a label of ``dtype`` ("int" or "bool"), or None when it is not exactly one."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value) if dtype == "bool" else None
+    if dtype == "bool":
+        return {"True": True, "False": False}.get(value) if isinstance(value, str) else None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer() and abs(value) < 2**53:
+        return int(value)
+    return None
+
+
+def target_labels(values, dtype: str, target: str) -> np.ndarray:
+    """The labels of a target column as the dtype the model was trained on, refusing what is not one.
+
+    A ``"str"`` model reads every value as its string. An ``"int"`` model takes whole numbers only
+    (``1.5`` is not the class 1); a ``"bool"`` model takes booleans and the strings ``"True"`` and
+    ``"False"`` only (``"no"`` or ``0`` is not ``False``). Anything else raises ValueError naming
+    the target column and up to five of the values.
+
+    Parameters
+    ----------
+    values : array_like of shape (n,)
+        No missing values.
+    dtype : {"str", "int", "float", "bool"}
+        The model's ``classes_dtype``.
+    target : str
+        The column's name, for the message.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> target_labels(np.array([1.0, 2.0]), "int", "y")
+    array([1, 2])
+    >>> target_labels(np.array([1.0, 1.5, -0.7]), "int", "y")
+    Traceback (most recent call last):
+    ...
+    ValueError: the target column 'y' holds labels the model does not know: [1.5, -0.7] (the model's labels are int)
+    """
+    arr = np.asarray(values)
+    if dtype == "str":
+        return np.asarray([str(v) for v in arr.tolist()], dtype=str)
+    if dtype == "float":
+        return arr.astype(np.float64)
+    items = arr.astype(object).tolist()
+    got = [_exact_label(v, dtype) for v in items]
+    bad = list(dict.fromkeys(v for v, g in zip(items, got) if g is None))
+    if bad:
+        raise ValueError(f"the target column {target!r} holds labels the model does not know: {bad[:5]}"
+                         f"{' and more' if len(bad) > 5 else ''} (the model's labels are {dtype})")
+    return np.asarray(got, dtype=bool if dtype == "bool" else np.int64)
 
 
 def labels_from_json(values, dtype: str, *, ordered: bool = False) -> np.ndarray:

@@ -13,11 +13,16 @@ import math
 import numpy as np
 
 from ..exceptions import DataError
+from .columns import category_strings
 
 __all__ = ["dtype_kind", "moment_statistics", "table_statistics", "column_spec"]
 
 
 def _as_number(value):
+    """``value`` as a float, or None for text that is no number (``"NaN"`` text is no number either:
+    only empty fields are missing, unless the reader was given more markers)."""
+    if isinstance(value, str) and value.strip().lower().lstrip("+-") in ("nan", "none", "null", "na", "n/a"):
+        return None
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -127,14 +132,29 @@ def _numeric_statistics(x: np.ndarray, impute_strategy) -> dict:
     return stats
 
 
-def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
+def _categorical_statistics(s) -> dict:
+    values, counts = np.unique(category_strings(s.dropna().to_numpy(dtype=object)).astype(str), return_counts=True)
+    return {"kind": "categorical", "missing": int(s.isna().sum()),
+            "value_counts": {str(v): int(n) for v, n in zip(values, counts)}}
+
+
+def _all_bool(s) -> bool:
+    if s.dtype.kind == "b":
+        return True
+    present = s.dropna().to_numpy(dtype=object)
+    return s.dtype.kind == "O" and present.size > 0 and all(isinstance(v, (bool, np.bool_)) for v in present)
+
+
+def table_statistics(frame, target, columns, *, impute_strategy=None, categorical=()) -> dict:
     """Column statistics of a pandas table, in the form :meth:`TabularPreprocessor.from_statistics` reads.
 
     A numeric column gives its count of present values, missing and infinite counts, the mean and
     the population variance of the present values, both of the values divided by ``moment_scale``
     (:func:`moment_statistics`; 1 unless the column is huge or tiny) (and their median or value counts when
     ``impute_strategy`` needs them); a text column its missing count and the counts of its values
-    as strings (a text column holding only numbers is numeric); the target its distinct labels.
+    as strings (a text column holding only numbers is numeric); the target its distinct labels. A
+    column of booleans is numeric (0/1) and marked ``bool``; a column named in ``categorical`` is
+    categorical whatever its dtype, its categories :func:`~.columns.category_strings` of its values.
 
     Parameters
     ----------
@@ -144,6 +164,8 @@ def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
     columns : list of str
         The feature columns, in order.
     impute_strategy : {"mean", "median", "most_frequent"}, optional
+    categorical : sequence of str, optional
+        Columns encoded as factors even when they hold numbers.
 
     Returns
     -------
@@ -161,8 +183,10 @@ def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
     out = []
     for col in columns:
         s = frame[col]
-        if dtype_kind(s.dtype, col) == "numeric":
-            stats = _numeric_statistics(_numeric_values(s), impute_strategy)
+        if dtype_kind(s.dtype, col) == "numeric" and col in categorical:
+            stats = _categorical_statistics(s)
+        elif dtype_kind(s.dtype, col) == "numeric":
+            stats = _numeric_statistics(_numeric_values(s), impute_strategy) | ({"bool": True} if _all_bool(s) else {})
         else:
             present = s.dropna()
             numbers = [_as_number(v) for v in present.to_numpy()]
@@ -171,15 +195,14 @@ def table_statistics(frame, target, columns, *, impute_strategy=None) -> dict:
                 row = next(i for i, v in zip(present.index, numbers) if v is None)
                 raise DataError(
                     f"column {col!r} mixes numbers and text (e.g. {present.loc[row]!r} in data row {int(row) + 1}): "
-                    "non-numeric values that cannot be encoded; fix them or mark them as missing"
+                    "non-numeric values that cannot be encoded; fix them or mark them as missing (na_values)"
                 )
-            if n_num == len(numbers) and numbers:
-                stats = _numeric_statistics(_numeric_values(s), impute_strategy)
+            if n_num == len(numbers) and numbers and col not in categorical:
+                bool_flag = {"bool": True} if _all_bool(s) else {}
+                stats = _numeric_statistics(_numeric_values(s.astype(object) if bool_flag else s),
+                                            impute_strategy) | bool_flag
             else:
-                values, counts = np.unique(np.asarray([str(v) for v in present.to_numpy()], dtype=object).astype(str),
-                                           return_counts=True)
-                stats = {"kind": "categorical", "missing": int(s.isna().sum()),
-                         "value_counts": {str(v): int(n) for v, n in zip(values, counts)}}
+                stats = _categorical_statistics(s)
         out.append({"name": col, **stats})
     return {"n_rows": int(frame.shape[0]), "columns": out, "classes": frame[target].dropna().to_numpy()}
 
@@ -235,4 +258,5 @@ def column_spec(stats, *, missing, impute_strategy, scale, max_categories) -> di
         if 0 < std < np.finfo(np.float64).tiny:
             raise DataError(f"column {col!r} varies by only {std:.3g}, too little to standardise in float64; "
                             f"rescale it, leave it out with ignore=[{col!r}], or pass scale=False")
-    return {"name": col, "kind": kind, "fill": fill, "mean": mean, "scale": std if std > 0 else 1.0}
+    return {"name": col, "kind": kind, "fill": fill, "mean": mean, "scale": std if std > 0 else 1.0,
+            **({"bool": True} if stats.get("bool") else {})}

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
 from .._validation import check_bool, check_int, check_option
+from .missing_markers import check_na_values, mark_missing
 from ..exceptions import DataError
+from .columns import (UNKNOWN_POLICIES, category_strings, encode_categories, numeric_column, refuse_unencodable,
+                      unseen_counts)
 from .id_columns import describe_id_columns, find_id_columns
-from .labels import _class_dtype, labels_from_json, labels_to_json
+from .labels import _class_dtype, labels_from_json, labels_to_json, target_labels
 from .offset_column import offset_values
+from .state_checks import STATE_VERSION, check_state
 from .statistics import column_spec, table_statistics
 from .terms import check_reference, indicator_levels, term_map
 
@@ -19,11 +22,6 @@ __all__ = ["TabularPreprocessor", "MISSING_POLICIES", "IMPUTE_STRATEGIES", "STAT
 
 MISSING_POLICIES = ("error", "dropna", "impute")
 IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
-#: version of the JSON state written by :meth:`TabularPreprocessor.to_state`
-STATE_VERSION = 1
-_STATE_FIELDS = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
-                 "classes", "classes_dtype"}
-_OPTIONAL_STATE_FIELDS = {"keep", "id_columns", "offset", "reference", "drop_reference"}  # absent from older files; the last three only when set
 
 
 def _describe_counts(counts) -> str:
@@ -70,6 +68,15 @@ class TabularPreprocessor:
         first level in sorted order for the columns not named. Kept in the saved state.
     drop_reference : bool, default False
         Treatment coding: no indicator for the reference level (:func:`~.terms.indicator_levels`).
+    na_values : str or sequence of str, optional
+        Strings of text columns read as missing values besides the empty string (see
+        :mod:`crossentropy.preprocessing.missing_markers`: ``"NA"`` or ``"None"`` are values unless named here).
+    categorical : sequence of str, optional
+        Numeric columns to one-hot encode as factors (integer codes such as 1/2/3); their categories
+        are the values' strings (:func:`~.columns.category_strings`: ``1`` and ``1.0`` are ``"1"``).
+    unknown : {"error", "ignore"}, default "error"
+        A category not seen in training: DataError naming the column and up to five such values, or
+        all-zero indicators (scikit-learn's ``OneHotEncoder(handle_unknown=...)``).
 
     Examples
     --------
@@ -83,7 +90,8 @@ class TabularPreprocessor:
     """
 
     def __init__(self, target, *, missing="error", impute_strategy=None, scale=True, max_categories=100, ignore=(),
-                 keep=(), id_columns=None, offset=None, reference=None, drop_reference=False):
+                 keep=(), id_columns=None, offset=None, reference=None, drop_reference=False, na_values=None,
+                 categorical=(), unknown="error"):
         check_option(missing, "missing", MISSING_POLICIES)
         if missing == "impute":
             check_option(impute_strategy, "impute_strategy", IMPUTE_STRATEGIES)
@@ -102,6 +110,13 @@ class TabularPreprocessor:
             raise ValueError(f"offset must be another column than the target, got offset={self.offset!r}")
         self.reference = check_reference(reference)
         self.drop_reference = check_bool(drop_reference, "drop_reference")
+        self.na_values = list(check_na_values(na_values))
+        if isinstance(categorical, str):
+            categorical = [categorical]
+        self.categorical = [str(c) for c in categorical]
+        if self.target in self.categorical:
+            raise ValueError(f"categorical names the target column {self.target!r}; it is a class column already")
+        self.unknown = check_option(unknown, "unknown", UNKNOWN_POLICIES)
         self.columns_ = None
 
     def options(self) -> dict:
@@ -109,7 +124,8 @@ class TabularPreprocessor:
         return {"missing": self.missing, "impute_strategy": self.impute_strategy, "scale": self.scale,
                 "max_categories": self.max_categories, "ignore": list(self.ignore), "keep": list(self.keep),
                 "id_columns": None if self.id_columns_ is None else dict(self.id_columns_), "offset": self.offset,
-                "reference": dict(self.reference) or None, "drop_reference": self.drop_reference}
+                "reference": dict(self.reference) or None, "drop_reference": self.drop_reference,
+                "na_values": list(self.na_values), "categorical": list(self.categorical), "unknown": self.unknown}
 
     def term_map(self, reference=None):
         """How the output features come from the columns, for a coefficient table in raw units.
@@ -128,11 +144,15 @@ class TabularPreprocessor:
 
         The first call (``id_columns_`` None) finds the ID-like columns of ``frame`` and warns once.
         """
-        for name, names in (("ignore", self.ignore), ("keep", self.keep), ("offset", self._offset_list())):
+        for name, names in (("ignore", self.ignore), ("keep", self.keep), ("offset", self._offset_list()),
+                            ("categorical", self.categorical)):
             unknown = [c for c in names if c not in frame.columns]
             if unknown:
                 raise DataError(f"{name} names column(s) not in the data: {unknown}; columns are {list(frame.columns)}")
         cols = [c for c in frame.columns if c != self.target and c not in self.ignore and c != self.offset]
+        if type(frame).__module__.startswith("pandas"):  # its values are looked at, first for what cannot be a feature
+            for c in cols:
+                refuse_unencodable(frame[c], c)
         if self.id_columns_ is None:
             self.id_columns_ = find_id_columns(frame, cols, keep=self.keep)
             if self.id_columns_:
@@ -150,6 +170,8 @@ class TabularPreprocessor:
 
             close = difflib.get_close_matches(self.target, list(frame.columns), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
+            if frame.shape[1] == 1 and any(c in str(frame.columns[0]) for c in ";\t|"):
+                hint += "; the file has one column whose name holds a separator: is it separated by another character?"
             shown = list(frame.columns)[:20]
             more = f" and {len(frame.columns) - 20} more" if len(frame.columns) > 20 else ""
             raise DataError(f"target column {self.target!r} not found{hint}; columns are {shown}{more}")
@@ -196,6 +218,7 @@ class TabularPreprocessor:
         (unless ``allow_drop`` is false, e.g. for ``predict``, which must answer every row); with
         ``"impute"`` feature gaps stay for :meth:`transform` to fill and a missing target raises.
         """
+        frame = mark_missing(frame, self.na_values)
         columns = self.feature_columns(frame) if columns is None else list(columns)
         checked = columns + ([self.target] if with_target else []) + self._offset_list()
         counts = frame[checked].isna().sum()
@@ -224,7 +247,7 @@ class TabularPreprocessor:
         """
         self.check_target(frame)
         stats = table_statistics(frame, self.target, self.feature_columns(frame),
-                                 impute_strategy=self.impute_strategy)
+                                 impute_strategy=self.impute_strategy, categorical=self.categorical)
         fitted = type(self).from_statistics(self.target, stats, **self.options())
         self.columns_, self.classes_, self.classes_dtype_ = fitted.columns_, fitted.classes_, fitted.classes_dtype_
         return self
@@ -321,27 +344,21 @@ class TabularPreprocessor:
                 f"{self.input_columns_[:10]}{' ...' if len(self.input_columns_) > 10 else ''}"
             )
 
-    def transform(self, frame):
-        """Float64 matrix of shape (n_rows, n_output_features) for the rows of ``frame``."""
-        import pandas as pd
+    def transform(self, frame, *, unknown=None):
+        """Float64 matrix of shape (n_rows, n_output_features) for the rows of ``frame``.
 
+        Each column is read as the kind it had in training (:func:`~.columns.numeric_column`: a type
+        it was not trained on is refused, naming it); ``unknown`` overrides the preprocessor's policy
+        for categories not seen in training.
+        """
         self.check_columns(frame)
+        unknown = self.unknown if unknown is None else check_option(unknown, "unknown", UNKNOWN_POLICIES)
         n = frame.shape[0]
         blocks = []
         for spec in self.columns_:
             col, s = spec["name"], frame[spec["name"]]
             if spec["kind"] == "numeric":
-                if s.dtype.kind in "biuf":
-                    x = s.to_numpy(dtype=np.float64, na_value=np.nan)
-                else:
-                    x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-                    bad = np.isnan(x) & s.notna().to_numpy()
-                    if bad.any():
-                        example = s[bad].iloc[0]
-                        raise DataError(
-                            f"column {col!r} was numeric in training but holds {int(bad.sum())} non-numeric "
-                            f"value(s) here (e.g. {example!r}) that cannot be encoded"
-                        )
+                x = numeric_column(spec, s)
                 if np.isinf(x).any():
                     raise DataError(f"column {col!r} holds {int(np.isinf(x).sum())} infinite value(s)")
                 gaps = np.isnan(x)
@@ -351,42 +368,42 @@ class TabularPreprocessor:
                     x = np.where(gaps, spec["fill"], x)
                 blocks.append(((x - spec["mean"]) / spec["scale"]).reshape(n, 1))
             else:
-                cats = spec["categories"]
-                values = s.astype(object)
-                gaps = values.isna().to_numpy()
-                strs = np.array(["" if g else str(v) for v, g in zip(values.to_numpy(), gaps)], dtype=object)
-                if gaps.any():
-                    if spec["fill"] is None:
-                        raise DataError(f"column {col!r} has {int(gaps.sum())} missing value(s)")
-                    strs[gaps] = spec["fill"]
-                onehot = (strs[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64)
-                unseen = onehot.sum(axis=1) == 0
-                if unseen.any():
-                    examples = sorted({str(v) for v in strs[unseen]})[:3]
-                    warnings.warn(
-                        f"column {col!r}: {int(unseen.sum())} value(s) not seen in training (e.g. {examples}) "
-                        "are encoded as all zeros",
-                        UserWarning,
-                        stacklevel=2,
-                    )
-                blocks.append(onehot[:, np.isin(cats, indicator_levels(spec, self.reference, self.drop_reference))])
+                levels = indicator_levels(spec, self.reference, self.drop_reference)
+                blocks.append(encode_categories(spec, s, levels, unknown))
         return np.hstack(blocks) if blocks else np.empty((n, 0))
 
+    def unseen_values(self, frame) -> dict:
+        """Column -> {value: rows} for the values of ``frame``'s categorical columns not seen in training.
+
+        What ``unknown="ignore"`` encodes as all zeros (gaps, which are filled or refused, are not counted).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> prep = TabularPreprocessor("y").fit(pd.DataFrame({"c": ["yes", "no"], "y": [0, 1]}))
+        >>> prep.unseen_values(pd.DataFrame({"c": ["YES", "no", "YES"]}))
+        {'c': {'YES': 2}}
+        """
+        out = {}
+        for spec in self.columns_:
+            if spec["kind"] == "categorical":
+                s = frame[spec["name"]]
+                unseen = unseen_counts(category_strings(s.dropna().to_numpy(dtype=object)), spec["categories"])
+                if unseen:
+                    out[spec["name"]] = unseen
+        return out
+
     def target_values(self, frame) -> np.ndarray:
-        """The target column as labels of the training dtype; DataError for a missing value."""
+        """The target column as labels of the training dtype (:func:`~.labels.target_labels`: no value
+        is coerced into a label it is not); DataError for a missing value or a value that is no label."""
         self.check_target(frame)
         s = frame[self.target]
         if s.isna().any():
             raise DataError(f"the target column {self.target!r} has {int(s.isna().sum())} missing value(s)")
-        labels, _ = _class_dtype(s.to_numpy())
-        if self.classes_dtype_ == "str":
-            labels = np.asarray([str(v) for v in s.to_numpy()], dtype=str)
-        else:
-            try:
-                labels = labels.astype({"int": np.int64, "float": np.float64, "bool": bool}[self.classes_dtype_])
-            except (TypeError, ValueError):
-                raise DataError(f"the target column {self.target!r} does not hold {self.classes_dtype_} labels") from None
-        return labels
+        try:
+            return target_labels(s.to_numpy(dtype=object), self.classes_dtype_, self.target)
+        except ValueError as exc:
+            raise DataError(str(exc)) from None
 
     # ---------------------------------------------------------------- JSON state
     def to_state(self) -> dict:
@@ -410,6 +427,9 @@ class TabularPreprocessor:
             "classes_dtype": dtype,
             **({} if self.offset is None else {"offset": self.offset}),
             **({"drop_reference": True} if self.drop_reference else {}),
+            **({"na_values": list(self.na_values)} if self.na_values else {}),
+            **({"categorical": list(self.categorical)} if self.categorical else {}),
+            "unknown": self.unknown,
         }
 
     @classmethod
@@ -429,72 +449,17 @@ class TabularPreprocessor:
     @classmethod
     def from_state(cls, state) -> TabularPreprocessor:
         """Rebuild a fitted preprocessor from :meth:`to_state`; ValueError naming the bad field."""
-        if not isinstance(state, dict):
-            raise ValueError(f"preprocessing must be an object, got {type(state).__name__}")
-        if not _STATE_FIELDS <= set(state) <= _STATE_FIELDS | _OPTIONAL_STATE_FIELDS:
-            raise ValueError(f"preprocessing fields must be {sorted(_STATE_FIELDS)} and optionally "
-                             f"{sorted(_OPTIONAL_STATE_FIELDS)}, got {sorted(state)}")
-        if state["version"] != STATE_VERSION:
-            raise ValueError(f"preprocessing version must be {STATE_VERSION}, got {state['version']!r}")
-        if not isinstance(state["target"], str):
-            raise ValueError(f"preprocessing target must be a string, got {state['target']!r}")
-        if not isinstance(state["scale"], bool):
-            raise ValueError(f"preprocessing scale must be a boolean, got {state['scale']!r}")
-        if not isinstance(state["ignore"], list) or not all(isinstance(c, str) for c in state["ignore"]):
-            raise ValueError(f"preprocessing ignore must be a list of strings, got {state['ignore']!r}")
-        keep, ids = state.get("keep", []), state.get("id_columns", {})
-        if not isinstance(keep, list) or not all(isinstance(c, str) for c in keep):
-            raise ValueError(f"preprocessing keep must be a list of strings, got {keep!r}")
-        if not isinstance(ids, dict) or not all(isinstance(c, str) and isinstance(w, str) for c, w in ids.items()):
-            raise ValueError(f"preprocessing id_columns must map column names to reasons (strings), got {ids!r}")
-        offset = state.get("offset")
-        if not isinstance(offset, (str, type(None))) or offset == state["target"]:
-            raise ValueError(f"preprocessing offset must be the name of a column other than the target, got {offset!r}")
+        check_state(state)
+        keep, ids, offset = state.get("keep", []), state.get("id_columns", {}), state.get("offset")
         self = cls(state["target"], missing=state["missing"], impute_strategy=state["impute_strategy"],
                    scale=state["scale"], max_categories=state["max_categories"], ignore=state["ignore"],
-                   keep=keep, id_columns=ids, offset=offset, reference=state.get("reference"), drop_reference=state.get("drop_reference", False))
-        columns = state["columns"]
-        if not isinstance(columns, list) or not columns:
-            raise ValueError("preprocessing columns must be a non-empty list")
-        seen = set()
-        for spec in columns:
-            _check_column_spec(spec, state["missing"])
-            if spec["name"] in seen or spec["name"] in (state["target"], offset):
-                raise ValueError(f"preprocessing column {spec['name']!r} is repeated or is the target or the offset")
-            seen.add(spec["name"])
-        self.columns_ = [dict(spec) for spec in columns]
+                   keep=keep, id_columns=ids, offset=offset, reference=state.get("reference"),
+                   drop_reference=state.get("drop_reference", False), na_values=state.get("na_values"),
+                   categorical=state.get("categorical", ()), unknown=state.get("unknown", "error"))
+        self.columns_ = [dict(spec) for spec in state["columns"]]
         self.classes_ = labels_from_json(state["classes"], state["classes_dtype"])
         self.classes_dtype_ = state["classes_dtype"]
         check_reference(self.reference, self.columns_)
         if self.classes_.size < 2:
             raise ValueError("preprocessing classes must hold at least two labels")
         return self
-
-
-def _finite_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_column_spec(spec, missing) -> None:
-    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise ValueError(f"each preprocessing column must be an object with a string name, got {spec!r}")
-    name, kind = spec["name"], spec.get("kind")
-    if kind == "numeric":
-        if set(spec) != {"name", "kind", "fill", "mean", "scale"}:
-            raise ValueError(f"numeric column {name!r} must have fields name, kind, fill, mean, scale; got {sorted(spec)}")
-        if not _finite_number(spec["mean"]) or not _finite_number(spec["scale"]) or spec["scale"] < np.finfo(np.float64).tiny:
-            raise ValueError(f"numeric column {name!r} needs a finite mean and a positive scale, got {spec['mean']!r}, {spec['scale']!r}")
-        if spec["fill"] is not None and not _finite_number(spec["fill"]):
-            raise ValueError(f"numeric column {name!r} has a bad fill value {spec['fill']!r}")
-    elif kind == "categorical":
-        if set(spec) != {"name", "kind", "fill", "categories"}:
-            raise ValueError(f"categorical column {name!r} must have fields name, kind, fill, categories; got {sorted(spec)}")
-        cats = spec["categories"]
-        if not isinstance(cats, list) or not cats or not all(isinstance(c, str) for c in cats) or cats != sorted(set(cats)):
-            raise ValueError(f"categorical column {name!r} needs sorted distinct string categories, got {cats!r}")
-        if spec["fill"] is not None and spec["fill"] not in cats:
-            raise ValueError(f"categorical column {name!r} has a fill value {spec['fill']!r} that is not a category")
-    else:
-        raise ValueError(f"preprocessing column {name!r} has unknown kind {kind!r}")
-    if (spec["fill"] is not None) != (missing == "impute"):
-        raise ValueError(f"column {name!r} must have a fill value exactly when missing='impute', got fill={spec['fill']!r}")

@@ -47,6 +47,14 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         String column -> its reference level (default: the first in sorted order).
     drop_reference : bool, default False
         Treatment coding: no indicator for the reference level of a string column.
+    na_values : str or sequence of str, optional
+        Strings of text columns taken as missing besides the empty string (``"NA"``, ``"None"`` are
+        values unless named here).
+    categorical : sequence of str, default ()
+        Numeric columns one-hot encoded as factors (integer codes); categories ``"1"``, ``"2"``, ...
+    unknown : {"error", "ignore"}, default "error"
+        A category not seen in training: ValueError (a ``DataError``) naming the column and up to five
+        such values, or all-zero indicators (scikit-learn's ``OneHotEncoder(handle_unknown=...)``).
 
     Attributes
     ----------
@@ -73,7 +81,8 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, *, target=None, missing="error", impute_strategy=None, scale=True, max_categories=100,
-                 ignore=(), keep=(), reference=None, drop_reference=False):
+                 ignore=(), keep=(), reference=None, drop_reference=False, na_values=None, categorical=(),
+                 unknown="error"):
         self.target = target
         self.missing = missing
         self.impute_strategy = impute_strategy
@@ -83,6 +92,9 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         self.keep = keep
         self.reference = reference
         self.drop_reference = drop_reference
+        self.na_values = na_values
+        self.categorical = categorical
+        self.unknown = unknown
 
     @classmethod
     def from_preprocessor(cls, preprocessor) -> TabularTransformer:
@@ -101,7 +113,8 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
                    impute_strategy=preprocessor.impute_strategy, scale=preprocessor.scale,
                    max_categories=preprocessor.max_categories, ignore=tuple(preprocessor.ignore),
                    keep=tuple(preprocessor.keep), reference=dict(preprocessor.reference) or None,
-                   drop_reference=preprocessor.drop_reference)
+                   drop_reference=preprocessor.drop_reference, na_values=tuple(preprocessor.na_values) or None,
+                   categorical=tuple(preprocessor.categorical), unknown=preprocessor.unknown)
         self._set_fitted(preprocessor)
         return self
 
@@ -144,7 +157,8 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
             frame = X.assign(**{target: y})
         prep = TabularPreprocessor(target, missing=self.missing, impute_strategy=self.impute_strategy,
                                    scale=self.scale, max_categories=self.max_categories, ignore=self.ignore,
-                                   keep=self.keep, reference=self.reference, drop_reference=self.drop_reference)
+                                   keep=self.keep, reference=self.reference, drop_reference=self.drop_reference,
+                                   na_values=self.na_values, categorical=self.categorical, unknown=self.unknown)
         prep.check_target(frame)
         clean, _ = prep.clean(frame)
         self._set_fitted(prep.fit(clean))
@@ -154,7 +168,9 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
         """The float64 matrix of shape (n_rows, len(get_feature_names_out())) for the rows of ``X``.
 
         ``X`` is a DataFrame holding (at least) the columns ``feature_names_in_``, or an array with
-        exactly those columns in that order. Missing values are filled as in training (or raise).
+        exactly those columns in that order. Missing values are filled as in training (or raise); a
+        column of a type it did not have in training (timestamps or booleans in a numeric column)
+        raises, naming it; unseen categories follow ``unknown``.
         """
         import pandas as pd
 
@@ -168,7 +184,7 @@ class TabularTransformer(TransformerMixin, BaseEstimator):
             X = pd.DataFrame(X, columns=list(self.feature_names_in_)).infer_objects()
         prep.check_columns(X)
         clean, _ = prep.clean(X, columns=prep.input_columns_, with_target=False, allow_drop=False)
-        return prep.transform(clean)
+        return prep.transform(clean, unknown=self.unknown)
 
     def term_map(self, reference=None):
         """How the output features come from the input columns (:meth:`TabularPreprocessor.term_map`).
