@@ -7,10 +7,11 @@ from pathlib import Path
 
 from .errors import UsageError
 from .options import decision_options
-from .report import compute_metrics, format_metrics_table
 from .sources import predictions, read_data
 
 __all__ = ["cmd_evaluate", "cmd_predict", "cmd_plot"]
+
+#: the largest split.json read (two lists of row numbers: about 16 bytes a row)
 
 
 def _model_dir(model) -> Path:
@@ -96,6 +97,8 @@ def cmd_evaluate(config) -> int:
     evaluate writes no file it was not asked for).
     """
     from ..io.atomic import atomic_write_text
+    from ..report.figures import format_metrics_table
+    from ..report.metrics import split_metrics
 
     _check_out(config, required=False)
     report_dir = _report_dir(config)
@@ -112,13 +115,13 @@ def cmd_evaluate(config) -> int:
     trained = (bundle.extra or {}).get("metrics") or {}
     pos_label, threshold = decision_options(est.classes_, trained, pos_label=config.pos_label,
                                            threshold=config.threshold)
-    metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
-                              threshold=threshold)
+    metrics = split_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
+                            threshold=threshold)
     print(f"{type(est).__name__} from {bundle.path.parent}/ on {config.data}: {clean.shape[0]} rows"
           + (f" ({frame.shape[0] - clean.shape[0]} dropped with missing values)" if clean.shape[0] < frame.shape[0] else ""))
     print(format_metrics_table({"data": metrics}))
     if config.out:
-        atomic_write_text(config.out, json.dumps(metrics, indent=1) + "\n")
+        atomic_write_text(config.out, json.dumps(metrics, indent=1) + "\n", overwrite=bool(config.force))
     if report_dir is not None:
         _evaluation_report(config, bundle, metrics, y, proba, n_rows=int(frame.shape[0]),
                            n_dropped=int(frame.shape[0] - clean.shape[0]), frame=frame)
@@ -157,13 +160,13 @@ def _report_dir(config):
     if not config.report_dir:
         return None
     out = Path(config.report_dir)
-    _check_out_dir(out, config.force)
+    _check_out_dir(out, config.force, "--report-dir", inputs=[config.model, config.data])
     return out
 
 
 def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves=None):
-    from .evaluation import decide
-    from .report import run_figures
+    from ..report.figures import run_figures
+    from ..report.metrics import decide
 
     pred = decide(proba, est.classes_, pos_label=pos_label, threshold=threshold)
     return run_figures(est, y_eval=y, proba_eval=proba, pred_eval=pred, split=split, curves=curves,
@@ -171,21 +174,22 @@ def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves
 
 
 def _evaluation_report(config, bundle, metrics, y, proba, *, n_rows, n_dropped, frame):
-    from .report import report_context, write_figures_dir
+    from ..report import Report
+    from ..report.page import page_context
+    from .report import run_provenance, write_figures_dir
 
     est, split = bundle.estimator, Path(config.data).name
     figures = {}
     if config.plots:
         figures = _scored_figures(est, y, proba, split, metrics.get("pos_label"), metrics.get("threshold"))
         figures.pop("training_curve.png", None)  # the training run's figure, not this data's
-    summary = {"model": type(est).__name__, "data": str(config.data), "target": bundle.preprocessing.target,
-               "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(getattr(est, "n_features_in_", 0))}
-    page = report_context(config.argv, summary, prep=bundle.preprocessing, data=config.data,
-                          data_notes={"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}},
-                          title=f"{type(est).__name__} from {bundle.path.parent} evaluated on {config.data}",
-                          splits={split: metrics})
-    write_figures_dir(config.report_dir, metrics=metrics, figures=figures, report=page,
-                      overwrite=config.force)
+    missing = {str(c): int(v) for c, v in frame.isna().sum().items() if v}
+    context = page_context({split: metrics}, estimator=est, prep=bundle.preprocessing, missing=missing,
+                           n_features=int(getattr(est, "n_features_in_", 0)))
+    prov = run_provenance(f"{type(est).__name__} from {bundle.path.parent} evaluated on {config.data}",
+                          argv=config.argv, data=config.data, n_rows=n_rows, n_dropped=n_dropped)
+    write_figures_dir(config.report_dir, metrics=metrics, report=Report({split: metrics}, figures=figures, context=context),
+                      provenance=prov, overwrite=config.force)
     print(f"wrote {config.report_dir}/: " + ", ".join(sorted(p.name for p in Path(config.report_dir).iterdir())))
 
 
@@ -216,13 +220,13 @@ def cmd_predict(config) -> int:
     proba, pred = predictions(est, X, prep.offset_values(clean))
     trained = (bundle.extra or {}).get("metrics") or {}
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
-        from .evaluation import decide
+        from ..report.metrics import decide
 
         pred = decide(proba, est.classes_, pos_label=decision_options(est.classes_, trained)[0],
                       threshold=trained["threshold"])
     columns = _carried_values(config.data, carried, frame)
     columns["prediction"] = pred
-    if config.proba:
+    if config.proba:  # the class columns in the one dict the frame is built from (never a column at a time)
         columns.update({f"proba_{c}": proba[:, j] for j, c in enumerate(np.asarray(est.classes_).tolist())})
     clash = [c for c in carried if c == "prediction" or (config.proba and c.startswith("proba_") and
                                                           c in {f"proba_{k}" for k in np.asarray(est.classes_).tolist()})]
@@ -233,7 +237,7 @@ def cmd_predict(config) -> int:
         out.to_csv(sys.stdout, index=False)
         sys.stdout.flush()
         return 0
-    write_table(out, config.out)
+    write_table(out, config.out, overwrite=bool(config.force))
     print(f"wrote {out.shape[0]} predictions to {config.out}")
     return 0
 
@@ -295,12 +299,14 @@ def _plot_run(config) -> int:
     import numpy as np
 
     from ..io.model_files import load_model_bundle
-    from .curves import curves_from_json
+    from ..report import Report
+    from ..report.curves import curves_from_json
+    from ..report.metrics import split_metrics
     from .options import _check_out_dir
     from .report import write_figures_dir
 
     out = Path(config.out)
-    _check_out_dir(out, config.force)
+    _check_out_dir(out, config.force, inputs=[config.run_dir, config.data])
     bundle = load_model_bundle(config.run_dir)
     trained = (bundle.extra or {}).get("metrics") or {}
     prep, est = bundle.preprocessing, bundle.estimator
@@ -316,10 +322,10 @@ def _plot_run(config) -> int:
     clean, y, proba = _scored(prep, est, frame)
     pos_label, threshold = decision_options(est.classes_, trained, pos_label=config.pos_label,
                                            threshold=config.threshold)
-    metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
-                              threshold=threshold)
+    metrics = split_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
+                            threshold=threshold)
     figures = _scored_figures(est, y, proba, split, pos_label, threshold,
                               curves=curves_from_json(trained.get("training_curve")))
-    write_figures_dir(out, metrics=metrics, figures=figures, overwrite=config.force)
+    write_figures_dir(out, metrics=metrics, report=Report({split: metrics}, figures=figures), overwrite=config.force)
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0

@@ -25,7 +25,7 @@ from .. import distributed
 from ..preprocessing import DataError, TabularPreprocessor
 from .data_notes import check_class_loss, missing_record, target_order
 from ..preprocessing.splits import SplitRule, holdout_rows
-from .errors import UsageError
+from .errors import Terminated, UsageError
 
 __all__ = ["MemorySource", "DaskSource", "predictions", "read_data"]
 
@@ -91,6 +91,32 @@ def data_notes(frame, prep, config) -> dict:
             "factors": factors}
 
 
+def _quiet_shutdown() -> None:
+    """The process is ending on a signal: the client's pending tasks, cancelled as the cluster closes, would
+    each log a traceback ("Task exception was never retrieved") through asyncio's and distributed's loggers."""
+    import logging
+
+    for name in ("asyncio", "distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
+@contextlib.contextmanager
+def _sigint_ignored(active: bool):
+    """SIGINT ignored for the block (in the main thread, when ``active``): child processes started
+    meanwhile inherit the ignored disposition across ``exec``; this process's handler is restored after."""
+    import signal
+    import threading
+
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class MemorySource:
     """Rows of a CSV/Parquet file (or a built-in data set) held in a pandas DataFrame.
 
@@ -136,7 +162,7 @@ class MemorySource:
             self.notes["missing"], prep.feature_columns(frame) + [self.target] + prep._offset_list(), prep.missing,
             frame.shape[0] - self.clean.shape[0], self.notes["kept_as_values"])
         check_class_loss(frame[self.target].value_counts().to_dict(), self.clean[self.target].unique(), self.target,
-                         allow=getattr(self.config, "allow_class_loss", False))
+                         allow=self.config.allow_class_loss)
         self.target_order = target_order(frame[self.target])
         labels = np.asarray(self.clean[self.target].astype(str))
         self.train_pos, self.test_pos, self.split_info = _holdout(self.config, self.clean, labels)
@@ -219,10 +245,22 @@ class DaskSource:
 
     @contextlib.contextmanager
     def session(self):
-        """Connected to the cluster (ConnectionError on entry when it cannot be reached)."""
-        with distributed.cluster_session(self.config.dask, timeout=getattr(self.config, "dask_timeout", None)) as client:
+        """Connected to the cluster (ConnectionError on entry when it cannot be reached).
+
+        The processes of ``--dask local`` are started with SIGINT ignored, which they keep: a Ctrl-C
+        reaches the whole foreground process group, and each worker would print its own traceback;
+        the command alone stops (one line), and closing the cluster ends them.
+        """
+        with contextlib.ExitStack() as stack:
+            with _sigint_ignored(self.config.dask == "local"):
+                client = stack.enter_context(distributed.cluster_session(self.config.dask,
+                                                                   timeout=self.config.dask_timeout))
             self.info = distributed.cluster_info(client, self.config.dask)
-            yield client
+            try:
+                yield client
+            except (KeyboardInterrupt, SystemExit, Terminated):
+                _quiet_shutdown()
+                raise
 
     @property
     def where(self) -> str:
@@ -245,7 +283,7 @@ class DaskSource:
             prep.check_rows_left(sum(self.lengths))
             n_dropped = n_rows - sum(self.lengths)
             check_class_loss(*distributed.class_counts(before, frame[self.target]), self.target,
-                             allow=getattr(self.config, "allow_class_loss", False))
+                             allow=self.config.allow_class_loss)
         self.notes = {"missing": dict(missing), "missing_values": missing_record(
             missing, self.columns + [self.target], prep.missing, n_dropped)}
         self.n_partitions = len(self.lengths)

@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .. import distributed
-from .._validation import check_bool, check_int, check_option, check_real
+from .._validation import as_float_array, check_bool, check_int, check_option, check_real
 from ..exceptions import ConvergenceWarning
 from ..losses._reduction import scaled_by
 from ..objective import CACHE_ELEMENTS, CoefLayout, LinearObjective
@@ -148,7 +148,8 @@ def choose_solver(solver, objective) -> str:
     ``"auto"``: Newton for a two-class l1 term when the objective has Hessian blocks (proximal Newton
     on working sets), FISTA (``"proximal"``) for other l1 terms when the Hessian is too large (over 2000
     coefficients or :math:`n p^2 > 5\\cdot10^{10}`), L-BFGS for an in-memory softmax problem whose
-    (row, class) probabilities are too many to keep, Newton otherwise.
+    (row, class) probabilities are too many to keep or whose K×K class factor costs more per Newton step
+    than ``CLASS_FACTOR_GRADIENTS`` gradients (:meth:`LinearObjective.class_factor_costly`), else Newton.
 
     Parameters
     ----------
@@ -178,8 +179,8 @@ def choose_solver(solver, objective) -> str:
     if objective.l1 and not (p <= 2000 and objective.n_samples * p * p <= 5e10):
         return "proximal"
     if (isinstance(objective, LinearObjective) and not objective.l1 and objective.n_classes > 2
-            and objective.n_samples * objective.n_classes > CACHE_ELEMENTS):
-        return "lbfgs"  # too many (row, class) probabilities to keep: a Hessian-vector product would cost a gradient
+            and (objective.n_samples * objective.n_classes > CACHE_ELEMENTS or objective.class_factor_costly())):
+        return "lbfgs"  # too many (row, class) probabilities to keep, or a K x K class factor dominating each step
     return "newton"
 
 
@@ -196,7 +197,7 @@ def coef_vector(est):
     coef = getattr(est, "coef_", None)
     if coef is None or coef.shape != (layout.n_outputs, layout.n_features):
         return None
-    return layout.pack(coef, est.intercept_)
+    return as_float_array(layout.pack(coef, est.intercept_), "warm_start=True starts from coef_ and intercept_, which")
 
 
 def coefficient_arrays(flat, objective):

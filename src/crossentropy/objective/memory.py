@@ -26,6 +26,11 @@ _LOSS_GRAD = frozenset(["loss", "grad"])
 #: Largest (row × class) array a :class:`LinearObjective` caches for Hessian-vector products.
 CACHE_ELEMENTS = 1 << 25
 
+#: The K-FAC preconditioner's class factor is skipped (and ``solver="auto"`` takes L-BFGS) when its
+#: cost per Newton step exceeds this many gradient evaluations (with 4,296 classes on 7,500 × 2 rows
+#: its :math:`nK^2 + 9K^3` flops are those of about 2,400 gradients).
+CLASS_FACTOR_GRADIENTS = 20
+
 
 def _robust_cho(B):
     """Cholesky factor of a symmetric positive semi-definite B, adding a growing ridge if needed."""
@@ -361,6 +366,26 @@ class LinearObjective(LinearTerms):
             self._G = gram(Xr, sw, self._h_layout.fit_intercept) / max(float(sw.sum()), np.finfo(float).tiny)
         return self._G
 
+    def class_factor_costly(self) -> bool:
+        r"""Whether the K-FAC class factor costs more per Newton step than ``CLASS_FACTOR_GRADIENTS`` gradients.
+
+        The factor :math:`A = c\sum_i s_i(\mathrm{diag}(p_i) - p_i p_i^\top)` takes :math:`nK^2` flops
+        and its eigendecomposition about :math:`9K^3`, at every Newton step; a gradient about
+        :math:`2nDK`. Only a dense softmax problem builds it.
+
+        Examples
+        --------
+        >>> X = np.random.default_rng(0).normal(size=(300, 2))
+        >>> LinearObjective(X, np.arange(300) % 3, n_classes=3).class_factor_costly()
+        False
+        >>> LinearObjective(X, np.arange(300) % 200, n_classes=200).class_factor_costly()
+        True
+        """
+        if self.n_classes <= 2 or sparse.issparse(self.X):
+            return False
+        n, K, D = self.n_samples, self.n_classes, self.n_features + self.fit_intercept
+        return n * K * K + 9.0 * K**3 > CLASS_FACTOR_GRADIENTS * 2.0 * n * D * K
+
     def preconditioner(self, coef):
         r"""Kronecker-factored approximation of the softmax Hessian, as a function :math:`v \mapsto M^{-1} v`.
 
@@ -376,7 +401,8 @@ class LinearObjective(LinearTerms):
         per fit; for two classes one Cholesky factor of :math:`G + (\lambda_2/a_0) E` per fit.
         For two classes :math:`A` is the scalar :math:`c\sum_i s_i p_i(1-p_i)`. Returns None for
         sparse X, when the K factorisations would cost more than about :math:`3\cdot 10^{10}`
-        flops (:math:`K D^3 / 3`), or without a cached evaluation at ``coef``.
+        flops (:math:`K D^3 / 3`), when the class factor costs more than ``CLASS_FACTOR_GRADIENTS``
+        gradients per step (:meth:`class_factor_costly`), or without a cached evaluation at ``coef``.
 
         References
         ----------
@@ -385,7 +411,7 @@ class LinearObjective(LinearTerms):
         """
         D = self.n_features + self.fit_intercept
         k_eff = 1 if self.n_classes == 2 else self.n_classes
-        if sparse.issparse(self.X) or k_eff * D**3 > 1e11:
+        if sparse.issparse(self.X) or k_eff * D**3 > 1e11 or self.class_factor_costly():
             return None
         st = self._cached(coef)
         if st is None:

@@ -15,7 +15,7 @@ import numpy as np
 from ..exceptions import DataError
 from .columns import category_strings
 
-__all__ = ["dtype_kind", "moment_statistics", "table_statistics", "column_spec"]
+__all__ = ["dtype_kind", "moment_statistics", "numeric_values", "standardise", "table_statistics", "column_spec"]
 
 
 def _as_number(value):
@@ -25,8 +25,48 @@ def _as_number(value):
         return None
     try:
         return float(value)
+    except OverflowError:  # a Python int beyond the float range: a number, too large for a float64
+        return math.inf
     except (TypeError, ValueError):
         return None
+
+
+_INFINITY_WORDS = frozenset({"inf", "infinity", "nan"})
+
+
+def _shown_number(value) -> str:
+    if isinstance(value, int) and abs(value).bit_length() > 1000:  # str() of a huge int is slow, and limited
+        return f"an integer of about {int(abs(value).bit_length() * math.log10(2)) + 1} digits"
+    text = str(value)
+    return repr(text) if len(text) <= 40 else f"'{text[:20]}...' ({len(text)} characters)"
+
+
+def numeric_values(series, column) -> np.ndarray:
+    """The values of a numeric or all-numbers text column as float64 (NaN where missing).
+
+    A text value that is a number beyond the float64 range (a 400-digit integer: pandas keeps it as a
+    Python int or a string, which ``pandas.to_numeric`` turns into NaN or refuses) raises DataError
+    naming the column, the value and its data row, rather than passing for a missing value.
+    """
+    import pandas as pd
+
+    if series.dtype.kind in "biuf":
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    try:
+        x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    except OverflowError:  # a Python int too large for a float
+        x = np.array([math.nan if v is None else _as_number(v) for v in series.to_numpy()], dtype=object)
+        x = np.array([math.nan if v is None else v for v in x], dtype=np.float64)
+    present = series.notna().to_numpy()
+    suspect = np.flatnonzero(present & (np.isnan(x) | np.isinf(x)))
+    for i in suspect:
+        value, label = series.iloc[i], series.index[i]
+        number = _as_number(value)
+        if number is not None and math.isinf(number) and str(value).strip().lstrip("+-").lower() not in _INFINITY_WORDS:
+            where = f" in data row {int(label) + 1}" if isinstance(label, (int, np.integer)) else ""
+            raise DataError(f"column {column!r} holds a number too large for a float64 (beyond ±1.8e308): "
+                            f"{_shown_number(value)}{where}; rescale the column or fix the value")
+    return x
 
 
 def dtype_kind(dtype, column) -> str:
@@ -54,14 +94,6 @@ def _most_frequent(value_counts):
     """The most frequent value, the smallest among ties (``sklearn.impute.SimpleImputer``'s rule)."""
     top = max(value_counts.values())
     return min(v for v, n in value_counts.items() if n == top)
-
-
-def _numeric_values(series) -> np.ndarray:
-    import pandas as pd
-
-    if series.dtype.kind in "biuf":
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 # columns whose largest magnitude lies outside [2**-500, 2**500] have their moments computed scaled
@@ -186,7 +218,7 @@ def table_statistics(frame, target, columns, *, impute_strategy=None, categorica
         if dtype_kind(s.dtype, col) == "numeric" and col in categorical:
             stats = _categorical_statistics(s)
         elif dtype_kind(s.dtype, col) == "numeric":
-            stats = _numeric_statistics(_numeric_values(s), impute_strategy) | ({"bool": True} if _all_bool(s) else {})
+            stats = _numeric_statistics(numeric_values(s, col), impute_strategy) | ({"bool": True} if _all_bool(s) else {})
         else:
             present = s.dropna()
             numbers = [_as_number(v) for v in present.to_numpy()]
@@ -199,7 +231,7 @@ def table_statistics(frame, target, columns, *, impute_strategy=None, categorica
                 )
             if n_num == len(numbers) and numbers and col not in categorical:
                 bool_flag = {"bool": True} if _all_bool(s) else {}
-                stats = _numeric_statistics(_numeric_values(s.astype(object) if bool_flag else s),
+                stats = _numeric_statistics(numeric_values(s.astype(object) if bool_flag else s, col),
                                             impute_strategy) | bool_flag
             else:
                 stats = _categorical_statistics(s)
@@ -207,11 +239,39 @@ def table_statistics(frame, target, columns, *, impute_strategy=None, categorica
     return {"n_rows": int(frame.shape[0]), "columns": out, "classes": frame[target].dropna().to_numpy()}
 
 
+def standardise(x: np.ndarray, mean: float, scale: float, column) -> np.ndarray:
+    r"""The column's standardised values :math:`(x - \mu) / s`, computed without overflow where the result fits.
+
+    Near the float64 maximum :math:`x - \mu` can overflow although :math:`x/s - \mu/s` fits (a
+    column at ±1.7e308 with its mean at -1e308); those entries are computed that way. An entry
+    whose standardised value itself exceeds the float64 range (a value far beyond the training
+    rows' spread) raises DataError naming the column: no model can score it.
+
+    Examples
+    --------
+    >>> standardise(np.array([1.7e308, -1.7e308]), -1e308, 1e308, "a").round(12).tolist()
+    [2.7, -0.7]
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (x - mean) / scale
+        bad = ~np.isfinite(z) & np.isfinite(x)
+        if bad.any():
+            z[bad] = x[bad] / scale - mean / scale
+            bad = ~np.isfinite(z) & np.isfinite(x)
+    if bad.any():
+        worst = float(x[bad][np.argmax(np.abs(x[bad]))])
+        raise DataError(f"column {column!r} holds {int(bad.sum())} value(s) (e.g. {worst:.3g}) so far from the "
+                        f"training rows (mean {mean:.3g}, standard deviation {scale:.3g}) that their standardised "
+                        "value exceeds the float64 range: rescale the column")
+    return z
+
+
 def column_spec(stats, *, missing, impute_strategy, scale, max_categories) -> dict:
     """One column's fitted spec (name, kind, fill, mean/scale or categories) from its statistics."""
     col, kind, n_missing = stats["name"], stats["kind"], int(stats["missing"])
     if kind == "numeric" and stats.get("n_infinite", 0):
-        raise DataError(f"column {col!r} holds {int(stats['n_infinite'])} infinite value(s); replace them first")
+        raise DataError(f"column {col!r} holds {int(stats['n_infinite'])} infinite value(s) (inf, or numbers beyond "
+                        "the float64 range ±1.8e308); replace them first")
     counts = stats.get("value_counts")
     if kind == "categorical":
         cats = sorted(counts)
