@@ -76,9 +76,9 @@ def test_ctrl_c_under_dask_local_is_one_line(table, tmp_path):
     pytest.importorskip("distributed")
     pd.read_csv(table / "t.csv").to_parquet(tmp_path / "t.parquet")
     # a terminal's Ctrl-C reaches the whole process group: the command and the local cluster's workers
-    setup = ("import crossentropy.dispatch as d\nreal = d.dask_split\n"
-             "def split(*a, **kw):\n    os.killpg(0, signal.SIGINT)\n    return real(*a, **kw)\n"
-             "d.dask_split = split")
+    setup = ("import crossentropy.distributed as d\nreal = d.missing_counts\n"
+             "def counts(*a, **kw):\n    os.killpg(0, signal.SIGINT)\n    return real(*a, **kw)\n"
+             "d.missing_counts = counts")
     rc, err = run_entry(setup, ["train", tmp_path / "t.parquet", "--target", "y", "--dask", "local", "--no-plots",
                                 "--out", tmp_path / "run"], tmp_path)
     assert rc == 130 and err == "crossentropy: error: interrupted\n", err

@@ -164,7 +164,7 @@ def main(argv=None) -> int:
     0
     """
     try:
-        config = parse_config(list(sys.argv[1:] if argv is None else argv))
+        config = parse_config(list(sys.argv[1:] if argv is None else argv), build_parser())
     except UsageError as exc:
         sys.stderr.write(f"{PROG}: error: {_one_line(exc)}\n")
         return 2

@@ -395,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_config(argv):
+def parse_config(argv, parser=None):
     """The command line ``argv`` as the frozen configuration of its subcommand (:mod:`crossentropy.cli.config`).
 
     This and :func:`crossentropy.cli.main` are the only readers of the parser's ``Namespace``: its
@@ -404,6 +404,8 @@ def parse_config(argv):
     Parameters
     ----------
     argv : list of str
+    parser : argparse.ArgumentParser, optional
+        Default :func:`build_parser`'s.
 
     Returns
     -------
@@ -422,6 +424,6 @@ def parse_config(argv):
     """
     from .config import CONFIGS
 
-    fields = vars(build_parser().parse_args(argv))
+    fields = vars((parser or build_parser()).parse_args(argv))
     fields = {key: tuple(value) if isinstance(value, list) else value for key, value in fields.items()}
     return CONFIGS[fields["command"]](argv=tuple(argv), **fields)
