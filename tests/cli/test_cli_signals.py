@@ -76,9 +76,9 @@ def test_ctrl_c_under_dask_local_is_one_line(table, tmp_path):
     pytest.importorskip("distributed")
     pd.read_csv(table / "t.csv").to_parquet(tmp_path / "t.parquet")
     # a terminal's Ctrl-C reaches the whole process group: the command and the local cluster's workers
-    setup = ("import crossentropy.distributed as d\nreal = d.missing_counts\n"
-             "def counts(*a, **kw):\n    os.killpg(0, signal.SIGINT)\n    return real(*a, **kw)\n"
-             "d.missing_counts = counts")
+    setup = ("import crossentropy.distributed as d\nreal = d.read_table\n"
+             "def read_table(*a, **kw):\n    os.killpg(0, signal.SIGINT)\n    return real(*a, **kw)\n"
+             "d.read_table = read_table")
     rc, err = run_entry(setup, ["train", tmp_path / "t.parquet", "--target", "y", "--dask", "local", "--no-plots",
                                 "--out", tmp_path / "run"], tmp_path)
     assert rc == 130 and err == "crossentropy: error: interrupted\n", err
