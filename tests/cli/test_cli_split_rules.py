@@ -204,9 +204,9 @@ def test_mlp_convergence_warning_points_to_a_rising_validation_curve(tmp_path, c
     curve = np.asarray(load_model_bundle(out).estimator.validation_loss_curve_)
     best = int(np.argmin(curve))
     assert curve[-1] > curve[best]
-    lines = [line for line in err.splitlines() if "max_iter=150" in line]
+    lines = [line for line in err.splitlines() if "--max-iter 150" in line]  # the library's max_iter=150, as a flag
     assert len(lines) == 1 and f"validation log loss has been rising since epoch {best + 1} " in lines[0], err
-    assert "raising max_iter will not help" in lines[0]
+    assert "raising --max-iter will not help" in lines[0]
 
 
 def test_cli_mlp_on_a_table_too_small_for_a_validation_set_trains_without_early_stopping(tmp_path, capsys):

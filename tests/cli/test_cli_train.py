@@ -271,7 +271,10 @@ def test_test_size_zero_reports_the_training_rows_only(tmp_path, capsys):
 
 
 def test_dask_option_hands_the_parsed_options_to_train_dask(tmp_path, capsys, monkeypatch):
-    """`--dask` delegates to crossentropy.cli.train.train_dask (the Dask source) with the full Namespace."""
+    """`--dask` delegates to crossentropy.cli.train.train_dask (the Dask source) with the whole, frozen configuration."""
+    import dataclasses
+
+    from crossentropy.cli.config import TrainConfig
     import crossentropy.cli.train as cli_train
 
     seen = {}
@@ -285,6 +288,9 @@ def test_dask_option_hands_the_parsed_options_to_train_dask(tmp_path, capsys, mo
                      "--test-size", "0.2", "--seed", "5", "--out", tmp_path / "run")
     assert rc == 0
     args = seen["args"]
+    assert isinstance(args, TrainConfig)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        args.C = 3.0
     assert (args.data, args.target, args.dask, args.C, args.test_size, args.seed) == (
         "data/*.parquet", "y", "tcp://10.0.0.1:8786", 2.0, 0.2, 5)
     assert args.out == str(tmp_path / "run") and not (tmp_path / "run").exists()

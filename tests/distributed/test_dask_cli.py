@@ -15,7 +15,7 @@ pd = pytest.importorskip("pandas")
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("dask.dataframe")
 
-from crossentropy.cli import build_parser, main  # noqa: E402
+from crossentropy.cli import build_parser, main, parse_config  # noqa: E402
 from crossentropy.cli.train import train_dask  # noqa: E402
 from crossentropy.model_io import load_model_bundle  # noqa: E402
 
@@ -103,8 +103,8 @@ def test_split_metrics_and_plots(address, parquet_glob, capsys):
 
 def test_unreachable_scheduler_one_line_exit_2(parquet_glob, tmp_path, capsys):
     _, pattern, _ = parquet_glob
-    args = build_parser().parse_args(["train", pattern, "--target", "label", "--dask", "tcp://127.0.0.1:9",
-                                      "--dask-timeout", "1", "--out", str(tmp_path / "never")])
+    args = parse_config(["train", pattern, "--target", "label", "--dask", "tcp://127.0.0.1:9",
+                         "--dask-timeout", "1", "--out", str(tmp_path / "never")])
     assert args.dask_timeout == 1.0
     start = time.perf_counter()
     assert train_dask(args) == 2

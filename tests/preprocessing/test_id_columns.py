@@ -82,7 +82,7 @@ def _frame(n=40, seed=0):
 
 def test_preprocessor_leaves_ids_out_with_one_warning_and_keep_keeps_them():
     frame = _frame()
-    with pytest.warns(UserWarning, match=r"left out column 'rownames' .*--keep rownames") as record:
+    with pytest.warns(UserWarning, match=r"left out column 'rownames' .*keep=\['rownames'\]") as record:
         prep = TabularPreprocessor("y").fit(frame)
     assert len([w for w in record if "left out" in str(w.message)]) == 1
     assert prep.feature_names_ == ["x", "c=a", "c=b"] and prep.id_columns_ == {"rownames": "named like a row index"}
@@ -94,9 +94,9 @@ def test_preprocessor_leaves_ids_out_with_one_warning_and_keep_keeps_them():
     assert ignored.feature_names_ == ["x", "c=a", "c=b"] and ignored.id_columns_ == {}
     # the transformed rows equal those of a preprocessor told to ignore the column
     np.testing.assert_array_equal(prep.transform(frame), ignored.transform(frame))
-    with pytest.raises(DataError, match=r"--keep names column\(s\) not in the data: \['nope'\]"):
+    with pytest.raises(DataError, match=r"keep names column\(s\) not in the data: \['nope'\]"):
         TabularPreprocessor("y", keep=["nope"]).fit(frame)
-    with pytest.warns(UserWarning), pytest.raises(DataError, match="no feature columns left .*--keep COL"):
+    with pytest.warns(UserWarning), pytest.raises(DataError, match=r"no feature columns left .*keep=\['rownames'\]"):
         TabularPreprocessor("y").fit(frame[["rownames", "y"]])
 
 

@@ -8,7 +8,12 @@ failed run leaves nothing behind). The console script and
 ``python -m crossentropy`` run :func:`entry`, which also chooses the OpenMP wait policy of this
 process (the library never touches the environment).
 
-Modules: :mod:`.parser` (arguments), :mod:`.options` (what they build), :mod:`.sources` (in memory
+The parsed arguments become one frozen configuration object here (:func:`.parser.parse_config`, the
+classes of :mod:`.config`), which is all a subcommand receives; library errors and warnings that reach
+the console have their parameter names spelled as flags by the one table of :mod:`.flags`.
+
+Modules: :mod:`.parser` (arguments), :mod:`.config` (the settings they become), :mod:`.flags`
+(parameter names to flags), :mod:`.options` (what the settings build), :mod:`.sources` (in memory
 or on Dask), :mod:`.train` (the one train pipeline), :mod:`.commands` (evaluate, predict, plot), :mod:`.calibrate`, :mod:`.export` (ONNX),
 :mod:`.report` (metrics, figures, the run directory), :mod:`.paths` (output paths checked up front).
 """
@@ -24,9 +29,9 @@ import warnings
 from importlib import import_module
 
 from .errors import PROG, Terminated, UsageError
-from .parser import build_parser  # light: the parser imports no NumPy, scikit-learn or pandas
+from .parser import build_parser, parse_config  # light: the parser imports no NumPy, scikit-learn or pandas
 
-__all__ = ["build_parser", "main", "entry", "UsageError", "make_estimator", "make_preprocessor", "out_dir_for",
+__all__ = ["build_parser", "parse_config", "main", "entry", "UsageError", "make_estimator", "make_preprocessor", "out_dir_for",
            "progress_for"]
 
 #: optional dependencies and the extra that installs each
@@ -124,9 +129,9 @@ def _stdout_closed() -> int:
 
 
 @contextlib.contextmanager
-def _warnings_to_stderr():
+def _warnings_to_stderr(respell):
     def show(message, category, filename, lineno, file=None, line=None):
-        sys.stderr.write(f"{PROG}: warning: {' '.join(str(message).split())}\n")
+        sys.stderr.write(f"{PROG}: warning: {respell(' '.join(str(message).split()))}\n")
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -159,25 +164,27 @@ def main(argv=None) -> int:
     0
     """
     try:
-        args = build_parser().parse_args(argv)
+        config = parse_config(list(sys.argv[1:] if argv is None else argv), build_parser())
     except UsageError as exc:
         sys.stderr.write(f"{PROG}: error: {_one_line(exc)}\n")
         return 2
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0
-    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, for report.html
-    from ..exceptions import ModelFileError  # after parsing: --help and --version never get here
-    from ..exceptions import DataError
+    from ..exceptions import DataError, ModelFileError  # after parsing: --help and --version never get here
+    from .flags import flag_message
 
     try:
-        with _warnings_to_stderr():
-            code = int(_command(args.command)(args) or 0)
+        with _warnings_to_stderr(flag_message):
+            code = int(_command(config.command)(config) or 0)
             sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
             return code
     except BrokenPipeError:
         return _stdout_closed()
-    except (UsageError, DataError, ModelFileError, FileExistsError) as exc:
+    except (UsageError, FileExistsError) as exc:
         sys.stderr.write(f"{PROG}: error: {_one_line(exc)}\n")
+        return 2
+    except (DataError, ModelFileError) as exc:  # the library's words: its parameters spelled as flags
+        sys.stderr.write(f"{PROG}: error: {flag_message(_one_line(exc))}\n")
         return 2
     except KeyboardInterrupt:
         return _stopped("interrupted", 130)

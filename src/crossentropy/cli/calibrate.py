@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UsageError
+from .flags import flag_message
 
 __all__ = ["cmd_calibrate", "cross_fitted", "N_FOLDS", "ALPHA"]
 
@@ -87,10 +88,9 @@ def conformal_coverage(sets, y, classes, alpha: float = ALPHA) -> dict:
                    "conformal quantile are fitted on the other folds and the coverage counted on the fold's rows."}
 
 
-def cmd_calibrate(args) -> int:
+def cmd_calibrate(config) -> int:
     """``crossentropy calibrate RUN DATA --method M --out NEW_RUN [--force]`` (see the module docstring)."""
     from ..io.model_files import load_model_bundle
-    from ..io.tables import read_table
     from .commands import labelled_rows
     from ..report import Report
     from ..report.calibration import calibration_figures, calibration_summary
@@ -100,24 +100,25 @@ def cmd_calibrate(args) -> int:
     from .options import _check_out_dir, decision_options
     from .paths import _inside
     from .report import file_sha256, run_provenance, write_run
+    from .sources import read_data
 
-    out, run = Path(args.out), Path(args.run)
-    _check_out_dir(out, args.force, inputs=[args.data])  # RUN itself: the message below
+    out, run = Path(config.out), Path(config.run)
+    _check_out_dir(out, config.force, inputs=[config.data])  # RUN itself: the message below
     run_dir = run if run.is_dir() else run.parent
     if out.exists() and (_inside(run_dir, out) or _inside(out, run_dir)):
         raise UsageError(f"--out {str(out)!r} is RUN's directory (or holds it): write the calibrated run elsewhere")
-    bundle = load_model_bundle(args.run)
+    bundle = load_model_bundle(config.run)
     if bundle.calibration is not None:
-        raise UsageError(f"{args.run!r} is already calibrated ({bundle.calibration['method']}): calibrate the run "
+        raise UsageError(f"{config.run!r} is already calibrated ({bundle.calibration['method']}): calibrate the run "
                          "it was made from")
     prep, base = bundle.preprocessing, bundle.estimator
     if prep is None:
-        raise UsageError(f"{args.run!r} holds a model saved without table preprocessing: calibrate it in Python "
+        raise UsageError(f"{config.run!r} holds a model saved without table preprocessing: calibrate it in Python "
                          "with crossentropy.calibration.CalibratedClassifier")
     if prep.offset:
-        raise UsageError(f"{args.run!r} takes a logit offset (--offset {prep.offset}): calibrating such a model is "
+        raise UsageError(f"{config.run!r} takes a logit offset (--offset {prep.offset}): calibrating such a model is "
                          "not supported")
-    frame = read_table(args.data, na_values=prep.na_values)
+    frame = read_data(config.data, na_values=prep.na_values)
     prep.check_columns(frame)
     clean, X, y = labelled_rows(prep, base, frame)
     classes = np.asarray(base.classes_)
@@ -125,9 +126,9 @@ def cmd_calibrate(args) -> int:
     if missing:
         raise UsageError(f"DATA has no row of the class(es) {missing[:5]}: calibration needs every class of the model")
     try:
-        cc = _fit(base, X, y, args.method)
+        cc = _fit(base, X, y, config.method)
     except ValueError as exc:
-        raise UsageError(f"cannot calibrate with --method {args.method}: {exc}") from None
+        raise UsageError(f"cannot calibrate with --method {config.method}: {flag_message(str(exc))}") from None
     trained = dict((bundle.extra or {}).get("metrics") or {})
     note = None
     if trained.get("threshold") is not None:  # a threshold on the old probabilities means nothing on the new ones
@@ -135,11 +136,11 @@ def cmd_calibrate(args) -> int:
                 "calibrated run predicts the most probable class (pass --threshold to evaluate)")
         trained["threshold"] = None
         trained.pop("threshold_tuning", None)
-    pos_label, threshold = decision_options(args, classes, trained)
-    record = {"method": args.method, "vector": False, "data": str(args.data), "data_sha256": file_sha256(args.data),
+    pos_label, threshold = decision_options(classes, trained)
+    record = {"method": config.method, "vector": False, "data": str(config.data), "data_sha256": file_sha256(config.data),
               "n_rows": int(y.size)}
     before = base.predict_proba(_as_input(base, X))
-    after, sets = cross_fitted(base, X, y, args.method)
+    after, sets = cross_fitted(base, X, y, config.method)
     decision = {"prior": trained.get("prior"), "pos_label": pos_label, "threshold": threshold}
     columns = {"before calibration": split_metrics(y, before, classes, **decision)}
     summary = None
@@ -148,7 +149,7 @@ def cmd_calibrate(args) -> int:
         prior_ll = (columns["after (cross-fitted)"].get("baseline") or {}).get("log_loss")
         summary = calibration_summary(
             y, after, classes, decide(after, classes, pos_label=pos_label, threshold=threshold),
-            rows=f"the {y.size:,} calibration rows of {Path(args.data).name}, calibrated probabilities cross-fitted",
+            rows=f"the {y.size:,} calibration rows of {Path(config.data).name}, calibrated probabilities cross-fitted",
             prior_log_loss=prior_ll, pos_label=pos_label if classes.size == 2 else None, before=before,
             conformal=None if sets is None else conformal_coverage(sets, y, classes))
     metrics = {**trained, "calibration": {**record, "rows": columns, "report": summary}}
@@ -157,15 +158,15 @@ def cmd_calibrate(args) -> int:
     context = page_context(columns, prep=prep, n_features=int(X.shape[1]),
                            missing={str(c): int(v) for c, v in frame.isna().sum().items() if v})
     context["calibration"] = summary
-    prov = run_provenance(f"{type(base).__name__} from {bundle.path.parent} calibrated ({args.method}) on {args.data}",
-                          argv=getattr(args, "argv", None), data=args.data, n_rows=int(frame.shape[0]),
+    prov = run_provenance(f"{type(base).__name__} from {bundle.path.parent} calibrated ({config.method}) on {config.data}",
+                          argv=config.argv, data=config.data, n_rows=int(frame.shape[0]),
                           n_dropped=int(frame.shape[0] - y.size))
     split_file = bundle.path.parent / "split.json"
     files = {"split.json": split_file.read_text(encoding="utf-8")} if split_file.is_file() else {}
     write_run(out, estimator=base, metrics=metrics, report=Report(columns, figures=figures, context=context),
-              provenance=prov, preprocessing=prep, files=files, overwrite=args.force,
+              provenance=prov, preprocessing=prep, files=files, overwrite=config.force,
               calibration=(record, cc.calibrated_classifiers_[0][1]))
-    print(f"{type(base).__name__} from {bundle.path.parent}/ calibrated ({args.method}) on {args.data}: "
+    print(f"{type(base).__name__} from {bundle.path.parent}/ calibrated ({config.method}) on {config.data}: "
           f"{y.size} rows" + (f" ({frame.shape[0] - y.size} dropped with missing values)" if y.size < frame.shape[0] else ""))
     print(format_metrics_table(columns))
     if note:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .options import decision_options
-from .sources import predictions
+from .sources import predictions, read_data
 
 __all__ = ["cmd_evaluate", "cmd_predict", "cmd_plot"]
 
@@ -19,14 +19,14 @@ def _model_dir(model) -> Path:
     return p if p.is_dir() else p.parent
 
 
-def _check_out(args, *, required: bool):
+def _check_out(config, *, required: bool):
     """``--out`` checked before any work: writable, not the input table, no file of the model directory."""
     from .paths import check_output_file
 
-    if args.out is None and not required:
+    if config.out is None and not required:
         return None
-    return check_output_file(args.out, force=getattr(args, "force", False), inputs=[args.data],
-                             model_dir=_model_dir(args.model))
+    return check_output_file(config.out, force=config.force, inputs=[config.data],
+                             model_dir=_model_dir(config.model))
 
 
 def _refuse_gaps(prep, frame, *, with_target):
@@ -44,45 +44,39 @@ def _refuse_gaps(prep, frame, *, with_target):
             raise UsageError(f"the target column {prep.target!r} has {n} missing value(s): drop those rows first")
 
 
-def _load_for_use(args):
+def _load_for_use(model, data, *, target=None, need_target=False):
+    """The saved ``model``'s bundle (with its preprocessing) and the table ``data``, its columns checked.
+
+    ``target`` is ``--target`` (evaluate); ``need_target`` says that a model saved without table
+    preprocessing must know its target column (evaluate) rather than only its features (predict).
+    """
     from ..io.model_files import load_model_bundle
 
-    bundle = load_model_bundle(args.model)
+    bundle = load_model_bundle(model)
     if bundle.preprocessing is None:
         from dataclasses import replace
 
         from ..preprocessing import TabularPreprocessor
 
         names = bundle.metadata["feature_names"]
-        target = getattr(args, "target", None) or ((bundle.extra or {}).get("metrics") or {}).get("target")
-        if names is None or (target is None and args.command == "evaluate"):
-            raise UsageError(f"{args.model!r} holds a model saved without feature names or table preprocessing; "
+        target = target or ((bundle.extra or {}).get("metrics") or {}).get("target")
+        if names is None or (target is None and need_target):
+            raise UsageError(f"{model!r} holds a model saved without feature names or table preprocessing; "
                              "load it with crossentropy.load_model and call predict on arrays")
         prep = TabularPreprocessor.passthrough(names, target or "", bundle.estimator.classes_)
         bundle = replace(bundle, preprocessing=prep)
-    from ..io.tables import read_table
 
-    frame = read_table(args.data, na_values=bundle.preprocessing.na_values)
+    frame = read_data(data, na_values=bundle.preprocessing.na_values)
     bundle.preprocessing.check_columns(frame)
     return bundle, frame
 
 
-def _encoded(prep, frame, unknown):
-    """``prep.transform`` with the library's parameter words in its messages turned into the option's."""
-    from ..exceptions import DataError
-
-    try:
-        return prep.transform(frame, unknown=unknown)
-    except DataError as exc:
-        raise DataError(str(exc).replace("unknown='ignore'", "--unknown ignore")) from None
-
-
-def _unknown(args, prep, frame) -> str:
+def _unknown(config, prep, frame) -> str:
     """The unknown-category policy of this command (``--unknown``, else the model's); with ``ignore``,
     one warning line on stderr counting the values encoded as all zeros (stdout may carry the predictions)."""
     import warnings
 
-    unknown = getattr(args, "unknown", None) or prep.unknown
+    unknown = config.unknown or prep.unknown
     if unknown == "ignore":
         unseen = prep.unseen_values(frame)
         if unseen:
@@ -93,7 +87,7 @@ def _unknown(args, prep, frame) -> str:
     return unknown
 
 
-def cmd_evaluate(args) -> int:
+def cmd_evaluate(config) -> int:
     """``crossentropy evaluate MODEL DATA``: print (and with ``--out`` write) a saved model's metrics on DATA.
 
     The baseline is the training run's class frequencies, the positive class and threshold those of
@@ -106,29 +100,30 @@ def cmd_evaluate(args) -> int:
     from ..report.figures import format_metrics_table
     from ..report.metrics import split_metrics
 
-    _check_out(args, required=False)
-    report_dir = _report_dir(args)
-    bundle, frame = _load_for_use(args)
+    _check_out(config, required=False)
+    report_dir = _report_dir(config)
+    bundle, frame = _load_for_use(config.model, config.data, target=config.target, need_target=True)
     prep, est = bundle.preprocessing, bundle.estimator
-    if args.target is not None and args.target != prep.target:
-        raise UsageError(f"--target {args.target!r} is not the column the model was trained to predict "
+    if config.target is not None and config.target != prep.target:
+        raise UsageError(f"--target {config.target!r} is not the column the model was trained to predict "
                          f"({prep.target!r}): leave --target out, or pass --target {prep.target}")
     if prep.target not in frame.columns:
-        raise UsageError(f"{str(args.data)!r} has no column {prep.target!r}, the target the model was trained to "
+        raise UsageError(f"{str(config.data)!r} has no column {prep.target!r}, the target the model was trained to "
                          "predict: evaluate compares predictions with these labels; for the predictions of "
-                         f"unlabelled rows run: crossentropy predict {args.model} {args.data}")
-    clean, y, proba = _scored(prep, est, frame, unknown=_unknown(args, prep, frame))
+                         f"unlabelled rows run: crossentropy predict {config.model} {config.data}")
+    clean, y, proba = _scored(prep, est, frame, unknown=_unknown(config, prep, frame))
     trained = (bundle.extra or {}).get("metrics") or {}
-    pos_label, threshold = decision_options(args, est.classes_, trained)
+    pos_label, threshold = decision_options(est.classes_, trained, pos_label=config.pos_label,
+                                           threshold=config.threshold)
     metrics = split_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
                             threshold=threshold)
-    print(f"{type(est).__name__} from {bundle.path.parent}/ on {args.data}: {clean.shape[0]} rows"
+    print(f"{type(est).__name__} from {bundle.path.parent}/ on {config.data}: {clean.shape[0]} rows"
           + (f" ({frame.shape[0] - clean.shape[0]} dropped with missing values)" if clean.shape[0] < frame.shape[0] else ""))
     print(format_metrics_table({"data": metrics}))
-    if args.out:
-        atomic_write_text(args.out, json.dumps(metrics, indent=1) + "\n", overwrite=bool(args.force))
+    if config.out:
+        atomic_write_text(config.out, json.dumps(metrics, indent=1) + "\n", overwrite=bool(config.force))
     if report_dir is not None:
-        _evaluation_report(args, bundle, metrics, y, proba, n_rows=int(frame.shape[0]),
+        _evaluation_report(config, bundle, metrics, y, proba, n_rows=int(frame.shape[0]),
                            n_dropped=int(frame.shape[0] - clean.shape[0]), frame=frame)
     return 0
 
@@ -149,23 +144,23 @@ def labelled_rows(prep, est, frame, unknown=None):
     _refuse_gaps(prep, frame, with_target=True)
     clean, _ = prep.clean(frame, columns=prep.input_columns_)
     y = prep.target_values(clean)
-    X = _encoded(prep, clean, unknown)
+    X = prep.transform(clean, unknown=unknown)
     unknown = sorted(set(np.unique(y).tolist()) - set(np.asarray(est.classes_).tolist()))
     if unknown:
         raise UsageError(f"the target column {prep.target!r} holds classes the model does not know: {unknown[:5]}")
     return clean, X, y
 
 
-def _report_dir(args):
+def _report_dir(config):
     """The checked ``--report-dir`` (None without it); ``--plots`` needs it. Checked before any work."""
     from .options import _check_out_dir
 
-    if getattr(args, "plots", False) and not getattr(args, "report_dir", None):
+    if config.plots and not config.report_dir:
         raise UsageError("--plots needs --report-dir DIR: the figures and report.html are written there")
-    if not getattr(args, "report_dir", None):
+    if not config.report_dir:
         return None
-    out = Path(args.report_dir)
-    _check_out_dir(out, getattr(args, "force", False), "--report-dir", inputs=[args.model, args.data])
+    out = Path(config.report_dir)
+    _check_out_dir(out, config.force, "--report-dir", inputs=[config.model, config.data])
     return out
 
 
@@ -178,27 +173,27 @@ def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves
                        pos_label=pos_label)
 
 
-def _evaluation_report(args, bundle, metrics, y, proba, *, n_rows, n_dropped, frame):
+def _evaluation_report(config, bundle, metrics, y, proba, *, n_rows, n_dropped, frame):
     from ..report import Report
     from ..report.page import page_context
     from .report import run_provenance, write_figures_dir
 
-    est, split = bundle.estimator, Path(args.data).name
+    est, split = bundle.estimator, Path(config.data).name
     figures = {}
-    if args.plots:
+    if config.plots:
         figures = _scored_figures(est, y, proba, split, metrics.get("pos_label"), metrics.get("threshold"))
         figures.pop("training_curve.png", None)  # the training run's figure, not this data's
     missing = {str(c): int(v) for c, v in frame.isna().sum().items() if v}
     context = page_context({split: metrics}, estimator=est, prep=bundle.preprocessing, missing=missing,
                            n_features=int(getattr(est, "n_features_in_", 0)))
-    prov = run_provenance(f"{type(est).__name__} from {bundle.path.parent} evaluated on {args.data}",
-                          argv=getattr(args, "argv", None), data=args.data, n_rows=n_rows, n_dropped=n_dropped)
-    write_figures_dir(args.report_dir, metrics=metrics, report=Report({split: metrics}, figures=figures, context=context),
-                      provenance=prov, overwrite=getattr(args, "force", False))
-    print(f"wrote {args.report_dir}/: " + ", ".join(sorted(p.name for p in Path(args.report_dir).iterdir())))
+    prov = run_provenance(f"{type(est).__name__} from {bundle.path.parent} evaluated on {config.data}",
+                          argv=config.argv, data=config.data, n_rows=n_rows, n_dropped=n_dropped)
+    write_figures_dir(config.report_dir, metrics=metrics, report=Report({split: metrics}, figures=figures, context=context),
+                      provenance=prov, overwrite=config.force)
+    print(f"wrote {config.report_dir}/: " + ", ".join(sorted(p.name for p in Path(config.report_dir).iterdir())))
 
 
-def cmd_predict(args) -> int:
+def cmd_predict(config) -> int:
     """``crossentropy predict MODEL DATA [--out FILE]``: one prediction (and with ``--proba`` probabilities) per row.
 
     The output's columns: the identifier columns training left out (row names, ID columns) that DATA
@@ -213,37 +208,37 @@ def cmd_predict(args) -> int:
 
     from ..io.tables import check_table_suffix, write_table
 
-    if args.out is not None:
-        _check_out(args, required=True)  # fail before any work
-        check_table_suffix(args.out, what="--out")
-    bundle, frame = _load_for_use(args)
+    if config.out is not None:
+        _check_out(config, required=True)  # fail before any work
+        check_table_suffix(config.out, what="--out")
+    bundle, frame = _load_for_use(config.model, config.data)
     prep, est = bundle.preprocessing, bundle.estimator
-    carried = _carried_columns(args, prep, frame)
+    carried = _carried_columns(config, prep, frame)
     _refuse_gaps(prep, frame, with_target=False)
     clean, _ = prep.clean(frame, columns=prep.input_columns_, with_target=False, allow_drop=False)
-    X = _encoded(prep, clean, _unknown(args, prep, clean))
+    X = prep.transform(clean, unknown=_unknown(config, prep, clean))
     proba, pred = predictions(est, X, prep.offset_values(clean))
     trained = (bundle.extra or {}).get("metrics") or {}
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
         from ..report.metrics import decide
 
-        pred = decide(proba, est.classes_, pos_label=decision_options(args, est.classes_, trained)[0],
+        pred = decide(proba, est.classes_, pos_label=decision_options(est.classes_, trained)[0],
                       threshold=trained["threshold"])
-    columns = _carried_values(args.data, carried, frame)
+    columns = _carried_values(config.data, carried, frame)
     columns["prediction"] = pred
-    if args.proba:  # the class columns in the one dict the frame is built from (never a column at a time)
+    if config.proba:  # the class columns in the one dict the frame is built from (never a column at a time)
         columns.update({f"proba_{c}": proba[:, j] for j, c in enumerate(np.asarray(est.classes_).tolist())})
-    clash = [c for c in carried if c == "prediction" or (args.proba and c.startswith("proba_") and
+    clash = [c for c in carried if c == "prediction" or (config.proba and c.startswith("proba_") and
                                                           c in {f"proba_{k}" for k in np.asarray(est.classes_).tolist()})]
     if clash:
         raise UsageError(f"--keep-columns names {clash[0]!r}, a column the predictions are written to")
     out = pd.DataFrame(columns, index=pd.RangeIndex(frame.shape[0]))
-    if args.out is None:
+    if config.out is None:
         out.to_csv(sys.stdout, index=False)
         sys.stdout.flush()
         return 0
-    write_table(out, args.out, overwrite=bool(args.force))
-    print(f"wrote {out.shape[0]} predictions to {args.out}")
+    write_table(out, config.out, overwrite=bool(config.force))
+    print(f"wrote {out.shape[0]} predictions to {config.out}")
     return 0
 
 
@@ -263,38 +258,38 @@ def _carried_values(path, carried, frame) -> dict:
     return {c: text[c].to_numpy() for c in carried}
 
 
-def _carried_columns(args, prep, frame) -> list:
+def _carried_columns(config, prep, frame) -> list:
     """The input columns ``predict`` copies into its output: the identifier columns training left out
     that ``frame`` holds (in its order), then the ``--keep-columns`` ones (UsageError naming an absent one)."""
     ids = [c for c in frame.columns if c in (getattr(prep, "id_columns_", None) or {})]
-    asked = [c.strip() for item in getattr(args, "keep_columns", []) or [] for c in item.split(",") if c.strip()]
+    asked = [c.strip() for item in config.keep_columns or [] for c in item.split(",") if c.strip()]
     absent = [c for c in asked if c not in frame.columns]
     if absent:
-        raise UsageError(f"--keep-columns names column(s) not in {str(args.data)!r}: {absent[:5]}; "
+        raise UsageError(f"--keep-columns names column(s) not in {str(config.data)!r}: {absent[:5]}; "
                          f"columns are {[str(c) for c in frame.columns][:20]}")
     return list(dict.fromkeys(ids + asked))
 
 
-def cmd_plot(args) -> int:
+def cmd_plot(config) -> int:
     """``crossentropy plot log-loss|ce-vs-mse --out FILE``: draw one of the explanatory figures;
     ``plot run RUN_DIR --out DIR``: redraw a run's figures (:func:`_plot_run`)."""
-    if args.figure == "run":
-        return _plot_run(args)
+    if config.figure == "run":
+        return _plot_run(config)
     from ..plotting import plot_ce_vs_mse, plot_log_loss, save_figure
 
     from .paths import check_output_file
 
-    suffix = Path(args.out).suffix.lower()
+    suffix = Path(config.out).suffix.lower()
     if suffix not in (".png", ".pdf", ".svg"):
-        raise UsageError(f"--out must end in .png, .pdf or .svg, got {args.out!r}")
-    check_output_file(args.out, force=True)  # writable, before drawing
-    fig = plot_log_loss() if args.figure == "log-loss" else plot_ce_vs_mse()
-    save_figure(fig, args.out)
-    print(f"wrote {args.out}")
+        raise UsageError(f"--out must end in .png, .pdf or .svg, got {config.out!r}")
+    check_output_file(config.out, force=True)  # writable, before drawing
+    fig = plot_log_loss() if config.figure == "log-loss" else plot_ce_vs_mse()
+    save_figure(fig, config.out)
+    print(f"wrote {config.out}")
     return 0
 
 
-def _plot_run(args) -> int:
+def _plot_run(config) -> int:
     """``crossentropy plot run RUN_DIR --out DIR [--data DATA] [--split test|train]``.
 
     Without ``--data`` the rows are those of the run's own split (``split.json``) in the data file the
@@ -304,33 +299,33 @@ def _plot_run(args) -> int:
     import numpy as np
 
     from ..io.model_files import load_model_bundle
-    from ..io.tables import read_table
     from ..report import Report
     from ..report.curves import curves_from_json
     from ..report.metrics import split_metrics
     from .options import _check_out_dir
     from .report import write_figures_dir
 
-    out = Path(args.out)
-    _check_out_dir(out, args.force, inputs=[args.run_dir, args.data])
-    bundle = load_model_bundle(args.run_dir)
+    out = Path(config.out)
+    _check_out_dir(out, config.force, inputs=[config.run_dir, config.data])
+    bundle = load_model_bundle(config.run_dir)
     trained = (bundle.extra or {}).get("metrics") or {}
     prep, est = bundle.preprocessing, bundle.estimator
     if prep is None:
-        raise UsageError(f"{args.run_dir!r} holds a model saved without table preprocessing: no data to score")
-    if args.data is not None:
-        frame, split = read_table(args.data, na_values=prep.na_values), Path(args.data).name
+        raise UsageError(f"{config.run_dir!r} holds a model saved without table preprocessing: no data to score")
+    if config.data is not None:
+        frame, split = read_data(config.data, na_values=prep.na_values), Path(config.data).name
     else:
         from .run_rows import run_split_rows
 
-        frame, split = run_split_rows(bundle, args.split, args.run_dir), args.split
+        frame, split = run_split_rows(bundle, config.split, config.run_dir), config.split
     prep.check_columns(frame)
     clean, y, proba = _scored(prep, est, frame)
-    pos_label, threshold = decision_options(args, est.classes_, trained)
+    pos_label, threshold = decision_options(est.classes_, trained, pos_label=config.pos_label,
+                                           threshold=config.threshold)
     metrics = split_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
                             threshold=threshold)
     figures = _scored_figures(est, y, proba, split, pos_label, threshold,
                               curves=curves_from_json(trained.get("training_curve")))
-    write_figures_dir(out, metrics=metrics, report=Report({split: metrics}, figures=figures), overwrite=args.force)
+    write_figures_dir(out, metrics=metrics, report=Report({split: metrics}, figures=figures), overwrite=config.force)
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0

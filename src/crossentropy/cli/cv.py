@@ -9,43 +9,12 @@ the record of the choice for the model file, the two figures and ``cv_results.cs
 from __future__ import annotations
 
 from .errors import UsageError
+from .flags import FLAGS, flag_message
 
-__all__ = ["cv_estimator", "cv_outputs", "parse_Cs", "parse_ratios", "rule_folds"]
-
-
-def parse_Cs(text):
-    """``--Cs``: an int (a grid of that many values, ``np.logspace(-4, 4, n)``) or comma-separated values.
-
-    Examples
-    --------
-    >>> parse_Cs("20"), parse_Cs("0.01,0.1,1")
-    (20, (0.01, 0.1, 1.0))
-    """
-    from .._validation import check_int, check_real
-
-    text = text.strip()
-    if "," not in text and text.isdigit():
-        return check_int(int(text), "--Cs", low=1)
-    return tuple(check_real(float(t), "--Cs", low=0, low_open=True) for t in text.split(",") if t.strip())
+__all__ = ["cv_estimator", "cv_outputs", "rule_folds"]
 
 
-def parse_ratios(text):
-    """``--l1-ratios``: comma-separated values in [0, 1].
-
-    Examples
-    --------
-    >>> parse_ratios("0.2,0.8")
-    (0.2, 0.8)
-    """
-    from .._validation import check_real
-
-    values = tuple(check_real(float(t), "--l1-ratios", low=0, high=1) for t in text.split(",") if t.strip())
-    if not values:
-        raise ValueError("no values")
-    return values
-
-
-def cv_estimator(args, base):
+def cv_estimator(config, base):
     """The LogisticRegressionCV of ``--cv K [--Cs ...] [--l1-ratios ...] [--selection ...]`` around ``base``.
 
     ``base`` is the LogisticRegression of the other model options; its parameters that have no
@@ -55,25 +24,25 @@ def cv_estimator(args, base):
     from ..linear_model import LogisticRegression, LogisticRegressionCV
     from ..report.coefficients import SHARED as _SHARED
 
-    if args.model != "logistic":
-        raise UsageError(f"--cv applies to --model logistic only, got --model {args.model}")
+    if config.model != "logistic":
+        raise UsageError(f"--cv applies to --model logistic only, got --model {config.model}")
     params, defaults = base.get_params(), LogisticRegression().get_params()
     for key in params:
         if key not in _SHARED and params[key] != defaults[key]:
-            flag = {"C": "--C", "l1_ratio": "--l1-ratio"}.get(key, f"--param {key}")
+            flag = FLAGS[key] if isinstance(FLAGS.get(key), str) else f"--param {key}"
             raise UsageError(f"{flag} conflicts with --cv (cross-validation chooses C; give --Cs and --l1-ratios)")
     if params["penalty"] not in ("l2", "l1", "elasticnet"):
         raise UsageError(f"--cv needs --penalty l2, l1 or elasticnet, got {params['penalty'] or 'none'}")
-    if (params["penalty"] == "elasticnet") != (args.l1_ratios is not None):
+    if (params["penalty"] == "elasticnet") != (config.l1_ratios is not None):
         raise UsageError("--l1-ratios goes with --penalty elasticnet (and elasticnet with --cv needs --l1-ratios)")
     try:
-        search = LogisticRegressionCV(Cs=10 if args.Cs is None else args.Cs, cv=args.cv,
-                                      l1_ratios=None if args.l1_ratios is None else list(args.l1_ratios),
-                                      selection=args.selection, **{k: params[k] for k in _SHARED})
+        search = LogisticRegressionCV(Cs=10 if config.Cs is None else config.Cs, cv=config.cv,
+                                      l1_ratios=None if config.l1_ratios is None else list(config.l1_ratios),
+                                      selection=config.selection, **{k: params[k] for k in _SHARED})
         search._template()  # every parameter checked now, before the data are read
         return search
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"bad --cv option: {exc}") from None
+        raise UsageError(f"bad --cv option: {flag_message(str(exc))}") from None
 
 
 #: the scikit-learn splitter of each ``--split`` rule, as split.json names it
@@ -81,7 +50,7 @@ _SPLITTERS = {"stratified": "StratifiedKFold", "random": "KFold(shuffle=True)", 
               "group": "GroupKFold"}
 
 
-def rule_folds(args, source, search, y_train):
+def rule_folds(config, source, search, y_train):
     """``--cv K`` with ``--split random|time:COL|group:COL``: the folds of the training rows by the matching
     splitter (:func:`crossentropy.preprocessing.splits.cv_folds`) become ``search.cv``; returns what
     ``split.json`` records of them (None for the default rule, whose folds are the search's own
@@ -92,16 +61,16 @@ def rule_folds(args, source, search, y_train):
     from ..preprocessing.splits import cv_folds
     from .sources import MemorySource, split_rule
 
-    rule = split_rule(args)
+    rule = split_rule(config)
     if rule.kind == "stratified":
         return None
     if not isinstance(source, MemorySource):
         raise UsageError(f"--cv with --split {rule.kind} is not available with --dask (its folds are drawn in each "
                          "partition); train in memory")
-    folds = cv_folds(rule, source.parts["train"], np.asarray(y_train).astype(str), n_splits=args.cv, seed=args.seed)
+    folds = cv_folds(rule, source.parts["train"], np.asarray(y_train).astype(str), n_splits=config.cv, seed=config.seed)
     search.set_params(cv=folds)
     rows = source.rows[source.train_pos]
-    return {"splitter": f"{_SPLITTERS[rule.kind]}({args.cv})",
+    return {"splitter": f"{_SPLITTERS[rule.kind]}({config.cv})",
             "cv_test_rows": [rows[test].tolist() for _, test in folds]}
 
 

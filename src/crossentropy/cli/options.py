@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from .errors import UsageError
+from .flags import flag_message
 from .parser import MODEL_OPTIONS, MODELS, param_value
 
 __all__ = ["make_estimator", "make_preprocessor", "out_dir_for", "progress_for", "json_int"]
@@ -42,13 +43,13 @@ class _Progress:
             self.stream.flush()
 
 
-def make_estimator(args):
+def make_estimator(config):
     """The estimator that ``train``'s options ask for (UsageError for options the model does not have).
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The ``train`` command's arguments (``model``, the model options, ``param``, ``seed``).
+    config : TrainConfig
+        The ``train`` command's settings (``model``, the model options, ``param``, ``seed``).
 
     Returns
     -------
@@ -58,27 +59,27 @@ def make_estimator(args):
 
     Examples
     --------
-    >>> from crossentropy.cli.parser import build_parser
-    >>> make_estimator(build_parser().parse_args(["train", "--C", "2", "--max-iter", "50"]))
+    >>> from crossentropy.cli.parser import parse_config
+    >>> make_estimator(parse_config(["train", "--C", "2", "--max-iter", "50"]))
     LogisticRegression(C=2.0, max_iter=50, random_state=0)
     """
     from importlib import import_module
 
     from .ordinal import check_ordinal_options
 
-    check_ordinal_options(args)
-    module, name = MODELS[args.model]
+    check_ordinal_options(config)
+    module, name = MODELS[config.model]
     cls = getattr(import_module(module), name)
     known = cls().get_params(deep=False)
     params = {}
     for flag, dest, _typ, _help, models in MODEL_OPTIONS:
-        value = getattr(args, dest)
+        value = getattr(config, dest)  # the configuration has a field for each model option
         if value is None:
             continue
-        if args.model not in models or dest not in known:
-            raise UsageError(f"{flag} does not apply to --model {args.model}")
+        if config.model not in models or dest not in known:
+            raise UsageError(f"{flag} does not apply to --model {config.model}")
         params[dest] = None if (dest == "penalty" and value == "none") else value
-    for item in args.param:
+    for item in config.param:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise UsageError(f"--param expects KEY=VALUE, got {item!r}")
@@ -86,11 +87,10 @@ def make_estimator(args):
             raise UsageError(f"--param {key}: {name} has no parameter {key!r}; it has {sorted(known)}")
         params[key] = param_value(text)
     if "random_state" in known and "random_state" not in params:
-        params["random_state"] = args.seed
-    args.default_early_stopping = args.model == "mlp" and "early_stopping" not in params
-    if args.default_early_stopping:  # the command line stops on the validation log loss
+        params["random_state"] = config.seed
+    if stops_early_by_default(config):  # the command line stops on the validation log loss
         params["early_stopping"] = True
-    cv = getattr(args, "cv", None) is not None  # --cv: the search's own checks (cli/cv.py)
+    cv = config.cv is not None  # --cv: the search's own checks (cli/cv.py)
     if not cv and params.get("penalty") == "elasticnet" and params.get("l1_ratio") is None:
         raise UsageError("--penalty elasticnet needs --l1-ratio R, the share of l1 in the penalty (a number in [0, 1])")
     try:
@@ -100,43 +100,27 @@ def make_estimator(args):
             if not cv:
                 estimator._check_params()  # every parameter checked now, before the data are read or a fit starts
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"bad model option: {_cli_spelling(str(exc), set(params) - _from_param(args))}") from None
+        raise UsageError(f"bad model option: {flag_message(str(exc), set(params) - _from_param(config))}") from None
     if cv:
         from .cv import cv_estimator
 
-        return cv_estimator(args, estimator)
-    if getattr(args, "Cs", None) is not None or getattr(args, "l1_ratios", None) is not None:
+        return cv_estimator(config, estimator)
+    if config.Cs is not None or config.l1_ratios is not None:
         raise UsageError("--Cs and --l1-ratios need --cv K")
     return estimator
 
 
-def _from_param(args) -> set:
-    return {item.partition("=")[0] for item in args.param}
+def _from_param(config) -> set:
+    return {item.partition("=")[0] for item in config.param}
 
 
-def _cli_spelling(message: str, names) -> str:
-    """``message`` with the Python spellings of the options the user gave as flags in the CLI's.
-
-    ``penalty='elasticnet'`` becomes ``--penalty elasticnet``, ``l1_ratio`` ``--l1-ratio``, ``None``
-    ``none``; names given with ``--param`` keep their Python spelling.
-
-    Examples
-    --------
-    >>> _cli_spelling("l1_ratio must be a number in [0, 1] for penalty='elasticnet', got None", {"penalty", "l1_ratio"})
-    '--l1-ratio must be a number in [0, 1] for --penalty elasticnet, got none'
-    """
-    import re
-
-    flags = {dest: flag for flag, dest, *_ in MODEL_OPTIONS if dest in names}
-    for dest, flag in flags.items():
-        message = re.sub(rf"(?<![\w-]){re.escape(dest)}=(['\"]?)([^'\",\s)]*)\1", rf"{flag} \2", message)
-    message = re.sub(r"\bNone\b", "none", message)
-    for dest, flag in flags.items():
-        message = re.sub(rf"(?<![\w-]){re.escape(dest)}\b(?!=)", flag, message)
-    return message
+def stops_early_by_default(config) -> bool:
+    """An MLP given neither ``--early-stopping`` nor ``--param early_stopping=...``: the command line has it
+    stop on its validation log loss."""
+    return config.model == "mlp" and config.early_stopping is None and "early_stopping" not in _from_param(config)
 
 
-def out_dir_for(args) -> Path:
+def out_dir_for(config) -> Path:
     """The run directory of ``train``: ``--out`` or a fresh ``runs/<timestamp>``; UsageError if taken.
 
     A taken directory is refused unless it is empty or ``--force`` is given, and a path that cannot
@@ -147,13 +131,13 @@ def out_dir_for(args) -> Path:
     from ..io.atomic import clean_stale
     from .paths import check_run_dir
 
-    out = _default_run_dir() if args.out is None else args.out
+    out = _default_run_dir() if config.out is None else config.out
     if str(out) and Path(out).parent.is_dir():
         clean_stale(Path(out).parent)  # a run killed mid-swap is restored before the path is judged
-    return check_run_dir(out, force=args.force, inputs=[getattr(args, "data", None)])
+    return check_run_dir(out, force=config.force, inputs=[config.data])
 
 
-def make_preprocessor(args, target):
+def make_preprocessor(config, target):
     """The unfitted :class:`~crossentropy.preprocessing.TabularPreprocessor` that ``train``'s data options ask for.
 
     ``--dropna`` / ``--impute STRATEGY`` / neither give ``missing="dropna"`` / ``"impute"`` /
@@ -167,22 +151,19 @@ def make_preprocessor(args, target):
     """
     from ..preprocessing import TabularPreprocessor
 
-    ignore = [c for item in args.ignore for c in item.split(",") if c]
-    keep = [c for item in getattr(args, "keep", []) for c in item.split(",") if c]
-    split_column = getattr(getattr(args, "split", None), "column", None)
+    ignore = [c for item in config.ignore for c in item.split(",") if c]
+    keep = [c for item in config.keep for c in item.split(",") if c]
+    split_column = getattr(config.split, "column", None)
     if split_column is not None and split_column not in keep + ignore + [target]:
         ignore.append(split_column)  # the time or group column arranges the rows; not a feature unless kept
-    return TabularPreprocessor(target, missing="dropna" if args.dropna else "impute" if args.impute else "error",
-                               impute_strategy=args.impute, scale=not args.no_scale,
-                               max_categories=args.max_categories, ignore=ignore,
-                               keep=keep,
-                               offset=getattr(args, "offset", None),
-                               reference=_references(getattr(args, "reference", [])),
-                               drop_reference=getattr(args, "model", None) == "ordinal" or
-                               getattr(args, "penalty", None) == "firth",
-                               na_values=getattr(args, "na_values", None),
-                               categorical=[c for item in getattr(args, "categorical", []) for c in item.split(",") if c],
-                               unknown=getattr(args, "unknown", None) or "error")
+    return TabularPreprocessor(target, missing="dropna" if config.dropna else "impute" if config.impute else "error",
+                               impute_strategy=config.impute, scale=not config.no_scale,
+                               max_categories=config.max_categories, ignore=ignore,
+                               keep=keep, offset=config.offset, reference=_references(config.reference),
+                               drop_reference=config.model == "ordinal" or config.penalty == "firth",
+                               na_values=config.na_values,
+                               categorical=[c for item in config.categorical for c in item.split(",") if c],
+                               unknown=config.unknown or "error")
 
 
 def _references(pairs) -> dict | None:
@@ -233,16 +214,16 @@ def json_int(value):
     return int(arr.max()) if arr.size else None
 
 
-def decision_options(args, classes, trained=None):
-    """(pos_label, threshold) from ``--pos-label`` / ``--threshold``, else those of the training run
-    (``trained``: its metrics), checked against ``classes``; a UsageError names the option."""
+def decision_options(classes, trained=None, *, pos_label=None, threshold=None):
+    """(pos_label, threshold) from ``--pos-label`` / ``--threshold`` (``pos_label``: the class's text),
+    else those of the training run (``trained``: its metrics), checked against ``classes``; a UsageError
+    names the option."""
     import numpy as np
 
     trained = trained or {}
-    text = getattr(args, "pos_label", None)
+    text = pos_label
     if text is None and np.size(classes) == 2 and trained.get("pos_label") is not None:
         text = trained["pos_label"]
-    threshold = getattr(args, "threshold", None)
     if threshold is None and np.size(classes) == 2:
         threshold = trained.get("threshold")
     try:

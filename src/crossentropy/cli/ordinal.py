@@ -34,16 +34,16 @@ def parse_order(text):
     return levels
 
 
-def check_ordinal_options(args) -> None:
+def check_ordinal_options(config) -> None:
     """UsageError, before any work, for ``--order`` without ``--model ordinal`` or a malformed ``--order``."""
-    if getattr(args, "model", None) != "ordinal":
-        if getattr(args, "order", None) is not None:
-            raise UsageError(f"--order applies to --model ordinal, got --model {args.model}")
+    if config.model != "ordinal":
+        if config.order is not None:
+            raise UsageError(f"--order applies to --model ordinal, got --model {config.model}")
         return
-    parse_order(args.order)
+    parse_order(config.order)
 
 
-def resolve_order(args, prep, data_order=None) -> tuple:
+def resolve_order(config, prep, data_order=None) -> tuple:
     """The levels of the target in the order ``--order`` gives them, as labels of the target's dtype.
 
     Without ``--order`` an ordered factor (``data_order``: the levels of an ordered categorical
@@ -54,7 +54,7 @@ def resolve_order(args, prep, data_order=None) -> tuple:
     """
     classes = np.asarray(prep.classes_).tolist()
     shown = classes[:10] + (["..."] if len(classes) > 10 else [])
-    levels = parse_order(args.order)
+    levels = parse_order(config.order)
     if levels is None and data_order is not None:
         levels = [t for t in data_order if t in {str(c) for c in classes}]
     if levels is None:

@@ -15,13 +15,11 @@ from .errors import PROG, UsageError
 #: imported here: the parser is built before any numerical module loads)
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
-__all__ = ["build_parser", "MODELS", "MODEL_OPTIONS", "param_value"]
+__all__ = ["build_parser", "parse_config", "MODELS", "MODEL_OPTIONS", "param_value", "parse_Cs", "parse_ratios"]
 
 MODELS = {"logistic": ("crossentropy.linear_model", "LogisticRegression"),
           "mlp": ("crossentropy.neural_network", "MLPClassifier"),
           "ordinal": ("crossentropy.linear_model", "OrdinalRegression")}
-
-
 
 
 # The shared checks of crossentropy._validation, imported when a value is converted: building the
@@ -173,6 +171,34 @@ def _reference(text):
     return col, level
 
 
+def parse_Cs(text):
+    """``--Cs``: an int (a grid of that many values, ``np.logspace(-4, 4, n)``) or comma-separated values.
+
+    Examples
+    --------
+    >>> parse_Cs("20"), parse_Cs("0.01,0.1,1")
+    (20, (0.01, 0.1, 1.0))
+    """
+    text = text.strip()
+    if "," not in text and text.isdigit():
+        return check_int(int(text), "--Cs", low=1)
+    return tuple(check_real(float(t), "--Cs", low=0, low_open=True) for t in text.split(",") if t.strip())
+
+
+def parse_ratios(text):
+    """``--l1-ratios``: comma-separated values in [0, 1].
+
+    Examples
+    --------
+    >>> parse_ratios("0.2,0.8")
+    (0.2, 0.8)
+    """
+    values = tuple(check_real(float(t), "--l1-ratios", low=0, high=1) for t in text.split(",") if t.strip())
+    if not values:
+        raise ValueError("no values")
+    return values
+
+
 def _na_values(text):
     """``--na-values LIST``: comma-separated strings read as missing besides the empty field."""
     items = [t for t in str(text).split(",") if t]
@@ -230,8 +256,6 @@ def build_parser() -> argparse.ArgumentParser:
                            "integer target)")
     opts.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                       help="any other estimator parameter (value parsed as JSON when it can be); repeatable")
-    from .cv import parse_Cs, parse_ratios
-
     cvg = train.add_argument_group("cross-validation (logistic): choose C on the training split")
     cvg.add_argument("--cv", type=_checked(int, lambda v: check_int(v, "value", low=2), "an integer >= 2"),
                      metavar="K", help="folds; writes cv_curve.png, coef_path.png and cv_results.csv")
@@ -369,3 +393,37 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--force", action="store_true", help="replace DIR if it exists")
     _decision_options(rn)
     return parser
+
+
+def parse_config(argv, parser=None):
+    """The command line ``argv`` as the frozen configuration of its subcommand (:mod:`crossentropy.cli.config`).
+
+    This and :func:`crossentropy.cli.main` are the only readers of the parser's ``Namespace``: its
+    lists become tuples, and ``argv`` itself is kept for the report's provenance.
+
+    Parameters
+    ----------
+    argv : list of str
+    parser : argparse.ArgumentParser, optional
+        Default :func:`build_parser`'s.
+
+    Returns
+    -------
+    TrainConfig, EvaluateConfig, PredictConfig, CalibrateConfig or PlotConfig
+
+    Raises
+    ------
+    UsageError
+        A bad command line (one line, exit code 2 in :func:`crossentropy.cli.main`).
+
+    Examples
+    --------
+    >>> config = parse_config(["train", "--dataset", "iris", "--C", "0.5", "--ignore", "a,b"])
+    >>> type(config).__name__, config.dataset, config.C, config.ignore, config.test_size
+    ('TrainConfig', 'iris', 0.5, ('a,b',), 0.25)
+    """
+    from .config import CONFIGS
+
+    fields = vars((parser or build_parser()).parse_args(argv))
+    fields = {key: tuple(value) if isinstance(value, list) else value for key, value in fields.items()}
+    return CONFIGS[fields["command"]](argv=tuple(argv), **fields)

@@ -27,10 +27,23 @@ from .data_notes import check_class_loss, missing_record, target_order
 from ..preprocessing.splits import SplitRule, holdout_rows
 from .errors import Terminated, UsageError
 
-__all__ = ["MemorySource", "DaskSource", "predictions"]
+__all__ = ["MemorySource", "DaskSource", "predictions", "read_data"]
 
 #: the ``--impute`` strategies each source can compute
 _DASK_STRATEGIES = ("mean", "most_frequent")
+
+
+def read_data(path, **options):
+    """The table ``path`` (:func:`crossentropy.io.tables.read_table` with ``options``, its name ``DATA`` in
+    messages); a glob pattern that names no file is a UsageError that points to ``--dask``."""
+    from pathlib import Path
+
+    from ..io.tables import read_table
+
+    if any(c in str(path) for c in "*?[") and not Path(path).exists():
+        raise UsageError(f"DATA {str(path)!r} is a glob pattern: globs need --dask (crossentropy train --dask local "
+                         "...); without it, name one file")
+    return read_table(path, **options)
 
 
 def predictions(estimator, X, offset=None):
@@ -49,21 +62,18 @@ def predictions(estimator, X, offset=None):
     return estimator.predict_proba(X, offset=offset), estimator.predict(X, offset=offset)
 
 
-def split_rule(args) -> SplitRule:
-    """The ``--split`` rule of ``args`` (``stratified`` when the namespace has none)."""
-    return getattr(args, "split", None) or SplitRule()
+def split_rule(config) -> SplitRule:
+    """The ``--split`` rule of ``config`` (``stratified`` without ``--split``)."""
+    return config.split or SplitRule()
 
 
-def _holdout(args, frame, labels):
+def _holdout(config, frame, labels):
     """:func:`~crossentropy.preprocessing.splits.holdout_rows` of ``frame`` by ``--split``, ``--test-size``
-    and ``--seed``, its messages in the options' spelling."""
-    try:
-        return holdout_rows(split_rule(args), frame, labels, test_size=args.test_size, seed=args.seed)
-    except DataError as exc:
-        raise DataError(str(exc).replace("test_size ", "--test-size ")) from None
+    and ``--seed``."""
+    return holdout_rows(split_rule(config), frame, labels, test_size=config.test_size, seed=config.seed)
 
 
-def data_notes(frame, prep, args) -> dict:
+def data_notes(frame, prep, config) -> dict:
     """``{"missing": {column: count}, "kept_as_values": ..., "factors": ...}`` of the table as read, with one
     warning line for the strings kept as values that other tools read as missing; ``factors``: the integer
     columns that look like factor codes (:func:`~crossentropy.cli.data_notes.factor_candidates`)."""
@@ -75,8 +85,8 @@ def data_notes(frame, prep, args) -> dict:
     columns = prep.feature_columns(frame)
     na_like = na_like_counts(frame, prep.na_values, columns + [prep.target])
     if na_like:
-        warnings.warn(describe_na_like(na_like, command_line=True), UserWarning, stacklevel=2)
-    factors = {} if getattr(args, "data", None) is None else factor_candidates(frame, columns, prep.categorical)
+        warnings.warn(describe_na_like(na_like), UserWarning, stacklevel=2)
+    factors = {} if config.data is None else factor_candidates(frame, columns, prep.categorical)
     return {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}, "kept_as_values": na_like,
             "factors": factors}
 
@@ -117,22 +127,22 @@ class MemorySource:
 
     where = ""
 
-    def __init__(self, args):
+    def __init__(self, config):
         from ..datasets import TARGET_COLUMN
 
-        self.args = args
-        if args.data is None:
-            if args.target not in (None, TARGET_COLUMN):
+        self.config = config
+        if config.data is None:
+            if config.target not in (None, TARGET_COLUMN):
                 raise UsageError(f"built-in data sets have the target column {TARGET_COLUMN!r}, "
-                                 f"got --target {args.target!r}")
-            self.name = args.dataset or "breast_cancer"
+                                 f"got --target {config.target!r}")
+            self.name = config.dataset or "breast_cancer"
             self.target, self.label = TARGET_COLUMN, f"builtin:{self.name}"
         else:
-            if args.dataset is not None:
+            if config.dataset is not None:
                 raise UsageError("give either DATA or --dataset, not both")
-            if args.target is None:
+            if config.target is None:
                 raise UsageError("--target COL is required with DATA")
-            self.target, self.label = args.target, str(args.data)
+            self.target, self.label = config.target, str(config.data)
 
     def session(self):
         """Nothing to connect to."""
@@ -141,22 +151,21 @@ class MemorySource:
     def load(self, prep):
         """Read the table, apply the missing-value policy, split the rows; return (n_rows, n_dropped)."""
         from ..datasets import load_dataset
-        from ..io.tables import read_table
 
-        frame = (load_dataset(self.name) if self.args.data is None
-                 else read_table(self.args.data, na_values=prep.na_values))
+        frame = (load_dataset(self.name) if self.config.data is None
+                 else read_data(self.config.data, na_values=prep.na_values))
         prep.check_target(frame)
-        split_rule(self.args).check_columns(frame.columns)
-        self.notes = data_notes(frame, prep, self.args)
+        split_rule(self.config).check_columns(frame.columns)
+        self.notes = data_notes(frame, prep, self.config)
         self.clean, self.rows = prep.clean(frame)
         self.notes["missing_values"] = missing_record(
             self.notes["missing"], prep.feature_columns(frame) + [self.target] + prep._offset_list(), prep.missing,
             frame.shape[0] - self.clean.shape[0], self.notes["kept_as_values"])
         check_class_loss(frame[self.target].value_counts().to_dict(), self.clean[self.target].unique(), self.target,
-                         allow=getattr(self.args, "allow_class_loss", False))
+                         allow=self.config.allow_class_loss)
         self.target_order = target_order(frame[self.target])
         labels = np.asarray(self.clean[self.target].astype(str))
-        self.train_pos, self.test_pos, self.split_info = _holdout(self.args, self.clean, labels)
+        self.train_pos, self.test_pos, self.split_info = _holdout(self.config, self.clean, labels)
         self.parts = {"train": self.clean.iloc[self.train_pos], "test": self.clean.iloc[self.test_pos]}
         return int(frame.shape[0]), int(frame.shape[0] - self.clean.shape[0])
 
@@ -202,7 +211,7 @@ class MemorySource:
     def split_record(self, n_train, n_test) -> dict:
         """The content of ``split.json``: the 0-based data rows of each part."""
         return {"rows": "0-based positions of the data rows in DATA", **self.split_info,
-                "seed": self.args.seed, "test_size": self.args.test_size, "train_rows": self.rows[self.train_pos].tolist(),
+                "seed": self.config.seed, "test_size": self.config.test_size, "train_rows": self.rows[self.train_pos].tolist(),
                 "test_rows": self.rows[self.test_pos].tolist()}
 
     def extra_metrics(self, estimator) -> dict:
@@ -213,26 +222,26 @@ class MemorySource:
 class DaskSource:
     """Rows of a Parquet/CSV file, directory or glob read by the workers of a Dask cluster.
 
-    ``args.dask`` is ``"local"`` (a local cluster, closed at the end) or ``tcp://HOST:PORT``;
-    ``args.dask_timeout`` the seconds to wait for the scheduler (default 10).
+    ``config.dask`` is ``"local"`` (a local cluster, closed at the end) or ``tcp://HOST:PORT``;
+    ``config.dask_timeout`` the seconds to wait for the scheduler (default 10).
     """
 
-    def __init__(self, args):
-        self.args = args
-        if getattr(args, "model", "logistic") != "logistic":
-            raise UsageError(f"--dask trains --model logistic only, got --model {args.model}")
-        if getattr(args, "data", None) is None:
+    def __init__(self, config):
+        self.config = config
+        if config.model != "logistic":
+            raise UsageError(f"--dask trains --model logistic only, got --model {config.model}")
+        if config.data is None:
             raise UsageError("--dask needs DATA: a Parquet file, directory or glob such as 'data/*.parquet'")
-        if getattr(args, "target", None) is None:
+        if config.target is None:
             raise UsageError("--target COL is required with DATA")
-        if getattr(args, "dataset", None) is not None:
+        if config.dataset is not None:
             raise UsageError("give either DATA or --dataset, not both")
-        if getattr(args, "offset", None) is not None:
+        if config.offset is not None:
             raise UsageError("--offset is not available with --dask; train in memory")
-        if getattr(args, "impute", None) == "median":
+        if config.impute == "median":
             raise UsageError("--impute median is not available with --dask (an exact median needs a sort of "
                              "the whole column); use --impute mean or most_frequent")
-        self.target, self.label = args.target, str(args.data)
+        self.target, self.label = config.target, str(config.data)
 
     @contextlib.contextmanager
     def session(self):
@@ -243,10 +252,10 @@ class DaskSource:
         the command alone stops (one line), and closing the cluster ends them.
         """
         with contextlib.ExitStack() as stack:
-            with _sigint_ignored(self.args.dask == "local"):
-                client = stack.enter_context(distributed.cluster_session(self.args.dask,
-                                                                   timeout=getattr(self.args, "dask_timeout", None)))
-            self.info = distributed.cluster_info(client, self.args.dask)
+            with _sigint_ignored(self.config.dask == "local"):
+                client = stack.enter_context(distributed.cluster_session(self.config.dask,
+                                                                   timeout=self.config.dask_timeout))
+            self.info = distributed.cluster_info(client, self.config.dask)
             try:
                 yield client
             except (KeyboardInterrupt, SystemExit, Terminated):
@@ -260,10 +269,10 @@ class DaskSource:
 
     def load(self, prep):
         """Read the table on the workers, apply the missing-value policy, split; return (n_rows, n_dropped)."""
-        frame = distributed.read_table(self.args.data, na_values=prep.na_values)
-        self.files = distributed.table_files(self.args.data)
+        frame = distributed.read_table(self.config.data, na_values=prep.na_values)
+        self.files = distributed.table_files(self.config.data)
         prep.check_target(frame)
-        split_rule(self.args).check_columns(frame.columns)
+        split_rule(self.config).check_columns(frame.columns)
         self.columns = prep.feature_columns(frame)
         self.read_lengths, missing = distributed.missing_counts(frame, self.columns + [self.target])
         n_rows = sum(self.read_lengths)
@@ -274,24 +283,24 @@ class DaskSource:
             prep.check_rows_left(sum(self.lengths))
             n_dropped = n_rows - sum(self.lengths)
             check_class_loss(*distributed.class_counts(before, frame[self.target]), self.target,
-                             allow=getattr(self.args, "allow_class_loss", False))
+                             allow=self.config.allow_class_loss)
         self.notes = {"missing": dict(missing), "missing_values": missing_record(
             missing, self.columns + [self.target], prep.missing, n_dropped)}
         self.n_partitions = len(self.lengths)
-        rule, self.positional = split_rule(self.args), len(self.files) == 1 and self.args.dask == "local"
+        rule, self.positional = split_rule(self.config), len(self.files) == 1 and self.config.dask == "local"
         if self.positional:  # one file on this machine: the in-memory run's rows, by the same rule
             wanted = [self.target] + ([rule.column] if rule.column is not None else [])
             small, self.rows = distributed.client_columns(read, wanted, (self.columns + [self.target])
                                                             if n_dropped else None)
             labels = np.asarray(small[self.target].astype(str))
-            self.train_pos, self.test_pos, self.split_info = _holdout(self.args, small, labels)
+            self.train_pos, self.test_pos, self.split_info = _holdout(self.config, small, labels)
             self.train, self.test, self.part_lengths = distributed.split_at(frame, self.test_pos, self.lengths)
         else:
             if rule.kind in ("time", "group"):
                 raise UsageError(f"--split {rule.kind}:{rule.column} with --dask needs one file on --dask local; "
-                                 f"DATA has {len(self.files)} file(s) on {self.args.dask}, which are split "
+                                 f"DATA has {len(self.files)} file(s) on {self.config.dask}, which are split "
                                  "partition by partition (--split stratified or random)")
-            self.train, self.test, self.part_lengths = distributed.split(frame, self.args.test_size, self.args.seed,
+            self.train, self.test, self.part_lengths = distributed.split(frame, self.config.test_size, self.config.seed,
                                                                            self.lengths)
         self.n_rows, self._arrays = n_rows, None
         return n_rows, n_dropped
@@ -310,7 +319,7 @@ class DaskSource:
         """
         if self._arrays is None:
             if not sum(self.part_lengths["train"]):
-                raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.args.test_size}")
+                raise DataError(f"no training rows: {self.n_rows} rows with --test-size {self.config.test_size}")
             parts = [p for p in ("train", "test") if getattr(self, p) is not None and sum(self.part_lengths[p])]
             lenient = copy.copy(prep)  # the test rows' categories the training rows lack: all zeros
             lenient.unknown = "ignore"
@@ -335,7 +344,7 @@ class DaskSource:
             return (f"split: {self.split_info['method']} on the rows of the one file, the rows an in-memory run "
                     "with the same --seed takes (split.json)")
         return (f"split: partition-wise seeded permutation, not stratified ({len(self.files)} file(s) on "
-                f"{'a remote cluster' if self.args.dask != 'local' else 'a local cluster'}; split.json records the rule)")
+                f"{'a remote cluster' if self.config.dask != 'local' else 'a local cluster'}; split.json records the rule)")
 
     def split_record(self, n_train, n_test) -> dict:
         """The content of ``split.json``: the rule, its seed and the partition layout it was applied to."""
@@ -343,14 +352,14 @@ class DaskSource:
                   "rows_per_partition": list(self.lengths), "train_rows_per_partition": list(self.part_lengths["train"]),
                   "test_rows_per_partition": list(self.part_lengths["test"]), "n_train": n_train, "n_test": n_test}
         if self.positional:
-            return {"rows": "0-based positions of the data rows in DATA", **self.split_info, "seed": self.args.seed,
-                    "test_size": self.args.test_size, "train_rows": self.rows[self.train_pos].tolist(),
+            return {"rows": "0-based positions of the data rows in DATA", **self.split_info, "seed": self.config.seed,
+                    "test_size": self.config.test_size, "train_rows": self.rows[self.train_pos].tolist(),
                     "test_rows": self.rows[self.test_pos].tolist(), **layout}
         return {"method": "partition-wise seeded permutation",
                 "rule": "partition i (0-based) of n_i rows, after the missing-value policy: its test rows are the "
                         "first floor(test_size * n_i + 0.5) entries of numpy.random.default_rng([seed, i])"
                         ".permutation(n_i); the others are training rows",
-                "seed": self.args.seed, "test_size": self.args.test_size, **layout}
+                "seed": self.config.seed, "test_size": self.config.test_size, **layout}
 
     def extra_metrics(self, estimator) -> dict:
         """The cluster: scheduler, workers, partitions and the estimator's passes over the data."""

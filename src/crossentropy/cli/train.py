@@ -18,19 +18,21 @@ import numpy as np
 
 from ..exceptions import DataError
 from .errors import PROG, UsageError
-from .options import decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
+from .flags import flag_message
+from .options import (decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for,
+                      stops_early_by_default)
 from .report import run_provenance, write_run
 from .sources import DaskSource, MemorySource
 
 __all__ = ["cmd_train", "run_train", "train_dask"]
 
 
-def cmd_train(args) -> int:
-    """Run ``crossentropy train`` with the source the arguments ask for (``--dask``: a Dask cluster)."""
-    return train_dask(args) if getattr(args, "dask", None) else run_train(args, MemorySource(args))
+def cmd_train(config) -> int:
+    """Run ``crossentropy train`` with the source the settings ask for (``--dask``: a Dask cluster)."""
+    return train_dask(config) if config.dask else run_train(config, MemorySource(config))
 
 
-def train_dask(args) -> int:
+def train_dask(config) -> int:
     r"""Run ``crossentropy train`` on a Dask cluster: read, preprocess and fit there; report here.
 
     The model minimises the same objective as in memory,
@@ -42,9 +44,9 @@ def train_dask(args) -> int:
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The ``train`` arguments; ``args.dask`` is ``"local"`` or ``"tcp://HOST:PORT"``, optional
-        ``args.dask_timeout`` (seconds to wait for the scheduler, default 10).
+    config : TrainConfig
+        The ``train`` settings; ``config.dask`` is ``"local"`` or ``"tcp://HOST:PORT"``, optional
+        ``config.dask_timeout`` (seconds to wait for the scheduler, default 10).
 
     Returns
     -------
@@ -54,17 +56,17 @@ def train_dask(args) -> int:
 
     Examples
     --------
-    >>> from crossentropy.cli.parser import build_parser
-    >>> args = build_parser().parse_args(["train", "data/*.parquet", "--target", "y",
-    ...                                   "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "0.5"])
-    >>> train_dask(args)   # nothing listens on port 9: one line on stderr, exit code 2
+    >>> from crossentropy.cli.parser import parse_config
+    >>> config = parse_config(["train", "data/*.parquet", "--target", "y",
+    ...                        "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "0.5"])
+    >>> train_dask(config)   # nothing listens on port 9: one line on stderr, exit code 2
     2
 
     References
     ----------
     Rocklin, *Dask: parallel computation with blocked algorithms and task scheduling*, SciPy (2015).
     """
-    return run_train(args, DaskSource(args))
+    return run_train(config, DaskSource(config))
 
 
 def _fit(estimator, X, y, parts=None, offset=None):
@@ -87,7 +89,7 @@ def _fit(estimator, X, y, parts=None, offset=None):
             warnings.simplefilter("always")
             estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"cannot fit {type(estimator).__name__}: {exc}") from None
+        raise UsageError(f"cannot fit {type(estimator).__name__}: {flag_message(str(exc))}") from None
     finally:
         if callback is not None:
             callback.close()
@@ -125,80 +127,75 @@ def _rising_hint(estimator, recorder, caught):
             "prefer early stopping, a larger alpha or a smaller network")
 
 
-def run_train(args, source) -> int:
+def run_train(config, source) -> int:
     """The ``train`` pipeline on ``source`` (a :class:`MemorySource` or a :class:`DaskSource`).
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The ``train`` command's arguments.
+    config : TrainConfig
+        The ``train`` command's settings.
     source : MemorySource or DaskSource
-        Built from ``args`` (usage errors are raised there, before any work).
+        Built from ``config`` (usage errors are raised there, before any work).
 
     Returns
     -------
     int
         0, or 2 when the source's cluster cannot be reached (one line on stderr).
     """
-    out = out_dir_for(args)
-    estimator = make_estimator(args)
-    if getattr(args, "offset", None) is not None and args.model != "logistic":
-        raise UsageError(f"--offset applies to --model logistic, got --model {args.model}")
-    _check_table_options(args, source)
-    if getattr(args, "tune_threshold", None) is not None:
+    out = out_dir_for(config)
+    estimator = make_estimator(config)
+    if config.offset is not None and config.model != "logistic":
+        raise UsageError(f"--offset applies to --model logistic, got --model {config.model}")
+    cov_type, cluster_columns = _table_options(config, source)
+    if config.tune_threshold is not None:
         from .tuning import check_tune_options
 
-        check_tune_options(args.model, cv=getattr(args, "cv", None), threshold=getattr(args, "threshold", None),
-                           offset=getattr(args, "offset", None), dask=getattr(args, "dask", None))
-    prep = make_preprocessor(args, source.target)
+        check_tune_options(config.model, cv=config.cv, threshold=config.threshold,
+                           offset=config.offset, dask=config.dask)
+    prep = make_preprocessor(config, source.target)
     with contextlib.ExitStack() as stack:
         try:
             stack.enter_context(source.session())
         except (ConnectionError, ValueError) as exc:  # the cluster cannot be reached: nothing was done
             sys.stderr.write(f"{PROG}: error: {' '.join(str(exc).split())}\n")
             return 2
-        return _run(args, source, out, estimator, prep)
+        return _run(config, source, out, estimator, prep, cov_type=cov_type, cluster_columns=cluster_columns)
 
 
 def _in_memory(X):
     return isinstance(X, np.ndarray) or hasattr(X, "tocsr")
 
 
-def _run(args, source, out, estimator, prep) -> int:
+def _run(config, source, out, estimator, prep, *, cov_type, cluster_columns) -> int:
     from ..report import Report
     from ..report.curves import curves_to_json
     from ..report.figures import format_metrics_table
     from ..report.metrics import class_prior
 
     n_rows, n_dropped = source.load(prep)
-    groups = _cluster_groups(args, source)  # the --cluster column(s) checked before the fit
-    try:
-        prep = source.fit_preprocessing(prep)
-    except DataError as exc:
-        if str(exc).startswith("reference "):  # a --reference COL=LEVEL the fitted columns do not have
-            raise UsageError(f"--{exc}") from None
-        raise
+    groups = _cluster_groups(cluster_columns, source)  # the --cluster column(s) checked before the fit
+    prep = source.fit_preprocessing(prep)
     _check_metadata_size(prep)
-    if args.model == "ordinal":  # the levels' order, checked against the training labels before the fit
+    if config.model == "ordinal":  # the levels' order, checked against the training labels before the fit
         from .ordinal import resolve_order
 
-        estimator.set_params(order=resolve_order(args, prep, getattr(source, "target_order", None)))
-    pos_label, threshold = decision_options(args, prep.classes_)
+        estimator.set_params(order=resolve_order(config, prep, getattr(source, "target_order", None)))
+    pos_label, threshold = decision_options(prep.classes_, pos_label=config.pos_label, threshold=config.threshold)
     X_train, y_train = source.arrays(prep, "train")
     test = source.arrays(prep, "test")
     o_train, o_test = _offsets(source, prep)
     folds = None
-    if getattr(args, "cv", None) is not None:
+    if config.cv is not None:
         from .cv import rule_folds
 
-        folds = rule_folds(args, source, estimator, y_train)
+        folds = rule_folds(config, source, estimator, y_train)
     parts = None
-    if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
+    if _in_memory(X_train) and not config.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
     try:
         fit_seconds, recorder, load_seconds = _fit(estimator, X_train, y_train, parts, o_train)
     except UsageError as exc:  # the command line's own early stopping on a table too small for a validation set
-        if not (getattr(args, "default_early_stopping", False) and "validation_fraction" in str(exc)):
+        if not (stops_early_by_default(config) and "validation_fraction" in str(exc)):
             raise
         estimator.set_params(early_stopping=False)
         warnings.warn(f"{int(X_train.shape[0])} training rows leave no usable validation set: the MLP trains "
@@ -212,13 +209,13 @@ def _run(args, source, out, estimator, prep) -> int:
         if start is not None:  # the refit's curve starts where the refit did: a one-step refit is a line, not a dot
             recorder.record_start(start)
 
-        estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not args.no_plots)
+        estimator, *cv = cv_outputs(estimator, feature_names=prep.feature_names_, plots=not config.no_plots)
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
     tuning = None
-    if getattr(args, "tune_threshold", None) is not None:
+    if config.tune_threshold is not None:
         from .tuning import tuned_threshold
 
-        tuning = tuned_threshold(args.tune_threshold, args.seed, estimator, X_train, y_train, pos_label)
+        tuning = tuned_threshold(config.tune_threshold, config.seed, estimator, X_train, y_train, pos_label)
         threshold = tuning["threshold"]
     y_fit, proba_fit, _ = source.predictions(estimator, X_train, y_train, *_given(o_train))
     y_test = proba_test = None
@@ -232,15 +229,15 @@ def _run(args, source, out, estimator, prep) -> int:
         X_train=X_train if _in_memory(X_train) else None, offset=o_train, preprocessor=prep,
         missing=(getattr(source, "notes", None) or {}).get("missing"),
         missing_values=_data_record(source).get("missing_values"), pos_label=pos_label, threshold=threshold,
-        curves=curve, cov_type=args.cov_type or "nonrobust", groups=groups, seed=args.seed, threshold_tuning=tuning,
-        plots=not args.no_plots)
+        curves=curve, cov_type=cov_type, groups=groups, seed=config.seed, threshold_tuning=tuning,
+        plots=not config.no_plots)
     columns = {"train": report.splits["train"], "test": report.splits.get("test")}
     n_train, n_test = int(X_train.shape[0]), 0 if test is None else int(test[0].shape[0])
     classes_json = [c.item() if hasattr(c, "item") else c for c in classes]
     metrics = {
         "model": name, "data": source.label, "target": prep.target, "classes": classes_json,
         "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(X_train.shape[1]),
-        "test_size": args.test_size, "seed": args.seed, "fit_seconds": round(fit_seconds, 4),
+        "test_size": config.test_size, "seed": config.seed, "fit_seconds": round(fit_seconds, 4),
         "load_seconds": round(load_seconds, 4),
         "n_iter": json_int(getattr(estimator, "n_iter_", None)), "prior": class_prior(y_fit, classes),
         "pos_label": _json(pos_label if pos_label is not None or classes.size != 2 else classes[1]),
@@ -253,7 +250,7 @@ def _run(args, source, out, estimator, prep) -> int:
     }
     if "calibration" in report.context:
         metrics["calibration_report"] = report.context["calibration"]
-    two = None if o_train is not None or args.no_plots else source.two_features(prep)
+    two = None if o_train is not None or config.no_plots else source.two_features(prep)
     if two is not None:
         from ..plotting import plot_decision_boundary
 
@@ -267,15 +264,15 @@ def _run(args, source, out, estimator, prep) -> int:
     if section.get("term_tests_csv"):
         files["term_tests.csv"] = section["term_tests_csv"]
     note = None
-    if args.model == "ordinal":
+    if config.model == "ordinal":
         note = section["error"] if "error" in section else section["notes"][0] if section.get("notes") else None
     if cv:
         report.figures.update(cv[1])
         files.update(cv[2])
-    provenance = run_provenance(f"{name} on {source.label}", argv=getattr(args, "argv", None), data=getattr(args, "data", None),
-                                seed=args.seed, n_rows=n_rows, n_dropped=n_dropped)
+    provenance = run_provenance(f"{name} on {source.label}", argv=config.argv, data=config.data,
+                                seed=config.seed, n_rows=n_rows, n_dropped=n_dropped)
     write_run(out, estimator=estimator, metrics=metrics, report=report, provenance=provenance, preprocessing=prep,
-              files=files, overwrite=args.force)
+              files=files, overwrite=config.force)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
           f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s"
           + (f" (and {load_seconds:.2f} s loading code on first use)" if load_seconds >= 0.005 else ""))
@@ -308,31 +305,30 @@ def _check_metadata_size(prep) -> None:
                         "shorten the column names, or leave columns out with --ignore")
 
 
-def _check_table_options(args, source):
-    """``--cov-type`` and ``--cluster``: consistent, for a logistic model in memory; sets ``args.cov_type``."""
-    cluster = getattr(args, "cluster", None)
-    args.cov_type = getattr(args, "cov_type", None)
-    if args.cov_type not in (None, "nonrobust") and args.model != "logistic":
-        raise UsageError(f"--cov-type applies to --model logistic (its coefficient table), got --model {args.model}")
+def _table_options(config, source):
+    """``--cov-type`` and ``--cluster`` checked (consistent, for a logistic model in memory): the covariance
+    type of the coefficient table and the cluster column names (None without ``--cluster``)."""
+    cluster = config.cluster
+    if config.cov_type not in (None, "nonrobust") and config.model != "logistic":
+        raise UsageError(f"--cov-type applies to --model logistic (its coefficient table), got --model {config.model}")
     if cluster is None:
-        if args.cov_type == "cluster":
+        if config.cov_type == "cluster":
             raise UsageError("--cov-type cluster needs --cluster COL[,COL] (the column(s) of DATA that group the rows)")
-        return
+        return config.cov_type or "nonrobust", None
     names = [c.strip() for c in cluster.split(",")]
     if not 1 <= len(names) <= 2 or not all(names):
         raise UsageError(f"--cluster takes one or two column names (COL or COL,COL), got {cluster!r}")
-    if args.cov_type not in (None, "cluster"):
-        raise UsageError(f"--cluster gives clustered standard errors; it cannot be combined with --cov-type {args.cov_type}")
-    if args.model != "logistic":
-        raise UsageError(f"--cluster applies to --model logistic, got --model {args.model}")
+    if config.cov_type not in (None, "cluster"):
+        raise UsageError(f"--cluster gives clustered standard errors; it cannot be combined with --cov-type {config.cov_type}")
+    if config.model != "logistic":
+        raise UsageError(f"--cluster applies to --model logistic, got --model {config.model}")
     if not isinstance(source, MemorySource):
         raise UsageError("--cluster is not available with --dask; train in memory")
-    args.cov_type, args.cluster_columns = "cluster", names
+    return "cluster", names
 
 
-def _cluster_groups(args, source):
+def _cluster_groups(names, source):
     """The training rows' cluster labels for ``--cluster`` (one column, or two as an (n, 2) array), or None."""
-    names = getattr(args, "cluster_columns", None)
     if names is None:
         return None
     rows = source.parts["train"]

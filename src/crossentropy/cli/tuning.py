@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import UsageError
+from .flags import flag_message
 
 __all__ = ["check_tune_options", "tuned_threshold"]
 
@@ -36,7 +37,7 @@ def tuned_threshold(objective, seed, estimator, X, y, pos_label) -> dict:
     try:
         t = tune_threshold(estimator, X, y, objective=objective, cv=5, random_state=seed)
     except ValueError as exc:
-        raise UsageError(f"cannot tune the threshold: {exc}") from None
+        raise UsageError(f"cannot tune the threshold: {flag_message(str(exc))}") from None
     name = objective if isinstance(objective, str) else f"-(mean cost), FP {objective[1]:g}, FN {objective[2]:g}"
     return {"objective": name, "threshold": t.threshold, "best_score": t.best_score, "cv": 5, "seed": seed,
             "thresholds": t.thresholds.tolist(), "scores": t.scores.tolist()}

@@ -254,7 +254,7 @@ def holdout_positions(n, seed, partition, test_size):
     n : int
         Rows of the partition.
     seed : int
-        ``--seed``.
+        The seed of the split.
     partition : int
         0-based index of the partition.
     test_size : float in [0, 1)

@@ -56,12 +56,12 @@ def check_table_suffix(path, *, what: str = "DATA") -> str:
 
     Examples
     --------
-    >>> check_table_suffix("out.txt", what="--out")
+    >>> check_table_suffix("out.txt", what="path")
     'csv'
-    >>> check_table_suffix("out.xlsx", what="--out")
+    >>> check_table_suffix("out.xlsx", what="path")
     Traceback (most recent call last):
     ...
-    crossentropy.exceptions.DataError: cannot tell the format of --out 'out.xlsx': use a .csv, .tsv or .parquet file
+    crossentropy.exceptions.DataError: cannot tell the format of path 'out.xlsx': use a .csv, .tsv or .parquet file
     """
     try:
         return table_format(path)
@@ -230,8 +230,8 @@ def read_table(path, *, name: str = "DATA", na_values=None):
     p = Path(path)
     if not p.exists():
         if any(c in str(p) for c in "*?["):
-            raise DataError(f"{name} {str(p)!r} is a glob pattern: globs need --dask (crossentropy train --dask "
-                            "local ...); without it, name one file")
+            raise DataError(f"{name} {str(p)!r} is a glob pattern, which names no file here: read_table reads one "
+                            "file (dask.dataframe reads many)")
         raise DataError(f"{name} file not found: {str(p)!r}")
     if p.is_dir():
         raise DataError(f"{name} must be a file, got the directory {str(p)!r}")

@@ -154,11 +154,11 @@ def describe_id_columns(found) -> str:
     Examples
     --------
     >>> describe_id_columns({"rownames": "named like a row index"})
-    "left out column 'rownames' (named like a row index): it looks like a row ID, not a feature; pass --keep rownames to use it"
+    "left out column 'rownames' (named like a row index): it looks like a row ID, not a feature; pass keep=['rownames'] to use it"
     """
     parts = "; ".join(f"{col!r} ({why})" for col, why in found.items())
     first = next(iter(found))
     if len(found) == 1:
-        return f"left out column {parts}: it looks like a row ID, not a feature; pass --keep {first} to use it"
-    return (f"left out columns {parts}: they look like row IDs, not features; pass --keep COL (e.g. --keep {first}) "
-            "to use one")
+        return f"left out column {parts}: it looks like a row ID, not a feature; pass keep=[{first!r}] to use it"
+    return (f"left out columns {parts}: they look like row IDs, not features; pass keep=[{first!r}] to use the first "
+            "(keep lists any of them)")

@@ -126,18 +126,15 @@ def na_like_counts(frame, na_values=(), columns=None) -> dict:
     return out
 
 
-def describe_na_like(counts, *, command_line=False) -> str:
+def describe_na_like(counts) -> str:
     """The one line that says which missing-looking strings were kept as values, and how to change that.
 
     Examples
     --------
-    >>> describe_na_like({"Improved": {"None": 42}}, command_line=True)
-    "kept as values: 'None' (42 rows) in column 'Improved', strings other tools read as missing; pass --na-values None to read them as missing"
-    >>> describe_na_like({"region": {"NA": 3}})[-45:]
-    "pass na_values=['NA'] to read them as missing"
+    >>> describe_na_like({"Improved": {"None": 42}})
+    "kept as values: 'None' (42 rows) in column 'Improved', strings other tools read as missing; pass na_values=['None'] to read them as missing"
     """
     parts = "; ".join(", ".join(f"{v!r} ({n} rows)" for v, n in values.items()) + f" in column {col!r}"
                       for col, values in counts.items())
     markers = list(dict.fromkeys(v for values in counts.values() for v in values))
-    how = f"--na-values {','.join(markers)}" if command_line else f"na_values={markers!r}"
-    return f"kept as values: {parts}, strings other tools read as missing; pass {how} to read them as missing"
+    return f"kept as values: {parts}, strings other tools read as missing; pass na_values={markers!r} to read them as missing"

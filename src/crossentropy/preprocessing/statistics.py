@@ -36,7 +36,7 @@ def dtype_kind(dtype, column) -> str:
     if kind in "OSU" or name in ("category", "string", "str") or name.startswith("string"):
         return "text"
     raise DataError(f"column {column!r} has dtype {dtype}, which cannot be encoded as a feature; "
-                    f"drop it with --ignore {column}")
+                    f"leave it out with ignore=[{column!r}]")
 
 
 def _most_frequent(value_counts):
@@ -226,8 +226,8 @@ def column_spec(stats, *, missing, impute_strategy, scale, max_categories) -> di
         cats = sorted(counts)
         if len(cats) > max_categories:
             raise DataError(
-                f"column {col!r} holds {len(cats)} distinct strings in the training rows, more than --max-categories "
-                f"{max_categories}: it cannot be one-hot encoded sensibly; drop it with --ignore {col}"
+                f"column {col!r} holds {len(cats)} distinct strings in the training rows, more than "
+                f"max_categories={max_categories}: it cannot be one-hot encoded sensibly; leave it out with ignore=[{col!r}]"
             )
     n_present = int(stats["count"]) if kind == "numeric" else sum(counts.values())
     fill = None
@@ -263,9 +263,9 @@ def column_spec(stats, *, missing, impute_strategy, scale, max_categories) -> di
         mean = s * mean if math.isfinite(mean) else 0.0
         if not math.isfinite(mean) or math.isnan(std) or math.isinf(std):
             raise DataError(f"column {col!r} cannot be standardised: its mean or spread is not a finite float64 "
-                            f"number; rescale it, leave it out with --ignore {col}, or pass --no-scale")
+                            f"number; rescale it, leave it out with ignore=[{col!r}], or pass scale=False")
         if 0 < std < np.finfo(np.float64).tiny:
             raise DataError(f"column {col!r} varies by only {std:.3g}, too little to standardise in float64; "
-                            f"rescale it, leave it out with --ignore {col}, or pass --no-scale")
+                            f"rescale it, leave it out with ignore=[{col!r}], or pass scale=False")
     return {"name": col, "kind": kind, "fill": fill, "mean": mean, "scale": std if std > 0 else 1.0,
             **({"bool": True} if stats.get("bool") else {})}

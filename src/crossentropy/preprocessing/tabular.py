@@ -144,11 +144,11 @@ class TabularPreprocessor:
 
         The first call (``id_columns_`` None) finds the ID-like columns of ``frame`` and warns once.
         """
-        for flag, names in (("--ignore", self.ignore), ("--keep", self.keep), ("--offset", self._offset_list()),
-                            ("--categorical", self.categorical)):
+        for name, names in (("ignore", self.ignore), ("keep", self.keep), ("offset", self._offset_list()),
+                            ("categorical", self.categorical)):
             unknown = [c for c in names if c not in frame.columns]
             if unknown:
-                raise DataError(f"{flag} names column(s) not in the data: {unknown}; columns are {list(frame.columns)}")
+                raise DataError(f"{name} names column(s) not in the data: {unknown}; columns are {list(frame.columns)}")
         cols = [c for c in frame.columns if c != self.target and c not in self.ignore and c != self.offset]
         if type(frame).__module__.startswith("pandas"):  # its values are looked at, first for what cannot be a feature
             for c in cols:
@@ -159,7 +159,7 @@ class TabularPreprocessor:
                 warnings.warn(describe_id_columns(self.id_columns_), UserWarning, stacklevel=2)
         cols = [c for c in cols if c not in self.id_columns_]
         if not cols:
-            hint = " (pass --keep COL to use a column that looks like a row ID)" if self.id_columns_ else ""
+            hint = f" (pass keep=[{next(iter(self.id_columns_))!r}] to use a row-ID-like column)" if self.id_columns_ else ""
             raise DataError(f"no feature columns left besides the target {self.target!r}{hint}")
         return cols
 
@@ -186,7 +186,7 @@ class TabularPreprocessor:
         allow_drop : bool, default True
             False where every row must be answered (``predict``): ``"dropna"`` then raises.
         strategies : sequence of str
-            The ``--impute`` strategies the message offers.
+            The ``impute_strategy`` values the message offers.
 
         Examples
         --------
@@ -195,21 +195,21 @@ class TabularPreprocessor:
         """
         counts = {c: int(n) for c, n in counts.items() if n}
         if self.missing == "error" and counts:
-            raise DataError(f"missing values in {len(counts)} column(s): {_describe_counts(counts)}; "
-                            f"pass --dropna to drop those rows or --impute {'|'.join(strategies)} to fill them")
+            raise DataError(f"missing values in {len(counts)} column(s): {_describe_counts(counts)}; pass missing='dropna' to "
+                            f"drop those rows or missing='impute' to fill them (impute_strategy one of {str(strategies)[1:-1]})")
         if self.missing == "impute" and self.target in counts:
             raise DataError(f"the target column {self.target!r} has {counts[self.target]} missing value(s); "
-                            "--impute fills features only: pass --dropna to drop those rows")
+                            "missing='impute' fills features only: pass missing='dropna' to drop those rows")
         if self.missing == "dropna" and counts and not allow_drop:
-            raise DataError(f"missing values in {_describe_counts(counts)}; the model was trained with --dropna "
+            raise DataError(f"missing values in {_describe_counts(counts)}; the model was trained with missing='dropna' "
                             "and predict answers every row: fill or drop these rows first")
         return self.missing == "dropna" and bool(counts)
 
     @staticmethod
     def check_rows_left(n_rows) -> None:
-        """DataError when ``--dropna`` left no row."""
+        """DataError when ``missing="dropna"`` left no row."""
         if n_rows == 0:
-            raise DataError("no rows left after --dropna: every row has a missing value")
+            raise DataError("no rows left after missing='dropna': every row has a missing value")
 
     def clean(self, frame, *, columns=None, with_target=True, allow_drop=True):
         """Apply the missing-value policy to the rows; return (frame, kept row positions).
