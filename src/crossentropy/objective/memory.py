@@ -279,6 +279,17 @@ class LinearObjective(LinearTerms):
         H[np.diag_indices_from(H)] += self.l2 * self._penalized_f[idx]
         return H
 
+    def hessian_weights(self, coef):
+        r"""Two classes: the row weights :math:`c\,s_i p_i(1-p_i)` of the smooth Hessian
+        :math:`\tilde X^\top \mathrm{diag}(\cdot)\,\tilde X + \lambda_2 E`, ndarray (n,) float64.
+
+        For solvers that read the Hessian column by column (sparse working sets); reuses the cached
+        evaluation at ``coef``.
+        """
+        if self.n_classes != 2:
+            raise ValueError(f"hessian_weights needs two classes, got n_classes={self.n_classes}")
+        return self.scale * np.asarray(self._binary_weights(coef), dtype=np.float64)
+
     def _row_blocks(self, width):
         """``(a, b, X[a:b], X[a:b]**2)`` over blocks of rows of at most ``BLOCK_ELEMENTS`` entries of
         ``width`` per row (dense: of ``max(width, d)``); sparse X's squared entries are kept for the fit."""

@@ -25,7 +25,7 @@ import numpy as np
 
 from ._base import prox_newton_search, small_gap, vdot
 
-__all__ = ["HessianBlock", "violations", "working_set_newton", "WS_START"]
+__all__ = ["HessianBlock", "ColumnHessian", "violations", "working_set_newton", "WS_START"]
 
 #: Size of the first working set (besides the support and the unpenalised entries).
 WS_START = 64
@@ -36,6 +36,47 @@ class HessianBlock(Protocol):
     """``hessian_block(coef, idx)``: rows and columns ``idx`` (sorted) of the smooth part's Hessian."""
 
     def hessian_block(self, coef: np.ndarray, idx: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ColumnHessian(Protocol):
+    """Two classes: ``X`` and ``hessian_weights(coef)``, the smooth Hessian :math:`\\tilde X^\\top
+    \\mathrm{diag}(h)\\tilde X + \\lambda_2 E` as its row weights (sparse X: read column by column)."""
+
+    X: object
+    n_classes: int
+
+    def hessian_weights(self, coef: np.ndarray) -> np.ndarray: ...
+
+
+def _by_columns(objective):
+    from scipy import sparse
+
+    return objective.n_classes == 2 and sparse.issparse(objective.X)
+
+
+def _block_step(objective, coef, g, W):
+    """The working set's step from the formed block :math:`H_{WW}` (dense X: one BLAS product)."""
+    from ._cd import cd_quadratic_l1  # numba loads only for an l1 penalty
+
+    H = objective.hessian_block(coef, W)
+    return cd_quadratic_l1(H, g[W], coef[W], objective.penalized[W], objective.l1)
+
+
+class _ColumnStep:
+    """The working set's step by coordinate descent on X's columns (sparse X: no :math:`|W|^2` block)."""
+
+    def __init__(self, objective):
+        self.Xc = objective.X.tocsc()  # once per fit: column access
+        self.d = objective.X.shape[1]
+
+    def __call__(self, objective, coef, g, W):
+        from ._cd import cd_columns_l1
+
+        feat = W[W < self.d]
+        mask = objective.penalized[W]
+        return cd_columns_l1(self.Xc, feat, W.size > feat.size, objective.hessian_weights(coef), g[W], coef[W],
+                             mask, objective.l2 * mask, objective.l1)
 
 
 def violations(objective, coef, grad):
@@ -105,9 +146,8 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
     2015; Bertrand et al., *Beyond L1: faster and better sparse models with skglm*, NeurIPS 2022;
     Yuan, Ho & Lin, *An improved GLMNET for L1-regularized logistic regression*, JMLR 13 (2012).
     """
-    from ._cd import cd_quadratic_l1  # numba loads only for an l1 penalty
-
     l1, mask = objective.l1, objective.penalized
+    step = _ColumnStep(objective) if isinstance(objective, ColumnHessian) and _by_columns(objective) else _block_step
     p = coef.size
     f, g = objective.loss_gradient(coef)
     F = f + objective.nonsmooth(coef)
@@ -123,8 +163,7 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
             top = free[np.argpartition(-score[free], k - 1)[:k]] if k < free.size else free
             keep[top] = True
         W = np.flatnonzero(keep)
-        H = objective.hessian_block(coef, W)
-        dW = cd_quadratic_l1(H, g[W], coef[W], mask[W], l1)
+        dW = step(objective, coef, g, W)
         d = np.zeros(p)
         d[W] = dW
         decrease = vdot(g, d) + l1 * (np.abs((coef + d)[mask]).sum() - np.abs(coef[mask]).sum())
