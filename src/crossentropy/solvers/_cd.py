@@ -114,7 +114,7 @@ def _anderson(D, R, g, theta, mask, l2d, l1, h, delta, r):  # pragma: no cover -
 
 @njit(cache=True, nogil=True)
 def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d, l1, delta, max_sweeps,
-                       rel_tol, n_anderson):  # pragma: no cover - compiled
+                       rel_tol, n_anderson, abs_tol):  # pragma: no cover - compiled
     m = cols.shape[0]
     p = m + icpt
     n = h.shape[0]
@@ -140,6 +140,7 @@ def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d
         sweeps = sweep + 1
         max_change = 0.0
         max_abs = 0.0
+        max_viol = 0.0  # the largest curvature-weighted move: the coordinates' optimality violation
         for k in range(p):
             if not (full or active[k]):
                 continue
@@ -183,12 +184,14 @@ def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d
             if full:
                 active[k] = change != 0.0 or theta[k] + new != 0.0 or not mask[k]
             ac = abs(change)
+            if a * ac > max_viol:
+                max_viol = a * ac
             if ac > max_change:
                 max_change = ac
             an = abs(new)
             if an > max_abs:
                 max_abs = an
-        done = max_change <= rel_tol * max_abs or max_change == 0.0
+        done = max_change <= rel_tol * max_abs or max_change == 0.0 or max_viol <= abs_tol
         if n_anderson > 0 and not done:
             D[stored] = delta
             R[stored] = r
@@ -216,7 +219,8 @@ def cd_quadratic_l1(H, g, theta, mask, l1, *, max_sweeps=1000, rel_tol=1e-4):
     return delta
 
 
-def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=1000, rel_tol=1e-4, anderson=5):
+def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=1000, rel_tol=1e-4, anderson=5,
+                  abs_tol=0.0):
     r"""The step of :func:`cd_quadratic_l1` for the binary Hessian :math:`\tilde X_W^\top \mathrm{diag}(h)\tilde X_W + \mathrm{diag}(l_2)`,
     read from the columns of a CSC matrix instead of a formed block.
 
@@ -247,7 +251,8 @@ def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=
     _cd_columns_kernel(Xc.indptr, Xc.indices, Xc.data, np.asarray(cols, dtype=np.intp), int(bool(intercept)),
                        np.asarray(h, dtype=np.float64), np.asarray(g, dtype=np.float64),
                        np.asarray(theta, dtype=np.float64), np.asarray(mask, dtype=np.bool_),
-                       np.asarray(l2, dtype=np.float64), float(l1), delta, int(max_sweeps), float(rel_tol), int(anderson))
+                       np.asarray(l2, dtype=np.float64), float(l1), delta, int(max_sweeps), float(rel_tol), int(anderson),
+                       float(abs_tol))
     return delta
 
 
