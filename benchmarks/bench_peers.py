@@ -193,6 +193,19 @@ def _setup(key, name, fi, penalty, anchors, quick):
     return setup
 
 
+def runs_parts(runs, gap):
+    """The check column's entry of each side's ladder (``runs[side] = (found, reached)``)."""
+    parts = []
+    for side, r in runs.items():
+        if r[0] is None:
+            parts.append(f"{side}: could not run ({r[1]})")
+            continue
+        v = r[0]
+        parts.append(f"{side} tol={v[0]:g} {v[1]:.2f} s gap {gap(v[2]):+.1e} nnz {v[3]}"
+                     + ("" if r[1] else " (did not reach 1e-8 and nnz*)"))
+    return parts
+
+
 def _check(name, quick):
     def check():
         plan = _STATE[_plan_key(name, quick)]
@@ -206,13 +219,7 @@ def _check(name, quick):
                  f"ours tol={o[0]:g} gap {gap(o[2]):+.1e} nnz {o[3]}",
                  f"ours default: {plan['default'][0]:.2f} s, gap {gap(plan['default'][1]):+.1e} "
                  f"({'<= 1e-6 met' if gap(plan['default'][1]) <= 1e-6 else '> 1e-6 NOT met'})"]
-        for side, r in plan["runs"].items():
-            if r[0] is None:
-                parts.append(f"{side}: could not run ({r[1]})")
-                continue
-            v = r[0]
-            parts.append(f"{side} tol={v[0]:g} {v[1]:.2f} s gap {gap(v[2]):+.1e} nnz {v[3]}"
-                         + ("" if r[1] else " (did not reach 1e-8 and nnz*)"))
+        parts += runs_parts(plan["runs"], gap)
         parts.append(f"anchor {plan['fastest']}")
         return "; ".join(parts)
 

@@ -39,7 +39,7 @@ import warnings
 
 import numpy as np
 from _peers_data import problem
-from bench_peers import GIVE_UP, ladder, objective
+from bench_peers import GIVE_UP, ladder, objective, runs_parts
 
 KEY = "wide_sparse"
 #: C of the l1 and elastic-net cases (about 2.5 % of 100,000 coefficients non-zero at the optimum).
@@ -237,13 +237,7 @@ def _check(kind, quick):
         head = "J/J* worst point" if kind == "path" else f"J* {t:.12g}"
         parts = [f"{head}, nnz* {plan['nnz']} (tightest: {plan['best_tight']}); load {_load()}",
                  f"ours tol={o[0]:g} {o[1]:.2f} s gap {gap(o[2]):+.1e} nnz {o[3]}"]
-        for side, r in plan["runs"].items():
-            if r[0] is None:
-                parts.append(f"{side}: could not run ({r[1]})")
-                continue
-            v = r[0]
-            parts.append(f"{side} tol={v[0]:g} {v[1]:.2f} s gap {gap(v[2]):+.1e} nnz {v[3]}"
-                         + ("" if r[1] else " (did not reach 1e-8 and nnz*)"))
+        parts += runs_parts(plan["runs"], gap)
         parts.append(f"anchor {plan['fastest']}")
         return "; ".join(parts)
 

@@ -21,6 +21,25 @@ __all__ = ["cd_quadratic_l1", "cd_columns_l1"]
 _numba_cache.install()  # a cache directory even without a writable home
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _coordinate(a, b, old, theta, penalised, l1):  # pragma: no cover - compiled
+    """The new step entry of one coordinate with curvature ``a`` and model gradient ``b`` at the old
+    entry's removal: the soft-thresholded minimiser, or (no curvature) a move to zero where it is a
+    minimum."""
+    if a > 0.0:
+        if not penalised:
+            return -b / a
+        v = a * theta - b
+        if v > l1:
+            return (v - l1) / a - theta
+        if v < -l1:
+            return (v + l1) / a - theta
+        return -theta
+    if penalised and abs(b) <= l1:
+        return -theta
+    return old
+
+
 @njit(cache=True, nogil=True)
 def _cd_kernel(H, g, theta, mask, l1, delta, max_sweeps, rel_tol):  # pragma: no cover - compiled
     p = g.shape[0]
@@ -34,22 +53,7 @@ def _cd_kernel(H, g, theta, mask, l1, delta, max_sweeps, rel_tol):  # pragma: no
             a = H[j, j]
             b = g[j] + Hd[j] - a * delta[j]
             old = delta[j]
-            if a > 0.0:
-                if mask[j]:
-                    v = a * theta[j] - b
-                    if v > l1:
-                        u = (v - l1) / a
-                    elif v < -l1:
-                        u = (v + l1) / a
-                    else:
-                        u = 0.0
-                    new = u - theta[j]
-                else:
-                    new = -b / a
-            else:  # no curvature: only a move to zero can be justified, and only when it is a minimum
-                new = old
-                if mask[j] and abs(b) <= l1:
-                    new = -theta[j]
+            new = _coordinate(a, b, old, theta[j], mask[j], l1)
             change = new - old
             if change != 0.0:
                 for i in range(p):  # H is symmetric: read row j (contiguous)
@@ -156,22 +160,7 @@ def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d
                     hd += h[i] * r[i]
             b = g[k] + hd - a * delta[k]
             old = delta[k]
-            if a > 0.0:
-                if mask[k]:
-                    v = a * theta[k] - b
-                    if v > l1:
-                        u = (v - l1) / a
-                    elif v < -l1:
-                        u = (v + l1) / a
-                    else:
-                        u = 0.0
-                    new = u - theta[k]
-                else:
-                    new = -b / a
-            else:
-                new = old
-                if mask[k] and abs(b) <= l1:
-                    new = -theta[k]
+            new = _coordinate(a, b, old, theta[k], mask[k], l1)
             change = new - old
             if change != 0.0:
                 if k < m:
