@@ -4,7 +4,9 @@
 - :func:`rel_error`: the largest absolute difference relative to the largest reference magnitude;
 - :func:`assert_png`: a file is a valid, decodable, non-blank PNG;
 - :func:`torch_cross_entropy`: PyTorch's cross-entropy value and autograd gradient, as NumPy arrays;
-- :func:`run_cli`: the command line run in this process, its exit code and what it printed.
+- :func:`run_cli`: the command line run in this process, its exit code and what it printed;
+- :func:`chromium`, :func:`console_errors`: headless Chromium (``CHROMIUM``, None when not installed) and
+  the console lines of a page it loaded.
 
 torch and PIL are imported inside the functions that need them, so that importing this module needs
 neither; test modules that use them call ``pytest.importorskip`` at module level.
@@ -12,7 +14,31 @@ neither; test modules that use them call ``pytest.importorskip`` at module level
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import numpy as np
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+          "--disable-extensions", "--disable-background-networking", "--enable-logging=stderr", "--v=0"]
+
+
+def chromium(tmp_path, *args):
+    """Run headless Chromium with a fresh profile under ``tmp_path``; the finished process."""
+    profile = tmp_path / "profile"  # a fresh profile: no state shared with other runs
+    return subprocess.run([CHROMIUM, *_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def console_errors(stderr):
+    """Lines of the browser's log written by the page's console or by an uncaught exception.
+
+    Chromium logs every console message as ``INFO:CONSOLE(line)`` / ``INFO:CONSOLE:line`` whatever
+    its level (a ``console.error("boom")`` reads ``...:INFO:CONSOLE:2] "boom", source: ...``), and the
+    page itself writes nothing to the console: so any console line is a failure.
+    """
+    return [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
 
 
 def assert_close_scaled(ours, ref, rtol, *, atol_floor=0.0, what=""):
@@ -75,3 +101,14 @@ def run_cli(capsys, *argv):
     rc = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+def write_labelled_csv(path, n: int = 40, seed: int = 1):
+    """Write a two-feature CSV with a 'pos'/'neg' target ``y`` that the first feature predicts; return ``path``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    df["y"] = np.where(df["a"] + rng.normal(size=n) > 0, "pos", "neg")
+    df.to_csv(path, index=False)
+    return path

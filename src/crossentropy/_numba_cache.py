@@ -1,4 +1,4 @@
-"""Where numba caches this package's compiled kernels (``_kernels/``, ``solvers/_cd.py``) when its own locations are not writable.
+"""Where numba caches this package's compiled kernels (``_kernels/``, ``objective/_cd.py``) when its own locations are not writable.
 
 The kernels are compiled with ``cache=True``. numba looks for a writable cache directory in this order:
 ``NUMBA_CACHE_DIR``, the ``__pycache__`` next to the source file, the user-wide cache

@@ -381,3 +381,36 @@ def check_nonempty_for_mean(size: int, reduction: str, name: str) -> None:
     """Raise ValueError when a mean is asked of an empty input."""
     if size == 0 and reduction == "mean":
         raise ValueError(f"{name} is empty: reduction='mean' is undefined for an empty input")
+
+
+def check_z_loss(z_loss) -> float:
+    """``z_loss`` as a float, finite and >= 0 (ValueError/TypeError naming it otherwise)."""
+    if type(z_loss) is float and 0.0 <= z_loss < math.inf:  # the usual case, without check_real's work
+        return z_loss
+    return check_real(z_loss, "z_loss", low=0)
+
+
+def check_softcap(softcap):
+    """``softcap`` as a float, finite and > 0, or None (off)."""
+    return check_real(softcap, "softcap", low=0, low_open=True, allow_none=True)
+
+
+def check_alpha_scalar(alpha, **bounds):
+    """The focal losses' scalar ``alpha`` (or None) as a float; an array where a scalar is asked is a ValueError."""
+    if alpha is not None and np.ndim(alpha) != 0:
+        raise ValueError(f"alpha must be a number or None, got an array of shape {np.shape(alpha)}")
+    return check_real(alpha, "alpha", allow_none=True, **bounds)
+
+
+def check_block_size(block_size):
+    """None, a positive int (rows), or a pair of positive ints (rows, classes)."""
+    if block_size is None:
+        return None
+    parts = block_size if isinstance(block_size, tuple) else (block_size,)
+    if len(parts) not in (1, 2):
+        raise TypeError(f"block_size must be a positive int or a pair of positive ints (rows, classes), "
+                        f"got {block_size!r}")
+    checked = tuple(check_int(p, f"block_size {block_size!r}: each entry") for p in parts)
+    if any(p < 1 for p in checked):
+        raise ValueError(f"block_size must be positive, got {block_size!r}")
+    return checked if len(checked) == 2 else checked[0]

@@ -12,10 +12,25 @@ from ._validation import as_float_array, check_real, check_unit_interval
 
 __all__ = ["entropy", "cross_entropy", "kl_divergence"]
 
+_SUM_RTOL, _SUM_ATOL = 1e-5, 1e-8
 
-def _dist(x, name):
+
+def _dist(x, name, axis):
+    """``x`` as an array of distributions along ``axis``: entries in [0, 1] that sum to 1.
+
+    The sums may differ from 1 by ``1e-8 + 1e-5`` (``np.allclose``'s tolerance, the test scipy's
+    ``rv_discrete`` applies to its ``pk``), enough for rounded float32 probabilities.
+    """
     arr = as_float_array(x, name)
     check_unit_interval(arr, name)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension (the outcomes), got a scalar {float(arr)!r}")
+    sums = np.sum(arr, axis=axis, dtype=np.float64)
+    off = np.abs(sums - 1.0) > _SUM_ATOL + _SUM_RTOL
+    if np.any(off):
+        bad = np.asarray(sums)[off]
+        raise ValueError(f"{name} must sum to 1 along axis {axis}, found {bad.size} distribution(s) "
+                         f"summing to {', '.join(repr(float(v)) for v in bad.ravel()[:5])}")
     return arr
 
 
@@ -28,8 +43,8 @@ def _scale(base):
     return 1.0 / np.log(b)
 
 
-def _pair(p, q):
-    p, q = _dist(p, "p"), _dist(q, "q")
+def _pair(p, q, axis):
+    p, q = _dist(p, "p", axis), _dist(q, "q", axis)
     try:
         np.broadcast_shapes(p.shape, q.shape)
     except ValueError:
@@ -46,7 +61,7 @@ def entropy(p, *, base=None, axis=-1):
 
     Parameters
     ----------
-    p : array_like of shape (..., K, ...), probabilities in [0, 1]
+    p : array_like of shape (..., K, ...), probabilities in [0, 1] that sum to 1 along ``axis``
     base : float, optional
         Logarithm base: None for nats, 2 for bits; finite, positive and not 1.
     axis : int, default -1
@@ -68,7 +83,7 @@ def entropy(p, *, base=None, axis=-1):
     Cover & Thomas, *Elements of Information Theory* (2006), §2.1.
     """
     factor = _scale(base)
-    p = _dist(p, "p")
+    p = _dist(p, "p", axis)
     return -np.sum(xlogy(p, p), axis=axis) * factor + 0.0  # + 0.0 turns a zero's sign to +0.0
 
 
@@ -82,7 +97,8 @@ def cross_entropy(p, q, *, base=None, axis=-1):
 
     Parameters
     ----------
-    p, q : array_like of broadcastable shapes (..., K, ...), probabilities in [0, 1]
+    p, q : array_like of broadcastable shapes (..., K, ...), probabilities in [0, 1] that sum to 1 along
+        ``axis`` (to within ``1e-5``)
     base : float, optional
         None for nats, 2 for bits.
     axis : int, default -1
@@ -103,7 +119,7 @@ def cross_entropy(p, q, *, base=None, axis=-1):
     Machine Learning: An Introduction* (2022), §6.1.6.
     """
     factor = _scale(base)
-    p, q = _pair(p, q)
+    p, q = _pair(p, q, axis)
     with np.errstate(divide="ignore"):
         return -np.sum(xlogy(p, q), axis=axis) * factor + 0.0
 
@@ -117,7 +133,8 @@ def kl_divergence(p, q, *, base=None, axis=-1):
 
     Parameters
     ----------
-    p, q : array_like of broadcastable shapes (..., K, ...), probabilities in [0, 1]
+    p, q : array_like of broadcastable shapes (..., K, ...), probabilities in [0, 1] that sum to 1 along
+        ``axis`` (to within ``1e-5``)
     base : float, optional
         None for nats, 2 for bits.
     axis : int, default -1
@@ -137,5 +154,5 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     Kullback & Leibler, *On Information and Sufficiency*, Ann. Math. Statist. 22 (1951).
     """
     factor = _scale(base)
-    p, q = _pair(p, q)
+    p, q = _pair(p, q, axis)
     return np.sum(rel_entr(p, q), axis=axis) * factor + 0.0

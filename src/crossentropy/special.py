@@ -10,6 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as _sp
 
+from ._array_api import array_api
+from ._generic import special as _generic
+
 __all__ = ["sigmoid", "log_sigmoid", "softplus", "softmax", "log_softmax", "logsumexp"]
 
 
@@ -32,6 +35,7 @@ def _ret(x, dtype):
     return np.asarray(x).astype(dtype, copy=False) if np.ndim(x) else dtype.type(x)
 
 
+@array_api(_generic.sigmoid)
 def sigmoid(z):
     r"""Logistic sigmoid, the hypothesis of logistic regression.
 
@@ -62,6 +66,7 @@ def sigmoid(z):
     return _ret(_sp.expit(arr), dtype)
 
 
+@array_api(_generic.log_sigmoid)
 def log_sigmoid(z):
     r"""Logarithm of the sigmoid, never formed as the log of a sigmoid.
 
@@ -91,6 +96,7 @@ def log_sigmoid(z):
     return _ret(_sp.log_expit(arr), dtype)
 
 
+@array_api(_generic.softplus)
 def softplus(z):
     r"""Softplus, the smooth ramp whose derivative is the sigmoid.
 
@@ -154,6 +160,7 @@ def _flat_for(arr, axis):
     return arr, int(axis)
 
 
+@array_api(_generic.logsumexp)
 def logsumexp(z, axis=-1):
     r"""Log-sum-exp along ``axis``, shifted by the maximum so that nothing overflows.
 
@@ -193,6 +200,7 @@ def logsumexp(z, axis=-1):
     return _ret(np.squeeze(m + log_norm, axis=ax), dtype)
 
 
+@array_api(_generic.log_softmax)
 def log_softmax(z, axis=-1):
     r"""Log of the softmax along ``axis``, never formed as the log of a softmax.
 
@@ -230,6 +238,7 @@ def log_softmax(z, axis=-1):
     return _ret((shifted - log_norm).reshape(arr.shape), dtype)
 
 
+@array_api(_generic.softmax)
 def softmax(z, axis=-1):
     r"""Softmax along ``axis``, shifted by the maximum so that nothing overflows.
 

@@ -181,15 +181,15 @@ def test_evaluate_with_unknown_target_or_classes(tmp_path, capsys, run_dir, good
 
 # --------------------------------------------------------------------- unexpected failures: exit 1
 def test_unexpected_failure_while_writing_exits_1_and_leaves_nothing(tmp_path, capsys, good_csv, monkeypatch):
-    import crossentropy.plotting as plotting
+    import crossentropy.report.figures as figures
 
     calls = []
 
-    def broken_save(fig, path, **kwargs):
-        calls.append(path)
+    def broken_render(fig, **kwargs):
+        calls.append(fig)
         raise RuntimeError("renderer exploded")
 
-    monkeypatch.setattr(plotting, "save_figure", broken_save)
+    monkeypatch.setattr(figures, "png_bytes", broken_render)
     rc, out, err = run(capsys, "train", good_csv, "--target", "y", "--out", tmp_path / "run")
     assert rc == 1 and calls  # it failed after the model had been written into the temporary directory
     assert_one_line_error(err, "unexpected RuntimeError: renderer exploded")

@@ -66,8 +66,8 @@ def test_early_stopping_marks_the_restored_epoch(tmp_path, capsys):
     assert m["train"]["log_loss"] == pytest.approx(m["training_curve"]["train"]["log_loss"][best - 1], rel=1e-6)
     rc, _, err = run(capsys, "plot", "run", out, "--out", tmp_path / "again")
     assert rc == 0, err
-    from crossentropy.cli.curves import curves_from_json
-    from crossentropy.cli.report import run_figures
+    from crossentropy.report.curves import curves_from_json
+    from crossentropy.report.figures import run_figures
 
     fig = run_figures(model, y_eval=np.array([0, 1]), proba_eval=np.eye(10)[:2], pred_eval=None,
                       curves=curves_from_json(m["training_curve"]))["training_curve.png"]

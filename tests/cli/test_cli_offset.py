@@ -118,7 +118,7 @@ def test_train_with_offset_writes_the_coefficient_table_and_term_tests(fair):
 
 def test_term_tests_leave_out_the_lr_refits_above_the_budget(fair, monkeypatch):
     """Above LR_TEST_BUDGET (n m^2 c) the CSV has the Wald tests, empty LR columns and a note saying why."""
-    from crossentropy.cli import report_page
+    from crossentropy.report import coefficients as report_page
 
     base, table, _ = fair
     monkeypatch.setattr(report_page, "LR_TEST_BUDGET", 0.0)

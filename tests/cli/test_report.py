@@ -114,7 +114,7 @@ def test_data_summary_run_facts_and_metrics(hostile_run):
     assert run["numpy version"] == numpy.__version__ and run["scikit-learn version"] == sklearn.__version__
     assert run["crossentropy version"] == crossentropy.__version__
     assert run["command line"].startswith("crossentropy train ") and "--impute mean" in run["command line"]
-    assert "<code>note</code>: --ignore" in text
+    assert "<code>note</code>: ignored" in text
     split = json.loads((out / "split.json").read_text())
     fill = df.iloc[split["train_rows"]]["b&b"].mean()
     columns = {row[0]: row for row in page.tables["columns"][1:]}

@@ -1,39 +1,18 @@
 """report.html in a real browser (headless Chromium): every figure decodes, the page draws, no console error."""
 
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
+from helpers import CHROMIUM, chromium as _chromium, console_errors as _console_errors
 
 from crossentropy.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)",
                 allow_module_level=True)
-
-_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-          "--disable-extensions", "--disable-background-networking", "--enable-logging=stderr", "--v=0"]
-
-
-def _chromium(tmp_path, *args):
-    profile = tmp_path / "profile"  # a fresh profile: no state shared with other runs
-    return subprocess.run([CHROMIUM, *_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=120)
-
-
-def _console_errors(stderr):
-    """Lines of the browser's log written by the page's console or by an uncaught exception.
-
-    Chromium logs every console message as ``INFO:CONSOLE(line)`` / ``INFO:CONSOLE:line`` whatever
-    its level (a ``console.error("boom")`` reads ``...:INFO:CONSOLE:2] "boom", source: ...``), and the
-    page itself writes nothing to the console: so any console line is a failure.
-    """
-    return [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +35,7 @@ def test_every_figure_decodes_in_chromium(report, tmp_path):
 
 def test_the_checks_catch_a_broken_figure_and_a_console_error(tmp_path):
     """The same checks on a page with an undecodable image, console.error and an uncaught exception."""
-    from crossentropy.cli import report_page
+    from crossentropy.report import page as report_page
 
     bad = tmp_path / "bad.html"
     bad.write_text("<!DOCTYPE html><html><body data-figures='pending'><img src='data:image/png;base64,AAAA'>"

@@ -130,7 +130,20 @@ def test_binary_cross_entropy_with_logits_matches_the_definition(n, data):
     # values below the smallest normal number (2.2e-308, 1.2e-38 in float32) are held with fewer digits
     floor = mpmath.fsum(mpmath.mpf(v) for v in w) / (n if reduction == "mean" else 1) \
         * mpmath.mpf(float(np.finfo(dtype).tiny)) * 1e5
-    _check(got, exact, abs(exact) + floor, 1e-12 if dtype == np.float64 else 1e-5)
+    # a subnormal float64 result is at best the float64 nearest the exact value: half its spacing 2^-1074
+    _check(got, exact, abs(exact) + floor, 1e-12 if dtype == np.float64 else 1e-5, atol=mpmath.mpf(2) ** -1075)
+
+
+@pytest.mark.parametrize("t", [0.0, 0.25])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_binary_cross_entropy_with_logits_subnormal_result_is_the_nearest_float(t, reduction):
+    # the case hypothesis found: logit -696 with weight 1e-10 gives 5.38e-313, a subnormal value
+    x, w = np.array([-696.0]), np.array([1e-10])
+    exact = mpmath.mpf(w[0]) * (mpmath.mpf(t) * _softplus(-x[0]) + (1 - mpmath.mpf(t)) * _softplus(x[0]))
+    got = ce.binary_cross_entropy_with_logits(x, np.array([t]), weight=w, reduction=reduction)
+    if t == 0.0:
+        assert float(got) == float(exact)  # mpmath's conversion rounds to the nearest float64
+    _check(got, exact, abs(exact), 1e-12, atol=mpmath.mpf(2) ** -1075)
 
 
 @given(st.integers(2, 6), st.data())

@@ -137,7 +137,7 @@ def test_dask_input_calls_back_on_the_client():
 
 def test_training_curve_equals_the_refit_curve():
     """The CLI's recorded curve (one fit) equals the log loss of refits with max_iter = t (scikit-learn's log_loss)."""
-    from crossentropy.cli.curves import IterateRecorder
+    from crossentropy.report.curves import IterateRecorder
 
     X, y = _data(3)
     Xt, yt = _data(3, n=40, seed=5)
@@ -156,7 +156,7 @@ def test_training_curve_equals_the_refit_curve():
 
 
 def test_training_curve_scores_a_subset_of_a_large_split_and_says_so():
-    from crossentropy.cli.curves import IterateRecorder
+    from crossentropy.report.curves import IterateRecorder
 
     X, y = _data(2, n=300)
     est = LogisticRegression(solver="newton")

@@ -10,7 +10,8 @@ from threadpoolctl import threadpool_limits
 
 from crossentropy import LogisticRegression
 from crossentropy.objective import LinearObjective
-from crossentropy.solvers import _cd, newton, proximal
+from crossentropy.objective import _cd
+from crossentropy.solvers import newton, proximal
 from crossentropy.solvers.working_set import violations
 
 

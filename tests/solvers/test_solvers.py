@@ -10,10 +10,10 @@ from sklearn.linear_model import LogisticRegression as SkLogReg
 from helpers import assert_close_scaled
 from threadpoolctl import threadpool_limits
 
-from crossentropy.objective import LinearObjective
+from crossentropy.objective import ElasticNet, LinearObjective
 from crossentropy.solvers import SOLVERS, get_solver, gd, lbfgs, newton, proximal, sgd
 from crossentropy.solvers._base import optimality
-from crossentropy.solvers._cd import cd_quadratic_l1
+from crossentropy.objective._cd import cd_quadratic_l1
 
 newton_module = sys.modules["crossentropy.solvers.newton"]
 
@@ -194,7 +194,7 @@ def test_coordinate_descent_solves_the_l1_quadratic():
 
 def test_optimality_is_the_min_norm_subgradient():
     class Obj:
-        l1 = 1.0
+        penalty = ElasticNet(l1=1.0)
         penalized = np.array([True, True, True, False])
 
     coef = np.array([0.0, 0.0, 2.0, 1.0])

@@ -43,7 +43,7 @@ class Bare:
     def __init__(self, inner):
         self._inner = inner
         self.n_coef, self.n_samples = inner.n_coef, inner.n_samples
-        self.l1, self.penalized = inner.l1, inner.penalized
+        self.penalty, self.penalized = inner.penalty, inner.penalized
 
     def loss(self, coef):
         return self._inner.loss(coef)

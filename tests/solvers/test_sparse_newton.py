@@ -93,7 +93,7 @@ def test_jacobi_preconditioner_divides_by_the_hessian_diagonal():
     # the diagonal from the definition: c sum_i p_i (1 - p_i) x_ij^2 + l2 (intercept: no penalty)
     Xd = np.hstack([X.toarray(), np.ones((X.shape[0], 1))])
     pr = 1 / (1 + np.exp(-(Xd @ coef)))
-    diag = (pr * (1 - pr)) @ (Xd**2) / X.shape[0] + obj.l2 * np.r_[np.ones(X.shape[1]), 0.0]
+    diag = (pr * (1 - pr)) @ (Xd**2) / X.shape[0] + 1.0 / X.shape[0] * np.r_[np.ones(X.shape[1]), 0.0]  # l2 = 1/n
     v = np.random.default_rng(1).normal(size=coef.size)
     np.testing.assert_allclose(M(v), v / diag, rtol=1e-10)
 

@@ -92,15 +92,17 @@ def cmd_calibrate(args) -> int:
     from ..io.model_files import load_model_bundle
     from ..io.tables import read_table
     from .commands import labelled_rows
-    from .evaluation import class_prior, decide
+    from ..report import Report
+    from ..report.calibration import calibration_figures, calibration_summary
+    from ..report.figures import format_metrics_table
+    from ..report.metrics import decide, split_metrics
+    from ..report.page import page_context
     from .options import _check_out_dir, decision_options
     from .paths import _inside
-    from .report import compute_metrics, format_metrics_table, report_context, write_run
-    from .report_calibration import calibration_figures, calibration_summary
-    from .report_page import file_sha256
+    from .report import file_sha256, run_provenance, write_run
 
     out, run = Path(args.out), Path(args.run)
-    _check_out_dir(out, args.force)
+    _check_out_dir(out, args.force, inputs=[args.data])  # RUN itself: the message below
     run_dir = run if run.is_dir() else run.parent
     if out.exists() and (_inside(run_dir, out) or _inside(out, run_dir)):
         raise UsageError(f"--out {str(out)!r} is RUN's directory (or holds it): write the calibrated run elsewhere")
@@ -139,10 +141,10 @@ def cmd_calibrate(args) -> int:
     before = base.predict_proba(_as_input(base, X))
     after, sets = cross_fitted(base, X, y, args.method)
     decision = {"prior": trained.get("prior"), "pos_label": pos_label, "threshold": threshold}
-    columns = {"before calibration": compute_metrics(y, before, classes, **decision)}
+    columns = {"before calibration": split_metrics(y, before, classes, **decision)}
     summary = None
     if after is not None:
-        columns["after (cross-fitted)"] = compute_metrics(y, after, classes, **decision)
+        columns["after (cross-fitted)"] = split_metrics(y, after, classes, **decision)
         prior_ll = (columns["after (cross-fitted)"].get("baseline") or {}).get("log_loss")
         summary = calibration_summary(
             y, after, classes, decide(after, classes, pos_label=pos_label, threshold=threshold),
@@ -152,15 +154,17 @@ def cmd_calibrate(args) -> int:
     metrics = {**trained, "calibration": {**record, "rows": columns, "report": summary}}
     figures = {} if summary is None else calibration_figures(summary, y, after, classes, before=before,
                                                              pos_label=pos_label if classes.size == 2 else None)
-    rows = {"n_rows": int(frame.shape[0]), "n_dropped": int(frame.shape[0] - y.size), "n_features": int(X.shape[1])}
-    page = report_context(args, {**metrics, **rows}, prep=prep, data=args.data, splits=columns,
-                          data_notes={"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}},
-                          title=f"{type(base).__name__} from {bundle.path.parent} calibrated ({args.method}) on {args.data}")
-    page["calibration"] = summary
+    context = page_context(columns, prep=prep, n_features=int(X.shape[1]),
+                           missing={str(c): int(v) for c, v in frame.isna().sum().items() if v})
+    context["calibration"] = summary
+    prov = run_provenance(f"{type(base).__name__} from {bundle.path.parent} calibrated ({args.method}) on {args.data}",
+                          argv=getattr(args, "argv", None), data=args.data, n_rows=int(frame.shape[0]),
+                          n_dropped=int(frame.shape[0] - y.size))
     split_file = bundle.path.parent / "split.json"
     files = {"split.json": split_file.read_text(encoding="utf-8")} if split_file.is_file() else {}
-    write_run(out, estimator=base, metrics=metrics, figures=figures, preprocessing=prep, files=files,
-              overwrite=args.force, report=page, calibration=(record, cc.calibrated_classifiers_[0][1]))
+    write_run(out, estimator=base, metrics=metrics, report=Report(columns, figures=figures, context=context),
+              provenance=prov, preprocessing=prep, files=files, overwrite=args.force,
+              calibration=(record, cc.calibrated_classifiers_[0][1]))
     print(f"{type(base).__name__} from {bundle.path.parent}/ calibrated ({args.method}) on {args.data}: "
           f"{y.size} rows" + (f" ({frame.shape[0] - y.size} dropped with missing values)" if y.size < frame.shape[0] else ""))
     print(format_metrics_table(columns))

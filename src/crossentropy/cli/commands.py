@@ -7,10 +7,11 @@ from pathlib import Path
 
 from .errors import UsageError
 from .options import decision_options
-from .report import compute_metrics, format_metrics_table
 from .sources import predictions
 
 __all__ = ["cmd_evaluate", "cmd_predict", "cmd_plot"]
+
+#: the largest split.json read (two lists of row numbers: about 16 bytes a row)
 
 
 def _model_dir(model) -> Path:
@@ -102,6 +103,8 @@ def cmd_evaluate(args) -> int:
     evaluate writes no file it was not asked for).
     """
     from ..io.atomic import atomic_write_text
+    from ..report.figures import format_metrics_table
+    from ..report.metrics import split_metrics
 
     _check_out(args, required=False)
     report_dir = _report_dir(args)
@@ -117,13 +120,13 @@ def cmd_evaluate(args) -> int:
     clean, y, proba = _scored(prep, est, frame, unknown=_unknown(args, prep, frame))
     trained = (bundle.extra or {}).get("metrics") or {}
     pos_label, threshold = decision_options(args, est.classes_, trained)
-    metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
-                              threshold=threshold)
+    metrics = split_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
+                            threshold=threshold)
     print(f"{type(est).__name__} from {bundle.path.parent}/ on {args.data}: {clean.shape[0]} rows"
           + (f" ({frame.shape[0] - clean.shape[0]} dropped with missing values)" if clean.shape[0] < frame.shape[0] else ""))
     print(format_metrics_table({"data": metrics}))
     if args.out:
-        atomic_write_text(args.out, json.dumps(metrics, indent=1) + "\n")
+        atomic_write_text(args.out, json.dumps(metrics, indent=1) + "\n", overwrite=bool(args.force))
     if report_dir is not None:
         _evaluation_report(args, bundle, metrics, y, proba, n_rows=int(frame.shape[0]),
                            n_dropped=int(frame.shape[0] - clean.shape[0]), frame=frame)
@@ -162,13 +165,13 @@ def _report_dir(args):
     if not getattr(args, "report_dir", None):
         return None
     out = Path(args.report_dir)
-    _check_out_dir(out, getattr(args, "force", False))
+    _check_out_dir(out, getattr(args, "force", False), "--report-dir", inputs=[args.model, args.data])
     return out
 
 
 def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves=None):
-    from .evaluation import decide
-    from .report import run_figures
+    from ..report.figures import run_figures
+    from ..report.metrics import decide
 
     pred = decide(proba, est.classes_, pos_label=pos_label, threshold=threshold)
     return run_figures(est, y_eval=y, proba_eval=proba, pred_eval=pred, split=split, curves=curves,
@@ -176,21 +179,22 @@ def _scored_figures(est, y, proba, split, pos_label=None, threshold=None, curves
 
 
 def _evaluation_report(args, bundle, metrics, y, proba, *, n_rows, n_dropped, frame):
-    from .report import report_context, write_figures_dir
+    from ..report import Report
+    from ..report.page import page_context
+    from .report import run_provenance, write_figures_dir
 
     est, split = bundle.estimator, Path(args.data).name
     figures = {}
     if args.plots:
         figures = _scored_figures(est, y, proba, split, metrics.get("pos_label"), metrics.get("threshold"))
         figures.pop("training_curve.png", None)  # the training run's figure, not this data's
-    summary = {"model": type(est).__name__, "data": str(args.data), "target": bundle.preprocessing.target,
-               "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(getattr(est, "n_features_in_", 0))}
-    page = report_context(args, summary, prep=bundle.preprocessing, data=args.data,
-                          data_notes={"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}},
-                          title=f"{type(est).__name__} from {bundle.path.parent} evaluated on {args.data}",
-                          splits={split: metrics})
-    write_figures_dir(args.report_dir, metrics=metrics, figures=figures, report=page,
-                      overwrite=getattr(args, "force", False))
+    missing = {str(c): int(v) for c, v in frame.isna().sum().items() if v}
+    context = page_context({split: metrics}, estimator=est, prep=bundle.preprocessing, missing=missing,
+                           n_features=int(getattr(est, "n_features_in_", 0)))
+    prov = run_provenance(f"{type(est).__name__} from {bundle.path.parent} evaluated on {args.data}",
+                          argv=getattr(args, "argv", None), data=args.data, n_rows=n_rows, n_dropped=n_dropped)
+    write_figures_dir(args.report_dir, metrics=metrics, report=Report({split: metrics}, figures=figures, context=context),
+                      provenance=prov, overwrite=getattr(args, "force", False))
     print(f"wrote {args.report_dir}/: " + ", ".join(sorted(p.name for p in Path(args.report_dir).iterdir())))
 
 
@@ -221,13 +225,13 @@ def cmd_predict(args) -> int:
     proba, pred = predictions(est, X, prep.offset_values(clean))
     trained = (bundle.extra or {}).get("metrics") or {}
     if trained.get("threshold") is not None and np.size(est.classes_) == 2:  # the run's --threshold decides
-        from .evaluation import decide
+        from ..report.metrics import decide
 
         pred = decide(proba, est.classes_, pos_label=decision_options(args, est.classes_, trained)[0],
                       threshold=trained["threshold"])
     columns = _carried_values(args.data, carried, frame)
     columns["prediction"] = pred
-    if args.proba:
+    if args.proba:  # the class columns in the one dict the frame is built from (never a column at a time)
         columns.update({f"proba_{c}": proba[:, j] for j, c in enumerate(np.asarray(est.classes_).tolist())})
     clash = [c for c in carried if c == "prediction" or (args.proba and c.startswith("proba_") and
                                                           c in {f"proba_{k}" for k in np.asarray(est.classes_).tolist()})]
@@ -238,7 +242,7 @@ def cmd_predict(args) -> int:
         out.to_csv(sys.stdout, index=False)
         sys.stdout.flush()
         return 0
-    write_table(out, args.out)
+    write_table(out, args.out, overwrite=bool(args.force))
     print(f"wrote {out.shape[0]} predictions to {args.out}")
     return 0
 
@@ -301,12 +305,14 @@ def _plot_run(args) -> int:
 
     from ..io.model_files import load_model_bundle
     from ..io.tables import read_table
-    from .curves import curves_from_json
+    from ..report import Report
+    from ..report.curves import curves_from_json
+    from ..report.metrics import split_metrics
     from .options import _check_out_dir
     from .report import write_figures_dir
 
     out = Path(args.out)
-    _check_out_dir(out, args.force)
+    _check_out_dir(out, args.force, inputs=[args.run_dir, args.data])
     bundle = load_model_bundle(args.run_dir)
     trained = (bundle.extra or {}).get("metrics") or {}
     prep, est = bundle.preprocessing, bundle.estimator
@@ -321,10 +327,10 @@ def _plot_run(args) -> int:
     prep.check_columns(frame)
     clean, y, proba = _scored(prep, est, frame)
     pos_label, threshold = decision_options(args, est.classes_, trained)
-    metrics = compute_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
-                              threshold=threshold)
+    metrics = split_metrics(y, proba, est.classes_, prior=trained.get("prior"), pos_label=pos_label,
+                            threshold=threshold)
     figures = _scored_figures(est, y, proba, split, pos_label, threshold,
                               curves=curves_from_json(trained.get("training_curve")))
-    write_figures_dir(out, metrics=metrics, figures=figures, overwrite=args.force)
+    write_figures_dir(out, metrics=metrics, report=Report({split: metrics}, figures=figures), overwrite=args.force)
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0

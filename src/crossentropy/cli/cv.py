@@ -12,9 +12,6 @@ from .errors import UsageError
 
 __all__ = ["cv_estimator", "cv_outputs", "parse_Cs", "parse_ratios", "rule_folds"]
 
-#: LogisticRegression parameters that LogisticRegressionCV takes over unchanged.
-_SHARED = ("penalty", "fit_intercept", "solver", "max_iter", "tol", "class_weight", "random_state", "verbose")
-
 
 def parse_Cs(text):
     """``--Cs``: an int (a grid of that many values, ``np.logspace(-4, 4, n)``) or comma-separated values.
@@ -56,6 +53,7 @@ def cv_estimator(args, base):
     defaults (UsageError naming the option otherwise).
     """
     from ..linear_model import LogisticRegression, LogisticRegressionCV
+    from ..report.coefficients import SHARED as _SHARED
 
     if args.model != "logistic":
         raise UsageError(f"--cv applies to --model logistic only, got --model {args.model}")
@@ -107,23 +105,6 @@ def rule_folds(args, source, search, y_train):
             "cv_test_rows": [rows[test].tolist() for _, test in folds]}
 
 
-def _refit_model(cv):
-    """The LogisticRegression at the chosen C holding the CV estimator's refit coefficients."""
-    import numpy as np
-
-    from ..linear_model import LogisticRegression
-
-    params = {k: cv.get_params()[k] for k in _SHARED}
-    ratio = cv.l1_ratio_[0] if cv.penalty == "elasticnet" else None
-    model = LogisticRegression(C=float(cv.C_[0]), l1_ratio=None if ratio is None else float(ratio), **params)
-    for name in ("classes_", "n_features_in_", "feature_names_in_", "coef_", "intercept_", "converged_", "solver_",
-                 "loss_curve_"):
-        if hasattr(cv, name):
-            setattr(model, name, getattr(cv, name))
-    model.n_iter_ = int(np.max(cv.n_iter_))
-    return model
-
-
 def refit_start(cv):
     """The LogisticRegression at the point the refit started from, the folds' mean coefficients at the
     chosen C (and l1 ratio), or None when the refit started elsewhere (a non-finite mean)."""
@@ -131,13 +112,15 @@ def refit_start(cv):
 
     import numpy as np
 
+    from ..report.coefficients import refit_model
+
     i = int(np.flatnonzero(np.asarray(cv.Cs_) == cv.C_[0])[0])
     j = 0 if cv.penalty != "elasticnet" else int(np.flatnonzero(np.asarray(cv.l1_ratios_) == cv.l1_ratio_[0])[0])
     start = cv._paths[:, :, i, j].mean(axis=1)  # (rows, dof): as LogisticRegressionCV._choose starts the refit
     if not np.all(np.isfinite(start)):
         return None
     d = int(cv.n_features_in_)
-    model = copy.copy(_refit_model(cv))
+    model = copy.copy(refit_model(cv))
     model.coef_ = np.ascontiguousarray(start[:, :d])
     model.intercept_ = np.ascontiguousarray(start[:, d] if cv.fit_intercept else np.zeros(start.shape[0]))
     return model
@@ -179,4 +162,6 @@ def cv_outputs(cv, *, feature_names=None, plots=True):
             f"1-SE C = {record['C_1se']:.4g})")
     if record["l1_ratio"] is not None:
         line += f", l1 ratio = {record['l1_ratio']:g}"
-    return _refit_model(cv), record, figures, {"cv_results.csv": _csv(table)}, line
+    from ..report.coefficients import refit_model
+
+    return refit_model(cv), record, figures, {"cv_results.csv": _csv(table)}, line

@@ -150,7 +150,7 @@ def out_dir_for(args) -> Path:
     out = _default_run_dir() if args.out is None else args.out
     if str(out) and Path(out).parent.is_dir():
         clean_stale(Path(out).parent)  # a run killed mid-swap is restored before the path is judged
-    return check_run_dir(out, force=args.force)
+    return check_run_dir(out, force=args.force, inputs=[getattr(args, "data", None)])
 
 
 def make_preprocessor(args, target):
@@ -215,11 +215,12 @@ def _default_run_dir() -> Path:
     return path
 
 
-def _check_out_dir(out, force, what="--out"):
-    """A run or report directory checked before any work (:func:`crossentropy.cli.paths.check_run_dir`)."""
+def _check_out_dir(out, force, what="--out", inputs=()):
+    """A run or report directory checked before any work (:func:`crossentropy.cli.paths.check_run_dir`):
+    never one that holds ``inputs``, the files the command reads."""
     from .paths import check_run_dir
 
-    check_run_dir(out, force=force, what=what)
+    check_run_dir(out, force=force, what=what, inputs=inputs)
 
 
 def json_int(value):
@@ -237,8 +238,6 @@ def decision_options(args, classes, trained=None):
     (``trained``: its metrics), checked against ``classes``; a UsageError names the option."""
     import numpy as np
 
-    from .evaluation import resolve_pos_label
-
     trained = trained or {}
     text = getattr(args, "pos_label", None)
     if text is None and np.size(classes) == 2 and trained.get("pos_label") is not None:
@@ -253,3 +252,30 @@ def decision_options(args, classes, trained=None):
     if threshold is not None and np.size(classes) != 2:
         raise UsageError(f"--threshold applies to two classes; the target has {np.size(classes)}")
     return pos_label, threshold
+
+
+def resolve_pos_label(text, classes):
+    """The class named by ``--pos-label TEXT`` (matched by its text), or None for ``text=None``.
+
+    ValueError when the model has more than two classes or no class is spelled ``text``.
+
+    Examples
+    --------
+    >>> resolve_pos_label("0", [0, 1])
+    0
+    """
+    if text is None:
+        return None
+    import numpy as np
+
+    classes = np.asarray(classes)
+    if classes.size != 2:
+        raise ValueError(f"--pos-label applies to two classes; the target has {classes.size}")
+    for c in classes:
+        if str(_plain(c)) == str(text):
+            return _plain(c)
+    raise ValueError(f"--pos-label {text!r} is not a class; the classes are {[_plain(c) for c in classes]}")
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value

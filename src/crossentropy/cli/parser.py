@@ -74,6 +74,11 @@ def _checked(parse, check, expected):
 _positive_float = _checked(float, lambda v: check_real(v, "value", low=0, low_open=True), "a positive number")
 _positive_int = _checked(int, lambda v: check_int(v, "value", low=1), "a positive integer")
 _test_size = _checked(float, lambda v: check_real(v, "value", low=0, high=1, high_open=True), "a fraction in [0, 1)")
+# a uniform target (1) teaches the network nothing: the command line keeps the smoothing below 1
+_label_smoothing = _checked(float, lambda v: check_real(v, "value", low=0, high=1, high_open=True),
+                            "a number in [0, 1)")
+# the seeds NumPy's RandomState (the split, scikit-learn's random_state) accepts
+_seed = _checked(int, lambda v: check_int(v, "value", low=0, high=2 ** 32 - 1), "an integer in [0, 4294967295]")
 
 
 def _sizes(sizes):
@@ -109,7 +114,7 @@ MODEL_OPTIONS = (
     ("--alpha", "alpha", float, "L2 penalty (mlp)", ("mlp",)),
     ("--learning-rate-init", "learning_rate_init", _positive_float, "initial step size (mlp)", ("mlp",)),
     ("--early-stopping", "early_stopping", None, "stop on the validation log loss (mlp; the default here, --param early_stopping=false turns it off)", ("mlp",)),
-    ("--label-smoothing", "label_smoothing", float, "label smoothing in [0, 1) (mlp)", ("mlp",)),
+    ("--label-smoothing", "label_smoothing", _label_smoothing, "label smoothing in [0, 1) (mlp)", ("mlp",)),
     ("--solver", "solver", str, "solver name (logistic: auto, lbfgs, newton, gd, sgd, ...; mlp: adam, sgd)",
      ("logistic", "mlp")),
     ("--max-iter", "max_iter", _positive_int, "iterations (logistic, ordinal) or epochs (mlp)",
@@ -238,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="best mean score, or the smallest C within one standard error of it (default best)")
     data = train.add_argument_group("data options")
     data.add_argument("--test-size", type=_test_size, default=0.25, help="held-out fraction (default 0.25; 0: none)")
-    data.add_argument("--seed", type=int, default=0, help="seed of the split and of the model (default 0)")
+    data.add_argument("--seed", type=_seed, default=0, help="seed of the split and of the model (default 0)")
     data.add_argument("--split", type=_split_rule, default=None, metavar="RULE",
                       help="how test rows are chosen: stratified (default; by class), random, time:COL (the last "
                            "--test-size share in the order of COL: every test row after every training row) or "

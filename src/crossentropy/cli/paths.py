@@ -76,10 +76,31 @@ def _check_path(path, what: str, directory: bool) -> Path:
     return p
 
 
-def check_run_dir(path, *, force: bool, what: str = "--out") -> Path:
+#: the files by which a directory is recognised as one this program wrote (a run, a report, figures)
+RUN_MARKERS = ("metrics.json", "model.json")
+
+
+def _input_paths(inputs) -> list:
+    """The existing paths among ``inputs``; a glob stands for the directory before its first wildcard."""
+    out = []
+    for source in inputs:
+        if source is None or str(source) == "":
+            continue
+        text = str(source)
+        cut = min((text.find(c) for c in "*?[" if c in text), default=-1)
+        p = Path(text[:cut]).parent if cut >= 0 else Path(text)
+        if os.path.lexists(p):
+            out.append(p)
+    return out
+
+
+def check_run_dir(path, *, force: bool, what: str = "--out", inputs=()) -> Path:
     """Check ``train``'s run directory before any work; return it as a Path.
 
-    It may be absent, an empty directory, or (with ``force``) an existing directory to replace.
+    It may be absent, an empty directory, or (with ``force``) an existing directory to replace, and
+    then only one this program wrote (it holds ``metrics.json`` or ``model.json``: a run, a report,
+    figures) and never one that holds an input of the command (``inputs``: the data file, the model
+    being read), at any depth.
 
     Examples
     --------
@@ -102,8 +123,18 @@ def check_run_dir(path, *, force: bool, what: str = "--out") -> Path:
     if os.path.lexists(p):
         if not p.is_dir():
             raise UsageError(f"{what} {str(p)!r} is a file, not a directory")
-        if not force and any(p.iterdir()):
-            raise UsageError(f"output directory {str(p)!r} already exists; pass --force to replace it")
+        for source in _input_paths(inputs):
+            if _inside(source, p):
+                relation = "is" if _inside(p, source) else "holds"
+                raise UsageError(f"{what} {str(p)!r} {relation} {str(source)!r}, which this command reads: refusing "
+                                 "to replace it; write elsewhere")
+        if any(p.iterdir()):
+            if not force:
+                raise UsageError(f"output directory {str(p)!r} already exists; pass --force to replace it")
+            if not any((p / name).is_file() for name in RUN_MARKERS):
+                raise UsageError(f"{what} {str(p)!r} is not a directory this program wrote (it holds no "
+                                 f"{' or '.join(RUN_MARKERS)}): refusing to replace it, even with --force; "
+                                 "choose a new directory")
     return p
 
 

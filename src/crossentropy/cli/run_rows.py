@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .errors import UsageError
 
-__all__ = ["run_split_rows"]
+__all__ = ["run_split_rows", "split_rows"]
+
+#: The most bytes of split.json read (its row lists are the only large part).
+SPLIT_BYTES = 1 << 30
 
 
 def run_split_rows(bundle, split: str, run: str):
@@ -47,17 +49,37 @@ def run_split_rows(bundle, split: str, run: str):
         if not Path(source).is_file():
             raise UsageError(f"the run's data file {source!r} is not there any more: pass --data DATA")
         frame = read_table(source, na_values=bundle.preprocessing.na_values if bundle.preprocessing else None)
-    split_file = Path(bundle.path).parent / "split.json"
+    return frame.iloc[split_rows(Path(bundle.path).parent / "split.json", split, frame.shape[0])]
+
+
+def split_rows(split_file, split, n_rows) -> list:
+    """The row positions ``split.json`` records for ``split``: a list of distinct integers in [0, n_rows).
+
+    Anything else (not a JSON object, rows that are not a list of integers, negative or repeated row
+    numbers, rows beyond the data file) is a UsageError naming the file, before any scoring.
+    """
+    from ..exceptions import ModelFileError
+    from ..io.bounded import read_regular_file, strict_json
+
+    where = repr(str(split_file))
     try:
-        record = json.loads(split_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read {str(split_file)!r}: {exc}; pass --data DATA") from None
+        record = strict_json(read_regular_file(split_file, SPLIT_BYTES, "split.json"), where, max_depth=8)
+    except (OSError, ModelFileError) as exc:
+        raise UsageError(f"cannot read {where}: {exc}; pass --data DATA") from None
+    if not isinstance(record, dict):
+        raise UsageError(f"{where} must hold a JSON object, got {type(record).__name__}; pass --data DATA")
     rows = record.get(f"{split}_rows")
     if rows is None:
-        raise UsageError(f"{str(split_file)!r} records no rows for the {split} split; pass --data DATA")
+        raise UsageError(f"{where} records no rows for the {split} split; pass --data DATA")
+    if not isinstance(rows, list) or not all(isinstance(r, int) and not isinstance(r, bool) for r in rows):
+        raise UsageError(f"{where}: {split}_rows must be a list of row numbers (integers); pass --data DATA")
     if not rows:
         raise UsageError(f"the run has no {split} rows (--test-size 0?): use --split train")
-    if max(rows) >= frame.shape[0]:
-        raise UsageError(f"the run's data file has {frame.shape[0]} rows, fewer than its split.json names: "
+    seen = set()
+    bad = min(rows) if min(rows) < 0 else next((r for r in rows if r in seen or seen.add(r)), None)
+    if bad is not None:
+        raise UsageError(f"{where}: {split}_rows must be distinct row numbers from 0, found {bad}; pass --data DATA")
+    if max(rows) >= n_rows:
+        raise UsageError(f"the run's data file has {n_rows} rows, fewer than its split.json names: "
                          "it changed since the run; pass --data DATA")
-    return frame.iloc[rows]
+    return rows

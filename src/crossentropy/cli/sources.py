@@ -25,7 +25,7 @@ from .. import distributed
 from ..preprocessing import DataError, TabularPreprocessor
 from .data_notes import check_class_loss, missing_record, target_order
 from ..preprocessing.splits import SplitRule, holdout_rows
-from .errors import UsageError
+from .errors import Terminated, UsageError
 
 __all__ = ["MemorySource", "DaskSource", "predictions"]
 
@@ -79,6 +79,32 @@ def data_notes(frame, prep, args) -> dict:
     factors = {} if getattr(args, "data", None) is None else factor_candidates(frame, columns, prep.categorical)
     return {"missing": {str(c): int(v) for c, v in frame.isna().sum().items() if v}, "kept_as_values": na_like,
             "factors": factors}
+
+
+def _quiet_shutdown() -> None:
+    """The process is ending on a signal: the client's pending tasks, cancelled as the cluster closes, would
+    each log a traceback ("Task exception was never retrieved") through asyncio's and distributed's loggers."""
+    import logging
+
+    for name in ("asyncio", "distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
+@contextlib.contextmanager
+def _sigint_ignored(active: bool):
+    """SIGINT ignored for the block (in the main thread, when ``active``): child processes started
+    meanwhile inherit the ignored disposition across ``exec``; this process's handler is restored after."""
+    import signal
+    import threading
+
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class MemorySource:
@@ -210,10 +236,22 @@ class DaskSource:
 
     @contextlib.contextmanager
     def session(self):
-        """Connected to the cluster (ConnectionError on entry when it cannot be reached)."""
-        with distributed.cluster_session(self.args.dask, timeout=getattr(self.args, "dask_timeout", None)) as client:
+        """Connected to the cluster (ConnectionError on entry when it cannot be reached).
+
+        The processes of ``--dask local`` are started with SIGINT ignored, which they keep: a Ctrl-C
+        reaches the whole foreground process group, and each worker would print its own traceback;
+        the command alone stops (one line), and closing the cluster ends them.
+        """
+        with contextlib.ExitStack() as stack:
+            with _sigint_ignored(self.args.dask == "local"):
+                client = stack.enter_context(distributed.cluster_session(self.args.dask,
+                                                                   timeout=getattr(self.args, "dask_timeout", None)))
             self.info = distributed.cluster_info(client, self.args.dask)
-            yield client
+            try:
+                yield client
+            except (KeyboardInterrupt, SystemExit, Terminated):
+                _quiet_shutdown()
+                raise
 
     @property
     def where(self) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 from ..exceptions import DataError
 from .errors import PROG, UsageError
 from .options import decision_options, json_int, make_estimator, make_preprocessor, out_dir_for, progress_for
-from .report import compute_metrics, format_metrics_table, report_context, run_figures, write_run
+from .report import run_provenance, write_run
 from .sources import DaskSource, MemorySource
 
 __all__ = ["cmd_train", "run_train", "train_dask"]
@@ -69,8 +69,12 @@ def train_dask(args) -> int:
 
 def _fit(estimator, X, y, parts=None, offset=None):
     """Fit (with the rows' logit ``offset`` when there is one); with ``parts`` (in-memory (X, y) per
-    split) the fit's callback records the log loss on them after every epoch or solver iteration."""
-    from .curves import EpochRecorder, IterateRecorder
+    split) the fit's callback records the log loss on them after every epoch or solver iteration.
+
+    Returns ``(fit_seconds, recorder, load_seconds)``: the fit's own wall time, the recorder, and the
+    one-off loading inside the fit (modules imported, numba kernels loaded on first use), apart."""
+    from ..report.curves import EpochRecorder, IterateRecorder
+    from .loading import one_off_loading
 
     progress = progress_for(estimator)
     callback = progress
@@ -79,7 +83,7 @@ def _fit(estimator, X, y, parts=None, offset=None):
         callback = recorder(estimator, parts, progress)
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, one_off_loading() as loading:
             warnings.simplefilter("always")
             estimator.fit(X, y, callback=callback, **({} if offset is None else {"offset": offset}))
     except (TypeError, ValueError) as exc:
@@ -92,7 +96,7 @@ def _fit(estimator, X, y, parts=None, offset=None):
         message = _rising_hint(estimator, recorder, w)
         warnings.warn(message if message is not None else w.message,
                       w.category, stacklevel=2)
-    return time.perf_counter() - start, recorder
+    return time.perf_counter() - start - loading.seconds, recorder, loading.seconds
 
 
 def _rising_hint(estimator, recorder, caught):
@@ -142,9 +146,10 @@ def run_train(args, source) -> int:
         raise UsageError(f"--offset applies to --model logistic, got --model {args.model}")
     _check_table_options(args, source)
     if getattr(args, "tune_threshold", None) is not None:
-        from .report_calibration import check_tune_options
+        from .tuning import check_tune_options
 
-        check_tune_options(args, source)
+        check_tune_options(args.model, cv=getattr(args, "cv", None), threshold=getattr(args, "threshold", None),
+                           offset=getattr(args, "offset", None), dask=getattr(args, "dask", None))
     prep = make_preprocessor(args, source.target)
     with contextlib.ExitStack() as stack:
         try:
@@ -160,8 +165,10 @@ def _in_memory(X):
 
 
 def _run(args, source, out, estimator, prep) -> int:
-    from .curves import curves_to_json
-    from .evaluation import class_prior
+    from ..report import Report
+    from ..report.curves import curves_to_json
+    from ..report.figures import format_metrics_table
+    from ..report.metrics import class_prior
 
     n_rows, n_dropped = source.load(prep)
     groups = _cluster_groups(args, source)  # the --cluster column(s) checked before the fit
@@ -171,8 +178,8 @@ def _run(args, source, out, estimator, prep) -> int:
         if str(exc).startswith("reference "):  # a --reference COL=LEVEL the fitted columns do not have
             raise UsageError(f"--{exc}") from None
         raise
-    ordinal = args.model == "ordinal"
-    if ordinal:  # the levels' order, checked against the training labels before the fit
+    _check_metadata_size(prep)
+    if args.model == "ordinal":  # the levels' order, checked against the training labels before the fit
         from .ordinal import resolve_order
 
         estimator.set_params(order=resolve_order(args, prep, getattr(source, "target_order", None)))
@@ -189,14 +196,14 @@ def _run(args, source, out, estimator, prep) -> int:
     if _in_memory(X_train) and not args.no_plots and o_train is None:  # the curve's predictions take no offset
         parts = {"train": (X_train, y_train)} | ({} if test is None else {"test": test})
     try:
-        fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+        fit_seconds, recorder, load_seconds = _fit(estimator, X_train, y_train, parts, o_train)
     except UsageError as exc:  # the command line's own early stopping on a table too small for a validation set
         if not (getattr(args, "default_early_stopping", False) and "validation_fraction" in str(exc)):
             raise
         estimator.set_params(early_stopping=False)
         warnings.warn(f"{int(X_train.shape[0])} training rows leave no usable validation set: the MLP trains "
                       "without early stopping", UserWarning, stacklevel=2)
-        fit_seconds, recorder = _fit(estimator, X_train, y_train, parts, o_train)
+        fit_seconds, recorder, load_seconds = _fit(estimator, X_train, y_train, parts, o_train)
     cv = None
     if hasattr(estimator, "cv_results_"):  # --cv: the model saved is the LogisticRegression refit at the chosen C
         from .cv import cv_outputs, refit_start
@@ -209,83 +216,69 @@ def _run(args, source, out, estimator, prep) -> int:
     name, classes = type(estimator).__name__, np.asarray(estimator.classes_)
     tuning = None
     if getattr(args, "tune_threshold", None) is not None:
-        from .report_calibration import tuned_threshold
+        from .tuning import tuned_threshold
 
-        tuning = tuned_threshold(args, estimator, X_train, y_train, o_train, pos_label)
+        tuning = tuned_threshold(args.tune_threshold, args.seed, estimator, X_train, y_train, pos_label)
         threshold = tuning["threshold"]
-    y_eval, proba_eval, _ = source.predictions(estimator, X_train, y_train, *_given(o_train))
-    prior = class_prior(y_eval, classes)
-    decision = {"prior": prior, "pos_label": pos_label, "threshold": threshold}
-    columns = {"train": compute_metrics(y_eval, proba_eval, classes, **decision), "test": None}
-    split = "train"
-    n_train, n_test = int(X_train.shape[0]), 0 if test is None else int(test[0].shape[0])
+    y_fit, proba_fit, _ = source.predictions(estimator, X_train, y_train, *_given(o_train))
+    y_test = proba_test = None
     if test is not None:
-        y_eval, proba_eval, _ = source.predictions(estimator, *test, *_given(o_test))
-        columns["test"] = compute_metrics(y_eval, proba_eval, classes, **decision)
-        split = "test"
-    pred_eval = None if args.no_plots else _decide(proba_eval, classes, pos_label, threshold)
+        y_test, proba_test, _ = source.predictions(estimator, *test, *_given(o_test))
+    curve = None
+    if recorder is not None and any(len(v) for v in recorder.curves.values()):
+        curve = dict(recorder.curves)
+    report = Report.from_predictions(
+        estimator, y_test, proba_test, y_train=y_fit, proba_train=proba_fit,
+        X_train=X_train if _in_memory(X_train) else None, offset=o_train, preprocessor=prep,
+        missing=(getattr(source, "notes", None) or {}).get("missing"),
+        missing_values=_data_record(source).get("missing_values"), pos_label=pos_label, threshold=threshold,
+        curves=curve, cov_type=args.cov_type or "nonrobust", groups=groups, seed=args.seed, threshold_tuning=tuning,
+        plots=not args.no_plots)
+    columns = {"train": report.splits["train"], "test": report.splits.get("test")}
+    n_train, n_test = int(X_train.shape[0]), 0 if test is None else int(test[0].shape[0])
     classes_json = [c.item() if hasattr(c, "item") else c for c in classes]
     metrics = {
         "model": name, "data": source.label, "target": prep.target, "classes": classes_json,
         "n_rows": n_rows, "n_dropped": n_dropped, "n_features": int(X_train.shape[1]),
         "test_size": args.test_size, "seed": args.seed, "fit_seconds": round(fit_seconds, 4),
-        "n_iter": json_int(getattr(estimator, "n_iter_", None)), "prior": prior,
+        "load_seconds": round(load_seconds, 4),
+        "n_iter": json_int(getattr(estimator, "n_iter_", None)), "prior": class_prior(y_fit, classes),
         "pos_label": _json(pos_label if pos_label is not None or classes.size != 2 else classes[1]),
         "threshold": threshold, "train": columns["train"], "test": columns["test"],
         **source.extra_metrics(estimator),
         **({"cv": cv[0]} if cv else {}),
         **({"threshold_tuning": tuning} if tuning else {}),
         **_data_record(source),
+        "training_curve": curves_to_json(curve),
     }
-    figures, curve = {}, None
-    if recorder is not None and any(len(v) for v in recorder.curves.values()):
-        curve = dict(recorder.curves)
-    metrics["training_curve"] = curves_to_json(curve)
-    if not args.no_plots:
-        figures = run_figures(estimator, y_eval=y_eval, proba_eval=proba_eval, pred_eval=pred_eval,
-                              two_features=None if o_train is not None else source.two_features(prep),
-                              split=split, curves=curve,
-                              pos_label=metrics["pos_label"])
-    page = report_context(args, metrics, prep=prep, estimator=estimator, data=getattr(args, "data", None),
-                          summary_data=(X_train, y_train, o_train) if _in_memory(X_train) and not ordinal else None,
-                          data_notes=getattr(source, "notes", None),
-                          cov_type=args.cov_type or "nonrobust", groups=groups)
-    if columns["test"] is not None and np.isin(y_eval, classes).all():  # every test label one the model knows
-        from .report_calibration import calibration_figures, calibration_summary
+    if "calibration" in report.context:
+        metrics["calibration_report"] = report.context["calibration"]
+    two = None if o_train is not None or args.no_plots else source.two_features(prep)
+    if two is not None:
+        from ..plotting import plot_decision_boundary
 
-        pos = metrics["pos_label"] if classes.size == 2 else None
-        page["calibration"] = calibration_summary(
-            y_eval, proba_eval, classes, _decide(proba_eval, classes, pos_label, threshold), rows="the test split",
-            prior_log_loss=(columns["test"].get("baseline") or {}).get("log_loss"), pos_label=pos, seed=args.seed)
-        metrics["calibration_report"] = page["calibration"]
-        if not args.no_plots:
-            figures.update(calibration_figures(page["calibration"], y_eval, proba_eval, classes, pos_label=pos))
-    if tuning:
-        from .report_calibration import threshold_figure
-
-        page["threshold_tuning"] = tuning
-        if not args.no_plots:
-            figures["threshold_curve.png"] = threshold_figure(tuning)
+        X2, y2, names, transform = two
+        report.figures["decision_boundary.png"] = plot_decision_boundary(estimator, X2, y2, feature_names=names,
+                                                                         transform=transform)
     files = {"split.json": source.split_record(n_train, n_test) | ({"cv_folds": folds} if folds else {})}
-    coefficients = page.get("coefficients") or {}
-    if coefficients.get("csv"):
-        files["coefficients.csv"] = coefficients["csv"]
-    if coefficients.get("term_tests_csv"):
-        files["term_tests.csv"] = coefficients["term_tests_csv"]
+    section = report.context.get("coefficients") or {}
+    if section.get("csv"):
+        files["coefficients.csv"] = section["csv"]
+    if section.get("term_tests_csv"):
+        files["term_tests.csv"] = section["term_tests_csv"]
     note = None
-    if ordinal:  # its coefficient table: the ordinal summary in the units of the data's columns
-        from .ordinal import page_table
-
-        page["coefficients"] = table = page_table(estimator, prep, X_train, y_train)
-        files.update({"coefficients.csv": table["csv"]} if "csv" in table else {})
-        note = table["error"] if "error" in table else table["notes"][0] if table["notes"] else None
+    if args.model == "ordinal":
+        note = section["error"] if "error" in section else section["notes"][0] if section.get("notes") else None
     if cv:
-        figures.update(cv[1])
+        report.figures.update(cv[1])
         files.update(cv[2])
-    write_run(out, estimator=estimator, metrics=metrics, figures=figures, preprocessing=prep,
-              files=files, overwrite=args.force, report=page)
+    provenance = run_provenance(f"{name} on {source.label}", argv=getattr(args, "argv", None), data=getattr(args, "data", None),
+                                seed=args.seed, n_rows=n_rows, n_dropped=n_dropped)
+    write_run(out, estimator=estimator, metrics=metrics, report=report, provenance=provenance, preprocessing=prep,
+              files=files, overwrite=args.force)
     print(f"{name} on {source.label}{source.where}: {n_rows - n_dropped} rows ({n_train} train, {n_test} test), "
-          f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s")
+          f"{int(X_train.shape[1])} features, {classes.size} classes; fitted in {fit_seconds:.2f} s"
+          + (f" (and {load_seconds:.2f} s loading code on first use)" if load_seconds >= 0.005 else ""))
     if getattr(source, "split_note", None):
         print(source.split_note)
     if cv:
@@ -301,6 +294,18 @@ def _run(args, source, out, estimator, prep) -> int:
                  else ")"))
     print(f"wrote {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
+
+
+def _check_metadata_size(prep) -> None:
+    """Before the fit: refuse a table whose names alone would not fit in ``model.json``."""
+    from ..io import model_schema
+    from ..io.model_files import metadata_floor
+
+    floor = metadata_floor(prep)
+    if floor > model_schema.MAX_JSON_BYTES:
+        raise DataError(f"the table's column names, categories and classes would take at least {floor} bytes of "
+                        f"model metadata, more than the {model_schema.MAX_JSON_BYTES} a model file may hold: "
+                        "shorten the column names, or leave columns out with --ignore")
 
 
 def _check_table_options(args, source):
@@ -378,9 +383,3 @@ def _data_lines(metrics, source) -> list[str]:
 
 def _json(value):
     return value.item() if hasattr(value, "item") else value
-
-
-def _decide(proba, classes, pos_label, threshold):
-    from .evaluation import decide
-
-    return decide(proba, classes, pos_label=pos_label, threshold=threshold)

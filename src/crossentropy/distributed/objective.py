@@ -72,6 +72,17 @@ def _solve_rows(solve, spec, *parts):
     return solve(LinearObjective(X, y, sw, offset=offset, **spec))
 
 
+class _SumsCache:
+    """The mutable state of a :class:`DaskObjective` that does not depend on the penalty, shared by the
+    objectives :meth:`~DaskObjective.with_penalty` builds: the last point ``key``, the data sums there
+    (``state``) and the count of passes over the chunks (``passes``)."""
+
+    __slots__ = ("key", "state", "passes")
+
+    def __init__(self):
+        self.key, self.state, self.passes = None, None, 0
+
+
 def _item(t, i):
     return t[i]
 
@@ -118,6 +129,8 @@ class DaskObjective(LinearTerms):
     fit_intercept : bool, default True
     scale, l2, l1 : float
         :math:`c`, :math:`\lambda_2`, :math:`\lambda_1` as in ``LinearObjective``.
+    penalty : Penalty, optional
+        Any :class:`~crossentropy.objective.Penalty` instead of ``l2``/``l1``, as in ``LinearObjective``.
     prefetch_hessian : bool, default False
         Also compute the Hessian in every ``loss_gradient`` pass, so that a Newton step, which asks
         for the Hessian at the point its line search accepted, needs no second pass over the data.
@@ -156,7 +169,7 @@ class DaskObjective(LinearTerms):
     """
 
     def __init__(self, X, y, sample_weight=None, *, n_classes, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0,
-                 prefetch_hessian=False, hessian_dtype="auto", offset=None):
+                 penalty=None, prefetch_hessian=False, hessian_dtype="auto", offset=None):
         if not isinstance(X, da.Array) or X.ndim != 2 or len(X.chunks[1]) != 1:
             raise ValueError("X must be a 2-D Dask array chunked along rows only (use X.rechunk({1: -1}))")
         for name, v in (("y", y), ("sample_weight", sample_weight)):
@@ -170,19 +183,22 @@ class DaskObjective(LinearTerms):
                              f"got {getattr(offset, 'shape', type(offset).__name__)}")
         self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         n, d = X.shape
-        super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1)
+        super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1, penalty=penalty)
         self.dtype = X.dtype
         self.prefetch_hessian = bool(prefetch_hessian)
         self.hessian_dtype = resolve_hessian_dtype(hessian_dtype, X.dtype, n * d)
-        self.n_passes = 0
         xs = X.to_delayed().ravel().tolist()
         ys = y.to_delayed().ravel().tolist()
         ss = [None] * len(xs) if sample_weight is None else sample_weight.to_delayed().ravel().tolist()
         os_ = [None] * len(xs) if offset is None else offset.to_delayed().ravel().tolist()
         self._chunks = list(zip(xs, ys, ss, [None] * len(xs), os_))
         self.X_hessian = None
-        self._key = None
-        self._state = None  # DataTerms of the unpenalised sums at self._key
+        self._cache = _SumsCache()  # shared with the objectives of with_penalty
+
+    @property
+    def n_passes(self):
+        """Passes over the chunks so far, by this objective and those :meth:`with_penalty` built from it."""
+        return self._cache.passes
 
     # -- one pass over the data ---------------------------------------------------------------
     def _map_reduce(self, func, *args):
@@ -194,36 +210,36 @@ class DaskObjective(LinearTerms):
             parts = [dask.delayed(_add, pure=False)(*parts[i:i + SPLIT_EVERY])
                      for i in range(0, len(parts), SPLIT_EVERY)]
         (total,) = dask.compute(dask.delayed(_add, pure=False)(*parts), optimize_graph=False)
-        self.n_passes += 1
+        self._cache.passes += 1
         return total
 
     def _sums(self, coef, need):
         """Unpenalised data sums at ``coef`` holding at least ``need`` (from the cache when possible)."""
         coef = np.asarray(coef, dtype=np.float64)
-        st = self._state
-        if st is not None and np.array_equal(self._key, coef) and all(getattr(st, k) is not None for k in need):
+        st = self._cache.state
+        if st is not None and np.array_equal(self._cache.key, coef) and all(getattr(st, k) is not None for k in need):
             return st
         if self.prefetch_hessian and "grad" in need:
             need = need | {"hess"}
         st = self._map_reduce(_chunk_terms, coef, self.layout, frozenset(need), self.hessian_dtype)
-        self._key, self._state = coef.copy(), st
+        self._cache.key, self._cache.state = coef.copy(), st
         return st
 
     # -- the objective protocol ------------------------------------------------------------------
     def loss(self, coef):
         """Smooth objective value at ``coef`` (float): one pass."""
-        return self.scale * self._sums(coef, {"loss"}).loss + self.penalty(coef)[0]
+        return self.scale * self._sums(coef, {"loss"}).loss + self.smooth_penalty(coef)[0]
 
     def loss_gradient(self, coef):
         """Smooth objective value and gradient ``(float, ndarray (n_coef,))``: one pass."""
         t = self._sums(coef, {"loss", "grad"})
-        pv, pg, _ = self.penalty(coef)
+        pv, pg, _ = self.smooth_penalty(coef)
         return self.scale * t.loss + pv, self.scale * t.grad + pg
 
     def loss_gradient_hessian(self, coef):
         """Value, gradient and Hessian ``(n_coef, n_coef)`` of the smooth objective, in one pass."""
         t = self._sums(coef, {"loss", "grad", "hess"})
-        pv, pg, ph = self.penalty(coef)
+        pv, pg, ph = self.smooth_penalty(coef)
         H = self.scale * t.hess
         H[np.diag_indices_from(H)] += ph
         return self.scale * t.loss + pv, self.scale * t.grad + pg, H
@@ -236,12 +252,12 @@ class DaskObjective(LinearTerms):
         r"""Hessian-vector product :math:`\nabla^2 J(\theta)\,v`: from the cached Hessian, else one pass."""
         coef = np.asarray(coef, dtype=np.float64)
         v = np.asarray(v, dtype=np.float64)
-        st = self._state
-        if st is not None and st.hess is not None and np.array_equal(self._key, coef):
+        st = self._cache.state
+        if st is not None and st.hess is not None and np.array_equal(self._cache.key, coef):
             hv = st.hess @ v
         else:
             hv = self._map_reduce(_chunk_hessp, coef, v, self.layout, self.hessian_dtype)
-        return self.scale * hv + self.l2 * np.where(self.penalized, v, 0.0)
+        return self.scale * hv + self.penalty_hessian_diag(coef) * v
 
     def use_hessian_copy(self, X_hessian):
         """Take second-order terms from ``X_hessian``: X in ``hessian_dtype``, same chunks, kept in memory.
@@ -282,7 +298,7 @@ class DaskObjective(LinearTerms):
         if rows.size * self.n_features * self.X.dtype.itemsize > ONE_TASK_BYTES:
             return solve(self.subsample(rows))
         spec = dict(n_classes=self.n_classes, fit_intercept=self.fit_intercept, scale=self._sub_scale(rows),
-                    l2=self.l2, l1=self.l1, hessian_dtype=self.hessian_dtype.name)
+                    penalty=self.penalty, hessian_dtype=self.hessian_dtype.name)
         parts = [t for t, _ in self._row_parts(rows)]
         with warnings.catch_warnings():  # the row numbers travel with the graph, once
             warnings.filterwarnings("ignore", message="Sending large graph")
@@ -315,7 +331,7 @@ class DaskObjective(LinearTerms):
             warnings.filterwarnings("ignore", message="Sending large graph")
             X, y, sw, off = dask.persist(X, y, sw, off)
         return DaskObjective(X, y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
-                             scale=self._sub_scale(rows), l2=self.l2, l1=self.l1,
+                             scale=self._sub_scale(rows), penalty=self.penalty,
                              prefetch_hessian=self.prefetch_hessian, hessian_dtype=self.hessian_dtype.name,
                              offset=off)
 

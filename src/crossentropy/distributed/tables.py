@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..preprocessing.missing_markers import mark_missing
 from ..exceptions import DataError
-from ..io.tables import csv_separator
+from ..io.tables import _COMPRESSION, csv_separator, table_format
+from ..preprocessing.missing_markers import mark_missing
 from ._cluster import DEFAULT_TIMEOUT, connect
 from ._dask import dask
 
@@ -129,8 +129,11 @@ def read_table(path, na_values=()):
         _check_schemas(files, fmt)
     try:
         if fmt == "csv":
+            sources = files or [path]
             sep = csv_separator(files[0]) if files else "\t" if _kind(path) == "tsv" else ","
-            frame = dd.read_csv(files or path, sep=sep, keep_default_na=False, na_values=["", *na_values])
+            compressed = any(Path(str(f).lower()).suffix in _COMPRESSION for f in sources)  # read whole: not cut
+            frame = dd.read_csv(files or path, sep=sep, keep_default_na=False, na_values=["", *na_values],
+                                compression="infer", **({"blocksize": None} if compressed else {}))
         else:
             frame = dd.read_parquet(path)
             if na_values or any(frame[c].dtype.kind == "O" or str(frame[c].dtype).startswith(("string", "str"))
@@ -150,9 +153,12 @@ def class_counts(before, after) -> tuple[dict, np.ndarray]:
 
 
 def _kind(name) -> str:
-    """``"csv"``, ``"tsv"`` or ``"parquet"`` (anything else) by a file's suffix."""
-    low = str(name).lower().rstrip("/*")
-    return "tsv" if low.endswith(".tsv") else "csv" if low.endswith((".csv", ".txt", ".csv.gz")) else "parquet"
+    """``"csv"``, ``"tsv"`` or ``"parquet"`` (anything else: a directory or a glob of Parquet parts) by a
+    file's suffixes, a compression suffix after .csv/.tsv/.txt allowed (``data.tsv.gz`` is TSV)."""
+    try:
+        return table_format(str(name).lower().rstrip("/*"))
+    except DataError:
+        return "parquet"
 
 
 def _one_format(path, files) -> str:

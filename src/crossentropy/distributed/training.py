@@ -127,7 +127,7 @@ class TrainingData:
         self.feature_names = feature_names
         self.persisted = bool(persisted)
 
-    def objective(self, class_weight=None, *, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0):
+    def objective(self, class_weight=None, *, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0, penalty=None):
         r"""The :class:`~crossentropy.distributed.DaskObjective` of these data with class weights.
 
         Row weights :math:`c_{y_i} s_i`; the labels encoded as ``0..K-1`` (for two classes as floats
@@ -142,6 +142,8 @@ class TrainingData:
         fit_intercept : bool
         scale, l2, l1 : float
             As in :class:`~crossentropy.objective.LinearObjective`.
+        penalty : Penalty, optional
+            As in :class:`~crossentropy.objective.LinearObjective` (instead of ``l2``/``l1``).
 
         Returns
         -------
@@ -162,7 +164,7 @@ class TrainingData:
         if self.persisted:
             y_enc, sw = dask.persist(y_enc, sw)
         return DaskObjective(X, y_enc, sw, n_classes=K, fit_intercept=fit_intercept, scale=scale, l2=l2, l1=l1,
-                             offset=self.offset)
+                             penalty=penalty, offset=self.offset)
 
     def prepare_newton(self, objective, *, prefetch_hessian):
         """Ready ``objective`` for Newton's method: Hessians in the gradient's pass, a kept float32 copy.

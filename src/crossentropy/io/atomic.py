@@ -56,12 +56,47 @@ def _create_dir(path: Path) -> None:
     os.mkdir(path, 0o777)  # the kernel applies the umask
 
 
+def _with_path(exc: OSError, shown: Path, tmp: Path | None = None) -> OSError:
+    """``exc`` naming ``shown`` when it names no file or the temporary ``tmp`` (a full disk's ENOSPC comes
+    from ``write`` and names nothing): the path the user asked for, not a hidden temporary name."""
+    name = exc.filename
+    if name is not None and tmp is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            rel = Path(os.fsdecode(name)).relative_to(tmp)
+            return type(exc)(exc.errno, exc.strerror, str(shown / rel) if rel.parts else str(shown))
+    if name is None and exc.errno is not None:
+        return type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno), str(shown))
+    return exc
+
+
+def _place_new(tmp: Path, target: Path) -> None:
+    """Move ``tmp`` to ``target`` only if nothing is at ``target``, in one step (``renameat2`` with
+    ``RENAME_NOREPLACE``, else ``link`` + ``unlink``): a file another program created there meanwhile
+    is never replaced (FileExistsError)."""
+    try:
+        if not _rename2(tmp, target, _RENAME_NOREPLACE):
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: a re-check, then a rename
+                if os.path.lexists(target):
+                    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+                os.rename(tmp, target)
+                return
+            os.unlink(tmp)
+    except FileExistsError:
+        raise OutputChanged(f"output file {str(target)!r} was created by another program while this one was "
+                            "writing; it was left as it is and nothing was written") from None
+
+
 @contextlib.contextmanager
-def atomic_path(path, *, suffix: str | None = None):
+def atomic_path(path, *, suffix: str | None = None, overwrite: bool = True):
     """Yield a new, empty temporary path beside ``path``; on success move it onto ``path``.
 
     On any error (including KeyboardInterrupt) the temporary file is deleted and ``path`` is left as
     it was. The file gets the permissions ``0o666 & ~umask``, as a file created with ``open`` would.
+    An OSError that names no file (a full disk) or the temporary one is raised naming ``path``.
 
     Parameters
     ----------
@@ -70,6 +105,9 @@ def atomic_path(path, *, suffix: str | None = None):
     suffix : str, optional
         Suffix of the temporary name (default: the suffix of ``path``), so that writers which pick a
         format from the file name (matplotlib, pandas) still do.
+    overwrite : bool, default True
+        Replace a file at ``path``. False: the file is put there only if nothing is there at the end,
+        atomically, so a file created meanwhile by another program is kept (:class:`OutputChanged`).
 
     Yields
     ------
@@ -97,14 +135,21 @@ def atomic_path(path, *, suffix: str | None = None):
                       _create_file)
     try:
         yield tmp
-        os.replace(tmp, target)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            _place_new(tmp, target)
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+            named = _with_path(exc, target, tmp)
+            if named is not exc:
+                raise named from exc
         raise
 
 
-def atomic_write_bytes(path, data: bytes) -> None:
+def atomic_write_bytes(path, data: bytes, *, overwrite: bool = True) -> None:
     """Write ``data`` to ``path`` atomically (temporary file in the same directory, fsync, ``os.replace``).
 
     Parameters
@@ -113,6 +158,8 @@ def atomic_write_bytes(path, data: bytes) -> None:
         The target file; replaced as a whole or not at all.
     data : bytes
         The complete content.
+    overwrite : bool, default True
+        False: never replace a file at ``path`` (see :func:`atomic_path`).
 
     Examples
     --------
@@ -122,14 +169,14 @@ def atomic_write_bytes(path, data: bytes) -> None:
     >>> target.read_bytes()
     b'\\x00\\x01'
     """
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
 
 
-def atomic_write_text(path, text: str) -> None:
+def atomic_write_text(path, text: str, *, overwrite: bool = True) -> None:
     """Write ``text`` encoded as UTF-8 to ``path`` atomically (see :func:`atomic_write_bytes`).
 
     Parameters
@@ -138,6 +185,8 @@ def atomic_write_text(path, text: str) -> None:
         The target file.
     text : str
         The complete content.
+    overwrite : bool, default True
+        False: never replace a file at ``path``.
 
     Examples
     --------
@@ -147,7 +196,7 @@ def atomic_write_text(path, text: str) -> None:
     >>> target.read_bytes()
     b'\\xc3\\xa9\\n'
     """
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
 
 
 # ---------------------------------------------------------------------------------- run directories
@@ -392,6 +441,10 @@ def atomic_directory(path, *, overwrite: bool = False):
     try:
         yield tmp
         _install(tmp, target, parent, overwrite=overwrite, expected=expected)
-    except BaseException:
+    except BaseException as exc:
         _remove_tree(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+            named = _with_path(exc, target, tmp)
+            if named is not exc:
+                raise named from exc
         raise

@@ -45,7 +45,7 @@ from .model_schema import (
     metadata_digest,
 )
 
-__all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel", "FORMAT", "FORMAT_VERSION", "metadata_floor"]
 
 def _paths(path, *, saving: bool):
     p = Path(path)
@@ -194,6 +194,27 @@ def save_model(estimator, path, *, preprocessing=None, extra=None, calibration=N
     atomic_write_bytes(arrays_path, blob)
     atomic_write_bytes(json_path, text.encode("utf-8"))
     return json_path
+
+
+def metadata_floor(preprocessing) -> int:
+    """Bytes that a fitted preprocessing's state and feature names alone take in ``model.json``.
+
+    A lower bound of the whole file (written indented, with the model's own fields besides): when it
+    exceeds :data:`~crossentropy.io.model_schema.MAX_JSON_BYTES` the model cannot be saved, which
+    a caller can tell before fitting anything (long column names, many categories or classes).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crossentropy.preprocessing import TabularPreprocessor
+    >>> prep = TabularPreprocessor("y").fit(pd.DataFrame({"a" * 1000: [1.0, 2.0], "y": [0, 1]}))
+    >>> metadata_floor(prep) > 2000
+    True
+    """
+    def size(value):
+        return len(json.dumps(value, ensure_ascii=False, allow_nan=True, default=str).encode("utf-8"))
+
+    return size(preprocessing.to_state()) + size([str(f) for f in preprocessing.feature_names_])
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def _first_line(exc) -> str:
 
 
 #: the separators a ``.csv``/``.txt`` file may use besides the comma
-_OTHER_SEPARATORS = ";\t|"
+_OTHER_SEPARATORS = (";", "\t", "|")
 
 
 def _first_lines(p: Path, n_lines: int = 20) -> str:
@@ -157,6 +157,26 @@ def _header(p: Path, kind: str, sep: str = ",") -> list:
     return [str(v) for v in first.iloc[0].tolist()] if first.shape[0] else []
 
 
+def _codec_errors() -> tuple:
+    """What the decompressors raise on a truncated or corrupt stream (an EOFError, zlib's and lzma's errors,
+    a bad zip archive)."""
+    import lzma
+    import zipfile
+    import zlib
+
+    return (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
+
+
+def _check_codec(p: Path, name: str) -> None:
+    """A ``.zst`` file needs the optional ``zstandard`` package: DataError saying so when it is missing."""
+    if p.suffix.lower() == ".zst":
+        try:
+            import zstandard  # noqa: F401
+        except ImportError:
+            raise DataError(f"{name} file {str(p)!r} is compressed with Zstandard, which needs the zstandard "
+                            "package: pip install zstandard (or decompress the file first)") from None
+
+
 def _refuse_duplicates(columns, name, p) -> None:
     seen, dup = set(), []
     for c in columns:
@@ -216,6 +236,7 @@ def read_table(path, *, name: str = "DATA", na_values=None):
     if p.is_dir():
         raise DataError(f"{name} must be a file, got the directory {str(p)!r}")
     kind = table_format(p)
+    _check_codec(p, name)
     try:
         sep = "," if kind == "parquet" else csv_separator(p)
         header = _header(p, kind, sep)
@@ -233,6 +254,9 @@ def read_table(path, *, name: str = "DATA", na_values=None):
         raise DataError(f"{name} file {str(p)!r} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise DataError(f"cannot read {name} file {str(p)!r} as {kind}: {_first_line(exc)}") from None
+    except _codec_errors() as exc:  # a truncated or corrupt compressed file
+        raise DataError(f"cannot read {name} file {str(p)!r}: the {p.suffix.lower()} file is truncated or corrupt "
+                        f"({type(exc).__name__}: {_first_line(exc)})") from None
     except Exception as exc:  # pyarrow's ArrowInvalid and friends
         if type(exc).__module__.startswith("pyarrow"):
             raise DataError(f"cannot read {name} file {str(p)!r} as parquet: {_first_line(exc)}") from None
@@ -246,7 +270,7 @@ def read_table(path, *, name: str = "DATA", na_values=None):
     return frame
 
 
-def write_table(frame, path) -> None:
+def write_table(frame, path, *, overwrite: bool = True) -> None:
     """Write ``frame`` to ``path`` (.csv/.tsv or .parquet by suffix) atomically, without the index.
 
     Parameters
@@ -254,6 +278,9 @@ def write_table(frame, path) -> None:
     frame : pandas.DataFrame of shape (n_rows, n_columns)
     path : str or path-like
         A text suffix may be followed by a compression suffix (``out.csv.gz``).
+    overwrite : bool, default True
+        False: a file at ``path`` is never replaced, not even one created while the table was written
+        (:func:`crossentropy.io.atomic.atomic_path`).
 
     Examples
     --------
@@ -270,7 +297,7 @@ def write_table(frame, path) -> None:
         kind = table_format(p)
     except DataError as exc:
         raise DataError(str(exc).replace("cannot tell the format of", "cannot tell the output format of")) from None
-    with atomic_path(p) as tmp:
+    with atomic_path(p, overwrite=overwrite) as tmp:
         if kind == "parquet":
             frame.to_parquet(tmp, index=False)
         else:

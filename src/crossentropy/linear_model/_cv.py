@@ -327,10 +327,7 @@ class LogisticRegressionCV(LogisticRegression):
         template = LogisticRegression(penalty=self.penalty, C=1.0, l1_ratio=ratios[0], fit_intercept=self.fit_intercept,
                                       solver=self.solver, max_iter=self.max_iter, tol=self.tol,
                                       class_weight=self.class_weight, verbose=self.verbose)
-        template._check_params()
-        if self.solver == "sgd":
-            raise ValueError("solver='sgd' cannot follow a regularisation path (it stops after max_iter epochs); "
-                             "use 'auto', 'newton', 'lbfgs', 'gd' or 'proximal'")
+        _setup.check_params(template, stacklevel=4, path=True)
         rhos = [1.0 if self.penalty == "l1" else 0.0] if ratios == [None] else ratios
         return template, Cs, ratios, rhos
 

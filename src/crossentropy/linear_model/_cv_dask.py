@@ -2,8 +2,8 @@ r"""``LogisticRegressionCV.fit`` on Dask input: every fold's path fitted on the 
 
 The folds come from :func:`crossentropy.distributed.fold_ids` (a seeded split of each partition);
 fold :math:`f` is the whole data with weights :math:`s_i [\mathrm{fold}_i \ne f]`, whose Dask
-objective (:func:`crossentropy.linear_model._setup.dask_objective`, the objective of the in-memory
-fit) is moved along C by :func:`crossentropy.linear_model._path.path_on_objective`. The held-out
+problem (:func:`crossentropy.linear_model._setup.dask_problem`, the objective of the in-memory
+fit) is fitted along C by :func:`crossentropy.linear_model._path.path_on_problem`. The held-out
 scores are computed on the workers too (:func:`crossentropy.distributed.fold_scores`).
 """
 
@@ -16,7 +16,8 @@ import numpy as np
 from .. import distributed
 from . import _setup
 from ._logistic import LogisticRegression
-from ._path import path_on_objective
+from ._path import path_on_problem
+from ._problem import SolverSettings, run_solver, store_result
 
 __all__ = ["fit_cv_dask"]
 
@@ -43,9 +44,7 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
                          f"partition), got {cv_est.cv!r}")
     if not (cv_est.scoring is None or cv_est.scoring in ("neg_log_loss", "accuracy")):
         raise ValueError(f"scoring must be 'neg_log_loss', 'accuracy' or None for Dask input, got {cv_est.scoring!r}")
-    if template.solver not in _setup.DASK_SOLVERS:
-        raise ValueError(f"solver={template.solver!r} is not available for Dask input; use one of "
-                         f"{list(_setup.DASK_SOLVERS)}")
+    _setup.check_solver_choice(template.solver, template.penalty, max(rhos), dask=True, path=True)
     data = distributed.training_data(X, y, sample_weight)
     classes = data.classes
     cv_est.classes_, cv_est.n_features_in_ = classes, data.n_features
@@ -64,8 +63,9 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
         for rho, ratio in zip(rhos, ratios):
             est = LogisticRegression(**{**template.get_params(), "l1_ratio": ratio, "C": float(Cs[0])})
             est.classes_ = classes
-            objective, name = _setup.dask_objective(est, fold, cw, total, rho)
-            coefs, intercepts, n_iter, _, _ = path_on_objective(est, objective, Cs, rho, solver=name)
+            problem, name = _setup.dask_problem(est, fold, cw, total, rho)
+            coefs, intercepts, n_iter, _, _ = path_on_problem(problem, SolverSettings.from_estimator(est), Cs,
+                                                              solver=name)
             models = _models(classes, coefs, intercepts, data.n_features)
             scores = distributed.fold_scores(data.X, data.y, ids, f, models, classes,
                                                sample_weight=data.sample_weight, scoring=cv_est.scoring)
@@ -74,8 +74,9 @@ def fit_cv_dask(cv_est, template, Cs, ratios, rhos, X, y, sample_weight=None, *,
 
     def refit(est, rho, coef0):
         cw, total = _setup.class_weights(template.class_weight, classes, data.weighted_counts)
-        objective, name = _setup.dask_objective(est, data, cw, total, rho)
-        _setup.run_solver(est, objective, callback, solver=name, coef0=coef0)
+        problem, name = _setup.dask_problem(est, data, cw, total, rho)
+        store_result(est, run_solver(problem, SolverSettings.from_estimator(est), callback, solver=name,
+                                     coef0=coef0))
 
     cv_est._choose(template, Cs, ratios, rhos, None, None, None, refit=refit)
     return cv_est

@@ -8,7 +8,8 @@ Along a grid :math:`C_1 < C_2 < \dots < C_m` the minimisers of ``LogisticRegress
 
 move continuously with C, so each fit starts from the previous one (the strongest penalty first,
 where :math:`\hat w` is near 0). The objective, its scaling and the solvers are those of
-:mod:`crossentropy.linear_model._setup`; only the penalty strengths change from point to point.
+:mod:`crossentropy.linear_model._setup`; each point's objective is built from the last one's data side
+with its own penalty (:meth:`~crossentropy.linear_model._problem.FitProblem.at_C`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..losses._reduction import scaled_by
-from ..solvers import SOLVER_OPTIONS
+from ..solvers import solver_options
 from .._validation import check_offset, check_real
 from . import _setup
 from ._logistic import LogisticRegression
+from ._problem import SolverSettings, run_solver
 
-__all__ = ["LogisticPath", "logistic_regression_path", "check_Cs", "set_penalty", "path_on_objective", "fold_path"]
+__all__ = ["LogisticPath", "logistic_regression_path", "check_Cs", "path_on_problem", "fold_path"]
 
 
 class LogisticPath(NamedTuple):
@@ -67,56 +68,20 @@ def check_Cs(Cs):
     return np.array([check_real(c, "Cs", low=0, low_open=True) for c in Cs], dtype=np.float64)
 
 
-def set_penalty(objective, penalty, C, rho):
-    r"""Move ``objective`` (in memory or on Dask) to the penalty of ``C``.
+def path_on_problem(problem, settings, Cs, *, solver=None, coef0=None, state=None):
+    """Fit ``problem`` at every C of ``Cs``, smallest C first, each from the last.
 
-    :func:`crossentropy.linear_model._setup.penalty_terms` with the objective's own
-    :math:`S = 1/\text{scale}`. The data terms and their caches do not depend on the penalty and are
-    kept; the preconditioner factors of the in-memory objective, which do, are dropped.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from crossentropy.objective import LinearObjective
-    >>> obj = LinearObjective(np.eye(2), np.array([0, 1]), n_classes=2, scale=0.5, l2=1.0)
-    >>> set_penalty(obj, "l2", 4.0, 0.0).l2
-    0.125
-    """
-    C = float(scaled_by(float(C), getattr(objective, "weight_shift", 0)))  # weights stored divided by 2**shift
-    terms = _setup.penalty_terms(penalty, C, rho, 1.0 / objective.scale)
-    objective.l2, objective.l1 = float(terms["l2"]), float(terms["l1"])
-    for name in ("_G_factor", "_G_eig"):  # LinearObjective's preconditioner factors (built with the old l2)
-        if getattr(objective, name, None) is not None:
-            setattr(objective, name, None)
-    return objective
-
-
-class _WarmStarted:
-    """The objective without its subsample abilities, for every point of a path: Newton would otherwise
-    first solve a tenth of the rows (a third of a fold's time on 80,000 rows). A point after the first
+    Each point is the problem's objective with the penalty of that C (:meth:`FitProblem.at_C
+    <crossentropy.linear_model._problem.FitProblem.at_C>`: the data side and its caches shared). Newton
+    starts each point where the last ended and without its subsample start (a point after the first
     starts at its neighbour's optimum, no farther than that subsample's; the first, at the strongest
-    penalty, is near zero, where a few full steps with a kept Hessian cost less. Everything else is
-    the objective's own."""
-
-    def __init__(self, objective):
-        self._objective = objective
-
-    def __getattr__(self, name):
-        if name in ("subsample", "solve_subsample"):
-            raise AttributeError(name)
-        return getattr(self._objective, name)
-
-
-def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None, state=None):
-    """Fit ``est``'s model at every C of ``Cs`` on one objective, smallest C first, each from the last.
+    penalty, is near zero, where a few full steps with a kept Hessian cost less).
 
     Parameters
     ----------
-    est : LogisticRegression
-        With ``classes_`` set; its ``C`` is changed, its fitted attributes are those of the last C.
-    objective : LinearObjective or DaskObjective
+    problem : FitProblem
+    settings : SolverSettings
     Cs : ndarray of shape (n_cs,)
-    rho : float
     solver : str, optional
         Default: :func:`~crossentropy.linear_model._setup.choose_solver` at each C.
     coef0 : ndarray of shape (n_coef,), optional
@@ -132,23 +97,23 @@ def path_on_objective(est, objective, Cs, rho, *, solver=None, coef0=None, state
         fit at the smallest C (None for other solvers), where another training set's path may start.
     """
     n_cs = len(Cs)
-    rows = 1 if objective.layout.binary else objective.n_classes
-    d = objective.n_features
+    layout = problem.layout
+    rows = 1 if layout.binary else layout.n_classes
+    d = layout.n_features
     coefs, intercepts = np.zeros((n_cs, rows, d)), np.zeros((n_cs, rows))
     n_iter, converged = np.zeros(n_cs, dtype=np.intp), np.zeros(n_cs, dtype=bool)
     state = {} if state is None else dict(state)  # Newton's data Hessian, kept while it steps well
     first_state = None
     for k, j in enumerate(np.argsort(Cs, kind="stable")):
-        est.C = float(Cs[j])
-        set_penalty(objective, est.penalty, est.C, rho)
-        name = _setup.choose_solver(est.solver, objective) if solver is None else solver
-        result = _setup.run_solver(est, _WarmStarted(objective), solver=name,
-                                   coef0=coef0, state=state if "state" in SOLVER_OPTIONS[name] else None)
-        coef0, state = result.coef, dict(result.state) if name == "newton" else {}
+        point = problem.at_C(float(Cs[j]))
+        name = _setup.choose_solver(settings.solver, point.objective) if solver is None else solver
+        result = run_solver(point, settings, solver=name, coef0=coef0, subsample_start=False,
+                            state=state if "state" in solver_options(name) else None)
+        coef0, state = result.flat, dict(result.state) if name == "newton" else {}
         if k == 0:
             first_state = state or None
-        coefs[j], intercepts[j] = est.coef_, est.intercept_
-        n_iter[j], converged[j] = est.n_iter_, est.converged_
+        coefs[j], intercepts[j] = result.coef, result.intercept
+        n_iter[j], converged[j] = result.n_iter, result.converged
     return coefs, intercepts, n_iter, converged, first_state
 
 
@@ -196,7 +161,7 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None, 
     Returns
     -------
     (coefs, intercepts, n_iter, converged, first_state)
-        As in :func:`path_on_objective` (``coef0`` and ``state`` go to it; a fit without some classes
+        As in :func:`path_on_problem` (``coef0`` and ``state`` go to it; a fit without some classes
         has other shapes and starts from zeros).
     """
     classes = est.classes_
@@ -204,8 +169,8 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None, 
     sw = _setup.row_weights(est.class_weight, classes, y_enc, sample_weight)
     present = np.flatnonzero(np.bincount(y_enc, weights=sw, minlength=K) > 0)
     if len(present) == K:
-        objective = _setup.memory_objective(est, X, y_enc, sample_weight, rho, offset=offset)
-        return path_on_objective(est, objective, Cs, rho, coef0=coef0, state=state)
+        problem = _setup.memory_problem(est, X, y_enc, sample_weight, rho, offset=offset)
+        return path_on_problem(problem, SolverSettings.from_estimator(est), Cs, coef0=coef0, state=state)
     n_cs = len(Cs)
     if len(present) == 1:
         coefs, intercepts = _embed(np.zeros((n_cs, 1, X.shape[1])), np.zeros((n_cs, 1)), present, K)
@@ -215,8 +180,8 @@ def fold_path(est, X, y_enc, sample_weight, Cs, rho, *, coef0=None, state=None, 
     rows = np.flatnonzero(sw > 0)
     sub_y = np.searchsorted(present, y_enc[rows])
     sub_offset = _present_offset(None if offset is None else offset[rows], present, K)
-    objective = _setup.memory_objective(sub, X[rows], sub_y, sw[rows], rho, offset=sub_offset)
-    coefs, intercepts, n_iter, converged, _ = path_on_objective(sub, objective, Cs, rho)
+    problem = _setup.memory_problem(sub, X[rows], sub_y, sw[rows], rho, offset=sub_offset)
+    coefs, intercepts, n_iter, converged, _ = path_on_problem(problem, SolverSettings.from_estimator(sub), Cs)
     return (*_embed(coefs, intercepts, present, K), n_iter, converged, None)
 
 
@@ -278,10 +243,7 @@ def logistic_regression_path(X, y, *, Cs=10, penalty="l2", l1_ratio=None, sample
     Cs = check_Cs(Cs)
     est = LogisticRegression(penalty=penalty, C=float(Cs[0]), l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                              solver=solver, max_iter=max_iter, tol=tol, class_weight=class_weight)
-    rho = est._check_params()
-    if est.solver == "sgd":
-        raise ValueError("solver='sgd' cannot follow a regularisation path (it stops after max_iter epochs); "
-                         "use 'auto', 'newton', 'lbfgs', 'gd' or 'proximal'")
+    rho = _setup.check_params(est, path=True)
     X, y_enc, sw = est._validate_fit_data(X, y, sample_weight, classes=classes)
     offset = check_offset(offset, X.shape[0], len(est.classes_))
     coefs, intercepts, n_iter, converged, _ = fold_path(est, X, y_enc, sw, Cs, rho, offset=offset)

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .._validation import check_int, check_real
-from ..objective import LinearObjective
+from ..objective import LinearObjective, Penalty
 from ..solvers import SOLVERS
 
 __all__ = ["LRTest", "term_tests", "wald_tests", "lr_tests", "lr_test", "profile_intervals", "column_params",
@@ -209,7 +209,7 @@ class _Restricted:
     def __init__(self, objective, free, base):
         self.objective, self.free, self.base = objective, free, base
         self.n_coef, self.n_samples = int(free.size), objective.n_samples
-        self.l1, self.penalized = 0.0, np.zeros(free.size, dtype=bool)
+        self.penalty, self.penalized = Penalty(), np.zeros(free.size, dtype=bool)
 
     def full(self, theta):
         coef = self.base.copy()

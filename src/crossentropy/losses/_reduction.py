@@ -16,13 +16,27 @@ def reduce_loss(per_element: np.ndarray, reduction: str, denominator: float | No
 
     ``denominator`` overrides the element count used by ``"mean"`` (PyTorch's weighted mean divides by
     the sum of the targets' class weights). A zero denominator gives 0.0 rather than NaN.
+
+    When the plain float64 sum of finite losses overflows, the losses are divided by the power of two
+    below their largest magnitude (exact), summed, divided by the denominator and scaled back: a mean
+    of finite losses is then always finite, e.g. the mean of two losses of 1.7e308 is 1.7e308
+    (PyTorch returns inf there). ``"sum"`` is inf only when the true sum exceeds the largest float64,
+    as in PyTorch.
     """
     if reduction == "none":
         return np.asarray(per_element)  # a 0-d array, not a NumPy scalar, for 0-d input
-    total = np.sum(per_element, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        total = np.sum(per_element, dtype=np.float64)
+    den = per_element.size if denominator is None else denominator
+    if math.isinf(total) and np.isfinite(per_element).all():
+        scale = power_of_two_below(float(np.max(np.abs(per_element))))
+        with np.errstate(over="ignore"):
+            scaled = np.sum(np.asarray(per_element, dtype=np.float64) / scale)
+            if reduction == "sum":
+                return np.float64(scaled * scale)
+            return np.float64(scaled / den * scale) if den != 0 else np.float64(0.0)
     if reduction == "sum":
         return np.float64(total)
-    den = per_element.size if denominator is None else denominator
     return np.float64(total / den) if den != 0 else np.float64(0.0)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_api import array_api
+from .._generic import losses as _generic
 from .. import special
 from .._validation import (
     as_float_array,
@@ -19,6 +21,7 @@ from ._reduction import compute_dtype, grad_scale, needs_float64, normalise_weig
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
 
 
+@array_api(_generic.binary_cross_entropy)
 def binary_cross_entropy(proba, target, *, weight=None, reduction="mean"):
     r"""Binary cross-entropy (log loss) on predicted probabilities.
 
@@ -82,6 +85,7 @@ def _scaled(loss, w_scale, reduction, dtype):
         return np.float64(reduce_loss(loss, reduction) * w_scale)
 
 
+@array_api(_generic.binary_cross_entropy_with_logits)
 def binary_cross_entropy_with_logits(
     logits, target, *, weight=None, pos_weight=None, label_smoothing=0.0, reduction="mean", return_grad=False
 ):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_api import array_api
+from .._generic import losses as _generic
 from .. import special
 from .._validation import (
     as_float_array,
     check_class_weight,
     check_nonempty_for_mean,
+    check_alpha_scalar,
     check_real,
     check_reduction,
     check_same_shape,
@@ -21,13 +24,7 @@ from .binary import binary_cross_entropy_with_logits
 __all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
 
 
-def _check_alpha_scalar(alpha, **bounds):
-    """A scalar ``alpha`` (or None) as a float; an array where a scalar is asked is a ValueError."""
-    if alpha is not None and np.ndim(alpha) != 0:
-        raise ValueError(f"alpha must be a number or None, got an array of shape {np.shape(alpha)}")
-    return check_real(alpha, "alpha", allow_none=True, **bounds)
-
-
+@array_api(_generic.sigmoid_focal_loss)
 def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean"):
     r"""Binary focal loss from logits (torchvision's definition), computed in log space.
 
@@ -66,7 +63,7 @@ def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean
     """
     reduction = check_reduction(reduction)
     g = check_real(gamma, "gamma", low=0)
-    alpha = _check_alpha_scalar(alpha, high=1)
+    alpha = check_alpha_scalar(alpha, high=1)
     x_in = as_float_array(logits, "logits")
     t = as_float_array(target, "target")
     check_same_shape(x_in, t, "logits", "target")
@@ -83,6 +80,7 @@ def sigmoid_focal_loss(logits, target, *, alpha=0.25, gamma=2.0, reduction="mean
     return reduce_loss(loss.astype(x_in.dtype, copy=False) if reduction == "none" else loss, reduction)
 
 
+@array_api(_generic.softmax_focal_loss)
 def softmax_focal_loss(logits, target, *, alpha=None, gamma=2.0, ignore_index=None, reduction="mean", axis=-1):
     r"""Multiclass focal loss from logits, stable for large logits.
 
@@ -123,7 +121,7 @@ def softmax_focal_loss(logits, target, *, alpha=None, gamma=2.0, ignore_index=No
     g = check_real(gamma, "gamma", low=0)
     x_in, ax, n_classes = class_scores(logits, "logits", axis)
     if alpha is None or np.ndim(alpha) == 0:
-        a = _check_alpha_scalar(alpha, low=0, finite=False)
+        a = check_alpha_scalar(alpha, low=0, finite=False)
         a = None if a is None else np.full(n_classes, a)
     else:
         a = check_class_weight(alpha, n_classes, "alpha")

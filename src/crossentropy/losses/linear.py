@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_api import array_api
+from .._generic import linear as _generic
 from .._validation import (
     _preview,
     as_float_array,
+    check_block_size,
     check_class_weight,
-    check_int,
     check_label_smoothing,
     check_reduction,
+    check_sample_weight,
 )
+from . import _options
+from ._linear_rows import linear_rows
 from ._reduction import (
     compute_dtype,
     grad_scale,
@@ -26,6 +31,7 @@ from ._targets import index_target
 __all__ = ["linear_cross_entropy"]
 
 
+@array_api(_generic.linear_cross_entropy)
 def linear_cross_entropy(
     X,
     W,
@@ -36,6 +42,10 @@ def linear_cross_entropy(
     ignore_index=None,
     label_smoothing=0.0,
     reduction="mean",
+    sample_weight=None,
+    z_loss=0.0,
+    softcap=None,
+    return_lse=False,
     return_grad=False,
     block_size=None,
 ):
@@ -63,6 +73,13 @@ def linear_cross_entropy(
     :math:`dW_J \mathrel{+}= G_{BJ}^\top X_B`. Extra memory is one block of logits plus per-row
     statistics of one block: it does not grow with N.
 
+    ``sample_weight`` :math:`s_n` multiplies each row (its loss and gradient), and ``"mean"`` divides by
+    :math:`\sum_n k_n s_n w_{y_n}`. ``softcap``, ``z_loss`` and ``return_lse`` are those of
+    :func:`crossentropy.cross_entropy` on the logits :math:`Z` (:mod:`crossentropy.losses._options`;
+    the z-loss row weight is :math:`a_n = k_n s_n w_{y_n}`); with any of them the rows go in blocks of all
+    classes through the same fused row kernel (:mod:`crossentropy.losses._linear_rows`), and without
+    them the engine above runs unchanged.
+
     Parameters
     ----------
     X : array_like of shape (N, d)
@@ -78,6 +95,14 @@ def linear_cross_entropy(
         Targets equal to it contribute neither loss nor gradient.
     label_smoothing : float in [0, 1], default 0
     reduction : {"mean", "sum", "none"}, default "mean"
+    sample_weight : array_like of shape (N,), optional
+        Non-negative per-token weights.
+    z_loss : float >= 0, default 0
+        Coefficient of :math:`\mathrm{lse}_n^2` (PaLM); 0 is off.
+    softcap : float > 0, optional
+        Soft-cap of the logits, :math:`Z \to c\tanh(Z / c)` (Gemma); None is off.
+    return_lse : bool, default False
+        Also return the log-sum-exp of each row of the (capped) logits, shape (N,).
     return_grad : bool, default False
         Also return the gradients of the returned loss (of its sum for ``"none"``).
     block_size : int or (int, int), optional
@@ -88,6 +113,7 @@ def linear_cross_entropy(
     Returns
     -------
     loss : numpy.float64 for "mean" and "sum"; ndarray (N,) in the compute dtype for "none"
+    lse : ndarray (N,) in the compute dtype (only with ``return_lse=True``)
     (dX, dW, db) : only with ``return_grad=True``: arrays of shapes (N, d), (C, d) and (C,) in the
         compute dtype; ``db`` is None without ``bias``.
 
@@ -108,6 +134,9 @@ def linear_cross_entropy(
            [-0.0533,  0.4935]])
     >>> db.round(4)
     array([ 0.0027,  0.0637, -0.0663])
+    >>> loss, lse = ce.linear_cross_entropy(X, W, y, sample_weight=[1.0, 0.5, 2.0], z_loss=1e-4, return_lse=True)
+    >>> lse.round(4)
+    array([1.2706, 0.9809, 1.2119])
 
     References
     ----------
@@ -117,6 +146,7 @@ def linear_cross_entropy(
     """
     reduction = check_reduction(reduction)
     eps = check_label_smoothing(label_smoothing)
+    opts = (_options.check_z_loss(z_loss), _options.check_softcap(softcap), bool(return_lse))
     Xa = _matrix(X, "X")
     Wa = _matrix(W, "W")
     n, d = Xa.shape
@@ -139,16 +169,21 @@ def linear_cross_entropy(
     w = check_class_weight(weight, c)
     t = index_target(target, (n,), c, ignore_index=ignore_index, reduction=reduction,
                      shape_hint="one class index per row of X")
-    block = _check_block_size(block_size)
+    block = check_block_size(block_size)
+    r = t.keep.astype(np.float64)
+    if sample_weight is not None:
+        r *= check_sample_weight(sample_weight, n, positive_sum=False)
     # weights divided by a power of two: any finite weights give the float64 value of the definition
-    used = t.keep.astype(np.float64) if w is None else w[t.safe[t.keep]]
+    used = w[t.safe[t.keep]] if w is not None else None
     w, w_scale = normalise_weights(w, None if w is None or eps else used)
+    used = r[t.keep] * (1.0 if used is None else used)
     shift, denominator = mean_denominator(used, w_scale)  # PyTorch's weighted-mean denominator, no underflow
     scale = float(scaled_by(grad_scale(reduction, n, denominator), shift)) if reduction == "mean" else w_scale
     with np.errstate(over="ignore", under="ignore"):
-        row_loss, grads = _rows_in(dtype, Xa, Wa, b, t, w, eps, scale, return_grad, block)
+        row_loss, lse, grads = _rows_in(dtype, Xa, Wa, b, t.safe, r, w, eps, scale, return_grad, block, opts)
         if dtype != np.float64 and not np.isfinite(row_loss).all():  # float32 overflow: again in float64
-            row_loss, grads = _rows_in(np.dtype(np.float64), Xa, Wa, b, t, w, eps, scale, return_grad, block)
+            row_loss, lse, grads = _rows_in(np.dtype(np.float64), Xa, Wa, b, t.safe, r, w, eps, scale, return_grad,
+                                            block, opts)
         if not np.isfinite(row_loss).all():
             bad = np.flatnonzero(~np.isfinite(row_loss))
             raise ValueError(
@@ -161,27 +196,27 @@ def linear_cross_entropy(
             value = np.float64(reduce_loss(row_loss, reduction) * w_scale)
         else:
             value = reduce_loss((row_loss.astype(np.float64) * w_scale).astype(dtype, copy=False), reduction)
-    if not return_grad:
-        return value
-    dX, dW, db = grads
-    return value, (dX, dW, None if db is None else db.astype(dtype))
+    out = (value,) + ((lse.astype(dtype, copy=False),) if return_lse else ())
+    if return_grad:
+        dX, dW, db = grads
+        out += ((dX, dW, None if db is None else db.astype(dtype)),)
+    return out if len(out) > 1 else value
 
 
-def _rows_in(dtype, Xa, Wa, b, t, w, eps, scale, return_grad, block):
-    """The engine's per-row losses (unscaled, rounded to ``dtype``) and gradients (in ``dtype``, scaled by ``scale``);
-    float64 instead of float16/32 where their range would overflow or lose the weights."""
-    from .._kernels.linear_engine import linear_ce_rows  # numba: compiled (or loaded) on first use
-
+def _rows_in(dtype, Xa, Wa, b, y, r, w, eps, scale, return_grad, block, opts):
+    """The per-row losses (unscaled, rounded to ``dtype``), log-sum-exps (or None) and gradients (in ``dtype``,
+    scaled by ``scale``) of :func:`~crossentropy.losses._linear_rows.linear_rows`; float64 instead of
+    float16/32 where their range would overflow or lose the weights."""
     out_dtype = dtype
     if needs_float64(w, scale, dtype):
         dtype = np.dtype(np.float64)
     X, W = (np.ascontiguousarray(a, dtype=dtype) for a in (Xa, Wa))
     bias = None if b is None else np.ascontiguousarray(b, dtype=dtype)
-    row_loss, dX, dW, db = linear_ce_rows(X, W, bias, t.safe, t.keep.astype(np.float64), w, eps, scale,
-                                          need_grad=bool(return_grad), block_size=block)
+    row_loss, lse, dX, dW, db = linear_rows(X, W, bias, y, r, w, eps, scale, need_grad=bool(return_grad),
+                                            opts=opts, block_size=block)
     row_loss = row_loss.astype(out_dtype, copy=False)  # the per-row dtype of cross_entropy
     cast = (lambda a: a) if out_dtype == dtype else (lambda a: None if a is None else a.astype(out_dtype))
-    return row_loss, (cast(dX), cast(dW), cast(db))
+    return row_loss, lse, (cast(dX), cast(dW), cast(db))
 
 
 def _matrix(a, name):
@@ -190,16 +225,3 @@ def _matrix(a, name):
         raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
     return arr
 
-
-def _check_block_size(block_size):
-    """None, a positive int (rows), or a pair of positive ints (rows, classes)."""
-    if block_size is None:
-        return None
-    parts = block_size if isinstance(block_size, tuple) else (block_size,)
-    if len(parts) not in (1, 2):
-        raise TypeError(f"block_size must be a positive int or a pair of positive ints (rows, classes), "
-                        f"got {block_size!r}")
-    checked = tuple(check_int(p, f"block_size {block_size!r}: each entry") for p in parts)
-    if any(p < 1 for p in checked):
-        raise ValueError(f"block_size must be positive, got {block_size!r}")
-    return checked if len(checked) == 2 else checked[0]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_api import array_api
+from .._generic import losses as _generic
 from .._validation import (
     as_float_array,
     check_class_weight,
@@ -12,7 +14,7 @@ from .._validation import (
     check_reduction,
     check_unit_interval,
 )
-from . import _rows
+from . import _options, _rows
 from ._reduction import (
     compute_dtype,
     grad_scale,
@@ -27,6 +29,7 @@ from ._targets import axis_index_target, class_scores, from_rows, to_rows
 __all__ = ["cross_entropy", "nll_loss"]
 
 
+@array_api(_generic.cross_entropy)
 def cross_entropy(
     logits,
     target,
@@ -36,6 +39,9 @@ def cross_entropy(
     label_smoothing=0.0,
     reduction="mean",
     axis=-1,
+    z_loss=0.0,
+    softcap=None,
+    return_lse=False,
     return_grad=False,
     out=None,
 ):
@@ -60,6 +66,12 @@ def cross_entropy(
     including its weighted-mean denominator. One deliberate difference: when every target is
     ignored, ``"mean"`` returns 0.0 with a zero gradient (PyTorch returns NaN).
 
+    Options of fused large-vocabulary kernels (:mod:`crossentropy.losses._options`): ``softcap`` replaces
+    the logits by :math:`c\tanh(x/c)` before everything above (Gemma), ``z_loss`` adds
+    :math:`\lambda\,a_n\,\mathrm{lse}_n^2` to each row (PaLM; :math:`a_n = k_n w_{y_n}`, the row's
+    weight in the mean's denominator, or 1 for probability targets) and ``return_lse`` also returns
+    :math:`\mathrm{lse}_n = \log\sum_c e^{x_{nc}}` of the (capped) logits.
+
     Parameters
     ----------
     logits : array_like of shape (..., C, ...)
@@ -75,6 +87,12 @@ def cross_entropy(
     reduction : {"mean", "sum", "none"}, default "mean"
     axis : int, default -1
         The class axis of ``logits`` (PyTorch uses axis 1).
+    z_loss : float >= 0, default 0
+        Coefficient of the z-loss :math:`\mathrm{lse}_n^2` (PaLM uses 1e-4); 0 is off.
+    softcap : float > 0, optional
+        Soft-cap of the logits, :math:`x \to c\tanh(x / c)` (Gemma 2 uses 30); None is off.
+    return_lse : bool, default False
+        Also return the log-sum-exp of each row of the (capped) logits.
     return_grad : bool, default False
         Also return the gradient of the returned loss (of its sum for "none") with respect to ``logits``.
     out : ndarray, optional
@@ -86,6 +104,7 @@ def cross_entropy(
     Returns
     -------
     loss : numpy.float64 for "mean" and "sum"; ndarray of the target shape (without the class axis) for "none"
+    lse : ndarray of the target shape in ``logits``' dtype (only with ``return_lse=True``)
     grad : ndarray of ``logits``' shape and dtype (only with ``return_grad=True``)
 
     Examples
@@ -96,6 +115,9 @@ def cross_entropy(
     0.175456
     >>> float(ce.cross_entropy(logits, np.array([0, 2]), label_smoothing=0.1).round(6))
     0.345456
+    >>> loss, lse = ce.cross_entropy(logits, np.array([0, 2]), z_loss=1e-4, softcap=30.0, return_lse=True)
+    >>> lse.round(4)
+    array([2.239 , 3.1007])
 
     References
     ----------
@@ -104,6 +126,7 @@ def cross_entropy(
     """
     reduction = check_reduction(reduction)
     eps = check_label_smoothing(label_smoothing)
+    opts = (_options.check_z_loss(z_loss), _options.check_softcap(softcap), bool(return_lse))
     x_in, ax, n_classes = class_scores(logits, "logits", axis)
     if out is not None:
         _check_grad_out(out, x_in, return_grad)
@@ -129,22 +152,26 @@ def cross_entropy(
         mean = mean_denominator(used, w_scale)  # PyTorch's weighted-mean denominator, without underflow
     dtype = compute_dtype(x_in.dtype)
     with np.errstate(over="ignore", under="ignore"):
-        value, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, mean, eps, reduction, return_grad, out,
-                                dtype)
+        value, lse, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, mean, eps, reduction, return_grad,
+                                     out, dtype, opts)
         if dtype != np.float64 and not (np.isfinite(value).all() if reduction != "none" else
                                         not np.isnan(value).any()):
             # float32 arithmetic overflowed where float64 does not (logits near +-3e38): again in float64
-            value, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, mean, eps, reduction, return_grad,
-                                    out, np.dtype(np.float64))
-    return (value, grad) if return_grad else value
+            value, lse, grad = _evaluate(x_in, ax, q_in if soft else t, w, w_scale, mean, eps, reduction,
+                                         return_grad, out, np.dtype(np.float64), opts)
+    return (value,) + ((lse,) if return_lse else ()) + ((grad,) if return_grad else ()) \
+        if return_lse or return_grad else value
 
 
-def _evaluate(x_in, ax, target, w, w_scale, mean, eps, reduction, return_grad, out, dtype):
-    """The loss (and gradient) of :func:`cross_entropy` with normalised weights ``w`` (times ``w_scale``),
-    computed in ``dtype`` (or float64 where float16/32 would overflow or lose the weights).
+def _evaluate(x_in, ax, target, w, w_scale, mean, eps, reduction, return_grad, out, dtype, opts):
+    """The loss, log-sum-exps (or None) and gradient (or None) of :func:`cross_entropy` with normalised weights
+    ``w`` (times ``w_scale``), computed in ``dtype`` (or float64 where float16/32 would overflow or lose the weights).
 
-    ``mean``: ``(ratio, den)`` of :func:`~crossentropy.losses._reduction.mean_denominator` (class-index targets)."""
+    ``mean``: ``(ratio, den)`` of :func:`~crossentropy.losses._reduction.mean_denominator` (class-index targets);
+    ``opts``: the checked ``(z_loss, softcap, return_lse)``."""
     soft = not hasattr(target, "safe")
+    z_loss, softcap, want_lse = opts
+    options = _options.active(*opts)
     if soft:
         grad_factor = w_scale * grad_scale(reduction, x_in.size // x_in.shape[ax])
     else:
@@ -154,17 +181,25 @@ def _evaluate(x_in, ax, target, w, w_scale, mean, eps, reduction, return_grad, o
     if needs_float64(w, grad_factor, dtype):
         dtype = np.dtype(np.float64)
     x, moved_shape = to_rows(x_in.astype(dtype, copy=False), ax)
+    x, th = _options.capped(x, softcap)
+    lse = _options.row_lse(x) if options else None  # before the kernel, which may overwrite x by the gradient
     if soft:
         q, _ = to_rows(target.astype(dtype, copy=False), ax)
         loss, grad = _rows.soft_rows(x, q, w, eps, return_grad)
         out_rows = None
     else:
         out_rows = None  # write the gradient straight into out when it has the rows' layout
-        if out is not None and ax == x_in.ndim - 1 and out.dtype == x.dtype and out.flags.c_contiguous:
+        if out is not None and ax == x_in.ndim - 1 and out.dtype == x.dtype and out.flags.c_contiguous \
+                and not (z_loss and np.may_share_memory(out, x)):  # the z-loss reads the logits after the kernel
             out_rows = out.reshape(x.shape)
         loss, grad = _rows.hard_rows(x, target.safe, target.keep, w, eps, return_grad, scale=grad_factor,
                                      out=out_rows)
+    if options:
+        coef = np.full(loss.size, 1.0 / w_scale) if soft else \
+            target.keep * (1.0 if w is None else w[target.safe])
+        loss = _options.apply(loss, grad, x, th, lse, coef, z_loss, 1.0 if soft else grad_factor)
     batch_shape = moved_shape[:-1]
+    lse = None if not want_lse else lse.reshape(batch_shape).astype(x_in.dtype, copy=False)
     loss_factor = 1.0 if reduction == "mean" and not soft else w_scale
     if reduction == "none":
         rows = loss.astype(np.float64) * loss_factor if loss_factor != 1.0 else loss
@@ -174,14 +209,14 @@ def _evaluate(x_in, ax, target, w, w_scale, mean, eps, reduction, return_grad, o
     else:
         value = np.float64(reduce_loss(loss, reduction) * loss_factor)
     if not return_grad:
-        return value, None
+        return value, lse, None
     if soft:
         grad *= grad.dtype.type(grad_factor)
     if out is not None:
         if soft or grad is not out_rows:
             np.copyto(out, from_rows(grad, moved_shape, ax), casting="unsafe")
-        return value, out
-    return value, from_rows(grad, moved_shape, ax).astype(x_in.dtype, copy=False)
+        return value, lse, out
+    return value, lse, from_rows(grad, moved_shape, ax).astype(x_in.dtype, copy=False)
 
 
 def _check_grad_out(out, logits, return_grad):
@@ -197,6 +232,7 @@ def _check_grad_out(out, logits, return_grad):
         raise ValueError("out must be writeable, got a read-only array")
 
 
+@array_api(_generic.nll_loss)
 def nll_loss(log_proba, target, *, weight=None, ignore_index=None, reduction="mean", axis=-1):
     r"""Negative log-likelihood of class-index targets given log-probabilities.
 

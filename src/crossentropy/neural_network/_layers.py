@@ -218,6 +218,27 @@ def output_loss_grad(logits, target, row_weight, class_weight, label_smoothing):
     return float(np.sum(loss_rows, dtype=np.float64)), grad
 
 
+def check_outputs(logits, X, coefs) -> None:
+    """Raise when the network's outputs on ``X`` are not finite: ValueError naming ``X`` when ``X`` is
+    huge, FloatingPointError when the weights are what grew (training diverged).
+
+    Finite inputs whose magnitude the layers' products push past the largest float of their dtype
+    (about 3.4e38 in float32) give inf or NaN outputs; the user passed ``X``, not logits. ``X`` is
+    blamed when its largest magnitude exceeds the square root of that float maximum (1.8e19 in
+    float32): below it, only weights beyond that size can overflow a product.
+    """
+    if not np.isfinite(logits).all():
+        largest = float(np.max(np.abs(X))) if X.size else 0.0
+        if not largest > np.sqrt(float(np.finfo(logits.dtype).max)) or not all(np.isfinite(c).all() for c in coefs):
+            raise FloatingPointError("the network's outputs overflow to inf or NaN: training diverged; lower "
+                                     "learning_rate_init")
+        raise ValueError(
+            f"X is too large for the network in {np.dtype(logits.dtype).name}: its outputs overflow to inf or NaN "
+            f"(the largest |X| is {largest:.3g}); standardise X "
+            f"(e.g. StandardScaler) or pass float64"
+        )
+
+
 def prepare_targets(y_int, sample_weight, class_weight, n_outputs, dtype):
     """Per-row arrays for :func:`batch_objective`, computed once per fit.
 
@@ -249,6 +270,7 @@ def batch_objective(ws, coefs, intercepts, grads, xb, target, row_weight, class_
     """
     coef_grads, intercept_grads, weights, weight_grads = grads
     logits = ws.forward(coefs, intercepts, xb)
+    check_outputs(logits, xb, coefs)
     loss, delta = output_loss_grad(logits, target, row_weight, class_weight, label_smoothing)
     ws.backward(coefs, coef_grads, intercept_grads, xb, delta, 1.0 / den)
     if alpha:

@@ -440,7 +440,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         coefs = [np.asarray(c, dtype=np.float64) for c in self.coefs_]
         intercepts = [np.asarray(b, dtype=np.float64) for b in self.intercepts_]
-        return _layers.forward(coefs, intercepts, X, self.activation)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by check_outputs
+            logits = _layers.forward(coefs, intercepts, X, self.activation)
+        _layers.check_outputs(logits, X, coefs)
+        return logits
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for two classes (log-odds of ``classes_[1]``), else (n_samples, n_classes)."""

@@ -149,6 +149,22 @@ def _blas_single_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def check_fits_dtype(X, dtype) -> None:
+    """Raise ValueError naming ``X`` and its column when a finite value of ``X`` exceeds ``dtype``'s range.
+
+    Training casts ``X`` to the network's dtype; a float64 value beyond float32's largest (about
+    3.4e38) would become inf there.
+    """
+    limit = float(np.finfo(dtype).max)
+    if X.size and X.dtype != dtype and np.finfo(X.dtype).max > limit:
+        col_max = np.max(np.abs(X), axis=0)
+        if col_max.max() > limit:
+            j = int(np.argmax(col_max > limit))
+            raise ValueError(f"X has values beyond the range of {np.dtype(dtype).name} (column {j}: |x| up to "
+                             f"{float(col_max[j]):.3g}, the largest {np.dtype(dtype).name} is {limit:.3g}); "
+                             f"standardise X or train with dtype='float64'")
+
+
 def train_epochs(est, X, y_int, sample_weight, class_weight, dtype, n_epochs, val, callback, rng, optimizer,
                  incremental=False):
     """Run up to ``n_epochs`` epochs of minibatch steps on the network held by ``est``.
@@ -169,6 +185,7 @@ def train_epochs(est, X, y_int, sample_weight, class_weight, dtype, n_epochs, va
     grad = np.zeros_like(params)
     grads = (*layout.views(grad), params[: layout.n_weights], grad[: layout.n_weights])
     n = X.shape[0]
+    check_fits_dtype(X, dtype)
     X = np.ascontiguousarray(X, dtype=dtype)
     target, row_weight, cw, den_rows = _layers.prepare_targets(y_int, sample_weight, class_weight, coefs[-1].shape[1], dtype)
     eps, alpha = float(est.label_smoothing), float(est.alpha)
@@ -194,7 +211,8 @@ def train_epochs(est, X, y_int, sample_weight, class_weight, dtype, n_epochs, va
     else:
         stopper = EarlyStopping(est.n_iter_no_change, est.tol, est.best_loss_)
     stopped = False
-    with limiter:
+    # an overflow in a layer's product is reported once, by _layers.check_outputs, as an error
+    with limiter, np.errstate(over="ignore", invalid="ignore"):
         for _ in range(n_epochs):
             if shuffle:  # reshuffle the previous order in place, as scikit-learn does
                 rng.shuffle(perm)

@@ -26,6 +26,11 @@ _LOSS_GRAD = frozenset(["loss", "grad"])
 #: Largest (row × class) array a :class:`LinearObjective` caches for Hessian-vector products.
 CACHE_ELEMENTS = 1 << 25
 
+#: The K-FAC preconditioner's class factor is skipped (and ``solver="auto"`` takes L-BFGS) when its
+#: cost per Newton step exceeds this many gradient evaluations (with 4,296 classes on 7,500 × 2 rows
+#: its :math:`nK^2 + 9K^3` flops are those of about 2,400 gradients).
+CLASS_FACTOR_GRADIENTS = 20
+
 
 def _robust_cho(B):
     """Cholesky factor of a symmetric positive semi-definite B, adding a growing ridge if needed."""
@@ -39,17 +44,29 @@ def _robust_cho(B):
     return linalg.cho_factor(B + scale * np.eye(B.shape[0]), lower=False, check_finite=False)
 
 
+class _DataCache:
+    """The mutable caches of a :class:`LinearObjective` that do not depend on the penalty, shared by the
+    objectives :meth:`~LinearObjective.with_penalty` builds: the last evaluation point ``key`` and what
+    Hessian-vector products reuse there (``state``), the last data terms (``terms``), the Gram matrix of
+    the rows and its eigendecomposition (``gram``, ``gram_eig``), sparse X's squared entries (``x2``)."""
+
+    __slots__ = ("key", "state", "terms", "gram", "gram_eig", "x2")
+
+    def __init__(self):
+        self.key = self.state = self.terms = self.gram = self.gram_eig = self.x2 = None
+
+
 class LinearObjective(LinearTerms):
-    r"""The whole in-memory objective: scaled data term plus the l2 penalty (and the l1 strength).
+    r"""The whole in-memory objective: scaled data term plus a penalty (by default l2 and l1).
 
     .. math::
-        J(\theta) = c \sum_i s_i\,\ell_i(\theta) + \tfrac{\lambda_2}{2}\lVert w\rVert^2
-                    \;[+\; \lambda_1 \lVert w\rVert_1]
+        J(\theta) = c \sum_i s_i\,\ell_i(\theta) + P(\theta), \qquad
+        P(\theta) = \tfrac{\lambda_2}{2}\lVert w\rVert^2 \;[+\; \lambda_1 \lVert w\rVert_1]
 
     with :math:`\ell_i` the cross-entropy of the logits :math:`z_i = x_i^\top\theta + o_i` (``offset``
-    :math:`o_i`, 0 when None). The smooth part (everything but the l1 term) is what ``loss``, ``loss_gradient``, ``hessian`` and
-    ``hessp`` return; the l1 term is ``nonsmooth(coef)`` and is handled by the proximal solvers
-    through ``l1`` and ``penalized``. The objects solvers receive need only this protocol
+    :math:`o_i`, 0 when None). The smooth part (everything but the penalty's non-smooth part) is what ``loss``,
+    ``loss_gradient``, ``hessian`` and ``hessp`` return; the non-smooth part is ``nonsmooth(coef)``
+    and the proximal solvers handle it through ``penalty`` and ``penalized``. The objects solvers receive need only this protocol
     (``crossentropy.solvers._base.Objective``); the Dask objective provides the same.
 
     Parameters
@@ -63,7 +80,10 @@ class LinearObjective(LinearTerms):
     scale : float, default 1.0
         :math:`c`; scikit-learn's objective is ``scale = 1 / sum(sample_weight)``.
     l2, l1 : float, default 0.0
-        :math:`\lambda_2, \lambda_1`.
+        :math:`\lambda_2, \lambda_1` of the default penalty (:func:`~crossentropy.objective.make_penalty`).
+    penalty : Penalty, optional
+        Any :class:`~crossentropy.objective.Penalty` instead of ``l2``/``l1``; fixed for the object's
+        life (:meth:`with_penalty` builds the objective of another penalty on the same data).
     hessian_dtype : {"auto", "float32", "float64"}, default "auto"
         Precision of X in Hessians and Hessian-vector products (never in the loss or gradient, so the
         minimiser is unchanged; only the Newton direction is rounded). "auto" keeps a float32 copy of
@@ -93,12 +113,12 @@ class LinearObjective(LinearTerms):
     """
 
     def __init__(self, X, y, sample_weight=None, *, n_classes, fit_intercept=True, scale=1.0, l2=0.0, l1=0.0,
-                 hessian_dtype="auto", offset=None):
+                 penalty=None, hessian_dtype="auto", offset=None):
         self.X = X
         self.y = np.asarray(y)
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         n, d = X.shape
-        super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1)
+        super().__init__(CoefLayout(d, n_classes, fit_intercept), n, scale=scale, l2=l2, l1=l1, penalty=penalty)
         self.offset = check_offset(offset, n, self.n_classes)
         self.dtype = compute_dtype(X)
         self.is_sparse = sparse.issparse(X)
@@ -117,13 +137,8 @@ class LinearObjective(LinearTerms):
         # the layout of the second-order terms: the intercept is a column of _Xh when it was appended
         aug = self._Xh.shape[1] > d
         self._h_layout = CoefLayout(d + aug, self.n_classes, self.fit_intercept and not aug)
-        self._G = None
-        self._penalized_f = self.penalized.astype(np.float64)
-        self._G_factor = None
-        self._G_eig = None
-        self._key = None
-        self._state = None
-        self._terms = None  # (coef, data terms) of the last loss-and-gradient evaluation (callers never mutate them)
+        self._cache = _DataCache()  # shared with the objectives of with_penalty
+        self._G_factor = None  # the two-class preconditioner's factor: depends on the penalty
 
     def _hessian_copy(self, X, low):
         """X for the second-order terms: float32 when ``low``, with the column of ones appended when a
@@ -139,19 +154,23 @@ class LinearObjective(LinearTerms):
             Xh[:, d] = 1
         return Xh
 
+    def _penalty_changed(self):
+        self._G_factor = None
+
     # -- evaluation ---------------------------------------------------------------------------
     def _remember(self, coef, state):
-        self._key = np.array(coef, dtype=np.float64, copy=True)
-        self._state = state
+        self._cache.key = np.array(coef, dtype=np.float64, copy=True)
+        self._cache.state = state
 
     def _cached(self, coef):
-        return self._state if self._key is not None and np.array_equal(self._key, coef) else None
+        c = self._cache
+        return c.state if c.key is not None and np.array_equal(c.key, coef) else None
 
     def _data(self, coef, need):
-        X, y, sw = self.X, self.y, self.sample_weight
-        if need <= _LOSS_GRAD and self._terms is not None and np.array_equal(self._terms[0], coef):
-            return self._terms[1]  # the same point again (a path's next penalty starts where the last ended)
-        self._terms = None
+        X, y, sw, c = self.X, self.y, self.sample_weight, self._cache
+        if need <= _LOSS_GRAD and c.terms is not None and np.array_equal(c.terms[0], coef):
+            return c.terms[1]  # the same point again (a path's next penalty starts where the last ended)
+        c.terms = None
         if self.n_classes == 2:
             if need == _LOSS_GRAD:
                 out, z = binary.loss_gradient_logits(X, y, sw, coef, self.layout, self.offset)
@@ -162,7 +181,7 @@ class LinearObjective(LinearTerms):
         else:
             out = self._softmax_terms(coef, need)
         if need == _LOSS_GRAD:
-            self._terms = (np.array(coef, dtype=np.float64, copy=True), out)
+            c.terms = (np.array(coef, dtype=np.float64, copy=True), out)
         return out
 
     def _softmax_terms(self, coef, need):
@@ -178,12 +197,12 @@ class LinearObjective(LinearTerms):
     def loss(self, coef):
         """Smooth objective value at ``coef`` (float)."""
         t = self._data(coef, frozenset(["loss"]))
-        return self.scale * t.loss + self.penalty(coef)[0]
+        return self.scale * t.loss + self.smooth_penalty(coef)[0]
 
     def loss_gradient(self, coef):
         """Smooth objective value and gradient ``(float, ndarray (n_coef,))``."""
         t = self._data(coef, frozenset(["loss", "grad"]))
-        pv, pg, _ = self.penalty(coef)
+        pv, pg, _ = self.smooth_penalty(coef)
         return self.scale * t.loss + pv, self.scale * t.grad + pg
 
     def loss_gradient_hessian(self, coef):
@@ -194,7 +213,7 @@ class LinearObjective(LinearTerms):
         else:
             t = self._data(coef, frozenset(["loss", "grad", "hess"]))
             H = t.hess
-        pv, pg, ph = self.penalty(coef)
+        pv, pg, ph = self.smooth_penalty(coef)
         H *= self.scale
         H[np.diag_indices_from(H)] += ph
         return self.scale * t.loss + pv, self.scale * t.grad + pg, H
@@ -207,7 +226,7 @@ class LinearObjective(LinearTerms):
             H = softmax.data_terms(self.X, self.y, self.sample_weight, coef, self.layout, frozenset(["hess"]),
                                    offset=self.offset).hess
         H *= self.scale
-        H[np.diag_indices_from(H)] += self.penalty(coef)[2]
+        H[np.diag_indices_from(H)] += self.penalty_hessian_diag(coef)
         return H
 
     def subsample(self, rows):
@@ -222,10 +241,10 @@ class LinearObjective(LinearTerms):
         sw = None if self.sample_weight is None else self.sample_weight[rows]
         y = self.y[rows] if self.n_classes > 2 else self.y[rows].astype(np.intp)
         sub = LinearObjective(self.X[rows], y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
-                              scale=self.scale * self.n_samples / max(1, y.shape[0]), l2=self.l2, l1=self.l1,
+                              scale=self.scale * self.n_samples / max(1, y.shape[0]), penalty=self.penalty,
                               offset=None if self.offset is None else self.offset[rows])
         if self.n_classes > 2 and not sparse.issparse(self.X):
-            sub._G = self._input_gram()
+            sub._cache.gram = self._input_gram()
         return sub
 
     def _data_hessian_binary(self, coef):
@@ -238,7 +257,7 @@ class LinearObjective(LinearTerms):
             return binary.hess_weights(binary.logits(self.X, coef, self.layout, self.offset), self.sample_weight)
         if st[0] == "z":  # turn the cached logits into Hessian weights once
             st = ("h", binary.hess_weights(st[1], self.sample_weight))
-            self._state = st
+            self._cache.state = st
         return st[1]
 
     def hessp(self, coef, v):
@@ -261,7 +280,7 @@ class LinearObjective(LinearTerms):
                     hv += softmax.hessp_block(X[start + a:start + b], P[a:b], sP[a:b], V, hl)
                 start += sP.shape[0]
             hv = hv.ravel()
-        return self.scale * hv + self.l2 * (v * self._penalized_f)
+        return self.scale * hv + self.penalty_hessian_diag(coef) * v
 
     def hessian_block(self, coef, idx):
         r"""Rows and columns ``idx`` (sorted) of the Hessian of the smooth objective, :math:`H_{WW}`.
@@ -278,7 +297,7 @@ class LinearObjective(LinearTerms):
         Xw = self.X[:, feat]
         H = gram(Xw, self._binary_weights(coef), bool(idx.size and idx[-1] == d))
         H *= self.scale
-        H[np.diag_indices_from(H)] += self.l2 * self._penalized_f[idx]
+        H[np.diag_indices_from(H)] += self.penalty_hessian_diag(coef)[idx]
         return H
 
     def hessian_weights(self, coef):
@@ -299,13 +318,13 @@ class LinearObjective(LinearTerms):
         n, d = X.shape
         sp = sparse.issparse(X)
         step = softmax.block_rows(n, width if sp else max(width, d))  # sparse: the blocks' width, not d
-        if sp and getattr(self, "_X2", None) is None:
-            self._X2 = X.multiply(X).tocsr()  # once per fit: the squares of X's entries
+        if sp and self._cache.x2 is None:
+            self._cache.x2 = X.multiply(X).tocsr()  # once per data set: the squares of X's entries
         for a in range(0, n, step):
             b = min(n, a + step)
             whole = a == 0 and b == n  # a slice of a sparse matrix copies it
             Xb = X if whole else X[a:b]
-            yield a, b, Xb, ((self._X2 if whole else self._X2[a:b]) if sp else Xb * Xb)
+            yield a, b, Xb, ((self._cache.x2 if whole else self._cache.x2[a:b]) if sp else Xb * Xb)
 
     def hessian_diag(self, coef):
         r"""Diagonal of the Hessian of the smooth objective, :math:`c\sum_i s_i\,p_{ik}(1-p_{ik})\,\tilde x_{ij}^2 + \lambda_2`.
@@ -327,7 +346,7 @@ class LinearObjective(LinearTerms):
             out[:, :d] += np.asarray(X2.T @ W, dtype=np.float64).T
             if fi:
                 out[:, d] += W.sum(axis=0, dtype=np.float64)
-        return self.scale * out.ravel() + self.l2 * self.penalized
+        return self.scale * out.ravel() + self.penalty_hessian_diag(coef)
 
     def hessian_class_blocks(self, coef):
         r"""The Hessian's K×K blocks over the classes of each input column (softmax), shape (D, K, K).
@@ -359,20 +378,39 @@ class LinearObjective(LinearTerms):
         B = -self.scale * outer.reshape(d + fi, K, K)
         idx = np.arange(K)
         B[:, idx, idx] += self.scale * diag
-        pen = self.penalized.reshape(K, d + fi)[0].astype(np.float64)  # the same columns of every class
-        B[:, idx, idx] += self.l2 * pen[:, None]
+        B[:, idx, idx] += self.penalty_hessian_diag(coef).reshape(K, d + fi).T
         return B
 
     def _input_gram(self):
         """:math:`G = \\sum_i s_i \\tilde x_i \\tilde x_i^\\top / \\sum_i s_i` from at most 50,000 random rows (cached)."""
-        if self._G is None:
+        if self._cache.gram is None:
             n = self.n_samples
             rows = None if n <= 50_000 else np.sort(np.random.default_rng(0).choice(n, 50_000, replace=False))
             Xr = self._Xh if rows is None else self._Xh[rows]
             sw = np.ones(Xr.shape[0]) if self.sample_weight is None else self.sample_weight
             sw = sw if rows is None or self.sample_weight is None else sw[rows]
-            self._G = gram(Xr, sw, self._h_layout.fit_intercept) / max(float(sw.sum()), np.finfo(float).tiny)
-        return self._G
+            self._cache.gram = gram(Xr, sw, self._h_layout.fit_intercept) / max(float(sw.sum()), np.finfo(float).tiny)
+        return self._cache.gram
+
+    def class_factor_costly(self) -> bool:
+        r"""Whether the K-FAC class factor costs more per Newton step than ``CLASS_FACTOR_GRADIENTS`` gradients.
+
+        The factor :math:`A = c\sum_i s_i(\mathrm{diag}(p_i) - p_i p_i^\top)` takes :math:`nK^2` flops
+        and its eigendecomposition about :math:`9K^3`, at every Newton step; a gradient about
+        :math:`2nDK`. Only a dense softmax problem builds it.
+
+        Examples
+        --------
+        >>> X = np.random.default_rng(0).normal(size=(300, 2))
+        >>> LinearObjective(X, np.arange(300) % 3, n_classes=3).class_factor_costly()
+        False
+        >>> LinearObjective(X, np.arange(300) % 200, n_classes=200).class_factor_costly()
+        True
+        """
+        if self.n_classes <= 2 or sparse.issparse(self.X):
+            return False
+        n, K, D = self.n_samples, self.n_classes, self.n_features + self.fit_intercept
+        return n * K * K + 9.0 * K**3 > CLASS_FACTOR_GRADIENTS * 2.0 * n * D * K
 
     def preconditioner(self, coef):
         r"""Kronecker-factored approximation of the softmax Hessian, as a function :math:`v \mapsto M^{-1} v`.
@@ -389,7 +427,8 @@ class LinearObjective(LinearTerms):
         per fit; for two classes one Cholesky factor of :math:`G + (\lambda_2/a_0) E` per fit.
         For two classes :math:`A` is the scalar :math:`c\sum_i s_i p_i(1-p_i)`. Returns None for
         sparse X, when the K factorisations would cost more than about :math:`3\cdot 10^{10}`
-        flops (:math:`K D^3 / 3`), or without a cached evaluation at ``coef``.
+        flops (:math:`K D^3 / 3`), when the class factor costs more than ``CLASS_FACTOR_GRADIENTS``
+        gradients per step (:meth:`class_factor_costly`), or without a cached evaluation at ``coef``.
 
         References
         ----------
@@ -398,7 +437,7 @@ class LinearObjective(LinearTerms):
         """
         D = self.n_features + self.fit_intercept
         k_eff = 1 if self.n_classes == 2 else self.n_classes
-        if sparse.issparse(self.X) or k_eff * D**3 > 1e11:
+        if sparse.issparse(self.X) or k_eff * D**3 > 1e11 or self.class_factor_costly():
             return None
         st = self._cached(coef)
         if st is None:
@@ -414,8 +453,8 @@ class LinearObjective(LinearTerms):
             # M = a (G + (l2/a0) E): factorised once per fit at the first a0, rescaled by 1/a afterwards
             a = self.scale * float(A[0, 0])
             if self._G_factor is None:
-                E = np.diag(self.penalized[:D].astype(np.float64))
-                self._G_factor = (_robust_cho(self._input_gram() + (self.l2 / max(a, 1e-300)) * E), a)
+                E = np.diag(self.penalty_hessian_diag(coef)[:D])
+                self._G_factor = (_robust_cho(self._input_gram() + E / max(a, 1e-300)), a)
             factor, _ = self._G_factor
             inv_a = 1.0 / max(a, np.finfo(float).tiny)
             return lambda v: inv_a * linalg.cho_solve(factor, v, check_finite=False)
@@ -423,13 +462,13 @@ class LinearObjective(LinearTerms):
         # waking SciPy's separate pool for a small eigh cost 20 ms per call here (0.1 ms with NumPy's)
         a, U = np.linalg.eigh(self.scale * 0.5 * (A + A.T))
         a = np.maximum(a, 0.0)
-        if self._G_eig is None:  # once per fit
+        if self._cache.gram_eig is None:  # once per data set
             g, V = np.linalg.eigh(self._input_gram())
-            self._G_eig = (np.maximum(g, 0.0), V)
-        g, V = self._G_eig
+            self._cache.gram_eig = (np.maximum(g, 0.0), V)
+        g, V = self._cache.gram_eig
         # (A ⊗ G + l2 I)^-1 in the eigenbases of A and G (the intercept is penalised here only, a
         # negligible change to a preconditioner); the null space is projected out afterwards
-        denom = np.outer(a, g) + self.l2
+        denom = np.outer(a, g) + self.penalty.curvature(coef, self.penalized)
         denom = np.maximum(denom, 1e-10 * max(float(denom.max()), np.finfo(float).tiny))
 
         def apply(v):
@@ -446,6 +485,6 @@ class LinearObjective(LinearTerms):
         sw = None if self.sample_weight is None else self.sample_weight[rows]
         off = None if self.offset is None else self.offset[rows]
         t = data_terms(self.X[rows], self.y[rows], sw, coef, self.layout, need=("loss", "grad"), offset=off)
-        pv, pg, _ = self.penalty(coef)
+        pv, pg, _ = self.smooth_penalty(coef)
         f = self.n_samples / max(1, rows.size) * self.scale
         return f * t.loss + pv, f * t.grad + pg

@@ -64,6 +64,7 @@ import numpy as np
 from scipy import sparse
 from scipy import special as sp
 
+from .penalties import L2
 from .sums import DataTerms, gram
 
 __all__ = ["LINKS", "log_interval", "log_density", "density_slope", "inverse_cdf", "ordinal_terms",
@@ -320,8 +321,6 @@ class OrdinalObjective:
     (3, [False, False, False], inf)
     """
 
-    l1 = 0.0
-
     def __init__(self, X, y, sample_weight, n_levels, link, *, scale=1.0, l2=0.0):
         if link not in LINKS:
             raise ValueError(f"link must be one of {LINKS}, got {link!r}")
@@ -338,6 +337,7 @@ class OrdinalObjective:
         self.penalized = np.zeros(self.n_coef, dtype=bool)
         if self.l2:
             self.penalized[: self.n_features] = True
+        self.penalty = L2(self.l2)  # what solvers ask of it; the loss below adds its terms itself
         self._cache = (None, None)
 
     def _terms(self, coef, need):

@@ -19,9 +19,8 @@ coefficient sits in :math:`\theta` is a :class:`~crossentropy.objective.CoefLayo
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import binary, softmax
+from .penalties import L2
 from .sums import DataTerms
 
 __all__ = ["data_terms", "hessp_terms", "penalty_terms"]
@@ -124,7 +123,8 @@ def hessp_terms(X, y, sample_weight, coef, v, layout, *, offset=None):
 
 
 def penalty_terms(coef, *, l2, layout):
-    r"""The l2 penalty :math:`\tfrac{\lambda_2}{2}\lVert w\rVert^2` on the non-intercept coefficients.
+    r"""The l2 penalty :math:`\tfrac{\lambda_2}{2}\lVert w\rVert^2` on the non-intercept coefficients
+    (:class:`~crossentropy.objective.L2` on the layout's penalised entries).
 
     Parameters
     ----------
@@ -154,6 +154,4 @@ def penalty_terms(coef, *, l2, layout):
     ----------
     Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning* (2009), §4.4.4.
     """
-    mask = layout.penalized
-    w = np.where(mask, coef, 0.0)
-    return float(0.5 * l2 * (w @ w)), l2 * w, l2 * mask.astype(np.float64)
+    return L2(l2).smooth_terms(coef, layout.penalized)

@@ -9,7 +9,23 @@ from __future__ import annotations
 
 from .._validation import check_int
 
-__all__ = ["new_figure", "save_figure"]
+__all__ = ["new_figure", "save_figure", "literal"]
+
+
+def literal(value) -> str:
+    r"""``value`` as text that matplotlib draws as written: every ``$`` escaped.
+
+    Class labels, column names and file names are the user's text; matplotlib would read a pair of
+    ``$`` in them as mathtext ("cheap $5-$10" drawn in italics, ``$\frac{$`` failing at draw time).
+    An escaped ``\$`` is drawn as ``$`` whether or not the text holds math. Our own labels hold no
+    ``$``.
+
+    Examples
+    --------
+    >>> literal("cheap $5-$10")
+    'cheap \\$5-\\$10'
+    """
+    return str(value).replace("$", r"\$")
 
 
 def new_figure(figsize):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from ._figure import new_figure
+from ._figure import literal, new_figure
 
 __all__ = ["plot_reliability_comparison", "plot_roc_pr", "plot_threshold_curve"]
 
@@ -63,13 +63,13 @@ def plot_reliability_comparison(y_true, probas: dict, *, classes, n_bins: int = 
     for label, proba in probas.items():
         observed, score = _outcome(y, np.asarray(proba, np.float64), classes, pos_label)
         b = reliability_bins(observed, score, n_bins)
-        ax.plot(b["confidence"], b["observed"], marker="o", label=label)
+        ax.plot(b["confidence"], b["observed"], marker="o", label=literal(label))
     two = classes.size == 2
     ax.set_xlabel("predicted probability" if two else "confidence (top label)")
     ax.set_ylabel("observed fraction of positives" if two else "accuracy")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title(f"Reliability{'' if rows is None else ' on ' + rows} (n = {y.size:,}, {n_bins} equal-count bins)",
+    ax.set_title(f"Reliability{'' if rows is None else ' on ' + literal(rows)} (n = {y.size:,}, {n_bins} equal-count bins)",
                  fontsize=9, wrap=True)
     ax.legend(loc="upper left", fontsize=8)
     return fig
@@ -118,8 +118,8 @@ def plot_roc_pr(y_true, proba, *, classes, pos_label=None):
         hit = (y == c).astype(int)
         r = roc(hit, p[:, j])
         pr = precision_recall(hit, p[:, j])
-        ax_roc.plot(r.fpr, r.tpr, label=f"P(y = {c}): AUC {r.auc:.3f}")
-        ax_pr.step(pr.recall, pr.precision, where="post", label=f"P(y = {c}): AP {pr.average_precision:.3f}")
+        ax_roc.plot(r.fpr, r.tpr, label=f"P(y = {literal(c)}): AUC {r.auc:.3f}")
+        ax_pr.step(pr.recall, pr.precision, where="post", label=f"P(y = {literal(c)}): AP {pr.average_precision:.3f}")
     ax_roc.set(xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.02),
                title="ROC" + ("" if classes.size == 2 else " (one vs rest)"))
     ax_pr.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._figure import new_figure
+from ._figure import literal, new_figure
 
 __all__ = ["plot_cv_curve", "plot_coef_path"]
 
@@ -118,7 +118,7 @@ def plot_coef_path(estimator, *, feature_names=None, fold="mean", l1_ratio_index
     """
     _check_cv(estimator, "coefs_paths_", "Cs_", "n_features_in_")
     d = int(estimator.n_features_in_)
-    names = [f"x{j}" for j in range(d)] if feature_names is None else [str(n) for n in feature_names]
+    names = [f"x{j}" for j in range(d)] if feature_names is None else [literal(n) for n in feature_names]
     if len(names) != d:
         raise ValueError(f"feature_names must have {d} entries, got {len(names)}")
     Cs = np.asarray(estimator.Cs_)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from ._figure import new_figure
+from ._figure import literal, new_figure
 
 __all__ = ["plot_training_curve", "plot_reliability_diagram", "plot_confusion_matrix", "plot_decision_boundary",
            "reliability_bins", "wilson_interval"]
@@ -93,12 +93,12 @@ def plot_training_curve(estimator, *, curves=None, unit=None, best=None, ylabel=
     ax = fig.add_subplot()
     for i, (name, (x, y)) in enumerate(drawn.items()):
         if y.size <= 3:
-            ax.plot(x, y, linestyle="none", marker="o", color=f"C{i}", label=name)
+            ax.plot(x, y, linestyle="none", marker="o", color=f"C{i}", label=literal(name))
             for xv, yv in zip(x, y):
                 ax.annotate(f"{yv:.4f}", (xv, yv), textcoords="offset points", xytext=(6, 6), fontsize=9)
         else:
             ax.plot(x, y, marker="." if y.size < 30 else None, color=f"C{i}", linestyle="-" if i == 0 else "--",
-                    label=name)
+                    label=literal(name))
     if best is not None:
         ax.axvline(best, color="gray", linestyle=":", label=f"kept: {unit} {int(best)}")
     _integer_axis(ax, unit)
@@ -208,7 +208,7 @@ def reliability_bins(observed, score, n_bins: int = 10) -> dict:
 
 
 def _split_title(split, n):
-    return f" on {split} (n = {n:,})" if split else f" (n = {n:,})"
+    return f" on {literal(split)} (n = {n:,})" if split else f" (n = {n:,})"
 
 
 def plot_reliability_diagram(y_true, proba, *, classes=None, n_bins: int = 10, split=None, pos_label=None):
@@ -263,7 +263,7 @@ def plot_reliability_diagram(y_true, proba, *, classes=None, n_bins: int = 10, s
         if not np.any(classes == pos):
             raise ValueError(f"pos_label must be one of {classes.tolist()!r}, got {pos_label!r}")
         j = int(np.flatnonzero(classes == pos)[0])
-        observed, score, what = (y == pos).astype(int), p[:, j], f": P(y = {pos})"
+        observed, score, what = (y == pos).astype(int), p[:, j], f": P(y = {literal(pos)})"
         ylabel = "observed fraction of positives"
     else:
         observed = (classes[p.argmax(axis=1)] == y).astype(int)
@@ -341,7 +341,7 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, split=None):
             for j in range(k):
                 ax.text(j, i, f"{cm[i, j]}\n{100 * rate[i, j]:.1f}%", ha="center", va="center",
                         color="white" if rate[i, j] > 0.5 else "black", fontsize=7 if k > 8 else 10)
-    names = [str(v) for v in labels]
+    names = [literal(v) for v in labels]
     if k <= 60:
         ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 3 else 0,
                       ha="right" if max(map(len, names)) > 3 else "center")
@@ -397,7 +397,7 @@ def plot_decision_boundary(estimator, X, y, *, feature_names=None, transform=Non
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
     grid_resolution = check_int(grid_resolution, "grid_resolution", low=2)
-    names = ["feature 0", "feature 1"] if feature_names is None else [str(n) for n in feature_names]
+    names = ["feature 0", "feature 1"] if feature_names is None else [literal(n) for n in feature_names]
     if len(names) != 2:
         raise ValueError(f"feature_names must hold two names, got {feature_names!r}")
     lo, hi = X.min(axis=0), X.max(axis=0)
@@ -413,7 +413,7 @@ def plot_decision_boundary(estimator, X, y, *, feature_names=None, transform=Non
     if proba.shape[1] == 2:
         pz = proba[:, 1].reshape(xx.shape)
         cs = ax.contourf(xx, yy, pz, levels=np.linspace(0.0, 1.0, 11), cmap="RdBu_r", alpha=0.75)
-        fig.colorbar(cs, ax=ax, label=f"P(y = {classes[1]})")
+        fig.colorbar(cs, ax=ax, label=f"P(y = {literal(classes[1])})")
         if pz.min() < 0.5 < pz.max():
             ax.contour(xx, yy, pz, levels=[0.5], colors="k", linewidths=1.5)
         cmap_points = {classes[0]: "#2166ac", classes[1]: "#b2182b"}
@@ -433,7 +433,7 @@ def plot_decision_boundary(estimator, X, y, *, feature_names=None, transform=Non
             mask = y == c
             if mask.any():
                 ax.scatter(X[mask, 0], X[mask, 1], color=palette[index[c]], edgecolors="k", linewidths=0.4, s=18,
-                           label=str(c))
+                           label=literal(c))
         ax.legend(loc="best", title="class")
     ax.set_xlim(g0[0], g0[-1])
     ax.set_ylim(g1[0], g1[-1])

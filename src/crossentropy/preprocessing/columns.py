@@ -10,13 +10,14 @@ encoding of a categorical column with its unknown-category policy.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from ..exceptions import DataError
 
-__all__ = ["UNKNOWN_POLICIES", "refuse_unencodable", "category_strings", "numeric_column", "encode_categories",
+__all__ = ["UNKNOWN_POLICIES", "refuse_unencodable", "category_strings", "as_number", "numeric_values", "numeric_column", "encode_categories",
            "unseen_counts", "describe_unseen"]
 
 #: what a categorical column does with a value not seen in training (scikit-learn's ``handle_unknown``)
@@ -106,6 +107,57 @@ def _refuse_type(column, what, trained="numeric") -> None:
                     f"trained on cannot be scored; convert the column back to {trained} values")
 
 
+def as_number(value):
+    """``value`` as a float, or None for text that is no number (``"NaN"`` text is no number either:
+    only empty fields are missing, unless the reader was given more markers)."""
+    if isinstance(value, str) and value.strip().lower().lstrip("+-") in ("nan", "none", "null", "na", "n/a"):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # a Python int beyond the float range: a number, too large for a float64
+        return math.inf
+    except (TypeError, ValueError):
+        return None
+
+
+_INFINITY_WORDS = frozenset({"inf", "infinity", "nan"})
+
+
+def _shown_number(value) -> str:
+    if isinstance(value, int) and abs(value).bit_length() > 1000:  # str() of a huge int is slow, and limited
+        return f"an integer of about {int(abs(value).bit_length() * math.log10(2)) + 1} digits"
+    text = str(value)
+    return repr(text) if len(text) <= 40 else f"'{text[:20]}...' ({len(text)} characters)"
+
+
+def numeric_values(series, column) -> np.ndarray:
+    """The values of a numeric or all-numbers text column as float64 (NaN where missing).
+
+    A text value that is a number beyond the float64 range (a 400-digit integer: pandas keeps it as a
+    Python int or a string, which ``pandas.to_numeric`` turns into NaN or refuses) raises DataError
+    naming the column, the value and its data row, rather than passing for a missing value.
+    """
+    import pandas as pd
+
+    if series.dtype.kind in "biuf":
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    try:
+        x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    except OverflowError:  # a Python int too large for a float
+        x = np.array([math.nan if v is None else as_number(v) for v in series.to_numpy()], dtype=object)
+        x = np.array([math.nan if v is None else v for v in x], dtype=np.float64)
+    present = series.notna().to_numpy()
+    suspect = np.flatnonzero(present & (np.isnan(x) | np.isinf(x)))
+    for i in suspect:
+        value, label = series.iloc[i], series.index[i]
+        number = as_number(value)
+        if number is not None and math.isinf(number) and str(value).strip().lstrip("+-").lower() not in _INFINITY_WORDS:
+            where = f" in data row {int(label) + 1}" if isinstance(label, (int, np.integer)) else ""
+            raise DataError(f"column {column!r} holds a number too large for a float64 (beyond ±1.8e308): "
+                            f"{_shown_number(value)}{where}; rescale the column or fix the value")
+    return x
+
+
 def numeric_column(spec, series) -> np.ndarray:
     """The float64 values (NaN for gaps) of a column trained as numeric, its type checked.
 
@@ -149,7 +201,7 @@ def numeric_column(spec, series) -> np.ndarray:
         x = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         present = series.notna().to_numpy()
-        x = pd.to_numeric(series.astype(object), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        x = numeric_values(series.astype(object), col)  # a number beyond the float64 range is refused, named
         bad = np.isnan(x) & present
         if bad.any():
             raise DataError(f"column {col!r} was numeric in training but holds {int(bad.sum())} non-numeric "

@@ -40,8 +40,11 @@ def _value_reason(series) -> str | None:
     kind = series.dtype.kind
     if kind not in "biuf":  # object, string or category: text, or numbers written as text
         series = series.astype(object)
-        numbers = pd.to_numeric(series, errors="coerce")
-        if numbers.isna().any():  # text: an identifier when no two rows share a value
+        try:
+            numbers = pd.to_numeric(series, errors="coerce")
+        except OverflowError:  # an integer beyond the float range: a value, reported by the column statistics
+            return None
+        if numbers.isna().any() or np.isinf(numbers).any():  # text (or "inf"): an identifier when every row differs
             return "a different string in every row" if series.astype(str).nunique() == n else None
         series, kind = numbers, numbers.dtype.kind
         if kind == "f" and np.array_equal(numbers, np.round(numbers)):

@@ -13,20 +13,9 @@ import math
 import numpy as np
 
 from ..exceptions import DataError
-from .columns import category_strings
+from .columns import as_number, category_strings, numeric_values
 
-__all__ = ["dtype_kind", "moment_statistics", "table_statistics", "column_spec"]
-
-
-def _as_number(value):
-    """``value`` as a float, or None for text that is no number (``"NaN"`` text is no number either:
-    only empty fields are missing, unless the reader was given more markers)."""
-    if isinstance(value, str) and value.strip().lower().lstrip("+-") in ("nan", "none", "null", "na", "n/a"):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+__all__ = ["dtype_kind", "moment_statistics", "numeric_values", "standardise", "table_statistics", "column_spec"]
 
 
 def dtype_kind(dtype, column) -> str:
@@ -54,14 +43,6 @@ def _most_frequent(value_counts):
     """The most frequent value, the smallest among ties (``sklearn.impute.SimpleImputer``'s rule)."""
     top = max(value_counts.values())
     return min(v for v, n in value_counts.items() if n == top)
-
-
-def _numeric_values(series) -> np.ndarray:
-    import pandas as pd
-
-    if series.dtype.kind in "biuf":
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 # columns whose largest magnitude lies outside [2**-500, 2**500] have their moments computed scaled
@@ -186,10 +167,10 @@ def table_statistics(frame, target, columns, *, impute_strategy=None, categorica
         if dtype_kind(s.dtype, col) == "numeric" and col in categorical:
             stats = _categorical_statistics(s)
         elif dtype_kind(s.dtype, col) == "numeric":
-            stats = _numeric_statistics(_numeric_values(s), impute_strategy) | ({"bool": True} if _all_bool(s) else {})
+            stats = _numeric_statistics(numeric_values(s, col), impute_strategy) | ({"bool": True} if _all_bool(s) else {})
         else:
             present = s.dropna()
-            numbers = [_as_number(v) for v in present.to_numpy()]
+            numbers = [as_number(v) for v in present.to_numpy()]
             n_num = sum(v is not None for v in numbers)
             if n_num and n_num < len(numbers):
                 row = next(i for i, v in zip(present.index, numbers) if v is None)
@@ -199,7 +180,7 @@ def table_statistics(frame, target, columns, *, impute_strategy=None, categorica
                 )
             if n_num == len(numbers) and numbers and col not in categorical:
                 bool_flag = {"bool": True} if _all_bool(s) else {}
-                stats = _numeric_statistics(_numeric_values(s.astype(object) if bool_flag else s),
+                stats = _numeric_statistics(numeric_values(s.astype(object) if bool_flag else s, col),
                                             impute_strategy) | bool_flag
             else:
                 stats = _categorical_statistics(s)
@@ -207,11 +188,39 @@ def table_statistics(frame, target, columns, *, impute_strategy=None, categorica
     return {"n_rows": int(frame.shape[0]), "columns": out, "classes": frame[target].dropna().to_numpy()}
 
 
+def standardise(x: np.ndarray, mean: float, scale: float, column) -> np.ndarray:
+    r"""The column's standardised values :math:`(x - \mu) / s`, computed without overflow where the result fits.
+
+    Near the float64 maximum :math:`x - \mu` can overflow although :math:`x/s - \mu/s` fits (a
+    column at ±1.7e308 with its mean at -1e308); those entries are computed that way. An entry
+    whose standardised value itself exceeds the float64 range (a value far beyond the training
+    rows' spread) raises DataError naming the column: no model can score it.
+
+    Examples
+    --------
+    >>> standardise(np.array([1.7e308, -1.7e308]), -1e308, 1e308, "a").round(12).tolist()
+    [2.7, -0.7]
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (x - mean) / scale
+        bad = ~np.isfinite(z) & np.isfinite(x)
+        if bad.any():
+            z[bad] = x[bad] / scale - mean / scale
+            bad = ~np.isfinite(z) & np.isfinite(x)
+    if bad.any():
+        worst = float(x[bad][np.argmax(np.abs(x[bad]))])
+        raise DataError(f"column {column!r} holds {int(bad.sum())} value(s) (e.g. {worst:.3g}) so far from the "
+                        f"training rows (mean {mean:.3g}, standard deviation {scale:.3g}) that their standardised "
+                        "value exceeds the float64 range: rescale the column")
+    return z
+
+
 def column_spec(stats, *, missing, impute_strategy, scale, max_categories) -> dict:
     """One column's fitted spec (name, kind, fill, mean/scale or categories) from its statistics."""
     col, kind, n_missing = stats["name"], stats["kind"], int(stats["missing"])
     if kind == "numeric" and stats.get("n_infinite", 0):
-        raise DataError(f"column {col!r} holds {int(stats['n_infinite'])} infinite value(s); replace them first")
+        raise DataError(f"column {col!r} holds {int(stats['n_infinite'])} infinite value(s) (inf, or numbers beyond "
+                        "the float64 range ±1.8e308); replace them first")
     counts = stats.get("value_counts")
     if kind == "categorical":
         cats = sorted(counts)

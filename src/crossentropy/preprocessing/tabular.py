@@ -15,7 +15,7 @@ from .id_columns import describe_id_columns, find_id_columns
 from .labels import _class_dtype, labels_from_json, labels_to_json, target_labels
 from .offset_column import offset_values
 from .state_checks import STATE_VERSION, check_state
-from .statistics import column_spec, table_statistics
+from .statistics import column_spec, standardise, table_statistics
 from .terms import check_reference, indicator_levels, term_map
 
 __all__ = ["TabularPreprocessor", "MISSING_POLICIES", "IMPUTE_STRATEGIES", "STATE_VERSION"]
@@ -170,7 +170,7 @@ class TabularPreprocessor:
 
             close = difflib.get_close_matches(self.target, list(frame.columns), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            if frame.shape[1] == 1 and any(c in str(frame.columns[0]) for c in ";\t|"):
+            if frame.shape[1] == 1 and any(c in str(frame.columns[0]) for c in (";", "\t", "|")):
                 hint += "; the file has one column whose name holds a separator: is it separated by another character?"
             shown = list(frame.columns)[:20]
             more = f" and {len(frame.columns) - 20} more" if len(frame.columns) > 20 else ""
@@ -360,13 +360,14 @@ class TabularPreprocessor:
             if spec["kind"] == "numeric":
                 x = numeric_column(spec, s)
                 if np.isinf(x).any():
-                    raise DataError(f"column {col!r} holds {int(np.isinf(x).sum())} infinite value(s)")
+                    raise DataError(f"column {col!r} holds {int(np.isinf(x).sum())} infinite value(s) (inf, or numbers "
+                                    "beyond the float64 range ±1.8e308)")
                 gaps = np.isnan(x)
                 if gaps.any():
                     if spec["fill"] is None:
                         raise DataError(f"column {col!r} has {int(gaps.sum())} missing value(s)")
                     x = np.where(gaps, spec["fill"], x)
-                blocks.append(((x - spec["mean"]) / spec["scale"]).reshape(n, 1))
+                blocks.append(standardise(x, spec["mean"], spec["scale"], col).reshape(n, 1))
             else:
                 levels = indicator_levels(spec, self.reference, self.drop_reference)
                 blocks.append(encode_categories(spec, s, levels, unknown))

@@ -4,7 +4,9 @@ Each returns a :class:`~crossentropy.solvers._base.SolverResult`, calls ``callba
 :class:`~crossentropy.solvers._base.IterationState` after every iteration (a true return value stops
 it there), and knows nothing of estimators:
 it sees only an object with the :class:`~crossentropy.solvers._base.Objective` protocol, and uses
-the optional abilities declared as protocols in :mod:`._base` when the object has them.
+the optional abilities declared as protocols in :mod:`._base` when the object has them. A solver's
+settings are its own keyword parameters (:func:`solver_options` reads them from its signature); whether
+it handles a non-smooth penalty, its ``handles_nonsmooth`` attribute.
 :func:`check_solver` is the one place a solver name is checked.
 
 ===========  ==========================================================  ==========
@@ -17,6 +19,9 @@ name         method                                                      l1 / en
 "proximal"   FISTA with backtracking and restart                          yes
 ===========  ==========================================================  ==========
 """
+
+import functools
+import inspect
 
 from ._base import (
     ClassCount,
@@ -35,24 +40,38 @@ from .newton import newton
 from .proximal import proximal
 from .sgd import sgd
 
-__all__ = ["SOLVERS", "L1_SOLVERS", "SOLVER_OPTIONS", "check_solver", "get_solver", "Objective", "SolverResult",
+__all__ = ["SOLVERS", "L1_SOLVERS", "COMMON_OPTIONS", "solver_options", "check_solver", "get_solver", "Objective", "SolverResult",
            "IterationState",
            "Subsampled", "SolvesSubsample", "Preconditioned", "HessianDiagonal", "Minibatched", "ClassCount",
            "gd", "sgd", "lbfgs", "newton", "proximal"]
 
 SOLVERS = {"gd": gd, "sgd": sgd, "lbfgs": lbfgs, "newton": newton, "proximal": proximal}
 
-#: Solvers that handle an l1 term (penalty "l1" or "elasticnet").
-L1_SOLVERS = ("newton", "proximal", "gd", "sgd")
+#: Keywords every solver takes; the others of its signature are its own settings (:func:`solver_options`).
+COMMON_OPTIONS = ("max_iter", "tol", "callback", "verbose")
 
-#: Keyword options each solver takes besides ``max_iter``, ``tol``, ``callback`` and ``verbose``.
-SOLVER_OPTIONS = {
-    "gd": ("learning_rate", "line_search"),
-    "sgd": ("learning_rate", "batch_size", "random_state", "n_iter_no_change", "state"),
-    "lbfgs": ("memory",),
-    "newton": ("step", "cg_max_iter", "gap_rtol", "state"),
-    "proximal": ("learning_rate",),
-}
+#: Solvers that handle a non-smooth penalty (an l1 term: penalty "l1" or "elasticnet"), as each declares
+#: by its ``handles_nonsmooth`` attribute.
+L1_SOLVERS = tuple(name for name, solver in SOLVERS.items() if solver.handles_nonsmooth)
+
+
+def solver_options(name):
+    """The settings solver ``name`` takes besides ``max_iter``, ``tol``, ``callback`` and ``verbose``: the
+    keyword-only parameters of its signature (read once per solver).
+
+    Examples
+    --------
+    >>> from crossentropy.solvers import solver_options
+    >>> solver_options("lbfgs"), solver_options("gd")
+    (('memory',), ('learning_rate', 'line_search'))
+    """
+    return _keyword_options(SOLVERS[check_solver(name)])
+
+
+@functools.lru_cache(maxsize=None)
+def _keyword_options(solver):
+    params = inspect.signature(solver).parameters.values()
+    return tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in COMMON_OPTIONS)
 
 
 def check_solver(name, *, l1=False, auto=False, choices=None):
@@ -85,7 +104,7 @@ def check_solver(name, *, l1=False, auto=False, choices=None):
     >>> check_solver("lbfgs", l1=True)
     Traceback (most recent call last):
     ...
-    ValueError: solver='lbfgs' cannot handle an l1 term (penalty 'l1' or 'elasticnet'); use one of ['newton', 'proximal', 'gd', 'sgd']
+    ValueError: solver='lbfgs' cannot handle an l1 term (penalty 'l1' or 'elasticnet'); use one of ['gd', 'sgd', 'newton', 'proximal']
     """
     names = list(SOLVERS) if choices is None else [c for c in SOLVERS if c in set(choices)]
     allowed = (["auto"] if auto else []) + names

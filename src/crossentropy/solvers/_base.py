@@ -1,8 +1,10 @@
 r"""What every solver shares: the objective protocol, the result record, optimality and line search.
 
-Solvers minimise :math:`J(\theta) = f(\theta) + \lambda_1 \lVert \theta_{\mathcal P} \rVert_1` where
-:math:`f` is smooth (data term plus l2 penalty) and :math:`\mathcal P` the penalised entries. They see
-only an object with the :class:`Objective` protocol and know nothing of estimators, labels or classes.
+Solvers minimise :math:`J(\theta) = f(\theta) + P_n(\theta_{\mathcal P})` where :math:`f` is smooth
+(data term plus the penalty's smooth part), :math:`P_n` the penalty's non-smooth part (the l1 term of
+an elastic net) and :math:`\mathcal P` the penalised entries. They see only an object with the
+:class:`Objective` protocol, ask its ``penalty`` (a :class:`~crossentropy.objective.Penalty`) for the
+proximal step and the optimality condition, and know nothing of estimators, labels or classes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
+
+from ..objective.penalties import Penalty, soft_threshold
 
 __all__ = ["Objective", "Subsampled", "SolvesSubsample", "Preconditioned", "HessianDiagonal", "Minibatched",
            "ClassCount", "SolverResult", "IterationState", "optimality", "soft_threshold", "Progress", "armijo", "curvature",
@@ -21,14 +25,16 @@ class Objective(Protocol):
     """The protocol every solver needs (``crossentropy.objective.LinearObjective`` implements it).
 
     ``loss``/``loss_gradient``/``hessian``/``hessp`` are of the smooth part :math:`f`; ``nonsmooth``
-    is the l1 term. The optional abilities a solver uses when an objective has them are the protocols
+    is the penalty's non-smooth part, ``penalty`` the :class:`~crossentropy.objective.Penalty` itself
+    (its ``smooth``, ``prox``, ``subgradient``, ``quadratic_step`` and ``hessian_diag``) and
+    ``penalized`` the entries it acts on. The optional abilities a solver uses when an objective has them are the protocols
     below (:class:`Subsampled`, :class:`SolvesSubsample`, :class:`Preconditioned`,
     :class:`HessianDiagonal`, :class:`Minibatched`, :class:`ClassCount`), checked with ``isinstance``.
     """
 
     n_coef: int
     n_samples: int
-    l1: float
+    penalty: Penalty
     penalized: np.ndarray
 
     def loss(self, coef: np.ndarray) -> float: ...
@@ -205,24 +211,16 @@ def vnorm(a):
     return float(np.sqrt(np.einsum("i,i->", a, a)))
 
 
-def soft_threshold(x, t):
-    r""":math:`\mathrm{sign}(x)\max(|x| - t, 0)`, the proximal operator of :math:`t\lVert\cdot\rVert_1`."""
-    return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
-
-
 def optimality(objective, coef, grad):
-    r"""Max-norm of the minimum-norm subgradient of :math:`J` at ``coef`` (the gradient when l1 = 0).
+    r"""Max-norm of the minimum-norm subgradient of :math:`J` at ``coef`` (the gradient for a smooth penalty).
 
-    On a penalised entry :math:`j`: :math:`g_j + \lambda_1 \mathrm{sign}(\theta_j)` if
-    :math:`\theta_j \ne 0`, else :math:`\max(|g_j| - \lambda_1, 0)`. It is 0 exactly at the minimum.
+    The penalty's :meth:`~crossentropy.objective.Penalty.subgradient`; for an l1 term on a penalised
+    entry :math:`j`: :math:`g_j + \lambda_1 \mathrm{sign}(\theta_j)` if :math:`\theta_j \ne 0`, else
+    :math:`\max(|g_j| - \lambda_1, 0)`. It is 0 exactly at the minimum.
     """
-    l1 = objective.l1
-    if not l1:
+    if objective.penalty.smooth:
         return float(np.max(np.abs(grad))) if grad.size else 0.0
-    m = objective.penalized
-    r = grad.copy()
-    w, gm = coef[m], grad[m]
-    r[m] = np.where(w != 0, gm + l1 * np.sign(w), np.maximum(np.abs(gm) - l1, 0.0))
+    r = objective.penalty.subgradient(coef, grad, objective.penalized)
     return float(np.max(np.abs(r)))
 
 
@@ -326,19 +324,18 @@ def curvature(objective, coef, *, n_iter=8, seed=0):
 
 
 def prox_step(objective, coef, grad, eta):
-    r"""The (proximal) gradient step :math:`\mathrm{prox}_{\eta\lambda_1\lVert\cdot\rVert_1}(\theta - \eta g)`.
+    r"""The (proximal) gradient step :math:`\mathrm{prox}_{\eta P_n}(\theta - \eta g)` (the penalty's ``prox``).
 
-    ``eta`` may be a vector (one step per coordinate, a diagonal metric); the soft-threshold then
+    ``eta`` may be a vector (one step per coordinate, a diagonal metric); the proximal operator then
     uses each coordinate's own step.
 
-    Without an l1 term this is the plain gradient step :math:`\theta - \eta g`; with one, the penalised
-    entries are soft-thresholded (exact zeros), the intercepts are not.
+    For a smooth penalty this is the plain gradient step :math:`\theta - \eta g`; with an l1 term the
+    penalised entries are soft-thresholded (exact zeros), the intercepts are not.
     """
     new = coef - eta * grad
-    if objective.l1:
-        m = objective.penalized
-        new[m] = soft_threshold(new[m], (eta[m] if np.ndim(eta) else eta) * objective.l1)
-    return new
+    if objective.penalty.smooth:
+        return new
+    return objective.penalty.prox(new, eta, objective.penalized)
 
 
 def backtrack_prox(objective, coef, f, grad, eta, *, max_halvings=60):

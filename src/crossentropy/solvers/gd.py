@@ -77,3 +77,7 @@ def gd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, le
         if met or run.stopped:
             return run.result(coef, it, met)
     return run.result(coef, max_iter, False)
+
+
+#: A non-smooth penalty (l1, elastic net) is handled by its proximal step.
+gd.handles_nonsmooth = True

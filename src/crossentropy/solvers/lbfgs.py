@@ -59,7 +59,7 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
     Parameters
     ----------
     objective : Objective
-        Needs ``loss_gradient``; its ``l1`` must be 0.
+        Needs ``loss_gradient``; its ``penalty`` must be smooth.
     coef0 : ndarray of shape (n_coef,)
     max_iter : int, default 100
     tol : float, default 1e-4
@@ -90,8 +90,8 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
     Liu & Nocedal, *On the limited memory BFGS method for large scale optimization*, Math. Programming
     45 (1989); Byrd, Lu, Nocedal & Zhu, SIAM J. Sci. Comput. 16 (1995).
     """
-    if objective.l1:
-        raise ValueError("lbfgs cannot handle an l1 penalty (objective.l1 > 0); use 'newton' or 'proximal'")
+    if not objective.penalty.smooth:
+        raise ValueError(f"lbfgs needs a smooth penalty, got {objective.penalty!r}; use 'newton' or 'proximal'")
     progress = Progress(callback, verbose, "lbfgs")
     memory = auto_memory(objective.n_coef) if memory is None else int(memory)
     if memory < 1:
@@ -120,3 +120,7 @@ def lbfgs(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0,
     else:
         converged = res.status == 0 or (res.status == 2 and gmax <= max(tol, 1e3 * np.finfo(float).eps))
     return progress.result(np.asarray(res.x), res.nit, converged)
+
+
+#: Smooth penalties only (the quasi-Newton model needs a gradient everywhere).
+lbfgs.handles_nonsmooth = False

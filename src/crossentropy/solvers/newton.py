@@ -137,7 +137,7 @@ def _warm_start(objective, coef, step, tol, cg_cap):
 
 
 def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, step="auto", cg_max_iter=None,
-           gap_rtol=None, state=None):
+           gap_rtol=None, state=None, subsample_start=True):
     r"""Minimise the objective by Newton's method with a backtracking line search.
 
     .. math::
@@ -148,7 +148,8 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     minimum-norm subgradient of :math:`J`) and the Newton decrement of the last step puts the
     objective within ``gap_rtol`` (relative) of the minimum's (:func:`small_gap`). The Newton step with ``"cg"`` is solved to relative
     residual :math:`\min(0.01, \sqrt{\lVert g\rVert})` (``CG_FORCING_CAP``), which keeps superlinear convergence. With
-    ``objective.l1 > 0`` each step solves the l1-penalised quadratic model by coordinate descent, on
+    a non-smooth penalty (l1) each step solves the penalised quadratic model (the penalty's
+    ``quadratic_step``: coordinate descent for l1), on
     working sets when the objective has ``hessian_block`` and over ``2 * WS_START`` coefficients
     (:func:`~crossentropy.solvers.working_set.working_set_newton`).
 
@@ -175,8 +176,14 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         corrections) while it steps well and formed anew only after a step that needed
         backtracking, left more than ``LAZY_CONTRACTION`` of the decrement or would need more than
         ``LAZY_STEPS`` further steps. The result's ``state["hessian"]`` is the last data Hessian
-        (without the l2 term, which the next objective may change), ``state["formed"]`` how many
+        (without the penalty's term, which the next objective may change), ``state["formed"]`` how many
         were formed.
+    subsample_start : bool, default True
+        On at least ``SUBSAMPLE_ROWS`` rows, from a zero start, first solve a random tenth of the rows
+        (when the objective can subsample: :class:`~crossentropy.solvers.Subsampled`) and start there.
+        False for a start that is already near the minimum (the points of a regularisation path after
+        the first, each at its neighbour's optimum; the first, near zero, where a few full steps with
+        a kept Hessian cost less).
 
     Returns
     -------
@@ -204,7 +211,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     coef = np.array(coef0, dtype=np.float64, copy=True)
     run = Progress(callback, verbose, "newton", objective=objective, tol=tol)
     rtol = GAP_RTOL if gap_rtol is None else float(gap_rtol)
-    if objective.l1:
+    if not objective.penalty.smooth:
         if isinstance(objective, HessianBlock) and objective.n_coef > 2 * WS_START:
             return working_set_newton(objective, coef, max_iter, run, rtol)
         return _proximal_newton(objective, coef, max_iter, run, rtol)
@@ -212,7 +219,8 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         step = choose_step(objective)
     N = objective.null_space() if step == "cholesky" else None
     cg_cap = int(cg_max_iter) if cg_max_iter else min(objective.n_coef, 250)
-    coef = _warm_start(objective, coef, step, tol, cg_cap)
+    if subsample_start:
+        coef = _warm_start(objective, coef, step, tol, cg_cap)
     lazy = _LazyHessian(objective, state) if step == "cholesky" and state is not None else None
     f, g = objective.loss_gradient(coef)
     at_start = run.at_start(coef, g)
@@ -277,7 +285,7 @@ LAZY_STEPS = 3
 class _LazyHessian:
     r"""The data Hessian Newton keeps between steps (and between the points of a path).
 
-    :math:`H = H_{\text{data}}(\theta_j) + \lambda_2 E` with :math:`\theta_j` the last point where it
+    :math:`H = H_{\text{data}}(\theta_j) + \nabla^2 P_s(\theta)` (the penalty's diagonal, :math:`\lambda_2 E` for l2) with :math:`\theta_j` the last point where it
     was formed, corrected after every step by the BFGS update with the step and the change of the
     data gradient (so it follows the Hessian between formations, as a quasi-Newton matrix started
     from the true one). A step taken with it contracts the decrement by
@@ -288,13 +296,14 @@ class _LazyHessian:
 
     def __init__(self, objective, state):
         self.objective = objective
-        self.penalty = float(getattr(objective, "l2", 0.0)) * np.asarray(objective.penalized, dtype=np.float64)
+        self.penalty = None  # the penalty's Hessian diagonal where the last Hessian was asked for
         H = state.get("hessian")
         self.data = H if H is not None and H.shape == (objective.n_coef,) * 2 else None
         self.fresh = False
         self.formed = 0
 
     def at(self, coef):
+        self.penalty = self.objective.penalty.hessian_diag(coef, self.objective.penalized)
         if self.data is None:
             H = self.objective.hessian(coef)
             self.data = H - np.diag(self.penalty)
@@ -396,16 +405,14 @@ def _block_jacobi(blocks, project=None):
 
 
 def _proximal_newton(objective, coef, max_iter, run, rtol):
-    from ._cd import cd_quadratic_l1  # numba loads only for an l1 penalty
-
-    l1, mask = objective.l1, objective.penalized
+    penalty, mask = objective.penalty, objective.penalized
     f, g = objective.loss_gradient(coef)
     F = f + objective.nonsmooth(coef)
     at_start = run.at_start(coef, g)
     for it in range(1, int(max_iter) + 1):
         H = objective.hessian(coef)
-        d = cd_quadratic_l1(H, g, coef, mask, l1)
-        decrease = vdot(g, d) + l1 * (np.abs((coef + d)[mask]).sum() - np.abs(coef[mask]).sum())
+        d = penalty.quadratic_step(H, g, coef, mask)
+        decrease = vdot(g, d) + penalty.nonsmooth_change(coef, d, mask)
         if at_start and small_gap(-2 * decrease, F, rtol):
             return run.result(coef, 0, True)
         at_start = False
@@ -417,3 +424,7 @@ def _proximal_newton(objective, coef, max_iter, run, rtol):
         if met or run.stopped:
             return run.result(coef, it, met)
     return run.result(coef, max_iter, False)
+
+
+#: A non-smooth penalty (l1, elastic net) is handled by its proximal step.
+newton.handles_nonsmooth = True

@@ -84,3 +84,7 @@ def proximal(objective, coef0, *, max_iter=1000, tol=1e-4, callback=None, verbos
         x = xn
         eta *= 1.1
     return run.result(x, max_iter, False)
+
+
+#: A non-smooth penalty (l1, elastic net) is handled by its proximal step.
+proximal.handles_nonsmooth = True

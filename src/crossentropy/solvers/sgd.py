@@ -128,3 +128,7 @@ def sgd(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0, l
         if stop:
             break
     return progress.result(coef, epoch, converged, {"t": t, "eta0": eta0, "diag": diag})
+
+
+#: A non-smooth penalty (l1, elastic net) is handled by its proximal step.
+sgd.handles_nonsmooth = True

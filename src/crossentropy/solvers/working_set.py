@@ -8,9 +8,15 @@ optimality conditions,
     \min_{\delta_W}\; g_W^\top \delta_W + \tfrac12 \delta_W^\top H_{WW} \delta_W
         + \lambda_1 \sum_{j \in W \cap \mathcal P} |\theta_j + \delta_j|,
 
-solved by coordinate descent (:func:`~crossentropy.solvers._cd.cd_quadratic_l1`) on the block
+solved by the penalty's ``quadratic_step`` (for l1, coordinate descent:
+:func:`~crossentropy.objective._cd.cd_quadratic_l1`) on the block
 :math:`H_{WW}` alone (``objective.hessian_block``: :math:`n|W|^2` work instead of :math:`n p^2`),
-then a backtracking line search on the full objective. The working set doubles at every
+then a backtracking line search on the full objective. On sparse X (two classes, an l1 or
+elastic-net penalty: :class:`ColumnHessian`) no block is formed: coordinate descent reads the
+Hessian from X's columns and the row weights
+(:func:`~crossentropy.objective._cd.cd_columns_l1`, :math:`O(\mathrm{nnz}(X_W))` a sweep,
+Anderson-extrapolated, stopped once no coordinate moves by more than ``INNER_FORCING`` of the
+outer violation). The working set doubles at every
 iteration (up to all coordinates), so the method ends as plain proximal Newton if it has to; on
 sparse solutions it never forms the full Hessian. The stopping rule is Newton's (the minimum-norm
 subgradient over *all* coordinates at most ``tol`` and the model decrease's relative gap,
@@ -23,6 +29,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..objective.penalties import ElasticNet
 from ._base import prox_newton_search, small_gap, vdot
 
 __all__ = ["HessianBlock", "ColumnHessian", "violations", "working_set_newton", "WS_START"]
@@ -55,17 +62,17 @@ class ColumnHessian(Protocol):
 
 
 def _by_columns(objective):
+    """Whether the steps read X's columns: two classes, sparse X, an l1 (elastic-net) penalty."""
     from scipy import sparse
 
-    return objective.n_classes == 2 and sparse.issparse(objective.X)
+    return (isinstance(objective, ColumnHessian) and objective.n_classes == 2 and sparse.issparse(objective.X)
+            and isinstance(objective.penalty, ElasticNet))
 
 
 def _block_step(objective, coef, g, W, viol):
     """The working set's step from the formed block :math:`H_{WW}` (dense X: one BLAS product)."""
-    from ._cd import cd_quadratic_l1  # numba loads only for an l1 penalty
-
     H = objective.hessian_block(coef, W)
-    return cd_quadratic_l1(H, g[W], coef[W], objective.penalized[W], objective.l1)
+    return objective.penalty.quadratic_step(H, g[W], coef[W], objective.penalized[W])
 
 
 class _ColumnStep:
@@ -76,26 +83,29 @@ class _ColumnStep:
         self.d = objective.X.shape[1]
 
     def __call__(self, objective, coef, g, W, viol):
-        from ._cd import cd_columns_l1
+        from ..objective._cd import cd_columns_l1  # numba loads only for an l1 penalty
 
         feat = W[W < self.d]
         mask = objective.penalized[W]
+        penalty = objective.penalty
         return cd_columns_l1(self.Xc, feat, W.size > feat.size, objective.hessian_weights(coef), g[W], coef[W],
-                             mask, objective.l2 * mask, objective.l1, abs_tol=INNER_FORCING * viol)
+                             mask, penalty.hessian_diag(coef[W], mask), penalty.l1, abs_tol=INNER_FORCING * viol)
 
 
 def violations(objective, coef, grad):
     r"""Each coordinate's violation of the optimality conditions (0 where it is optimal given the others).
 
-    The absolute minimum-norm subgradient: :math:`|g_j + \lambda_1\mathrm{sign}\,\theta_j|` on a
-    non-zero penalised entry, :math:`\max(|g_j| - \lambda_1, 0)` on a zero one, :math:`|g_j|` on an
-    unpenalised one. Its max is :func:`~crossentropy.solvers._base.optimality`.
+    The absolute minimum-norm subgradient (the penalty's ``subgradient``); for an l1 term:
+    :math:`|g_j + \lambda_1\mathrm{sign}\,\theta_j|` on a non-zero penalised entry,
+    :math:`\max(|g_j| - \lambda_1, 0)` on a zero one, :math:`|g_j|` on an unpenalised one. Its max is
+    :func:`~crossentropy.solvers._base.optimality`.
 
     Examples
     --------
     >>> import numpy as np
     >>> from types import SimpleNamespace
-    >>> obj = SimpleNamespace(l1=0.5, penalized=np.array([True, True, False]))
+    >>> from crossentropy.objective import ElasticNet
+    >>> obj = SimpleNamespace(penalty=ElasticNet(l1=0.5), penalized=np.array([True, True, False]))
     >>> violations(obj, np.array([0.0, 1.0, 0.0]), np.array([0.25, -0.75, 0.125])).tolist()
     [0.0, 0.25, 0.125]
 
@@ -104,17 +114,13 @@ def violations(objective, coef, grad):
     Massias, Gramfort & Salmon, *Celer: a fast solver for the Lasso with dual extrapolation*, ICML
     2018 (working sets ranked by violation).
     """
-    r = np.abs(grad)
-    m = objective.penalized
-    w, gm = coef[m], grad[m]
-    r[m] = np.where(w != 0, np.abs(gm + objective.l1 * np.sign(w)), np.maximum(np.abs(gm) - objective.l1, 0.0))
-    return r
+    return np.abs(objective.penalty.subgradient(coef, grad, objective.penalized))
 
 
 def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_START):
-    r"""Minimise :math:`f(\theta) + \lambda_1\lVert\theta_{\mathcal P}\rVert_1` by proximal Newton on working sets.
+    r"""Minimise :math:`f(\theta) + P_n(\theta)` (e.g. :math:`\lambda_1\lVert\theta_{\mathcal P}\rVert_1`) by proximal Newton on working sets.
 
-    Called by :func:`~crossentropy.solvers.newton.newton` for l1 problems whose objective has
+    Called by :func:`~crossentropy.solvers.newton.newton` for non-smooth penalties (l1) of objectives whose objective has
     ``hessian_block`` (:class:`HessianBlock`) and more than ``2 * ws_start`` coefficients.
 
     Parameters
@@ -151,8 +157,8 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
     2015; Bertrand et al., *Beyond L1: faster and better sparse models with skglm*, NeurIPS 2022;
     Yuan, Ho & Lin, *An improved GLMNET for L1-regularized logistic regression*, JMLR 13 (2012).
     """
-    l1, mask = objective.l1, objective.penalized
-    step = _ColumnStep(objective) if isinstance(objective, ColumnHessian) and _by_columns(objective) else _block_step
+    penalty, mask = objective.penalty, objective.penalized
+    step = _ColumnStep(objective) if _by_columns(objective) else _block_step
     p = coef.size
     f, g = objective.loss_gradient(coef)
     F = f + objective.nonsmooth(coef)
@@ -171,7 +177,7 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
         dW = step(objective, coef, g, W, score.max(initial=0.0))
         d = np.zeros(p)
         d[W] = dW
-        decrease = vdot(g, d) + l1 * (np.abs((coef + d)[mask]).sum() - np.abs(coef[mask]).sum())
+        decrease = vdot(g, d) + penalty.nonsmooth_change(coef, d, mask)
         if at_start and small_gap(-2 * decrease, F, rtol) and k == free.size:
             return run.result(coef, 0, True)
         at_start = False

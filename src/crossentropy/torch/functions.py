@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import check_option
+from .._validation import check_option, check_softcap, check_z_loss
 from ..losses.binary import binary_cross_entropy_with_logits as _bce_kernel
 from ..losses.multiclass import cross_entropy as _ce_kernel
 from ._convert import any_array, check_grad_output, float_array, optional_array, scale_, to_tensor
@@ -23,45 +23,53 @@ def _saved_or_again(ctx, compute):
 
 
 def _forward(ctx, kernel, arrays, kwargs, dtype):
-    """The loss of ``kernel(*arrays, **kwargs)`` as a tensor of ``dtype``; the gradient of the first
-    array, when it is needed, computed in the same pass and kept on ``ctx`` (``ctx.compute`` makes it again)."""
+    """The loss of ``kernel(*arrays, **kwargs)`` as a tensor of ``dtype`` (and the log-sum-exps, not
+    differentiable, when ``kwargs`` ask for them); the gradient of the first array, when it is needed,
+    computed in the same pass and kept on ``ctx`` (``ctx.compute`` makes it again)."""
 
     def compute():
-        return torch.from_numpy(kernel(*arrays, return_grad=True, **kwargs)[1])
+        return torch.from_numpy(kernel(*arrays, return_grad=True, **kwargs)[-1])
 
     ctx.compute, ctx.grad = compute, None
     if ctx.needs_input_grad[0]:
-        value, grad = kernel(*arrays, return_grad=True, **kwargs)
-        ctx.grad = torch.from_numpy(grad)
+        out = kernel(*arrays, return_grad=True, **kwargs)
+        ctx.grad = torch.from_numpy(out[-1])
+        out = out[:-1]
     else:
-        value = kernel(*arrays, **kwargs)
-    return to_tensor(value, dtype)
+        out = kernel(*arrays, **kwargs)
+        out = out if isinstance(out, tuple) else (out,)
+    value = to_tensor(out[0], dtype)
+    if len(out) == 1:
+        return value
+    lse = to_tensor(out[1], dtype)
+    ctx.mark_non_differentiable(lse)
+    return value, lse
 
 
 class _CrossEntropy(torch.autograd.Function):
     """Loss and gradient in one pass of :func:`crossentropy.cross_entropy`; backward scales the saved gradient."""
 
     @staticmethod
-    def forward(ctx, logits, target, weight, ignore_index, label_smoothing, reduction):
+    def forward(ctx, logits, target, weight, ignore_index, label_smoothing, reduction, z_loss, softcap, return_lse):
         x = float_array(logits, "input", _CE_GPU)
         t = any_array(target, "target", _CE_GPU)
         w = optional_array(weight, "weight", _CE_GPU)
         soft = t.dtype.kind == "f"
         axis = 1 if x.ndim >= 2 else 0
         kwargs = dict(weight=w, ignore_index=None if soft else ignore_index, label_smoothing=label_smoothing,
-                      reduction=reduction, axis=axis)
+                      reduction=reduction, axis=axis, z_loss=z_loss, softcap=softcap, return_lse=return_lse)
         ctx.axis, ctx.reduction = axis, reduction
         return _forward(ctx, _ce_kernel, (x, t), kwargs, logits.dtype)
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_output, *_grad_lse):  # the log-sum-exps are not differentiable
         check_grad_output(grad_output)
         grad = _saved_or_again(ctx, ctx.compute)
         rows = None
         if ctx.reduction == "none":
             rows = list(grad_output.shape)
             rows.insert(ctx.axis, 1)
-        return scale_(grad, grad_output, rows), None, None, None, None, None
+        return (scale_(grad, grad_output, rows),) + (None,) * 8
 
 
 class _BinaryCrossEntropyWithLogits(torch.autograd.Function):
@@ -91,7 +99,8 @@ def _check_common(reduction, target, name="target"):
     return reduction
 
 
-def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0,
+                  z_loss=0.0, softcap=None, return_lse=False):
     r"""Softmax cross-entropy of CPU tensors, ``torch.nn.functional.cross_entropy``'s values, on the fused kernel.
 
     .. math::
@@ -100,7 +109,8 @@ def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="m
         \frac{\partial \ell_n}{\partial x_{nc}} = \Big(\sum_j q_{nj}\Big) p_{nc} - q_{nc}
 
     with :math:`p = \mathrm{softmax}(x_n)`, :math:`k_n` the not-ignored mask and :math:`q` the weighted,
-    smoothed targets (:func:`crossentropy.cross_entropy`). The forward pass computes the loss and its
+    smoothed targets (:func:`crossentropy.cross_entropy`, also for ``z_loss``, ``softcap`` and
+    ``return_lse``: :math:`x \to c\tanh(x/c)` first, then :math:`\lambda k_n w_{y_n}\mathrm{lse}_n^2` added). The forward pass computes the loss and its
     gradient in one pass and keeps the gradient; the backward pass multiplies it by ``grad_output``
     in place (per row for ``reduction="none"``) and hands it to autograd, so ``input.grad`` is that
     array, not a copy. The input is read through ``Tensor.numpy()`` (no copy when it is contiguous).
@@ -118,11 +128,18 @@ def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="m
         Class-index targets equal to it contribute neither loss nor gradient.
     reduction : {"mean", "sum", "none"}, default "mean"
     label_smoothing : float in [0, 1], default 0
+    z_loss : float >= 0, default 0
+        Coefficient of the z-loss :math:`\mathrm{lse}_n^2` (PaLM); 0 is off.
+    softcap : float > 0, optional
+        Soft-cap :math:`c` of the logits (Gemma); None is off.
+    return_lse : bool, default False
+        Also return the log-sum-exp of each row of the (capped) logits (not differentiable).
 
     Returns
     -------
     torch.Tensor
-        A scalar in ``input``'s dtype, or the per-target losses for ``"none"``.
+        A scalar in ``input``'s dtype, or the per-target losses for ``"none"``; with ``return_lse``, the
+        pair ``(loss, lse)``, ``lse`` of the target's shape.
 
     Raises
     ------
@@ -152,7 +169,8 @@ def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="m
     Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.2.2.3.
     """
     reduction = _check_common(reduction, target)
-    return _CrossEntropy.apply(input, target, weight, ignore_index, label_smoothing, reduction)
+    return _CrossEntropy.apply(input, target, weight, ignore_index, label_smoothing, reduction,
+                               check_z_loss(z_loss), check_softcap(softcap), bool(return_lse))
 
 
 def binary_cross_entropy_with_logits(input, target, *, weight=None, pos_weight=None, reduction="mean"):

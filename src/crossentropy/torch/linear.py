@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validation import check_label_smoothing
+from .._validation import check_label_smoothing, check_sample_weight, check_softcap, check_z_loss
+from ..losses._linear_rows import linear_rows
 from ..losses._targets import index_target
 from ..losses.linear import linear_cross_entropy as _lce_kernel
 from ._convert import any_array, check_grad_output, float_array, optional_array, scale_, to_tensor
@@ -16,15 +17,14 @@ __all__ = ["linear_cross_entropy", "LinearCrossEntropyLoss"]
 _GPU = "torch.nn.functional.linear_cross_entropy"
 
 
-def _none_grads(X, W, b, y, weight, ignore_index, eps, row_factor):
-    r"""Gradients of :math:`\sum_n g_n \ell_n` (``reduction="none"``): the engine with the row factors :math:`k_n g_n`."""
-    from .._kernels.linear_engine import linear_ce_rows  # numba: compiled (or loaded) on first use
-
+def _none_grads(X, W, b, y, weight, ignore_index, eps, row_factor, opts):
+    r"""Gradients of :math:`\sum_n g_n \ell_n` (``reduction="none"``): the rows with the row factors
+    :math:`k_n s_n g_n` (``row_factor``: :math:`s_n g_n`)."""
     t = index_target(y, (X.shape[0],), W.shape[0], ignore_index=ignore_index, reduction="none",
                      shape_hint="one class index per row of input")
     r = t.keep.astype(np.float64) * row_factor.astype(np.float64)
     w = None if weight is None else weight.astype(np.float64)
-    _, dX, dW, db = linear_ce_rows(X, W, b, t.safe, r, w, eps, 1.0, need_grad=True)
+    _, _, dX, dW, db = linear_rows(X, W, b, t.safe, r, w, eps, 1.0, need_grad=True, opts=opts[:2] + (False,))
     return dX, dW, None if db is None else db.astype(X.dtype)
 
 
@@ -32,41 +32,53 @@ class _LinearCrossEntropy(torch.autograd.Function):
     """Loss and (dX, dW, db) in one blocked pass of :func:`crossentropy.linear_cross_entropy`."""
 
     @staticmethod
-    def forward(ctx, X, W, bias, target, weight, ignore_index, label_smoothing, reduction):
+    def forward(ctx, X, W, bias, target, weight, ignore_index, label_smoothing, reduction, sample_weight, z_loss,
+                softcap, return_lse):
         x = float_array(X, "input", _GPU)
         w = float_array(W, "linear_weight", _GPU)
         b = optional_array(bias, "linear_bias", _GPU)
         y = any_array(target, "target", _GPU)
         cw = optional_array(weight, "weight", _GPU)
+        sw = None if sample_weight is None else check_sample_weight(
+            any_array(sample_weight, "sample_weight", _GPU), x.shape[0], positive_sum=False)
         kwargs = dict(bias=b, weight=cw, ignore_index=ignore_index, label_smoothing=label_smoothing,
-                      reduction=reduction)
+                      reduction=reduction, sample_weight=sw, z_loss=z_loss, softcap=softcap)
         need = any(ctx.needs_input_grad[:3])
 
         def compute():
             return tuple(None if g is None else torch.from_numpy(g)
-                         for g in _lce_kernel(x, w, y, return_grad=True, **kwargs)[1])
+                         for g in _lce_kernel(x, w, y, return_grad=True, return_lse=return_lse, **kwargs)[-1])
 
         ctx.reduction, ctx.compute, ctx.grad = reduction, compute, None
-        ctx.arrays = (x, w, b, y, cw, ignore_index, label_smoothing)
+        ctx.arrays = (x, w, b, y, cw, ignore_index, label_smoothing, sw, (z_loss, softcap))
         if need and reduction != "none":
-            value, grads = _lce_kernel(x, w, y, return_grad=True, **kwargs)
-            ctx.grad = tuple(None if g is None else torch.from_numpy(g) for g in grads)
+            out = _lce_kernel(x, w, y, return_grad=True, return_lse=return_lse, **kwargs)
+            ctx.grad = tuple(None if g is None else torch.from_numpy(g) for g in out[-1])
+            out = out[:-1]
         else:  # "none": the gradients depend on grad_output row by row, computed in backward
-            value = _lce_kernel(x, w, y, **kwargs)
-        return to_tensor(value, X.dtype)
+            out = _lce_kernel(x, w, y, return_lse=return_lse, **kwargs)
+            out = out if isinstance(out, tuple) else (out,)
+        value = to_tensor(out[0], X.dtype)
+        if not return_lse:
+            return value
+        lse = to_tensor(out[1], X.dtype)
+        ctx.mark_non_differentiable(lse)
+        return value, lse
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_output, *_grad_lse):  # the log-sum-exps are not differentiable
         check_grad_output(grad_output)
         if ctx.reduction == "none":
-            x, w, b, y, cw, ignore_index, eps = ctx.arrays
+            x, w, b, y, cw, ignore_index, eps, sw, opts = ctx.arrays
             g = grad_output.detach().contiguous().numpy()
+            if sw is not None:
+                g = g * sw
             grads = tuple(None if a is None else torch.from_numpy(a)
-                          for a in _none_grads(x, w, b, y, cw, ignore_index, eps, g))
+                          for a in _none_grads(x, w, b, y, cw, ignore_index, eps, g, opts))
         else:
             grads = tuple(None if g is None else scale_(g, grad_output) for g in _saved_or_again(ctx, ctx.compute))
         dX, dW, db = (g if need else None for g, need in zip(grads, ctx.needs_input_grad[:3]))
-        return dX, dW, db, None, None, None, None, None
+        return (dX, dW, db) + (None,) * 9
 
 
 def _check_shapes(input, linear_weight, target, linear_bias):
@@ -85,7 +97,8 @@ def _check_shapes(input, linear_weight, target, linear_bias):
 
 
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
-                         ignore_index=-100, label_smoothing=0.0):
+                         ignore_index=-100, label_smoothing=0.0, sample_weight=None, z_loss=0.0, softcap=None,
+                         return_lse=False):
     r"""Softmax cross-entropy of :math:`Z = X W^\top + b` for CPU tensors, without forming the (N, C) logits.
 
     The value is ``F.cross_entropy(input @ linear_weight.T + linear_bias, target, ...)``, PyTorch's
@@ -100,7 +113,9 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     gradients in one pass; the forward keeps them and the backward scales them in place by
     ``grad_output`` and hands them to autograd (no copies: the tensors' memory is read through
     ``Tensor.numpy()``). With ``reduction="none"`` the gradients depend on ``grad_output`` row by
-    row: the backward runs the engine again with the row factors :math:`g_n`.
+    row: the backward runs the engine again with the row factors :math:`g_n`. ``sample_weight``,
+    ``z_loss``, ``softcap`` and ``return_lse`` are those of :func:`crossentropy.linear_cross_entropy`
+    (per-token weights :math:`s_n`; :math:`\lambda k_n s_n w_{y_n}\mathrm{lse}_n^2`; :math:`Z \to c\tanh(Z/c)`).
 
     Parameters
     ----------
@@ -115,11 +130,20 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     reduction : {"mean", "sum", "none"}, default "mean"
     ignore_index : int, default -100
     label_smoothing : float in [0, 1], default 0
+    sample_weight : torch.Tensor of shape (N,), optional
+        Non-negative per-token weights (no gradient); ``"mean"`` divides by :math:`\sum_n k_n s_n w_{y_n}`.
+    z_loss : float >= 0, default 0
+        Coefficient of the z-loss :math:`\mathrm{lse}_n^2` (PaLM); 0 is off.
+    softcap : float > 0, optional
+        Soft-cap :math:`c` of the logits (Gemma); None is off.
+    return_lse : bool, default False
+        Also return the (N,) log-sum-exps of the (capped) logits (not differentiable).
 
     Returns
     -------
     torch.Tensor
-        A scalar in ``input``'s dtype, or the (N,) per-row losses for ``"none"``.
+        A scalar in ``input``'s dtype, or the (N,) per-row losses for ``"none"``; with ``return_lse``,
+        the pair ``(loss, lse)``.
 
     Raises
     ------
@@ -157,8 +181,11 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     reduction = _check_common(reduction, target)
     label_smoothing = check_label_smoothing(label_smoothing)
     _check_shapes(input, linear_weight, target, linear_bias)
+    if isinstance(sample_weight, torch.Tensor) and sample_weight.requires_grad:
+        raise ValueError("sample_weight requires grad: no gradient is taken with respect to it; detach it")
     return _LinearCrossEntropy.apply(input, linear_weight, linear_bias, target, weight, ignore_index,
-                                     label_smoothing, reduction)
+                                     label_smoothing, reduction, sample_weight, check_z_loss(z_loss),
+                                     check_softcap(softcap), bool(return_lse))
 
 
 class LinearCrossEntropyLoss(torch.nn.Module):
@@ -180,6 +207,10 @@ class LinearCrossEntropyLoss(torch.nn.Module):
     reduction : {"mean", "sum", "none"}, default "mean"
     ignore_index : int, default -100
     label_smoothing : float in [0, 1], default 0
+    z_loss : float >= 0, default 0
+        Coefficient of the z-loss (PaLM); 0 is off.
+    softcap : float > 0, optional
+        Soft-cap of the logits (Gemma); None is off.
 
     Examples
     --------
@@ -198,7 +229,8 @@ class LinearCrossEntropyLoss(torch.nn.Module):
     PyTorch documentation, ``torch.nn.LinearCrossEntropyLoss``.
     """
 
-    def __init__(self, linear=None, *, weight=None, reduction="mean", ignore_index=-100, label_smoothing=0.0):
+    def __init__(self, linear=None, *, weight=None, reduction="mean", ignore_index=-100, label_smoothing=0.0,
+                 z_loss=0.0, softcap=None):
         super().__init__()
         if linear is not None and not isinstance(linear, torch.nn.Linear):
             raise TypeError(f"linear must be a torch.nn.Linear or None, got {type(linear).__name__}")
@@ -207,9 +239,12 @@ class LinearCrossEntropyLoss(torch.nn.Module):
         self.reduction = _check_common(reduction, None)
         self.ignore_index = int(ignore_index)
         self.label_smoothing = check_label_smoothing(label_smoothing)
+        self.z_loss = check_z_loss(z_loss)
+        self.softcap = check_softcap(softcap)
 
-    def forward(self, input, target, linear_weight=None, linear_bias=None):
-        """The loss of ``input`` (N, d) and ``target`` (N,) with the layer's (or the given) weight and bias."""
+    def forward(self, input, target, linear_weight=None, linear_bias=None, sample_weight=None):
+        """The loss of ``input`` (N, d) and ``target`` (N,) with the layer's (or the given) weight and bias,
+        and optional per-token weights ``sample_weight`` (N,)."""
         if linear_weight is None:
             if self.linear is None:
                 raise ValueError("linear_weight is None and the module holds no linear layer: pass "
@@ -219,4 +254,5 @@ class LinearCrossEntropyLoss(torch.nn.Module):
             raise ValueError("linear_weight was passed but the module already uses its linear layer's weight")
         return linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias, weight=self.weight,
                                     reduction=self.reduction, ignore_index=self.ignore_index,
-                                    label_smoothing=self.label_smoothing)
+                                    label_smoothing=self.label_smoothing, sample_weight=sample_weight,
+                                    z_loss=self.z_loss, softcap=self.softcap)

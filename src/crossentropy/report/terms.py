@@ -18,7 +18,7 @@ _COV_SOURCES = {"nonrobust": "the inverse of the observed information",
                 "HC0": "White's heteroscedasticity-robust sandwich", "HC1": "the robust sandwich times n/(n - k)",
                 "HC2": "the robust sandwich with residuals scaled by 1/sqrt(1 - leverage)",
                 "HC3": "the robust sandwich with residuals scaled by 1/(1 - leverage)",
-                "cluster": "the cluster-robust sandwich of the --cluster column(s)"}
+                "cluster": "the cluster-robust sandwich of the cluster column(s)"}
 
 
 def term_tests_table(tests, note=None) -> list[str]:

@@ -17,30 +17,19 @@ versions and the SHA-256 of the data file.
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import math
 import platform
-import shlex
-import sys
 import time
-import warnings
-from pathlib import Path
 
-from .report_terms import method_sentence, term_tests_table, thresholds_sentence
+from .terms import method_sentence, term_tests_table, thresholds_sentence
 
-__all__ = ["collect_context", "render_report", "file_sha256"]
+__all__ = ["page_context", "provenance", "render_report", "versions"]
 
 #: coefficient rows shown (a wide softmax model has thousands; all are in ``coefficients.csv``)
 MAX_COEF_ROWS = 400
-#: the most coefficients whose covariance (a dense Hessian inverse) the page computes
-MAX_COEF_FIT = 2000
 #: per-class rows shown per split
 MAX_CLASS_ROWS = 200
-#: largest n m^2 c (rows, parameters, tested columns: the cost of c refits that form m x m Hessians over
-#: n rows) for which ``term_tests.csv`` has likelihood-ratio tests; beyond it the Wald tests alone
-LR_TEST_BUDGET = 2e10
-
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1100px;
 padding:0 1em;color:#222;line-height:1.4}
@@ -67,30 +56,14 @@ def _e(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def file_sha256(path) -> str | None:
-    """The SHA-256 of a regular file (read in 1 MiB blocks), or None for anything else.
+def versions() -> dict:
+    """The versions of Python and of the packages behind the numbers, for the page's provenance block.
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "a.txt"); _ = open(p, "w").write("abc")
-    >>> file_sha256(p)[:16]
-    'ba7816bf8f01cfea'
+    >>> sorted(versions())[:3]
+    ['crossentropy', 'matplotlib', 'numpy']
     """
-    p = Path(path)
-    try:
-        if not p.is_file():
-            return None
-        h = hashlib.sha256()
-        with p.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
-    except OSError:
-        return None
-
-
-def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     from .. import __version__
@@ -104,103 +77,44 @@ def _versions() -> dict:
     return out
 
 
-def _command(args) -> str:
-    argv = getattr(args, "argv", None)
-    if argv is None:
-        argv = sys.argv[1:]
-    return "crossentropy " + shlex.join([str(a) for a in argv])
+def provenance(title, *, by="crossentropy.report.Report", rows=None) -> dict:
+    """The page's provenance block: its title, when and by what it was written, and the rows of its run table.
 
+    Parameters
+    ----------
+    title : str
+    by : str, default "crossentropy.report.Report"
+        What wrote the page (a command line, for a run of the command line).
+    rows : list of (str, str), optional
+        The run table's rows (default: the versions of :func:`versions`).
 
-def _coefficients(estimator, data, prep=None, cov_type="nonrobust", groups=None) -> dict | None:
-    """The coefficient table of a logistic regression on (X, y), as plain rows (None for other models).
+    Returns
+    -------
+    dict
 
-    With the fitted preprocessor ``prep`` the table is in the units of the data's columns, each
-    string column's levels against its reference level (:meth:`TabularPreprocessor.term_map`);
-    ``csv`` holds the table as ``coefficients.csv`` writes it, ``term_tests`` / ``term_tests_csv``
-    the Wald and likelihood-ratio test of each column (unpenalised fits), as ``term_tests.csv``.
-    ``cov_type`` and ``groups`` are the summary's.
+    Examples
+    --------
+    >>> provenance("M", rows=[("data file", "a.csv")])["rows"]
+    [('data file', 'a.csv')]
     """
-    import inspect
-
-    if data is None or not hasattr(estimator, "coef_") or \
-            "terms" not in inspect.signature(getattr(estimator, "summary", len)).parameters:
-        return None  # the table of a LogisticRegression's summary (whose terms can be the data's columns)
-    X, y, *rest = data
-    offset = rest[0] if rest else None
-    n_coef = (max(len(estimator.classes_), 2) - 1) * (X.shape[1] + bool(estimator.fit_intercept))
-    if n_coef > MAX_COEF_FIT:
-        return {"error": f"no coefficient table: {n_coef:,} coefficients need a {n_coef:,} x {n_coef:,} Hessian "
-                         f"(the table is computed up to {MAX_COEF_FIT:,}); call crossentropy.summary yourself"}
-    terms = None
-    if prep is not None and getattr(prep, "columns_", None) is not None and hasattr(prep, "term_map"):
-        terms = prep.term_map()
-        if terms.n_features != X.shape[1]:
-            terms = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            summary = estimator.summary(X, y, terms=terms, cov_type=cov_type, groups=groups,
-                                        **({} if offset is None else {"offset": offset}))
-            tests, tests_note = _column_tests(summary, X.shape[0])
-        except (ValueError, MemoryError) as exc:
-            return {"error": f"no coefficient table: {exc}"}
-    frame = summary.to_csv_frame()
-    binary = "class" not in frame.columns
-    rows = [{k: (str(v) if k in ("class", "term", "status") else float(v)) for k, v in r.items()}
-            for r in frame.to_dict("records")]
-    notes = list(summary.notes) + [" ".join(str(w.message).split()) for w in caught]
-    return {"rows": rows, "columns": [c for c in frame.columns if c not in ("class", "term")], "binary": binary,
-            "alpha": summary.alpha, "reference": None if summary.reference is None else str(summary.reference),
-            "outcome": [str(c) for c in getattr(summary, "outcome", ())],
-            "references": {str(c): str(v) for c, v in summary.references.items()}, "cov_type": summary.cov_type,
-            "penalty": summary.penalty, "notes": notes, "nobs": summary.nobs, "llf": summary.llf,
-            "prsquared": summary.prsquared, "raw_units": terms is not None,
-            "csv": frame.to_csv(index=False, float_format="%.17g", na_rep=""),
-            "term_tests": None if tests is None else [
-                {k: (str(v) if k in ("column", "note") else float(v)) for k, v in r.items()}
-                for r in tests.to_dict("records")], "term_tests_note": tests_note,
-            "term_tests_csv": None if tests is None else tests.to_csv(index=False, float_format="%.17g", na_rep="")}
+    if rows is None:
+        rows = [(f"{k} version", v) for k, v in versions().items()]
+    return {"title": str(title), "created": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "by": str(by),
+            "rows": [(str(k), str(v)) for k, v in rows]}
 
 
-def _column_tests(summary, n_rows):
-    """The summary's tests of each column, and a note when the likelihood-ratio tests were left out.
-
-    The LR test of a column refits the model without it; the ``c`` refits of an ``m``-parameter model on
-    ``n`` rows cost about ``n m^2 c``. Above :data:`LR_TEST_BUDGET` only the Wald tests are computed
-    (the LR columns empty, the reason in a ``note`` column), so a wide model on many rows is not held
-    up by refits nobody asked for; ``LogisticSummary.term_tests`` computes them on request.
-    """
-    design = getattr(summary, "design", None)
-    if getattr(summary, "penalty", "") is not None or design is None or not hasattr(design, "n_params"):
-        return summary.term_tests, None  # penalised fits (none) and Firth's own tests
-    from ..linear_model._term_tests import column_params, term_tests
-
-    m, c = design.n_params, len(column_params(design))
-    cost = float(n_rows) * m * m * c
-    if cost <= LR_TEST_BUDGET:
-        return summary.term_tests, None
-    if not (summary.inference and summary.cov is not None and math.isfinite(float(abs(summary.cov).sum()))):
-        return None, None
-    note = (f"No likelihood-ratio tests: refitting the model without each of its {c} columns ({n_rows:,} rows, {m} "
-            f"parameters, n m^2 c = {cost:.3g} above the budget {LR_TEST_BUDGET:.3g}) was skipped; the Wald tests "
-            "use the table's covariance. LogisticSummary.term_tests computes the LR tests.")
-    tests = term_tests(design, summary.cov, lr=False)
-    tests["note"] = note
-    return tests, note
-
-
-def _data_summary(metrics, prep, notes) -> dict:
+def _data_summary(prep, n_features, target, missing, missing_values) -> dict:
     state = prep.to_state() if prep is not None and getattr(prep, "columns_", None) is not None else None
-    out = {"n_rows": metrics.get("n_rows"), "n_dropped": metrics.get("n_dropped"), "n_features": metrics.get("n_features"),
-           "target": metrics.get("target"), "columns": [], "left_out": [], "missing": (notes or {}).get("missing") or {},
-           "missing_values": metrics.get("missing_values") or {}}
+    out = {"n_features": n_features, "target": target, "columns": [], "left_out": [], "missing": missing or {},
+           "missing_values": missing_values or {}}
     if state is None:
         return out
+    out["target"] = state.get("target", target)
     out["missing_policy"] = state.get("missing")
     out["impute_strategy"] = state.get("impute_strategy")
     out["scale"] = state.get("scale")
     for c in state.get("ignore") or []:
-        out["left_out"].append((c, "--ignore"))
+        out["left_out"].append((c, "ignored"))
     known = {"version", "target", "missing", "impute_strategy", "scale", "max_categories", "ignore", "columns",
              "classes", "classes_dtype", "reference", "na_values", "categorical", "unknown", "keep", "drop_reference"}
     for key, value in state.items():  # anything else the preprocessor records about left-out columns
@@ -216,50 +130,35 @@ def _data_summary(metrics, prep, notes) -> dict:
     return out
 
 
-def collect_context(args, metrics, *, prep=None, estimator=None, data=None, summary_data=None, data_notes=None,
-                    title=None, splits=None, cov_type="nonrobust", groups=None) -> dict:
-    """Everything the page shows besides the figures, as plain JSON-able values.
+def page_context(splits, *, estimator=None, prep=None, coefficients=None, n_features=None, target=None,
+                 missing=None, missing_values=None) -> dict:
+    """Everything the page shows besides the figures and the provenance, as plain JSON-able values.
 
     Parameters
     ----------
-    args : argparse.Namespace
-        The command's arguments (``args.argv``, set by :func:`crossentropy.cli.main`, is the command line).
-    metrics : dict
-        The run's ``metrics.json`` content (``train``/``test`` splits), or an evaluation's.
-    prep : TabularPreprocessor, optional
+    splits : dict
+        Split name -> :func:`~crossentropy.report.metrics.split_metrics`.
     estimator : fitted classifier, optional
-        A ``LogisticRegression`` with ``summary_data=(X, y[, offset])`` gives the coefficient table.
-    data : str, optional
-        The data file (hashed with SHA-256 when it is a regular file).
-    summary_data : (X, y) or (X, y, offset), optional
-        The training rows of the coefficient table (``offset``: their logit offsets, or None).
-    data_notes : dict, optional
-        ``{"missing": {column: count}}`` of the data as read.
-    title : str, optional
-    cov_type, groups : optional
-        The coefficient table's covariance type and cluster labels (``summary``'s).
-    splits : dict, optional
-        Split name -> split metrics (default: the ``train`` and ``test`` entries of ``metrics``).
+        Its name and parameters.
+    prep : TabularPreprocessor, optional
+        The preprocessing of the data's columns (the data section).
+    coefficients : dict, optional
+        :func:`crossentropy.report.coefficients.coefficient_section`.
+    n_features, target : optional
+        The model's number of features and the target column's name.
+    missing : dict, optional
+        Column -> number of missing values in the rows reported.
+    missing_values : dict, optional
+        What reading the data did with missing values: ``dropped_by_column`` and ``imputed_by_column``
+        (column -> rows), ``kept_as_values`` (column -> {string: rows} read as values, not as missing).
 
     Returns
     -------
     dict
     """
-    if splits is None:
-        splits = {k: metrics[k] for k in ("train", "test") if isinstance(metrics.get(k), dict)}
-    return {
-        "title": title or f"{metrics.get('model', 'model')} on {metrics.get('data', data)}",
-        "created": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "command": _command(args),
-        "versions": _versions(),
-        "data_file": None if data is None else str(data),
-        "sha256": None if data is None else file_sha256(data),
-        "splits": splits,
-        "data": _data_summary(metrics, prep, data_notes),
-        "coefficients": _coefficients(estimator, summary_data, prep, cov_type, groups),
-        "model": metrics.get("model"),
-        "model_params": _params(estimator),
-    }
+    return {"splits": splits, "data": _data_summary(prep, n_features, target, missing, missing_values),
+            "coefficients": coefficients,
+            "model": None if estimator is None else type(estimator).__name__, "model_params": _params(estimator)}
 
 
 def _params(estimator) -> dict:
@@ -281,7 +180,7 @@ def _num(v, digits=4) -> str:
 
 
 def _metrics_table(splits) -> list[str]:
-    from .evaluation import beats_baseline
+    from .metrics import beats_baseline
 
     names = list(splits)
     rows = [("rows", "n"), ("log loss (nats)", "log_loss"), ("log loss (bits)", "log_loss_bits"),
@@ -343,8 +242,7 @@ def _figures(pngs) -> list[str]:
 
 def _data(d) -> list[str]:
     out = ["<table id='data'>"]
-    for label, value in (("rows read", d.get("n_rows")), ("rows dropped (missing values, --dropna)", d.get("n_dropped")),
-                         ("target column", d.get("target")), ("features after encoding", d.get("n_features")),
+    for label, value in (("target column", d.get("target")), ("features after encoding", d.get("n_features")),
                          ("missing-value policy", d.get("missing_policy")), ("imputation", d.get("impute_strategy")),
                          ("standardised", d.get("scale"))):
         if value is not None:
@@ -368,8 +266,7 @@ def _data(d) -> list[str]:
 
 
 def _missing_values(record) -> list[str]:
-    """The rows dropped and values imputed per column, and the strings kept as values (``metrics.json``'s
-    ``missing_values``)."""
+    """The rows dropped and values imputed per column, and the strings kept as values."""
     out = []
     for key, what in (("dropped_by_column", "Rows dropped for a missing value, per column"),
                       ("imputed_by_column", "Values imputed, per column")):
@@ -380,7 +277,7 @@ def _missing_values(record) -> list[str]:
     if kept:
         out.append("<p id='kept_as_values'>Kept as values, though other tools read them as missing: " + "; ".join(
             f"<code>{_e(c)}</code>: " + ", ".join(f"<code>{_e(v)}</code> ({_num(int(n))} rows)" for v, n in vals.items())
-            for c, vals in kept.items()) + " (<code>--na-values</code> reads them as missing).</p>")
+            for c, vals in kept.items()) + " (the preprocessing's <code>na_values</code> reads them as missing).</p>")
     return out
 
 
@@ -432,17 +329,18 @@ def _coef_table(coef) -> list[str]:
     return out + term_tests_table(coef.get("term_tests"), coef.get("term_tests_note"))
 
 
-def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:
+def render_report(ctx: dict, pngs: dict, prov: dict) -> str:
     """The page as one HTML string.
 
     Parameters
     ----------
     ctx : dict
-        From :func:`collect_context`.
-    metrics : dict
-        The run's metrics (for the heading).
+        From :func:`page_context` (with ``calibration`` and ``threshold_tuning`` where the report has them).
     pngs : dict of str to bytes
         Figure file name -> PNG bytes, embedded as ``data:image/png;base64`` URIs.
+    prov : dict
+        From :func:`provenance`: the title, the line saying when and by what the page was written, and the
+        first rows of the run table (the rows with ``class='prov'``), the only parts that depend on who wrote it.
 
     Returns
     -------
@@ -450,9 +348,7 @@ def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:
 
     Examples
     --------
-    >>> from types import SimpleNamespace
-    >>> ctx = collect_context(SimpleNamespace(argv=["train", "<x>.csv"]), {"model": "M", "data": "<x>.csv"})
-    >>> page = render_report(ctx, {}, {})
+    >>> page = render_report(page_context({}), {}, provenance("M on <x>.csv", by="crossentropy train <x>.csv"))
     >>> page.startswith("<!DOCTYPE html>"), "&lt;x&gt;.csv" in page, "<x>" in page
     (True, True, False)
 
@@ -462,10 +358,10 @@ def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:
     """
     parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
              "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-             f"<title>{_e(ctx['title'])}</title><style>{_CSS}</style></head>",
-             "<body data-figures='pending'>", f"<h1>{_e(ctx['title'])}</h1>",
-             f"<p class='muted'>Written {_e(ctx['created'])} by <code>{_e(ctx['command'])}</code></p>"]
-    from .report_calibration import FIGURES, calibration_html
+             f"<title>{_e(prov['title'])}</title><style>{_CSS}</style></head>",
+             "<body data-figures='pending'>", f"<h1>{_e(prov['title'])}</h1>",
+             f"<p class='muted' id='written'>Written {_e(prov['created'])} by <code>{_e(prov['by'])}</code></p>"]
+    from .calibration import FIGURES, calibration_html
 
     own = {k: v for k, v in pngs.items() if k in FIGURES}
     small = (ctx.get("calibration") or {}).get("small")  # too few rows: the reliability diagram is not shown
@@ -482,10 +378,9 @@ def render_report(ctx: dict, metrics: dict, pngs: dict) -> str:
     parts += ["<h2>Data</h2>", *_data(ctx.get("data") or {})]
     parts += _coef_table(ctx.get("coefficients"))
     parts.append("<h2>Run</h2><table id='run'>")
-    rows = [("command line", ctx["command"]), ("data file", ctx.get("data_file") or "built-in data set"),
-            ("SHA-256 of the data file", ctx.get("sha256") or "n/a (not a single regular file)")]
-    rows += [(f"{k} version", v) for k, v in ctx["versions"].items()]
-    rows += [(f"parameter {k}", v) for k, v in (ctx.get("model_params") or {}).items()]
-    parts += [f"<tr><td class='l'>{_e(k)}</td><td class='l'><code>{_e(v)}</code></td></tr>" for k, v in rows]
+    parts += [f"<tr class='prov'><td class='l'>{_e(k)}</td><td class='l'><code>{_e(v)}</code></td></tr>"
+              for k, v in prov["rows"]]
+    parts += [f"<tr><td class='l'>{_e(f'parameter {k}')}</td><td class='l'><code>{_e(v)}</code></td></tr>"
+              for k, v in (ctx.get("model_params") or {}).items()]
     parts += ["</table>", f"<script>{_SCRIPT}</script>", "</body></html>"]
     return "\n".join(parts) + "\n"

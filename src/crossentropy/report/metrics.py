@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "resolve_pos_label", "decide", "split_metrics", "beats_baseline"]
+__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "one_hot_over", "log_loss_encoded", "decide", "split_metrics", "beats_baseline"]
 
 _LN2 = math.log(2.0)
 
@@ -83,27 +83,6 @@ def class_prior(y_train, classes) -> dict:
     return {"classes": [_json(c) for c in classes], "frequency": (counts / counts.sum()).tolist()}
 
 
-def resolve_pos_label(text, classes):
-    """The class named by ``--pos-label TEXT`` (matched by its text), or None for ``text=None``.
-
-    ValueError when the model has more than two classes or no class is spelled ``text``.
-
-    Examples
-    --------
-    >>> resolve_pos_label("0", [0, 1])
-    0
-    """
-    if text is None:
-        return None
-    classes = np.asarray(classes)
-    if classes.size != 2:
-        raise ValueError(f"--pos-label applies to two classes; the target has {classes.size}")
-    for c in classes:
-        if str(_json(c)) == str(text):
-            return _json(c)
-    raise ValueError(f"--pos-label {text!r} is not a class; the classes are {[_json(c) for c in classes]}")
-
-
 def decide(proba, classes, *, pos_label=None, threshold=None):
     r"""Predicted labels: the most probable class, or for two classes :math:`\hat p_{pos} \ge t`.
 
@@ -157,6 +136,40 @@ def log_loss_over(y_true, proba, classes) -> float:
     proba = np.asarray(proba, dtype=np.float64)
     full = proba if np.array_equal(labels, classes) else _expand(proba, classes, labels)
     return float(log_loss(np.asarray(y_true), full, labels=labels))
+
+
+def one_hot_over(y_true, classes):
+    """``(labels, Y)``: the labels of :func:`log_loss_over` and the one-hot rows of ``y_true`` over them (int64,
+    columns in sorted label order, as ``sklearn.preprocessing.LabelBinarizer`` encodes them), so that many
+    predictions of the same rows are scored without encoding the labels again (:func:`log_loss_encoded`).
+
+    Examples
+    --------
+    >>> labels, Y = one_hot_over(["b", "a"], ["a", "b"])
+    >>> labels.tolist(), Y.tolist()
+    (['a', 'b'], [[0, 1], [1, 0]])
+    """
+    labels = all_labels(classes, y_true)
+    return labels, (np.asarray(y_true)[:, None] == labels[None, :]).astype(np.int64)
+
+
+def log_loss_encoded(encoding, proba, classes) -> float:
+    """:func:`log_loss_over` of ``proba`` (columns: ``classes``) for the rows encoded by :func:`one_hot_over`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.5, 0.5], [0.25, 0.75]])
+    >>> log_loss_encoded(one_hot_over(["a", "b"], ["a", "b"]), p, ["a", "b"]) == log_loss_over(["a", "b"], p, ["a", "b"])
+    True
+    """
+    from ..metrics import encoded_log_loss
+
+    labels, Y = encoding
+    classes = np.asarray(classes)
+    proba = np.asarray(proba, dtype=np.float64)
+    full = proba if np.array_equal(labels, classes) else _expand(proba, classes, labels)
+    return float(encoded_log_loss(Y, full))
 
 
 def _roc_auc(y, proba, labels):

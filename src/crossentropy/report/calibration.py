@@ -18,7 +18,7 @@ import html
 import numpy as np
 
 __all__ = ["MIN_CALIBRATION_ROWS", "N_RESAMPLES", "bootstrap_metrics", "calibration_summary", "calibration_figures",
-           "calibration_html", "threshold_figure", "check_tune_options", "tuned_threshold"]
+           "calibration_html", "threshold_figure"]
 
 #: below this many rows the page says the calibration figures are too noisy to read instead of drawing them
 MIN_CALIBRATION_ROWS = 100
@@ -197,48 +197,11 @@ def calibration_figures(summary: dict, y, proba, classes, *, pos_label=None, bef
 
 
 def threshold_figure(tuning: dict):
-    """``threshold_curve.png`` of a ``--tune-threshold`` record."""
+    """``threshold_curve.png`` of a tuned threshold's record (its ``thresholds``, ``scores``, ``threshold``, ``objective``)."""
     from ..plotting.calibration import plot_threshold_curve
 
     return plot_threshold_curve(tuning["thresholds"], tuning["scores"], threshold=tuning["threshold"],
                                 objective=tuning["objective"])
-
-
-def check_tune_options(args, source) -> None:
-    """``--tune-threshold``'s options checked before any work: a logistic model in memory, no --cv,
-    --threshold or --offset."""
-    from .errors import UsageError
-
-    if args.model != "logistic" or getattr(args, "cv", None):
-        raise UsageError("--tune-threshold applies to --model logistic without --cv")
-    if getattr(args, "threshold", None) is not None:
-        raise UsageError("--tune-threshold chooses the threshold: leave --threshold out")
-    if getattr(args, "offset", None) is not None or getattr(args, "dask", None):
-        raise UsageError("--tune-threshold needs the training rows in memory, without --offset or --dask")
-
-
-def tuned_threshold(args, estimator, X, y, offset, pos_label) -> dict:
-    """``--tune-threshold``: the threshold of :func:`crossentropy.calibration.tune_threshold` (5 folds,
-    seeded by ``--seed``) for a two-class logistic model in memory, as the record ``metrics.json`` keeps."""
-    from ..calibration import tune_threshold
-    from .errors import UsageError
-
-    classes = np.asarray(estimator.classes_)
-    if classes.size != 2:
-        raise UsageError(f"--tune-threshold needs a two-class target; it has {classes.size} classes")
-    if pos_label is not None and pos_label != classes[1]:
-        raise UsageError(f"--tune-threshold tunes the threshold of the second class {classes[1]!r}; leave --pos-label "
-                         "out")
-    if not isinstance(X, np.ndarray):
-        raise UsageError("--tune-threshold needs the training rows in memory")
-    try:
-        t = tune_threshold(estimator, X, y, objective=args.tune_threshold, cv=5, random_state=args.seed)
-    except ValueError as exc:
-        raise UsageError(f"cannot tune the threshold: {exc}") from None
-    objective = args.tune_threshold
-    name = objective if isinstance(objective, str) else f"-(mean cost), FP {objective[1]:g}, FN {objective[2]:g}"
-    return {"objective": name, "threshold": t.threshold, "best_score": t.best_score, "cv": 5, "seed": args.seed,
-            "thresholds": t.thresholds.tolist(), "scores": t.scores.tolist()}
 
 
 def _interval(d) -> str:

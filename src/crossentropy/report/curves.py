@@ -1,6 +1,6 @@
 r"""The training curve the run directory draws: the unpenalised log loss after each iteration or epoch.
 
-The number is the one the metrics table prints (:func:`~crossentropy.cli.evaluation.log_loss_over`),
+The number is the one the metrics table prints (:func:`~crossentropy.report.metrics.log_loss_over`),
 
 .. math:: L^{(t)}_S = -\frac{1}{|S|} \sum_{i \in S} \log \hat p^{(t)}_{i, y_i}
 
@@ -23,7 +23,7 @@ import copy
 
 import numpy as np
 
-from .evaluation import log_loss_over
+from .metrics import log_loss_encoded, one_hot_over
 
 __all__ = ["EpochRecorder", "IterateRecorder", "MAX_CURVE_ROWS", "curves_to_json", "curves_from_json"]
 
@@ -39,6 +39,19 @@ def _predict_proba(estimator, X):
 
         X = pd.DataFrame(X, columns=list(names))
     return estimator.predict_proba(X)
+
+
+def _scorer(parts):
+    """A function ``(name, proba, classes)`` -> the log loss of part ``name``'s rows, their labels encoded once
+    (the classes do not change during a fit)."""
+    encodings = {}
+
+    def score(name, proba, classes):
+        if name not in encodings:
+            encodings[name] = one_hot_over(parts[name][1], classes)
+        return log_loss_encoded(encodings[name], proba, classes)
+
+    return score
 
 
 class EpochRecorder:
@@ -72,11 +85,12 @@ class EpochRecorder:
     def __init__(self, estimator, parts, then=None):
         self.estimator, self.parts, self.then = estimator, parts, then
         self.curves = {name: [] for name in parts}
+        self._score = _scorer(parts)
 
     def __call__(self, epoch, loss, *args):
-        for name, (X, y) in self.parts.items():
+        for name, (X, _) in self.parts.items():
             proba = _predict_proba(self.estimator, X)
-            self.curves[name].append(log_loss_over(y, proba, self.estimator.classes_))
+            self.curves[name].append(self._score(name, proba, self.estimator.classes_))
         if self.then is not None:
             self.then(epoch, loss, *args)
 
@@ -142,20 +156,21 @@ class IterateRecorder:
                 name, X, y = f"{name}, {int(max_rows):,} random", X[rows], np.asarray(y)[rows]
             self.parts[name] = (X, y)
         self.steps, self.values = [], {name: [] for name in self.parts}
+        self._score = _scorer(self.parts)
 
     def __call__(self, state):
         model = _model_at(self.estimator, state)
         self.steps.append(int(state.n_iter))
-        for name, (X, y) in self.parts.items():
-            self.values[name].append(log_loss_over(y, _predict_proba(model, X), model.classes_))
+        for name, (X, _) in self.parts.items():
+            self.values[name].append(self._score(name, _predict_proba(model, X), model.classes_))
         if self.then is not None:
             self.then(state)
 
     def record_start(self, model):
         """Put ``model`` (the point the fit started from) first in every curve, as step 0."""
         self.steps.insert(0, 0)
-        for name, (X, y) in self.parts.items():
-            self.values[name].insert(0, log_loss_over(y, _predict_proba(model, X), model.classes_))
+        for name, (X, _) in self.parts.items():
+            self.values[name].insert(0, self._score(name, _predict_proba(model, X), model.classes_))
 
     @property
     def curves(self) -> dict:
