@@ -29,7 +29,8 @@ start-up), so no ladder time holds a compilation.
 The l1 path: 20 values of C from ``sklearn.svm.l1_min_c`` (all coefficients zero) up to ``C_L1``, log-spaced,
 each fit warm-started from the previous: ours ``logistic_regression_path``, skglm ``AndersonCD.path`` and
 ``SparseLogisticRegression(warm_start=True)`` refitted along the grid (its ProxNewton has no path
-function), ``celer_path`` (Celer-PN). Its value is the worst point's :math:`J_k / J_k^\\star` (target
+function), ``celer_path`` (Celer-PN); Snap ML and liblinear, whose interfaces have no warm start, fit each C
+from zero. Its value is the worst point's :math:`J_k / J_k^\\star` (target
 1 + 1e-8) and its nnz the total over the 20 points.
 """
 
@@ -50,7 +51,7 @@ N_PATH = 20
 SIDES = {
     "l1": ("skglm", "skglm-cd", "celer", "cyanure", "snapml", "liblinear", "saga"),
     "elasticnet": ("skglm", "cyanure", "saga"),
-    "path": ("skglm-cd", "skglm", "celer"),
+    "path": ("skglm-cd", "skglm", "celer", "snapml", "liblinear"),
 }
 _STATE: dict = {}
 
@@ -130,6 +131,8 @@ def _path(side, X, y, Cs, tol):
             from celer import celer_path
 
             return (celer_path(X, ys, "logreg", alphas=1.0 / Cs, tol=tol, use_PN=True)[1].T,)  # strongest first
+        if side in ("snapml", "liblinear"):  # no warm-started path in their APIs: one cold fit per C
+            return (np.array([_fit(side, X, y, C, "l1", tol)[0].ravel() for C in Cs]),)
         alphas = 1.0 / (Cs * n)
         if side == "skglm":  # ProxNewton has no path: its estimator refitted with warm_start
             from skglm import SparseLogisticRegression
