@@ -50,10 +50,10 @@ class _DataCache:
     Hessian-vector products reuse there (``state``), the last data terms (``terms``), the Gram matrix of
     the rows and its eigendecomposition (``gram``, ``gram_eig``), sparse X's squared entries (``x2``)."""
 
-    __slots__ = ("key", "state", "terms", "gram", "gram_eig", "x2")
+    __slots__ = ("key", "state", "terms", "gram", "gram_eig", "x2", "csc")
 
     def __init__(self):
-        self.key = self.state = self.terms = self.gram = self.gram_eig = self.x2 = None
+        self.key = self.state = self.terms = self.gram = self.gram_eig = self.x2 = self.csc = None
 
 
 class LinearObjective(LinearTerms):
@@ -301,15 +301,17 @@ class LinearObjective(LinearTerms):
         return H
 
     def hessian_weights(self, coef):
-        r"""Two classes: the row weights :math:`c\,s_i p_i(1-p_i)` of the smooth Hessian
-        :math:`\tilde X^\top \mathrm{diag}(\cdot)\,\tilde X + \lambda_2 E`, ndarray (n,) float64.
-
-        For solvers that read the Hessian column by column (sparse working sets); reuses the cached
-        evaluation at ``coef``.
-        """
+        r"""Two classes: the row weights :math:`c\,s_i p_i(1-p_i)` of the smooth data Hessian
+        :math:`\tilde X^\top \mathrm{diag}(\cdot)\,\tilde X`, ndarray (n,) float64 (from the cache at ``coef``)."""
         if self.n_classes != 2:
             raise ValueError(f"hessian_weights needs two classes, got n_classes={self.n_classes}")
         return self.scale * np.asarray(self._binary_weights(coef), dtype=np.float64)
+
+    def columns(self):
+        """Sparse X in CSC form (column access for coordinate descent), made once per data set."""
+        if self._cache.csc is None:
+            self._cache.csc = self.X.tocsc()
+        return self._cache.csc
 
     def _row_blocks(self, width):
         """``(a, b, X[a:b], X[a:b]**2)`` over blocks of rows of at most ``BLOCK_ELEMENTS`` entries of

@@ -52,13 +52,15 @@ class HessianBlock(Protocol):
 
 @runtime_checkable
 class ColumnHessian(Protocol):
-    """Two classes: ``X`` and ``hessian_weights(coef)``, the smooth Hessian :math:`\\tilde X^\\top
-    \\mathrm{diag}(h)\\tilde X + \\lambda_2 E` as its row weights (sparse X: read column by column)."""
+    """Two classes: ``hessian_weights(coef)``, the data Hessian :math:`\\tilde X^\\top\\mathrm{diag}(h)\\tilde X`
+    as its row weights, and ``columns()``, sparse X in CSC form (the Hessian read column by column)."""
 
     X: object
     n_classes: int
 
     def hessian_weights(self, coef: np.ndarray) -> np.ndarray: ...
+
+    def columns(self) -> object: ...
 
 
 def _by_columns(objective):
@@ -79,7 +81,7 @@ class _ColumnStep:
     """The working set's step by coordinate descent on X's columns (sparse X: no :math:`|W|^2` block)."""
 
     def __init__(self, objective):
-        self.Xc = objective.X.tocsc()  # once per fit: column access
+        self.Xc = objective.columns()  # once per data set (a path's points share it)
         self.d = objective.X.shape[1]
 
     def __call__(self, objective, coef, g, W, viol):
