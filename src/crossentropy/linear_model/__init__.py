@@ -1,8 +1,30 @@
-"""Logistic, softmax and ordinal regression: the estimators, their fit set-up and their statistics summaries."""
+"""Logistic, softmax and ordinal regression: the estimators, their fit set-up and their statistics summaries.
 
-from ._cv import LogisticRegressionCV
-from ._logistic import LogisticRegression
-from ._ordinal import OrdinalRegression
-from ._path import logistic_regression_path
+Each estimator's module is imported on the first use of its name, so a first ``LogisticRegression``
+fit does not import the cross-validation search (scikit-learn's scorers and splitters) or the
+ordinal model.
+"""
+
+from importlib import import_module
+
+# public name -> submodule that defines it (imported on first use)
+_LAZY = {
+    "LogisticRegression": "_logistic",
+    "LogisticRegressionCV": "_cv",
+    "OrdinalRegression": "_ordinal",
+    "logistic_regression_path": "_path",
+}
 
 __all__ = ["LogisticRegression", "LogisticRegressionCV", "OrdinalRegression", "logistic_regression_path"]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'crossentropy.linear_model' has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
