@@ -10,7 +10,10 @@
 - ``categorical``: an insurance-like table of 500,000 rows: 6 standard-normal numeric columns and 4
   categorical ones of 5, 20, 100 and 1,000 levels (level frequencies Zipf-like), one-hot encoded
   into a CSR matrix of 6 + 1,125 columns; binary labels from a ground-truth logistic model;
-- ``dense_binary32``: ``dense_binary`` with X in float32.
+- ``dense_binary32``: ``dense_binary`` with X in float32;
+- ``wide_sparse``: text-like CSR of 50,000 × 100,000 with 25 distinct columns per row (the popularity of
+  ``sparse_binary``), binary labels from a ground-truth logistic model with 5 % of its weights non-zero
+  (the l1 specialists' data of ``bench_specialists.py``).
 
 Quick mode divides the rows (and the widths of the wide cases) so that a smoke test runs in seconds.
 """
@@ -29,7 +32,9 @@ SIZES = {  # key: (rows, columns) in full and quick mode
     "wide_binary": ((20_000, 2_000), (4_000, 400)),
     "categorical": ((500_000, None), (50_000, None)),
     "dense_binary32": ((200_000, 100), (20_000, 20)),
+    "wide_sparse": ((50_000, 100_000), (5_000, 10_000)),
 }
+WIDE_NNZ_PER_ROW = 25
 CAT_LEVELS = (5, 20, 100, 1000)
 NNZ_PER_ROW = 40
 
@@ -38,12 +43,11 @@ def _sigmoid_labels(z, rng):
     return (rng.random(z.shape[0]) < 1.0 / (1.0 + np.exp(-z))).astype(np.int64)
 
 
-def _text_like(n, d, rng):
+def _text_like(n, d, rng, k=NNZ_PER_ROW):
     from scipy import sparse
 
     w = 1.0 / (np.arange(d) + 10.0)
     cdf = np.cumsum(w / w.sum())
-    k = NNZ_PER_ROW
     cols = np.searchsorted(cdf, rng.random((n, 2 * k)), side="right").clip(0, d - 1)
     cols.sort(axis=1)
     keep = np.ones_like(cols, dtype=bool)
@@ -100,6 +104,10 @@ def problem(key, quick=False):
             Z = X @ W
             G = -np.log(-np.log(rng.random(Z.shape)))  # Gumbel-max: a draw from softmax(Z)
             y = np.argmax(Z + G, axis=1)
+    elif key == "wide_sparse":
+        X = _text_like(n, d, rng, WIDE_NNZ_PER_ROW)
+        w = rng.normal(0, 1.0, d) * (rng.random(d) < 0.05)
+        y = _sigmoid_labels(X @ w - 0.5, rng)
     elif key == "categorical":
         X, y = _categorical(n, rng)
     else:

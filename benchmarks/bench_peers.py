@@ -67,8 +67,9 @@ def _C(penalty, quick):
     return C_L1[quick] if penalty == "l1" else 1.0
 
 
-def objective(X, y, coef, intercept, penalty, C):
-    """:math:`J` of the docstring from (K or 1, d) coefficients and intercepts, in NumPy/SciPy."""
+def objective(X, y, coef, intercept, penalty, C, l1_ratio=None):
+    """:math:`J` of the docstring from (K or 1, d) coefficients and intercepts, in NumPy/SciPy
+    (``penalty="elasticnet"``: pen = ρ‖w‖₁ + (1 − ρ)½‖w‖², ρ = ``l1_ratio``)."""
     from scipy.special import logsumexp
 
     n = X.shape[0]
@@ -79,7 +80,9 @@ def objective(X, y, coef, intercept, penalty, C):
         data = float(np.sum(np.logaddexp(0.0, z) - y * z))
     else:
         data = float(np.sum(logsumexp(Z, axis=1) - Z[np.arange(n), y]))
-    pen = 0.5 * float(np.sum(coef * coef)) if penalty == "l2" else float(np.sum(np.abs(coef)))
+    l2, l1 = 0.5 * float(np.sum(coef * coef)), float(np.sum(np.abs(coef)))
+    rho = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
+    pen = rho * l1 + (1 - rho) * l2
     return data / n + pen / (C * n)
 
 
@@ -120,23 +123,30 @@ def _value(key, quick, penalty, fit):
     return objective(X, y, fit[0], fit[1], penalty, _C(penalty, quick))
 
 
-def _ladder(side, key, quick, fi, penalty, target, give_up_after=np.inf, nnz=None):
-    """``[tol, seconds, value, nnz]`` of the loosest tol reaching ``target`` (and, given ``nnz``, the
-    optimum's number of non-zero coefficients: an l1 fit within 1e-8 of the objective can still miss a
-    coefficient of 1e-5), or of the last tried, and whether it did."""
+def ladder(fit, value, target, give_up_after=np.inf, nnz=None, tols=TOLS):
+    """``[tol, seconds, value, nnz]`` of the loosest tol whose fit reaches ``target`` (and, given ``nnz``,
+    the optimum's number of non-zero coefficients: an l1 fit within 1e-8 of the objective can still miss
+    a coefficient of 1e-5), or of the last tried, and whether it did. ``fit(tol)`` returns what
+    ``value(fit)`` evaluates, its first entry the coefficients."""
     found = None
 
     def reached(f):
         return f[2] <= target * (1 + REL) and (nnz is None or f[3] == nnz)
 
-    for tol in TOLS:
+    for tol in tols:
         t0 = time.perf_counter()
-        fit = fit_side(side, key, quick, fi, penalty, tol)
+        out = fit(tol)
         seconds = time.perf_counter() - t0
-        found = [tol, seconds, _value(key, quick, penalty, fit), int(np.count_nonzero(fit[0]))]
+        found = [tol, seconds, value(out), int(np.count_nonzero(out[0]))]
         if reached(found) or seconds > give_up_after:
             break
     return found, reached(found)
+
+
+def _ladder(side, key, quick, fi, penalty, target, give_up_after=np.inf, nnz=None):
+    """:func:`ladder` of ``side`` on a case of :data:`SPECS`."""
+    return ladder(lambda tol: fit_side(side, key, quick, fi, penalty, tol),
+                  lambda fit: _value(key, quick, penalty, fit), target, give_up_after, nnz)
 
 
 def _plan_key(name, quick):
@@ -183,6 +193,19 @@ def _setup(key, name, fi, penalty, anchors, quick):
     return setup
 
 
+def runs_parts(runs, gap):
+    """The check column's entry of each side's ladder (``runs[side] = (found, reached)``)."""
+    parts = []
+    for side, r in runs.items():
+        if r[0] is None:
+            parts.append(f"{side}: could not run ({r[1]})")
+            continue
+        v = r[0]
+        parts.append(f"{side} tol={v[0]:g} {v[1]:.2f} s gap {gap(v[2]):+.1e} nnz {v[3]}"
+                     + ("" if r[1] else " (did not reach 1e-8 and nnz*)"))
+    return parts
+
+
 def _check(name, quick):
     def check():
         plan = _STATE[_plan_key(name, quick)]
@@ -196,13 +219,7 @@ def _check(name, quick):
                  f"ours tol={o[0]:g} gap {gap(o[2]):+.1e} nnz {o[3]}",
                  f"ours default: {plan['default'][0]:.2f} s, gap {gap(plan['default'][1]):+.1e} "
                  f"({'<= 1e-6 met' if gap(plan['default'][1]) <= 1e-6 else '> 1e-6 NOT met'})"]
-        for side, r in plan["runs"].items():
-            if r[0] is None:
-                parts.append(f"{side}: could not run ({r[1]})")
-                continue
-            v = r[0]
-            parts.append(f"{side} tol={v[0]:g} {v[1]:.2f} s gap {gap(v[2]):+.1e} nnz {v[3]}"
-                         + ("" if r[1] else " (did not reach 1e-8 and nnz*)"))
+        parts += runs_parts(plan["runs"], gap)
         parts.append(f"anchor {plan['fastest']}")
         return "; ".join(parts)
 

@@ -67,12 +67,28 @@ def test_float64_definition_on_moderate_logits():
     np.testing.assert_allclose(out.grad, np.r_[X.T @ (p - y), (p - y).sum()], rtol=1e-10, atol=1e-12)
 
 
-def test_float32_sparse_and_huge_weights_take_the_numpy_path():
+def test_float32_rows_match_the_float64_definition(monkeypatch):
+    # the oracle: the definition in float64 NumPy on the same (float32-representable) numbers
+    monkeypatch.setattr(binary, "FUSED_MIN_ELEMENTS", 0)
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((700, 5)).astype(np.float32)
+    y = (rng.random(700) < 0.5).astype(np.float32)
+    coef = rng.standard_normal(6)
+    z, loss, grad = binary._fused(X, y, None, coef, CoefLayout(5, 2, True))
+    X64, y64 = X.astype(np.float64), y.astype(np.float64)
+    z64 = X64 @ coef[:5] + coef[5]
+    p = 1 / (1 + np.exp(-z64))
+    assert z.dtype == np.float32  # the logits in X's dtype (rounded once), the sums in float64
+    np.testing.assert_allclose(z, z64, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(loss, -(y64 * np.log(p) + (1 - y64) * np.log(1 - p)).sum(), rtol=1e-6)
+    np.testing.assert_allclose(grad, np.r_[X64.T @ (p - y64), (p - y64).sum()], rtol=1e-5, atol=1e-5)
+
+
+def test_sparse_and_huge_weights_take_the_numpy_path():
     from scipy import sparse
     X = np.ones((3, 2))
     layout = CoefLayout(2, 2, True)
     y, coef = np.array([0.0, 1.0, 1.0]), np.array([0.5, -0.5, 0.1])
-    assert binary._fused(X.astype(np.float32), y, None, coef, layout) is None
     assert binary._fused(sparse.csr_matrix(X), y, None, coef, layout) is None
     huge = np.full(3, 1e308)
     assert binary._fused(X, y, huge, coef, layout) is None  # a sum past float64's range: rescaled by NumPy

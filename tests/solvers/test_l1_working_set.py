@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from crossentropy import LogisticRegression
 from crossentropy.objective import LinearObjective
+from crossentropy.objective import _cd
 from crossentropy.solvers import newton, proximal
 from crossentropy.solvers.working_set import violations
 
@@ -61,10 +62,17 @@ def _sklearn(X, y, C, fi, solver, tol):
 
 
 @pytest.mark.parametrize("sparse_X", [False, True])
-def test_working_set_matches_proximal_and_saga(sparse_X):
+def test_working_set_matches_proximal_and_saga(sparse_X, monkeypatch):
     X, y = _wide(sparse_X=sparse_X)
     C, fi = 0.1, True
     obj, sizes = _guarded(_objective(X, y, C, fi))
+    columns = _cd.cd_columns_l1  # sparse X: the steps read X's columns, no block is formed
+
+    def by_columns(Xc, cols, intercept, *args, **kwargs):
+        sizes.append(len(cols) + intercept)
+        return columns(Xc, cols, intercept, *args, **kwargs)
+
+    monkeypatch.setattr(_cd, "cd_columns_l1", by_columns)
     ws = newton(obj, np.zeros(X.shape[1] + 1), tol=1e-11)
     fista = proximal(_objective(X, y, C, fi), np.zeros(X.shape[1] + 1), tol=1e-11, max_iter=100_000)
     saga = _sklearn(X, y, C, fi, "saga", 1e-14)
@@ -110,3 +118,28 @@ def test_violations_is_zero_exactly_at_an_optimum():
     assert v.max() <= 1e-8
     v0 = violations(obj, np.zeros_like(saga), obj.loss_gradient(np.zeros_like(saga))[1])
     assert v0.max() > 1e-3
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+def test_column_steps_meet_the_models_optimality_conditions(intercept):
+    # the oracle: the subgradient conditions of the l1-penalised quadratic model, with its Hessian
+    # formed densely in NumPy from the definition
+    rng = np.random.default_rng(4)
+    n, d = 300, 40
+    X = sparse.random(n, d, density=0.2, format="csc", random_state=5)
+    cols = np.array([1, 4, 5, 9, 17, 30, 38])
+    h = rng.uniform(0.01, 0.25, n) / n
+    Xt = X[:, cols].toarray()
+    if intercept:
+        Xt = np.c_[Xt, np.ones(n)]
+    p = Xt.shape[1]
+    g, theta = rng.normal(0, 0.05, p), rng.normal(0, 0.5, p) * (rng.random(p) < 0.5)
+    mask = np.ones(p, bool)
+    mask[-1] = not intercept
+    l2, l1 = np.where(mask, 1e-3, 0.0), 0.02
+    delta = _cd.cd_columns_l1(X, cols, intercept, h, g, theta, mask, l2, l1, rel_tol=1e-13)
+    H = Xt.T @ (h[:, None] * Xt) + np.diag(l2)
+    grad, u = g + H @ delta, theta + delta
+    viol = np.where(~mask, np.abs(grad), np.where(u != 0, np.abs(grad + l1 * np.sign(u)), np.maximum(np.abs(grad) - l1, 0)))
+    assert viol.max() <= 1e-10
+    assert 0 < np.count_nonzero(u[mask]) < mask.sum()  # both kinds of coordinate are exercised

@@ -1,4 +1,4 @@
-r"""One pass over dense float64 rows for the binary (sigmoid) model: logits, loss sum and gradient.
+r"""One pass over dense float64 (or float32) rows for the binary (sigmoid) model: logits, loss sum and gradient.
 
 For the objective of :mod:`crossentropy.objective.binary`: with :math:`z_i = w^\top x_i + b`,
 :math:`e_i = e^{-|z_i|}` and targets :math:`t_i`, each row's loss and residual are those of
@@ -67,8 +67,8 @@ def _rows(X, w, b, t, sw, has_sw, z, g, start, stop, r):  # pragma: no cover - c
 
 
 def dense_pass(X, w, b, t, sw):
-    """``(z, loss, grad)`` of the rows of X (C-ordered float64): logits (n,), :math:`\\sum_i s_i\\ell_i`
-    and :math:`[\\sum_i r_i x_i, \\sum_i r_i]` of shape (d + 1,); ``sw`` the row weights or None.
+    """``(z, loss, grad)`` of the rows of X (C-ordered float64 or float32): logits (n,) in X's dtype,
+    :math:`\\sum_i s_i\\ell_i` and :math:`[\\sum_i r_i x_i, \\sum_i r_i]` of shape (d + 1,); ``sw`` the row weights or None.
 
     Examples
     --------
@@ -78,6 +78,6 @@ def dense_pass(X, w, b, t, sw):
     (1.386294, array([-0.5,  0. ]))
     """
     n, d = X.shape
-    z, grad = np.empty(n), np.zeros(d + 1)
+    z, grad = np.empty(n, dtype=X.dtype), np.zeros(d + 1)  # float32 X: float32 logits, as NumPy's path
     loss = _rows(X, w, b, t, np.empty(0) if sw is None else sw, sw is not None, z, grad, 0, n, np.empty(PASS_ROWS))
     return z, float(loss), grad

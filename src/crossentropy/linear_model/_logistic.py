@@ -176,7 +176,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if (y_enc >= len(self.classes_)).any() or (self.classes_[np.minimum(y_enc, len(self.classes_) - 1)] != y).any():
             raise ValueError(f"y holds labels that are not in classes {self.classes_.tolist()}")
         sw = check_sample_weight(sample_weight, X.shape[0], positive_sum=False)
-        return X, y_enc.astype(np.intp), sw
+        return X, y_enc.astype(np.intp, copy=False), sw
 
     # ----------------------------------------------------------------------------- fitting
     def fit(self, X, y, sample_weight=None, *, offset=None, callback=None, persist="auto"):

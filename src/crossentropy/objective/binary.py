@@ -27,8 +27,11 @@ FUSED_MIN_ELEMENTS = 1 << 21
 
 def _fused(X, y, sample_weight, coef, layout):
     """``(z, loss, grad)`` by :func:`crossentropy._kernels.binary_pass.dense_pass` for a dense C-ordered
-    float64 X of at least ``FUSED_MIN_ELEMENTS`` entries, else None (NumPy's path)."""
-    if not (isinstance(X, np.ndarray) and X.dtype == np.float64 and X.flags.c_contiguous
+    float64 or float32 X of at least ``FUSED_MIN_ELEMENTS`` entries, else None (NumPy's path).
+
+    float32 X and labels are read as they are and summed in float64: no temporaries of n entries
+    besides the logits."""
+    if not (isinstance(X, np.ndarray) and X.dtype in (np.float64, np.float32) and X.flags.c_contiguous
             and X.size >= FUSED_MIN_ELEMENTS and (sample_weight is None or sample_weight.dtype == np.float64)):
         return None
     from .._kernels.binary_pass import dense_pass  # numba's kernels load on first use
@@ -37,7 +40,7 @@ def _fused(X, y, sample_weight, coef, layout):
     sw = None if sample_weight is None else np.ascontiguousarray(sample_weight)
     b = float(coef[d]) if layout.fit_intercept else 0.0
     z, loss, grad = dense_pass(X, np.ascontiguousarray(coef[:d], dtype=np.float64), b,
-                               np.ascontiguousarray(y, dtype=np.float64), sw)
+                               np.ascontiguousarray(y, dtype=y.dtype if y.dtype == X.dtype else np.float64), sw)
     if not (math.isfinite(loss) and np.isfinite(grad).all()):
         return None  # weights too large for plain sums: the NumPy path rescales them
     return z, loss, grad if layout.fit_intercept else grad[:d].copy()

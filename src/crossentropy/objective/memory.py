@@ -50,10 +50,10 @@ class _DataCache:
     Hessian-vector products reuse there (``state``), the last data terms (``terms``), the Gram matrix of
     the rows and its eigendecomposition (``gram``, ``gram_eig``), sparse X's squared entries (``x2``)."""
 
-    __slots__ = ("key", "state", "terms", "gram", "gram_eig", "x2")
+    __slots__ = ("key", "state", "terms", "gram", "gram_eig", "x2", "csc")
 
     def __init__(self):
-        self.key = self.state = self.terms = self.gram = self.gram_eig = self.x2 = None
+        self.key = self.state = self.terms = self.gram = self.gram_eig = self.x2 = self.csc = None
 
 
 class LinearObjective(LinearTerms):
@@ -233,13 +233,15 @@ class LinearObjective(LinearTerms):
         """The same objective on the rows ``rows``, rescaled by n/len(rows) so it estimates this one.
 
         Solvers use it for a cheap warm start on large data (the penalty keeps its weight); the rows
-        keep their offsets.
+        keep their offsets. Evenly spaced rows of a dense X are taken as a strided view, not a copy.
         """
         rows = np.sort(np.asarray(rows))
+        if rows.size > 1 and not self.is_sparse and rows[1] > rows[0] and np.all(np.diff(rows) == rows[1] - rows[0]):
+            rows = slice(int(rows[0]), int(rows[-1]) + 1, int(rows[1] - rows[0]))
         sw = None if self.sample_weight is None else self.sample_weight[rows]
         y = self.y[rows] if self.n_classes > 2 else self.y[rows].astype(np.intp)
         sub = LinearObjective(self.X[rows], y, sw, n_classes=self.n_classes, fit_intercept=self.fit_intercept,
-                              scale=self.scale * self.n_samples / max(1, rows.size), penalty=self.penalty,
+                              scale=self.scale * self.n_samples / max(1, y.shape[0]), penalty=self.penalty,
                               offset=None if self.offset is None else self.offset[rows])
         if self.n_classes > 2 and not sparse.issparse(self.X):
             sub._cache.gram = self._input_gram()
@@ -297,6 +299,19 @@ class LinearObjective(LinearTerms):
         H *= self.scale
         H[np.diag_indices_from(H)] += self.penalty_hessian_diag(coef)[idx]
         return H
+
+    def hessian_weights(self, coef):
+        r"""Two classes: the row weights :math:`c\,s_i p_i(1-p_i)` of the smooth data Hessian
+        :math:`\tilde X^\top \mathrm{diag}(\cdot)\,\tilde X`, ndarray (n,) float64 (from the cache at ``coef``)."""
+        if self.n_classes != 2:
+            raise ValueError(f"hessian_weights needs two classes, got n_classes={self.n_classes}")
+        return self.scale * np.asarray(self._binary_weights(coef), dtype=np.float64)
+
+    def columns(self):
+        """Sparse X in CSC form (column access for coordinate descent), made once per data set."""
+        if self._cache.csc is None:
+            self._cache.csc = self.X.tocsc()
+        return self._cache.csc
 
     def _row_blocks(self, width):
         """``(a, b, X[a:b], X[a:b]**2)`` over blocks of rows of at most ``BLOCK_ELEMENTS`` entries of

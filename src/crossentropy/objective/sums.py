@@ -9,10 +9,12 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import blas
 
-__all__ = ["DataTerms", "GRAM_BLOCK_ELEMENTS", "compute_dtype", "gram"]
+__all__ = ["DataTerms", "GRAM_BLOCK_BYTES", "compute_dtype", "gram"]
 
-#: Entries of X per row block of the Gram products (few, large BLAS calls: robust to busy threads).
-GRAM_BLOCK_ELEMENTS = 1 << 21
+#: Bytes of the scaled row block of the Gram products (its buffer is all the memory a dense Gram adds
+#: besides the result): 512 kB, 655 float64 or 1,310 float32 rows of 100 columns, enough for SYRK's
+#: speed and small beside an n-vector of a large fit.
+GRAM_BLOCK_BYTES = 1 << 19
 
 DataTerms = namedtuple("DataTerms", ["loss", "grad", "hess"])
 DataTerms.__doc__ = """Unpenalised, unscaled sums over a block of rows: loss (float), grad (n_coef,), hess (n_coef, n_coef).
@@ -36,7 +38,7 @@ def compute_dtype(X):
 def gram(X, h, fit_intercept):
     r"""Return :math:`X_a^\top \mathrm{diag}(h)\,X_a` with :math:`X_a = [X, 1]` (or X), as float64.
 
-    Dense X: row blocks of ``GRAM_BLOCK_ELEMENTS`` entries are scaled into a reused buffer and
+    Dense X: row blocks of ``GRAM_BLOCK_BYTES`` bytes are scaled into a reused buffer and
     multiplied by BLAS GEMM, so X is read once and no n×d temporary is allocated; the blocks are
     summed in float64 (also when X is float32, whose products are then exact to float32 rounding per
     block only).
@@ -76,17 +78,16 @@ def gram(X, h, fit_intercept):
         upper = np.triu(G[:d, :d])
         G[:d, :d] = upper + np.triu(upper, 1).T
     elif n and d:
-        hx = h.astype(X.dtype, copy=False)
-        step = int(max(64, min(n, GRAM_BLOCK_ELEMENTS // max(1, d))))
+        step = int(max(64, min(n, GRAM_BLOCK_BYTES // (max(1, d) * X.dtype.itemsize))))
         buf = np.empty((min(step, n), d), dtype=X.dtype)
-        if hx.min() >= 0:  # SYRK on sqrt(h) X: half the flops of the product, the upper triangle only
+        if h.min() >= 0:  # SYRK on sqrt(h) X: half the flops of the product, the upper triangle only
             syrk = blas.dsyrk if X.dtype == np.float64 else blas.ssyrk
-            root = np.sqrt(hx)
             acc = np.zeros((d, d), dtype=X.dtype, order="F")
             for a in range(0, n, step):
                 b = min(n, a + step)
                 out = buf[: b - a]
-                np.multiply(X[a:b], root[a:b, None], out=out)
+                # the block's square roots only: no n-vector besides h (cast to X's dtype on the way out)
+                np.multiply(X[a:b], np.sqrt(h[a:b])[:, None], out=out, casting="same_kind")
                 if X.dtype == np.float64:  # accumulate in place
                     acc = syrk(1.0, out.T, beta=1.0, c=acc, lower=0, overwrite_c=1)
                 else:  # a float32 block, summed in float64
@@ -96,6 +97,7 @@ def gram(X, h, fit_intercept):
             upper = np.triu(G[:d, :d])
             G[:d, :d] = upper + np.triu(upper, 1).T
         else:
+            hx = h.astype(X.dtype, copy=False)
             for a in range(0, n, step):
                 b = min(n, a + step)
                 Xb, out = X[a:b], buf[: b - a]

@@ -11,7 +11,12 @@ optimality conditions,
 solved by the penalty's ``quadratic_step`` (for l1, coordinate descent:
 :func:`~crossentropy.objective._cd.cd_quadratic_l1`) on the block
 :math:`H_{WW}` alone (``objective.hessian_block``: :math:`n|W|^2` work instead of :math:`n p^2`),
-then a backtracking line search on the full objective. The working set doubles at every
+then a backtracking line search on the full objective. On sparse X (two classes, an l1 or
+elastic-net penalty: :class:`ColumnHessian`) no block is formed: coordinate descent reads the
+Hessian from X's columns and the row weights
+(:func:`~crossentropy.objective._cd.cd_columns_l1`, :math:`O(\mathrm{nnz}(X_W))` a sweep,
+Anderson-extrapolated, stopped once no coordinate moves by more than ``INNER_FORCING`` of the
+outer violation). The working set doubles at every
 iteration (up to all coordinates), so the method ends as plain proximal Newton if it has to; on
 sparse solutions it never forms the full Hessian. The stopping rule is Newton's (the minimum-norm
 subgradient over *all* coordinates at most ``tol`` and the model decrease's relative gap,
@@ -24,9 +29,15 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..objective.penalties import ElasticNet
 from ._base import prox_newton_search, small_gap, vdot
 
-__all__ = ["HessianBlock", "violations", "working_set_newton", "WS_START"]
+__all__ = ["HessianBlock", "ColumnHessian", "violations", "working_set_newton", "WS_START"]
+
+#: The column steps' coordinate descent stops once no coordinate moves the model's subgradient by more
+#: than this share of the outer violation (an inexact proximal Newton step: loose while far from the
+#: optimum, exact near it).
+INNER_FORCING = 0.1
 
 #: Size of the first working set (besides the support and the unpenalised entries).
 WS_START = 64
@@ -37,6 +48,50 @@ class HessianBlock(Protocol):
     """``hessian_block(coef, idx)``: rows and columns ``idx`` (sorted) of the smooth part's Hessian."""
 
     def hessian_block(self, coef: np.ndarray, idx: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ColumnHessian(Protocol):
+    """Two classes: ``hessian_weights(coef)``, the data Hessian :math:`\\tilde X^\\top\\mathrm{diag}(h)\\tilde X`
+    as its row weights, and ``columns()``, sparse X in CSC form (the Hessian read column by column)."""
+
+    X: object
+    n_classes: int
+
+    def hessian_weights(self, coef: np.ndarray) -> np.ndarray: ...
+
+    def columns(self) -> object: ...
+
+
+def _by_columns(objective):
+    """Whether the steps read X's columns: two classes, sparse X, an l1 (elastic-net) penalty."""
+    from scipy import sparse
+
+    return (isinstance(objective, ColumnHessian) and objective.n_classes == 2 and sparse.issparse(objective.X)
+            and isinstance(objective.penalty, ElasticNet))
+
+
+def _block_step(objective, coef, g, W, viol):
+    """The working set's step from the formed block :math:`H_{WW}` (dense X: one BLAS product)."""
+    H = objective.hessian_block(coef, W)
+    return objective.penalty.quadratic_step(H, g[W], coef[W], objective.penalized[W])
+
+
+class _ColumnStep:
+    """The working set's step by coordinate descent on X's columns (sparse X: no :math:`|W|^2` block)."""
+
+    def __init__(self, objective):
+        self.Xc = objective.columns()  # once per data set (a path's points share it)
+        self.d = objective.X.shape[1]
+
+    def __call__(self, objective, coef, g, W, viol):
+        from ..objective._cd import cd_columns_l1  # numba loads only for an l1 penalty
+
+        feat = W[W < self.d]
+        mask = objective.penalized[W]
+        penalty = objective.penalty
+        return cd_columns_l1(self.Xc, feat, W.size > feat.size, objective.hessian_weights(coef), g[W], coef[W],
+                             mask, penalty.hessian_diag(coef[W], mask), penalty.l1, abs_tol=INNER_FORCING * viol)
 
 
 def violations(objective, coef, grad):
@@ -105,6 +160,7 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
     Yuan, Ho & Lin, *An improved GLMNET for L1-regularized logistic regression*, JMLR 13 (2012).
     """
     penalty, mask = objective.penalty, objective.penalized
+    step = _ColumnStep(objective) if _by_columns(objective) else _block_step
     p = coef.size
     f, g = objective.loss_gradient(coef)
     F = f + objective.nonsmooth(coef)
@@ -120,8 +176,7 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
             top = free[np.argpartition(-score[free], k - 1)[:k]] if k < free.size else free
             keep[top] = True
         W = np.flatnonzero(keep)
-        H = objective.hessian_block(coef, W)
-        dW = penalty.quadratic_step(H, g[W], coef[W], mask[W])
+        dW = step(objective, coef, g, W, score.max(initial=0.0))
         d = np.zeros(p)
         d[W] = dW
         decrease = vdot(g, d) + penalty.nonsmooth_change(coef, d, mask)
