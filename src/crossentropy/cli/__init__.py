@@ -28,6 +28,7 @@ import sys
 import warnings
 from importlib import import_module
 
+from .._lazy import lazy_getattr
 from .errors import PROG, Terminated, UsageError
 from .parser import build_parser, parse_config  # light: the parser imports no NumPy, scikit-learn or pandas
 
@@ -47,12 +48,7 @@ _LAZY = {"make_estimator": "options", "make_preprocessor": "options", "out_dir_f
          "progress_for": "options"}
 
 
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'crossentropy.cli' has no attribute {name!r}")
-    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def _command(name):

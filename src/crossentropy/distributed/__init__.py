@@ -22,7 +22,7 @@ table for the preprocessor); the cross-validation folds (:func:`fold_ids`, :func
 :func:`feature_arrays`, ... from :mod:`crossentropy.distributed.tables`).
 """
 
-from importlib import import_module
+from .._lazy import lazy_getattr
 
 # public name -> submodule that defines it (imported, with Dask, on first use)
 _LAZY = {
@@ -82,12 +82,7 @@ def is_dask(x) -> bool:
     return hasattr(x, "__dask_graph__")
 
 
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'crossentropy.distributed' has no attribute {name!r}")
-    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__():

@@ -5,7 +5,7 @@ model file may hold), :mod:`.atomic` (atomic writes), :mod:`.pipeline` (a saved 
 ``Pipeline``).
 """
 
-from importlib import import_module
+from .._lazy import lazy_getattr
 
 _LAZY = {
     "save_model": "model_files",
@@ -18,9 +18,4 @@ _LAZY = {
 __all__ = ["save_model", "load_model", "load_model_bundle", "SavedModel", "load_pipeline"]
 
 
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'crossentropy.io' has no attribute {name!r}")
-    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -5,7 +5,7 @@ fit does not import the cross-validation search (scikit-learn's scorers and spli
 ordinal model.
 """
 
-from importlib import import_module
+from .._lazy import lazy_getattr
 
 # public name -> submodule that defines it (imported on first use)
 _LAZY = {
@@ -18,12 +18,7 @@ _LAZY = {
 __all__ = ["LogisticRegression", "LogisticRegressionCV", "OrdinalRegression", "logistic_regression_path"]
 
 
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'crossentropy.linear_model' has no attribute {name!r}")
-    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__():
