@@ -3,7 +3,8 @@ against the same run's ``load_pipeline(...).predict_proba``.
 
 The run: logistic regression trained on the ANES 1996 table (``examples/data/anes96.csv``: the string
 columns ``party`` and ``education``, the numeric ``age`` and ``income``, the class ``vote``) with 10 % of
-``party`` and ``age`` missing and ``--impute mean``, saved and loaded as ``crossentropy train`` saves
+``party`` and ``age`` missing, ``--impute mean`` and ``--unknown ignore`` (the graph's rule for unseen
+levels), saved and loaded as ``crossentropy train`` saves
 it. The rows: 1,000,000 drawn with replacement from the table (seed 0), the same gaps, and 1 % of
 ``education`` replaced by a level the training rows did not have.
 
@@ -51,7 +52,7 @@ def _setup(quick):
         from crossentropy.preprocessing import TabularPreprocessor
 
         table = _with_gaps(pd.read_csv(DATA), seed=1)
-        prep = TabularPreprocessor("vote", missing="impute", impute_strategy="mean").fit(table)
+        prep = TabularPreprocessor("vote", missing="impute", impute_strategy="mean", unknown="ignore").fit(table)
         model = ce.LogisticRegression().fit(prep.transform(table), prep.target_values(table))
         folder = tempfile.mkdtemp(prefix="bench_onnx_")
         ce.save_model(model, folder, preprocessing=prep)
