@@ -44,7 +44,10 @@ def sklearn_metrics(y, proba, classes, y_train):
     majority = DummyClassifier(strategy="most_frequent").fit(Z_train, y_train)
     base = skm.log_loss(y, prior.predict_proba(Z), labels=classes)
     out["baseline"] = {"log_loss": base, "log_loss_bits": base / np.log(2), "accuracy": majority.score(Z, y),
-                       "majority_class": majority.predict(Z)[0].item()}
+                       "majority_class": majority.predict(Z)[0].item(),
+                       "macro_f1": skm.f1_score(y, prior.predict(Z), labels=classes, average="macro", zero_division=0)}
+    if len(classes) == 2:
+        out["baseline"]["brier"] = skm.brier_score_loss(y == classes[1], prior.predict_proba(Z)[:, 1])
     report = skm.classification_report(y, pred, labels=classes, output_dict=True, zero_division=0)
     out["per_class"] = [{"class": c.item(), "precision": report[str(c)]["precision"], "recall": report[str(c)]["recall"],
                          "f1": report[str(c)]["f1-score"], "support": report[str(c)]["support"]} for c in classes]

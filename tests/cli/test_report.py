@@ -123,6 +123,7 @@ def test_data_summary_run_facts_and_metrics(hostile_run):
     metrics = {row[0]: row[1:] for row in page.tables["metrics"]}
     assert metrics["accuracy"] == [f"{m['train']['accuracy']:.4f}", f"{m['test']['accuracy']:.4f}"]
     assert metrics["baseline: majority-class accuracy"] == [f"{m[p]['baseline']['accuracy']:.4f}" for p in ("train", "test")]
+    assert metrics["baseline: majority-class macro F1"] == [f"{m[p]['baseline']['macro_f1']:.4f}" for p in ("train", "test")]
     assert metrics["log loss (bits)"] == [f"{m[p]['log_loss_bits']:.4f}" for p in ("train", "test")]
 
 

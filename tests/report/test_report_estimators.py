@@ -6,7 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.dummy import DummyClassifier
-from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, log_loss, precision_recall_fscore_support
 from sklearn.pipeline import make_pipeline
 
 from crossentropy.report import Report
@@ -57,6 +57,14 @@ def _check_split(report, split, y, proba, y_train):
     assert b["log_loss"] == pytest.approx(log_loss(y, prior.predict_proba(np.zeros((y.size, 1))), labels=labels),
                                           rel=1e-12)
     assert b["accuracy"] == accuracy_score(y, majority.predict(np.zeros((y.size, 1))))
+    dummy_pred = prior.predict(np.zeros((y.size, 1)))
+    assert b["macro_f1"] == pytest.approx(f1_score(y, dummy_pred, labels=labels, average="macro", zero_division=0.0),
+                                          rel=1e-12)
+    if labels.size == 2:
+        p_pos = prior.predict_proba(np.zeros((y.size, 1)))[:, list(prior.classes_).index(labels[1])]
+        assert b["brier"] == pytest.approx(brier_score_loss(y == labels[1], p_pos), rel=1e-12)
+    else:
+        assert np.isnan(b["brier"])
     p, r, f, s = precision_recall_fscore_support(y, labels[np.argmax(proba, axis=1)], labels=labels, zero_division=0.0)
     rows = report.per_class[report.per_class["split"] == split]
     np.testing.assert_allclose(rows[["precision", "recall", "f1"]].to_numpy(float), np.column_stack([p, r, f]),

@@ -99,8 +99,7 @@ class Report:
             index.append((name, "model"))
             if m.get("baseline"):
                 b = m["baseline"]
-                rows.append({"n": m["n"], "log_loss": b["log_loss"], "log_loss_bits": b["log_loss_bits"],
-                             "accuracy": b["accuracy"]})
+                rows.append({"n": m["n"], **{k: b.get(k) for k in _METRIC_COLUMNS if k in b}})
                 index.append((name, "baseline"))
         frame = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["split", "predictor"]),
                              columns=list(_METRIC_COLUMNS))

@@ -15,7 +15,8 @@ __all__ = ["run_figures", "png_bytes", "format_metrics_table", "MAX_TEXT_ROWS"]
 
 _ROWS = (("log_loss", "log loss"), ("log_loss_bits", "log loss, bits"), ("accuracy", "accuracy"),
          ("roc_auc", "ROC AUC"), ("brier", "Brier score"))
-_BASELINE_ROWS = (("log_loss", "prior log loss"), ("accuracy", "majority accuracy"))
+_BASELINE_ROWS = (("log_loss", "prior log loss"), ("accuracy", "majority accuracy"), ("brier", "prior Brier"),
+                  ("macro_f1", "majority macro F1"))
 _LABEL = 19
 #: per-class rows of the text table (all of them are in metrics.json and the report)
 MAX_TEXT_ROWS = 20

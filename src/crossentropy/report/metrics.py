@@ -253,9 +253,9 @@ def split_metrics(y_true, proba, classes, *, prior=None, pos_label=None, thresho
         out["pos_label"], out["threshold"] = _json(pos), threshold
     else:
         out["roc_auc"] = _roc_auc(y, full, labels)
-    if prior is not None:
-        out["baseline"] = _baseline(y, prior, labels)
     shown = display_labels(classes, y)
+    if prior is not None:
+        out["baseline"] = _baseline(y, prior, labels, shown, pos if classes.size == 2 else None)
     p, r, f, s = precision_recall_fscore_support(y, y_pred, labels=shown, zero_division=0.0)
     out["per_class"] = [{"class": _json(c), "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
                          "support": int(s[i])} for i, c in enumerate(shown)]
@@ -263,8 +263,9 @@ def split_metrics(y_true, proba, classes, *, prior=None, pos_label=None, thresho
     return out
 
 
-def _baseline(y, prior, labels) -> dict:
-    from sklearn.metrics import accuracy_score
+def _baseline(y, prior, labels, shown, pos) -> dict:
+    """The metrics of ``DummyClassifier(strategy="prior")``: the prior as probabilities, the majority as label."""
+    from sklearn.metrics import accuracy_score, brier_score_loss, f1_score
 
     from ..metrics import log_loss
 
@@ -274,8 +275,14 @@ def _baseline(y, prior, labels) -> dict:
     pi = np.zeros(labels.size)
     pi[np.searchsorted(labels, known)] = freq
     ll = float(log_loss(y, np.broadcast_to(pi, (y.size, labels.size)), labels=labels))
-    return {"log_loss": ll, "log_loss_bits": ll / _LN2, "accuracy": float(accuracy_score(y, np.full(y.size, majority))),
-            "majority_class": _json(majority)}
+    y_pred = np.full(y.size, majority)
+    out = {"log_loss": ll, "log_loss_bits": ll / _LN2, "accuracy": float(accuracy_score(y, y_pred)),
+           "macro_f1": float(f1_score(y, y_pred, labels=shown, average="macro", zero_division=0.0)),
+           "majority_class": _json(majority)}
+    if pos is not None:  # two classes: the Brier score of the prior probability of pos
+        p_pos = pi[int(np.flatnonzero(labels == pos)[0])]
+        out["brier"] = float(brier_score_loss((y == pos).astype(int), np.full(y.size, p_pos)))
+    return out
 
 
 def beats_baseline(m: dict) -> list[str]:

@@ -192,7 +192,10 @@ def _metrics_table(splits) -> list[str]:
                        + "</tr>")
     if any(splits[n].get("baseline") for n in names):
         for label, key in (("baseline: prior log loss (nats)", "log_loss"), ("baseline: prior log loss (bits)", "log_loss_bits"),
-                           ("baseline: majority-class accuracy", "accuracy")):
+                           ("baseline: majority-class accuracy", "accuracy"), ("baseline: prior Brier score", "brier"),
+                           ("baseline: majority-class macro F1", "macro_f1")):
+            if not any(key in (splits[n].get("baseline") or {}) for n in names):
+                continue
             out.append(f"<tr class='base'><td class='l'>{_e(label)}</td>"
                        + "".join(f"<td>{_num((splits[n].get('baseline') or {}).get(key))}</td>" for n in names) + "</tr>")
     out.append("</table>")
