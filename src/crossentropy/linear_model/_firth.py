@@ -45,6 +45,7 @@ from scipy import linalg, sparse
 from ..exceptions import ConvergenceWarning
 from ..solvers import IterationState
 from ..special import log_sigmoid, sigmoid
+from ._problem import FitResult, store_result
 from ._weights import row_weights
 
 __all__ = ["FirthResult", "FirthPoint", "design", "evaluate", "constrained_fit", "fit_firth", "flic_intercept",
@@ -357,11 +358,9 @@ def fit_firth(est, X, y_enc, sample_weight, callback=None, *, coef0=None):
                       ConvergenceWarning, stacklevel=4)
     beta = q.beta
     intercept = float(beta[-1]) if fi else 0.0
-    est.coef_, est.intercept_ = _coefficients(beta, X1, y, s, fi, est.flic)
-    est.n_iter_ = int(n_iter)
-    est.converged_ = bool(converged)
-    est.loss_curve_ = curve
-    est.solver_ = "firth"
+    coef, intercept_ = _coefficients(beta, X1, y, s, fi, est.flic)
+    store_result(est, FitResult(coef, intercept_, int(n_iter), bool(converged), curve, curve[-1] if curve else None,
+                                "firth", stopped=bool(stopped), flat=beta.copy()))
     est.firth_ = FirthResult(beta=beta.copy(), loglik=float(q.loglik), intercept=intercept,
                              n_iter=int(n_iter), converged=bool(converged))
     return est
