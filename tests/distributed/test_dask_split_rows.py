@@ -111,3 +111,22 @@ def test_a_parquet_binary_column_is_one_line_exit_2(tmp_path, capsys, client):
     assert rc == 2 and "column 'store'" in err and "binary" in err and "Traceback" not in err, err
     assert len([line for line in err.splitlines() if line.startswith("crossentropy: error")]) == 1
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("column", [[[1, 2], [3]] * 20, [{"a": 1}, {"a": 2}] * 20])
+def test_a_nested_parquet_column_is_refused_as_in_memory(tmp_path, capsys, client, column):
+    """A list or struct column is refused naming the column, as the in-memory run refuses it (its oracle):
+    never encoded through the text of its values."""
+    frame = _table(40).assign(tags=column)
+    frame.to_parquet(tmp_path / "t.parquet")
+    rc, _, mem_err = run(capsys, "train", tmp_path / "t.parquet", "--target", "y", "--dropna", "--out",
+                         tmp_path / "mem", "--no-plots")
+    assert rc == 2 and "column 'tags' holds nested values" in mem_err
+    rc, _, err = run(capsys, "train", tmp_path / "t.parquet", "--target", "y", "--dropna", "--dask",
+                     client.scheduler.address, "--out", tmp_path / "run", "--no-plots")
+    assert rc == 2 and "column 'tags' holds nested values" in err and "Traceback" not in err, err
+    assert len([line for line in err.splitlines() if line.startswith("crossentropy: error")]) == 1
+    assert not (tmp_path / "run").exists()
+    rc, _, err = run(capsys, "train", tmp_path / "t.parquet", "--target", "y", "--dropna", "--ignore", "tags",
+                     "--dask", client.scheduler.address, "--out", tmp_path / "ignored", "--no-plots")
+    assert rc == 0, err

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..preprocessing import dtype_kind, moment_statistics
-from ..preprocessing.columns import category_strings
+from ..preprocessing.columns import category_strings, refuse_unencodable
 from ._dask import dask
 
 __all__ = ["table_statistics"]
@@ -36,10 +36,18 @@ def _category_strings(part):
     return pd.Series(category_strings(part.to_numpy(dtype=object)), index=part.index, dtype=object)
 
 
+def _encodable(part, column):
+    """The partition itself, after the check the in-memory fit makes (nested values or bytes: DataError)."""
+    refuse_unencodable(part, column)
+    return part
+
+
 def _categorical(s, numeric=False) -> dict:
     present = s.dropna()
     if numeric:  # a numeric column named in ``categorical``: its values' category strings
         present = present.map_partitions(_category_strings, meta=(s.name, object))
+    else:  # lists, arrays or dicts (a nested Parquet column) have no category: refused, as in memory
+        present = present.map_partitions(_encodable, s.name, meta=(s.name, object))
     return {"kind": "categorical", "missing": s.isna().sum(), "value_counts": present.astype(str).value_counts(split_out=1)}
 
 
