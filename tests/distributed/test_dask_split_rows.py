@@ -130,3 +130,17 @@ def test_a_nested_parquet_column_is_refused_as_in_memory(tmp_path, capsys, clien
     rc, _, err = run(capsys, "train", tmp_path / "t.parquet", "--target", "y", "--dropna", "--ignore", "tags",
                      "--dask", client.scheduler.address, "--out", tmp_path / "ignored", "--no-plots")
     assert rc == 0, err
+
+
+def test_csv_files_with_different_separators_are_refused_naming_both(tmp_path):
+    """Dask reads a set of CSV files with one separator: a file written with another is refused before
+    any read (the oracle: pandas reads each file with its own separator into the same columns)."""
+    frame = _table(40)
+    frame.iloc[:20].to_csv(tmp_path / "p0.csv", index=False)
+    frame.iloc[20:].to_csv(tmp_path / "p1.csv", index=False, sep=";")
+    back = pd.concat([pd.read_csv(tmp_path / "p0.csv"), pd.read_csv(tmp_path / "p1.csv", sep=";")])
+    assert list(back.columns) == list(frame.columns) and len(back) == 40
+    with pytest.raises(DataError, match=r"p1.csv' is separated by ';' but the first file .*p0.csv' by ','"):
+        read_table(str(tmp_path / "*.csv"))
+    frame.iloc[20:].to_csv(tmp_path / "p1.csv", index=False)
+    assert len(read_table(str(tmp_path / "*.csv")).compute()) == 40

@@ -176,12 +176,13 @@ def _one_format(path, files) -> str:
     return next(iter(kinds))
 
 
-def _file_columns(name, fmt) -> dict:
-    """{column: type text} of one file, read from its header (CSV) or its schema (Parquet) only."""
+def _file_columns(name, fmt, sep=",") -> dict:
+    """{column: type text} of one file, read from its header (CSV, separated by ``sep``) or its schema
+    (Parquet) only."""
     if fmt == "csv":
         import pandas as pd
 
-        header = pd.read_csv(name, sep=csv_separator(name), nrows=0)
+        header = pd.read_csv(name, sep=sep, nrows=0)
         return {str(c): "text" for c in header.columns}
     import pyarrow.parquet as pq
 
@@ -190,14 +191,16 @@ def _file_columns(name, fmt) -> dict:
 
 
 def _check_schemas(files, fmt) -> None:
-    """Every file has the columns of the first (DataError naming the column and the file), and no
-    Parquet binary column (bytes have no meaning as a feature; Dask's workers fail on them)."""
+    """Every file has the columns of the first (DataError naming the column and the file), CSV files
+    the separator of the first (Dask reads them all with one), and no Parquet binary column (bytes
+    have no meaning as a feature; Dask's workers fail on them)."""
     import pyarrow as pa
 
-    first = None
+    first = first_sep = None
     for name in files:
         try:
-            columns = _file_columns(name, fmt)
+            sep = csv_separator(name) if fmt == "csv" else None
+            columns = _file_columns(name, fmt, sep)
         except (OSError, ValueError, pa.ArrowException) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError(f"cannot read the columns of {name!r}: {first_line}") from None
@@ -206,8 +209,11 @@ def _check_schemas(files, fmt) -> None:
             raise DataError(f"column {binary[0]!r} of {name!r} holds Parquet binary values (bytes), which cannot "
                             "be a feature or a target: store it as text, or leave it out of the files")
         if first is None:
-            first, first_name = columns, name
+            first, first_name, first_sep = columns, name, sep
             continue
+        if sep != first_sep:
+            raise DataError(f"{name!r} is separated by {sep!r} but the first file {first_name!r} by {first_sep!r}: "
+                            "Dask reads every file with one separator; write the files with one separator")
         extra = [c for c in columns if c not in first]
         if extra:
             raise DataError(f"column {extra[0]!r} is in {name!r} but not in the first file {first_name!r}: Dask takes "
