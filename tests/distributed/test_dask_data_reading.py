@@ -41,7 +41,9 @@ def test_dask_reads_markers_factors_and_refuses_class_loss_like_memory(address, 
                               ("memory", str(tmp_path / "all.parquet"), [])):
         assert main(["train", data, *opts, "--allow-class-loss", *extra, "--out", str(tmp_path / name)]) == 0
         runs[name] = {f: json.loads((tmp_path / name / f).read_text()) for f in ("model.json", "metrics.json")}
-    capsys.readouterr()
+        kept_line = [x for x in capsys.readouterr().err.splitlines() if "kept as values" in x]
+        assert len(kept_line) == 1 and "--na-values" in kept_line[0] and "na_values=" not in kept_line[0]
+        assert f"'NA' ({int((frame.region == 'NA').sum())} rows) in column 'region'" in kept_line[0]
     dask_state, memory_state = (runs[k]["model.json"]["preprocessing"] for k in ("dask", "memory"))
     (dx, *dask_rest), (mx, *memory_rest) = dask_state["columns"], memory_state["columns"]
     assert dask_rest == memory_rest  # race (1, 2, 3) and region with 'NA' kept as a value, exactly
@@ -52,5 +54,6 @@ def test_dask_reads_markers_factors_and_refuses_class_loss_like_memory(address, 
     for run in runs.values():
         assert run["metrics.json"]["classes"] == sorted(set(kept.label)) == ["Marked", "Mild"]
         assert run["metrics.json"]["n_dropped"] == len(frame) - len(kept)
+        assert run["metrics.json"]["missing_values"]["kept_as_values"] == {"region": {"NA": int((frame.region == "NA").sum())}}
         assert run["metrics.json"]["missing_values"]["dropped_by_column"] == {
             "x": int(frame.x.isna().sum()), "label": int((frame.label == "None").sum())}

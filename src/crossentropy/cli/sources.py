@@ -274,7 +274,14 @@ class DaskSource:
         prep.check_target(frame)
         split_rule(self.config).check_columns(frame.columns)
         self.columns = prep.feature_columns(frame)
-        self.read_lengths, missing = distributed.missing_counts(frame, self.columns + [self.target])
+        self.read_lengths, missing, na_like = distributed.missing_counts(frame, self.columns + [self.target],
+                                                                         prep.na_values)
+        if na_like:
+            import warnings
+
+            from ..preprocessing.missing_markers import describe_na_like
+
+            warnings.warn(describe_na_like(na_like), UserWarning, stacklevel=2)
         n_rows = sum(self.read_lengths)
         self.lengths, n_dropped, read = self.read_lengths, 0, frame
         if prep.check_missing(missing, strategies=_DASK_STRATEGIES):
@@ -284,8 +291,8 @@ class DaskSource:
             n_dropped = n_rows - sum(self.lengths)
             check_class_loss(*distributed.class_counts(before, frame[self.target]), self.target,
                              allow=self.config.allow_class_loss)
-        self.notes = {"missing": dict(missing), "missing_values": missing_record(
-            missing, self.columns + [self.target], prep.missing, n_dropped)}
+        self.notes = {"missing": dict(missing), "kept_as_values": na_like, "missing_values": missing_record(
+            missing, self.columns + [self.target], prep.missing, n_dropped, na_like)}
         self.n_partitions = len(self.lengths)
         rule, self.positional = split_rule(self.config), len(self.files) == 1 and self.config.dask == "local"
         if self.positional:  # one file on this machine: the in-memory run's rows, by the same rule

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..exceptions import DataError
 from ..io.tables import _COMPRESSION, csv_separator, table_format
-from ..preprocessing.missing_markers import mark_missing
+from ..preprocessing.missing_markers import mark_missing, na_like_counts
 from ._cluster import DEFAULT_TIMEOUT, connect
 from ._dask import dask
 
@@ -224,10 +224,23 @@ def _check_schemas(files, fmt) -> None:
                             "give every file the same columns")
 
 
-def missing_counts(frame, columns) -> tuple[tuple, dict]:
-    """(rows of each partition, {column: missing count} of the columns with gaps), in one pass."""
-    lengths, missing = dask.compute(frame.map_partitions(len), frame[list(columns)].isna().sum())
-    return tuple(int(n) for n in lengths), {c: int(n) for c, n in missing.items() if n}
+def missing_counts(frame, columns, na_values=()) -> tuple[tuple, dict, dict]:
+    """(rows of each partition, {column: missing count} of the columns with gaps, {column: {string: count}}
+    of the strings kept as values that other tools read as missing), in one pass.
+
+    The last is :func:`~crossentropy.preprocessing.missing_markers.na_like_counts` of each partition,
+    summed, its columns in the table's order (as the in-memory count gives them).
+    """
+    columns = [c for c in frame.columns if c in set(columns)]
+    parts = [dask.delayed(na_like_counts)(part, tuple(na_values)) for part in frame[columns].to_delayed()]
+    lengths, missing, like = dask.compute(frame.map_partitions(len), frame[columns].isna().sum(), parts)
+    total = {}
+    for counts in like:
+        for col, values in counts.items():
+            for value, n in values.items():
+                total.setdefault(col, {})[value] = total.get(col, {}).get(value, 0) + n
+    na_like = {c: dict(sorted(total[c].items())) for c in columns if c in total}
+    return tuple(int(n) for n in lengths), {c: int(n) for c, n in missing.items() if n}, na_like
 
 
 def dropna(frame, columns) -> tuple:
