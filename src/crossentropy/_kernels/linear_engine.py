@@ -27,7 +27,8 @@ from . import launch_threads, launching, row_groups, start_threads
 from .chunked import finish_losses, grad_chunk, lse_chunk
 from .fused import hard_rows_fused
 from .products import gemm_into as gemm
-from .products import blas_threads, product_over_classes
+from .._blas import blas_threads
+from .products import product_over_classes
 
 #: the working memory of the blocks (logits, per-thread partial products, column sums, row statistics)
 #: is at most half the bytes of X and W, between MIN_BUDGET and BLOCK_BYTES. The call must allocate

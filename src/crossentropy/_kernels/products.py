@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy.linalg import blas
 
+from .._blas import blas_threads, single_thread
+
 #: below this many classes per thread, one ordinary BLAS call is used
 MIN_SPLIT = 4096
 
@@ -35,20 +37,6 @@ def gemm_into(alpha, a, b, *, c, beta=0.0, trans_a=0, trans_b=0):
     if res.ctypes.data != c.ctypes.data:  # f2py copied c: never for the layouts used here
         raise RuntimeError("BLAS gemm did not write into the output buffer")
     return res
-
-
-def _controller():
-    if "controller" not in _STATE:
-        from threadpoolctl import ThreadpoolController
-
-        _STATE["controller"] = ThreadpoolController()
-    return _STATE["controller"]
-
-
-def blas_threads() -> int:
-    """The smallest thread count of the loaded BLAS libraries (threadpoolctl), at least 1."""
-    libs = _controller().select(user_api="blas").lib_controllers
-    return max(1, min((lib.num_threads for lib in libs), default=1))
 
 
 def _pool(n_threads):
@@ -77,7 +65,7 @@ def product_over_classes(G, W, out, *, accumulate=False):
         return out
     bounds = np.linspace(0, k, n_threads + 1).astype(int)
     parts = np.empty((n_threads,) + out.shape, out.dtype)
-    with _LOCK, _controller().limit(limits=1, user_api="blas"):  # the lock keeps limit/restore paired
+    with _LOCK, single_thread():  # each worker's product on one BLAS thread
         futures = [_pool(n_threads).submit(np.matmul, G[:, a:b], W[a:b], out=parts[i])
                    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
         for f in futures:

@@ -58,15 +58,14 @@ statsmodels, ``statsmodels/stats/sandwich_covariance.py`` and ``statsmodels/base
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
 from scipy.linalg import blas, lapack
-from threadpoolctl import ThreadpoolController
 
+from .._blas import single_thread
 from .._validation import check_option
 from ..objective.sums import gram
 
@@ -277,14 +276,7 @@ def _sandwich(C, B):
 def _small_blas(m):
     """One BLAS thread for the m x m algebra when m <= SMALL_M: a few milliseconds of work, which a
     second thread only slows down (waking it took up to 0.3 s for a 153 x 153 Cholesky on a busy machine)."""
-    if m > SMALL_M:
-        return contextlib.nullcontext()
-    if "controller" not in _BLAS:  # found once: listing the loaded libraries reads /proc (milliseconds)
-        _BLAS["controller"] = ThreadpoolController()
-    return _BLAS["controller"].limit(limits=1, user_api="blas")
-
-
-_BLAS: dict = {}
+    return single_thread(m <= SMALL_M)
 
 
 def _symmetric(A):

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._blas import for_products
 from .._validation import check_int, check_option, check_real, check_sample_weight
 from ..exceptions import ConvergenceWarning
 from ..objective.ordinal import LINKS, OrdinalObjective, inverse_cdf, log_interval
@@ -240,8 +241,9 @@ class OrdinalRegression(ClassifierMixin, BaseEstimator):
         l2 = 1.0 / (float(self.C) * total) if self.penalty == "l2" else 0.0
         objective = OrdinalObjective(X, y_enc, sw, J, self.link, scale=1.0 / total, l2=l2)
         start = np.concatenate([np.zeros(d), inverse_cdf(self.link, np.cumsum(weight)[:-1] / total)])
-        result = newton(objective, start, max_iter=int(self.max_iter), tol=float(self.tol), callback=callback,
-                        verbose=int(self.verbose), step="cholesky")
+        with for_products(X.shape[0] * start.size):  # small products on one BLAS thread
+            result = newton(objective, start, max_iter=int(self.max_iter), tol=float(self.tol), callback=callback,
+                            verbose=int(self.verbose), step="cholesky")
         if not result.converged and not result.stopped:  # a stop asked by the callback is no failure
             warnings.warn(f"Newton's method did not converge within max_iter={self.max_iter} iterations "
                           f"(tol={self.tol}); the levels may be separated by the features (no finite "

@@ -12,22 +12,19 @@ Private module; the estimator validates its parameters and data before calling i
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from .._blas import for_products
 from ..exceptions import ConvergenceWarning
 from ..losses import binary_cross_entropy_with_logits, cross_entropy
 from . import _layers
 
 __all__ = ["EarlyStopping", "split_validation", "validation_loss", "train_epochs"]
 
-# per-minibatch matrix products smaller than this many multiply-adds run on one BLAS thread:
-# thread start-up costs more than it saves there, and badly so on a busy machine.
-_SINGLE_THREAD_FLOPS = 1 << 22
 
 
 class EarlyStopping:
@@ -143,12 +140,6 @@ def validation_loss(coefs, intercepts, activation, X_val, y_val, sw_val) -> floa
     return float(np.average(rows, weights=sw_val))
 
 
-def _blas_single_thread():
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def check_fits_dtype(X, dtype) -> None:
     """Raise ValueError naming ``X`` and its column when a finite value of ``X`` exceeds ``dtype``'s range.
 
@@ -204,7 +195,7 @@ def train_epochs(est, X, y_int, sample_weight, class_weight, dtype, n_epochs, va
 
     units = layout.layer_units
     flops = batch * max(a * b for a, b in zip(units[:-1], units[1:]))
-    limiter = _blas_single_thread() if flops < _SINGLE_THREAD_FLOPS else contextlib.nullcontext()
+    limiter = for_products(flops)  # per-minibatch products: small ones on one BLAS thread
     if val is not None:
         stopper = EarlyStopping(est.n_iter_no_change, est.tol, est.best_validation_loss_, params=params)
         X_val = np.ascontiguousarray(val[0], dtype=dtype)

@@ -1,0 +1,74 @@
+"""Small products on one BLAS thread, and the user's BLAS thread count restored after.
+
+Oracle: threadpoolctl's own ``threadpool_info()`` (what the loaded BLAS libraries report), read before,
+inside (from a fit's callback) and after.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from crossentropy import LogisticRegression, OrdinalRegression
+from crossentropy._blas import SMALL_PRODUCT, single_thread
+
+
+def _blas_counts():
+    return sorted(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+
+
+def test_overlapping_blocks_in_two_threads_restore_the_users_count():
+    """Two threads' blocks overlap (A opens, B opens, A closes, B closes): the count the user had is back
+    after both, and never above it in between."""
+    before = _blas_counts()
+    assert before
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def first():
+        with single_thread():
+            a_in.set()
+            b_in.wait(5)
+            seen.append(_blas_counts())
+        a_out.set()
+
+    def second():
+        a_in.wait(5)
+        with single_thread():
+            b_in.set()
+            a_out.wait(5)
+            seen.append(_blas_counts())
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(seen) == 2 and all(max(c) <= max(before) for c in seen)
+    assert _blas_counts() == before
+
+
+@pytest.mark.parametrize("n, expect_one", [(300, True), (SMALL_PRODUCT // 20 + 1_000, False)])
+def test_a_fit_runs_small_products_on_one_blas_thread(n, expect_one):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 19))   # 20 coefficients with the intercept: n * 20 multiply-adds per X @ w
+    y = (X[:, 0] + rng.logistic(size=n) > 0).astype(int)
+    seen = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_counts()
+        LogisticRegression(penalty=None, tol=1e-10).fit(X, y, callback=lambda state: seen.append(_blas_counts()))
+        assert _blas_counts() == before
+    assert seen and all(c == ([1] * len(before) if expect_one else before) for c in seen)
+
+
+def test_ordinal_fit_restores_the_count():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 3))
+    y = np.digitize(X[:, 0] + rng.logistic(size=200), [-1.0, 1.0])
+    seen = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_counts()
+        OrdinalRegression().fit(X, y, callback=lambda state: seen.append(_blas_counts()))
+        assert _blas_counts() == before
+    assert seen and all(c == [1] * len(before) for c in seen)
