@@ -201,3 +201,60 @@ def test_numpy_only_user_imports_nothing_more():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _bce_definition(x, t, w):
+    """Weighted binary cross-entropy with logits, each row evaluated in float64 (the definition)."""
+    x, t, w = (np.asarray(v, dtype=np.float64) for v in (x, t, w))
+    return w * (np.logaddexp(0.0, x) - x * t)
+
+
+def _ce_definition(z, y, w):
+    z, w = np.asarray(z, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    lse = np.log(np.sum(np.exp(z - z.max(axis=1, keepdims=True)), axis=1)) + z.max(axis=1)
+    return w[y] * (lse - z[np.arange(len(y)), y])
+
+
+_X32 = np.array([30.0, -20.0, 5.0], dtype=np.float32)
+_T32 = np.array([0.0, 1.0, 1.0], dtype=np.float32)
+_Z32 = np.array([[30.0, -20.0, 5.0], [1.0, 2.0, 3.0], [3e38, -3e38, 0.0]], dtype=np.float32)
+_Y32 = np.array([1, 0, 1])
+EXTREME = [  # float32 inputs whose float32 evaluation overflows or loses the weights: float64 gives the value
+    ("binary_cross_entropy_with_logits", (_X32, _T32), {"weight": np.float32([3e38, 3e38, 1.0])}),
+    ("binary_cross_entropy_with_logits", (_X32, _T32), {"weight": np.float32([1e-45, 1e-45, 3e-45])}),
+    ("cross_entropy", (_Z32[:2], _Y32[:2]), {"weight": np.float32([3e38, 3e38, 1.0])}),
+    ("cross_entropy", (_Z32, _Y32), {"weight": np.float32([1.0, 2.0, 1e-45])}),
+    ("cross_entropy", (_Z32[2:], _Y32[2:]), {}),
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("library", ["array_api_strict", "torch-grad"])
+@pytest.mark.parametrize("name,args,kwargs", EXTREME, ids=[f"{c[0]}-{i}" for i, c in enumerate(EXTREME)])
+def test_generic_path_computes_extremes_in_float64(name, args, kwargs, library, reduction, monkeypatch):
+    """Weights of 3e38 or 1e-45 and logits of 3e38 in float32, on the generic path: the finite value of the
+    definition evaluated in float64, never inf nor digits lost (as the NumPy path gives it)."""
+    monkeypatch.setattr(aa, "FORCE_GENERIC", True)
+    if name == "cross_entropy":
+        rows = _ce_definition(args[0], args[1], kwargs.get("weight", np.ones(3, np.float32)))
+        den = float(np.sum(np.asarray(kwargs.get("weight", np.ones(3)), np.float64)[args[1]]))
+    else:
+        rows, den = _bce_definition(*args, kwargs["weight"]), 3.0
+    want = rows.sum() if reduction == "sum" else rows.sum() / den
+    assert np.isfinite(want)
+    if library == "torch-grad":
+        to = torch.from_numpy
+        x = torch.tensor(args[0], requires_grad=True)
+        got = _function(name)(x, *[to(a) for a in args[1:]], reduction=reduction,
+                              **{k: to(v) for k, v in kwargs.items()})
+        got.backward()
+        assert torch.isfinite(x.grad).all()
+        value = got.item()
+    else:
+        got = _function(name)(*[xs.asarray(a) for a in args], reduction=reduction,
+                              **{k: xs.asarray(v) for k, v in kwargs.items()})
+        value = float(np.from_dlpack(got))
+    # float32 inputs: the value to float32's precision (the NumPy path may compute in float32 after scaling
+    # the weights by a power of two; this path computes such cases in float64)
+    np.testing.assert_allclose(value, want, rtol=1e-6)
+    np.testing.assert_allclose(value, _function(name)(*args, reduction=reduction, **kwargs), rtol=1e-6)

@@ -53,6 +53,34 @@ def compute_dtype(xp, dtype):
     return xp.float32 if dtype == getattr(xp, "float16", None) else dtype
 
 
+def wide_dtype(xp, dtype, *weights):
+    """``dtype``, or float64 where float16/32 arithmetic would overflow or lose the weights.
+
+    float64 when a weight exceeds the square root of ``dtype``'s largest value (a weighted loss or
+    gradient could overflow) or a positive weight lies below its smallest normal number (it would lose
+    digits), as the NumPy path decides (:func:`crossentropy.losses._reduction.needs_float64`).
+    """
+    if dtype == xp.float64:
+        return dtype
+    info = xp.finfo(dtype)
+    for w in weights:
+        if w is None or count(w) == 0:
+            continue
+        a = xp.abs(xp.astype(w, xp.float64))
+        smallest = xp.min(xp.where(a > 0, a, xp.full_like(a, math.inf)))
+        if float(xp.max(a)) > math.sqrt(float(info.max)) or float(smallest) < float(getattr(info, "smallest_normal", None) or info.tiny):
+            return xp.float64
+    return dtype
+
+
+def overflowed(xp, value, reduction) -> bool:
+    """Whether a loss computed in float16/32 must be computed again in float64: a reduced value that is
+    not finite, or a NaN among unreduced ones (an inf there is the value beyond the dtype's range)."""
+    if reduction == "none":
+        return count(value) != 0 and bool(xp.any(xp.isnan(value)))
+    return not bool(xp.isfinite(value))
+
+
 def check_unit_interval(xp, x, name):
     if count(x) != 0:
         bad = int(xp.sum(xp.astype((x < 0) | (x > 1), xp.int64)))

@@ -9,6 +9,8 @@ the formulas of :mod:`crossentropy.losses._rows` and :mod:`crossentropy.losses._
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._validation import check_alpha_scalar, check_label_smoothing, check_real, check_softcap, check_z_loss
 from ._common import (
     as_array,
@@ -28,9 +30,11 @@ from ._common import (
     is_float,
     like_of,
     one_hot,
+    overflowed,
     reduce,
     to_rows,
     weights,
+    wide_dtype,
 )
 from .special import log_sigmoid, log_softmax, shifted_log_norm
 
@@ -72,11 +76,23 @@ def binary_cross_entropy_with_logits(xp, logits, target, *, weight=None, pos_wei
     eps = check_label_smoothing(label_smoothing)
     like = like_of(logits, target, weight, pos_weight)
     x_in, x, t = _binary_inputs(xp, logits, target, reduction, like)
-    dtype = x.dtype
+    w = weights(xp, weight, x.shape, "weight", like, xp.float64)
+    pw = weights(xp, pos_weight, x.shape, "pos_weight", like, xp.float64)
+    dtype = wide_dtype(xp, x.dtype, w, pw)
+    with np.errstate(over="ignore", invalid="ignore"):  # a NumPy-backed namespace's float32 overflow: retried
+        result = _bce_logits(xp, x_in, t, w, pw, eps, reduction, return_grad, dtype)
+    if dtype != xp.float64 and overflowed(xp, result[0], reduction):  # logits near the float32 range's end
+        result = _bce_logits(xp, x_in, t, w, pw, eps, reduction, return_grad, xp.float64)
+    return result if return_grad else result[0]
+
+
+def _bce_logits(xp, x_in, t, w, pw, eps, reduction, return_grad, dtype):
+    """``(value, gradient or None)`` of :func:`binary_cross_entropy_with_logits`, computed in ``dtype``."""
+    x, t = xp.astype(x_in, dtype), xp.astype(t, dtype)
     if eps:
         t = t * (1 - eps) + eps / 2
-    w = weights(xp, weight, x.shape, "weight", like, dtype)
-    pw = weights(xp, pos_weight, x.shape, "pos_weight", like, dtype)
+    w = None if w is None else xp.astype(w, dtype)
+    pw = None if pw is None else xp.astype(pw, dtype)
     pos = t if pw is None else pw * t
     zero, one = xp.zeros_like(x), xp.ones_like(x)
     e = xp.exp(-xp.abs(x))
@@ -86,7 +102,7 @@ def binary_cross_entropy_with_logits(xp, logits, target, *, weight=None, pos_wei
         loss = loss * w
     value = reduce(xp, loss, reduction, x_in.dtype)
     if not return_grad:
-        return value
+        return value, None
     up = x >= 0
     grad = (neg * xp.where(up, one, e) - pos * xp.where(up, e, one)) / (1 + e)
     if w is not None:
@@ -141,23 +157,38 @@ def cross_entropy(xp, logits, target, *, weight=None, ignore_index=None, label_s
     ax, n_classes = class_axis(xp, x_in, "logits", axis)
     w = class_weight(xp, weight, n_classes, like)
     t = as_array(xp, target, like)
-    dtype = compute_dtype(xp, x_in.dtype)
-    x, perm, moved = to_rows(xp, xp.astype(x_in, dtype), ax)
-    n = x.shape[0]
+    n = count(x_in) // n_classes
     if is_float(xp, t) and tuple(t.shape) == tuple(x_in.shape):
         if ignore_index is not None:
             raise ValueError("ignore_index is only available for class-index targets, not for class probabilities")
         t = float_array(xp, t, "target")
         check_unit_interval(xp, t, "target")
         check_nonempty_for_mean(n, reduction, "logits")
+        y = keep = None
+    else:
+        expected = tuple(x_in.shape[:ax]) + tuple(x_in.shape[ax + 1:])
+        y, keep = index_target(xp, t, expected, n_classes, ignore_index, like)
+        check_nonempty_for_mean(count(y), reduction, "target")
+    dtype = wide_dtype(xp, compute_dtype(xp, x_in.dtype), w)
+    args = (xp, x_in, ax, t, y, keep, w, eps, n_classes, reduction, z_loss, softcap, return_lse, return_grad)
+    with np.errstate(over="ignore", invalid="ignore"):  # a NumPy-backed namespace's float32 overflow: retried
+        result = _cross_entropy(*args, dtype)
+    if dtype != xp.float64 and overflowed(xp, result[0], reduction):  # logits near the float32 range's end
+        result = _cross_entropy(*args, xp.float64)
+    return result if len(result) > 1 else result[0]
+
+
+def _cross_entropy(xp, x_in, ax, t, y, keep, w, eps, n_classes, reduction, z_loss, softcap, return_lse, return_grad,
+                   dtype):
+    """The results of :func:`cross_entropy` (a tuple), computed in ``dtype``; ``y`` None: class probabilities ``t``."""
+    x, perm, moved = to_rows(xp, xp.astype(x_in, dtype), ax)
+    n = x.shape[0]
+    if y is None:
         q = to_rows(xp, xp.astype(t, dtype), ax)[0] * (1 - eps) + eps / n_classes
         if w is not None:
             q = q * xp.reshape(xp.astype(w, dtype), (1, -1))
         a, den = xp.ones((n,), dtype=dtype, device=device_of(x)), float(n)
     else:
-        expected = tuple(x_in.shape[:ax]) + tuple(x_in.shape[ax + 1:])
-        y, keep = index_target(xp, t, expected, n_classes, ignore_index, like)
-        check_nonempty_for_mean(count(y), reduction, "target")
         q, a, den = hard_targets(xp, y, keep, w, eps, n_classes, dtype)
     rows, lse, grad = ce_rows(xp, x, q, a, z_loss, softcap, return_grad)
     batch = moved[:-1]
@@ -168,7 +199,7 @@ def cross_entropy(xp, logits, target, *, weight=None, ignore_index=None, label_s
     if return_grad:
         grad = grad * grad_factor(reduction, n, den)
         result += (xp.astype(from_rows(xp, grad, perm, moved), x_in.dtype),)
-    return result if len(result) > 1 else value
+    return result
 
 
 def nll_loss(xp, log_proba, target, *, weight=None, ignore_index=None, reduction="mean", axis=-1):
