@@ -132,3 +132,21 @@ def test_term_tests_leave_out_the_lr_refits_above_the_budget(fair, monkeypatch):
     assert tests["lr_chi2"].isna().all() and tests["lr_p"].isna().all()
     assert tests["note"].str.contains("No likelihood-ratio tests").all()
     assert "id='term-tests-note'" in (base / "wald_only" / "report.html").read_text()
+
+
+def test_report_from_run_gives_the_offset_models_numbers(fair):
+    """``Report.from_run`` of the offset run: probabilities with the offsets (statsmodels' fitted values) and the
+    run's HC0 coefficient table (statsmodels' ``fit(cov_type="HC0")``), not the model without its offsets."""
+    from sklearn.metrics import log_loss
+
+    from crossentropy.report import Report
+
+    base, table, res = fair
+    again = Report.from_run(base / "run", plots=False)
+    y = table["any_affair"].to_numpy()
+    assert again.metrics.loc[("train", "model"), "log_loss"] == pytest.approx(log_loss(y, res.fittedvalues), rel=1e-6)
+    assert again.splits["train"] == json.loads((base / "run" / "metrics.json").read_text())["train"]
+    hc0 = sm.GLM(y, sm.add_constant(table[FEATURES].to_numpy()), family=sm.families.Binomial(),
+                 offset=table["log_years"].to_numpy()).fit(tol=1e-13, cov_type="HC0")
+    np.testing.assert_allclose(again.coefficients["std_err"].to_numpy(float), hc0.bse, rtol=1e-6)
+    np.testing.assert_allclose(again.coefficients["estimate"].to_numpy(float), hc0.params, rtol=1e-6, atol=1e-8)

@@ -53,6 +53,11 @@ def test_cluster_run_writes_clustered_errors_and_term_tests(table, tmp_path):
     assert tests.loc["party", "lr_chi2"] == pytest.approx(2 * (ref.llf - nested.llf), rel=1e-6)
     page = (out / "report.html").read_text()
     assert "Covariance type: <code>cluster</code>" in page and "id='term-tests'" in page
+    from crossentropy.report import Report
+
+    again = Report.from_run(out, plots=False)  # read back: the run's clustered errors, statsmodels' bse
+    np.testing.assert_allclose(again.coefficients["std_err"].to_numpy(float), bse.loc[coef.index], rtol=1e-5)
+    assert again.context["coefficients"]["cov_type"] == "cluster"
 
 
 def test_hc3_option_and_usage_errors(table, tmp_path, capsys):

@@ -245,6 +245,7 @@ def _run(config, source, out, estimator, prep, *, cov_type, cluster_columns) -> 
         **source.extra_metrics(estimator),
         **({"cv": cv[0]} if cv else {}),
         **({"threshold_tuning": tuning} if tuning else {}),
+        "offset": getattr(prep, "offset", None), "cov_type": cov_type, "cluster": cluster_columns,
         **_data_record(source),
         "training_curve": curves_to_json(curve),
     }

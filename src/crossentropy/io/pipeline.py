@@ -56,6 +56,18 @@ def load_pipeline(path):
     """
     from sklearn.pipeline import Pipeline
 
+    step, est, path = pipeline_steps(path)
+    if getattr(step.preprocessor_, "offset", None) is not None:
+        raise ModelFileError(f"{str(path)!r} holds a model with the logit offset column "
+                             f"{step.preprocessor_.offset!r}, which a Pipeline's predict cannot pass on: load it with "
+                             "crossentropy.load_model and call predict_proba(X, offset=...)")
+    return Pipeline([("preprocess", step), ("model", est)])
+
+
+def pipeline_steps(path):
+    """``(transformer, estimator, model.json path)`` of a saved model: the two steps of :func:`load_pipeline`,
+    also for a model with a logit offset column (whose offsets the caller reads with
+    ``transformer.preprocessor_.offset_values`` and gives to ``predict_proba``)."""
     from ..preprocessing import TabularPreprocessor
     from ..preprocessing.transformer import TabularTransformer
     from .model_files import load_model_bundle
@@ -69,11 +81,7 @@ def load_pipeline(path):
                                  "preprocessing: load it with crossentropy.load_model and call predict on arrays")
         target = ((bundle.extra or {}).get("metrics") or {}).get("target") or ""
         prep = TabularPreprocessor.passthrough(names, target, est.classes_)
-    if getattr(prep, "offset", None) is not None:
-        raise ModelFileError(f"{str(bundle.path)!r} holds a model with the logit offset column {prep.offset!r}, which "
-                             "a Pipeline's predict cannot pass on: load it with crossentropy.load_model and call "
-                             "predict_proba(X, offset=...)")
     step = TabularTransformer.from_preprocessor(prep)
     if getattr(est, "feature_names_in_", None) is not None:  # fitted on a DataFrame: give it one
         step.set_output(transform="pandas")
-    return Pipeline([("preprocess", step), ("model", est)])
+    return step, est, bundle.path

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._report import _missing
+
 __all__ = ["from_run"]
 
 _BUILTIN = "builtin:"
@@ -20,8 +22,10 @@ def _read_json(path):
 
 
 def from_run(cls, run_dir, *, plots=True):
-    """:meth:`Report.from_run`: the saved pipeline on the rows of ``split.json``, with the run's recorded options."""
-    from ..io.pipeline import load_pipeline
+    """:meth:`Report.from_run`: the saved pipeline on the rows of ``split.json``, with the run's recorded options
+    (decision threshold, positive class, seed, training curve, logit offset column, covariance type and
+    cluster columns of the coefficient table)."""
+    from ..io.pipeline import pipeline_steps
     from .curves import curves_from_json
 
     run_dir = Path(run_dir)
@@ -30,10 +34,11 @@ def from_run(cls, run_dir, *, plots=True):
             raise ValueError(f"run_dir={str(run_dir)!r} is not a run directory of crossentropy train: no {name}")
     metrics = _read_json(run_dir / "metrics.json")
     split = _read_json(run_dir / "split.json")
-    if metrics.get("offset") is not None or "train_rows" not in split:
-        raise ValueError(f"run_dir={str(run_dir)!r}: only in-memory runs without logit offsets can be read back")
-    pipeline = load_pipeline(run_dir)
-    prep = pipeline.steps[0][1].preprocessor_
+    if "train_rows" not in split:
+        raise ValueError(f"run_dir={str(run_dir)!r}: only in-memory runs can be read back (a Dask run's split "
+                         "names no rows)")
+    head, final, _ = pipeline_steps(run_dir)
+    prep = head.preprocessor_
     label = str(metrics.get("data"))
     if label.startswith(_BUILTIN):
         from ..datasets import load_dataset
@@ -44,16 +49,27 @@ def from_run(cls, run_dir, *, plots=True):
 
         frame = read_table(label)
     train, test = frame.iloc[split["train_rows"]], frame.iloc[split["test_rows"]]
-    X_test = test if len(test) else None
+    cluster = metrics.get("cluster")
+    groups = None if not cluster else train[list(cluster)].to_numpy(dtype=object)
     options = {"pos_label": metrics.get("pos_label") if len(metrics.get("classes") or ()) == 2 else None,
                "threshold": metrics.get("threshold"), "curves": curves_from_json(metrics.get("training_curve")),
                "seed": int(metrics.get("seed") or 0), "threshold_tuning": metrics.get("threshold_tuning"),
-               "plots": plots}
-    if X_test is None:
-        design = pipeline[:-1].transform(train)
-        y_train = prep.target_values(train)
-        return cls.from_predictions(pipeline.steps[-1][1], None, None, y_train=y_train,
-                                    proba_train=pipeline.predict_proba(train), X_train=design, preprocessor=prep,
-                                    **options)
-    return cls.from_estimator(pipeline, X_test, prep.target_values(test), X_train=train,
-                              y_train=prep.target_values(train), **options)
+               "cov_type": metrics.get("cov_type") or "nonrobust",
+               "groups": None if groups is None else groups[:, 0] if groups.shape[1] == 1 else groups,
+               "missing_values": metrics.get("missing_values"), "plots": plots}
+    offset = metrics.get("offset")
+
+    def predicted(rows):
+        """(features, labels, probabilities, offsets) of ``rows``, the offsets given to the model as in the run."""
+        design = head.transform(rows)
+        o = None if offset is None else prep.offset_values(rows)
+        proba = final.predict_proba(design, **({} if o is None else {"offset": o}))
+        return design, prep.target_values(rows), proba, o
+
+    X_train, y_train, proba_train, o_train = predicted(train)
+    y_test = proba_test = None
+    if len(test):
+        _, y_test, proba_test, _ = predicted(test)
+    return cls.from_predictions(final, y_test, proba_test, y_train=y_train, proba_train=proba_train,
+                                X_train=X_train, offset=o_train, preprocessor=prep,
+                                missing=_missing(train, test if len(test) else None), **options)
