@@ -36,17 +36,6 @@ def _check_rows(X, y, x_name, y_name):
     return y
 
 
-def _missing(*frames) -> dict:
-    """Column -> number of missing values over the DataFrames among ``frames`` (others are skipped)."""
-    out = {}
-    for frame in frames:
-        if hasattr(frame, "isna") and hasattr(frame, "columns"):
-            for column, count in frame.isna().sum().items():
-                if count:
-                    out[str(column)] = out.get(str(column), 0) + int(count)
-    return out
-
-
 class Report:
     """The report of a fitted classifier: metrics against a baseline, per-class metrics, figures, coefficients.
 
@@ -165,6 +154,8 @@ class Report:
         -------
         Report
         """
+        from .metrics import missing_counts
+
         if not hasattr(estimator, "predict_proba") or not hasattr(estimator, "classes_"):
             raise TypeError(f"estimator must be a fitted classifier with classes_ and predict_proba, got "
                             f"{type(estimator).__name__}")
@@ -184,7 +175,7 @@ class Report:
             design = X_train if head is None else head.transform(X_train)
         return cls.from_predictions(final, y_test, estimator.predict_proba(X_test), y_train=y_train,
                                     proba_train=proba_train, X_train=design, sample_weight=sample_weight,
-                                    preprocessor=prep, missing=_missing(X_train, X_test), **options)
+                                    preprocessor=prep, missing=missing_counts(X_train, X_test), **options)
 
     @classmethod
     def from_predictions(cls, estimator, y_test, proba_test, *, y_train=None, proba_train=None, X_train=None,

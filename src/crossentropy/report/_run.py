@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._report import _missing
+from .metrics import missing_counts
 
 __all__ = ["from_run"]
 
@@ -72,4 +72,4 @@ def from_run(cls, run_dir, *, plots=True):
         _, y_test, proba_test, _ = predicted(test)
     return cls.from_predictions(final, y_test, proba_test, y_train=y_train, proba_train=proba_train,
                                 X_train=X_train, offset=o_train, preprocessor=prep,
-                                missing=_missing(train, test if len(test) else None), **options)
+                                missing=missing_counts(train, test if len(test) else None), **options)

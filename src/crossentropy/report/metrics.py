@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 
-__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "one_hot_over", "log_loss_encoded", "decide", "split_metrics", "beats_baseline"]
+__all__ = ["all_labels", "display_labels", "class_prior", "log_loss_over", "one_hot_over", "log_loss_encoded", "decide", "split_metrics", "beats_baseline",
+           "missing_counts"]
 
 _LN2 = math.log(2.0)
 
@@ -303,4 +304,22 @@ def beats_baseline(m: dict) -> list[str]:
     if not m["accuracy"] > b["accuracy"]:
         out.append(f"accuracy {m['accuracy']:.4f} is not above the majority-class rate {b['accuracy']:.4f} "
                    f"(always {b['majority_class']!r})")
+    return out
+
+
+def missing_counts(*frames) -> dict:
+    """Column -> number of missing values over the DataFrames among ``frames`` (others are skipped).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> missing_counts(pd.DataFrame({"a": [1.0, None], "b": [1, 2]}), None, pd.DataFrame({"a": [None]}))
+    {'a': 2}
+    """
+    out = {}
+    for frame in frames:
+        if hasattr(frame, "isna") and hasattr(frame, "columns"):
+            for column, count in frame.isna().sum().items():
+                if count:
+                    out[str(column)] = out.get(str(column), 0) + int(count)
     return out
