@@ -231,16 +231,27 @@ def missing_counts(frame, columns, na_values=()) -> tuple[tuple, dict, dict]:
     The last is :func:`~crossentropy.preprocessing.missing_markers.na_like_counts` of each partition,
     summed, its columns in the table's order (as the in-memory count gives them).
     """
+    import pandas as pd
+
     columns = [c for c in frame.columns if c in set(columns)]
-    parts = [dask.delayed(na_like_counts)(part, tuple(na_values)) for part in frame[columns].to_delayed()]
-    lengths, missing, like = dask.compute(frame.map_partitions(len), frame[columns].isna().sum(), parts)
+    meta = pd.DataFrame({"column": pd.Series(dtype=object), "value": pd.Series(dtype=object),
+                         "count": pd.Series(dtype="int64")})
+    like = frame[columns].map_partitions(_na_like_rows, tuple(na_values), meta=meta)
+    lengths, missing, like = dask.compute(frame.map_partitions(len), frame[columns].isna().sum(), like)
     total = {}
-    for counts in like:
-        for col, values in counts.items():
-            for value, n in values.items():
-                total.setdefault(col, {})[value] = total.get(col, {}).get(value, 0) + n
+    for col, value, n in like.itertuples(index=False):
+        total.setdefault(col, {})[value] = total.get(col, {}).get(value, 0) + int(n)
     na_like = {c: dict(sorted(total[c].items())) for c in columns if c in total}
     return tuple(int(n) for n in lengths), {c: int(n) for c, n in missing.items() if n}, na_like
+
+
+def _na_like_rows(part, na_values):
+    """:func:`~crossentropy.preprocessing.missing_markers.na_like_counts` of one partition, one row per string."""
+    import pandas as pd
+
+    rows = [(col, value, n) for col, values in na_like_counts(part, na_values).items() for value, n in values.items()]
+    return pd.DataFrame(rows, columns=["column", "value", "count"]).astype({"column": object, "value": object,
+                                                                             "count": "int64"})
 
 
 def dropna(frame, columns) -> tuple:
