@@ -45,8 +45,11 @@ def runnable_tasks(path=None):
     The numerator of the fourth field (``running/total``) of ``path`` (default :data:`LOADAVG`).
     """
     try:
-        with open(LOADAVG if path is None else path, "rb") as f:
-            fields = f.read(256).split()
+        fd = os.open(LOADAVG if path is None else path, os.O_RDONLY)  # a raw read: ~10 µs, no file object
+        try:
+            fields = os.read(fd, 256).split()
+        finally:
+            os.close(fd)
         return int(fields[3].split(b"/")[0])
     except (OSError, IndexError, ValueError):
         return None
@@ -84,6 +87,8 @@ def free_cores(allowed=None, online=None, runnable=None) -> int:
         runnable = runnable_tasks()
         if runnable is None:
             return allowed
+    others = int(runnable) - 1
+    if others <= 0:  # the caller alone (os.cpu_count is not needed, and costs as much as the read)
+        return allowed
     online = (os.cpu_count() or allowed) if online is None else int(online)
-    others = max(0, int(runnable) - 1)
     return max(1, min(allowed, online - others))
