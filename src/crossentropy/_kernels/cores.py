@@ -1,13 +1,14 @@
 r"""The cores a parallel launch can use now: allowed to this process and not taken by other runnable tasks.
 
-A parallel kernel ends at a barrier: the launch lasts as long as its slowest thread. When another
-process keeps a core busy, a thread of the launch that lands on that core gets a share of it only
-between the other process's time slices, and the threads on the free cores wait for it at the barrier
-(handing the row groups out one by one bounds the work it holds back, not the time it waits for the
-core). So a launch asks for no more threads than there are cores free at that moment, like libgomp
-under ``OMP_DYNAMIC`` (which subtracts the one-minute load average from the online cores), but from
-the run queue as it is now: the fourth field of Linux's ``/proc/loadavg``, ``running/total``, counts
-the tasks runnable at the moment it is read (the reading thread among them), over the whole system.
+A parallel kernel ends at a barrier: the launch lasts as long as its slowest thread. A thread that
+shares its core with another busy process runs only between that process's time slices, and the
+threads on free cores wait for it (handing the row groups out one by one bounds the work it holds
+back, not the time it waits for its core); launches from several threads of the caller at once (Dask's
+threaded workers) put more threads on the cores than there are cores. So a launch asks for no more
+threads than there are cores free at that moment, like libgomp under ``OMP_DYNAMIC`` (which subtracts
+the one-minute load average from the online cores), but from the run queue as it is now: the fourth
+field of Linux's ``/proc/loadavg``, ``running/total``, counts the tasks runnable at the moment it is
+read (the reading thread among them), over the whole system.
 
 .. math::
 
