@@ -25,7 +25,8 @@ from helpers import assert_close_scaled, torch_cross_entropy
 def test_free_cores_is_its_definition(allowed, extra, runnable):
     online = allowed + extra  # the affinity mask is a subset of the online cores
     got = cores.free_cores(allowed, online, runnable)
-    assert got == min(allowed, max(1, online - (runnable - 1))) if runnable >= 1 else got == allowed
+    others = max(0, runnable - 1)  # the run queue counts the caller itself
+    assert got == min(allowed, max(1, online - others))
     assert 1 <= got <= allowed
     assert cores.free_cores(allowed, online, runnable + 1) <= got  # a longer run queue never frees cores
 
