@@ -226,4 +226,6 @@ def test_competitor_spins_on_one_core():
             time.sleep(0.1)
         assert cpu_seconds(proc.pid) >= 0.3  # it burns CPU
         assert os.sched_getaffinity(proc.pid) == {competitor_core()}  # on one core
+        # in a session of its own (the scheduler's fair share is per session first, as for a browser)
+        assert os.getsid(proc.pid) == proc.pid != os.getsid(0)
     assert proc.poll() is not None  # and it is gone after the block

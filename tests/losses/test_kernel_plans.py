@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crossentropy as ce
+from crossentropy import _kernels
 from crossentropy._kernels import fused, launch_threads, linear_engine
 from crossentropy._kernels.linear_engine import (
     BLOCK_BYTES,
@@ -86,9 +87,11 @@ def test_sweep_plans():
 
 @pytest.fixture
 def force_threads(monkeypatch):
-    """Every launch with all of numba's threads, however small (the rule would run them on one)."""
+    """Every launch with all of numba's threads, however small (the rule would run them on one), and
+    however busy the machine (the cores free now would bound them)."""
     def set_min(value):
         monkeypatch.setattr(fused, "MIN_ELEMENTS_PER_THREAD", value)
+        monkeypatch.setattr(_kernels, "free_cores", lambda: numba.get_num_threads())
     return set_min
 
 

@@ -1,0 +1,95 @@
+r"""The cores a parallel launch can use now: allowed to this process and not taken by other runnable tasks.
+
+A parallel kernel ends at a barrier: the launch lasts as long as its slowest thread. A thread that
+shares its core with another busy process runs only between that process's time slices, and the
+threads on free cores wait for it (handing the row groups out one by one bounds the work it holds
+back, not the time it waits for its core); launches from several threads of the caller at once (Dask's
+threaded workers) put more threads on the cores than there are cores. So a launch asks for no more
+threads than there are cores free at that moment, like libgomp under ``OMP_DYNAMIC`` (which subtracts
+the one-minute load average from the online cores), but from the run queue as it is now: the fourth
+field of Linux's ``/proc/loadavg``, ``running/total``, counts the tasks runnable at the moment it is
+read (the reading thread among them), over the whole system.
+
+.. math::
+
+   \text{free} = \min\bigl(A,\ \max(1,\ P - (R - 1))\bigr)
+
+with :math:`A` the cores this process may run on (``os.sched_getaffinity``), :math:`P` the online
+cores (``os.cpu_count()``, the scope of the run queue count) and :math:`R` the runnable tasks. Where
+``/proc/loadavg`` cannot be read (macOS, Windows, a sandbox), :math:`\text{free} = A`. Nothing is
+changed: the count only bounds the threads of one launch (:func:`crossentropy._kernels.launching`).
+"""
+
+from __future__ import annotations
+
+import os
+
+#: Linux's load file: ``avg1 avg5 avg15 running/total last_pid``
+LOADAVG = "/proc/loadavg"
+
+
+def allowed_cores() -> int:
+    """Cores this process may run on: its affinity mask where the OS has one, else all online cores.
+
+    >>> allowed_cores() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity call (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
+
+
+def runnable_tasks(path=None):
+    """Tasks runnable now over the whole system (the caller included); None where they cannot be read.
+
+    The numerator of the fourth field (``running/total``) of ``path`` (default :data:`LOADAVG`).
+    """
+    try:
+        fd = os.open(LOADAVG if path is None else path, os.O_RDONLY)  # a raw read: ~10 µs, no file object
+        try:
+            fields = os.read(fd, 256).split()
+        finally:
+            os.close(fd)
+        return int(fields[3].split(b"/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def free_cores(allowed=None, online=None, runnable=None) -> int:
+    r"""Cores free for a launch now: :math:`\min(A, \max(1, P - (R - 1)))` (see the module's note).
+
+    Parameters
+    ----------
+    allowed : int, optional
+        :math:`A`, cores this process may run on; default :func:`allowed_cores`.
+    online : int, optional
+        :math:`P`, the cores the run queue count spans; default ``os.cpu_count()``.
+    runnable : int, optional
+        :math:`R`, the runnable tasks including the caller; default :func:`runnable_tasks`, read now
+        (where it cannot be read, the result is :math:`A`).
+
+    Returns
+    -------
+    int
+        At least 1 and at most ``allowed``.
+
+    Examples
+    --------
+    The caller alone on 2 cores gets both; a competitor spinning on one leaves one; a 16-core
+    machine with 3 busy tasks besides the caller leaves its 8 allowed cores free, and a
+    run queue longer than the cores leaves one:
+
+    >>> free_cores(2, 2, 1), free_cores(2, 2, 2), free_cores(8, 16, 4), free_cores(4, 4, 9)
+    (2, 1, 8, 1)
+    """
+    allowed = allowed_cores() if allowed is None else int(allowed)
+    if runnable is None:
+        runnable = runnable_tasks()
+        if runnable is None:
+            return allowed
+    others = int(runnable) - 1
+    if others <= 0:  # the caller alone (os.cpu_count is not needed, and costs as much as the read)
+        return allowed
+    online = (os.cpu_count() or allowed) if online is None else int(online)
+    return max(1, min(allowed, online - others))
