@@ -16,8 +16,8 @@ from functools import partial
 import numpy as np
 from scipy import linalg
 
-from ._base import (ClassCount, HessianClassBlocks, HessianDiagonal, Preconditioned, Progress, SolvesSubsample,
-                    Subsampled, armijo, prox_newton_search, small_gap, vdot, vnorm)
+from ._base import (ClassCount, FusedHessian, HessianClassBlocks, HessianDiagonal, Preconditioned, Progress,
+                    SolvesSubsample, Subsampled, armijo, prox_newton_search, small_gap, vdot, vnorm)
 from ._base import GAP_RTOL
 from .working_set import WS_START, HessianBlock, working_set_newton
 
@@ -222,9 +222,15 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     if subsample_start:
         coef = _warm_start(objective, coef, step, tol, cg_cap)
     lazy = _LazyHessian(objective, state) if step == "cholesky" and state is not None else None
-    f, g = objective.loss_gradient(coef)
+    # where the objective forms the Hessian in the pass of the loss and gradient, it does so at the
+    # start and at every step not predicted to be the last (_predicted_last)
+    fused = (step == "cholesky" and lazy is None and isinstance(objective, FusedHessian)
+             and objective.fuses_hessian)
+    with_hessian = (lambda c: objective.loss_gradient_hessian(c)[:2]) if fused else None
+    f, g = (with_hessian or objective.loss_gradient)(coef)
     at_start = run.at_start(coef, g)
     stalls = 0
+    last_decrement = None
     for it in range(1, int(max_iter) + 1):
         solve = None
         if step == "cholesky":
@@ -243,7 +249,9 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         at_start = False
         if not decrement > 0:  # not a descent direction (rounding at the optimum): steepest descent
             d = -g
-        found = armijo(objective, coef, f, g, d)
+        last = _predicted_last(decrement, last_decrement, f, rtol)
+        found = armijo(objective, coef, f, g, d, first=None if last else with_hessian)
+        last_decrement = decrement
         if found is None:
             return _lazy_result(run.result(coef, it, run.step(it, coef, f, g)), lazy)
         step_s, g_old = found[0] - coef, g
@@ -266,6 +274,34 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         if met or run.stopped:
             return _lazy_result(run.result(coef, it, met), lazy)
     return _lazy_result(run.result(coef, max_iter, False), lazy)
+
+
+#: The predicted squared decrement after a step (:func:`_predicted_last`) is multiplied by this before
+#: it is compared with the gap test: the Hessian is formed with the step's evaluation unless the step
+#: is clearly the last.
+PREDICTION_SAFETY = 10.0
+
+
+def _predicted_last(decrement, previous, f, rtol):
+    r"""Whether the step of squared Newton decrement ``decrement`` is predicted to end the run.
+
+    It does when its own decrement passes the gap test (:func:`small_gap`), or when Newton's quadratic
+    convergence, :math:`\lambda_{k+1} = C \lambda_k^2` with :math:`C` measured on the last step
+    (:math:`\lambda_k / \lambda_{k-1}^2`), predicts a decrement after it,
+    :math:`\lambda_k^6 / \lambda_{k-1}^4`, that passes it with a margin of ``PREDICTION_SAFETY``.
+    Only which evaluation forms the Hessian depends on it: a wrong prediction costs a separate
+    Hessian, never a different result.
+
+    Examples
+    --------
+    >>> _predicted_last(1e-3, None, 1.0, 1e-8), _predicted_last(1e-5, 1e-2, 1.0, 1e-8)
+    (False, True)
+    """
+    if small_gap(decrement, f, rtol):
+        return True
+    if previous is None or not previous > 0 or not decrement > 0:
+        return False
+    return small_gap(PREDICTION_SAFETY * decrement**3 / previous**2, f, rtol)
 
 
 #: A change of the objective within this many units of rounding (relative) counts as none (the
