@@ -36,9 +36,9 @@ __all__ = ["GRAM_CHUNK_BYTES", "PASS_ROWS", "dense_gram", "dense_pass", "dense_p
 #: 2,000 float64 columns are 4 MB; of 50 columns, 100 kB).
 PASS_ROWS = 256
 #: Bytes of X per chunk of the Gram pass (the chunk is read by the loss-and-gradient pass, then scaled
-#: into the Gram's buffer and multiplied, while it stays in the core's L2 cache): 1 MB, 1,310 float64
-#: rows of 100 columns.
-GRAM_CHUNK_BYTES = 1 << 20
+#: into the Gram's buffer, at most as large, and multiplied while both stay in the core's L2 cache):
+#: 512 kB, 655 float64 rows of 100 columns; the buffer is all the memory the Gram adds.
+GRAM_CHUNK_BYTES = 1 << 19
 
 
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
@@ -165,7 +165,7 @@ def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept):
     >>> import numpy as np
     >>> z, loss, grad, G = dense_pass_gram(np.array([[1.0], [2.0]]), np.zeros(1), 0.0, np.array([0.0, 1.0]),
     ...                                    None, np.float64, True)
-    >>> round(loss, 6), grad, G[1, 1]
+    >>> round(loss, 6), grad, float(G[1, 1])
     (1.386294, array([-0.5,  0. ]), 0.5)
     """
     n, d = X.shape
