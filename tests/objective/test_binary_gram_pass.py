@@ -35,7 +35,8 @@ def test_pass_with_gram_equals_the_definition(n, d, weighted, fit_intercept):
     sw = rng.uniform(0, 3, n) if weighted else None
     layout = CoefLayout(d, 2, fit_intercept)
     coef = rng.standard_normal(layout.n_coef)
-    t, z = binary.loss_gradient_gram(X, y, sw, coef, layout, np.float64)
+    t, z, top = binary.loss_gradient_gram(X, y, sw, coef, layout, np.float64)
+    assert top == np.abs(X).max()
     z_ref, loss, grad, G = _definition(X, y, sw, coef, fit_intercept)
     np.testing.assert_allclose(z, z_ref, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(t.loss, loss, rtol=1e-12)
@@ -43,8 +44,8 @@ def test_pass_with_gram_equals_the_definition(n, d, weighted, fit_intercept):
     np.testing.assert_allclose(t.hess, G, rtol=1e-12, atol=1e-13 * n)
     np.testing.assert_array_equal(t.hess, t.hess.T)
     # the Gram alone from the same logits, and in float32 (each chunk rounded once, summed in float64)
-    np.testing.assert_allclose(binary.gram_of_logits(X, z, sw, layout, np.float64), G, rtol=1e-12, atol=1e-13 * n)
-    np.testing.assert_allclose(binary.gram_of_logits(X, z, sw, layout, np.float32), G, rtol=2e-5,
+    np.testing.assert_allclose(binary.gram_of_logits(X, z, sw, layout, np.float64)[0], G, rtol=1e-12, atol=1e-13 * n)
+    np.testing.assert_allclose(binary.gram_of_logits(X, z, sw, layout, np.float32)[0], G, rtol=2e-5,
                                atol=2e-6 * np.abs(G).max())
 
 
@@ -56,7 +57,7 @@ def test_evenly_spaced_rows_are_read_in_place():
     view = X[::3]
     assert not view.flags.c_contiguous and binary._compiled(view, None)
     coef = rng.standard_normal(6)
-    t, z = binary.loss_gradient_gram(view, y[::3], None, coef, CoefLayout(5, 2, True), np.float64)
+    t, z, _ = binary.loss_gradient_gram(view, y[::3], None, coef, CoefLayout(5, 2, True), np.float64)
     z_ref, loss, grad, G = _definition(X[::3].copy(), y[::3], None, coef, True)
     np.testing.assert_allclose(t.loss, loss, rtol=1e-12)
     np.testing.assert_allclose(t.grad, grad, rtol=1e-11, atol=1e-10)
@@ -68,7 +69,7 @@ def test_float32_overflow_gives_none():
     X = np.full((4, 2), 3e20)
     z = np.zeros(4)
     assert binary.gram_of_logits(X, z, None, CoefLayout(2, 2, True), np.float32) is None
-    assert np.isfinite(binary.gram_of_logits(X, z, None, CoefLayout(2, 2, True), np.float64)).all()
+    assert np.isfinite(binary.gram_of_logits(X, z, None, CoefLayout(2, 2, True), np.float64)[0]).all()
 
 
 def _problem(n=2000, d=6, seed=0):
@@ -120,3 +121,22 @@ def test_newton_with_fused_hessians_reaches_scikit_learns_optimum(monkeypatch):
     assert res.converged and formed  # the Hessians came with the evaluations
     sk = SkLR(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=200).fit(X, y)
     np.testing.assert_allclose(res.coef, np.r_[sk.coef_.ravel(), sk.intercept_], rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("top, expected", [(1e3, np.float32), (-1e17, np.float64), (1e39, np.float64)])
+def test_the_fused_pass_applies_the_hessian_dtype_rule(top, expected):
+    # "auto" on 40,000 x 50 float64 entries: the first pass forms the Hessian before anyone asked for
+    # the dtype, reads max|x| on the way and keeps float32 only where n max|x|^2 fits float32 sums;
+    # the Hessian equals its float64 definition to that dtype's precision either way
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40_000, 50))
+    X[123, 7] = top
+    y = (rng.random(40_000) < 0.5).astype(float)
+    obj = LinearObjective(X, y, n_classes=2, scale=1 / 40_000)
+    _, _, H = obj.loss_gradient_hessian(np.zeros(51))
+    assert obj.hessian_dtype == np.dtype(expected)
+    Xa = np.hstack([X, np.ones((40_000, 1))])
+    ref = Xa.T @ (Xa * 0.25) / 40_000
+    rtol = 1e-12 if expected == np.float64 else 1e-5
+    assert np.all(np.isfinite(H))
+    np.testing.assert_allclose(H, ref, rtol=rtol, atol=rtol * np.abs(ref).max())

@@ -98,9 +98,11 @@ def dense_pass(X, w, b, t, sw):
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
 def _scaled_rows(X, z, sw, has_sw, start, stop, out):  # pragma: no cover - compiled
     r"""``out[k] = sqrt(h) [x, 1]`` (the 1 when ``out`` has d + 1 columns) for the rows ``start:stop``,
-    :math:`h = s\,p(1-p) = s\,e^{-|z|} / (1 + e^{-|z|})^2`, cast to ``out``'s dtype."""
+    :math:`h = s\,p(1-p) = s\,e^{-|z|} / (1 + e^{-|z|})^2`, cast to ``out``'s dtype; returns the
+    rows' largest :math:`|x_{ij}|` (NaN if one is NaN)."""
     d = X.shape[1]
     aug = out.shape[1] > d
+    top = 0.0
     for k in range(stop - start):
         e = math.exp(-abs(float(z[start + k])))
         h = e / ((1.0 + e) * (1.0 + e))
@@ -108,9 +110,14 @@ def _scaled_rows(X, z, sw, has_sw, start, stop, out):  # pragma: no cover - comp
             h *= sw[start + k]
         s = math.sqrt(h)
         for j in range(d):
-            out[k, j] = s * X[start + k, j]
+            x = X[start + k, j]
+            a = abs(float(x))
+            if a > top or a != a:
+                top = a
+            out[k, j] = s * x
         if aug:
             out[k, d] = s
+    return top
 
 
 def _symmetric(acc, D):
@@ -120,8 +127,9 @@ def _symmetric(acc, D):
 
 
 def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None):
-    r""":math:`\tilde X^\top \mathrm{diag}(h)\,\tilde X` (upper triangle by SYRK, then mirrored) in
-    float64, from chunks of rows; ``before(a, b)`` runs on each chunk first (the loss-and-gradient pass)."""
+    r"""``(G, top)``: :math:`\tilde X^\top \mathrm{diag}(h)\,\tilde X` (upper triangle by SYRK, then
+    mirrored) in float64, from chunks of rows, and :math:`\max_{ij} |x_{ij}|`; ``before(a, b)`` runs on
+    each chunk first (the loss-and-gradient pass)."""
     n, d = X.shape
     D = d + bool(intercept)
     rows = min(n, max(64, GRAM_CHUNK_BYTES // (D * X.dtype.itemsize)))
@@ -130,29 +138,34 @@ def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None):
     total = np.zeros((D, D))
     acc = np.zeros((D, D), dtype=buf.dtype, order="F")
     swa = np.empty(0) if sw is None else sw
+    top = 0.0
     for a in range(0, n, rows):
         b = min(n, a + rows)
         if before is not None:
             before(a, b)
         out = buf[: b - a]
-        _scaled_rows(X, z, swa, sw is not None, a, b, out)
+        chunk_top = _scaled_rows(X, z, swa, sw is not None, a, b, out)
+        if chunk_top > top or chunk_top != chunk_top:  # a NaN stays
+            top = chunk_top
         acc = syrk(1.0, out.T, beta=1.0, c=acc, lower=0, overwrite_c=1)
         if buf.dtype != np.float64:  # float32 blocks are summed in float64
             total += acc
             acc[...] = 0
-    return _symmetric(acc if buf.dtype == np.float64 else total, D)
+    return _symmetric(acc if buf.dtype == np.float64 else total, D), float(top)
 
 
 def dense_gram(X, z, sw, gram_dtype, intercept):
-    r"""The weighted Gram :math:`\tilde X^\top \mathrm{diag}(s\,p(1-p))\,\tilde X` from the logits ``z``,
-    ndarray (d + intercept, d + intercept) float64; each chunk of rows is cast to ``gram_dtype``.
+    r"""``(G, top)``: the weighted Gram :math:`\tilde X^\top \mathrm{diag}(s\,p(1-p))\,\tilde X` from the
+    logits ``z``, ndarray (d + intercept, d + intercept) float64 (each chunk of rows cast to
+    ``gram_dtype``), and :math:`\max_{ij} |x_{ij}|` (NaN if X holds one), read on the way.
 
     Examples
     --------
     >>> import numpy as np
-    >>> dense_gram(np.array([[1.0], [2.0]]), np.zeros(2), None, np.float64, True)   # h = 1/4
-    array([[1.25, 0.75],
-           [0.75, 0.5 ]])
+    >>> G, top = dense_gram(np.array([[1.0], [-2.0]]), np.zeros(2), None, np.float64, True)   # h = 1/4
+    >>> G, top
+    (array([[ 1.25, -0.25],
+           [-0.25,  0.5 ]]), 2.0)
     """
     return _gram_chunks(X, z, sw, gram_dtype, intercept)
 
@@ -163,7 +176,7 @@ def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept):
     Examples
     --------
     >>> import numpy as np
-    >>> z, loss, grad, G = dense_pass_gram(np.array([[1.0], [2.0]]), np.zeros(1), 0.0, np.array([0.0, 1.0]),
+    >>> z, loss, grad, G, top = dense_pass_gram(np.array([[1.0], [2.0]]), np.zeros(1), 0.0, np.array([0.0, 1.0]),
     ...                                    None, np.float64, True)
     >>> round(loss, 6), grad, float(G[1, 1])
     (1.386294, array([-0.5,  0. ]), 0.5)
@@ -177,5 +190,5 @@ def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept):
     def before(a, e):
         loss[0] += _rows(X, w, b, t, swa, sw is not None, z, grad, a, e, r)
 
-    G = _gram_chunks(X, z, sw, gram_dtype, intercept, before=before)
-    return z, float(loss[0]), grad, G
+    G, top = _gram_chunks(X, z, sw, gram_dtype, intercept, before=before)
+    return z, float(loss[0]), grad, G, top

@@ -44,15 +44,28 @@ class SecondOrderData:
         """numpy.dtype: the precision of X in Hessians and Hessian-vector products."""
         c = self._cache
         if c.hdtype is None:
-            n, d = self.X.shape
-            arg = self._hessian_dtype_arg
-            wanted = resolve_hessian_dtype(arg, self.dtype, n * d, is_sparse=self.is_sparse)
-            low = self.dtype == np.float64 and wanted == np.float32  # X is never cast up
-            # "auto": features too large for float32 second-order terms keep X's dtype
-            if low and arg == "auto" and n and d:
-                low = products_fit(max(float(self.X.max()), -float(self.X.min())), n, np.float32)
-            c.hdtype = np.dtype(np.float32) if low else self.dtype
+            self._resolve_hessian_dtype(None)
         return c.hdtype
+
+    def _range_pending(self):
+        """Whether "auto" picked float32 for float64 X and the features' range is still to be checked."""
+        n, d = self.X.shape
+        wanted = resolve_hessian_dtype(self._hessian_dtype_arg, self.dtype, n * d, is_sparse=self.is_sparse)
+        return (self._cache.hdtype is None and self.dtype == np.float64 and wanted == np.float32
+                and self._hessian_dtype_arg == "auto")
+
+    def _resolve_hessian_dtype(self, top):
+        r"""Set ``hessian_dtype``; ``top`` is :math:`\max|x_{ij}|` when a pass has read it (else two
+        reductions find it, where the rule needs it)."""
+        c = self._cache
+        n, d = self.X.shape
+        wanted = resolve_hessian_dtype(self._hessian_dtype_arg, self.dtype, n * d, is_sparse=self.is_sparse)
+        low = self.dtype == np.float64 and wanted == np.float32  # X is never cast up
+        # "auto": features too large for float32 second-order terms keep X's dtype
+        if low and self._hessian_dtype_arg == "auto" and n and d:
+            top = max(float(self.X.max()), -float(self.X.min())) if top is None else top
+            low = products_fit(top, n, np.float32)
+        c.hdtype = np.dtype(np.float32) if low else self.dtype
 
     @property
     def _Xh(self):
@@ -102,12 +115,18 @@ class SecondOrderData:
         terms = self._cache.terms
         if not self.fuses_hessian or (terms is not None and np.array_equal(terms[0], coef)):
             return None
-        out = binary.loss_gradient_gram(self.X, self.y, self.sample_weight, coef, self.layout, self.hessian_dtype)
+        pending = self._range_pending()  # float32 for now: the pass reads max|x| for the rule
+        dtype = np.dtype(np.float32) if pending else self.hessian_dtype
+        out = binary.loss_gradient_gram(self.X, self.y, self.sample_weight, coef, self.layout, dtype)
         if out is None:
             return None
-        t, z = out
+        t, z, top = out
         self._remember(coef, ("z", z))
         self._cache.terms = (np.array(coef, dtype=np.float64, copy=True), t._replace(hess=None))
+        if pending:
+            self._resolve_hessian_dtype(top)
+            if self.hessian_dtype != dtype:  # features too large for float32 sums: formed again in float64
+                return t._replace(hess=self._data_hessian_binary(coef))
         self._keep_hessian(coef, t.hess)
         return t
 
@@ -119,8 +138,14 @@ class SecondOrderData:
             return H.copy()
         st = self._cached(coef)
         if self.fuses_hessian and st is not None and st[0] == "z":
-            H = binary.gram_of_logits(self.X, st[1], self.sample_weight, self.layout, self.hessian_dtype)
-            if H is not None:
-                self._keep_hessian(coef, H)
-                return H.copy()
+            pending = self._range_pending()  # as in _fused_terms
+            dtype = np.dtype(np.float32) if pending else self.hessian_dtype
+            out = binary.gram_of_logits(self.X, st[1], self.sample_weight, self.layout, dtype)
+            if pending:
+                self._resolve_hessian_dtype(out[1] if out is not None else np.inf)
+                if self.hessian_dtype != dtype:
+                    out = binary.gram_of_logits(self.X, st[1], self.sample_weight, self.layout, self.hessian_dtype)
+            if out is not None:
+                self._keep_hessian(coef, out[0])
+                return out[0].copy()
         return gram(self._Xh, self._binary_weights(coef), self._h_layout.fit_intercept)

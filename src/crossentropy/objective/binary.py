@@ -163,12 +163,12 @@ def loss_gradient_logits(X, y, sample_weight, coef, layout, offset=None):
 
 
 def loss_gradient_gram(X, y, sample_weight, coef, layout, gram_dtype):
-    r"""``(DataTerms(loss, grad, hess), z)`` from one compiled pass over the rows, or None.
+    r"""``(DataTerms(loss, grad, hess), z, top)`` from one compiled pass over the rows, or None.
 
     The loss and gradient of :func:`loss_gradient_logits` and the Hessian sum
     :math:`\tilde X^\top \mathrm{diag}(s_i p_i(1-p_i))\,\tilde X` of :func:`data_terms`, the rows
-    cast to ``gram_dtype`` in the Hessian only; None where X does not take the compiled pass
-    (:func:`_compiled`) or its sums are not finite.
+    cast to ``gram_dtype`` in the Hessian only, and ``top`` :math:`= \max_{ij}|x_{ij}|`; None where X
+    does not take the compiled pass (:func:`_compiled`) or its sums are not finite.
 
     Examples
     --------
@@ -181,14 +181,14 @@ def loss_gradient_gram(X, y, sample_weight, coef, layout, gram_dtype):
     fused = _fused(X, y, sample_weight, coef, layout, gram_dtype)
     if fused is None or not np.isfinite(fused[3]).all():
         return None
-    z, loss, grad, G = fused
-    return DataTerms(loss, grad, G), z
+    z, loss, grad, G, top = fused
+    return DataTerms(loss, grad, G), z, top
 
 
 def gram_of_logits(X, z, sample_weight, layout, gram_dtype):
-    r"""The Hessian sum :math:`\tilde X^\top \mathrm{diag}(s_i p_i(1-p_i))\,\tilde X` from the logits
-    ``z`` by the compiled chunked pass (X cast to ``gram_dtype`` chunk by chunk), or None where X does
-    not take it (:func:`_compiled`) or the sum is not finite.
+    r"""``(hess, top)``: the Hessian sum :math:`\tilde X^\top \mathrm{diag}(s_i p_i(1-p_i))\,\tilde X`
+    from the logits ``z`` by the compiled chunked pass (X cast to ``gram_dtype`` chunk by chunk) and
+    :math:`\max_{ij}|x_{ij}|`; None where X does not take it (:func:`_compiled`) or the sum is not finite.
 
     Examples
     --------
@@ -202,8 +202,8 @@ def gram_of_logits(X, z, sample_weight, layout, gram_dtype):
     from .._kernels.binary_pass import dense_gram
 
     sw = None if sample_weight is None else np.ascontiguousarray(sample_weight)
-    G = dense_gram(X, z, sw, gram_dtype, layout.fit_intercept)
-    return G if np.isfinite(G).all() else None
+    G, top = dense_gram(X, z, sw, gram_dtype, layout.fit_intercept)
+    return (G, top) if np.isfinite(G).all() else None
 
 
 def hessp(X, h, v, layout):
