@@ -106,19 +106,24 @@ def test_objective_forms_the_hessian_once_with_its_pass(monkeypatch):
     assert not with_offset.fuses_hessian  # the compiled pass has no offset term
 
 
-def test_newton_with_fused_hessians_reaches_scikit_learns_optimum(monkeypatch):
+@pytest.mark.parametrize("keep", [True, False])
+def test_newton_with_fused_hessians_reaches_scikit_learns_optimum(monkeypatch, keep):
+    # kept (lazy) Hessians, the default, or one formed in each step's evaluation: the same optimum
     from sklearn.linear_model import LogisticRegression as SkLR
 
     from crossentropy.solvers import newton
 
+    monkeypatch.setitem(newton.__globals__, "KEEP_FUSED_HESSIANS", keep)
     X, y, _ = _problem(3000, 8, seed=2)
     n = len(y)
     formed = []
-    fused = binary.loss_gradient_gram
-    monkeypatch.setattr(binary, "loss_gradient_gram", lambda *a: formed.append(1) or fused(*a))
+    fused, alone = binary.loss_gradient_gram, binary.gram_of_logits
+    monkeypatch.setattr(binary, "loss_gradient_gram", lambda *a: formed.append("pass") or fused(*a))
+    monkeypatch.setattr(binary, "gram_of_logits", lambda *a: formed.append("alone") or alone(*a))
     obj = LinearObjective(X, y, n_classes=2, scale=1 / n, l2=1 / n)
     res = newton(obj, np.zeros(9), tol=1e-10)
-    assert res.converged and formed  # the Hessians came with the evaluations
+    assert res.converged and formed[0] == "pass"  # the first Hessian came with the first evaluation
+    assert len(formed) < res.n_iter if keep else formed.count("pass") >= 2
+    assert res.state == {}  # the kept Hessian is Newton's own: no state was asked for
     sk = SkLR(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=200).fit(X, y)
     np.testing.assert_allclose(res.coef, np.r_[sk.coef_.ravel(), sk.intercept_], rtol=1e-7, atol=1e-9)
-

@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit
 from scipy.linalg import blas
 
-__all__ = ["GRAM_CHUNK_BYTES", "PASS_ROWS", "dense_gram", "dense_pass", "dense_pass_gram"]
+__all__ = ["GRAM_CHUNK_BYTES", "PASS_ROWS", "dense_gram", "dense_pass", "dense_pass_gram", "unit_rows"]
 
 #: Rows per block: a block of X stays in cache between its logits and its gradient (256 rows of
 #: 2,000 float64 columns are 4 MB; of 50 columns, 100 kB).
@@ -41,11 +41,35 @@ PASS_ROWS = 256
 GRAM_CHUNK_BYTES = 1 << 19
 
 
+def unit_rows(X):
+    """X's rows as the leading entries of the rows of a C-ordered array: X itself when C-ordered; for
+    evenly spaced rows of a C-ordered array (a subsample's view, row stride a multiple of the entry
+    size, column stride one entry) the array whose row i starts where X's row i does and runs to the
+    next one, so the compiled loops see unit-stride rows and vectorise; X unchanged otherwise.
+
+    The view's last row reaches past X's last entry by the gap between two rows: the kernels read
+    only the first ``d`` entries of each row, never that tail.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> U = unit_rows(X[::3])
+    >>> U.flags.c_contiguous, U.shape, U[1, :2]
+    (True, (2, 6), array([6., 7.]))
+    """
+    n, d = X.shape
+    s0, item = X.strides[0], X.itemsize
+    if X.flags.c_contiguous or n < 2 or X.strides[1] != item or s0 <= d * item or s0 % item:
+        return X
+    return np.lib.stride_tricks.as_strided(X, shape=(n, s0 // item), strides=(s0, item), writeable=False)
+
+
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
 def _rows(X, w, b, t, sw, has_sw, z, g, start, stop, r):  # pragma: no cover - compiled
     """Rows ``start:stop``: logits into z, the residual-weighted rows added to g[:d], the residuals'
-    sum to g[d]; returns the loss sum."""
-    d = X.shape[1]
+    sum to g[d]; returns the loss sum. The row's features are its first ``d = len(w)`` entries."""
+    d = w.shape[0]
     total = 0.0
     rsum = 0.0
     acc_g = np.zeros(d)  # local: it cannot alias X, so LLVM vectorises the update
@@ -91,16 +115,15 @@ def dense_pass(X, w, b, t, sw):
     """
     n, d = X.shape
     z, grad = np.empty(n, dtype=X.dtype), np.zeros(d + 1)  # float32 X: float32 logits, as NumPy's path
-    loss = _rows(X, w, b, t, np.empty(0) if sw is None else sw, sw is not None, z, grad, 0, n, np.empty(PASS_ROWS))
+    loss = _rows(unit_rows(X), w, b, t, np.empty(0) if sw is None else sw, sw is not None, z, grad, 0, n, np.empty(PASS_ROWS))
     return z, float(loss), grad
 
 
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
-def _scaled_rows(X, z, sw, has_sw, start, stop, out):  # pragma: no cover - compiled
-    r"""``out[k] = sqrt(h) [x, 1]`` (the 1 when ``out`` has d + 1 columns) for the rows ``start:stop``,
-    :math:`h = s\,p(1-p) = s\,e^{-|z|} / (1 + e^{-|z|})^2`, cast to ``out``'s dtype; returns the
-    rows' largest :math:`|x_{ij}|` (NaN if one is NaN)."""
-    d = X.shape[1]
+def _scaled_rows(X, d, z, sw, has_sw, start, stop, out):  # pragma: no cover - compiled
+    r"""``out[k] = sqrt(h) [x, 1]`` (the 1 when ``out`` has d + 1 columns) for the rows ``start:stop``
+    (their first ``d`` entries), :math:`h = s\,p(1-p) = s\,e^{-|z|} / (1 + e^{-|z|})^2`, cast to
+    ``out``'s dtype; returns the rows' largest :math:`|x_{ij}|` (NaN if one is NaN)."""
     aug = out.shape[1] > d
     top = 0.0
     for k in range(stop - start):
@@ -138,13 +161,14 @@ def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None):
     total = np.zeros((D, D))
     acc = np.zeros((D, D), dtype=buf.dtype, order="F")
     swa = np.empty(0) if sw is None else sw
+    Xu = unit_rows(X)
     top = 0.0
     for a in range(0, n, rows):
         b = min(n, a + rows)
         if before is not None:
             before(a, b)
         out = buf[: b - a]
-        chunk_top = _scaled_rows(X, z, swa, sw is not None, a, b, out)
+        chunk_top = _scaled_rows(Xu, d, z, swa, sw is not None, a, b, out)
         if chunk_top > top or chunk_top != chunk_top:  # a NaN stays
             top = chunk_top
         acc = syrk(1.0, out.T, beta=1.0, c=acc, lower=0, overwrite_c=1)
@@ -187,8 +211,10 @@ def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept):
     swa = np.empty(0) if sw is None else sw
     loss = [0.0]
 
+    Xu = unit_rows(X)
+
     def before(a, e):
-        loss[0] += _rows(X, w, b, t, swa, sw is not None, z, grad, a, e, r)
+        loss[0] += _rows(Xu, w, b, t, swa, sw is not None, z, grad, a, e, r)
 
     G, top = _gram_chunks(X, z, sw, gram_dtype, intercept, before=before)
     return z, float(loss[0]), grad, G, top

@@ -177,7 +177,10 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         backtracking, left more than ``LAZY_CONTRACTION`` of the decrement or would need more than
         ``LAZY_STEPS`` further steps. The result's ``state["hessian"]`` is the last data Hessian
         (without the penalty's term, which the next objective may change), ``state["formed"]`` how many
-        were formed.
+        were formed. Without ``state``, an objective that forms its Hessian in the pass of the loss
+        and gradient (:class:`~crossentropy.solvers._base.FusedHessian`) keeps its Hessians in the
+        same way (``KEEP_FUSED_HESSIANS``; no state is returned): the first comes with the first
+        evaluation, and a step costs one pass over the data while the kept Hessian steps well.
     subsample_start : bool, default True
         On at least ``SUBSAMPLE_ROWS`` rows, from a zero start, first solve a random tenth of the rows
         (when the objective can subsample: :class:`~crossentropy.solvers.Subsampled`) and start there.
@@ -221,11 +224,13 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     cg_cap = int(cg_max_iter) if cg_max_iter else min(objective.n_coef, 250)
     if subsample_start:
         coef = _warm_start(objective, coef, step, tol, cg_cap)
-    lazy = _LazyHessian(objective, state) if step == "cholesky" and state is not None else None
     # where the objective forms the Hessian in the pass of the loss and gradient, it does so at the
-    # start and at every step not predicted to be the last (_predicted_last)
-    fused = (step == "cholesky" and lazy is None and isinstance(objective, FusedHessian)
-             and objective.fuses_hessian)
+    # start; then Hessians are lazy (kept while they step well) unless KEEP_FUSED_HESSIANS is False,
+    # where each step not predicted to be the last (_predicted_last) forms the next one in its pass
+    fused = step == "cholesky" and isinstance(objective, FusedHessian) and objective.fuses_hessian
+    own_state = fused and state is None and KEEP_FUSED_HESSIANS
+    lazy = (_LazyHessian(objective, {} if own_state else state, own=own_state)
+            if step == "cholesky" and (state is not None or own_state) else None)
     with_hessian = (lambda c: objective.loss_gradient_hessian(c)[:2]) if fused else None
     f, g = (with_hessian or objective.loss_gradient)(coef)
     at_start = run.at_start(coef, g)
@@ -250,7 +255,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         if not decrement > 0:  # not a descent direction (rounding at the optimum): steepest descent
             d = -g
         last = _predicted_last(decrement, last_decrement, f, rtol)
-        found = armijo(objective, coef, f, g, d, first=None if last else with_hessian)
+        found = armijo(objective, coef, f, g, d, first=None if last or lazy is not None else with_hessian)
         last_decrement = decrement
         if found is None:
             return _lazy_result(run.result(coef, it, run.step(it, coef, f, g)), lazy)
@@ -275,6 +280,11 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
             return _lazy_result(run.result(coef, it, met), lazy)
     return _lazy_result(run.result(coef, max_iter, False), lazy)
 
+
+#: Newton on an objective that forms the Hessian in its loss-and-gradient pass (``fuses_hessian``):
+#: keep that first Hessian while it steps well (lazy Hessians, as with ``state``) instead of forming
+#: one with every step.
+KEEP_FUSED_HESSIANS = True
 
 #: The predicted squared decrement after a step (:func:`_predicted_last`) is multiplied by this before
 #: it is compared with the gap test: the Hessian is formed with the step's evaluation unless the step
@@ -330,8 +340,9 @@ class _LazyHessian:
     the gap made with it are within a factor 2 as well.
     """
 
-    def __init__(self, objective, state):
+    def __init__(self, objective, state, own=False):
         self.objective = objective
+        self.own = own  # Newton's own (no state asked for): not returned
         self.penalty = None  # the penalty's Hessian diagonal where the last Hessian was asked for
         H = state.get("hessian")
         self.data = H if H is not None and H.shape == (objective.n_coef,) * 2 else None
@@ -373,7 +384,7 @@ class _LazyHessian:
 
 
 def _lazy_result(result, lazy):
-    if lazy is not None:
+    if lazy is not None and not lazy.own:
         result.state = {"hessian": lazy.data, "formed": lazy.formed}
     return result
 
