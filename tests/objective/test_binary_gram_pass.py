@@ -127,3 +127,45 @@ def test_newton_with_fused_hessians_reaches_scikit_learns_optimum(monkeypatch, k
     assert res.state == {}  # the kept Hessian is Newton's own: no state was asked for
     sk = SkLR(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=200).fit(X, y)
     np.testing.assert_allclose(res.coef, np.r_[sk.coef_.ravel(), sk.intercept_], rtol=1e-7, atol=1e-9)
+
+
+def test_hessian_estimate_from_every_kth_chunk_of_rows():
+    # oracle: the float64 definition on the rows of the chunks used (0, 3, 6, ... of ~100 rows), times n / rows
+    X, y, sw = _problem(1000, 6, seed=4)
+    n = len(y)
+    layout = CoefLayout(6, 2, True)
+    coef = np.random.default_rng(5).normal(0, 0.3, 7)
+    t, _, _ = binary.loss_gradient_gram(X, y.astype(float), sw, coef, layout, np.float64, every=3)
+    rows = binary_pass.GRAM_CHUNK_BYTES // (7 * 8)
+    used = np.concatenate([np.arange(a, min(n, a + rows)) for a in range(0, n, 3 * rows)])
+    _, loss, grad, G_all = _definition(X, y.astype(float), sw, coef, True)
+    _, _, _, G_used = _definition(X[used], y[used].astype(float), sw[used], coef, True)
+    np.testing.assert_allclose(t.loss, loss, rtol=1e-12)  # the loss and gradient over all rows
+    np.testing.assert_allclose(t.grad, grad, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(t.hess, G_used * n / used.size, rtol=1e-12, atol=1e-12)
+    # the objective's estimate: penalised and scaled like its Hessian, which itself stays exact
+    obj = LinearObjective(X, y, sw, n_classes=2, scale=1 / n, l2=0.1 / n)
+    f, g, H = obj.loss_gradient_hessian_estimate(coef, n // 3)
+    pen = np.r_[np.full(6, 0.1 / n), 0.0]
+    np.testing.assert_allclose(H, G_used / used.size + np.diag(pen), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g, grad / n + pen * coef, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(obj.hessian(coef), G_all / n + np.diag(pen), rtol=1e-12, atol=1e-15)
+
+
+def test_newton_from_an_estimated_hessian_reaches_scikit_learns_optimum(monkeypatch):
+    from sklearn.linear_model import LogisticRegression as SkLR
+
+    from crossentropy.solvers import newton
+
+    monkeypatch.setitem(newton.__globals__, "SUBSAMPLE_ROWS", 2000)  # a warm start, then the estimate, on 8,000 rows
+    X, y, _ = _problem(8000, 5, seed=6)
+    n = len(y)
+    estimates = []
+    real = LinearObjective.loss_gradient_hessian_estimate
+    monkeypatch.setattr(LinearObjective, "loss_gradient_hessian_estimate",
+                        lambda self, c, rows: estimates.append(rows) or real(self, c, rows))
+    obj = LinearObjective(X, y, n_classes=2, scale=1 / n, l2=1 / n)
+    res = newton(obj, np.zeros(6), tol=1e-10)
+    assert res.converged and estimates == [1000]  # the full fit started from the estimate (a tenth of the rows)
+    sk = SkLR(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=200).fit(X, y)
+    np.testing.assert_allclose(res.coef, np.r_[sk.coef_.ravel(), sk.intercept_], rtol=1e-7, atol=1e-9)

@@ -149,10 +149,12 @@ def _symmetric(acc, D):
     return upper + np.triu(upper, 1).T if D else G
 
 
-def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None):
+def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None, every=1):
     r"""``(G, top)``: :math:`\tilde X^\top \mathrm{diag}(h)\,\tilde X` (upper triangle by SYRK, then
     mirrored) in float64, from chunks of rows, and :math:`\max_{ij} |x_{ij}|`; ``before(a, b)`` runs on
-    each chunk first (the loss-and-gradient pass)."""
+    each chunk first (the loss-and-gradient pass). With ``every`` > 1 only every ``every``-th chunk
+    enters the Gram, which is then multiplied by n / (its rows): an estimate from evenly spread
+    blocks of rows (``top`` is then theirs only)."""
     n, d = X.shape
     D = d + bool(intercept)
     rows = min(n, max(64, GRAM_CHUNK_BYTES // (D * X.dtype.itemsize)))
@@ -163,10 +165,14 @@ def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None):
     swa = np.empty(0) if sw is None else sw
     Xu = unit_rows(X)
     top = 0.0
-    for a in range(0, n, rows):
+    used = 0
+    for k, a in enumerate(range(0, n, rows)):
         b = min(n, a + rows)
         if before is not None:
             before(a, b)
+        if k % every:
+            continue
+        used += b - a
         out = buf[: b - a]
         chunk_top = _scaled_rows(Xu, d, z, swa, sw is not None, a, b, out)
         if chunk_top > top or chunk_top != chunk_top:  # a NaN stays
@@ -175,7 +181,10 @@ def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None):
         if buf.dtype != np.float64:  # float32 blocks are summed in float64
             total += acc
             acc[...] = 0
-    return _symmetric(acc if buf.dtype == np.float64 else total, D), float(top)
+    G = _symmetric(acc if buf.dtype == np.float64 else total, D)
+    if 0 < used < n:
+        G *= n / used
+    return G, float(top)
 
 
 def dense_gram(X, z, sw, gram_dtype, intercept):
@@ -194,8 +203,9 @@ def dense_gram(X, z, sw, gram_dtype, intercept):
     return _gram_chunks(X, z, sw, gram_dtype, intercept)
 
 
-def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept):
-    r"""``(z, loss, grad, gram)``: :func:`dense_pass` and :func:`dense_gram` at the same point, one read of X.
+def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept, every=1):
+    r"""``(z, loss, grad, gram, top)``: :func:`dense_pass` and :func:`dense_gram` at the same point, one
+    read of X; ``every`` > 1: the Gram estimated from every ``every``-th chunk of rows (rescaled to n).
 
     Examples
     --------
@@ -210,11 +220,10 @@ def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept):
     r = np.empty(PASS_ROWS)
     swa = np.empty(0) if sw is None else sw
     loss = [0.0]
-
     Xu = unit_rows(X)
 
     def before(a, e):
         loss[0] += _rows(Xu, w, b, t, swa, sw is not None, z, grad, a, e, r)
 
-    G, top = _gram_chunks(X, z, sw, gram_dtype, intercept, before=before)
+    G, top = _gram_chunks(X, z, sw, gram_dtype, intercept, before=before, every=every)
     return z, float(loss[0]), grad, G, top

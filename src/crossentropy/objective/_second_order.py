@@ -130,6 +130,39 @@ class SecondOrderData:
         self._keep_hessian(coef, t.hess)
         return t
 
+    def loss_gradient_hessian_estimate(self, coef, rows):
+        r"""``(f, g, H)``: value and gradient of the smooth objective over all rows and its Hessian
+        estimated from about ``rows`` of them, in one compiled pass (two classes, ``fuses_hessian``).
+
+        The data Hessian sum comes from evenly spread chunks of rows holding about ``rows`` rows,
+        multiplied by n over their count (the Hessian of a subsample, as Newton's warm start uses, at
+        the full data's point); the penalty's Hessian is exact. Never kept for ``hessian``, which
+        stays exact. X is cast to ``hessian_dtype`` where that is settled, float64 otherwise (the
+        estimate then needs no range rule). None where the compiled pass does not apply.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crossentropy.objective import LinearObjective
+        >>> X = np.arange(8.0).reshape(4, 2); y = np.array([0, 1, 0, 1])
+        >>> LinearObjective(X, y, n_classes=2).loss_gradient_hessian_estimate(np.zeros(3), 2) is None   # small X: NumPy's path
+        True
+        """
+        if not self.fuses_hessian:
+            return None
+        every = max(1, self.X.shape[0] // max(1, int(rows)))
+        dtype = np.dtype(np.float64) if self._range_pending() else self.hessian_dtype
+        out = binary.loss_gradient_gram(self.X, self.y, self.sample_weight, coef, self.layout, dtype, every)
+        if out is None:
+            return None
+        t, z, _ = out
+        self._remember(coef, ("z", z))
+        self._cache.terms = (np.array(coef, dtype=np.float64, copy=True), t._replace(hess=None))
+        pv, pg, ph = self.smooth_penalty(coef)
+        H = self.scale * t.hess
+        H[np.diag_indices_from(H)] += ph
+        return self.scale * t.loss + pv, self.scale * t.grad + pg, H
+
     def _data_hessian_binary(self, coef):
         """The two-class data Hessian sum at ``coef`` (a new array): kept, from the last logits by the
         compiled pass, or by :func:`~crossentropy.objective.sums.gram` on ``_Xh``."""

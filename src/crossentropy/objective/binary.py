@@ -43,7 +43,7 @@ def _kernel_args(X, y, sample_weight, coef, layout):
     return X, np.ascontiguousarray(coef[:d], dtype=np.float64), b, t, sw
 
 
-def _fused(X, y, sample_weight, coef, layout, gram_dtype=None):
+def _fused(X, y, sample_weight, coef, layout, gram_dtype=None, every=1):
     """``(z, loss, grad[, gram])`` by :func:`crossentropy._kernels.binary_pass.dense_pass` (with
     ``gram_dtype``: :func:`~crossentropy._kernels.binary_pass.dense_pass_gram`, the weighted Gram in the
     same pass) when X takes the compiled pass (:func:`_compiled`), else None (NumPy's path).
@@ -58,7 +58,7 @@ def _fused(X, y, sample_weight, coef, layout, gram_dtype=None):
     if gram_dtype is None:
         out = binary_pass.dense_pass(*args)
     else:
-        out = binary_pass.dense_pass_gram(*args, gram_dtype, layout.fit_intercept)
+        out = binary_pass.dense_pass_gram(*args, gram_dtype, layout.fit_intercept, every)
     z, loss, grad = out[:3]
     if not (math.isfinite(loss) and np.isfinite(grad).all()):
         return None  # weights too large for plain sums: the NumPy path rescales them
@@ -162,13 +162,15 @@ def loss_gradient_logits(X, y, sample_weight, coef, layout, offset=None):
     return data_terms(X, y, sample_weight, coef, layout, frozenset(["loss", "grad"]), z=z), z
 
 
-def loss_gradient_gram(X, y, sample_weight, coef, layout, gram_dtype):
+def loss_gradient_gram(X, y, sample_weight, coef, layout, gram_dtype, every=1):
     r"""``(DataTerms(loss, grad, hess), z, top)`` from one compiled pass over the rows, or None.
 
     The loss and gradient of :func:`loss_gradient_logits` and the Hessian sum
     :math:`\tilde X^\top \mathrm{diag}(s_i p_i(1-p_i))\,\tilde X` of :func:`data_terms`, the rows
     cast to ``gram_dtype`` in the Hessian only, and ``top`` :math:`= \max_{ij}|x_{ij}|`; None where X
-    does not take the compiled pass (:func:`_compiled`) or its sums are not finite.
+    does not take the compiled pass (:func:`_compiled`) or its sums are not finite. ``every`` > 1:
+    the Hessian sum estimated from every ``every``-th chunk of rows, rescaled to all of them
+    (:func:`~crossentropy._kernels.binary_pass.dense_pass_gram`).
 
     Examples
     --------
@@ -178,7 +180,7 @@ def loss_gradient_gram(X, y, sample_weight, coef, layout, gram_dtype):
     >>> loss_gradient_gram(X, y, None, np.zeros(2), CoefLayout(1, 2, True), np.float64) is None   # below FUSED_MIN_ELEMENTS
     True
     """
-    fused = _fused(X, y, sample_weight, coef, layout, gram_dtype)
+    fused = _fused(X, y, sample_weight, coef, layout, gram_dtype, every)
     if fused is None or not np.isfinite(fused[3]).all():
         return None
     z, loss, grad, G, top = fused

@@ -93,9 +93,12 @@ class HessianClassBlocks(Protocol):
 class FusedHessian(Protocol):
     """``fuses_hessian``: True where ``loss_gradient_hessian`` costs one pass over the data, as
     ``loss_gradient`` does, and ``hessian`` at the same point then costs nothing (Newton forms the
-    Hessian in the evaluation that accepts a step)."""
+    Hessian in the evaluation that accepts a step); ``loss_gradient_hessian_estimate(coef, rows)``:
+    the same pass with the Hessian estimated from about ``rows`` rows, or None."""
 
     fuses_hessian: bool
+
+    def loss_gradient_hessian_estimate(self, coef: np.ndarray, rows: int) -> tuple | None: ...
 
 
 @runtime_checkable

@@ -19,6 +19,7 @@ from scipy import linalg
 from ._base import (ClassCount, FusedHessian, HessianClassBlocks, HessianDiagonal, Preconditioned, Progress,
                     SolvesSubsample, Subsampled, armijo, prox_newton_search, small_gap, vdot, vnorm)
 from ._base import GAP_RTOL
+from ._fused_newton import estimated_start, predicted_last
 from .working_set import WS_START, HessianBlock, working_set_newton
 
 __all__ = ["newton", "choose_step", "small_gap", "GAP_RTOL"]
@@ -226,13 +227,15 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         coef = _warm_start(objective, coef, step, tol, cg_cap)
     # where the objective forms the Hessian in the pass of the loss and gradient, it does so at the
     # start; then Hessians are lazy (kept while they step well) unless KEEP_FUSED_HESSIANS is False,
-    # where each step not predicted to be the last (_predicted_last) forms the next one in its pass
+    # where each step not predicted to be the last (:func:`~._fused_newton.predicted_last`) forms the next one in its pass
     fused = step == "cholesky" and isinstance(objective, FusedHessian) and objective.fuses_hessian
     own_state = fused and state is None and KEEP_FUSED_HESSIANS
     lazy = (_LazyHessian(objective, {} if own_state else state, own=own_state)
             if step == "cholesky" and (state is not None or own_state) else None)
     with_hessian = (lambda c: objective.loss_gradient_hessian(c)[:2]) if fused else None
-    f, g = (with_hessian or objective.loss_gradient)(coef)
+    estimate = estimated_start(objective, lazy, coef, max(SUBSAMPLE_ROWS // 2, objective.n_samples // 10),
+                               SUBSAMPLE_ROWS) if own_state else None
+    f, g = estimate or (with_hessian or objective.loss_gradient)(coef)
     at_start = run.at_start(coef, g)
     stalls = 0
     last_decrement = None
@@ -254,7 +257,7 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         at_start = False
         if not decrement > 0:  # not a descent direction (rounding at the optimum): steepest descent
             d = -g
-        last = _predicted_last(decrement, last_decrement, f, rtol)
+        last = predicted_last(decrement, last_decrement, f, rtol)
         found = armijo(objective, coef, f, g, d, first=None if last or lazy is not None else with_hessian)
         last_decrement = decrement
         if found is None:
@@ -285,34 +288,6 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
 #: keep that first Hessian while it steps well (lazy Hessians, as with ``state``) instead of forming
 #: one with every step.
 KEEP_FUSED_HESSIANS = True
-
-#: The predicted squared decrement after a step (:func:`_predicted_last`) is multiplied by this before
-#: it is compared with the gap test: the Hessian is formed with the step's evaluation unless the step
-#: is clearly the last.
-PREDICTION_SAFETY = 10.0
-
-
-def _predicted_last(decrement, previous, f, rtol):
-    r"""Whether the step of squared Newton decrement ``decrement`` is predicted to end the run.
-
-    It does when its own decrement passes the gap test (:func:`small_gap`), or when Newton's quadratic
-    convergence, :math:`\lambda_{k+1} = C \lambda_k^2` with :math:`C` measured on the last step
-    (:math:`\lambda_k / \lambda_{k-1}^2`), predicts a decrement after it,
-    :math:`\lambda_k^6 / \lambda_{k-1}^4`, that passes it with a margin of ``PREDICTION_SAFETY``.
-    Only which evaluation forms the Hessian depends on it: a wrong prediction costs a separate
-    Hessian, never a different result.
-
-    Examples
-    --------
-    >>> _predicted_last(1e-3, None, 1.0, 1e-8), _predicted_last(1e-5, 1e-2, 1.0, 1e-8)
-    (False, True)
-    """
-    if small_gap(decrement, f, rtol):
-        return True
-    if previous is None or not previous > 0 or not decrement > 0:
-        return False
-    return small_gap(PREDICTION_SAFETY * decrement**3 / previous**2, f, rtol)
-
 
 #: A change of the objective within this many units of rounding (relative) counts as none (the
 #: line search's own rule in :func:`crossentropy.solvers._base.armijo`).
@@ -348,6 +323,11 @@ class _LazyHessian:
         self.data = H if H is not None and H.shape == (objective.n_coef,) * 2 else None
         self.fresh = False
         self.formed = 0
+
+    def seed(self, H, coef):
+        """Start from the (estimated) Hessian H of the smooth objective at ``coef``."""
+        self.data = H - np.diag(self.objective.penalty.hessian_diag(coef, self.objective.penalized))
+        self.formed += 1
 
     def at(self, coef):
         self.penalty = self.objective.penalty.hessian_diag(coef, self.objective.penalized)
