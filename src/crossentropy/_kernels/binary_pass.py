@@ -35,9 +35,10 @@ __all__ = ["GRAM_CHUNK_BYTES", "PASS_ROWS", "dense_gram", "dense_pass", "dense_p
 #: Rows per block: a block of X stays in cache between its logits and its gradient (256 rows of
 #: 2,000 float64 columns are 4 MB; of 50 columns, 100 kB).
 PASS_ROWS = 256
-#: Bytes of X per chunk of the Gram pass (the chunk is read by the loss-and-gradient pass, then scaled
-#: into the Gram's buffer, at most as large, and multiplied while both stay in the core's L2 cache):
-#: 512 kB, 655 float64 rows of 100 columns; the buffer is all the memory the Gram adds.
+#: Bytes of a chunk of the Gram pass, counted as float64 rows (the chunk is read by the
+#: loss-and-gradient pass, then scaled into the Gram's buffer, at most as large, and multiplied while
+#: both stay in the core's L2 cache): 512 kB, 648 rows of 101 columns; the buffer is all the memory
+#: the Gram adds.
 GRAM_CHUNK_BYTES = 1 << 19
 
 
@@ -143,10 +144,12 @@ def _scaled_rows(X, d, z, sw, has_sw, start, stop, out):  # pragma: no cover - c
     return top
 
 
-def _symmetric(acc, D):
-    G = np.array(acc, dtype=np.float64)
-    upper = np.triu(G)
-    return upper + np.triu(upper, 1).T if D else G
+def _symmetric(G):
+    """The float64 matrix G with its upper triangle mirrored into the lower one, in place (no D x D
+    temporaries), C-ordered."""
+    for k in range(G.shape[0] - 1):
+        G[k + 1:, k] = G[k, k + 1:]
+    return G if G.flags.c_contiguous else G.T  # symmetric: the transpose of an F-ordered G is G
 
 
 def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None, every=1):
@@ -157,7 +160,7 @@ def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None, every=1):
     blocks of rows (``top`` is then theirs only)."""
     n, d = X.shape
     D = d + bool(intercept)
-    rows = min(n, max(64, GRAM_CHUNK_BYTES // (D * X.dtype.itemsize)))
+    rows = min(n, max(64, GRAM_CHUNK_BYTES // (D * 8)))  # at most GRAM_CHUNK_BYTES of X and of the buffer
     buf = np.empty((max(rows, 1), D), dtype=gram_dtype)
     syrk = blas.dsyrk if buf.dtype == np.float64 else blas.ssyrk
     total = np.zeros((D, D))
@@ -181,7 +184,7 @@ def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None, every=1):
         if buf.dtype != np.float64:  # float32 blocks are summed in float64
             total += acc
             acc[...] = 0
-    G = _symmetric(acc if buf.dtype == np.float64 else total, D)
+    G = _symmetric(acc if buf.dtype == np.float64 else total)
     if 0 < used < n:
         G *= n / used
     return G, float(top)
