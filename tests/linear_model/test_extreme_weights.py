@@ -159,3 +159,19 @@ def test_fit_and_summary_do_not_warn_on_overlapping_classes():
 def test_learning_rate_is_named_when_refused(value):
     with pytest.raises(ValueError, match="learning_rate must be"):
         LogisticRegression(solver="gd", learning_rate=value).fit("not data", None)
+
+
+@pytest.mark.parametrize("value, accepted", [(1e152, True), (1e154, False), (3.0, True)])
+def test_feature_range_rule_where_the_sum_of_squares_overflows(value, accepted):
+    # 50 x 4 entries of ``value``: sum x^2 (2e306 for 1e152) overflows the quick bound, so the rule
+    # falls back to max|x| itself; the oracle is the rule written out, n max|x|^2 <= max(float64) / 16
+    from crossentropy.linear_model._weights import check_feature_range
+
+    X = np.full((50, 4), value)
+    X[7, 2] = -value
+    assert (50 * value**2 <= np.finfo(np.float64).max / 16) == accepted
+    if accepted:
+        assert check_feature_range(X) is X
+    else:
+        with pytest.raises(ValueError, match="X holds values up to"):
+            check_feature_range(X)

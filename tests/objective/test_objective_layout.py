@@ -89,8 +89,9 @@ def test_in_memory_and_dask_objectives_apply_the_same_rule():
         assert mem.hessian_dtype == dsk.hessian_dtype == np.dtype(expected)
 
 
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("top, expected", [(1e3, np.float32), (-1e17, np.float64), (1e39, np.float64)])
-def test_auto_hessian_dtype_keeps_float64_for_features_too_large_for_float32(top, expected):
+def test_auto_hessian_dtype_keeps_float64_for_features_too_large_for_float32(top, expected, fused, monkeypatch):
     # 40,000 x 50 float64 entries take the float32 copy unless n max|x|^2 overflows float32 sums
     # (1e17: 4e38 > 3.4e38 / 16) or an entry is beyond float32's range (1e39); either way the Hessian
     # equals its float64 definition X^T D X (with the column of ones) to float64's or float32's precision
@@ -99,9 +100,14 @@ def test_auto_hessian_dtype_keeps_float64_for_features_too_large_for_float32(top
     X[123, 7] = top
     y = (rng.random(40_000) < 0.5).astype(float)
     obj = LinearObjective(X, y, n_classes=2, scale=1 / 40_000)
-    assert obj.hessian_dtype == np.dtype(expected)
     coef = np.zeros(51)
-    H = obj.hessian(coef)
+    if fused:  # the compiled pass forms the Hessian first and reads max|x| for the rule on the way
+        from crossentropy.objective import binary
+        monkeypatch.setattr(binary, "FUSED_MIN_ELEMENTS", 1)
+        H = obj.loss_gradient_hessian(coef)[2]
+    assert obj.hessian_dtype == np.dtype(expected)
+    if not fused:
+        H = obj.hessian(coef)
     Xa = np.hstack([X, np.ones((40_000, 1))])
     ref = Xa.T @ (Xa * 0.25) / 40_000
     rtol = 1e-12 if expected == np.float64 else 1e-5

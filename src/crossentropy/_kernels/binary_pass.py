@@ -13,6 +13,13 @@ For the objective of :mod:`crossentropy.objective.binary`: with :math:`z_i = w^\
 block is still in the core's cache, so X is read from memory once instead of twice (:math:`Xw`,
 then :math:`X^\top r`). One thread: the pass is bound by memory bandwidth (80,000 x 50 took 3.9 ms
 on one thread and 4.0 ms on two, NumPy's two passes 5.8 ms).
+
+:func:`dense_pass_gram` adds the weighted Gram matrix of a Newton step to the same pass: chunks of
+``GRAM_CHUNK_BYTES`` of X go through the pass above, then their rows scaled by
+:math:`\sqrt{h_i}` (:math:`h_i = s_i\,p_i(1-p_i)`, from the logits just computed) are written in
+the Gram's dtype into a buffer of the chunk's size, which BLAS SYRK adds to the Gram while the chunk
+is still in cache: X is read from memory once for the loss, the gradient and the Hessian, and no
+copy of X in another dtype is made (the float32 Gram casts each chunk on the way into the buffer).
 """
 
 from __future__ import annotations
@@ -21,19 +28,49 @@ import math
 
 import numpy as np
 from numba import njit
+from scipy.linalg import blas
 
-__all__ = ["PASS_ROWS", "dense_pass"]
+__all__ = ["GRAM_CHUNK_BYTES", "PASS_ROWS", "dense_gram", "dense_pass", "dense_pass_gram", "unit_rows"]
 
 #: Rows per block: a block of X stays in cache between its logits and its gradient (256 rows of
 #: 2,000 float64 columns are 4 MB; of 50 columns, 100 kB).
 PASS_ROWS = 256
+#: Bytes of a chunk of the Gram pass, counted as float64 rows (the chunk is read by the
+#: loss-and-gradient pass, then scaled into the Gram's buffer, at most as large, and multiplied while
+#: both stay in the core's L2 cache): 512 kB, 648 rows of 101 columns; the buffer is all the memory
+#: the Gram adds.
+GRAM_CHUNK_BYTES = 1 << 19
+
+
+def unit_rows(X):
+    """X's rows as the leading entries of the rows of a C-ordered array: X itself when C-ordered; for
+    evenly spaced rows of a C-ordered array (a subsample's view, row stride a multiple of the entry
+    size, column stride one entry) the array whose row i starts where X's row i does and runs to the
+    next one, so the compiled loops see unit-stride rows and vectorise; X unchanged otherwise.
+
+    The view's last row reaches past X's last entry by the gap between two rows: the kernels read
+    only the first ``d`` entries of each row, never that tail.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> U = unit_rows(X[::3])
+    >>> U.flags.c_contiguous, U.shape, U[1, :2]
+    (True, (2, 6), array([6., 7.]))
+    """
+    n, d = X.shape
+    s0, item = X.strides[0], X.itemsize
+    if X.flags.c_contiguous or n < 2 or X.strides[1] != item or s0 <= d * item or s0 % item:
+        return X
+    return np.lib.stride_tricks.as_strided(X, shape=(n, s0 // item), strides=(s0, item), writeable=False)
 
 
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
 def _rows(X, w, b, t, sw, has_sw, z, g, start, stop, r):  # pragma: no cover - compiled
     """Rows ``start:stop``: logits into z, the residual-weighted rows added to g[:d], the residuals'
-    sum to g[d]; returns the loss sum."""
-    d = X.shape[1]
+    sum to g[d]; returns the loss sum. The row's features are its first ``d = len(w)`` entries."""
+    d = w.shape[0]
     total = 0.0
     rsum = 0.0
     acc_g = np.zeros(d)  # local: it cannot alias X, so LLVM vectorises the update
@@ -79,5 +116,117 @@ def dense_pass(X, w, b, t, sw):
     """
     n, d = X.shape
     z, grad = np.empty(n, dtype=X.dtype), np.zeros(d + 1)  # float32 X: float32 logits, as NumPy's path
-    loss = _rows(X, w, b, t, np.empty(0) if sw is None else sw, sw is not None, z, grad, 0, n, np.empty(PASS_ROWS))
+    loss = _rows(unit_rows(X), w, b, t, np.empty(0) if sw is None else sw, sw is not None, z, grad, 0, n, np.empty(PASS_ROWS))
     return z, float(loss), grad
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
+def _scaled_rows(X, d, z, sw, has_sw, start, stop, out):  # pragma: no cover - compiled
+    r"""``out[k] = sqrt(h) [x, 1]`` (the 1 when ``out`` has d + 1 columns) for the rows ``start:stop``
+    (their first ``d`` entries), :math:`h = s\,p(1-p) = s\,e^{-|z|} / (1 + e^{-|z|})^2`, cast to
+    ``out``'s dtype; returns the rows' largest :math:`|x_{ij}|` (NaN if one is NaN)."""
+    aug = out.shape[1] > d
+    top = 0.0
+    for k in range(stop - start):
+        e = math.exp(-abs(float(z[start + k])))
+        h = e / ((1.0 + e) * (1.0 + e))
+        if has_sw:
+            h *= sw[start + k]
+        s = math.sqrt(h)
+        for j in range(d):
+            x = X[start + k, j]
+            a = abs(float(x))
+            if a > top or a != a:
+                top = a
+            out[k, j] = s * x
+        if aug:
+            out[k, d] = s
+    return top
+
+
+def _symmetric(G):
+    """The float64 matrix G with its upper triangle mirrored into the lower one, in place (no D x D
+    temporaries), C-ordered."""
+    for k in range(G.shape[0] - 1):
+        G[k + 1:, k] = G[k, k + 1:]
+    return G if G.flags.c_contiguous else G.T  # symmetric: the transpose of an F-ordered G is G
+
+
+def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None, every=1):
+    r"""``(G, top)``: :math:`\tilde X^\top \mathrm{diag}(h)\,\tilde X` (upper triangle by SYRK, then
+    mirrored) in float64, from chunks of rows, and :math:`\max_{ij} |x_{ij}|`; ``before(a, b)`` runs on
+    each chunk first (the loss-and-gradient pass). With ``every`` > 1 only every ``every``-th chunk
+    enters the Gram, which is then multiplied by n / (its rows): an estimate from evenly spread
+    blocks of rows (``top`` is then theirs only)."""
+    n, d = X.shape
+    D = d + bool(intercept)
+    rows = min(n, max(64, GRAM_CHUNK_BYTES // (D * 8)))  # at most GRAM_CHUNK_BYTES of X and of the buffer
+    buf = np.empty((max(rows, 1), D), dtype=gram_dtype)
+    syrk = blas.dsyrk if buf.dtype == np.float64 else blas.ssyrk
+    total = np.zeros((D, D))
+    acc = np.zeros((D, D), dtype=buf.dtype, order="F")
+    swa = np.empty(0) if sw is None else sw
+    Xu = unit_rows(X)
+    top = 0.0
+    used = 0
+    for k, a in enumerate(range(0, n, rows)):
+        b = min(n, a + rows)
+        if before is not None:
+            before(a, b)
+        if k % every:
+            continue
+        used += b - a
+        out = buf[: b - a]
+        chunk_top = _scaled_rows(Xu, d, z, swa, sw is not None, a, b, out)
+        if chunk_top > top or chunk_top != chunk_top:  # a NaN stays
+            top = chunk_top
+        acc = syrk(1.0, out.T, beta=1.0, c=acc, lower=0, overwrite_c=1)
+        if buf.dtype != np.float64:  # float32 blocks are summed in float64
+            total += acc
+            acc[...] = 0
+    G = _symmetric(acc if buf.dtype == np.float64 else total)
+    if 0 < used < n:
+        G *= n / used
+    return G, float(top)
+
+
+def dense_gram(X, z, sw, gram_dtype, intercept):
+    r"""``(G, top)``: the weighted Gram :math:`\tilde X^\top \mathrm{diag}(s\,p(1-p))\,\tilde X` from the
+    logits ``z``, ndarray (d + intercept, d + intercept) float64 (each chunk of rows cast to
+    ``gram_dtype``), and :math:`\max_{ij} |x_{ij}|` (NaN if X holds one), read on the way.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G, top = dense_gram(np.array([[1.0], [-2.0]]), np.zeros(2), None, np.float64, True)   # h = 1/4
+    >>> G, top
+    (array([[ 1.25, -0.25],
+           [-0.25,  0.5 ]]), 2.0)
+    """
+    return _gram_chunks(X, z, sw, gram_dtype, intercept)
+
+
+def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept, every=1):
+    r"""``(z, loss, grad, gram, top)``: :func:`dense_pass` and :func:`dense_gram` at the same point, one
+    read of X; ``every`` > 1: the Gram estimated from every ``every``-th chunk of rows (rescaled to n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z, loss, grad, G, top = dense_pass_gram(np.array([[1.0], [2.0]]), np.zeros(1), 0.0, np.array([0.0, 1.0]),
+    ...                                    None, np.float64, True)
+    >>> round(loss, 6), grad, float(G[1, 1])
+    (1.386294, array([-0.5,  0. ]), 0.5)
+    """
+    n, d = X.shape
+    z, grad = np.empty(n, dtype=X.dtype), np.zeros(d + 1)
+    r = np.empty(PASS_ROWS)
+    swa = np.empty(0) if sw is None else sw
+    loss = [0.0]
+    Xu = unit_rows(X)
+
+    def before(a, e):
+        loss[0] += _rows(Xu, w, b, t, swa, sw is not None, z, grad, a, e, r)
+
+    G, top = _gram_chunks(X, z, sw, gram_dtype, intercept, before=before, every=every)
+    return z, float(loss[0]), grad, G, top

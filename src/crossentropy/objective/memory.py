@@ -14,7 +14,8 @@ from scipy import linalg, sparse
 from .. import special
 from .._validation import check_offset
 from . import binary, softmax
-from .base import LinearTerms, products_fit, resolve_hessian_dtype
+from ._second_order import SecondOrderData
+from .base import LinearTerms, resolve_hessian_dtype
 from .layout import CoefLayout
 from .sums import compute_dtype, gram
 from .terms import data_terms, hessp_terms
@@ -48,15 +49,18 @@ class _DataCache:
     """The mutable caches of a :class:`LinearObjective` that do not depend on the penalty, shared by the
     objectives :meth:`~LinearObjective.with_penalty` builds: the last evaluation point ``key`` and what
     Hessian-vector products reuse there (``state``), the last data terms (``terms``), the Gram matrix of
-    the rows and its eigendecomposition (``gram``, ``gram_eig``), sparse X's squared entries (``x2``)."""
+    the rows and its eigendecomposition (``gram``, ``gram_eig``), sparse X's squared entries (``x2``),
+    and those of :class:`~._second_order.SecondOrderData`: the Hessian's dtype (``hdtype``), X in it
+    (``xh``), the last two-class data Hessian with its point (``hess``)."""
 
-    __slots__ = ("key", "state", "terms", "gram", "gram_eig", "x2", "csc")
+    __slots__ = ("key", "state", "terms", "gram", "gram_eig", "x2", "csc", "hdtype", "xh", "hess")
 
     def __init__(self):
-        self.key = self.state = self.terms = self.gram = self.gram_eig = self.x2 = self.csc = None
+        for name in self.__slots__:
+            setattr(self, name, None)
 
 
-class LinearObjective(LinearTerms):
+class LinearObjective(SecondOrderData, LinearTerms):
     r"""The whole in-memory objective: scaled data term plus a penalty (by default l2 and l1).
 
     .. math::
@@ -86,9 +90,10 @@ class LinearObjective(LinearTerms):
         life (:meth:`with_penalty` builds the objective of another penalty on the same data).
     hessian_dtype : {"auto", "float32", "float64"}, default "auto"
         Precision of X in Hessians and Hessian-vector products (never in the loss or gradient, so the
-        minimiser is unchanged; only the Newton direction is rounded). "auto" keeps a float32 copy of
-        a large dense float64 X (at least 2 million entries): half the memory traffic for the
-        second-order terms, at the cost of that copy.
+        minimiser is unchanged; only the Newton direction is rounded). "auto" takes float32 for a
+        large dense float64 X (at least 2 million entries): the two-class Hessian casts each chunk
+        of X as it goes; Hessian-vector products and the softmax Hessian keep a float32 copy, made
+        when first needed (half the memory traffic of the second-order terms).
     offset : array-like of shape (n,) or (n, 1) for two classes, (n, n_classes) for softmax, or None
         Fixed logit offsets, added to :math:`X\theta` with coefficient one (never fitted). Every
         evaluation uses them: the Hessian's weights, the subsample of a warm start and a minibatch
@@ -124,35 +129,10 @@ class LinearObjective(LinearTerms):
         self.is_sparse = sparse.issparse(X)
         if self.n_classes == 2:  # float labels once, not at every evaluation
             self.y = self.y.astype(self.dtype)
-        wanted = resolve_hessian_dtype(hessian_dtype, self.dtype, n * d, is_sparse=self.is_sparse)
-        low = self.dtype == np.float64 and wanted == np.float32  # X is never cast up
-        self._Xh = self._hessian_copy(X, low)
-        # "auto": features too large for float32 second-order terms keep X's dtype (checked on the
-        # float32 copy, where an entry beyond float32's range is inf: a quarter of a pass over X)
-        if low and hessian_dtype == "auto" and not products_fit(
-                max(float(self._Xh.max()), -float(self._Xh.min())), n, np.float32):
-            low = False
-            self._Xh = self._hessian_copy(X, low)
-        self.hessian_dtype = np.dtype(np.float32) if low else self.dtype
-        # the layout of the second-order terms: the intercept is a column of _Xh when it was appended
-        aug = self._Xh.shape[1] > d
-        self._h_layout = CoefLayout(d + aug, self.n_classes, self.fit_intercept and not aug)
+        resolve_hessian_dtype(hessian_dtype, self.dtype, 0)  # checks the option now; resolved on first use
+        self._hessian_dtype_arg = hessian_dtype
         self._cache = _DataCache()  # shared with the objectives of with_penalty
         self._G_factor = None  # the two-class preconditioner's factor: depends on the penalty
-
-    def _hessian_copy(self, X, low):
-        """X for the second-order terms: float32 when ``low``, with the column of ones appended when a
-        copy is made anyway or X is small (the intercept is then one more column: no separate sums)."""
-        n, d = X.shape
-        aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))
-        if not (low or aug):
-            return X
-        Xh = np.empty((n, d + aug), dtype=np.float32 if low else X.dtype)
-        with np.errstate(over="ignore"):  # beyond float32's range: inf, which the caller's check sees
-            Xh[:, :d] = X
-        if aug:
-            Xh[:, d] = 1
-        return Xh
 
     def _penalty_changed(self):
         self._G_factor = None
@@ -189,7 +169,7 @@ class LinearObjective(LinearTerms):
         cache = [] if self.n_samples * self.n_classes <= CACHE_ELEMENTS and "grad" in need else None
         out = softmax.data_terms(X, y, sw, coef, self.layout, need, cache=cache, offset=self.offset)
         if cache is not None:
-            dt = self._Xh.dtype
+            dt = self.hessian_dtype
             low = [(sP.astype(dt, copy=False), P, sP) for P, sP in cache]
             self._remember(coef, ("sP", [(s32 if P is sP else P.astype(dt, copy=False), s32) for s32, P, sP in low]))
         return out
@@ -208,7 +188,7 @@ class LinearObjective(LinearTerms):
     def loss_gradient_hessian(self, coef):
         """Value, gradient and full Hessian ``(n_coef, n_coef)`` of the smooth objective, in one pass."""
         if self.n_classes == 2:
-            t = self._data(coef, frozenset(["loss", "grad"]))
+            t = self._fused_terms(coef) or self._data(coef, frozenset(["loss", "grad"]))
             H = self._data_hessian_binary(coef)
         else:
             t = self._data(coef, frozenset(["loss", "grad", "hess"]))
@@ -246,9 +226,6 @@ class LinearObjective(LinearTerms):
         if self.n_classes > 2 and not sparse.issparse(self.X):
             sub._cache.gram = self._input_gram()
         return sub
-
-    def _data_hessian_binary(self, coef):
-        return gram(self._Xh, self._binary_weights(coef), self._h_layout.fit_intercept)
 
     def _binary_weights(self, coef):
         """Hessian weights :math:`s_i p_i (1 - p_i)` at ``coef``, from the cache when it holds them."""

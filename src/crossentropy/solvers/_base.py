@@ -16,7 +16,7 @@ import numpy as np
 
 from ..objective.penalties import Penalty, soft_threshold
 
-__all__ = ["Objective", "Subsampled", "SolvesSubsample", "Preconditioned", "HessianDiagonal", "Minibatched",
+__all__ = ["Objective", "Subsampled", "SolvesSubsample", "Preconditioned", "HessianDiagonal", "FusedHessian", "Minibatched",
            "ClassCount", "SolverResult", "IterationState", "optimality", "soft_threshold", "Progress", "armijo", "curvature",
            "prox_step", "backtrack_prox", "sufficient_decrease", "vdot", "vnorm", "small_gap", "GAP_RTOL"]
 
@@ -87,6 +87,18 @@ class HessianClassBlocks(Protocol):
     input column (block-diagonal preconditioning of a softmax model), or None."""
 
     def hessian_class_blocks(self, coef: np.ndarray) -> np.ndarray | None: ...
+
+
+@runtime_checkable
+class FusedHessian(Protocol):
+    """``fuses_hessian``: True where ``loss_gradient_hessian`` costs one pass over the data, as
+    ``loss_gradient`` does, and ``hessian`` at the same point then costs nothing (Newton forms the
+    Hessian in the evaluation that accepts a step); ``loss_gradient_hessian_estimate(coef, rows)``:
+    the same pass with the Hessian estimated from about ``rows`` rows, or None."""
+
+    fuses_hessian: bool
+
+    def loss_gradient_hessian_estimate(self, coef: np.ndarray, rows: int) -> tuple | None: ...
 
 
 @runtime_checkable
@@ -284,20 +296,22 @@ class Progress:
                             self.stopped)
 
 
-def armijo(objective, coef, f, g, direction, *, t0=1.0, max_steps=40, c1=1e-4):
+def armijo(objective, coef, f, g, direction, *, t0=1.0, max_steps=40, c1=1e-4, first=None):
     r"""Backtracking line search on the smooth objective: the first :math:`t = t_0 2^{-k}` with
     :math:`f(\theta + t d) \le f(\theta) + c_1 t\,g^\top d`.
 
     Near the optimum, where the decrease drowns in rounding, a step that leaves :math:`f` equal to
-    rounding and lowers the gradient's max-norm is accepted too. Returns ``(coef, f, g, t)`` or None
-    when no step is accepted.
+    rounding and lowers the gradient's max-norm is accepted too. ``first`` (a function of the point
+    returning ``(f, g)``, default ``objective.loss_gradient``) evaluates the first trial, :math:`t_0`
+    (Newton's method there forms the Hessian too, where the objective fuses it into the pass).
+    Returns ``(coef, f, g, t)`` or None when no step is accepted.
     """
     slope = vdot(g, direction)
     gmax = float(np.max(np.abs(g)))
     t = t0
-    for _ in range(max_steps):
+    for k in range(max_steps):
         new = coef + t * direction
-        fn, gn = objective.loss_gradient(new)
+        fn, gn = (first if k == 0 and first is not None else objective.loss_gradient)(new)
         if fn <= f + c1 * t * slope:
             return new, fn, gn, t
         if abs(fn - f) <= 64 * np.finfo(float).eps * max(1.0, abs(f)) and np.max(np.abs(gn)) < gmax:

@@ -16,9 +16,10 @@ from functools import partial
 import numpy as np
 from scipy import linalg
 
-from ._base import (ClassCount, HessianClassBlocks, HessianDiagonal, Preconditioned, Progress, SolvesSubsample,
-                    Subsampled, armijo, prox_newton_search, small_gap, vdot, vnorm)
+from ._base import (ClassCount, FusedHessian, HessianClassBlocks, HessianDiagonal, Preconditioned, Progress,
+                    SolvesSubsample, Subsampled, armijo, prox_newton_search, small_gap, vdot, vnorm)
 from ._base import GAP_RTOL
+from ._fused_newton import estimated_start, predicted_last
 from .working_set import WS_START, HessianBlock, working_set_newton
 
 __all__ = ["newton", "choose_step", "small_gap", "GAP_RTOL"]
@@ -177,7 +178,10 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         backtracking, left more than ``LAZY_CONTRACTION`` of the decrement or would need more than
         ``LAZY_STEPS`` further steps. The result's ``state["hessian"]`` is the last data Hessian
         (without the penalty's term, which the next objective may change), ``state["formed"]`` how many
-        were formed.
+        were formed. Without ``state``, an objective that forms its Hessian in the pass of the loss
+        and gradient (:class:`~crossentropy.solvers._base.FusedHessian`) keeps its Hessians in the
+        same way (``KEEP_FUSED_HESSIANS``; no state is returned): the first comes with the first
+        evaluation, and a step costs one pass over the data while the kept Hessian steps well.
     subsample_start : bool, default True
         On at least ``SUBSAMPLE_ROWS`` rows, from a zero start, first solve a random tenth of the rows
         (when the objective can subsample: :class:`~crossentropy.solvers.Subsampled`) and start there.
@@ -221,10 +225,20 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     cg_cap = int(cg_max_iter) if cg_max_iter else min(objective.n_coef, 250)
     if subsample_start:
         coef = _warm_start(objective, coef, step, tol, cg_cap)
-    lazy = _LazyHessian(objective, state) if step == "cholesky" and state is not None else None
-    f, g = objective.loss_gradient(coef)
+    # where the objective forms the Hessian in the pass of the loss and gradient, it does so at the
+    # start; then Hessians are lazy (kept while they step well) unless KEEP_FUSED_HESSIANS is False,
+    # where each step not predicted to be the last (:func:`~._fused_newton.predicted_last`) forms the next one in its pass
+    fused = step == "cholesky" and isinstance(objective, FusedHessian) and objective.fuses_hessian
+    own_state = fused and state is None and KEEP_FUSED_HESSIANS
+    lazy = (_LazyHessian(objective, {} if own_state else state, own=own_state)
+            if step == "cholesky" and (state is not None or own_state) else None)
+    with_hessian = (lambda c: objective.loss_gradient_hessian(c)[:2]) if fused else None
+    estimate = estimated_start(objective, lazy, coef, max(SUBSAMPLE_ROWS // 2, objective.n_samples // 10),
+                               SUBSAMPLE_ROWS) if own_state else None
+    f, g = estimate or (with_hessian or objective.loss_gradient)(coef)
     at_start = run.at_start(coef, g)
     stalls = 0
+    last_decrement = None
     for it in range(1, int(max_iter) + 1):
         solve = None
         if step == "cholesky":
@@ -243,7 +257,9 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         at_start = False
         if not decrement > 0:  # not a descent direction (rounding at the optimum): steepest descent
             d = -g
-        found = armijo(objective, coef, f, g, d)
+        last = predicted_last(decrement, last_decrement, f, rtol)
+        found = armijo(objective, coef, f, g, d, first=None if last or lazy is not None else with_hessian)
+        last_decrement = decrement
         if found is None:
             return _lazy_result(run.result(coef, it, run.step(it, coef, f, g)), lazy)
         step_s, g_old = found[0] - coef, g
@@ -267,6 +283,11 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
             return _lazy_result(run.result(coef, it, met), lazy)
     return _lazy_result(run.result(coef, max_iter, False), lazy)
 
+
+#: Newton on an objective that forms the Hessian in its loss-and-gradient pass (``fuses_hessian``):
+#: keep that first Hessian while it steps well (lazy Hessians, as with ``state``) instead of forming
+#: one with every step.
+KEEP_FUSED_HESSIANS = True
 
 #: A change of the objective within this many units of rounding (relative) counts as none (the
 #: line search's own rule in :func:`crossentropy.solvers._base.armijo`).
@@ -294,13 +315,19 @@ class _LazyHessian:
     the gap made with it are within a factor 2 as well.
     """
 
-    def __init__(self, objective, state):
+    def __init__(self, objective, state, own=False):
         self.objective = objective
+        self.own = own  # Newton's own (no state asked for): not returned
         self.penalty = None  # the penalty's Hessian diagonal where the last Hessian was asked for
         H = state.get("hessian")
         self.data = H if H is not None and H.shape == (objective.n_coef,) * 2 else None
         self.fresh = False
         self.formed = 0
+
+    def seed(self, H, coef):
+        """Start from the (estimated) Hessian H of the smooth objective at ``coef``."""
+        self.data = H - np.diag(self.objective.penalty.hessian_diag(coef, self.objective.penalized))
+        self.formed += 1
 
     def at(self, coef):
         self.penalty = self.objective.penalty.hessian_diag(coef, self.objective.penalized)
@@ -337,7 +364,7 @@ class _LazyHessian:
 
 
 def _lazy_result(result, lazy):
-    if lazy is not None:
+    if lazy is not None and not lazy.own:
         result.state = {"hessian": lazy.data, "formed": lazy.formed}
     return result
 
