@@ -69,15 +69,21 @@ def test_logistic_terms_match_the_definition():
     np.testing.assert_allclose(r, expit(z) - y, rtol=1e-12, atol=1e-300)
 
 
-def test_column_dots_match_scipy_products():
+@pytest.mark.parametrize("binary", [False, True])
+def test_column_dots_match_scipy_products(binary):
     X, _ = _text_like(n=60, d=40, seed=2)
+    if binary:
+        X.data[:] = 1.0
     Xc = X.tocsc()
+    assert kernels.all_ones(Xc.data) == binary
     rng = np.random.default_rng(2)
     r, h = rng.normal(size=60), rng.uniform(size=60)
-    out, hd = np.empty(40), np.empty(40)
-    kernels.column_dots(Xc.indptr, Xc.indices, Xc.data, r, h, out, hd)
-    np.testing.assert_allclose(out, X.T @ r, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(hd, X.multiply(X).T @ h, rtol=1e-13, atol=1e-15)
+    out, hd = np.full(40, np.nan), np.full(40, np.nan)
+    cols = np.arange(0, 40, 2)
+    kernels.column_dots(Xc.indptr, Xc.indices, Xc.data, binary, r, h, cols, out, hd)
+    np.testing.assert_allclose(out[cols], (X.T @ r)[cols], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(hd[cols], (X.multiply(X).T @ h)[cols], rtol=1e-13, atol=1e-15)
+    assert np.isnan(out[1::2]).all() and np.isnan(hd[1::2]).all()  # the other columns are left alone
 
 
 def test_penalty_sums_and_violations_match_the_definitions():
@@ -97,10 +103,12 @@ def test_penalty_sums_and_violations_match_the_definitions():
     assert top == want.max()
 
 
-@pytest.mark.parametrize("total", [False, True])
-def test_random_order_meets_the_models_optimality_conditions(total):
+@pytest.mark.parametrize("total, binary", [(False, False), (True, False), (True, True)])
+def test_random_order_meets_the_models_optimality_conditions(total, binary):
     # the l1-penalised quadratic model with its Hessian formed densely in NumPy from the definition
     X, _ = _text_like(n=200, d=60, seed=4)
+    if binary:
+        X.data[:] = 1.0
     Xc = X.tocsc()
     rng = np.random.default_rng(4)
     cols = np.arange(0, 60, 3)
@@ -112,7 +120,7 @@ def test_random_order_meets_the_models_optimality_conditions(total):
     l2, l1 = np.where(mask, 1e-3, 0.0), 0.005
     out = np.empty(200)
     delta, sweeps = _cd.cd_columns_l1(Xc, cols, True, h, g, theta, mask, l2, l1, rel_tol=0.0, abs_tol=1e-13,
-                                      total=total, seed=11, out=out, sweeps=True)
+                                      total=total, seed=11, out=out, sweeps=True, unit=binary)
     H = Xt.T @ (h[:, None] * Xt) + np.diag(l2)
     grad, u = g + H @ delta, theta + delta
     viol = np.where(~mask, np.abs(grad), np.where(u != 0, np.abs(grad + l1 * np.sign(u)), np.maximum(np.abs(grad) - l1, 0)))
@@ -122,7 +130,7 @@ def test_random_order_meets_the_models_optimality_conditions(total):
     # the curvatures passed in (hdiag, summed by SciPy) give the same step up to the rounding of their sums
     hdiag = np.r_[X[:, cols].multiply(X[:, cols]).T @ h, h.sum()]
     again = _cd.cd_columns_l1(Xc, cols, True, h, g, theta, mask, l2, l1, rel_tol=0.0, abs_tol=1e-13,
-                              total=total, seed=11, hdiag=hdiag)
+                              total=total, seed=11, hdiag=hdiag, unit=binary)
     np.testing.assert_allclose(again, delta, rtol=0, atol=1e-11)
 
 
@@ -192,3 +200,28 @@ def test_inner_tolerance_shrinks_after_one_sweep_solves(weighted_problem, monkey
     assert newton(obj, np.zeros(X.shape[1] + 1), tol=1e-10).converged
     for (tol, sweeps), (nxt, _) in zip(seen, seen[1:]):
         assert nxt == pytest.approx(tol * (_columns.INNER_SHRINK if sweeps == 1 else 1.0), rel=1e-15)
+
+
+def test_warm_started_path_with_screening_meets_the_kkt_conditions(weighted_problem, monkeypatch):
+    # the strong rule leaves columns out of the gradient along a warm-started path; the end point of
+    # every fit must still meet the optimality conditions on every column
+    from crossentropy.linear_model import logistic_regression_path
+
+    X, y, sw = weighted_problem
+    left_out = []
+    screen = _columns.LogisticColumns._screen
+
+    def spy(self, coef, g):
+        screen(self, coef, g)
+        left_out.append(0 if self.screened is None else int(self.screened.sum()))
+
+    monkeypatch.setattr(_columns.LogisticColumns, "_screen", spy)
+    Cs = np.geomspace(0.05, 2.0, 12)  # a ratio of 1.4: the sequential strong rule discards
+    res = logistic_regression_path(X, y, Cs=Cs, penalty="l1", sample_weight=sw, tol=1e-10, max_iter=1000)
+    assert res.converged.all()
+    assert max(left_out) > X.shape[1] // 2  # most columns were left out somewhere on the path
+    sizes = []
+    for C, w, b in zip(Cs, res.coefs[:, 0, :], res.intercepts[:, 0]):
+        sizes.append(np.count_nonzero(w))
+        assert _kkt(X, y, w, b, sw, None, 1.0 / (C * sw.sum()), 0.0) <= 1e-9
+    assert sizes[0] < sizes[-1]

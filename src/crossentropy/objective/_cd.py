@@ -136,12 +136,18 @@ def _shuffle(order, state):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d, l1, delta, max_sweeps,
+def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mask, l2d, l1, delta, max_sweeps,
                        rel_tol, n_anderson, abs_tol, total, seed, r, hdiag):  # pragma: no cover - compiled
     m = cols.shape[0]
     p = m + icpt
     n = h.shape[0]
-    r[:] = 0.0  # X_W delta, kept up to date
+    # the row weights and X_W delta side by side: one cache line serves both reads of a row
+    hr = np.empty((n, 2))
+    for i in range(n):
+        hr[i, 0] = h[i]
+        hr[i, 1] = 0.0
+    hv = hr[:, 0]
+    rv = hr[:, 1]
     order = np.arange(p)
     state = np.uint64(seed)
     diag = np.empty(p)  # the model's curvatures: given (hdiag, less l2) or summed here
@@ -153,14 +159,16 @@ def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d
         j = cols[k]
         s = 0.0
         for t in range(indptr[j], indptr[j + 1]):
-            s += h[indices[t]] * data[t] * data[t]
+            v = 1.0 if unit else data[t]
+            s += h[indices[t]] * v * v
         diag[k] = s + l2d[k]
     if icpt:
         diag[m] = (hdiag[m] if known else h.sum()) + l2d[m]
     D = np.empty((n_anderson + 1, p))  # the last iterates, for the extrapolation
-    R = np.empty((n_anderson + 1, n))
+    R = np.empty((n_anderson + 1, n if n_anderson > 0 else 0))
     D[0] = delta
-    R[0] = r
+    if n_anderson > 0:
+        R[0] = rv
     stored = 1
     active = np.ones(p, dtype=np.bool_)  # after a full sweep: only the coordinates that moved or are non-zero
     full = True
@@ -183,10 +191,11 @@ def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d
                 j = cols[k]
                 for t in range(indptr[j], indptr[j + 1]):
                     i = indices[t]
-                    hd += h[i] * data[t] * r[i]
+                    v = 1.0 if unit else data[t]
+                    hd += hr[i, 0] * v * hr[i, 1]
             else:
                 for i in range(n):
-                    hd += h[i] * r[i]
+                    hd += hr[i, 0] * hr[i, 1]
             b = g[k] + hd - a * delta[k]
             old = delta[k]
             new = _coordinate(a, b, old, theta[k], mask[k], l1)
@@ -194,10 +203,11 @@ def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d
             if change != 0.0:
                 if k < m:
                     for t in range(indptr[j], indptr[j + 1]):
-                        r[indices[t]] += change * data[t]
+                        v = 1.0 if unit else data[t]
+                        hr[indices[t], 1] += change * v
                 else:
                     for i in range(n):
-                        r[i] += change
+                        hr[i, 1] += change
                 delta[k] = new
             if full:
                 active[k] = change != 0.0 or theta[k] + new != 0.0 or not mask[k]
@@ -213,16 +223,17 @@ def _cd_columns_kernel(indptr, indices, data, cols, icpt, h, g, theta, mask, l2d
         done = max_change <= rel_tol * max_abs or max_change == 0.0 or (sum_viol if total else max_viol) <= abs_tol
         if n_anderson > 0 and not done:
             D[stored] = delta
-            R[stored] = r
+            R[stored] = rv
             stored += 1
             if stored == n_anderson + 1:
-                _anderson(D, R, g, theta, mask, l2d, l1, h, delta, r)
+                _anderson(D, R, g, theta, mask, l2d, l1, hv, delta, rv)
                 D[0] = delta
-                R[0] = r
+                R[0] = rv
                 stored = 1
         if done and full:
             break
         full = done  # the active coordinates have settled: check every coordinate once more
+    r[:] = rv
     return sweeps
 
 
@@ -239,7 +250,7 @@ def cd_quadratic_l1(H, g, theta, mask, l1, *, max_sweeps=1000, rel_tol=1e-4):
 
 
 def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=1000, rel_tol=1e-4, anderson=5,
-                  abs_tol=0.0, total=False, seed=0, out=None, sweeps=False, hdiag=None):
+                  abs_tol=0.0, total=False, seed=0, out=None, sweeps=False, hdiag=None, unit=False):
     r"""The step of :func:`cd_quadratic_l1` for the binary Hessian :math:`\tilde X_W^\top \mathrm{diag}(h)\tilde X_W + \mathrm{diag}(l_2)`,
     read from the columns of a CSC matrix instead of a formed block.
 
@@ -258,7 +269,8 @@ def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=
     global random state), much faster where columns are correlated. ``out`` (ndarray (n,)) receives
     :math:`\tilde X_W\delta`; ``sweeps`` True returns ``(delta, number of sweeps)``. ``hdiag``
     (ndarray (|W|,), optional) is the diagonal of :math:`\tilde X_W^\top\mathrm{diag}(h)\tilde X_W` when the
-    caller has it (one pass over the columns saved).
+    caller has it (one pass over the columns saved). ``unit`` True says every stored entry of ``Xc``
+    is 1 (binary features: one-hot, bag of words), so they are not read.
 
     Examples
     --------
@@ -284,7 +296,7 @@ def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=
     """
     delta = np.zeros(np.asarray(g).shape[0])
     r = np.empty(np.asarray(h).shape[0]) if out is None else out
-    k = _cd_columns_kernel(Xc.indptr, Xc.indices, Xc.data, np.asarray(cols, dtype=np.intp), int(bool(intercept)),
+    k = _cd_columns_kernel(Xc.indptr, Xc.indices, Xc.data, bool(unit), np.asarray(cols, dtype=np.intp), int(bool(intercept)),
                        np.asarray(h, dtype=np.float64), np.asarray(g, dtype=np.float64),
                        np.asarray(theta, dtype=np.float64), np.asarray(mask, dtype=np.bool_),
                        np.asarray(l2, dtype=np.float64), float(l1), delta, int(max_sweeps), float(rel_tol), int(anderson),

@@ -18,7 +18,23 @@ from .. import _numba_cache
 
 _numba_cache.install()  # a cache directory even without a writable home
 
-__all__ = ["logistic_terms", "column_dots", "elastic_net_step", "l1_violations"]
+__all__ = ["logistic_terms", "column_dots", "elastic_net_step", "l1_violations", "all_ones"]
+
+
+@njit(cache=True, nogil=True)
+def all_ones(data):  # pragma: no cover - compiled
+    """Whether every entry of ``data`` is 1 (stops at the first that is not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> all_ones(np.ones(3)), all_ones(np.array([1.0, 2.0])), all_ones(np.empty(0))
+    (True, False, True)
+    """
+    for t in range(data.shape[0]):
+        if data[t] != 1.0:
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -55,26 +71,29 @@ def logistic_terms(z, dz, t, y, sw, scale, zt, r, h):  # pragma: no cover - comp
 
 
 @njit(cache=True, nogil=True)
-def column_dots(indptr, indices, data, r, h, out, hdiag):  # pragma: no cover - compiled
-    r"""``out[j]`` :math:`= \sum_i x_{ij} r_i` and ``hdiag[j]`` :math:`= \sum_i x_{ij}^2 h_i` for every column
-    of X in CSC form (``indptr``, ``indices``, ``data``): :math:`X^\top r` and the diagonal of
-    :math:`X^\top\mathrm{diag}(h)X` in one pass over the non-zeros, accumulated in float64.
+def column_dots(indptr, indices, data, unit, r, h, cols, out, hdiag):  # pragma: no cover - compiled
+    r"""``out[j]`` :math:`= \sum_i x_{ij} r_i` and ``hdiag[j]`` :math:`= \sum_i x_{ij}^2 h_i` for the columns
+    ``j`` in ``cols`` of X in CSC form (``indptr``, ``indices``, ``data``): :math:`X^\top r` and the
+    diagonal of :math:`X^\top\mathrm{diag}(h)X` in one pass over their non-zeros, accumulated in
+    float64 (the other entries of ``out`` and ``hdiag`` are left as they are). ``unit`` True: every
+    stored entry is 1 (:func:`all_ones`), ``data`` is not read.
 
     Examples
     --------
     >>> import numpy as np
     >>> from scipy import sparse
     >>> X = sparse.csc_matrix(np.array([[1.0, 0.0], [2.0, 3.0]])); out, hd = np.empty(2), np.empty(2)
-    >>> column_dots(X.indptr, X.indices, X.data, np.array([1.0, -1.0]), np.array([1.0, 0.5]), out, hd)
+    >>> column_dots(X.indptr, X.indices, X.data, False, np.array([1.0, -1.0]), np.array([1.0, 0.5]), np.arange(2),
+    ...             out, hd)
     >>> out.tolist(), hd.tolist()   # [1 - 2, -3], [1 + 4 / 2, 9 / 2]
     ([-1.0, -3.0], [3.0, 4.5])
     """
-    for j in range(out.shape[0]):
+    for j in cols:
         s = 0.0
         q = 0.0
         for t in range(indptr[j], indptr[j + 1]):
             i = indices[t]
-            v = data[t]
+            v = 1.0 if unit else data[t]
             s += v * r[i]
             q += v * v * h[i]
         out[j] = s

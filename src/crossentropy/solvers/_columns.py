@@ -49,6 +49,7 @@ class LogisticColumns:
         self.k = kernels
         self.objective = objective
         self.Xc = objective.columns()  # once per data set (a path's points share it)
+        self.unit = bool(kernels.all_ones(self.Xc.data))  # binary features: their values are not read
         self.n, self.d = objective.X.shape
         self.icpt = bool(objective.layout.fit_intercept)
         sw = objective.sample_weight
@@ -66,6 +67,7 @@ class LogisticColumns:
         self.points = (np.empty(p), np.empty(p))
         self.hdiag = np.empty(p)  # the diagonal of the data Hessian at the current point, with g
         self.score, self.scored = np.empty(p), None
+        self.cols, self.screened = np.arange(self.d), None  # the columns whose gradient is computed
         self.calls = 0
         self.inner = INNER_START
         self.first = None  # the summed violations at the start
@@ -75,8 +77,10 @@ class LogisticColumns:
         return 0.5 * self.l2 * sq, self.l1 * ab
 
     def _gradient(self, coef, r, h):
-        g = np.empty(coef.size)
-        self.k.column_dots(self.Xc.indptr, self.Xc.indices, self.Xc.data, r, h, g[:self.d], self.hdiag[:self.d])
+        """The gradient at ``coef`` (row terms ``r``, ``h``), 0 on the screened columns; their curvatures."""
+        g = np.zeros(coef.size)
+        self.k.column_dots(self.Xc.indptr, self.Xc.indices, self.Xc.data, self.unit, r, h, self.cols, g[:self.d],
+                           self.hdiag[:self.d])
         if self.icpt:
             g[self.d] = r.sum()
             self.hdiag[self.d] = h.sum()
@@ -95,7 +99,41 @@ class LogisticColumns:
         self.dz[:] = 0.0
         loss = self.k.logistic_terms(z, self.dz, 0.0, self.y, self.sw, self.scale, self.z, self.r, self.h)
         sq, _ = self.k.elastic_net_step(coef, self.dir, 0.0, self.mask, self.points[0])
-        return loss + self._penalty(sq, 0.0)[0], self._gradient(coef, self.r, self.h)
+        g = self._gradient(coef, self.r, self.h)
+        self._screen(coef, g)
+        return loss + self._penalty(sq, 0.0)[0], g
+
+    def _screen(self, coef, g):
+        r"""The sequential strong rule: leave out of the gradient the zero columns with
+        :math:`|g_j| < 2\lambda_1 - \lambda_1'`, :math:`\lambda_1'` the l1 strength at which ``coef`` is
+        optimal (a warm start's: :math:`|g_j|` on its non-zero entries; at zero :math:`\max_j |g_j|`).
+        They are checked when the rest has converged (:meth:`unscreen`)."""
+        d = self.d
+        pen = self.mask[:d]
+        gabs = np.abs(g[:d])
+        zero = pen & (coef[:d] == 0)
+        on = pen & ~zero
+        if not zero.any():
+            return
+        prev = float(np.median(gabs[on])) if on.any() else float(gabs[zero].max())
+        drop = zero & (gabs < 2 * self.l1 - prev)
+        if drop.any():
+            self.screened = drop
+            self.cols = np.flatnonzero(~drop)
+
+    def unscreen(self, run, coef, g):
+        """At a point that met the stopping rule: the screened columns' gradient (into ``g``); whether any
+        of them violates the optimality conditions (then every column is computed from here on)."""
+        if self.screened is None:
+            return False
+        cols = np.flatnonzero(self.screened)
+        self.k.column_dots(self.Xc.indptr, self.Xc.indices, self.Xc.data, self.unit, self.r, self.h, cols, g[:self.d],
+                           self.hdiag[:self.d])
+        self.scored = None
+        back = np.abs(g[cols]) > self.l1
+        self.screened = None  # one check: the columns are all computed from here on
+        self.cols = np.arange(self.d)
+        return bool(back.any())
 
     def violations(self, coef, g):
         """Each coordinate's violation of the optimality conditions (as
@@ -116,7 +154,7 @@ class LogisticColumns:
         d, sweeps = cd_columns_l1(self.Xc, feat, W.size > feat.size, self.h, g[W], coef[W], mask,
                                   self.l2 * mask.astype(np.float64), self.l1, abs_tol=self.inner * self.first,
                                   total=True, seed=CD_SEED + self.calls, out=self.dz, sweeps=True,
-                                  hdiag=self.hdiag[W], anderson=0)
+                                  hdiag=self.hdiag[W], anderson=0, unit=self.unit)
         if sweeps == 1:
             self.inner *= INNER_SHRINK
         return d

@@ -96,6 +96,9 @@ class _Blocks:
     def record(self, run, it, coef, F, g):
         return run.step(it, coef, F, g)
 
+    def unscreen(self, run, coef, g):
+        return False
+
 
 def violations(objective, coef, grad):
     r"""Each coordinate's violation of the optimality conditions (0 where it is optimal given the others).
@@ -193,6 +196,8 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
             return run.result(coef, it, steps.record(run, it, coef, F, g))
         coef, f, g, F = new, fn, gn, Fn
         met = steps.record(run, it, coef, F, g) and small_gap(-2 * decrease, F, rtol)
+        if met and steps.unscreen(run, coef, g):  # columns left out by screening violate: on with them
+            continue
         if met or run.stopped:
             return run.result(coef, it, met)
     return run.result(coef, max_iter, False)
