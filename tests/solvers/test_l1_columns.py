@@ -103,8 +103,8 @@ def test_penalty_sums_and_violations_match_the_definitions():
     assert top == want.max()
 
 
-@pytest.mark.parametrize("total, binary", [(False, False), (True, False), (True, True)])
-def test_random_order_meets_the_models_optimality_conditions(total, binary):
+@pytest.mark.parametrize("anderson, binary", [(0, False), (5, False), (5, True)])
+def test_random_order_meets_the_models_optimality_conditions(anderson, binary):
     # the l1-penalised quadratic model with its Hessian formed densely in NumPy from the definition
     X, _ = _text_like(n=200, d=60, seed=4)
     if binary:
@@ -120,7 +120,7 @@ def test_random_order_meets_the_models_optimality_conditions(total, binary):
     l2, l1 = np.where(mask, 1e-3, 0.0), 0.005
     out = np.empty(200)
     delta, sweeps = _cd.cd_columns_l1(Xc, cols, True, h, g, theta, mask, l2, l1, rel_tol=0.0, abs_tol=1e-13,
-                                      total=total, seed=11, out=out, sweeps=True, unit=binary)
+                                      anderson=anderson, seed=11, out=out, sweeps=True, unit=binary)
     H = Xt.T @ (h[:, None] * Xt) + np.diag(l2)
     grad, u = g + H @ delta, theta + delta
     viol = np.where(~mask, np.abs(grad), np.where(u != 0, np.abs(grad + l1 * np.sign(u)), np.maximum(np.abs(grad) - l1, 0)))
@@ -130,7 +130,7 @@ def test_random_order_meets_the_models_optimality_conditions(total, binary):
     # the curvatures passed in (hdiag, summed by SciPy) give the same step up to the rounding of their sums
     hdiag = np.r_[X[:, cols].multiply(X[:, cols]).T @ h, h.sum()]
     again = _cd.cd_columns_l1(Xc, cols, True, h, g, theta, mask, l2, l1, rel_tol=0.0, abs_tol=1e-13,
-                              total=total, seed=11, hdiag=hdiag, unit=binary)
+                              anderson=anderson, seed=11, hdiag=hdiag, unit=binary)
     np.testing.assert_allclose(again, delta, rtol=0, atol=1e-11)
 
 
@@ -185,7 +185,8 @@ def test_column_path_reports_the_objectives_values(weighted_problem):
 
 
 def test_inner_tolerance_shrinks_after_one_sweep_solves(weighted_problem, monkeypatch):
-    # newGLMNET's rule: each inner solve met in one sweep makes the next tolerance INNER_SHRINK times smaller
+    # newGLMNET's rule: each inner solve met in one sweep makes the next tolerance INNER_SHRINK times
+    # smaller, starting from INNER_START times the first point's largest violation
     X, y, sw = weighted_problem
     seen = []
     columns = _cd.cd_columns_l1
@@ -197,7 +198,11 @@ def test_inner_tolerance_shrinks_after_one_sweep_solves(weighted_problem, monkey
 
     monkeypatch.setattr(_cd, "cd_columns_l1", spy)
     obj = LinearObjective(X, y, sw, n_classes=2, scale=1.0 / sw.sum(), l1=1.0 / (0.5 * sw.sum()))
-    assert newton(obj, np.zeros(X.shape[1] + 1), tol=1e-10).converged
+    coef0 = np.zeros(X.shape[1] + 1)
+    g0 = obj.loss_gradient(coef0)[1]
+    assert newton(obj, coef0, tol=1e-10).converged
+    first = np.max(np.abs(np.r_[np.maximum(np.abs(g0[:-1]) - obj.penalty.l1, 0.0), g0[-1]]))
+    assert seen[0][0] == pytest.approx(_columns.INNER_START * first, rel=1e-12)
     for (tol, sweeps), (nxt, _) in zip(seen, seen[1:]):
         assert nxt == pytest.approx(tol * (_columns.INNER_SHRINK if sweeps == 1 else 1.0), rel=1e-15)
 

@@ -137,7 +137,7 @@ def _shuffle(order, state):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mask, l2d, l1, delta, max_sweeps,
-                       rel_tol, n_anderson, abs_tol, total, seed, r, hdiag):  # pragma: no cover - compiled
+                       rel_tol, n_anderson, abs_tol, seed, r, hdiag):  # pragma: no cover - compiled
     m = cols.shape[0]
     p = m + icpt
     n = h.shape[0]
@@ -149,7 +149,8 @@ def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mas
     hv = hr[:, 0]
     rv = hr[:, 1]
     order = np.arange(p)
-    state = np.uint64(seed)
+    if seed != 0:  # one order for all sweeps: the extrapolated map stays the same
+        _shuffle(order, np.uint64(seed))
     diag = np.empty(p)  # the model's curvatures: given (hdiag, less l2) or summed here
     known = hdiag.shape[0] == p
     for k in range(m):
@@ -178,9 +179,6 @@ def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mas
         max_change = 0.0
         max_abs = 0.0
         max_viol = 0.0  # the largest curvature-weighted move: the coordinates' optimality violation
-        sum_viol = 0.0  # their sum
-        if seed != 0:
-            state = _shuffle(order, state)
         for kk in range(p):
             k = order[kk]
             if not (full or active[k]):
@@ -212,7 +210,6 @@ def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mas
             if full:
                 active[k] = change != 0.0 or theta[k] + new != 0.0 or not mask[k]
             ac = abs(change)
-            sum_viol += a * ac
             if a * ac > max_viol:
                 max_viol = a * ac
             if ac > max_change:
@@ -220,7 +217,7 @@ def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mas
             an = abs(new)
             if an > max_abs:
                 max_abs = an
-        done = max_change <= rel_tol * max_abs or max_change == 0.0 or (sum_viol if total else max_viol) <= abs_tol
+        done = max_change <= rel_tol * max_abs or max_change == 0.0 or max_viol <= abs_tol
         if n_anderson > 0 and not done:
             D[stored] = delta
             R[stored] = rv
@@ -250,7 +247,7 @@ def cd_quadratic_l1(H, g, theta, mask, l1, *, max_sweeps=1000, rel_tol=1e-4):
 
 
 def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=1000, rel_tol=1e-4, anderson=5,
-                  abs_tol=0.0, total=False, seed=0, out=None, sweeps=False, hdiag=None, unit=False):
+                  abs_tol=0.0, seed=0, out=None, sweeps=False, hdiag=None, unit=False):
     r"""The step of :func:`cd_quadratic_l1` for the binary Hessian :math:`\tilde X_W^\top \mathrm{diag}(h)\tilde X_W + \mathrm{diag}(l_2)`,
     read from the columns of a CSC matrix instead of a formed block.
 
@@ -263,10 +260,11 @@ def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=
 
     It stops after a full sweep that moves no coordinate by more than ``rel_tol`` times the largest
     step entry, or whose curvature-weighted moves :math:`H_{jj}|\Delta\delta_j|` (each coordinate's
-    model subgradient before its update) have a max (``total`` False) or a sum (``total`` True) of at
-    most ``abs_tol``. ``seed`` 0 sweeps in the order of ``cols``; any other value visits the
-    coordinates in a new pseudo-random order each sweep (xorshift64 from that seed: reproducible, no
-    global random state), much faster where columns are correlated. ``out`` (ndarray (n,)) receives
+    model subgradient before its update) are all at most ``abs_tol``. Every ``anderson`` sweeps the
+    iterates are extrapolated (Anderson acceleration, kept when it lowers the model). ``seed`` 0
+    sweeps in the order of ``cols``; any other value in one pseudo-random order of them (xorshift64
+    from that seed: reproducible, no global random state, the same for every sweep so the
+    extrapolated map stays fixed): much faster where the columns' order follows their frequency. ``out`` (ndarray (n,)) receives
     :math:`\tilde X_W\delta`; ``sweeps`` True returns ``(delta, number of sweeps)``. ``hdiag``
     (ndarray (|W|,), optional) is the diagonal of :math:`\tilde X_W^\top\mathrm{diag}(h)\tilde X_W` when the
     caller has it (one pass over the columns saved). ``unit`` True says every stored entry of ``Xc``
@@ -291,8 +289,8 @@ def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=
     ----------
     Friedman, Hastie & Tibshirani, *Regularization paths for generalized linear models via coordinate
     descent*, J. Stat. Softw. 33 (2010) (covariance-free updates, active-set cycling); Yuan, Ho & Lin,
-    *An improved GLMNET for L1-regularized logistic regression*, JMLR 13 (2012) (random order, the
-    summed inner stopping test).
+    *An improved GLMNET for L1-regularized logistic regression*, JMLR 13 (2012) (random order);
+    Bertrand & Massias, *Anderson acceleration of coordinate descent*, AISTATS 2021.
     """
     delta = np.zeros(np.asarray(g).shape[0])
     r = np.empty(np.asarray(h).shape[0]) if out is None else out
@@ -300,7 +298,7 @@ def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=
                        np.asarray(h, dtype=np.float64), np.asarray(g, dtype=np.float64),
                        np.asarray(theta, dtype=np.float64), np.asarray(mask, dtype=np.bool_),
                        np.asarray(l2, dtype=np.float64), float(l1), delta, int(max_sweeps), float(rel_tol), int(anderson),
-                       float(abs_tol), bool(total), int(seed), r,
+                       float(abs_tol), int(seed), r,
                        np.empty(0) if hdiag is None else np.asarray(hdiag, dtype=np.float64))
     return (delta, int(k)) if sweeps else delta
 

@@ -5,7 +5,7 @@ objective is the in-memory binary one with sparse X and an l1 (elastic-net) pena
 logits :math:`z = \tilde X\theta + o` of the current point, so no evaluation multiplies by X:
 
 - the step: coordinate descent on the quadratic model over the working set's columns
-  (:func:`~crossentropy.objective._cd.cd_columns_l1`, each sweep in a new pseudo-random order), which
+  (:func:`~crossentropy.objective._cd.cd_columns_l1`, in a pseudo-random order, Anderson-extrapolated), which
   also returns :math:`\tilde X_W\delta`;
 - the line search: the trial point :math:`\theta + t\delta` has the logits :math:`z + t\tilde X_W\delta`,
   its loss one pass over the rows (:func:`~crossentropy.objective._logistic_columns.logistic_terms`);
@@ -23,15 +23,15 @@ from ._base import optimality
 
 __all__ = ["LogisticColumns", "INNER_START", "INNER_SHRINK", "CD_SEED"]
 
-#: The first inner tolerance, a share of the first point's summed violations; it shrinks by
+#: The first inner tolerance, a share of the first point's largest violation; it shrinks by
 #: ``INNER_SHRINK`` whenever coordinate descent meets it in one sweep (newGLMNET's adaptive inner
 #: stopping: cheap inexact Newton steps far from the optimum, exact ones near it).
 INNER_START = 1.0
 INNER_SHRINK = 0.25
 
-#: Seed of the coordinate order: each sweep visits the working set in a new pseudo-random order (a
-#: fixed sequence, so fits are reproducible). Cyclic order in column order is slow where columns are
-#: correlated (text-like data: the frequent columns share rows).
+#: Seed of the coordinate order: each inner solve visits the working set in its own pseudo-random
+#: order (a fixed sequence, so fits are reproducible). The columns' own order is slow where it follows
+#: their frequency (text-like data: the frequent columns share rows and come first).
 CD_SEED = 0x5EED
 
 
@@ -70,7 +70,7 @@ class LogisticColumns:
         self.cols, self.screened = np.arange(self.d), None  # the columns whose gradient is computed
         self.calls = 0
         self.inner = INNER_START
-        self.first = None  # the summed violations at the start
+        self.first = None  # the largest violation at the start
 
     def _penalty(self, sq, ab):
         """``(smooth, nonsmooth)`` parts of the elastic net from its two sums."""
@@ -150,11 +150,11 @@ class LogisticColumns:
         mask = self.mask[W]
         self.calls += 1
         if self.first is None:
-            self.first = float(self.violations(coef, g).sum())
+            self.first = viol
         d, sweeps = cd_columns_l1(self.Xc, feat, W.size > feat.size, self.h, g[W], coef[W], mask,
                                   self.l2 * mask.astype(np.float64), self.l1, abs_tol=self.inner * self.first,
-                                  total=True, seed=CD_SEED + self.calls, out=self.dz, sweeps=True,
-                                  hdiag=self.hdiag[W], anderson=0, unit=self.unit)
+                                  seed=CD_SEED + self.calls, out=self.dz, sweeps=True, hdiag=self.hdiag[W],
+                                  unit=self.unit)
         if sweeps == 1:
             self.inner *= INNER_SHRINK
         return d
