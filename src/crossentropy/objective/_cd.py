@@ -85,9 +85,24 @@ def _model(g, theta, mask, l2d, l1, h, delta, r):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _anderson(D, R, g, theta, mask, l2d, l1, h, delta, r):  # pragma: no cover - compiled
-    """Replace ``delta`` (and ``r``) by the Anderson extrapolation of the iterates ``D`` (rows; ``R``
-    their products with X_W) when it lowers the model; returns whether it did."""
+def _columns_product(indptr, indices, data, unit, cols, icpt, v, out):  # pragma: no cover - compiled
+    r"""``out`` = :math:`\tilde X_W v` (the columns ``cols`` of CSC X, then ones if ``icpt``)."""
+    m = cols.shape[0]
+    out[:] = v[m] if icpt else 0.0
+    for k in range(m):
+        j = cols[k]
+        vk = v[k]
+        if vk == 0.0:
+            continue
+        for t in range(indptr[j], indptr[j + 1]):
+            out[indices[t]] += vk * (1.0 if unit else data[t])
+
+
+@njit(cache=True, nogil=True)
+def _anderson(D, g, theta, mask, l2d, l1, h, delta, r, indptr, indices, data, unit, cols, icpt):  # pragma: no cover
+    r"""Replace ``delta`` (and ``r`` = :math:`\tilde X_W\delta`) by the Anderson extrapolation of the
+    iterates ``D`` (rows) when it lowers the model; returns whether it did. The extrapolation's
+    product with X is formed here, once (not kept for every iterate)."""
     K = D.shape[0] - 1
     U = D[1:] - D[:-1]
     G = U @ U.T
@@ -104,7 +119,8 @@ def _anderson(D, R, g, theta, mask, l2d, l1, h, delta, r):  # pragma: no cover -
         return False
     c /= tot
     ext = c @ D[1:]
-    r_ext = c @ R[1:]
+    r_ext = np.empty(r.shape[0])
+    _columns_product(indptr, indices, data, unit, cols, icpt, ext, r_ext)
     for k in range(ext.shape[0]):  # a zero stays exactly zero: the support is CD's
         if not mask[k] or theta[k] + ext[k] != 0.0:
             continue
@@ -137,12 +153,11 @@ def _shuffle(order, state):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mask, l2d, l1, delta, max_sweeps,
-                       rel_tol, n_anderson, abs_tol, seed, r, hdiag):  # pragma: no cover - compiled
+                       rel_tol, n_anderson, abs_tol, seed, r, hdiag, hr):  # pragma: no cover - compiled
     m = cols.shape[0]
     p = m + icpt
     n = h.shape[0]
-    # the row weights and X_W delta side by side: one cache line serves both reads of a row
-    hr = np.empty((n, 2))
+    # the row weights and X_W delta side by side in hr (n, 2): one cache line serves both reads of a row
     for i in range(n):
         hr[i, 0] = h[i]
         hr[i, 1] = 0.0
@@ -166,10 +181,7 @@ def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mas
     if icpt:
         diag[m] = (hdiag[m] if known else h.sum()) + l2d[m]
     D = np.empty((n_anderson + 1, p))  # the last iterates, for the extrapolation
-    R = np.empty((n_anderson + 1, n if n_anderson > 0 else 0))
     D[0] = delta
-    if n_anderson > 0:
-        R[0] = rv
     stored = 1
     active = np.ones(p, dtype=np.bool_)  # after a full sweep: only the coordinates that moved or are non-zero
     full = True
@@ -220,12 +232,10 @@ def _cd_columns_kernel(indptr, indices, data, unit, cols, icpt, h, g, theta, mas
         done = max_change <= rel_tol * max_abs or max_change == 0.0 or max_viol <= abs_tol
         if n_anderson > 0 and not done:
             D[stored] = delta
-            R[stored] = rv
             stored += 1
             if stored == n_anderson + 1:
-                _anderson(D, R, g, theta, mask, l2d, l1, hv, delta, rv)
+                _anderson(D, g, theta, mask, l2d, l1, hv, delta, rv, indptr, indices, data, unit, cols, icpt)
                 D[0] = delta
-                R[0] = rv
                 stored = 1
         if done and full:
             break
@@ -247,7 +257,7 @@ def cd_quadratic_l1(H, g, theta, mask, l1, *, max_sweeps=1000, rel_tol=1e-4):
 
 
 def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=1000, rel_tol=1e-4, anderson=5,
-                  abs_tol=0.0, seed=0, out=None, sweeps=False, hdiag=None, unit=False):
+                  abs_tol=0.0, seed=0, out=None, sweeps=False, hdiag=None, unit=False, work=None):
     r"""The step of :func:`cd_quadratic_l1` for the binary Hessian :math:`\tilde X_W^\top \mathrm{diag}(h)\tilde X_W + \mathrm{diag}(l_2)`,
     read from the columns of a CSC matrix instead of a formed block.
 
@@ -268,7 +278,8 @@ def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=
     :math:`\tilde X_W\delta`; ``sweeps`` True returns ``(delta, number of sweeps)``. ``hdiag``
     (ndarray (|W|,), optional) is the diagonal of :math:`\tilde X_W^\top\mathrm{diag}(h)\tilde X_W` when the
     caller has it (one pass over the columns saved). ``unit`` True says every stored entry of ``Xc``
-    is 1 (binary features: one-hot, bag of words), so they are not read.
+    is 1 (binary features: one-hot, bag of words), so they are not read. ``work`` (ndarray (n, 2)
+    float64, optional) is scratch space a caller reuses across calls.
 
     Examples
     --------
@@ -299,7 +310,8 @@ def cd_columns_l1(Xc, cols, intercept, h, g, theta, mask, l2, l1, *, max_sweeps=
                        np.asarray(theta, dtype=np.float64), np.asarray(mask, dtype=np.bool_),
                        np.asarray(l2, dtype=np.float64), float(l1), delta, int(max_sweeps), float(rel_tol), int(anderson),
                        float(abs_tol), int(seed), r,
-                       np.empty(0) if hdiag is None else np.asarray(hdiag, dtype=np.float64))
+                       np.empty(0) if hdiag is None else np.asarray(hdiag, dtype=np.float64),
+                       np.empty((r.shape[0], 2)) if work is None else work)
     return (delta, int(k)) if sweeps else delta
 
 

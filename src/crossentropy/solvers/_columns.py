@@ -63,6 +63,7 @@ class LogisticColumns:
         self.z, self.r, self.h = np.empty(n), np.empty(n), np.empty(n)
         self.zt, self.rt, self.ht = np.empty(n), np.empty(n), np.empty(n)
         self.dz = np.zeros(n)
+        self.work = np.empty((n, 2))  # coordinate descent's scratch
         self.dir, self.W = np.zeros(p), np.empty(0, dtype=np.intp)
         self.points = (np.empty(p), np.empty(p))
         self.hdiag = np.empty(p)  # the diagonal of the data Hessian at the current point, with g
@@ -154,7 +155,7 @@ class LogisticColumns:
         d, sweeps = cd_columns_l1(self.Xc, feat, W.size > feat.size, self.h, g[W], coef[W], mask,
                                   self.l2 * mask.astype(np.float64), self.l1, abs_tol=self.inner * self.first,
                                   seed=CD_SEED + self.calls, out=self.dz, sweeps=True, hdiag=self.hdiag[W],
-                                  unit=self.unit)
+                                  unit=self.unit, work=self.work)
         if sweeps == 1:
             self.inner *= INNER_SHRINK
         return d
