@@ -39,8 +39,9 @@ class LogisticColumns:
     """Evaluations and steps of the two-class objective ``objective`` with sparse X (see the module).
 
     The methods are those :func:`~crossentropy.solvers.working_set.working_set_newton` calls:
-    ``start``, ``violations``, ``step``, ``direction``, ``search`` and ``record``. Every array of size
-    n or p is allocated once: two coefficient buffers take turns as the current and the trial point.
+    ``start``, ``violations``, ``step``, ``direction``, ``search``, ``record`` and ``unscreen``. The
+    arrays of n rows are allocated once (fresh ones cost page faults at every iteration), and two
+    coefficient buffers take turns as the current and the trial point.
     """
 
     def __init__(self, objective):
