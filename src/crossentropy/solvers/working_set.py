@@ -15,8 +15,10 @@ then a backtracking line search on the full objective. On sparse X (two classes,
 elastic-net penalty: :class:`ColumnHessian`) no block is formed: coordinate descent reads the
 Hessian from X's columns and the row weights
 (:func:`~crossentropy.objective._cd.cd_columns_l1`, :math:`O(\mathrm{nnz}(X_W))` a sweep,
-Anderson-extrapolated, stopped once no coordinate moves by more than ``INNER_FORCING`` of the
-outer violation). The working set doubles at every
+Anderson-extrapolated, stopped once no coordinate moves by more than
+:data:`~crossentropy.solvers._columns.INNER_FORCING` of the outer violation), and the logits are
+kept up to date instead of recomputed (:class:`~crossentropy.solvers._columns.LogisticColumns`).
+The working set doubles at every
 iteration (up to all coordinates), so the method ends as plain proximal Newton if it has to; on
 sparse solutions it never forms the full Hessian. The stopping rule is Newton's (the minimum-norm
 subgradient over *all* coordinates at most ``tol`` and the model decrease's relative gap,
@@ -31,13 +33,9 @@ import numpy as np
 
 from ..objective.penalties import ElasticNet
 from ._base import prox_newton_search, small_gap, vdot
+from ._columns import LogisticColumns
 
 __all__ = ["HessianBlock", "ColumnHessian", "violations", "working_set_newton", "WS_START"]
-
-#: The column steps' coordinate descent stops once no coordinate moves the model's subgradient by more
-#: than this share of the outer violation (an inexact proximal Newton step: loose while far from the
-#: optimum, exact near it).
-INNER_FORCING = 0.1
 
 #: Size of the first working set (besides the support and the unpenalised entries).
 WS_START = 64
@@ -71,27 +69,35 @@ def _by_columns(objective):
             and isinstance(objective.penalty, ElasticNet))
 
 
-def _block_step(objective, coef, g, W, viol):
-    """The working set's step from the formed block :math:`H_{WW}` (dense X: one BLAS product)."""
-    H = objective.hessian_block(coef, W)
-    return objective.penalty.quadratic_step(H, g[W], coef[W], objective.penalized[W])
-
-
-class _ColumnStep:
-    """The working set's step by coordinate descent on X's columns (sparse X: no :math:`|W|^2` block)."""
+class _Blocks:
+    """Evaluations by the objective and steps from the formed block :math:`H_{WW}` (dense X: one BLAS product)."""
 
     def __init__(self, objective):
-        self.Xc = objective.columns()  # once per data set (a path's points share it)
-        self.d = objective.X.shape[1]
+        self.objective = objective
 
-    def __call__(self, objective, coef, g, W, viol):
-        from ..objective._cd import cd_columns_l1  # numba loads only for an l1 penalty
+    def start(self, coef):
+        return self.objective.loss_gradient(coef)
 
-        feat = W[W < self.d]
-        mask = objective.penalized[W]
-        penalty = objective.penalty
-        return cd_columns_l1(self.Xc, feat, W.size > feat.size, objective.hessian_weights(coef), g[W], coef[W],
-                             mask, penalty.hessian_diag(coef[W], mask), penalty.l1, abs_tol=INNER_FORCING * viol)
+    def violations(self, coef, g):
+        return violations(self.objective, coef, g)
+
+    def step(self, coef, g, W, viol):
+        H = self.objective.hessian_block(coef, W)
+        return self.objective.penalty.quadratic_step(H, g[W], coef[W], self.objective.penalized[W])
+
+    def direction(self, coef, g, W, dW):
+        d = np.zeros(coef.size)
+        d[W] = dW
+        return d, vdot(g, d) + self.objective.penalty.nonsmooth_change(coef, d, self.objective.penalized)
+
+    def search(self, coef, d, F, g, decrease):
+        return prox_newton_search(self.objective, coef, d, F, g, decrease)
+
+    def record(self, run, it, coef, F, g):
+        return run.step(it, coef, F, g)
+
+    def unscreen(self, run, coef, g):
+        return False
 
 
 def violations(objective, coef, grad):
@@ -159,16 +165,16 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
     2015; Bertrand et al., *Beyond L1: faster and better sparse models with skglm*, NeurIPS 2022;
     Yuan, Ho & Lin, *An improved GLMNET for L1-regularized logistic regression*, JMLR 13 (2012).
     """
-    penalty, mask = objective.penalty, objective.penalized
-    step = _ColumnStep(objective) if _by_columns(objective) else _block_step
+    mask = objective.penalized
+    steps = LogisticColumns(objective) if _by_columns(objective) else _Blocks(objective)
     p = coef.size
-    f, g = objective.loss_gradient(coef)
+    f, g = steps.start(coef)
     F = f + objective.nonsmooth(coef)
     at_start = run.at_start(coef, g)
     ws_size = int(ws_start)
     always = ~mask
     for it in range(1, int(max_iter) + 1):
-        score = violations(objective, coef, g)
+        score = steps.violations(coef, g)
         keep = always | (coef != 0)
         free = np.flatnonzero(~keep & (score > 0))
         k = min(free.size, ws_size)
@@ -176,22 +182,22 @@ def working_set_newton(objective, coef, max_iter, run, rtol, *, ws_start=WS_STAR
             top = free[np.argpartition(-score[free], k - 1)[:k]] if k < free.size else free
             keep[top] = True
         W = np.flatnonzero(keep)
-        dW = step(objective, coef, g, W, score.max(initial=0.0))
-        d = np.zeros(p)
-        d[W] = dW
-        decrease = vdot(g, d) + penalty.nonsmooth_change(coef, d, mask)
+        dW = steps.step(coef, g, W, score.max(initial=0.0))
+        d, decrease = steps.direction(coef, g, W, dW)
         if at_start and small_gap(-2 * decrease, F, rtol) and k == free.size:
             return run.result(coef, 0, True)
         at_start = False
-        accepted, new, fn, gn, Fn = prox_newton_search(objective, coef, d, F, g, decrease)
+        accepted, new, fn, gn, Fn = steps.search(coef, d, F, g, decrease)
         if k < free.size:  # violators were left out: a wider set next time
             ws_size = min(p, 2 * max(ws_size, W.size))
         if not accepted:
             if k < free.size:  # the working set missed what blocks progress: widen it and retry
                 continue
-            return run.result(coef, it, run.step(it, coef, F, g))
+            return run.result(coef, it, steps.record(run, it, coef, F, g))
         coef, f, g, F = new, fn, gn, Fn
-        met = run.step(it, coef, F, g) and small_gap(-2 * decrease, F, rtol)
+        met = steps.record(run, it, coef, F, g) and small_gap(-2 * decrease, F, rtol)
+        if met and steps.unscreen(run, coef, g):  # columns left out by screening violate: on with them
+            continue
         if met or run.stopped:
             return run.result(coef, it, met)
     return run.result(coef, max_iter, False)
