@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression as SkLogReg
 from threadpoolctl import threadpool_limits
 
 from crossentropy import LogisticRegression
-from crossentropy.objective import LinearObjective, _cd
+from crossentropy.objective import ElasticNet, LinearObjective, _cd
 from crossentropy.objective import _logistic_columns as kernels
 from crossentropy.solvers import newton
 from crossentropy.solvers import _columns
@@ -230,3 +230,41 @@ def test_warm_started_path_with_screening_meets_the_kkt_conditions(weighted_prob
         sizes.append(np.count_nonzero(w))
         assert _kkt(X, y, w, b, sw, None, 1.0 / (C * sw.sum()), 0.0) <= 1e-9
     assert sizes[0] < sizes[-1]
+
+
+def _one_hot_table(n=3000, seed=4):
+    """Two numeric columns and three one-hot categorical ones (4, 10 and 30 levels): each category's
+    columns sum to the intercept's."""
+    rng = np.random.default_rng(seed)
+    blocks = [sparse.csr_matrix(rng.standard_normal((n, 2)))]
+    for levels in (4, 10, 30):
+        level = rng.choice(levels, size=n, p=(p := 1.0 / (np.arange(levels) + 2.0)) / p.sum())
+        blocks.append(sparse.csr_matrix((np.ones(n), (np.arange(n), level)), shape=(n, levels)))
+    X = sparse.hstack(blocks, format="csr")
+    w = rng.normal(0, 0.7, X.shape[1]) * (rng.random(X.shape[1]) < 0.4)
+    return X, (rng.random(n) < expit(X @ w - 0.5)).astype(int)
+
+
+def test_one_hot_tables_take_the_formed_block_and_meet_the_kkt_conditions():
+    """A narrow one-hot table (p^2 below nnz(X)) is solved on the formed Hessian block, where coordinate
+    descent on the columns crawls; wide text-like data keeps the columns. The fit meets the optimality
+    conditions of J = mean log loss + |w|_1 / (C n), written out here in float64."""
+    from crossentropy.solvers.working_set import _by_columns
+
+    X, y = _one_hot_table()
+    n, C = X.shape[0], 0.05
+    obj = LinearObjective(X, y, n_classes=2, scale=1.0 / n, penalty=ElasticNet(l1=1.0 / (C * n)))
+    assert X.shape[1] ** 2 < X.nnz and not _by_columns(obj)
+    Xt, yt = _text_like()
+    wide = LinearObjective(Xt, yt, n_classes=2, fit_intercept=False, scale=1.0 / Xt.shape[0],
+                           penalty=ElasticNet(l1=0.01))
+    assert _by_columns(wide)
+    ours = LogisticRegression(penalty="l1", C=C, tol=1e-10).fit(X, y)
+    w, b = ours.coef_.ravel(), ours.intercept_[0]
+    g = X.T @ (expit(X @ w + b) - y) / n
+    lam = 1.0 / (C * n)
+    assert abs(np.mean(expit(X @ w + b) - y)) < 1e-8
+    on = w != 0
+    assert on.any() and (~on).any()
+    np.testing.assert_allclose(g[on], -lam * np.sign(w[on]), atol=1e-8)
+    assert np.all(np.abs(g[~on]) <= lam + 1e-8)

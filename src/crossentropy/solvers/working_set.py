@@ -62,11 +62,21 @@ class ColumnHessian(Protocol):
 
 
 def _by_columns(objective):
-    """Whether the steps read X's columns: two classes, sparse X, an l1 (elastic-net) penalty."""
+    """Whether the steps read X's columns: two classes, sparse X, an l1 (elastic-net) penalty, and more
+    coefficients than a sweep over the formed block beats.
+
+    A coordinate-descent sweep over X's columns costs a pass over their non-zeros, one over the formed
+    block :math:`H_{WW}` at most :math:`p^2` operations. On wide data (text: :math:`p^2` far above
+    nnz(X)) the block would cost more than the columns; on a table of a few one-hot columns
+    (:math:`p^2` below nnz(X)) the block's sweeps are the cheaper ones, and there the columns of a
+    category sum to the intercept's, which makes coordinate descent on the columns crawl (hundreds of
+    sweeps where the block's solve needs a few).
+    """
     from scipy import sparse
 
-    return (isinstance(objective, ColumnHessian) and objective.n_classes == 2 and sparse.issparse(objective.X)
-            and isinstance(objective.penalty, ElasticNet))
+    X = objective.X
+    return (isinstance(objective, ColumnHessian) and objective.n_classes == 2 and sparse.issparse(X)
+            and isinstance(objective.penalty, ElasticNet) and objective.n_coef ** 2 > X.nnz)
 
 
 class _Blocks:
