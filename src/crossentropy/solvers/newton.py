@@ -236,8 +236,8 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     estimate = estimated_start(objective, lazy, coef, max(SUBSAMPLE_ROWS // 2, objective.n_samples // 10),
                                SUBSAMPLE_ROWS) if own_state else None
     # a Hessian kept from the previous point of a path: the first pass need not form one
-    first = objective.loss_gradient if lazy is not None and lazy.data is not None else with_hessian
-    f, g = estimate or (first or objective.loss_gradient)(coef)
+    kept = lazy is not None and lazy.data is not None
+    f, g = estimate or (with_hessian if with_hessian and not kept else objective.loss_gradient)(coef)
     at_start = run.at_start(coef, g)
     stalls = 0
     last_decrement = None
