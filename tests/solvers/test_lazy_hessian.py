@@ -71,3 +71,26 @@ def test_state_of_another_shape_is_ignored():
     ref = newton(obj, np.zeros(obj.n_coef), tol=1e-8)
     assert res.converged
     np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-6)
+
+
+@pytest.mark.parametrize("d, kept", [(12, False), (159, True)])
+def test_a_kept_hessian_is_replaced_when_a_new_one_costs_less(d, kept):
+    """A kept Hessian that contracts the decrement well but needs 5 more steps to the gap test is kept
+    where a new Hessian costs more than those steps (160 coefficients: 10 passes) and replaced where it
+    costs less (13 coefficients: one pass, and ``LAZY_STEPS`` steps after it)."""
+    import sys
+
+    module = sys.modules["crossentropy.solvers.newton"]
+    obj = _objective(n=400, d=d)
+    assert module.hessian_passes(obj) == max(1.0, obj.n_coef / module.GRAM_COLUMNS_PER_PASS)
+    lazy = module._LazyHessian(obj, {})
+    coef = np.zeros(obj.n_coef)
+    lazy.at(coef)  # formed here
+    lazy.at(coef)  # kept
+    ratio, steps = 0.03, 5
+    rng = np.random.default_rng(0)
+    s = 1e-3 * rng.standard_normal(obj.n_coef)
+    y = obj.hessian(coef) @ s
+    trusted = lazy.stepped(1.0, 1.0, ratio, ratio ** (steps + 1), s, y)
+    assert (steps <= module.LAZY_STEPS + module.hessian_passes(obj)) == kept
+    assert trusted == kept and (lazy.data is not None) == kept

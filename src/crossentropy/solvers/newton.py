@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from ._base import (ClassCount, FusedHessian, HessianClassBlocks, HessianDiagonal, Preconditioned, Progress,
                     SolvesSubsample, Subsampled, armijo, prox_newton_search, small_gap, vdot, vnorm)
@@ -175,8 +175,8 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         Lazy Hessians (Cholesky steps): given (``{}`` or the ``state`` of a previous result on the
         same data, e.g. the last point of a regularisation path), a data Hessian is kept (with BFGS
         corrections) while it steps well and formed anew only after a step that needed
-        backtracking, left more than ``LAZY_CONTRACTION`` of the decrement or would need more than
-        ``LAZY_STEPS`` further steps. The result's ``state["hessian"]`` is the last data Hessian
+        backtracking, left more than ``LAZY_CONTRACTION`` of the decrement or would need more further
+        steps than a new Hessian would cost (``LAZY_STEPS`` and :func:`hessian_passes`). The result's ``state["hessian"]`` is the last data Hessian
         (without the penalty's term, which the next objective may change), ``state["formed"]`` how many
         were formed. Without ``state``, an objective that forms its Hessian in the pass of the loss
         and gradient (:class:`~crossentropy.solvers._base.FusedHessian`) keeps its Hessians in the
@@ -299,10 +299,36 @@ ROUNDING_STEPS = 64
 #: (:math:`\lambda_{k+1}^2 \le 0.25\,\lambda_k^2`, the contraction of a Hessian within a factor 2
 #: of the true one) and still keep it; a step that leaves more, or backtracks, forms it anew.
 LAZY_CONTRACTION = 0.25
-#: Lazy Hessians: the most steps at the last contraction a kept Hessian may still need to reach the
-#: decrement of the gap test; more, and it is formed anew (a Hessian costs a few evaluations: on
-#: 80,000 x 51 one Gram took 2.4 times a loss-and-gradient pass, and a fresh step ends in one or two).
-LAZY_STEPS = 3
+#: Lazy Hessians: the steps a freshly formed Hessian still needs to pass the gap test (Newton's
+#: quadratic convergence near the minimum ends in one or two).
+LAZY_STEPS = 2
+#: Lazy Hessians: a Hessian's cost in loss-and-gradient passes is its width over this
+#: (:func:`hessian_passes`): a Gram of p columns does p multiply-adds per entry of X where the pass does
+#: a few and is bound by memory. Measured on this project's machine: 2.4 passes at 51 coefficients
+#: (80,000 rows), 6 to 12 at 101 (200,000 rows).
+GRAM_COLUMNS_PER_PASS = 16
+
+
+def hessian_passes(objective):
+    r"""The cost of forming the objective's data Hessian, in passes of its loss and gradient: the width
+    of a row of the Gram (the coefficients; for sparse X the mean non-zeros of a row, as a sparse Gram
+    does :math:`\sum_i \mathrm{nnz}_i^2` work where the pass does :math:`\sum_i \mathrm{nnz}_i`) over
+    ``GRAM_COLUMNS_PER_PASS``, at least 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crossentropy.objective import LinearObjective
+    >>> X = np.zeros((100, 159)); y = np.arange(100) % 2
+    >>> hessian_passes(LinearObjective(X, y, n_classes=2))   # 160 coefficients with the intercept
+    10.0
+    """
+    X = getattr(objective, "X", None)
+    if sparse.issparse(X):
+        width = X.nnz / max(1, X.shape[0]) + 1
+    else:
+        width = objective.n_coef
+    return max(1.0, width / GRAM_COLUMNS_PER_PASS)
 
 
 class _LazyHessian:
@@ -312,9 +338,10 @@ class _LazyHessian:
     was formed, corrected after every step by the BFGS update with the step and the change of the
     data gradient (so it follows the Hessian between formations, as a quasi-Newton matrix started
     from the true one). A step taken with it contracts the decrement by
-    :math:`\lVert I - H(\theta) H^{-1}\rVert`; while that is at most ``LAZY_CONTRACTION`` (and
-    ``LAZY_STEPS`` more steps at that rate would reach the gap test) it is kept, so the estimates of
-    the gap made with it are within a factor 2 as well.
+    :math:`\lVert I - H(\theta) H^{-1}\rVert`; while that is at most ``LAZY_CONTRACTION`` (and the
+    steps at that rate still needed to pass the gap test cost no more than a new Hessian and the
+    ``LAZY_STEPS`` steps after it, :func:`hessian_passes`) it is kept, so the estimates of the gap
+    made with it are within a factor 2 as well.
     """
 
     def __init__(self, objective, state, own=False):
@@ -325,6 +352,7 @@ class _LazyHessian:
         self.data = H if H is not None and H.shape == (objective.n_coef,) * 2 else None
         self.fresh = False
         self.formed = 0
+        self.steps = LAZY_STEPS + hessian_passes(objective)  # kept while it needs at most this many
 
     def seed(self, H, coef):
         """Start from the (estimated) Hessian H of the smooth objective at ``coef``."""
@@ -349,7 +377,7 @@ class _LazyHessian:
         good = t == 1.0 and after is not None and after <= LAZY_CONTRACTION * decrement
         if good and after > target > 0 and not self.fresh:  # at this rate, how many more steps?
             ratio = after / decrement
-            good = ratio <= 0 or np.log(target / after) / np.log(ratio) <= LAZY_STEPS
+            good = ratio <= 0 or np.log(target / after) / np.log(ratio) <= self.steps
         if not good:
             self.data = None  # form it anew at the next step
         else:  # kept: corrected by the step's change of gradient
