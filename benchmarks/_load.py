@@ -22,7 +22,10 @@ import os
 import subprocess
 import sys
 
-_SPIN = "import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True:\n    pass\n"
+#: The competitor: it spins on its core while its parent lives (checked every few milliseconds), so a
+#: harness killed by a signal, whose ``finally`` never runs, leaves no spinner behind.
+_SPIN = ("import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\nparent = int(sys.argv[2])\n"
+         "while os.getppid() == parent:\n    for _ in range(100_000):\n        pass\n")
 
 
 def competitor_core() -> int:
@@ -33,7 +36,8 @@ def competitor_core() -> int:
 @contextlib.contextmanager
 def competitor():
     """A process spinning on one core for the duration of the ``with`` block (killed on exit)."""
-    proc = subprocess.Popen([sys.executable, "-c", _SPIN, str(competitor_core())], start_new_session=True,
+    proc = subprocess.Popen([sys.executable, "-c", _SPIN, str(competitor_core()), str(os.getpid())],
+                            start_new_session=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield proc

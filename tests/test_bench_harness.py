@@ -229,3 +229,34 @@ def test_competitor_spins_on_one_core():
         # in a session of its own (the scheduler's fair share is per session first, as for a browser)
         assert os.getsid(proc.pid) == proc.pid != os.getsid(0)
     assert proc.poll() is not None  # and it is gone after the block
+
+
+def test_competitor_ends_with_a_harness_killed_by_a_signal():
+    """A harness stopped by SIGKILL (or a timeout's SIGTERM) runs no ``finally``: its spinner, in a
+    session of its own, still ends, as it spins only while its parent lives."""
+    import os
+    import signal
+    import time
+
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT / "benchmarks")!r})
+        from _load import competitor
+        with competitor() as proc:
+            print(proc.pid, flush=True)
+            time.sleep(600)
+    """)
+    harness = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    spinner = int(harness.stdout.readline())
+    assert Path(f"/proc/{spinner}").exists()
+    os.kill(harness.pid, signal.SIGKILL)
+    harness.wait()
+    deadline = time.monotonic() + 20
+    def alive():
+        try:  # a zombie (exited, not yet reaped by init) counts as gone
+            return Path(f"/proc/{spinner}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive()
