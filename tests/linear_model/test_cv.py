@@ -241,3 +241,18 @@ def test_cv_has_no_partial_fit(solver):
     with pytest.raises(AttributeError, match="partial_fit"):
         search.partial_fit(np.zeros((4, 1)), [0, 1, 0, 1], classes=[0, 1])
     assert hasattr(LogisticRegression(solver="sgd"), "partial_fit")  # the estimator that supports it keeps it
+
+
+def test_refit_at_default_tol_matches_sklearn_tight_refit():
+    # the refit starts from the folds' mean, near its minimum: Newton forms the exact Hessian there
+    # (an estimate from a share of the rows, meant for a subsample's start, would close the gap only
+    # linearly and stop just inside it), so at the default tol its coefficients are those of
+    # scikit-learn's newton-cholesky at tol=1e-10 to 1e-5, as scikit-learn's own at tol=1e-4 are
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+    X, y = make_classification(60_000, 40, n_informative=20, random_state=0)
+    folds = list(StratifiedKFold(5).split(X, y))
+    ours = LogisticRegressionCV(Cs=6, cv=folds).fit(X, y)
+    sk = SkLogisticRegression(C=float(ours.C_[0]), solver="newton-cholesky", tol=1e-10, max_iter=1000).fit(X, y)
+    assert rel_error(ours.coef_, sk.coef_) < 1e-5
+    assert rel_error(ours.intercept_, sk.intercept_) < 1e-5

@@ -124,10 +124,11 @@ def _warm_start(objective, coef, step, tol, cg_cap):
     Newton steps then close quadratically: most iterations are paid at a tenth of the price. The rows
     are evenly spaced (every k-th, a systematic sample: rows sorted by label or time are still all
     represented), so an in-memory objective takes them as a strided view of X instead of a copy.
+    Returns the subsample's minimiser, or None where no subsample is solved.
     """
     n = objective.n_samples
     if n < SUBSAMPLE_ROWS or not isinstance(objective, (SolvesSubsample, Subsampled)) or np.any(coef):
-        return coef  # small, or no subsample to solve, or started elsewhere on purpose (a warm start)
+        return None  # small, or no subsample to solve, or started elsewhere on purpose (a warm start)
     m = max(SUBSAMPLE_ROWS // 2, n // 10)
     rows = np.arange(0, n, n // m)[:m]
     solve = partial(newton, coef0=coef, max_iter=30, tol=max(tol, WARM_TOL), step=step, cg_max_iter=cg_cap,
@@ -176,12 +177,14 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         same data, e.g. the last point of a regularisation path), a data Hessian is kept (with BFGS
         corrections) while it steps well and formed anew only after a step that needed
         backtracking, left more than ``LAZY_CONTRACTION`` of the decrement or would need more further
-        steps than a new Hessian would cost (``LAZY_STEPS`` and :func:`hessian_passes`). The result's ``state["hessian"]`` is the last data Hessian
-        (without the penalty's term, which the next objective may change), ``state["formed"]`` how many
-        were formed. Without ``state``, an objective that forms its Hessian in the pass of the loss
-        and gradient (:class:`~crossentropy.solvers._base.FusedHessian`) keeps its Hessians in the
-        same way (``KEEP_FUSED_HESSIANS``; no state is returned): the first comes with the first
-        evaluation, and a step costs one pass over the data while the kept Hessian steps well.
+        steps than a new Hessian would cost (``LAZY_STEPS`` and :func:`hessian_passes`). The result's
+        ``state["hessian"]`` is the last data Hessian (without the penalty's term, which the next
+        objective may change), ``state["formed"]`` how many were formed. Without ``state``, an
+        objective that forms its Hessian in the pass of the loss and gradient
+        (:class:`~crossentropy.solvers._base.FusedHessian`) keeps its Hessians in the same way
+        (``KEEP_FUSED_HESSIANS``; no state is returned): the first comes with the first evaluation
+        (estimated on the subsample's share of the rows after the subsample start, exact from any
+        other start), and a step costs one pass over the data while the kept Hessian steps well.
     subsample_start : bool, default True
         On at least ``SUBSAMPLE_ROWS`` rows, from a zero start, first solve a random tenth of the rows
         (when the objective can subsample: :class:`~crossentropy.solvers.Subsampled`) and start there.
@@ -223,8 +226,8 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
         step = choose_step(objective)
     N = objective.null_space() if step == "cholesky" else None
     cg_cap = int(cg_max_iter) if cg_max_iter else min(objective.n_coef, 250)
-    if subsample_start:
-        coef = _warm_start(objective, coef, step, tol, cg_cap)
+    warm = _warm_start(objective, coef, step, tol, cg_cap) if subsample_start else None
+    coef = coef if warm is None else warm
     # where the objective forms the Hessian in the pass of the loss and gradient, it does so at the
     # start; then Hessians are lazy (kept while they step well) unless KEEP_FUSED_HESSIANS is False,
     # where each step not predicted to be the last (:func:`~._fused_newton.predicted_last`) forms the next one in its pass
@@ -233,8 +236,10 @@ def newton(objective, coef0, *, max_iter=100, tol=1e-4, callback=None, verbose=0
     lazy = (_LazyHessian(objective, {} if own_state else state, own=own_state)
             if step == "cholesky" and (state is not None or own_state) else None)
     with_hessian = (lambda c: objective.loss_gradient_hessian(c)[:2]) if fused else None
+    # after a subsample's minimiser, a Hessian estimated on as many rows starts the steps (they close a
+    # distance the estimate's error already matches); from any other start, the exact one
     estimate = estimated_start(objective, lazy, coef, max(SUBSAMPLE_ROWS // 2, objective.n_samples // 10),
-                               SUBSAMPLE_ROWS) if own_state else None
+                               SUBSAMPLE_ROWS) if own_state and warm is not None else None
     # a Hessian kept from the previous point of a path: the first pass need not form one
     kept = lazy is not None and lazy.data is not None
     f, g = estimate or (with_hessian if with_hessian and not kept else objective.loss_gradient)(coef)
