@@ -1,4 +1,5 @@
-"""Small products on one BLAS thread, and the user's BLAS thread count restored after.
+"""Small products on one BLAS thread, large ones on at most the cores free, and the user's BLAS thread
+count restored after.
 
 Oracle: threadpoolctl's own ``threadpool_info()`` (what the loaded BLAS libraries report), read before,
 inside (from a fit's callback) and after.
@@ -49,8 +50,14 @@ def test_overlapping_blocks_in_two_threads_restore_the_users_count():
     assert _blas_counts() == before
 
 
-@pytest.mark.parametrize("n, expect_one", [(300, True), (SMALL_PRODUCT // 20 + 1_000, False)])
-def test_a_fit_runs_small_products_on_one_blas_thread(n, expect_one):
+@pytest.mark.parametrize("n, free, expect_one", [(300, 2, True), (SMALL_PRODUCT // 20 + 1_000, 2, False),
+                                                  (SMALL_PRODUCT // 20 + 1_000, 1, True)])
+def test_a_fit_runs_small_products_on_one_blas_thread(n, free, expect_one, monkeypatch):
+    """Small products on one thread; large ones on the user's threads, at most the cores free (here
+    as the run queue is mocked to show them: both, or one with a competitor on the other)."""
+    from crossentropy import _cores
+
+    monkeypatch.setattr(_cores, "free_cores", lambda: free)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, 19))   # 20 coefficients with the intercept: n * 20 multiply-adds per X @ w
     y = (X[:, 0] + rng.logistic(size=n) > 0).astype(int)
@@ -72,3 +79,21 @@ def test_ordinal_fit_restores_the_count():
         OrdinalRegression().fit(X, y, callback=lambda state: seen.append(_blas_counts()))
         assert _blas_counts() == before
     assert seen and all(c == [1] * len(before) for c in seen)
+
+
+def test_nested_blocks_hold_the_smallest_count_and_restore_each_level():
+    from crossentropy._blas import limited
+
+    with threadpool_limits(limits=4, user_api="blas"):
+        before = _blas_counts()
+        with limited(3):
+            three = _blas_counts()
+            with limited(8):  # more than the user's: the block's 3 holds
+                still = _blas_counts()
+                with limited(1):
+                    one = _blas_counts()
+                back = _blas_counts()
+            after_inner = _blas_counts()
+        assert _blas_counts() == before
+    n = len(before)
+    assert three == still == back == after_inner == [3] * n and one == [1] * n

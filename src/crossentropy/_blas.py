@@ -6,12 +6,16 @@ each time the second thread's core is busy with another process: a browser, a se
 test runner. A fit makes thousands of such products (a softmax Newton-CG fit on the digits table
 makes one per Hessian-vector product, on 1,797 × 650 coefficients), so on a two-core machine with
 one competing process the same fit took 0.3 s with one BLAS thread and 2 to 20 s with two. Products
-below :data:`SMALL_PRODUCT` multiply-adds therefore run on one BLAS thread; larger ones keep the
-threads the user set (each product is then long enough to pay for its hand-offs).
+below :data:`SMALL_PRODUCT` multiply-adds therefore run on one BLAS thread. Larger ones run on the
+threads the user set, but on no more than the cores free when the fit starts
+(:func:`crossentropy._cores.free_cores`, as numba's launches): BLAS splits a product evenly between its
+threads, so a thread that shares its core with another busy process holds the product back by as long
+as it waits for that core, while the others spin.
 
 The limit is threadpoolctl's (scikit-learn's ``KMeans`` limits BLAS the same way): it holds for the
-``with`` block and the thread count the user had is restored when the last block that set it ends,
-also when blocks overlap in several threads of the program (a count of open blocks under a lock).
+``with`` block and the thread count the user had is restored when the last block that set one ends,
+also when blocks overlap in several threads of the program or nest (the smallest count asked for by
+the open blocks holds, under a lock).
 
 References
 ----------
@@ -25,13 +29,13 @@ from __future__ import annotations
 import contextlib
 import threading
 
-__all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "single_thread", "for_products"]
+__all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "limited", "single_thread", "for_products"]
 
 #: products of fewer multiply-adds than this (about a millisecond on one core) run on one BLAS thread
 SMALL_PRODUCT = 1 << 22
 
 _LOCK = threading.Lock()
-_STATE: dict = {"open": 0}
+_STATE: dict = {"open": []}
 
 
 def controller():
@@ -57,11 +61,53 @@ def blas_threads() -> int:
 
 
 @contextlib.contextmanager
-def single_thread(when: bool = True):
-    """Within the block, BLAS runs on one thread (when ``when``); the user's count is restored after.
+def limited(threads: int):
+    """Within the block, BLAS runs on at most ``threads`` threads; the user's count is restored after.
 
-    Blocks may nest and overlap across threads: the first to open sets the limit, the last to close
-    restores what was there before the first.
+    Blocks may nest and overlap across threads: the smallest count asked for by the blocks open holds
+    (never more than the user's), and the last to close restores what was there before the first.
+
+    Examples
+    --------
+    >>> before = blas_threads()
+    >>> with limited(2):
+    ...     with limited(1):
+    ...         inner = blas_threads()
+    ...     outer = blas_threads()
+    >>> inner, outer == min(2, before), blas_threads() == before
+    (1, True, True)
+    """
+    threads = max(1, int(threads))
+    with _LOCK:
+        if not _STATE["open"]:
+            _STATE["user"] = blas_threads()
+        _STATE["open"].append(threads)
+        _apply()
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _STATE["open"].remove(threads)
+            _apply()
+
+
+def _apply():
+    """Set BLAS to the smallest count of the open blocks, or restore the user's when none asks for
+    fewer (only when that changes the count). Holds ``_LOCK``."""
+    want = min(_STATE["open"] + [_STATE["user"]])
+    if want == _STATE.get("limit", _STATE["user"]):
+        return
+    limiter = _STATE.pop("limiter", None)
+    _STATE.pop("limit", None)
+    if limiter is not None:
+        limiter.restore_original_limits()
+    if want < _STATE["user"]:
+        _STATE["limiter"] = controller().limit(limits=want, user_api="blas")
+        _STATE["limit"] = want
+
+
+def single_thread(when: bool = True):
+    """Within the block, BLAS runs on one thread (when ``when``): :func:`limited` with 1.
 
     Examples
     --------
@@ -72,24 +118,12 @@ def single_thread(when: bool = True):
     >>> inner, blas_threads() == before
     (1, True)
     """
-    if not when:
-        yield
-        return
-    with _LOCK:
-        if _STATE["open"] == 0:
-            _STATE["limiter"] = controller().limit(limits=1, user_api="blas")
-        _STATE["open"] += 1
-    try:
-        yield
-    finally:
-        with _LOCK:
-            _STATE["open"] -= 1
-            if _STATE["open"] == 0:
-                _STATE.pop("limiter").restore_original_limits()
+    return limited(1) if when else contextlib.nullcontext()
 
 
 def for_products(multiply_adds: float):
-    """:func:`single_thread` when one product of the work has fewer than :data:`SMALL_PRODUCT` multiply-adds.
+    """The BLAS threads for work whose products each take ``multiply_adds``: one below
+    :data:`SMALL_PRODUCT`, else at most the cores free now (:func:`crossentropy._cores.free_cores`).
 
     Parameters
     ----------
@@ -102,4 +136,8 @@ def for_products(multiply_adds: float):
     ...     blas_threads()
     1
     """
-    return single_thread(multiply_adds < SMALL_PRODUCT)
+    if multiply_adds < SMALL_PRODUCT:
+        return limited(1)
+    from ._cores import free_cores
+
+    return limited(free_cores())

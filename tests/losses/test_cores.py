@@ -1,6 +1,6 @@
 """Each launch's threads bounded by the cores free now, and the launch leaves numba's settings as they were.
 
-Oracles: the definition of :func:`crossentropy._kernels.cores.free_cores`
+Oracles: the definition of :func:`crossentropy._cores.free_cores`
 (:math:`\\min(A, \\max(1, P - (R - 1)))`) evaluated on mocked ``/proc/loadavg`` contents and affinity
 masks, and PyTorch's ``cross_entropy`` with autograd for the kernel's numbers on one and on two threads.
 """
@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 import crossentropy as ce
 from crossentropy import _kernels
-from crossentropy._kernels import cores, fused, launch_threads
+from crossentropy import _cores as cores
+from crossentropy._kernels import fused, launch_threads
 from helpers import assert_close_scaled, torch_cross_entropy
 
 

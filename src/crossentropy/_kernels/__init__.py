@@ -10,7 +10,7 @@ imports it lazily, on the first call that uses it, so ``import crossentropy`` st
 - :mod:`.linear_engine`: row blocks × class chunks of ``X @ W.T + b`` with BLAS in between;
 - :mod:`.binary_pass`: the binary model's logits, loss and gradient in one pass over dense rows;
 - :mod:`.temperature`: the temperature-scaling loss and its first two derivatives in one pass;
-- :mod:`.cores`: the cores free for a launch now (bounds each launch's threads).
+- the cores free for a launch now: :mod:`crossentropy._cores` (bounds each launch's threads).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .. import _numba_cache
 _numba_cache.install()  # before the kernels are decorated: a cache directory even without a writable home
 
 from . import binary_pass, chunked, fused, temperature  # noqa: E402
-from .cores import free_cores  # noqa: E402
+from .._cores import free_cores  # noqa: E402
 from .fused import hard_rows_fused, threads_for  # noqa: E402
 
 _numba_cache.disable_uncached(vars(fused))
@@ -115,7 +115,7 @@ def launching(n_threads=None):
 
 def launch_threads(n_elements: int) -> int:
     """Threads a launch over ``n_elements`` logits uses: :func:`.fused.threads_for` of numba's count,
-    at most the cores free now (:func:`.cores.free_cores`, read only when more than one thread would run).
+    at most the cores free now (:func:`crossentropy._cores.free_cores`, read only when more than one thread would run).
 
     A thread given a core that another process keeps busy holds the whole launch at its closing
     barrier; fewer threads on free cores finish sooner and steadier.

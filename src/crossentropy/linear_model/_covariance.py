@@ -65,7 +65,7 @@ import pandas as pd
 from scipy import linalg, sparse
 from scipy.linalg import blas, lapack
 
-from .._blas import single_thread
+from .._blas import for_products, single_thread
 from .._validation import check_option
 from ..objective.sums import gram
 
@@ -145,17 +145,18 @@ def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse
     if cov_type in ("HC1", "cluster") and n_obs <= m:
         raise ValueError(f"cov_type={cov_type!r} needs more observations (sum of sample_weight {n_obs:g}) than "
                          f"parameters ({m})")
-    C = inverse_information(design) if information_inverse is None else _checked_inverse(information_inverse, m)
-    if cov_type == "nonrobust":
-        return C
-    rows = _Rows(design, active)
-    if cov_type == "cluster":
-        covs = [_sandwich(C, rows.cluster_meat(c)) * _cluster_factor(c, n_obs, m) for c in codes]
-        if len(covs) == 1:
-            return covs[0]
-        return _psd(covs[0] + covs[1] - covs[2])
-    V = _sandwich(C, rows.meat(C if cov_type in ("HC2", "HC3") else None, cov_type))
-    return V * (n_obs / (n_obs - m)) if cov_type == "HC1" else V
+    with for_products(design.X.shape[0] * m):  # the products over the rows: BLAS threads on the cores free
+        C = inverse_information(design) if information_inverse is None else _checked_inverse(information_inverse, m)
+        if cov_type == "nonrobust":
+            return C
+        rows = _Rows(design, active)
+        if cov_type == "cluster":
+            covs = [_sandwich(C, rows.cluster_meat(c)) * _cluster_factor(c, n_obs, m) for c in codes]
+            if len(covs) == 1:
+                return covs[0]
+            return _psd(covs[0] + covs[1] - covs[2])
+        V = _sandwich(C, rows.meat(C if cov_type in ("HC2", "HC3") else None, cov_type))
+        return V * (n_obs / (n_obs - m)) if cov_type == "HC1" else V
 
 
 def inverse_information(design):
@@ -186,7 +187,8 @@ def inverse_information(design):
     ----------
     R, ``glm.fit`` (``tol = 1e-7`` of its pivoted QR on the weighted design).
     """
-    info = design.information()
+    with for_products(design.X.shape[0] * design.n_params):
+        info = design.information()
     if not np.all(np.isfinite(info)):
         raise np.linalg.LinAlgError("the information matrix of design is not finite: no covariance")
     d = np.sqrt(np.diag(info))

@@ -17,7 +17,8 @@ read (the reading thread among them), over the whole system.
 with :math:`A` the cores this process may run on (``os.sched_getaffinity``), :math:`P` the online
 cores (``os.cpu_count()``, the scope of the run queue count) and :math:`R` the runnable tasks. Where
 ``/proc/loadavg`` cannot be read (macOS, Windows, a sandbox), :math:`\text{free} = A`. Nothing is
-changed: the count only bounds the threads of one launch (:func:`crossentropy._kernels.launching`).
+changed: the count only bounds the threads of one numba launch (:func:`crossentropy._kernels.launching`)
+and the BLAS threads of a fit's large products (:func:`crossentropy._blas.for_products`).
 """
 
 from __future__ import annotations
