@@ -308,9 +308,8 @@ LAZY_CONTRACTION = 0.25
 #: quadratic convergence near the minimum ends in one or two).
 LAZY_STEPS = 2
 #: Lazy Hessians: a Hessian's cost in loss-and-gradient passes is its width over this
-#: (:func:`hessian_passes`): a Gram of p columns does p multiply-adds per entry of X where the pass does
-#: a few and is bound by memory. Measured on this project's machine: 2.4 passes at 51 coefficients
-#: (80,000 rows), 6 to 12 at 101 (200,000 rows).
+#: (:func:`hessian_passes`): a Gram of p columns does p multiply-adds per entry of X, in the time a
+#: memory-bound pass reads about 16 of them (BLAS's SYRK beside a pass of a few operations an entry).
 GRAM_COLUMNS_PER_PASS = 16
 
 
