@@ -57,7 +57,7 @@ def test_a_fit_runs_small_products_on_one_blas_thread(n, free, expect_one, monke
     as the run queue is mocked to show them: both, or one with a competitor on the other)."""
     from crossentropy import _cores
 
-    monkeypatch.setattr(_cores, "free_cores", lambda: free)
+    monkeypatch.setattr(_cores, "free_cores", lambda **kwargs: free)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, 19))   # 20 coefficients with the intercept: n * 20 multiply-adds per X @ w
     y = (X[:, 0] + rng.logistic(size=n) > 0).astype(int)

@@ -123,7 +123,8 @@ def single_thread(when: bool = True):
 
 def for_products(multiply_adds: float):
     """The BLAS threads for work whose products each take ``multiply_adds``: one below
-    :data:`SMALL_PRODUCT`, else at most the cores free now (:func:`crossentropy._cores.free_cores`).
+    :data:`SMALL_PRODUCT`, else at most the cores that other processes leave free now
+    (:func:`crossentropy._cores.free_cores` with :func:`~crossentropy._cores.own_runnable`).
 
     Parameters
     ----------
@@ -138,6 +139,6 @@ def for_products(multiply_adds: float):
     """
     if multiply_adds < SMALL_PRODUCT:
         return limited(1)
-    from ._cores import free_cores
+    from ._cores import free_cores, own_runnable
 
-    return limited(free_cores())
+    return limited(free_cores(own=own_runnable()))  # this process's spinning BLAS threads take no core

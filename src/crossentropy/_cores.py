@@ -27,6 +27,8 @@ import os
 
 #: Linux's load file: ``avg1 avg5 avg15 running/total last_pid``
 LOADAVG = "/proc/loadavg"
+#: This process's threads, one folder each with its ``stat``
+TASKS = "/proc/self/task"
 
 
 def allowed_cores() -> int:
@@ -57,7 +59,38 @@ def runnable_tasks(path=None):
         return None
 
 
-def free_cores(allowed=None, online=None, runnable=None) -> int:
+def own_runnable(task_dir=None) -> int:
+    """Threads of this process runnable now (state ``R`` in ``/proc/self/task/*/stat``), the caller
+    among them; 1 where they cannot be read.
+
+    A BLAS library's threads spin for a while after each product, runnable though they hold no work:
+    counted with the other tasks of the run queue, they would make the cores look taken by the very
+    process that asks.
+
+    >>> own_runnable() >= 1
+    True
+    """
+    task_dir = TASKS if task_dir is None else task_dir
+    try:
+        tids = os.listdir(task_dir)
+    except OSError:
+        return 1
+    count = 0
+    for tid in tids:
+        try:
+            fd = os.open(os.path.join(task_dir, tid, "stat"), os.O_RDONLY)
+            try:
+                stat = os.read(fd, 512)
+            finally:
+                os.close(fd)
+        except OSError:  # the thread ended meanwhile
+            continue
+        fields = stat.rsplit(b")", 1)[-1].split()
+        count += bool(fields) and fields[0] == b"R"
+    return max(1, count)
+
+
+def free_cores(allowed=None, online=None, runnable=None, own=1) -> int:
     r"""Cores free for a launch now: :math:`\min(A, \max(1, P - (R - 1)))` (see the module's note).
 
     Parameters
@@ -69,6 +102,11 @@ def free_cores(allowed=None, online=None, runnable=None) -> int:
     runnable : int, optional
         :math:`R`, the runnable tasks including the caller; default :func:`runnable_tasks`, read now
         (where it cannot be read, the result is :math:`A`).
+    own : int, default 1
+        How many of the :math:`R` runnable tasks are the caller's own: 1, the calling thread (a parallel
+        launch counts its process's other busy threads as competitors, as Dask's threaded workers
+        are); :func:`own_runnable` where the process's own threads are not to count (BLAS's threads
+        spinning after a product). :math:`R - \mathrm{own}` replaces :math:`R - 1` above.
 
     Returns
     -------
@@ -89,7 +127,7 @@ def free_cores(allowed=None, online=None, runnable=None) -> int:
         runnable = runnable_tasks()
         if runnable is None:
             return allowed
-    others = int(runnable) - 1
+    others = int(runnable) - max(1, int(own))
     if others <= 0:  # the caller alone (os.cpu_count is not needed, and costs as much as the read)
         return allowed
     online = (os.cpu_count() or allowed) if online is None else int(online)

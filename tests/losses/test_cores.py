@@ -149,3 +149,22 @@ def test_thread_count_restored_after_a_launch_that_raises(few_elements_per_threa
             assert numba.get_num_threads() == 1
             raise RuntimeError("inside the launch")
     assert (numba.get_num_threads(), numba.get_parallel_chunksize()) == before
+
+
+@given(allowed=st.integers(1, 64), extra=st.integers(0, 64), runnable=st.integers(1, 256), own=st.integers(1, 64))
+def test_free_cores_leaves_the_callers_own_threads_out(allowed, extra, runnable, own):
+    online = allowed + extra
+    own = min(own, runnable)  # the process's runnable threads are among the run queue's
+    got = cores.free_cores(allowed, online, runnable, own=own)
+    assert got == min(allowed, max(1, online - (runnable - own)))
+    assert got >= cores.free_cores(allowed, online, runnable)  # never fewer than counting them
+
+
+def test_own_runnable_counts_the_threads_in_state_r(tmp_path):
+    for tid, state in ((101, "R"), (102, "S"), (103, "R"), (104, "D")):
+        (tmp_path / str(tid)).mkdir()
+        (tmp_path / str(tid) / "stat").write_text(f"{tid} (python (x) y) {state} 1 2 3\n")  # a ")" in the name
+    (tmp_path / "105").mkdir()  # a thread that ended between the listing and the read
+    assert cores.own_runnable(str(tmp_path)) == 2
+    assert cores.own_runnable(str(tmp_path / "missing")) == 1  # no /proc: the caller alone
+    assert cores.own_runnable() >= 1
