@@ -99,19 +99,24 @@ def test_nested_blocks_hold_the_smallest_count_and_restore_each_level():
     assert three == still == back == after_inner == [3] * n and one == [1] * n
 
 
-def test_the_information_of_a_small_design_runs_on_one_blas_thread(monkeypatch):
-    """The observed information (the summary's rank check and the covariance) is a Gram of the design:
-    small ones on one BLAS thread, as a fit's products, the user's count restored after."""
-    from crossentropy.linear_model import _design
-
-    seen = []
-    real = _design.gram
+def _record_counts(monkeypatch, module, name):
+    """Replace ``module.name`` by a wrapper that records the BLAS thread counts at each call; the list."""
+    seen, real = [], getattr(module, name)
 
     def recording(*args, **kwargs):
         seen.append(_blas_counts())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_design, "gram", recording)
+    monkeypatch.setattr(module, name, recording)
+    return seen
+
+
+def test_the_information_of_a_small_design_runs_on_one_blas_thread(monkeypatch):
+    """The observed information (the summary's rank check and the covariance) is a Gram of the design:
+    small ones on one BLAS thread, as a fit's products, the user's count restored after."""
+    from crossentropy.linear_model import _design
+
+    seen = _record_counts(monkeypatch, _design, "gram")
     rng = np.random.default_rng(2)
     X = np.column_stack([np.ones(500), rng.standard_normal((500, 4))])
     y = (X[:, 1] + rng.logistic(size=500) > 0).astype(int)
@@ -130,14 +135,7 @@ def test_the_feature_range_check_of_small_x_runs_on_one_blas_thread(monkeypatch)
     on one thread (a second one, its core busy, made a summary on digits twice as slow under load)."""
     from crossentropy.linear_model import _weights
 
-    seen = []
-    real = _weights.products_fit
-
-    def recording(*args, **kwargs):
-        seen.append(_blas_counts())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(_weights, "products_fit", recording)
+    seen = _record_counts(monkeypatch, _weights, "products_fit")
     X = np.random.default_rng(3).standard_normal((2_000, 16))
     with threadpool_limits(limits=2, user_api="blas"):
         before = _blas_counts()
