@@ -145,7 +145,7 @@ def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse
     if cov_type in ("HC1", "cluster") and n_obs <= m:
         raise ValueError(f"cov_type={cov_type!r} needs more observations (sum of sample_weight {n_obs:g}) than "
                          f"parameters ({m})")
-    with for_products(design.X.shape[0] * m):  # the products over the rows: BLAS threads on the cores free
+    with for_products(design.X.shape[0] * m * m):  # the meat, a Gram of the rows' m scores: a fit's BLAS threads
         C = inverse_information(design) if information_inverse is None else _checked_inverse(information_inverse, m)
         if cov_type == "nonrobust":
             return C
@@ -187,8 +187,7 @@ def inverse_information(design):
     ----------
     R, ``glm.fit`` (``tol = 1e-7`` of its pivoted QR on the weighted design).
     """
-    with for_products(design.X.shape[0] * design.n_params):
-        info = design.information()
+    info = design.information()
     if not np.all(np.isfinite(info)):
         raise np.linalg.LinAlgError("the information matrix of design is not finite: no covariance")
     d = np.sqrt(np.diag(info))
