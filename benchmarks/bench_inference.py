@@ -1,8 +1,8 @@
 """Benchmarks of issue 21: the HC3 covariance of a fitted model against the fit's own time.
 
 Two rows per problem. ``inference_hc3_*``: building the reported design of a fitted ``crossentropy.LogisticRegression(penalty=None)`` (the
-constant column and the coefficients relative to class 0: a
-:class:`~crossentropy.linear_model._design.FittedDesign`) and its HC3 covariance,
+constant column, read in blocks of rows as the summary reads it, and the coefficients relative to
+class 0: a :class:`~crossentropy.linear_model._design.FittedDesign`) and its HC3 covariance,
 :func:`~crossentropy.linear_model._covariance.covariance` (observed information and its Cholesky
 factor with the rank check, the per-row leverage blocks, the meat and the sandwich). The anchor is
 that fit, ``LogisticRegression(penalty=None).fit(X, y)`` at its defaults, on the same data.
@@ -57,16 +57,16 @@ def _fit(key, quick):
 
 
 def _design(key, quick):
+    from crossentropy._terms import TermMap
     from crossentropy.linear_model._design import FittedDesign
 
     X, y = _problem(key, quick)
     model = _STATE[("model", key, quick)]
-    Xd = np.column_stack([np.ones(X.shape[0]), X])
-    names = ("const",) + tuple(f"x{j}" for j in range(X.shape[1]))
-    W = np.column_stack([model.intercept_, model.coef_])
+    coding = TermMap.identity([f"x{j}" for j in range(X.shape[1])]).coding(fit_intercept=True, reference_coded=True)
+    W = np.column_stack([model.coef_, model.intercept_]) @ coding.matrix.T  # const first, as the summary reports
     K = len(model.classes_)
     params = W.ravel() if K == 2 else W[1:] - W[0]
-    return FittedDesign(Xd, names, (None,) + names[1:], params, np.searchsorted(model.classes_, y),
+    return FittedDesign(coding.rows(X), coding.names, coding.columns, params, np.searchsorted(model.classes_, y),
                         np.ones(X.shape[0]), K)
 
 

@@ -130,13 +130,17 @@ def test_the_information_of_a_small_design_runs_on_one_blas_thread(monkeypatch):
     np.testing.assert_allclose(info, X.T @ X / 4)  # p = 1/2 at zero coefficients
 
 
-def test_the_feature_range_check_of_small_x_runs_on_one_blas_thread(monkeypatch):
-    """Every fit's validation bounds max|x| by one BLAS dot product of X with itself: on small X it runs
-    on one thread (a second one, its core busy, made a summary on digits twice as slow under load)."""
+@pytest.mark.parametrize("n", [2_000, SMALL_PRODUCT // 16 + 1_000])
+def test_the_feature_range_check_runs_on_one_blas_thread(n, monkeypatch):
+    """Every fit's validation bounds max|x| by one BLAS dot product of X with itself, bound by memory:
+    on one thread at any size, both cores free (a second thread, its core busy, made a summary on
+    digits twice as slow under load; after a large one it spins on while the fit's kernels run)."""
+    from crossentropy import _cores
     from crossentropy.linear_model import _weights
 
+    monkeypatch.setattr(_cores, "free_cores", lambda **kwargs: 2)
     seen = _record_counts(monkeypatch, _weights, "products_fit")
-    X = np.random.default_rng(3).standard_normal((2_000, 16))
+    X = np.random.default_rng(3).standard_normal((n, 16))
     with threadpool_limits(limits=2, user_api="blas"):
         before = _blas_counts()
         assert _weights.check_feature_range(X) is X

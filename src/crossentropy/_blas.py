@@ -12,6 +12,12 @@ threads the user set, but on no more than the cores free when the fit starts
 threads, so a thread that shares its core with another busy process holds the product back by as long
 as it waits for that core, while the others spin.
 
+A product with a vector (a dot product, ``X @ v``) is bound by memory, not by arithmetic: a second
+BLAS thread gains little there, and OpenBLAS's workers spin for about 0.1 s after each call, waiting
+for the next, on a core that threads started meanwhile (a Gram split by rows, :func:`split_rows`;
+numba's kernels) need. Such products run on one thread (:func:`single_thread`) where they precede
+threaded work.
+
 The limit is threadpoolctl's (scikit-learn's ``KMeans`` limits BLAS the same way): it holds for the
 ``with`` block and the thread count the user had is restored when the last block that set one ends,
 also when blocks overlap in several threads of the program or nest (the smallest count asked for by
@@ -29,7 +35,8 @@ from __future__ import annotations
 import contextlib
 import threading
 
-__all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "limited", "single_thread", "for_products"]
+__all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "limited", "single_thread", "for_products", "row_threads",
+           "split_rows"]
 
 #: products of fewer multiply-adds than this (about a millisecond on one core) run on one BLAS thread
 SMALL_PRODUCT = 1 << 22
@@ -142,3 +149,44 @@ def for_products(multiply_adds: float):
     from ._cores import free_cores, own_runnable
 
     return limited(free_cores(own=own_runnable()))  # this process's spinning BLAS threads take no core
+
+
+def row_threads(n: int, step: int) -> int:
+    """Threads for work split by rows (:func:`split_rows`): BLAS's current count (the user's, or what a
+    :func:`for_products` block allows), no more than gives each thread two blocks of ``step`` rows.
+
+    Examples
+    --------
+    >>> with single_thread():
+    ...     row_threads(10**6, 100)
+    1
+    >>> row_threads(300, 100)   # too few blocks to share
+    1
+    """
+    if n < 4 * step:
+        return 1
+    return max(1, min(blas_threads(), n // (2 * step)))
+
+
+def split_rows(work, n: int, step: int, threads: int) -> list:
+    """``[work(lo, hi), ...]`` over ``threads`` contiguous parts of the rows 0..n (whole blocks of ``step``
+    rows), each part on its own thread, BLAS on one thread meanwhile.
+
+    For row-by-row work whose products are too thin for BLAS's own threads to share (a Gram of a
+    narrow X: BLAS divides the d × d output). ``work`` must release the GIL in its heavy calls, as
+    NumPy's products do (SciPy's BLAS wrappers do not). The results come in the order of the parts,
+    and an exception of an earlier part is raised first.
+
+    Examples
+    --------
+    >>> split_rows(lambda lo, hi: (lo, hi), 1000, 100, 3)
+    [(0, 300), (300, 600), (600, 1000)]
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    blocks = -(-n // step)
+    bounds = [min(n, (blocks * t // threads) * step) for t in range(threads + 1)]
+    if threads == 1:
+        return [work(0, n)]
+    with single_thread(), ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda t: work(bounds[t], bounds[t + 1]), range(threads)))

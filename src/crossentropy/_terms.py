@@ -23,11 +23,12 @@ calls it ``Intercept``), level terms ``col[T.level]`` as patsy names treatment c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
-__all__ = ["TermColumn", "TermMap", "Coding"]
+__all__ = ["TermColumn", "TermMap", "Coding", "CodedDesign"]
 
 
 @dataclass(frozen=True)
@@ -78,23 +79,47 @@ class Coding:
 
     def design(self, U) -> np.ndarray:
         """The reported design (n × q, float64) from the model's features ``U`` (n × p)."""
-        U = np.asarray(U, dtype=np.float64)
-        R = np.empty((U.shape[0], len(self.names)))
-        terms = np.flatnonzero(self.source >= 0)
-        R[:, self.source < 0] = 1.0
+        U = np.asarray(U)
+        return self.fill(U, np.empty((U.shape[0], len(self.names))))
+
+    def rows(self, U) -> CodedDesign:
+        """The reported design of ``U`` as a :class:`CodedDesign`: formed a block of rows at a time when read."""
+        return CodedDesign(self, U)
+
+    def fill(self, U, out, row_scale=None) -> np.ndarray:
+        """Write the design of the rows ``U`` (m × p) into ``out`` (m × q, float64) and return it; with
+        ``row_scale`` (m,), each row times its factor."""
+        terms, const, src, scale, shift, contiguous = self._plan
+        r = None if row_scale is None else np.asarray(row_scale)[:, None]
+        out[:, const] = 1.0 if r is None else r
         if not terms.size:
-            return R
-        src, scale, shift = self.source[terms], self.scale[terms], self.shift[terms]
-        contiguous = np.array_equal(terms, np.arange(terms[0], R.shape[1]))
-        block = R[:, terms[0]:] if contiguous else np.empty((U.shape[0], terms.size))
-        block[...] = U if np.array_equal(src, np.arange(U.shape[1])) else U[:, src]  # one copy of the features
-        if np.any(scale != 1.0):
-            np.multiply(block, scale, out=block)
-        if np.any(shift != 0.0):
-            np.add(block, shift, out=block)
+            return out
+        block = out[:, terms[0]:] if contiguous else np.empty((U.shape[0], terms.size))
+        identity = src.size == U.shape[1] and src[-1] == src.size - 1 and np.array_equal(src, np.arange(src.size))
+        features = U if identity else U[:, src]
+        if r is not None and scale is None and shift is None:  # the common case in one pass
+            np.multiply(features, r, out=block, casting="same_kind")
+        else:
+            block[...] = features  # one copy of the features (cast to float64 on the way)
+            if scale is not None:
+                np.multiply(block, scale, out=block)
+            if shift is not None:
+                np.add(block, shift, out=block)
+            if r is not None:
+                np.multiply(block, r, out=block)
         if not contiguous:
-            R[:, terms] = block
-        return R
+            out[:, terms] = block
+        return out
+
+    @cached_property
+    def _plan(self):
+        """What :meth:`fill` does, worked out once: the term and constant columns, their features, the
+        scales and shifts that are not 1 and 0, and whether the terms are the last columns in order."""
+        terms = np.flatnonzero(self.source >= 0)
+        scale, shift = self.scale[terms], self.shift[terms]
+        contiguous = bool(terms.size) and np.array_equal(terms, np.arange(terms[0], len(self.names)))
+        return (terms, np.flatnonzero(self.source < 0), self.source[terms], scale if np.any(scale != 1.0) else None,
+                shift if np.any(shift != 0.0) else None, contiguous)
 
     def coefficients(self, coef, intercept) -> np.ndarray:
         """Reported coefficients from ``coef`` (K' × p) and ``intercept`` (K',): shape (K', q)."""
@@ -180,3 +205,84 @@ class TermMap:
         return Coding(tuple(names), tuple(cols), tuple(kinds), np.asarray(src, dtype=np.intp),
                       np.asarray(scale, dtype=np.float64), np.asarray(shift, dtype=np.float64),
                       np.vstack(rows) if rows else np.zeros((0, p + 1)))
+
+
+class CodedDesign:
+    r"""The reported design :math:`R` of features :math:`U` under a :class:`Coding`, never formed whole.
+
+    Each column of R is the constant or an affine function of one feature, :math:`R_{:t} =
+    a_t U_{:s_t} + b_t`, so a block of rows costs one pass over the same rows of U and a product
+    :math:`R B` is one product with U: :math:`U W + 1 c^\top` with :math:`W_{s_t} = \sum a_t B_t`
+    and :math:`c = \sum_t b_t B_t` plus the constant's rows of B. The statistics of a large fit
+    work on blocks of rows (:func:`crossentropy.objective.sums.gram` reads blocks through
+    :meth:`fill_rows`), so R's n × q float64 copy of the data is never allocated; ``np.asarray``
+    forms it for the rare consumer that needs it whole.
+
+    U is held, not copied, as statsmodels' models hold their ``exog``: a later change of the user's
+    array changes the design.
+
+    Parameters
+    ----------
+    coding : Coding
+    U : ndarray of shape (n, p)
+        The model's features.
+    rows : ndarray of int, optional
+        The rows of U in the design (all by default).
+
+    Examples
+    --------
+    >>> tm = TermMap(1, (TermColumn("x", "numeric", (0,), mean=2.0, scale=0.5),))
+    >>> R = tm.coding(fit_intercept=True, reference_coded=True).rows(np.array([[0.0], [2.0]]))
+    >>> np.asarray(R).tolist(), (R @ np.array([1.0, 3.0])).tolist()   # x = 0.5 u + 2
+    ([[1.0, 2.0], [1.0, 3.0]], [7.0, 10.0])
+    """
+
+    ndim = 2
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, coding, U, rows=None):
+        self.coding, self.U, self.row_index = coding, U, rows
+        self.shape = (U.shape[0] if rows is None else len(rows), len(coding.names))
+
+    def fill_rows(self, a, b, out, row_scale=None) -> np.ndarray:
+        """Write rows ``a`` to ``b`` of the design into ``out`` ((b - a) × q, float64), each row times its
+        factor in ``row_scale`` ((b - a,), optional), and return it."""
+        U = self.U[a:b] if self.row_index is None else self.U[self.row_index[a:b]]
+        return self.coding.fill(U, out, row_scale)
+
+    def take(self, rows) -> CodedDesign:
+        """The design of the rows ``rows`` (a boolean mask or indices of this design's rows)."""
+        idx = np.arange(self.shape[0])[rows]
+        return CodedDesign(self.coding, self.U, idx if self.row_index is None else self.row_index[idx])
+
+    def columns(self, keep) -> CodedDesign:
+        """The design of the columns ``keep`` (indices, in order) of this one."""
+        keep = np.asarray(keep, dtype=np.intp)
+        c = self.coding
+        sub = replace(c, names=tuple(c.names[j] for j in keep), columns=tuple(c.columns[j] for j in keep),
+                      kinds=tuple(c.kinds[j] for j in keep), source=c.source[keep], scale=c.scale[keep],
+                      shift=c.shift[keep], matrix=c.matrix[keep])
+        return CodedDesign(sub, self.U, self.row_index)
+
+    def __getitem__(self, key):
+        """A block of rows ``R[a:b]`` (a slice of step 1), formed."""
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError(f"a CodedDesign is read in blocks of rows (a slice of step 1), got {key!r}")
+        a, b, _ = key.indices(self.shape[0])
+        b = max(a, b)
+        return self.fill_rows(a, b, np.empty((b - a, self.shape[1])))
+
+    def __array__(self, dtype=None, copy=None):
+        R = self[:]
+        return R if dtype is None else R.astype(dtype, copy=False)
+
+    def __matmul__(self, B):
+        B = np.asarray(B, dtype=np.float64)
+        c = self.coding
+        terms = np.flatnonzero(c.source >= 0)
+        trail = (1,) * (B.ndim - 1)
+        W = np.zeros((self.U.shape[1],) + B.shape[1:])
+        np.add.at(W, c.source[terms], c.scale[terms].reshape((-1,) + trail) * B[terms])
+        const = B[c.source < 0].sum(axis=0) + np.tensordot(c.shift[terms], B[terms], axes=1)
+        U = self.U if self.row_index is None else self.U[self.row_index]
+        return np.asarray(U @ W, dtype=np.float64) + const

@@ -65,7 +65,7 @@ import pandas as pd
 from scipy import linalg, sparse
 from scipy.linalg import blas, lapack
 
-from .._blas import for_products, single_thread
+from .._blas import for_products, row_threads, single_thread, split_rows
 from .._validation import check_option
 from ..objective.sums import gram
 
@@ -77,8 +77,10 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 ALIAS_TOL = 1e-7
 #: largest number of parameters whose m x m factorisations and products run on one BLAS thread
 SMALL_M = 1024
-#: bytes of the per-block working arrays (read at each call)
-BLOCK_BUDGET = 64 * 2**20
+#: bytes of the per-block working arrays (read at each call): a few MB, in the last-level cache and in
+#: memory the allocator reuses from block to block (fresh pages of a large temporary cost a page fault
+#: each, and on a virtual machine a fault of the host too)
+BLOCK_BUDGET = 4 * 2**20
 
 
 def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse=None):
@@ -300,16 +302,23 @@ class _Rows:
     def __init__(self, design, active):
         keep = slice(None) if active.all() else active
         self.index = np.flatnonzero(active)  # the design's row of each active row
-        self.X = np.asarray(design.X, dtype=np.float64)[keep]
+        if hasattr(design.X, "fill_rows"):  # a design read in blocks of rows (self.X[b] forms block b)
+            self.X = design.X if active.all() else design.X.take(active)
+        else:
+            self.X = np.asarray(design.X, dtype=np.float64)[keep]
         self.s = np.asarray(design.sample_weight, dtype=np.float64)[keep]
         self.P = design.probabilities()[keep]
         r = design.residuals()[keep]
         self.R = r[:, None] if r.ndim == 1 else r
         self.J = self.R.shape[1]
 
+    def _step(self, per_row):
+        """Rows per block when a row takes ``per_row`` float64 entries of working arrays."""
+        return int(max(1, min(self.X.shape[0], BLOCK_BUDGET // max(8 * per_row, 1))))
+
     def _blocks(self, per_row):
         n = self.X.shape[0]
-        step = int(max(1, min(n, BLOCK_BUDGET // max(8 * per_row, 1))))
+        step = self._step(per_row)
         for a in range(0, n, step):
             yield slice(a, min(n, a + step))
 
@@ -333,22 +342,38 @@ class _Rows:
         else:
             Cr = C.reshape(J, q, J, q).transpose(1, 0, 2, 3).reshape(q, J * J * q)
         if J == 1:  # two classes: the scores are r_i x_i, so the meat is the Gram of X weighted by s r^2
-            r = self.R[:, 0] if C is None else np.concatenate(
-                [self._adjusted(b, Cr, cov_type)[:, 0] for b in self._blocks(q + 8)])
+            r = self.R[:, 0] if C is None else self._binary_adjusted(Cr, cov_type)
             return _symmetric(gram(self.X, self.s * r * r, False))
         for b in self._blocks(J * J * q + 4 * J * q + 8 * J * J):
             R = self.R[b] if C is None else self._adjusted(b, Cr, cov_type)
             B += gram(self._scores(b, R), self.s[b], False)  # SYRK on sqrt(s) times the rows' scores
         return _symmetric(B)
 
-    def _adjusted(self, b, Cr, cov_type):
+    def _binary_adjusted(self, Cr, cov_type):
+        """The adjusted residuals of all rows (two classes), block by block, the blocks split over threads
+        where BLAS has several (:func:`~crossentropy._blas.split_rows`)."""
+        n, q = self.X.shape
+        step = self._step(q + 8)
+        threads = row_threads(n, step)
+        if threads == 1:
+            return np.concatenate([self._adjusted(b, Cr, cov_type)[:, 0] for b in self._blocks(q + 8)])
+
+        def part(lo, hi):
+            return [self._adjusted(slice(a, min(hi, a + step)), Cr, cov_type, gil_free=True)[:, 0]
+                    for a in range(lo, hi, step)]
+
+        return np.concatenate([r for rs in split_rows(part, n, step, threads) for r in rs])
+
+    def _adjusted(self, b, Cr, cov_type, gil_free=False):
         r""":math:`A_i r_i` for the rows of block ``b``: HC2 :math:`W^{1/2}(I-H)^{-1/2}W^{+1/2}r`, HC3 :math:`(I - WM)^{-1} r`.
 
         ``Cr``: for two classes the Cholesky factor U of C = U U^T, else C arranged as (q, J J q).
         """
         X, R, J = self.X[b], self.R[b], self.J
         if J == 1:  # two classes: the leverage h = w x^T C x, and r / (1 - h) or r / sqrt(1 - h)
-            T = blas.dtrmm(1.0, Cr, X.T, lower=1, trans_a=1)  # U^T x_i in the columns
+            # the rows U^T x_i: SciPy's triangular product holds the GIL, NumPy's full one (twice the
+            # multiply-adds) lets threads share the rows
+            T = (X @ Cr).T if gil_free else blas.dtrmm(1.0, Cr, X.T, lower=1, trans_a=1)
             P = self.P[b]
             one_minus_h = 1.0 - P[:, 0] * P[:, 1] * np.einsum("ji,ji->i", T, T)
             _check_leverage(one_minus_h, self.index[b])

@@ -28,7 +28,7 @@ from functools import cached_property
 import numpy as np
 
 from .. import special
-from .._blas import for_products
+from .._blas import for_products, single_thread
 from ..objective.sums import gram
 
 __all__ = ["FittedDesign"]
@@ -40,9 +40,11 @@ class FittedDesign:
 
     Parameters
     ----------
-    X : ndarray of shape (n, q), float64
+    X : ndarray of shape (n, q), float64, or a :class:`~crossentropy._terms.CodedDesign`
         The design as reported: a constant column (named ``"const"``) first when the model has an
-        intercept, then one column per term.
+        intercept, then one column per term. A ``CodedDesign`` (the model's features and their coding)
+        is read in blocks of rows and never formed whole by the statistics of this module and of
+        :mod:`~crossentropy.linear_model._covariance`.
     names : tuple of str, length q
         The term names.
     columns : tuple, length q
@@ -113,16 +115,19 @@ class FittedDesign:
 
     @cached_property
     def _eta(self) -> np.ndarray:
-        # computed once per design: every statistic of one fit reads the same logits and probabilities
-        if self.binary:
-            eta = self.X @ self.flat_params
-            if self.offset is not None:
+        # computed once per design: every statistic of one fit reads the same logits and probabilities;
+        # on one BLAS thread, as products with a vector (see crossentropy._blas): the information's Gram
+        # follows on threads of its own
+        with single_thread():
+            if self.binary:
+                eta = self.X @ self.flat_params
+            else:
+                eta = np.zeros((self.X.shape[0], self.n_classes))
+                eta[:, 1:] = self.X @ np.asarray(self.params).T
+        if self.offset is not None:
+            if self.binary:
                 eta += np.asarray(self.offset, dtype=np.float64).reshape(-1)
-        else:
-            n = self.X.shape[0]
-            eta = np.zeros((n, self.n_classes))
-            eta[:, 1:] = self.X @ np.asarray(self.params).T
-            if self.offset is not None:
+            else:
                 o = np.asarray(self.offset, dtype=np.float64)
                 eta += o - o[:, :1]
         eta.setflags(write=False)
@@ -149,7 +154,7 @@ class FittedDesign:
             logp = np.where(self.y == 1, special.log_sigmoid(eta), special.log_sigmoid(-eta))
         else:
             logp = special.log_softmax(eta, axis=1)[np.arange(eta.shape[0]), self.y]
-        return float(np.dot(self.sample_weight, logp))
+        return float(np.sum(self.sample_weight * logp))  # NumPy's pairwise sum: no BLAS thread left spinning
 
     def residuals(self) -> np.ndarray:
         """:math:`1[y_i = k] - p_{ik}`: shape (n,) for two classes (k = 1), (n, K-1) for classes 1..K-1."""
@@ -165,10 +170,11 @@ class FittedDesign:
         The weighted score is :math:`\sum_i s_i g_i` (zero at the maximum-likelihood estimate).
         """
         r = self.residuals()
+        X = np.asarray(self.X, dtype=np.float64)
         if self.binary:
-            return r[:, None] * self.X
-        n, q = self.X.shape
-        return (r[:, :, None] * self.X[:, None, :]).reshape(n, -1)
+            return r[:, None] * X
+        n, q = X.shape
+        return (r[:, :, None] * X[:, None, :]).reshape(n, -1)
 
     def information(self) -> np.ndarray:
         r"""Observed information :math:`-\nabla^2 \sum_i s_i \log p_{i y_i}`, shape (m, m), class-major (read-only)."""

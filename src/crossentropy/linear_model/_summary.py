@@ -119,7 +119,7 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
     offset = check_offset(offset, X.shape[0], K)
     X = X.toarray() if hasattr(X, "toarray") else X
     coding = terms.coding(fit_intercept=fi, reference_coded=penalty is None)
-    R = coding.design(X)
+    R = coding.rows(X)  # the reported design, read a block of rows at a time (no n x q copy of X)
     B = coding.coefficients(estimator.coef_, estimator.intercept_ if fi else np.zeros(len(estimator.intercept_)))
     params = B[0] if K == 2 else B[1:] - B[0]
     numeric = np.asarray(coding.kinds) == "numeric"
@@ -134,13 +134,13 @@ def summarize(estimator, X, y, sample_weight=None, *, alpha=0.05, cov_type="nonr
         kept, aliased = np.arange(q), np.zeros(0, dtype=np.intp)
         sd = _spread(R, sw, numeric)
     else:
-        Ra = R if active.all() else R[active]
+        Ra = np.asarray(R if active.all() else R.take(active))  # formed: the aliasing check reads it whole
         G = gram(Ra, np.ones(Ra.shape[0]), False)  # of the rows that count: the aliasing check and the spread
         sd = _spread(R, sw, numeric, _gram_moments(G, Ra, sw[active], coding.kinds))
         kept, aliased, C = aliased_columns(Ra, gram_matrix=G)
         del Ra
         if aliased.size:
-            design = FittedDesign(R[:, kept], tuple(coding.names[j] for j in kept),
+            design = FittedDesign(R.columns(kept), tuple(coding.names[j] for j in kept),
                                   tuple(coding.columns[j] for j in kept), reduce_coefficients(params, kept, aliased, C),
                                   y_enc, sw, K, offset)
     notes = _convergence_note(estimator)
@@ -279,19 +279,30 @@ def _spread(R, sw, numeric, moments=None):
         if not cols.size:
             return sd
     w = sw / sw.sum()
-    span = slice(int(cols[0]), int(cols[-1]) + 1)  # the columns from the first to the last numeric one (a view)
-    mean = w @ R[:, span]
+    span = slice(int(cols[0]), int(cols[-1]) + 1)  # the columns from the first to the last numeric one
+    mean = np.zeros(span.stop - span.start)
+    for a, rows in _row_blocks(R):
+        mean += w[a:a + rows.shape[0]] @ rows[:, span]
     var = np.zeros(mean.size)
-    step = max(1, SPREAD_BLOCK_ELEMENTS // mean.size)
-    buf = np.empty((min(step, R.shape[0]), mean.size))
-    for a in range(0, R.shape[0], step):
-        rows = R[a:a + step, span]
-        dev = buf[:rows.shape[0]]
-        np.subtract(rows, mean, out=dev)
+    buf = None
+    for a, rows in _row_blocks(R):
+        dev = np.subtract(rows[:, span], mean, out=None if buf is None else buf[:rows.shape[0]])
+        buf = dev if buf is None else buf
         np.multiply(dev, dev, out=dev)
-        var += w[a:a + step] @ dev
+        var += w[a:a + rows.shape[0]] @ dev
     sd[cols] = np.sqrt(var[cols - span.start])
     return sd
+
+
+def _row_blocks(R):
+    """``(first row, block)`` over blocks of :data:`SPREAD_BLOCK_ELEMENTS` entries of R: views of an
+    array, or a design read in blocks formed into one reused buffer."""
+    n, q = R.shape
+    step = max(1, SPREAD_BLOCK_ELEMENTS // max(q, 1))
+    buf = None if isinstance(R, np.ndarray) else np.empty((min(step, n), q))
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        yield a, (R[a:b] if buf is None else R.fill_rows(a, b, buf[: b - a]))
 
 
 def _penalised(estimator, coding, R, params, y_enc, sw, K, sd, alpha, terms, offset):
