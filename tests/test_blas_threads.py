@@ -50,12 +50,16 @@ def test_overlapping_blocks_in_two_threads_restore_the_users_count():
     assert _blas_counts() == before
 
 
-@pytest.mark.parametrize("n, free, expect_one", [(300, 2, True), (SMALL_PRODUCT // 20 + 1_000, 2, False),
-                                                  (SMALL_PRODUCT // 20 + 1_000, 1, True)])
-def test_a_fit_runs_small_products_on_one_blas_thread(n, free, expect_one, monkeypatch):
-    """Small products on one thread; large ones on the user's threads, at most the cores free (here
-    as the run queue is mocked to show them: both, or one with a competitor on the other)."""
+@pytest.mark.parametrize("n, free, expect_own", [(300, 2, 1), (SMALL_PRODUCT // 20 + 1_000, 2, 2),
+                                                  (SMALL_PRODUCT // 20 + 1_000, 1, 1)])
+def test_a_binary_fit_keeps_blas_on_one_thread_and_its_own_threads_on_the_free_cores(n, free, expect_own,
+                                                                                      monkeypatch):
+    """A binary fit's products are with a vector and its heavy work (compiled passes, Grams split by rows)
+    runs on the package's own threads: BLAS stays on one thread from start to end (no limit lifted in
+    between to wake its workers), the user's count restored after; its own threads are one for small
+    problems, else the cores free (here as the run queue is mocked to show them: both, or one)."""
     from crossentropy import _cores
+    from crossentropy._blas import own_threads
 
     monkeypatch.setattr(_cores, "free_cores", lambda **kwargs: free)
     rng = np.random.default_rng(0)
@@ -64,7 +68,27 @@ def test_a_fit_runs_small_products_on_one_blas_thread(n, free, expect_one, monke
     seen = []
     with threadpool_limits(limits=2, user_api="blas"):
         before = _blas_counts()
-        LogisticRegression(penalty=None, tol=1e-10).fit(X, y, callback=lambda state: seen.append(_blas_counts()))
+        LogisticRegression(penalty=None, tol=1e-10).fit(
+            X, y, callback=lambda state: seen.append((_blas_counts(), own_threads())))
+        assert _blas_counts() == before
+    assert seen and all(c == ([1] * len(before), expect_own) for c in seen)
+
+
+@pytest.mark.parametrize("n, free, expect_one", [(300, 2, True), (SMALL_PRODUCT // 60 + 1_000, 2, False),
+                                                  (SMALL_PRODUCT // 60 + 1_000, 1, True)])
+def test_a_softmax_fit_runs_small_products_on_one_blas_thread(n, free, expect_one, monkeypatch):
+    """A softmax fit's products are matrix products (X @ W, three classes): small ones on one BLAS
+    thread, large ones on the user's threads, at most the cores free."""
+    from crossentropy import _cores
+
+    monkeypatch.setattr(_cores, "free_cores", lambda **kwargs: free)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 19))   # 3 x 20 coefficients: n * 60 multiply-adds per X @ W
+    y = np.argmax(X[:, :3] + rng.logistic(size=(n, 3)), axis=1)
+    seen = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_counts()
+        LogisticRegression(penalty=None, tol=1e-8).fit(X, y, callback=lambda state: seen.append(_blas_counts()))
         assert _blas_counts() == before
     assert seen and all(c == ([1] * len(before) if expect_one else before) for c in seen)
 
@@ -131,10 +155,10 @@ def test_the_information_of_a_small_design_runs_on_one_blas_thread(monkeypatch):
 
 
 @pytest.mark.parametrize("n", [2_000, SMALL_PRODUCT // 16 + 1_000])
-def test_the_feature_range_check_runs_on_one_blas_thread(n, monkeypatch):
-    """Every fit's validation bounds max|x| by one BLAS dot product of X with itself, bound by memory:
-    on one thread at any size, both cores free (a second thread, its core busy, made a summary on
-    digits twice as slow under load; after a large one it spins on while the fit's kernels run)."""
+def test_the_feature_range_check_changes_no_blas_limit(n, monkeypatch):
+    """Every fit's validation bounds max|x| by the sum of squares of X, a product with a vector: NumPy's
+    loop, not BLAS, at any size, so no BLAS limit is set and lifted (lifting one wakes OpenBLAS's
+    workers, which then spin for ~0.1 s on a core the fit's own threads need)."""
     from crossentropy import _cores
     from crossentropy.linear_model import _weights
 
@@ -145,4 +169,4 @@ def test_the_feature_range_check_runs_on_one_blas_thread(n, monkeypatch):
         before = _blas_counts()
         assert _weights.check_feature_range(X) is X
         assert _blas_counts() == before
-    assert seen and all(c == [1] * len(before) for c in seen)
+    assert seen and all(c == before for c in seen)

@@ -12,11 +12,13 @@ threads the user set, but on no more than the cores free when the fit starts
 threads, so a thread that shares its core with another busy process holds the product back by as long
 as it waits for that core, while the others spin.
 
-A product with a vector (a dot product, ``X @ v``) is bound by memory, not by arithmetic: a second
-BLAS thread gains little there, and OpenBLAS's workers spin for about 0.1 s after each call, waiting
-for the next, on a core that threads started meanwhile (a Gram split by rows, :func:`split_rows`;
-numba's kernels) need. Such products run on one thread (:func:`single_thread`) where they precede
-threaded work.
+OpenBLAS's workers spin for about 0.1 s after each threaded call, waiting for the next, and so do they
+when a limit is lifted (threadpoolctl restoring two threads wakes them): on a core that the package's
+own threads started meanwhile (a Gram split by rows, :func:`split_rows`; the compiled passes of a
+binary fit) need, which then run at two thirds of their speed. So products with a vector use NumPy's
+own loops (``np.einsum``), not BLAS, and work whose heavy parts run on the package's own threads
+keeps BLAS on one thread throughout (:func:`for_own_threads`), its threads counted by
+:func:`own_threads`.
 
 The limit is threadpoolctl's (scikit-learn's ``KMeans`` limits BLAS the same way): it holds for the
 ``with`` block and the thread count the user had is restored when the last block that set one ends,
@@ -33,16 +35,19 @@ multiplication*, ACM TOMS 34 (2008) (where the threads of a GEMM divide the work
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 
-__all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "limited", "single_thread", "for_products", "row_threads",
-           "split_rows"]
+__all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "limited", "single_thread", "for_products", "for_own_threads",
+           "own_threads", "row_threads", "split_rows"]
 
 #: products of fewer multiply-adds than this (about a millisecond on one core) run on one BLAS thread
 SMALL_PRODUCT = 1 << 22
 
 _LOCK = threading.Lock()
 _STATE: dict = {"open": []}
+#: threads granted to the package's own split work by the enclosing :func:`for_own_threads` (this thread's)
+_GRANT: contextvars.ContextVar = contextvars.ContextVar("crossentropy_own_threads", default=None)
 
 
 def controller():
@@ -151,9 +156,45 @@ def for_products(multiply_adds: float):
     return limited(free_cores(own=own_runnable()))  # this process's spinning BLAS threads take no core
 
 
+@contextlib.contextmanager
+def for_own_threads(multiply_adds: float):
+    """Within the block BLAS runs on one thread, and the package's own threads (:func:`own_threads`) on
+    as many as :func:`for_products` would give BLAS: one below :data:`SMALL_PRODUCT`, else the cores
+    free now.
+
+    For work whose heavy parts run on the package's own threads (row splits, compiled passes): BLAS
+    is left on one thread for the whole block, so no limit is lifted in between to wake its workers.
+
+    Examples
+    --------
+    >>> with for_own_threads(10**9):
+    ...     blas_threads(), own_threads() >= 1
+    (1, True)
+    """
+    if multiply_adds < SMALL_PRODUCT:
+        threads = 1
+    else:
+        from ._cores import free_cores, own_runnable
+
+        threads = free_cores(own=own_runnable())
+    token = _GRANT.set(max(1, int(threads)))
+    try:
+        with limited(1):
+            yield
+    finally:
+        _GRANT.reset(token)
+
+
+def own_threads() -> int:
+    """Threads the package's own split work may use now: what the enclosing :func:`for_own_threads`
+    granted, else BLAS's current count (the user's, or what a :func:`for_products` block allows)."""
+    granted = _GRANT.get()
+    return blas_threads() if granted is None else granted
+
+
 def row_threads(n: int, step: int) -> int:
-    """Threads for work split by rows (:func:`split_rows`): BLAS's current count (the user's, or what a
-    :func:`for_products` block allows), no more than gives each thread two blocks of ``step`` rows.
+    """Threads for work split by rows (:func:`split_rows`): :func:`own_threads`, no more than gives each
+    thread two blocks of ``step`` rows.
 
     Examples
     --------
@@ -165,7 +206,7 @@ def row_threads(n: int, step: int) -> int:
     """
     if n < 4 * step:
         return 1
-    return max(1, min(blas_threads(), n // (2 * step)))
+    return max(1, min(own_threads(), n // (2 * step)))
 
 
 def split_rows(work, n: int, step: int, threads: int) -> list:

@@ -285,4 +285,6 @@ class CodedDesign:
         np.add.at(W, c.source[terms], c.scale[terms].reshape((-1,) + trail) * B[terms])
         const = B[c.source < 0].sum(axis=0) + np.tensordot(c.shift[terms], B[terms], axes=1)
         U = self.U if self.row_index is None else self.U[self.row_index]
-        return np.asarray(U @ W, dtype=np.float64) + const
+        # with a vector: NumPy's loop, not BLAS (see crossentropy._blas)
+        UW = np.einsum("ij,j->i", U, W) if W.ndim == 1 else U @ W
+        return np.asarray(UW, dtype=np.float64) + const

@@ -169,3 +169,53 @@ def test_newton_from_an_estimated_hessian_reaches_scikit_learns_optimum(monkeypa
     assert res.converged and estimates == [1000]  # the full fit started from the estimate (a tenth of the rows)
     sk = SkLR(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=200).fit(X, y)
     np.testing.assert_allclose(res.coef, np.r_[sk.coef_.ravel(), sk.intercept_], rtol=1e-7, atol=1e-9)
+
+
+@pytest.fixture
+def two_own_threads(monkeypatch):
+    """The package's own threads granted two (both cores counted free) and the pass's threshold lowered,
+    so that a pass of a few thousand rows splits its rows over two threads; the split is recorded."""
+    from crossentropy import _blas, _cores
+    from crossentropy._kernels import fused
+
+    monkeypatch.setattr(_cores, "free_cores", lambda **kwargs: 2)
+    monkeypatch.setattr(_blas, "SMALL_PRODUCT", 0)
+    monkeypatch.setattr(fused, "MIN_ELEMENTS_PER_THREAD", 1_000)
+    calls, real = [], binary_pass.split_rows
+
+    def recording(work, n, step, threads):
+        calls.append(threads)
+        return real(work, n, step, threads)
+
+    monkeypatch.setattr(binary_pass, "split_rows", recording)
+    with _blas.for_own_threads(1):
+        yield calls
+
+
+@pytest.mark.parametrize("every", [1, 3])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_passes_split_over_two_threads_equal_the_definition(two_own_threads, weighted, every):
+    rng = np.random.default_rng(7)
+    n, d = 3_001, 6
+    X = rng.standard_normal((n, d))
+    y = (rng.random(n) < 0.4).astype(np.float64)
+    sw = rng.uniform(0, 3, n) if weighted else None
+    coef = rng.standard_normal(d + 1)
+    z_ref, loss_ref, grad_ref, G_ref = _definition(X, y, sw, coef, True)
+    z, loss, grad = binary_pass.dense_pass(X, coef[:d], coef[d], y, sw)
+    z2, loss2, grad2, G, top = binary_pass.dense_pass_gram(X, coef[:d], coef[d], y, sw, np.float64, True, every)
+    assert two_own_threads == [2, 2]
+    for zz, ll, gg in ((z, loss, grad), (z2, loss2, grad2)):
+        np.testing.assert_allclose(zz, z_ref, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(ll, loss_ref, rtol=1e-12)
+        np.testing.assert_allclose(gg, grad_ref, rtol=1e-10, atol=1e-10)
+    if every == 1:
+        np.testing.assert_allclose(G, G_ref, rtol=1e-12, atol=1e-12)
+        assert top == np.abs(X).max()
+    else:  # every third chunk of ~100 rows (counted from row 0 whatever the split), scaled to n
+        rows = binary_pass._chunk_rows(n, d + 1)
+        keep = np.flatnonzero((np.arange(n) // rows) % every == 0)
+        Xa = np.c_[X, np.ones(n)][keep]
+        s = (np.ones(n) if sw is None else sw)[keep]
+        p = 1 / (1 + np.exp(-z_ref[keep]))
+        np.testing.assert_allclose(G, Xa.T @ ((s * p * (1 - p))[:, None] * Xa) * n / keep.size, rtol=1e-12, atol=1e-12)

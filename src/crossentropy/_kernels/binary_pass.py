@@ -11,8 +11,9 @@ For the objective of :mod:`crossentropy.objective.binary`: with :math:`z_i = w^\
 (``tests/objective/test_binary_pass.py`` holds the two to each other). The rows go in blocks of
 ``PASS_ROWS``: a block's logits, then its losses and residuals, then :math:`\sum r_i x_i` while the
 block is still in the core's cache, so X is read from memory once instead of twice (:math:`Xw`,
-then :math:`X^\top r`). One thread: the pass is bound by memory bandwidth (80,000 x 50 took 3.9 ms
-on one thread and 4.0 ms on two, NumPy's two passes 5.8 ms).
+then :math:`X^\top r`). The pass is bound by memory bandwidth: rows that fit the caches take one
+thread (80,000 x 50 took 3.9 ms on one thread and 4.0 ms on two, NumPy's two passes 5.8 ms); larger X
+is split by rows over the package's threads (:func:`pass_threads`, :func:`crossentropy._blas.split_rows`).
 
 :func:`dense_pass_gram` adds the weighted Gram matrix of a Newton step to the same pass: chunks of
 ``GRAM_CHUNK_BYTES`` of X go through the pass above, then their rows scaled by
@@ -28,7 +29,8 @@ import math
 
 import numpy as np
 from numba import njit
-from scipy.linalg import blas
+
+from .._blas import own_threads, split_rows
 
 __all__ = ["GRAM_CHUNK_BYTES", "PASS_ROWS", "dense_gram", "dense_pass", "dense_pass_gram", "unit_rows"]
 
@@ -115,9 +117,28 @@ def dense_pass(X, w, b, t, sw):
     (1.386294, array([-0.5,  0. ]))
     """
     n, d = X.shape
-    z, grad = np.empty(n, dtype=X.dtype), np.zeros(d + 1)  # float32 X: float32 logits, as NumPy's path
-    loss = _rows(unit_rows(X), w, b, t, np.empty(0) if sw is None else sw, sw is not None, z, grad, 0, n, np.empty(PASS_ROWS))
-    return z, float(loss), grad
+    z = np.empty(n, dtype=X.dtype)  # float32 X: float32 logits, as NumPy's path
+    Xu, swa = unit_rows(X), np.empty(0) if sw is None else sw
+
+    def part(lo, hi):
+        grad = np.zeros(d + 1)
+        return _rows(Xu, w, b, t, swa, sw is not None, z, grad, lo, hi, np.empty(PASS_ROWS)), grad
+
+    parts = split_rows(part, n, PASS_ROWS, pass_threads(n, d))
+    return z, float(sum(loss for loss, _ in parts)), sum(grad for _, grad in parts)
+
+
+def pass_threads(n, d):
+    """Threads for a pass over n x d rows: one while the rows fit the caches (no thread to wake), else
+    :func:`crossentropy._blas.own_threads` (a fit's: the cores free when it started), as
+    :func:`.fused.threads_for`.
+
+    One core reads memory at about half the rate two do: a pass over 200,000 x 100 float64 rows took
+    15 ms on one thread and 8 ms on two (of two cores), NumPy's ``X.T @ v`` on two BLAS threads 9.5 ms.
+    """
+    from .fused import threads_for
+
+    return threads_for(n * d, own_threads())
 
 
 @njit(cache=True, nogil=True, fastmath={"contract", "reassoc", "nsz"})
@@ -144,50 +165,65 @@ def _scaled_rows(X, d, z, sw, has_sw, start, stop, out):  # pragma: no cover - c
     return top
 
 
-def _symmetric(G):
-    """The float64 matrix G with its upper triangle mirrored into the lower one, in place (no D x D
-    temporaries), C-ordered."""
-    for k in range(G.shape[0] - 1):
-        G[k + 1:, k] = G[k, k + 1:]
-    return G if G.flags.c_contiguous else G.T  # symmetric: the transpose of an F-ordered G is G
+def _chunk_rows(n, D):
+    """Rows of a chunk of the Gram pass: at most GRAM_CHUNK_BYTES of X and of the buffer (64 at least)."""
+    return min(n, max(64, GRAM_CHUNK_BYTES // (D * 8)))
 
 
-def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None, every=1):
-    r"""``(G, top)``: :math:`\tilde X^\top \mathrm{diag}(h)\,\tilde X` (upper triangle by SYRK, then
-    mirrored) in float64, from chunks of rows, and :math:`\max_{ij} |x_{ij}|`; ``before(a, b)`` runs on
-    each chunk first (the loss-and-gradient pass). With ``every`` > 1 only every ``every``-th chunk
-    enters the Gram, which is then multiplied by n / (its rows): an estimate from evenly spread
-    blocks of rows (``top`` is then theirs only)."""
+def _gram_chunks(X, z, sw, gram_dtype, intercept, before=None, every=1, lo=0, hi=None):
+    r"""``(G, top, used)`` over the rows ``lo:hi`` (chunk boundaries): :math:`\tilde X^\top
+    \mathrm{diag}(h)\,\tilde X` (full, float64) from chunks of rows, :math:`\max_{ij} |x_{ij}|` and
+    the rows that entered; ``before(a, b)`` runs on each chunk first (the loss-and-gradient pass). With
+    ``every`` > 1 only every ``every``-th chunk of X (counted from row 0) enters the Gram: an estimate
+    from evenly spread blocks of rows (``top`` is then theirs only).
+
+    The chunk's product is NumPy's ``A.T @ A`` (a SYRK that releases the GIL, so that the rows can be
+    split over threads; SciPy's BLAS wrappers hold it), summed in float64."""
     n, d = X.shape
+    hi = n if hi is None else hi
     D = d + bool(intercept)
-    rows = min(n, max(64, GRAM_CHUNK_BYTES // (D * 8)))  # at most GRAM_CHUNK_BYTES of X and of the buffer
-    buf = np.empty((max(rows, 1), D), dtype=gram_dtype)
-    syrk = blas.dsyrk if buf.dtype == np.float64 else blas.ssyrk
+    rows = _chunk_rows(n, D)
+    buf = np.empty((max(min(rows, hi - lo), 1), D), dtype=gram_dtype)
     total = np.zeros((D, D))
-    acc = np.zeros((D, D), dtype=buf.dtype, order="F")
     swa = np.empty(0) if sw is None else sw
     Xu = unit_rows(X)
     top = 0.0
     used = 0
-    for k, a in enumerate(range(0, n, rows)):
-        b = min(n, a + rows)
+    for a in range(lo, hi, rows):
+        b = min(hi, a + rows)
         if before is not None:
             before(a, b)
-        if k % every:
+        if (a // rows) % every:
             continue
         used += b - a
         out = buf[: b - a]
         chunk_top = _scaled_rows(Xu, d, z, swa, sw is not None, a, b, out)
         if chunk_top > top or chunk_top != chunk_top:  # a NaN stays
             top = chunk_top
-        acc = syrk(1.0, out.T, beta=1.0, c=acc, lower=0, overwrite_c=1)
-        if buf.dtype != np.float64:  # float32 blocks are summed in float64
-            total += acc
-            acc[...] = 0
-    G = _symmetric(acc if buf.dtype == np.float64 else total)
+        with np.errstate(over="ignore", invalid="ignore"):  # a float32 Gram's overflow: inf, which the caller checks
+            total += out.T @ out
+    return total, float(top), used
+
+
+def _split_gram(X, z, sw, gram_dtype, intercept, every, part_before):
+    """``(G, top, parts)``: :func:`_gram_chunks` over the rows split by chunks over :func:`pass_threads`
+    threads; ``part_before()`` gives each part's own ``before`` and the state it fills (returned in
+    ``parts``, in the order of the rows). The Gram is rescaled to n when ``every`` > 1."""
+    n, d = X.shape
+    rows = _chunk_rows(n, d + bool(intercept))
+
+    def part(lo, hi):
+        before, state = part_before()
+        return _gram_chunks(X, z, sw, gram_dtype, intercept, before, every, lo, hi), state
+
+    parts = split_rows(part, n, rows, pass_threads(n, d))
+    G = sum(g for (g, _, _), _ in parts)
+    tops = [t for (_, t, _), _ in parts]
+    top = next((t for t in tops if t != t), max(tops))  # a NaN stays
+    used = sum(u for (_, _, u), _ in parts)
     if 0 < used < n:
         G *= n / used
-    return G, float(top)
+    return G, top, [state for _, state in parts]
 
 
 def dense_gram(X, z, sw, gram_dtype, intercept):
@@ -203,7 +239,8 @@ def dense_gram(X, z, sw, gram_dtype, intercept):
     (array([[ 1.25, -0.25],
            [-0.25,  0.5 ]]), 2.0)
     """
-    return _gram_chunks(X, z, sw, gram_dtype, intercept)
+    G, top, _ = _split_gram(X, z, sw, gram_dtype, intercept, 1, lambda: (None, None))
+    return G, top
 
 
 def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept, every=1):
@@ -219,14 +256,18 @@ def dense_pass_gram(X, w, b, t, sw, gram_dtype, intercept, every=1):
     (1.386294, array([-0.5,  0. ]), 0.5)
     """
     n, d = X.shape
-    z, grad = np.empty(n, dtype=X.dtype), np.zeros(d + 1)
-    r = np.empty(PASS_ROWS)
+    z = np.empty(n, dtype=X.dtype)
     swa = np.empty(0) if sw is None else sw
-    loss = [0.0]
     Xu = unit_rows(X)
 
-    def before(a, e):
-        loss[0] += _rows(Xu, w, b, t, swa, sw is not None, z, grad, a, e, r)
+    def part_before():
+        state = {"loss": 0.0, "grad": np.zeros(d + 1)}
+        r = np.empty(PASS_ROWS)
 
-    G, top = _gram_chunks(X, z, sw, gram_dtype, intercept, before=before, every=every)
-    return z, float(loss[0]), grad, G, top
+        def before(a, e):
+            state["loss"] += _rows(Xu, w, b, t, swa, sw is not None, z, state["grad"], a, e, r)
+
+        return before, state
+
+    G, top, states = _split_gram(X, z, sw, gram_dtype, intercept, every, part_before)
+    return z, float(sum(st["loss"] for st in states)), sum(st["grad"] for st in states), G, top

@@ -65,7 +65,7 @@ import pandas as pd
 from scipy import linalg, sparse
 from scipy.linalg import blas, lapack
 
-from .._blas import for_products, row_threads, single_thread, split_rows
+from .._blas import for_own_threads, for_products, row_threads, single_thread, split_rows
 from .._validation import check_option
 from ..objective.sums import gram
 
@@ -147,7 +147,9 @@ def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse
     if cov_type in ("HC1", "cluster") and n_obs <= m:
         raise ValueError(f"cov_type={cov_type!r} needs more observations (sum of sample_weight {n_obs:g}) than "
                          f"parameters ({m})")
-    with for_products(design.X.shape[0] * m * m):  # the meat, a Gram of the rows' m scores: a fit's BLAS threads
+    # the meat, a Gram of the rows' m scores, sized as a fit's products; two classes: Grams and leverages
+    # split by rows over the package's own threads, BLAS on one thread throughout
+    with (for_own_threads if design.binary else for_products)(design.X.shape[0] * m * m):
         C = inverse_information(design) if information_inverse is None else _checked_inverse(information_inverse, m)
         if cov_type == "nonrobust":
             return C

@@ -28,7 +28,7 @@ from functools import cached_property
 import numpy as np
 
 from .. import special
-from .._blas import for_products, single_thread
+from .._blas import for_own_threads, for_products
 from ..objective.sums import gram
 
 __all__ = ["FittedDesign"]
@@ -115,15 +115,13 @@ class FittedDesign:
 
     @cached_property
     def _eta(self) -> np.ndarray:
-        # computed once per design: every statistic of one fit reads the same logits and probabilities;
-        # on one BLAS thread, as products with a vector (see crossentropy._blas): the information's Gram
-        # follows on threads of its own
-        with single_thread():
-            if self.binary:
-                eta = self.X @ self.flat_params
-            else:
-                eta = np.zeros((self.X.shape[0], self.n_classes))
-                eta[:, 1:] = self.X @ np.asarray(self.params).T
+        # computed once per design: every statistic of one fit reads the same logits and probabilities
+        if self.binary:  # a product with a vector: NumPy's loop, not BLAS (see crossentropy._blas)
+            X = self.X
+            eta = X @ self.flat_params if hasattr(X, "fill_rows") else np.einsum("ij,j->i", X, self.flat_params)
+        else:
+            eta = np.zeros((self.X.shape[0], self.n_classes))
+            eta[:, 1:] = self.X @ np.asarray(self.params).T
         if self.offset is not None:
             if self.binary:
                 eta += np.asarray(self.offset, dtype=np.float64).reshape(-1)
@@ -189,7 +187,8 @@ class FittedDesign:
 
     @cached_property
     def _information(self) -> np.ndarray:
-        with for_products(self.X.shape[0] * self.X.shape[1] ** 2):  # each block a Gram of X: BLAS threads as a fit's
+        # each block a Gram of X, threads as a fit's; two classes: one Gram, split by rows over own threads
+        with (for_own_threads if self.binary else for_products)(self.X.shape[0] * self.X.shape[1] ** 2):
             return self._information_blocks()
 
     def _information_blocks(self):

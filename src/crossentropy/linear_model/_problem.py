@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._blas import for_products
+from .._blas import for_own_threads, for_products
 from .._validation import as_float_array
 from ..exceptions import ConvergenceWarning
 from ..losses._reduction import scaled_by
@@ -320,7 +320,10 @@ def run_solver(problem, settings, callback=None, *, solver, coef0=None, max_iter
     if "random_state" in takes:  # draw from a RandomState only when it is used
         kwargs["random_state"] = check_random_state(settings.random_state).randint(np.iinfo(np.int32).max)
     max_iter = settings.max_iter if max_iter is None else max_iter
-    with for_products(getattr(objective, "n_samples", np.inf) * objective.n_coef):  # small X @ W: one BLAS thread
+    # small X @ W: one BLAS thread; a binary fit's products are with a vector, its heavy work runs on
+    # the package's own threads (compiled passes, Grams split by rows): BLAS kept on one thread
+    threads = for_own_threads if getattr(objective, "n_classes", None) == 2 else for_products
+    with threads(getattr(objective, "n_samples", np.inf) * objective.n_coef):
         result = SOLVERS[name](objective, coef0, max_iter=max_iter, tol=float(settings.tol),
                                callback=with_coefficients(callback, objective), verbose=settings.verbose, **kwargs)
     if result.stalled:

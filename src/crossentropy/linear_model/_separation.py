@@ -37,7 +37,6 @@ import warnings
 import numpy as np
 from scipy import sparse
 
-from .._blas import single_thread
 from ..exceptions import PerfectSeparationWarning
 from ..objective.sums import gram
 from ._covariance import _small_blas
@@ -80,9 +79,10 @@ def _logits(X, theta, fit_intercept):
     """Logits (n, K); only the rows of ``theta`` that are not zero cost a product (two classes: one)."""
     d = X.shape[1]
     Z = np.zeros((X.shape[0], theta.shape[0]))
-    with single_thread():  # products with a vector are bound by memory (see crossentropy._blas)
-        for k in np.flatnonzero(np.any(theta != 0, axis=1)):
-            Z[:, k] = np.asarray(X @ theta[k, :d], dtype=np.float64).ravel() + (theta[k, d] if fit_intercept else 0.0)
+    for k in np.flatnonzero(np.any(theta != 0, axis=1)):
+        # with a vector: NumPy's loop for an array, not BLAS (see crossentropy._blas)
+        Xw = np.einsum("ij,j->i", X, theta[k, :d]) if isinstance(X, np.ndarray) else X @ theta[k, :d]
+        Z[:, k] = np.asarray(Xw, dtype=np.float64).ravel() + (theta[k, d] if fit_intercept else 0.0)
     return Z
 
 

@@ -15,7 +15,6 @@ import math
 import numpy as np
 from scipy import sparse
 
-from .._blas import single_thread
 from .._validation import class_weight_vector
 from ..losses._reduction import normalise_weights
 from ..objective.base import products_fit
@@ -144,11 +143,11 @@ def check_feature_range(X):
         return X
     if data.dtype == np.float64 and data.flags.c_contiguous:
         # one BLAS pass for a bound, max|x|^2 <= sum x^2 (rounded by at most n eps, far inside the
-        # 16-fold margin of products_fit); only where it does not settle it are max and min read; on one
-        # BLAS thread, as products with a vector (see crossentropy._blas): the fit's kernels follow
-        with np.errstate(over="ignore", invalid="ignore"), single_thread():
+        # 16-fold margin of products_fit); only where it does not settle it are max and min read. NumPy's
+        # loop, not BLAS, as products with a vector (see crossentropy._blas): the fit's threads follow
+        with np.errstate(over="ignore", invalid="ignore"):
             flat = data.reshape(-1)
-            if products_fit(math.sqrt(float(np.dot(flat, flat))), X.shape[0], np.float64):
+            if products_fit(math.sqrt(float(np.einsum("i,i->", flat, flat))), X.shape[0], np.float64):
                 return X
     top = max(float(data.max()), -float(data.min()))
     if products_fit(top, X.shape[0], data.dtype):
