@@ -30,7 +30,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._blas import own_threads, split_rows
+from .._blas import SMALL_PRODUCT, own_threads, row_threads, split_rows
 
 __all__ = ["GRAM_CHUNK_BYTES", "PASS_ROWS", "dense_gram", "dense_pass", "dense_pass_gram", "unit_rows"]
 
@@ -210,13 +210,17 @@ def _split_gram(X, z, sw, gram_dtype, intercept, every, part_before):
     threads; ``part_before()`` gives each part's own ``before`` and the state it fills (returned in
     ``parts``, in the order of the rows). The Gram is rescaled to n when ``every`` > 1."""
     n, d = X.shape
-    rows = _chunk_rows(n, d + bool(intercept))
+    D = d + bool(intercept)
+    rows = _chunk_rows(n, D)
+    # the pass is bound by memory (pass_threads); the Gram's products by arithmetic, n D^2 multiply-adds:
+    # threads as for BLAS products (crossentropy._blas), two chunks each at least
+    threads = max(pass_threads(n, d), row_threads(n, rows) if n * D * D >= SMALL_PRODUCT else 1)
 
     def part(lo, hi):
         before, state = part_before()
         return _gram_chunks(X, z, sw, gram_dtype, intercept, before, every, lo, hi), state
 
-    parts = split_rows(part, n, rows, pass_threads(n, d))
+    parts = split_rows(part, n, rows, threads)
     G = sum(g for (g, _, _), _ in parts)
     tops = [t for (_, t, _), _ in parts]
     top = next((t for t in tops if t != t), max(tops))  # a NaN stays
