@@ -149,11 +149,17 @@ def for_products(multiply_adds: float):
     ...     blas_threads()
     1
     """
+    return limited(_threads_for(multiply_adds))
+
+
+def _threads_for(multiply_adds: float) -> int:
+    """One below :data:`SMALL_PRODUCT`, else the cores that other processes leave free now (this
+    process's spinning BLAS threads take no core)."""
     if multiply_adds < SMALL_PRODUCT:
-        return limited(1)
+        return 1
     from ._cores import free_cores, own_runnable
 
-    return limited(free_cores(own=own_runnable()))  # this process's spinning BLAS threads take no core
+    return max(1, int(free_cores(own=own_runnable())))
 
 
 @contextlib.contextmanager
@@ -171,13 +177,7 @@ def for_own_threads(multiply_adds: float):
     ...     blas_threads(), own_threads() >= 1
     (1, True)
     """
-    if multiply_adds < SMALL_PRODUCT:
-        threads = 1
-    else:
-        from ._cores import free_cores, own_runnable
-
-        threads = free_cores(own=own_runnable())
-    token = _GRANT.set(max(1, int(threads)))
+    token = _GRANT.set(_threads_for(multiply_adds))
     try:
         with limited(1):
             yield
@@ -223,11 +223,11 @@ def split_rows(work, n: int, step: int, threads: int) -> list:
     >>> split_rows(lambda lo, hi: (lo, hi), 1000, 100, 3)
     [(0, 300), (300, 600), (600, 1000)]
     """
+    if threads == 1:
+        return [work(0, n)]
     from concurrent.futures import ThreadPoolExecutor
 
     blocks = -(-n // step)
     bounds = [min(n, (blocks * t // threads) * step) for t in range(threads + 1)]
-    if threads == 1:
-        return [work(0, n)]
     with single_thread(), ThreadPoolExecutor(threads) as pool:
         return list(pool.map(lambda t: work(bounds[t], bounds[t + 1]), range(threads)))

@@ -118,7 +118,7 @@ class FittedDesign:
         # computed once per design: every statistic of one fit reads the same logits and probabilities
         if self.binary:  # a product with a vector: NumPy's loop, not BLAS (see crossentropy._blas)
             X = self.X
-            eta = X @ self.flat_params if hasattr(X, "fill_rows") else np.einsum("ij,j->i", X, self.flat_params)
+            eta = np.einsum("ij,j->i", X, self.flat_params) if isinstance(X, np.ndarray) else X @ self.flat_params
         else:
             eta = np.zeros((self.X.shape[0], self.n_classes))
             eta[:, 1:] = self.X @ np.asarray(self.params).T

@@ -235,7 +235,7 @@ def _convergence_note(estimator) -> list:
             "be far from the optimum (without a penalty, on separated classes, no maximum-likelihood estimate exists)."]
 
 
-#: entries per block of the weighted spread of the numeric columns (a reused buffer that stays in cache)
+#: entries per block of the weighted spread of the numeric columns (small blocks that stay in cache)
 SPREAD_BLOCK_ELEMENTS = 2**17
 
 
@@ -284,12 +284,9 @@ def _spread(R, sw, numeric, moments=None):
     for a, rows in _row_blocks(R):
         mean += w[a:a + rows.shape[0]] @ rows[:, span]
     var = np.zeros(mean.size)
-    buf = None
     for a, rows in _row_blocks(R):
-        dev = np.subtract(rows[:, span], mean, out=None if buf is None else buf[:rows.shape[0]])
-        buf = dev if buf is None else buf
-        np.multiply(dev, dev, out=dev)
-        var += w[a:a + rows.shape[0]] @ dev
+        dev = rows[:, span] - mean  # a block of SPREAD_BLOCK_ELEMENTS at most
+        var += w[a:a + rows.shape[0]] @ (dev * dev)
     sd[cols] = np.sqrt(var[cols - span.start])
     return sd
 

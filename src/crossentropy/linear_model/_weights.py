@@ -142,9 +142,9 @@ def check_feature_range(X):
     if data.size == 0:
         return X
     if data.dtype == np.float64 and data.flags.c_contiguous:
-        # one BLAS pass for a bound, max|x|^2 <= sum x^2 (rounded by at most n eps, far inside the
-        # 16-fold margin of products_fit); only where it does not settle it are max and min read. NumPy's
-        # loop, not BLAS, as products with a vector (see crossentropy._blas): the fit's threads follow
+        # one pass for a bound, max|x|^2 <= sum x^2 (rounded by at most n eps, far inside the 16-fold
+        # margin of products_fit); only where it does not settle it are max and min read. NumPy's loop,
+        # not BLAS, as products with a vector (see crossentropy._blas): the fit's threads follow
         with np.errstate(over="ignore", invalid="ignore"):
             flat = data.reshape(-1)
             if products_fit(math.sqrt(float(np.einsum("i,i->", flat, flat))), X.shape[0], np.float64):
