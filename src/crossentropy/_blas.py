@@ -39,7 +39,7 @@ import contextvars
 import threading
 
 __all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "limited", "single_thread", "for_products", "for_own_threads",
-           "own_threads", "row_threads", "split_rows"]
+           "own_threads", "row_threads", "split_rows", "times_lower"]
 
 #: products of fewer multiply-adds than this (about a millisecond on one core) run on one BLAS thread
 SMALL_PRODUCT = 1 << 22
@@ -231,3 +231,69 @@ def split_rows(work, n: int, step: int, threads: int) -> list:
     bounds = [min(n, (blocks * t // threads) * step) for t in range(threads + 1)]
     with single_thread(), ThreadPoolExecutor(threads) as pool:
         return list(pool.map(lambda t: work(bounds[t], bounds[t + 1]), range(threads)))
+
+
+def times_lower(T, L):
+    r"""``T @ L`` written into T, for a lower-triangular ``L``: BLAS's triangular product (DTRMM, half
+    the multiply-adds of a full product), called with the GIL released.
+
+    SciPy's ``scipy.linalg.blas.dtrmm`` holds the GIL, so the threads of :func:`split_rows` would take
+    turns; this calls the same routine of SciPy's BLAS (``scipy.linalg.cython_blas``) through ctypes,
+    which releases the GIL around a foreign call. Row :math:`i` of the result is :math:`L^\top t_i`
+    for the row :math:`t_i` of T, so that :math:`t_i^\top C t_i = \lVert (TL)_i\rVert^2` for
+    :math:`C = L L^\top`.
+
+    Parameters
+    ----------
+    T : ndarray of shape (r, m), float64, C-ordered and writeable
+        Overwritten by ``T @ L``.
+    L : ndarray of shape (m, m), float64
+        Lower triangular (the entries above the diagonal are not read).
+
+    Returns
+    -------
+    T
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = np.array([[2.0, 0.0], [1.0, 3.0]])
+    >>> times_lower(np.array([[1.0, 1.0], [0.0, 2.0]]), L)
+    array([[3., 3.],
+           [2., 6.]])
+    """
+    import ctypes
+
+    import numpy as np
+
+    r, m = T.shape
+    if T.dtype != np.float64 or not T.flags.c_contiguous or not T.flags.writeable or L.shape != (m, m):
+        raise ValueError(f"times_lower needs a writeable C-ordered float64 T of shape (r, m) and L of shape (m, m), "
+                         f"got T {T.dtype} {T.shape} and L {L.shape}")
+    if r == 0 or m == 0:
+        return T
+    A = np.ascontiguousarray(L, dtype=np.float64)
+    # T's memory is T^T in Fortran's order (m x r, leading dimension m) and A's is L^T (upper
+    # triangular): T^T <- L^T T^T, the transpose of T L
+    P, c, i = ctypes.byref, ctypes.c_char, ctypes.c_int
+    _dtrmm()(P(c(b"L")), P(c(b"U")), P(c(b"N")), P(c(b"N")), P(i(m)), P(i(r)), P(ctypes.c_double(1.0)),
+             ctypes.c_void_p(A.ctypes.data), P(i(m)), ctypes.c_void_p(T.ctypes.data), P(i(m)))
+    return T
+
+
+def _dtrmm():
+    """SciPy's ``dtrmm`` (``scipy.linalg.cython_blas``) as a ctypes function (found once)."""
+    fn = _STATE.get("dtrmm")
+    if fn is None:
+        import ctypes
+
+        from scipy.linalg import cython_blas
+
+        capsule = cython_blas.__pyx_capi__["dtrmm"]
+        # prototypes of our own (setting ctypes.pythonapi's attributes would change them for everyone)
+        name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(("PyCapsule_GetName", ctypes.pythonapi))
+        pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
+            ("PyCapsule_GetPointer", ctypes.pythonapi))
+        address = pointer(capsule, name(capsule))
+        fn = _STATE["dtrmm"] = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 11)(address)
+    return fn

@@ -1,6 +1,6 @@
 """The reported design read in blocks of rows, and the Grams and HC2/HC3 leverages split over threads.
 
-Oracles: the design written out from the documented coding (a numeric term is ``scale * u + mean``,
+Oracles: NumPy's product for the triangular one; the design written out from the documented coding (a numeric term is ``scale * u + mean``,
 a level term its indicator, the constant 1) with NumPy; the weighted Gram ``X.T @ (h * X)`` in
 float64; Long and Ervin's binary HC3 (residual over one minus the leverage); statsmodels' ``Logit``
 for the summary's standard errors; tracemalloc for the memory of a summary.
@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 from crossentropy import LogisticRegression
@@ -108,6 +110,33 @@ def test_split_rows_keeps_the_parts_in_order_and_raises_the_first_parts_error():
 
     with pytest.raises(ValueError, match=r"rows 0\.\.500"):
         _blas.split_rows(failing, 1000, 100, 2)
+
+
+@given(r=st.integers(0, 40), m=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_times_lower_is_the_product_with_the_lower_triangle(r, m, seed):
+    """``T @ tril(L)`` in float64, whatever lies above L's diagonal (not read)."""
+    rng = np.random.default_rng(seed)
+    T, L = rng.standard_normal((r, m)), rng.standard_normal((m, m))
+    expected = T @ np.tril(L)
+    out = _blas.times_lower(T, L)
+    assert out is T
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
+
+
+def test_times_lower_releases_the_gil_and_refuses_what_it_cannot_write():
+    import ctypes
+
+    assert not _blas._dtrmm()._flags_ & ctypes._FUNCFLAG_PYTHONAPI  # a plain foreign call drops the GIL
+    L = np.eye(3)
+    for T, what in ((np.ones((3, 4))[:, :3], "C-ordered"), (np.ones((2, 3), dtype=np.float32), "float32"),
+                    (np.ones((2, 4)), r"\(2, 4\)")):
+        with pytest.raises(ValueError, match=what):
+            _blas.times_lower(T, L)
+    frozen = np.ones((2, 3))
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        _blas.times_lower(frozen, L)
 
 
 def _as_a_large_product_on_a_quiet_machine(monkeypatch):

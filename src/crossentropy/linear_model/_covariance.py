@@ -63,9 +63,9 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import linalg, sparse
-from scipy.linalg import blas, lapack
+from scipy.linalg import lapack
 
-from .._blas import for_own_threads, for_products, row_threads, single_thread, split_rows
+from .._blas import for_own_threads, for_products, row_threads, single_thread, split_rows, times_lower
 from .._validation import check_option
 from ..objective.sums import gram
 
@@ -159,7 +159,7 @@ def covariance(design, cov_type="nonrobust", groups=None, *, information_inverse
             if len(covs) == 1:
                 return covs[0]
             return _psd(covs[0] + covs[1] - covs[2])
-        V = _sandwich(C, rows.meat(C if cov_type in ("HC2", "HC3") else None, cov_type))
+        V = rows.sandwich(C, cov_type)
         return V * (n_obs / (n_obs - m)) if cov_type == "HC1" else V
 
 
@@ -329,57 +329,74 @@ class _Rows:
         X = self.X[b]
         return (R[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
 
+    def sandwich(self, C, cov_type):
+        r""":math:`V = C B C` of ``cov_type`` (HC0/HC1's meat unscaled, HC2, HC3) around :math:`C = \mathcal I^{-1}`."""
+        if cov_type not in ("HC2", "HC3"):
+            return _sandwich(C, self.meat(None, cov_type))
+        if self.J > 1:
+            return _sandwich(C, self.meat(C, cov_type))
+        try:
+            with _small_blas(C.shape[0]):
+                U = linalg.cholesky(C, lower=True, check_finite=False)
+        except linalg.LinAlgError:
+            raise ValueError("information_inverse must be positive definite") from None
+        B = self._whitened_meat(U, cov_type)
+        with _small_blas(C.shape[0]):
+            return _symmetric(U @ B @ U.T)
+
     def meat(self, C, cov_type):
-        r""":math:`\sum_i s_i X_i^\top \tilde r_i \tilde r_i^\top X_i`, with the HC2/HC3 adjustment when ``C`` is given."""
+        r""":math:`\sum_i s_i X_i^\top \tilde r_i \tilde r_i^\top X_i`, with the HC2/HC3 adjustment when ``C``
+        is given (softmax; two classes take :meth:`_whitened_meat`)."""
         q, J = self.X.shape[1], self.J
-        B = np.zeros((J * q, J * q))
-        if C is None:
-            Cr = None
-        elif J == 1:  # two classes: x^T C x = |U^T x|^2 with C = U U^T, by a triangular product (half a GEMM)
-            try:
-                with _small_blas(q):
-                    Cr = linalg.cholesky(C, lower=True, check_finite=False)
-            except linalg.LinAlgError:
-                raise ValueError("information_inverse must be positive definite") from None
-        else:
-            Cr = C.reshape(J, q, J, q).transpose(1, 0, 2, 3).reshape(q, J * J * q)
         if J == 1:  # two classes: the scores are r_i x_i, so the meat is the Gram of X weighted by s r^2
-            r = self.R[:, 0] if C is None else self._binary_adjusted(Cr, cov_type)
+            r = self.R[:, 0]
             return _symmetric(gram(self.X, self.s * r * r, False))
+        B = np.zeros((J * q, J * q))
+        Cr = None if C is None else C.reshape(J, q, J, q).transpose(1, 0, 2, 3).reshape(q, J * J * q)
         for b in self._blocks(J * J * q + 4 * J * q + 8 * J * J):
             R = self.R[b] if C is None else self._adjusted(b, Cr, cov_type)
             B += gram(self._scores(b, R), self.s[b], False)  # SYRK on sqrt(s) times the rows' scores
         return _symmetric(B)
 
-    def _binary_adjusted(self, Cr, cov_type):
-        """The adjusted residuals of all rows (two classes), block by block, the blocks split over threads
-        where BLAS has several (:func:`~crossentropy._blas.split_rows`)."""
+    def _whitened_meat(self, U, cov_type):
+        r"""Two classes, HC2/HC3: :math:`\tilde B = \sum_i s_i \tilde r_i^2\, t_i t_i^\top` with
+        :math:`t_i = U^\top x_i` (:math:`C = U U^\top`), so that :math:`V = C B C = U \tilde B U^\top`.
+
+        The leverage :math:`h_i = w_i x_i^\top C x_i = w_i \lVert t_i\rVert^2` and the meat come from the
+        same rows :math:`t_i`, a block at a time: one read of the design, one triangular product
+        (:func:`~crossentropy._blas.times_lower`) and one SYRK per block, the blocks split by rows over
+        the package's threads."""
         n, q = self.X.shape
         step = self._step(q + 8)
-        threads = row_threads(n, step)
-        if threads == 1:
-            return np.concatenate([self._adjusted(b, Cr, cov_type)[:, 0] for b in self._blocks(q + 8)])
 
         def part(lo, hi):
-            return [self._adjusted(slice(a, min(hi, a + step)), Cr, cov_type, gil_free=True)[:, 0]
-                    for a in range(lo, hi, step)]
+            buf = np.empty((max(1, min(step, hi - lo)), q))
+            B = np.zeros((q, q))
+            for a in range(lo, hi, step):
+                b = min(hi, a + step)
+                T = times_lower(self._fill(a, b, buf[: b - a]), U)
+                P = self.P[a:b]
+                one_minus_h = 1.0 - P[:, 0] * P[:, 1] * np.einsum("ij,ij->i", T, T)
+                _check_leverage(one_minus_h, self.index[a:b])
+                adjust = one_minus_h if cov_type == "HC3" else np.sqrt(one_minus_h)
+                T *= (np.sqrt(self.s[a:b]) * self.R[a:b, 0] / adjust)[:, None]
+                B += T.T @ T  # NumPy's SYRK, which releases the GIL
+            return B
 
-        return np.concatenate([r for rs in split_rows(part, n, step, threads) for r in rs])
+        return _symmetric(sum(split_rows(part, n, step, row_threads(n, step))))
 
-    def _adjusted(self, b, Cr, cov_type, gil_free=False):
-        r""":math:`A_i r_i` for the rows of block ``b``: HC2 :math:`W^{1/2}(I-H)^{-1/2}W^{+1/2}r`, HC3 :math:`(I - WM)^{-1} r`.
+    def _fill(self, a, b, out):
+        """Rows ``a:b`` of the active rows' design written into ``out``."""
+        if hasattr(self.X, "fill_rows"):
+            return self.X.fill_rows(a, b, out)
+        out[...] = self.X[a:b]
+        return out
 
-        ``Cr``: for two classes the Cholesky factor U of C = U U^T, else C arranged as (q, J J q).
+    def _adjusted(self, b, Cr, cov_type):
+        r""":math:`A_i r_i` for the rows of block ``b`` (softmax): HC2 :math:`W^{1/2}(I-H)^{-1/2}W^{+1/2}r`,
+        HC3 :math:`(I - WM)^{-1} r`; ``Cr`` is C arranged as (q, J J q).
         """
         X, R, J = self.X[b], self.R[b], self.J
-        if J == 1:  # two classes: the leverage h = w x^T C x, and r / (1 - h) or r / sqrt(1 - h)
-            # the rows U^T x_i: SciPy's triangular product holds the GIL, NumPy's full one (twice the
-            # multiply-adds) lets threads share the rows
-            T = (X @ Cr).T if gil_free else blas.dtrmm(1.0, Cr, X.T, lower=1, trans_a=1)
-            P = self.P[b]
-            one_minus_h = 1.0 - P[:, 0] * P[:, 1] * np.einsum("ji,ji->i", T, T)
-            _check_leverage(one_minus_h, self.index[b])
-            return R / (one_minus_h if cov_type == "HC3" else np.sqrt(one_minus_h))[:, None]
         nb, q = X.shape
         T = (X @ Cr).reshape(nb, J, J, q)
         M = np.einsum("iklc,ic->ikl", T, X)  # M_i = X_i C X_i^T
