@@ -110,3 +110,60 @@ def test_check_params_returns_rho_and_names_the_argument():
         LogisticRegression(solver="saga")._check_params()
     with pytest.raises(ValueError, match="persist must be one of"):
         LogisticRegression().fit([[0.0], [1.0]], [0, 1], persist="sometimes")
+
+
+def _sklearn_error(X, y):
+    with pytest.raises(ValueError) as info:
+        SkLogisticRegression().fit(X, y)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("layout", ["C float64", "F float64", "float32", "csr"])
+def test_a_non_finite_entry_of_X_is_refused_with_scikit_learns_message(bad, layout):
+    """One pass over X proves it finite (a finite sum of squares, or maximum and minimum); a NaN or an
+    infinite entry anywhere gets the message scikit-learn's own LogisticRegression gives, word for word."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    X[217, 2] = bad
+    y = (rng.random(300) < 0.5).astype(int)
+    X = {"C float64": X, "F float64": np.asfortranarray(X), "float32": X.astype(np.float32),
+         "csr": sparse.csr_matrix(X)}[layout]
+    with pytest.raises(ValueError) as ours:
+        LogisticRegression().fit(X, y)
+    assert str(ours.value) == _sklearn_error(X, y)
+
+
+def test_finite_features_whose_squares_overflow_are_refused_by_the_range_rule_not_as_non_finite():
+    X = np.array([[1e200, 0.0], [0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"X holds values up to 1e\+200 in absolute value"):
+        LogisticRegression().fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("labels", [(0, 1), (False, True), (-1.0, 1.0), (3, 7), (2.0, 5.0, 9.0), ("a", "b")])
+def test_the_classes_read_from_y_are_scikit_learns_and_code_y_alike(labels):
+    """classes_ and the fit equal scikit-learn's for numeric, boolean and string labels (the numeric
+    ones take the classes from one sort of y)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 3))
+    codes = np.argmax(X[:, :len(labels)] + rng.logistic(size=(400, len(labels))), axis=1)
+    y = np.asarray(labels)[codes]
+    ours = LogisticRegression(tol=1e-10).fit(X, y)
+    ref = SkLogisticRegression(tol=1e-10, max_iter=1000).fit(X, y)
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    assert ours.classes_.dtype == ref.classes_.dtype
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+
+
+@pytest.mark.parametrize("y", [np.array([0.5, 1.5, 0.5, 2.0]), np.array([1.0, 1.0, 1.0, 1.0])])
+def test_a_continuous_or_single_class_y_is_refused_as_scikit_learn_refuses_it(y):
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(ValueError) as ours:
+        LogisticRegression().fit(X, y)
+    if len(np.unique(y)) > 1:
+        assert str(ours.value) == _sklearn_error(X, y)
+    else:
+        assert "one class" in str(ours.value) and "one class" in _sklearn_error(X, y)

@@ -163,17 +163,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError("y must be given: this classifier requires y to be passed, but the target y is None")
         if _n_rows(X) != _n_rows(y):
             raise ValueError(f"X and y must have the same number of rows: X has {_n_rows(X)}, y has {_n_rows(y)}")
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset)
-        X = _setup.check_feature_range(X)  # float32 products that would overflow: float64; beyond that refused
-        check_classification_targets(y)
-        if classes is not None:
-            self.classes_ = np.unique(classes)
-        elif reset:
+        # X's entries are proved finite by the pass of check_feature_range, not by a scan of their own
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset,
+                             ensure_all_finite=False)
+        # NaN and inf refused; float32 products that would overflow: float64; beyond that refused
+        X = _setup.check_feature_range(X, type(self).__name__)
+        own = classes is None and reset and y.ndim == 1 and y.dtype.kind in "biuf"
+        if own:  # the classes are y's values: the target's type is that of their set, and every label is one
             self.classes_ = np.unique(y)
+            check_classification_targets(self.classes_)
+        else:
+            check_classification_targets(y)
+            if classes is not None:
+                self.classes_ = np.unique(classes)
+            elif reset:
+                self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"y must contain at least two classes to fit a classifier, got one class: {self.classes_[0]!r}")
-        y_enc = np.searchsorted(self.classes_, y)
-        if (y_enc >= len(self.classes_)).any() or (self.classes_[np.minimum(y_enc, len(self.classes_) - 1)] != y).any():
+        if own and len(self.classes_) == 2:
+            y_enc = y != self.classes_[0]
+        else:
+            y_enc = np.searchsorted(self.classes_, y)
+        if not own and ((y_enc >= len(self.classes_)).any()
+                        or (self.classes_[np.minimum(y_enc, len(self.classes_) - 1)] != y).any()):
             raise ValueError(f"y holds labels that are not in classes {self.classes_.tolist()}")
         sw = check_sample_weight(sample_weight, X.shape[0], positive_sum=False)
         return X, y_enc.astype(np.intp, copy=False), sw

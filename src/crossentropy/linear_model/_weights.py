@@ -121,12 +121,16 @@ def fit_row_weights(class_weight, classes, y_enc, sample_weight):
     return rows, shift + math.frexp(c_scale)[1] - 1 + math.frexp(r_scale)[1] - 1
 
 
-def check_feature_range(X):
-    r"""``X`` as the fit computes with it: float32 features too large for float32 sums of products are
-    taken in float64; features whose products overflow even float64 are refused, naming ``X``.
+def check_feature_range(X, estimator_name=None):
+    r"""``X`` as the fit computes with it: NaN and infinite entries refused (scikit-learn's
+    ``assert_all_finite`` message, naming ``estimator_name``); float32 features too large for float32
+    sums of products are taken in float64; features whose products overflow even float64 are refused,
+    naming ``X``.
 
     The fit sums products of two features over the rows (the gradient, the Hessian
     :math:`X^\top D X`): they must stay finite (:func:`crossentropy.objective.base.products_fit`).
+    The same pass proves the entries finite: a sum of squares (or a maximum and a minimum) is finite
+    only if every entry is, so scikit-learn's own scan of the entries runs only to word the error.
 
     Examples
     --------
@@ -137,6 +141,10 @@ def check_feature_range(X):
     Traceback (most recent call last):
     ...
     ValueError: X holds values up to 1e+200 in absolute value: the fit's sums of their products (X.T @ X) overflow float64; scale the features first (for example sklearn.preprocessing.StandardScaler)
+    >>> check_feature_range(np.array([[np.nan]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains NaN.
     """
     data = X.data if sparse.issparse(X) else X
     if data.size == 0:
@@ -149,7 +157,11 @@ def check_feature_range(X):
             flat = data.reshape(-1)
             if products_fit(math.sqrt(float(np.einsum("i,i->", flat, flat))), X.shape[0], np.float64):
                 return X
-    top = max(float(data.max()), -float(data.min()))
+    top = max(float(data.max()), -float(data.min()))  # NaN if an entry is NaN, inf if one is infinite
+    if not math.isfinite(top):
+        from sklearn.utils import assert_all_finite
+
+        assert_all_finite(data, estimator_name=estimator_name, input_name="X")
     if products_fit(top, X.shape[0], data.dtype):
         return X
     if data.dtype != np.float64 and products_fit(top, X.shape[0], np.float64):
