@@ -31,13 +31,10 @@ from .._blas import blas_threads
 from .products import product_over_classes
 
 #: the working memory of the blocks (logits, per-thread partial products, column sums, row statistics)
-#: is at most BUDGET_SHARE of the bytes of X and W, between MIN_BUDGET and BLOCK_BYTES. The call must
-#: allocate dX and dW (as large as X and W) anyway, so its extra memory stays within 1.75 times its
-#: gradients; PyTorch's chunked path keeps about W's size again plus ~20 MB (measured at the four sizes
-#: of the benchmark sweep), so the rule stays below it at every size, from C = 8,192 to 131,072. Each
-#: block streams W twice (its logits, its G W) and dW once more, so taller blocks come closer to the
-#: three GEMMs' time: the share is the largest that keeps that margin to PyTorch's memory.
-BUDGET_SHARE = 0.75
+#: is at most half the bytes of X and W, between MIN_BUDGET and BLOCK_BYTES. The call must allocate
+#: dX and dW (as large as X and W) anyway, so its extra memory stays within 1.5 times its gradients;
+#: PyTorch's chunked path keeps about W's size again plus ~20 MB (measured at the four sizes of the
+#: benchmark sweep), so the rule stays below it at every size, from C = 8,192 to 131,072.
 BLOCK_BYTES = 64 * 2**20
 MIN_BUDGET = 8 * 2**20
 #: a single pass over all classes (6NdC flops) when at least SINGLE_MIN_ROWS rows fit the budget;
@@ -48,13 +45,12 @@ MIN_ROWS = SINGLE_MIN_ROWS
 
 
 def memory_budget(n_rows: int, n_classes: int, n_features: int, itemsize: int) -> int:
-    r"""Bytes of working memory for the blocks: :math:`\min(64\,\mathrm{MiB}, \max(8\,\mathrm{MiB}, \tfrac34 (N + C) d s))`
-    (:data:`BUDGET_SHARE` of the bytes of X and W).
+    r"""Bytes of working memory for the blocks: :math:`\min(64\,\mathrm{MiB}, \max(8\,\mathrm{MiB}, (N + C) d s / 2))`.
 
     >>> memory_budget(32_768, 8_192, 128, 4) // 2**20, memory_budget(4_096, 131_072, 1_024, 4) // 2**20
-    (15, 64)
+    (10, 64)
     """
-    return int(min(BLOCK_BYTES, max(MIN_BUDGET, (n_rows + n_classes) * n_features * itemsize * BUDGET_SHARE)))
+    return int(min(BLOCK_BYTES, max(MIN_BUDGET, (n_rows + n_classes) * n_features * itemsize // 2)))
 
 
 def block_bytes(rows: int, chunk: int, n_classes: int, n_features: int, itemsize: int, n_threads: int) -> int:
@@ -77,8 +73,8 @@ def plan_blocks(n_rows: int, n_classes: int, itemsize: int, block_size=None, *, 
     class per chunk would not fit) and classes in equal chunks as wide as fit. The plan fits the budget
     whenever one row of one class does. Trusts that its arguments were validated.
 
-    >>> plan_blocks(16_384, 65_536, 4, n_features=256, n_threads=2)   # one pass in a 60 MiB budget
-    (230, 65536)
+    >>> plan_blocks(16_384, 65_536, 4, n_features=256, n_threads=2)   # one pass in a 40 MiB budget
+    (150, 65536)
     >>> plan_blocks(4_096, 131_072, 4, n_features=1_024, n_threads=2)  # 64 MiB: 118 rows, one pass
     (118, 131072)
     >>> plan_blocks(1_000, 10**6, 4, n_features=64, n_threads=2)  # 64 MiB: 16 chunks of classes

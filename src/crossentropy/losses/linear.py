@@ -65,7 +65,7 @@ def linear_cross_entropy(
     .. math::
         G = \frac{\partial L}{\partial Z},\qquad dX = G\,W,\qquad dW = G^\top X,\qquad db = \mathbf 1^\top G.
 
-    When fewer than 64 rows of all classes fit the memory budget (three quarters of the bytes of X and W, between
+    When fewer than 64 rows of all classes fit the memory budget (half the bytes of X and W, between
     8 and 64 MiB, for the blocks' logits and temporaries), the classes
     are taken in chunks too: a first pass over the chunks keeps an online log-sum-exp per row
     (running maximum :math:`m` and :math:`s = \sum_c e^{z_{nc} - m}`, rescaled when :math:`m` grows),
