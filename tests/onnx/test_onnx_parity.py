@@ -177,3 +177,29 @@ def test_run_refusing_unknowns_is_compared_as_the_graph_encodes_them(tmp_path, a
     np.testing.assert_allclose(got, lenient.predict_proba(new), rtol=0, atol=FLOAT64_EXACT)
     assert probability_difference(model, pipe, new) <= FLOAT64_EXACT
     assert pipe.get_params()[next(k for k in pipe.get_params() if k.endswith("__unknown"))] == "error"  # untouched
+
+
+def test_object_columns_of_strings_and_every_kind_of_gap_feed_the_graph_as_the_pipeline_reads_them(tmp_path, anes):
+    """Object columns: strings only (fed as they are), strings with None, NaN and pd.NA gaps (fed as ""),
+    and numbers stored as objects (fed as str(value)); the graph's probabilities equal the pipeline's."""
+    import pandas as pd
+
+    frame = anes.copy()
+    frame["party"] = frame["party"].astype(object)
+    frame["education"] = frame["education"].astype(object)
+    gaps = [None, np.nan, pd.NA]
+    for i, row in enumerate(range(5, len(frame), 37)):
+        frame.loc[row, "party"] = gaps[i % 3]
+    train, test = frame.iloc[:700], frame.iloc[700:].reset_index(drop=True)
+    pipe, _ = fit_run(tmp_path, train, "vote", LogisticRegression(), missing="impute", impute_strategy="mean")
+    model = to_onnx(pipe)
+    feed = input_feed(model, test)
+    party = test["party"].to_numpy(dtype=object)
+    expected = np.array(["" if pd.isna(v) else v for v in party], dtype=object)
+    np.testing.assert_array_equal(feed["party"], expected)
+    np.testing.assert_array_equal(feed["education"], test["education"].to_numpy(dtype=object))
+    assert all(isinstance(v, str) for v in feed["party"]) and all(isinstance(v, str) for v in feed["education"])
+    assert_parity(pipe, [test])
+    numbers = test.copy()
+    numbers["education"] = pd.Series([7] * len(numbers), dtype=object)  # an unseen level, stored as an int
+    assert input_feed(model, numbers)["education"].tolist() == ["7"] * len(numbers)

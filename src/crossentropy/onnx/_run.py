@@ -45,6 +45,14 @@ def _column(frame, name, elem_type):
         raise ValueError(f"frame lacks the column {name!r} that the graph reads")
     s = frame[name]
     if elem_type == TensorProto.STRING:  # str(value) as the preprocessor reads it; a gap as ""
+        if s.dtype == object:  # one scan of the objects each, where they are strings and gaps only
+            values = s.to_numpy()
+            if pd.api.types.infer_dtype(values, skipna=False) == "string":
+                return values  # strings only: the column's own array, as DataFrame.to_numpy gives it
+            if pd.api.types.infer_dtype(values, skipna=True) == "string":
+                out = values.copy()
+                out[pd.isna(values)] = ""
+                return out
         out = s.to_numpy(dtype=object, na_value="")
         if pd.api.types.infer_dtype(out, skipna=False) != "string":
             out = np.array([v if isinstance(v, str) else str(v) for v in out], dtype=object)
@@ -64,7 +72,9 @@ def input_feed(model, frame) -> dict:
 
     Each graph input takes the DataFrame column of its name: numeric columns as the graph's float
     type (a missing value as NaN), string columns as ``str(value)`` (a missing value as the empty
-    string). A graph with the single input ``X`` (a bare estimator) takes ``frame`` as a matrix.
+    string). A graph with the single input ``X`` (a bare estimator) takes ``frame`` as a matrix. An
+    array may share memory with ``frame`` where no conversion is needed (an object column of strings
+    only), as ``DataFrame.to_numpy`` does.
 
     Parameters
     ----------
