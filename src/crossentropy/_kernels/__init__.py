@@ -10,6 +10,7 @@ imports it lazily, on the first call that uses it, so ``import crossentropy`` st
 - :mod:`.linear_engine`: row blocks × class chunks of ``X @ W.T + b`` with BLAS in between;
 - :mod:`.binary_pass`: the binary model's logits, loss and gradient in one pass over dense rows;
 - :mod:`.temperature`: the temperature-scaling loss and its first two derivatives in one pass;
+- :mod:`.moments`: weighted moments of columns about a shift in one pass (a summary's spreads);
 - the cores free for a launch now: :mod:`crossentropy._cores` (bounds each launch's threads).
 """
 
@@ -27,7 +28,7 @@ from .. import _numba_cache
 
 _numba_cache.install()  # before the kernels are decorated: a cache directory even without a writable home
 
-from . import binary_pass, chunked, fused, temperature  # noqa: E402
+from . import binary_pass, chunked, fused, moments, temperature  # noqa: E402
 from .._cores import free_cores  # noqa: E402
 from .fused import hard_rows_fused, threads_for  # noqa: E402
 
@@ -35,6 +36,7 @@ _numba_cache.disable_uncached(vars(fused))
 _numba_cache.disable_uncached(vars(chunked))
 _numba_cache.disable_uncached(vars(binary_pass))
 _numba_cache.disable_uncached(vars(temperature))
+_numba_cache.disable_uncached(vars(moments))
 
 __all__ = ["fused_hard_rows", "row_groups", "launching", "launch_threads", "start_threads"]
 

@@ -255,29 +255,42 @@ def _gram_moments(G, Ra, s, kinds):
     return sums / n, np.diag(G) / n
 
 
+#: entries of the numeric columns from which their spreads are read in one compiled pass over the
+#: features (:func:`crossentropy._kernels.moments.shifted_moments`) instead of two NumPy passes
+SPREAD_KERNEL_ELEMENTS = 1 << 20
+
+
 def _spread(R, sw, numeric, moments=None):
     r"""Weighted population standard deviation of the numeric columns of R (NaN for the others).
 
     With ``moments`` (the columns' mean and mean square under equal weights, from the Gram matrix
     the aliasing check forms anyway) the variance is :math:`\overline{x^2} - \bar x^2` wherever the
     rounding of the sum of squares, at most :math:`n\,\epsilon\,\overline{x^2}`, is below
-    :data:`SPREAD_GRAM_RTOL` of it. The other columns take two passes: the weighted means, then the
-    weighted squared deviations from them, summed over row blocks (no n × q temporary; no cancellation
-    of a mean far from zero against the spread).
+    :data:`SPREAD_GRAM_RTOL` of it. Without them, on a large design read from its features (a numeric
+    column is :math:`a u + b` for a feature :math:`u`, so its spread is :math:`|a|` times the
+    feature's), the features' weighted moments about their first row come from one compiled pass, under
+    the same rule (:func:`_feature_moments`). The other columns take two passes: the weighted means,
+    then the weighted squared deviations from them, summed over row blocks (no n × q temporary; no
+    cancellation of a mean far from zero against the spread).
     """
     sd = np.full(R.shape[1], np.nan)
     cols = np.flatnonzero(numeric)
     if not cols.size:
         return sd
-    if moments is not None:
+
+    def settle(cols, mean, square, factor=1.0):  # where mean-square - mean^2 is exact enough
         n = float(np.count_nonzero(sw > 0))
-        mean, square = moments[0][cols], moments[1][cols]
         var = np.maximum(square - mean * mean, 0.0)
         exact = n * np.finfo(float).eps * square <= SPREAD_GRAM_RTOL * var
-        sd[cols[exact]] = np.sqrt(var[exact])
-        cols = cols[~exact]
-        if not cols.size:
-            return sd
+        sd[cols[exact]] = np.abs(np.broadcast_to(factor, cols.shape)[exact]) * np.sqrt(var[exact])
+        return cols[~exact]
+
+    if moments is not None:
+        cols = settle(cols, moments[0][cols], moments[1][cols])
+    elif R.shape[0] * cols.size >= SPREAD_KERNEL_ELEMENTS and (fast := _feature_moments(R, sw, cols)) is not None:
+        cols = settle(cols, *fast)
+    if not cols.size:
+        return sd
     w = sw / sw.sum()
     span = slice(int(cols[0]), int(cols[-1]) + 1)  # the columns from the first to the last numeric one
     mean = np.zeros(span.stop - span.start)
@@ -289,6 +302,23 @@ def _spread(R, sw, numeric, moments=None):
         var += w[a:a + rows.shape[0]] @ (dev * dev)
     sd[cols] = np.sqrt(var[cols - span.start])
     return sd
+
+
+def _feature_moments(R, sw, cols):
+    """``(m1, m2, a)`` for the columns ``cols`` of a design read from its features (a
+    :class:`~crossentropy._terms.CodedDesign` of all rows): the weighted first and second moments of
+    each column's feature about its first row, in one pass
+    (:func:`crossentropy._kernels.moments.shifted_moments`), and the columns' factors :math:`a`;
+    None for any other R."""
+    U = getattr(R, "U", None)
+    if U is None or R.row_index is not None or not isinstance(U, np.ndarray) or U.dtype.kind != "f":
+        return None
+    from .._kernels.moments import shifted_moments
+
+    source = np.ascontiguousarray(R.coding.source[cols])
+    m1, m2 = np.zeros(cols.size), np.zeros(cols.size)
+    shifted_moments(U, sw / sw.sum(), source, U[0, source].astype(np.float64), m1, m2)
+    return m1, m2, R.coding.scale[cols]
 
 
 def _row_blocks(R):
