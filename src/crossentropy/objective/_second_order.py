@@ -8,7 +8,8 @@ lives in the objective's data cache, shared by the objectives of ``with_penalty`
   (:func:`~crossentropy.objective.resolve_hessian_dtype`; with "auto", float64 again when the
   features' products would overflow float32 sums, :func:`~crossentropy.objective.base.products_fit`);
 - ``_Xh``: X in that dtype (with the column of ones appended where that is cheap) for Hessian-vector
-  products, the softmax Hessian and the input Gram, made the first time one of them asks for it;
+  products and the two-class Gram, made the first time one of them asks for it: X itself, a copy of a
+  small X, or (in a lower precision) :class:`CastRows`, which casts blocks of rows as they are read;
 - the two-class Hessian of dense X: its data sum
   :math:`\tilde X^\top \mathrm{diag}(s_i p_i (1 - p_i))\,\tilde X` in the same compiled pass as the
   loss and the gradient (:func:`~crossentropy.objective.binary.loss_gradient_gram`), or from the
@@ -28,7 +29,7 @@ from .base import products_fit, resolve_hessian_dtype
 from .layout import CoefLayout
 from .sums import gram
 
-__all__ = ["SecondOrderData"]
+__all__ = ["CastRows", "SecondOrderData"]
 
 
 class SecondOrderData:
@@ -69,22 +70,25 @@ class SecondOrderData:
 
     @property
     def _Xh(self):
-        """X for the second-order terms: float32 when ``hessian_dtype`` is below X's dtype, with the
-        column of ones appended when a copy is made anyway or X is small (the intercept is then one
-        more column: no separate sums); X itself otherwise. Made on first use."""
+        """X for the second-order terms, with the column of ones appended when it is cast anyway or X is
+        small (the intercept is then one more column: no separate sums). X itself when neither applies;
+        a copy when X is small; when ``hessian_dtype`` is below X's dtype, :class:`CastRows`, which casts
+        blocks of rows on demand (no copy of X is kept: a float32 copy of a large float64 X would add
+        half its memory). Made on first use."""
         c = self._cache
         if c.xh is None:
             X = self.X
             n, d = X.shape
             low = self.hessian_dtype != self.dtype
             aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))
-            if not (low or aug):
+            if low:
+                c.xh = CastRows(X, self.hessian_dtype, aug)
+            elif not aug:
                 c.xh = X
             else:
-                c.xh = np.empty((n, d + aug), dtype=self.hessian_dtype)
+                c.xh = np.empty((n, d + 1), dtype=X.dtype)
                 c.xh[:, :d] = X
-                if aug:
-                    c.xh[:, d] = 1
+                c.xh[:, d] = 1
         return c.xh
 
     @property
@@ -182,3 +186,36 @@ class SecondOrderData:
                 self._keep_hessian(coef, out[0])
                 return out[0].copy()
         return gram(self._Xh, self._binary_weights(coef), self._h_layout.fit_intercept)
+
+
+class CastRows:
+    r"""Dense X read in another precision, with a column of ones appended when ``ones``: blocks of rows
+    are cast on demand into a buffer of the caller, never the whole X at once.
+
+    A design read in blocks as :func:`~crossentropy.objective.sums.gram` takes it (``shape``,
+    ``dtype``, ``fill_rows``), and by :meth:`~crossentropy.objective.LinearObjective.hessp`.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> CastRows(X, np.float32, True).fill_rows(1, 2, np.empty((1, 3), np.float32), np.array([2.0]))
+    array([[6., 8., 2.]], dtype=float32)
+    """
+
+    def __init__(self, X, dtype, ones):
+        self.X = X
+        self.dtype = np.dtype(dtype)
+        self.ones = bool(ones)
+        self.shape = (X.shape[0], X.shape[1] + self.ones)
+
+    def fill_rows(self, a, b, out, row_scale=None):
+        """Write rows ``a`` to ``b`` into ``out`` ((b - a) × ``shape[1]``, of ``dtype``), each row times
+        its factor in ``row_scale`` when given, and return it."""
+        d = self.X.shape[1]
+        if row_scale is None:
+            np.copyto(out[:, :d], self.X[a:b], casting="same_kind")
+        else:
+            np.multiply(self.X[a:b], np.asarray(row_scale)[:, None], out=out[:, :d], casting="same_kind")
+        if self.ones:
+            out[:, d] = 1 if row_scale is None else row_scale
+        return out

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import linalg, sparse
 
 from .. import special
+from .._blas import row_threads, split_rows
 from .._validation import check_offset
 from . import binary, softmax
 from ._second_order import SecondOrderData
@@ -26,6 +27,9 @@ _LOSS_GRAD = frozenset(["loss", "grad"])
 
 #: Largest (row × class) array a :class:`LinearObjective` caches for Hessian-vector products.
 CACHE_ELEMENTS = 1 << 25
+#: Bytes of second-order X per block of a dense Hessian-vector product: a block is read (or cast)
+#: once and stays in cache for its second product.
+HESSP_BLOCK_BYTES = 1 << 20
 
 #: The K-FAC preconditioner's class factor is skipped (and ``solver="auto"`` takes L-BFGS) when its
 #: cost per Newton step exceeds this many gradient evaluations (with 4,296 classes on 7,500 × 2 rows
@@ -240,24 +244,52 @@ class LinearObjective(SecondOrderData, LinearTerms):
     def hessp(self, coef, v):
         """Hessian-vector product of the smooth objective (reuses the last evaluation at ``coef``)."""
         st = self._cached(coef)
-        X, sw, hl = self._Xh, self.sample_weight, self._h_layout
         if st is None:
-            hv = hessp_terms(X, self.y, sw, coef, v, hl, offset=self.offset)
+            hv = hessp_terms(self.X, self.y, self.sample_weight, coef, v, self.layout, offset=self.offset)
         elif self.n_classes == 2:
-            hv = binary.hessp(X, self._binary_weights(coef), v, hl)
+            h, hl = self._binary_weights(coef), self._h_layout
+            if self.is_sparse:
+                hv = binary.hessp(self.X, h, v, hl)
+            else:
+                hv = self._row_sum(lambda Xb, a, b: binary.hessp(Xb, h[a:b], v, hl), 0, self.n_samples)
         else:
             V = v.reshape(self.n_classes, -1)
+            hl = self._h_layout
             hv = np.zeros_like(V)
             start = 0
-            # sub-blocks of about 2 MB of X, so the second product reads the rows the first just read
-            rows = 1 << 21 if sparse.issparse(X) else max(1024, (1 << 21) // (X.shape[1] * X.dtype.itemsize))
             for P, sP in st[1]:
-                for a in range(0, sP.shape[0], rows):
-                    b = min(sP.shape[0], a + rows)
-                    hv += softmax.hessp_block(X[start + a:start + b], P[a:b], sP[a:b], V, hl)
-                start += sP.shape[0]
+                m = sP.shape[0]
+                if self.is_sparse:
+                    for a in range(0, m, 1 << 21):
+                        b = min(m, a + (1 << 21))
+                        hv += softmax.hessp_block(self.X[start + a:start + b], P[a:b], sP[a:b], V, hl)
+                else:
+                    hv += self._row_sum(lambda Xb, a, b, P=P, sP=sP: softmax.hessp_block(Xb, P[a:b], sP[a:b], V, hl),
+                                        start, m)
+                start += m
             hv = hv.ravel()
         return self.scale * hv + self.penalty_hessian_diag(coef) * v
+
+    def _row_sum(self, part, start, n):
+        r""":math:`\sum` ``part(Xb, a, b)`` over blocks of about ``HESSP_BLOCK_BYTES`` of the rows
+        ``start + a .. start + b`` of the second-order X (dense; ``a, b`` counted from ``start``), split
+        over the package's threads: each block is read (or cast) once and used by both of its products
+        while it is in cache."""
+        Xh = self._Xh
+        D = Xh.shape[1]
+        rows = max(256, HESSP_BLOCK_BYTES // (D * Xh.dtype.itemsize))
+        cast = not isinstance(Xh, np.ndarray)
+
+        def work(lo, hi):
+            buf = np.empty((min(rows, hi - lo), D), dtype=Xh.dtype) if cast else None
+            total = 0
+            for a in range(lo, hi, rows):
+                b = min(hi, a + rows)
+                Xb = Xh.fill_rows(start + a, start + b, buf[: b - a]) if cast else Xh[start + a:start + b]
+                total = total + part(Xb, a, b)
+            return total
+
+        return sum(split_rows(work, n, rows, row_threads(n, rows)))
 
     def hessian_block(self, coef, idx):
         r"""Rows and columns ``idx`` (sorted) of the Hessian of the smooth objective, :math:`H_{WW}`.
@@ -361,14 +393,19 @@ class LinearObjective(SecondOrderData, LinearTerms):
         return B
 
     def _input_gram(self):
-        """:math:`G = \\sum_i s_i \\tilde x_i \\tilde x_i^\\top / \\sum_i s_i` from at most 50,000 random rows (cached)."""
+        r""":math:`G = \sum_i s_i \tilde x_i \tilde x_i^\top / \sum_i s_i` from at most 50,000 random rows (cached),
+        in the layout of the second-order terms; the rows are gathered and cast in blocks."""
         if self._cache.gram is None:
             n = self.n_samples
-            rows = None if n <= 50_000 else np.sort(np.random.default_rng(0).choice(n, 50_000, replace=False))
-            Xr = self._Xh if rows is None else self._Xh[rows]
-            sw = np.ones(Xr.shape[0]) if self.sample_weight is None else self.sample_weight
-            sw = sw if rows is None or self.sample_weight is None else sw[rows]
-            self._cache.gram = gram(Xr, sw, self._h_layout.fit_intercept) / max(float(sw.sum()), np.finfo(float).tiny)
+            rows = np.arange(n) if n <= 50_000 else np.sort(np.random.default_rng(0).choice(n, 50_000, replace=False))
+            sw = np.ones(n) if self.sample_weight is None else self.sample_weight
+            G, total = 0.0, 0.0
+            for a in range(0, rows.size, 8192):
+                idx = rows[a:a + 8192]
+                Xr = self.X[idx[0]:idx[-1] + 1] if n <= 50_000 else self.X[idx]
+                G = G + gram(Xr.astype(self.hessian_dtype, copy=False), sw[idx], self.fit_intercept)
+                total += float(sw[idx].sum())
+            self._cache.gram = G / max(total, np.finfo(float).tiny)
         return self._cache.gram
 
     def class_factor_costly(self) -> bool:
