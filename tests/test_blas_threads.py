@@ -170,3 +170,41 @@ def test_the_feature_range_check_changes_no_blas_limit(n, monkeypatch):
         assert _weights.check_feature_range(X) is X
         assert _blas_counts() == before
     assert seen and all(c == before for c in seen)
+
+
+def test_a_count_that_does_not_take_is_set_again(monkeypatch):
+    """A library whose setter now and then leaves the previous count (as OpenBLAS 0.3.30-0.3.31's does when
+    called from a thread after another one set it): the limit still holds inside the block and each
+    library's own count is back after it."""
+    from crossentropy import _blas
+
+    class Flaky:
+        def __init__(self, count):
+            self.count, self.calls = count, 0
+
+        @property
+        def num_threads(self):
+            return self.count
+
+        def set_num_threads(self, n):
+            self.calls += 1
+            if self.calls % 2:  # every other call is lost
+                return
+            self.count = n
+
+    class Controller:
+        def __init__(self, libs):
+            self.lib_controllers = libs
+
+        def select(self, user_api):
+            assert user_api == "blas"
+            return self
+
+    libs = [Flaky(4), Flaky(2)]
+    monkeypatch.setitem(_blas._STATE, "controller", Controller(libs))
+    with single_thread():
+        inside = [lib.num_threads for lib in libs]
+        assert _blas.blas_threads() == 1
+    assert inside == [1, 1]
+    assert [lib.num_threads for lib in libs] == [4, 2]
+    assert all(lib.calls == 4 for lib in libs)  # two lost calls and two that took, each a moment later

@@ -20,10 +20,11 @@ own loops (``np.einsum``), not BLAS, and work whose heavy parts run on the packa
 keeps BLAS on one thread throughout (:func:`for_own_threads`), its threads counted by
 :func:`own_threads`.
 
-The limit is threadpoolctl's (scikit-learn's ``KMeans`` limits BLAS the same way): it holds for the
-``with`` block and the thread count the user had is restored when the last block that set one ends,
-also when blocks overlap in several threads of the program or nest (the smallest count asked for by
-the open blocks holds, under a lock).
+The limit is set through threadpoolctl's controllers of the loaded BLAS libraries (scikit-learn's
+``KMeans`` limits BLAS the same way): it holds for the ``with`` block and each library's thread count
+from before is restored when the last block that set one ends, also when blocks overlap in several
+threads of the program or nest (the smallest count asked for by the open blocks holds, under a lock);
+every count set is read back.
 
 References
 ----------
@@ -37,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+import time
 
 __all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "limited", "single_thread", "for_products", "for_own_threads",
            "own_threads", "row_threads", "split_rows", "times_lower"]
@@ -92,7 +94,9 @@ def limited(threads: int):
     threads = max(1, int(threads))
     with _LOCK:
         if not _STATE["open"]:
-            _STATE["user"] = blas_threads()
+            libs = controller().select(user_api="blas").lib_controllers
+            _STATE["original"] = [(lib, lib.num_threads) for lib in libs]
+            _STATE["user"] = max(1, min((n for _, n in _STATE["original"]), default=1))
         _STATE["open"].append(threads)
         _apply()
     try:
@@ -103,19 +107,36 @@ def limited(threads: int):
             _apply()
 
 
+#: How many times a BLAS library's thread count is set (``SET_WAIT`` seconds apart) before its setter
+#: is taken at its word.
+SET_TRIES = 50
+SET_WAIT = 0.001
+
+
 def _apply():
-    """Set BLAS to the smallest count of the open blocks, or restore the user's when none asks for
-    fewer (only when that changes the count). Holds ``_LOCK``."""
+    """Set BLAS to the smallest count of the open blocks, or restore each library's own count from
+    before the first block when none asks for fewer (only when that changes the count). Holds ``_LOCK``.
+
+    Every count set is read back and set again a moment later where it did not take: OpenBLAS's
+    setter, raising the count just after another thread lowered it (while the workers it stopped are
+    still shutting down), now and then leaves the lower count (OpenBLAS 0.3.30 and 0.3.31, about one
+    call in a few hundred on this machine; a millisecond later it takes)."""
     want = min(_STATE["open"] + [_STATE["user"]])
     if want == _STATE.get("limit", _STATE["user"]):
         return
-    limiter = _STATE.pop("limiter", None)
-    _STATE.pop("limit", None)
-    if limiter is not None:
-        limiter.restore_original_limits()
-    if want < _STATE["user"]:
-        _STATE["limiter"] = controller().limit(limits=want, user_api="blas")
+    limit = want < _STATE["user"]
+    for lib, original in _STATE["original"]:
+        count = min(want, original) if limit else original
+        for attempt in range(SET_TRIES):
+            if lib.num_threads == count:
+                break
+            if attempt:
+                time.sleep(SET_WAIT)
+            lib.set_num_threads(count)
+    if limit:
         _STATE["limit"] = want
+    else:
+        _STATE.pop("limit", None)
 
 
 def single_thread(when: bool = True):
