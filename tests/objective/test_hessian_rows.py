@@ -8,7 +8,7 @@ import pytest
 from scipy import sparse
 
 from crossentropy.objective import LinearObjective, n_coef
-from crossentropy.objective import memory as memory_module
+from crossentropy.objective import _second_order
 from crossentropy.objective._second_order import CastRows
 
 torch = pytest.importorskip("torch")
@@ -35,7 +35,7 @@ def _torch_hvp(X, y, sw, coef, v, K, fit_intercept, scale):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_float32_hessp_of_float64_x_equals_autograd(rng, K, fit_intercept, monkeypatch):
     # blocks of a few rows: many blocks, split over two threads, each cast into its own buffer
-    monkeypatch.setattr(memory_module, "HESSP_BLOCK_BYTES", 64 * 8)
+    monkeypatch.setattr(_second_order, "HESSP_BLOCK_BYTES", 64 * 8)
     n, d = 3_000, 7
     X = rng.normal(size=(n, d)) * 2
     y = rng.integers(0, K, size=n)

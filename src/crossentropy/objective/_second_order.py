@@ -24,12 +24,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from .._blas import row_threads, split_rows
 from . import binary
 from .base import products_fit, resolve_hessian_dtype
 from .layout import CoefLayout
 from .sums import gram
 
-__all__ = ["CastRows", "SecondOrderData"]
+__all__ = ["HESSP_BLOCK_BYTES", "CastRows", "SecondOrderData"]
+
+#: Bytes of second-order X per block of a dense Hessian-vector product: a block is read (or cast)
+#: once and stays in cache for its second product.
+HESSP_BLOCK_BYTES = 1 << 20
 
 
 class SecondOrderData:
@@ -90,6 +95,27 @@ class SecondOrderData:
                 c.xh[:, :d] = X
                 c.xh[:, d] = 1
         return c.xh
+
+    def _row_sum(self, part, start, n):
+        r""":math:`\sum` ``part(Xb, a, b)`` over blocks of about ``HESSP_BLOCK_BYTES`` of the rows
+        ``start + a .. start + b`` of the second-order X (dense; ``a, b`` counted from ``start``), split
+        over the package's threads: each block is read (or cast) once and used by both of its products
+        while it is in cache."""
+        Xh = self._Xh
+        D = Xh.shape[1]
+        rows = max(256, HESSP_BLOCK_BYTES // (D * Xh.dtype.itemsize))
+        cast = not isinstance(Xh, np.ndarray)
+
+        def work(lo, hi):
+            buf = np.empty((min(rows, hi - lo), D), dtype=Xh.dtype) if cast else None
+            total = 0
+            for a in range(lo, hi, rows):
+                b = min(hi, a + rows)
+                Xb = Xh.fill_rows(start + a, start + b, buf[: b - a]) if cast else Xh[start + a:start + b]
+                total = total + part(Xb, a, b)
+            return total
+
+        return sum(split_rows(work, n, rows, row_threads(n, rows)))
 
     @property
     def _h_layout(self):

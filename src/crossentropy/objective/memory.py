@@ -12,7 +12,6 @@ import numpy as np
 from scipy import linalg, sparse
 
 from .. import special
-from .._blas import row_threads, split_rows
 from .._validation import check_offset
 from . import binary, softmax
 from ._second_order import SecondOrderData
@@ -27,9 +26,6 @@ _LOSS_GRAD = frozenset(["loss", "grad"])
 
 #: Largest (row × class) array a :class:`LinearObjective` caches for Hessian-vector products.
 CACHE_ELEMENTS = 1 << 25
-#: Bytes of second-order X per block of a dense Hessian-vector product: a block is read (or cast)
-#: once and stays in cache for its second product.
-HESSP_BLOCK_BYTES = 1 << 20
 
 #: The K-FAC preconditioner's class factor is skipped (and ``solver="auto"`` takes L-BFGS) when its
 #: cost per Newton step exceeds this many gradient evaluations (with 4,296 classes on 7,500 × 2 rows
@@ -269,27 +265,6 @@ class LinearObjective(SecondOrderData, LinearTerms):
                 start += m
             hv = hv.ravel()
         return self.scale * hv + self.penalty_hessian_diag(coef) * v
-
-    def _row_sum(self, part, start, n):
-        r""":math:`\sum` ``part(Xb, a, b)`` over blocks of about ``HESSP_BLOCK_BYTES`` of the rows
-        ``start + a .. start + b`` of the second-order X (dense; ``a, b`` counted from ``start``), split
-        over the package's threads: each block is read (or cast) once and used by both of its products
-        while it is in cache."""
-        Xh = self._Xh
-        D = Xh.shape[1]
-        rows = max(256, HESSP_BLOCK_BYTES // (D * Xh.dtype.itemsize))
-        cast = not isinstance(Xh, np.ndarray)
-
-        def work(lo, hi):
-            buf = np.empty((min(rows, hi - lo), D), dtype=Xh.dtype) if cast else None
-            total = 0
-            for a in range(lo, hi, rows):
-                b = min(hi, a + rows)
-                Xb = Xh.fill_rows(start + a, start + b, buf[: b - a]) if cast else Xh[start + a:start + b]
-                total = total + part(Xb, a, b)
-            return total
-
-        return sum(split_rows(work, n, rows, row_threads(n, rows)))
 
     def hessian_block(self, coef, idx):
         r"""Rows and columns ``idx`` (sorted) of the Hessian of the smooth objective, :math:`H_{WW}`.
