@@ -19,6 +19,10 @@ cores (``os.cpu_count()``, the scope of the run queue count) and :math:`R` the r
 ``/proc/loadavg`` cannot be read (macOS, Windows, a sandbox), :math:`\text{free} = A`. Nothing is
 changed: the count only bounds the threads of one numba launch (:func:`crossentropy._kernels.launching`)
 and the BLAS threads of a fit's large products (:func:`crossentropy._blas.for_products`).
+
+The size of the last-level cache (:func:`last_level_cache_bytes`) is read here too: a lower-precision
+copy of X for the second-order terms is kept only when it fits there
+(:class:`crossentropy.objective._second_order.SecondOrderData`).
 """
 
 from __future__ import annotations
@@ -132,3 +136,37 @@ def free_cores(allowed=None, online=None, runnable=None, own=1) -> int:
         return allowed
     online = (os.cpu_count() or allowed) if online is None else int(online)
     return max(1, min(allowed, online - others))
+
+
+#: Linux's description of the first CPU's caches, one folder per cache (``level``, ``type``, ``size``)
+CACHES = "/sys/devices/system/cpu/cpu0/cache"
+#: The last-level cache assumed where the caches cannot be read (macOS, Windows, a sandbox)
+DEFAULT_CACHE_BYTES = 32 << 20
+
+
+def last_level_cache_bytes(path=None) -> int:
+    """The size in bytes of the first CPU's data or unified cache of the highest level (Linux's
+    ``/sys/devices/system/cpu/cpu0/cache``), ``DEFAULT_CACHE_BYTES`` where that cannot be read.
+
+    >>> last_level_cache_bytes() > 0
+    True
+    """
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    best = None
+    try:
+        for entry in os.scandir(CACHES if path is None else path):
+            if not entry.name.startswith("index"):
+                continue
+            with open(os.path.join(entry.path, "type")) as f:
+                if f.read().strip() == "Instruction":
+                    continue
+            with open(os.path.join(entry.path, "level")) as f:
+                level = int(f.read())
+            with open(os.path.join(entry.path, "size")) as f:
+                text = f.read().strip()
+            size = int(text[:-1]) * units[text[-1]] if text[-1:] in units else int(text)
+            if best is None or level > best[0]:
+                best = (level, size)
+    except (OSError, ValueError):
+        return DEFAULT_CACHE_BYTES
+    return DEFAULT_CACHE_BYTES if best is None or best[1] <= 0 else best[1]

@@ -168,3 +168,27 @@ def test_own_runnable_counts_the_threads_in_state_r(tmp_path):
     assert cores.own_runnable(str(tmp_path)) == 2
     assert cores.own_runnable(str(tmp_path / "missing")) == 1  # no /proc: the caller alone
     assert cores.own_runnable() >= 1
+
+
+def _cache_dir(root, caches):
+    for i, (level, kind, size) in enumerate(caches):
+        d = root / f"index{i}"
+        d.mkdir(parents=True)
+        (d / "level").write_text(f"{level}\n")
+        (d / "type").write_text(f"{kind}\n")
+        (d / "size").write_text(f"{size}\n")
+    return str(root)
+
+
+def test_last_level_cache_is_the_highest_data_or_unified_cache(tmp_path):
+    from crossentropy._cores import DEFAULT_CACHE_BYTES, last_level_cache_bytes
+
+    amd = [(1, "Data", "32K"), (1, "Instruction", "32K"), (2, "Unified", "1024K"), (3, "Unified", "32768K")]
+    assert last_level_cache_bytes(_cache_dir(tmp_path / "a", amd)) == 32 << 20
+    apple_like = [(1, "Data", "64K"), (1, "Instruction", "128K"), (2, "Unified", "4M")]
+    assert last_level_cache_bytes(_cache_dir(tmp_path / "b", apple_like)) == 4 << 20
+    # unreadable, empty or malformed: the default
+    assert last_level_cache_bytes(str(tmp_path / "missing")) == DEFAULT_CACHE_BYTES
+    (tmp_path / "c" / "power").mkdir(parents=True)
+    assert last_level_cache_bytes(str(tmp_path / "c")) == DEFAULT_CACHE_BYTES
+    assert last_level_cache_bytes(_cache_dir(tmp_path / "d", [(2, "Unified", "lots")])) == DEFAULT_CACHE_BYTES

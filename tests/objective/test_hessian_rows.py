@@ -34,8 +34,10 @@ def _torch_hvp(X, y, sw, coef, v, K, fit_intercept, scale):
 @pytest.mark.parametrize("K", [2, 4])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_float32_hessp_of_float64_x_equals_autograd(rng, K, fit_intercept, monkeypatch):
-    # blocks of a few rows: many blocks, split over two threads, each cast into its own buffer
+    # blocks of a few rows: many blocks, split over two threads, each cast into its own buffer (a cache
+    # of 1 KB: the float32 copy does not fit, so none is made)
     monkeypatch.setattr(_second_order, "HESSP_BLOCK_BYTES", 64 * 8)
+    monkeypatch.setattr(_second_order, "last_level_cache_bytes", lambda: 1024)
     n, d = 3_000, 7
     X = rng.normal(size=(n, d)) * 2
     y = rng.integers(0, K, size=n)
@@ -54,8 +56,10 @@ def test_float32_hessp_of_float64_x_equals_autograd(rng, K, fit_intercept, monke
 
 
 @pytest.mark.parametrize("K", [2, 3])
-def test_hessp_of_large_float64_x_keeps_no_float32_copy(rng, K):
-    # 40,000 x 50 float64 (16 MB) takes float32 second-order terms under "auto"; a copy would hold 8 MB
+def test_hessp_of_large_float64_x_keeps_no_float32_copy(rng, K, monkeypatch):
+    # 40,000 x 50 float64 (16 MB) takes float32 second-order terms under "auto"; a copy would hold 8 MB,
+    # more than the last-level cache of 4 MB said here
+    monkeypatch.setattr(_second_order, "last_level_cache_bytes", lambda: 4 << 20)
     n, d = 40_000, 50
     X = rng.normal(size=(n, d))
     y = rng.integers(0, K, size=n)
@@ -105,3 +109,23 @@ def test_cast_rows_fill_what_numpy_casts(rng):
         np.testing.assert_array_equal(out, expected.astype(np.float32))
         out = rows.fill_rows(2, 5, np.empty((3, 4 + ones), np.float32), scale)
         np.testing.assert_array_equal(out, (expected * scale[:, None]).astype(np.float32))
+
+
+@pytest.mark.parametrize("cache, kept", [(32 << 20, True), (1 << 20, False)])
+def test_a_float32_copy_is_kept_only_when_it_fits_in_the_last_level_cache(rng, cache, kept, monkeypatch):
+    # 20,000 x 100 float64 under "auto": float32 second-order terms; the copy with its column of ones
+    # holds 20,000 x 101 x 4 = 8.1 MB
+    monkeypatch.setattr(_second_order, "last_level_cache_bytes", lambda: cache)
+    X = rng.normal(size=(20_000, 100))
+    y = rng.integers(0, 3, size=20_000)
+    obj = LinearObjective(X, y, n_classes=3, scale=1 / 20_000)
+    assert obj.hessian_dtype == np.float32
+    Xh = obj._Xh
+    assert isinstance(Xh, np.ndarray) == kept and Xh.shape == (20_000, 101) and Xh.dtype == np.float32
+    if kept:
+        np.testing.assert_array_equal(Xh, np.hstack([X, np.ones((20_000, 1))]).astype(np.float32))
+    coef = rng.normal(size=3 * 101) * 0.1
+    v = rng.normal(size=coef.size)
+    obj.loss_gradient(coef)
+    ref = _torch_hvp(X, y, np.ones(20_000), coef, v, 3, True, 1 / 20_000)
+    np.testing.assert_allclose(obj.hessp(coef, v), ref, rtol=2e-5, atol=2e-5 * np.abs(ref).max())

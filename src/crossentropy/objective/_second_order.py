@@ -8,8 +8,9 @@ lives in the objective's data cache, shared by the objectives of ``with_penalty`
   (:func:`~crossentropy.objective.resolve_hessian_dtype`; with "auto", float64 again when the
   features' products would overflow float32 sums, :func:`~crossentropy.objective.base.products_fit`);
 - ``_Xh``: X in that dtype (with the column of ones appended where that is cheap) for Hessian-vector
-  products and the two-class Gram, made the first time one of them asks for it: X itself, a copy of a
-  small X, or (in a lower precision) :class:`CastRows`, which casts blocks of rows as they are read;
+  products and the two-class Gram, made the first time one of them asks for it: X itself, a copy (of a
+  small X, or in a lower precision when it fits in the last-level cache), or :class:`CastRows`, which
+  casts blocks of rows as they are read;
 - the two-class Hessian of dense X: its data sum
   :math:`\tilde X^\top \mathrm{diag}(s_i p_i (1 - p_i))\,\tilde X` in the same compiled pass as the
   loss and the gradient (:func:`~crossentropy.objective.binary.loss_gradient_gram`), or from the
@@ -25,6 +26,7 @@ import numpy as np
 from scipy import sparse
 
 from .._blas import row_threads, split_rows
+from .._cores import last_level_cache_bytes
 from . import binary
 from .base import products_fit, resolve_hessian_dtype
 from .layout import CoefLayout
@@ -77,23 +79,25 @@ class SecondOrderData:
     def _Xh(self):
         """X for the second-order terms, with the column of ones appended when it is cast anyway or X is
         small (the intercept is then one more column: no separate sums). X itself when neither applies;
-        a copy when X is small; when ``hessian_dtype`` is below X's dtype, :class:`CastRows`, which casts
-        blocks of rows on demand (no copy of X is kept: a float32 copy of a large float64 X would add
-        half its memory). Made on first use."""
+        a copy when X is small, or when ``hessian_dtype`` is below X's dtype and the copy fits in the
+        last-level cache (every product then reads it from there). A larger copy would stream from
+        memory as X does and add half of X's memory: :class:`CastRows` casts blocks of rows on demand
+        instead. Made on first use."""
         c = self._cache
         if c.xh is None:
             X = self.X
             n, d = X.shape
             low = self.hessian_dtype != self.dtype
             aug = self.fit_intercept and not sparse.issparse(X) and (low or n * (d + 1) <= (1 << 20))
-            if low:
+            if low and n * (d + aug) * self.hessian_dtype.itemsize > last_level_cache_bytes():
                 c.xh = CastRows(X, self.hessian_dtype, aug)
-            elif not aug:
+            elif not (low or aug):
                 c.xh = X
             else:
-                c.xh = np.empty((n, d + 1), dtype=X.dtype)
+                c.xh = np.empty((n, d + aug), dtype=self.hessian_dtype)
                 c.xh[:, :d] = X
-                c.xh[:, d] = 1
+                if aug:
+                    c.xh[:, d] = 1
         return c.xh
 
     def _row_sum(self, part, start, n):
