@@ -374,7 +374,8 @@ class LinearObjective(SecondOrderData, LinearTerms):
             n = self.n_samples
             rows = np.arange(n) if n <= 50_000 else np.sort(np.random.default_rng(0).choice(n, 50_000, replace=False))
             sw = np.ones(n) if self.sample_weight is None else self.sample_weight
-            G, total = 0.0, 0.0
+            D = self.n_features + self.fit_intercept
+            G, total = np.zeros((D, D)), 0.0
             for a in range(0, rows.size, 8192):
                 idx = rows[a:a + 8192]
                 Xr = self.X[idx[0]:idx[-1] + 1] if n <= 50_000 else self.X[idx]
