@@ -41,7 +41,7 @@ import threading
 import time
 
 __all__ = ["SMALL_PRODUCT", "controller", "blas_threads", "limited", "single_thread", "for_products", "for_own_threads",
-           "own_threads", "row_threads", "split_rows", "times_lower"]
+           "own_threads", "row_threads", "split_rows", "split_at", "weighted_bounds", "times_lower", "times_upper"]
 
 #: products of fewer multiply-adds than this (about a millisecond on one core) run on one BLAS thread
 SMALL_PRODUCT = 1 << 22
@@ -50,6 +50,9 @@ _LOCK = threading.Lock()
 _STATE: dict = {"open": []}
 #: threads granted to the package's own split work by the enclosing :func:`for_own_threads` (this thread's)
 _GRANT: contextvars.ContextVar = contextvars.ContextVar("crossentropy_own_threads", default=None)
+#: the worker threads of the enclosing :func:`for_own_threads` block (this thread's): a list holding at most
+#: one ``(ThreadPoolExecutor, workers)``, shut down when the block ends
+_WORKERS: contextvars.ContextVar = contextvars.ContextVar("crossentropy_workers", default=None)
 
 
 def controller():
@@ -199,11 +202,16 @@ def for_own_threads(multiply_adds: float):
     (1, True)
     """
     token = _GRANT.set(_threads_for(multiply_adds))
+    workers = _WORKERS.set([])  # the block's worker threads, started by its first split (:func:`split_at`)
     try:
         with limited(1):
             yield
     finally:
+        held = _WORKERS.get()
+        _WORKERS.reset(workers)
         _GRANT.reset(token)
+        for pool, _ in held:
+            pool.shutdown(wait=True)
 
 
 def own_threads() -> int:
@@ -232,7 +240,7 @@ def row_threads(n: int, step: int) -> int:
 
 def split_rows(work, n: int, step: int, threads: int) -> list:
     """``[work(lo, hi), ...]`` over ``threads`` contiguous parts of the rows 0..n (whole blocks of ``step``
-    rows), each part on its own thread, BLAS on one thread meanwhile.
+    rows), each part on its own thread (:func:`split_at`), BLAS on one thread meanwhile.
 
     For row-by-row work whose products are too thin for BLAS's own threads to share (a Gram of a
     narrow X: BLAS divides the d × d output). ``work`` must release the GIL in its heavy calls, as
@@ -246,12 +254,76 @@ def split_rows(work, n: int, step: int, threads: int) -> list:
     """
     if threads == 1:
         return [work(0, n)]
+    blocks = -(-n // step)
+    return split_at(work, [min(n, (blocks * t // threads) * step) for t in range(threads + 1)])
+
+
+def weighted_bounds(cost, threads: int) -> list:
+    """The bounds ``[0, ..., len(cost)]`` of at most ``threads`` contiguous parts of the items
+    ``0..len(cost)`` of about equal total ``cost`` (e.g. the non-zeros of sparse columns), for
+    :func:`split_at`: as :func:`split_rows` splits rows, for items of unequal cost.
+
+    Part t ends at the first item whose running cost reaches t / threads of the total, so no part
+    exceeds the even share by more than its last item.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weighted_bounds(np.array([6, 1, 1, 1, 1, 1, 1]), 2)
+    [0, 1, 7]
+    >>> weighted_bounds(np.ones(4), 1)
+    [0, 4]
+    """
+    import numpy as np
+
+    n = len(cost)
+    if threads <= 1 or n < 2:
+        return [0, n]
+    cumulative = np.cumsum(cost, dtype=np.float64)
+    cuts = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, threads) / threads, side="left") + 1
+    bounds = [0, *np.unique(np.minimum(cuts, n)).tolist()]
+    if bounds[-1] != n:
+        bounds.append(n)
+    return bounds
+
+
+def split_at(work, bounds) -> list:
+    """``[work(bounds[t], bounds[t + 1]), ...]`` for each part t, BLAS on one thread meanwhile: the last part
+    on the calling thread, each other on a worker thread (the parts' heavy calls must release the GIL). Within a :func:`for_own_threads` block the workers are
+    the block's, started by its first split and kept until it ends (a fit splits every pass: starting
+    threads for each cost a tenth of a millisecond or more); elsewhere they are started for the call. The
+    workers do not see the block (context variables are the calling thread's), so a split inside a part
+    starts its own. The results come in the order of the parts; the first part's exception is raised first.
+
+    Examples
+    --------
+    >>> split_at(lambda lo, hi: (lo, hi), [0, 3, 10])
+    [(0, 3), (3, 10)]
+    """
+    parts = len(bounds) - 1
+    if parts == 1:
+        return [work(bounds[0], bounds[1])]
     from concurrent.futures import ThreadPoolExecutor
 
-    blocks = -(-n // step)
-    bounds = [min(n, (blocks * t // threads) * step) for t in range(threads + 1)]
-    with single_thread(), ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(lambda t: work(bounds[t], bounds[t + 1]), range(threads)))
+    def call(t):
+        return work(bounds[t], bounds[t + 1])
+
+    held = _WORKERS.get()
+    with single_thread(), contextlib.ExitStack() as stack:
+        if held is None:
+            pool = stack.enter_context(ThreadPoolExecutor(parts - 1))
+        else:  # held: [] or [(pool, its workers)]
+            if not held or held[0][1] < parts - 1:
+                if held:
+                    held.pop()[0].shutdown(wait=True)
+                held.append((ThreadPoolExecutor(parts - 1, thread_name_prefix="crossentropy-split"), parts - 1))
+            pool = held[0][0]
+        futures = [pool.submit(call, t) for t in range(parts - 1)]
+        try:
+            last = call(parts - 1)
+        finally:  # the workers' parts end (and the first of their errors is raised) before anything else
+            results = [f.result() for f in futures]
+        return results + [last]
 
 
 def times_lower(T, L):
@@ -283,21 +355,41 @@ def times_lower(T, L):
     array([[3., 3.],
            [2., 6.]])
     """
+    return _times_triangular(T, L, "times_lower", b"U")
+
+
+def times_upper(T, U):
+    r"""``T @ U`` written into T, for an upper-triangular ``U`` (the entries below the diagonal are not
+    read): :func:`times_lower`'s product for the other triangle, with the GIL released.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> U = np.array([[2.0, 1.0], [0.0, 3.0]])
+    >>> times_upper(np.array([[1.0, 1.0], [0.0, 2.0]]), U)
+    array([[2., 4.],
+           [0., 6.]])
+    """
+    return _times_triangular(T, U, "times_upper", b"L")
+
+
+def _times_triangular(T, M, name, uplo):
+    """``T @ M`` into T by DTRMM, ``uplo`` the triangle of M's C-ordered memory read as Fortran's (M^T)."""
     import ctypes
 
     import numpy as np
 
     r, m = T.shape
-    if T.dtype != np.float64 or not T.flags.c_contiguous or not T.flags.writeable or L.shape != (m, m):
-        raise ValueError(f"times_lower needs a writeable C-ordered float64 T of shape (r, m) and L of shape (m, m), "
-                         f"got T {T.dtype} {T.shape} and L {L.shape}")
+    if T.dtype != np.float64 or not T.flags.c_contiguous or not T.flags.writeable or M.shape != (m, m):
+        raise ValueError(f"{name} needs a writeable C-ordered float64 T of shape (r, m) and a matrix of shape (m, m), "
+                         f"got T {T.dtype} {T.shape} and {M.shape}")
     if r == 0 or m == 0:
         return T
-    A = np.ascontiguousarray(L, dtype=np.float64)
-    # T's memory is T^T in Fortran's order (m x r, leading dimension m) and A's is L^T (upper
-    # triangular): T^T <- L^T T^T, the transpose of T L
+    A = np.ascontiguousarray(M, dtype=np.float64)
+    # T's memory is T^T in Fortran's order (m x r, leading dimension m) and A's is M^T: T^T <- M^T T^T,
+    # the transpose of T M (M lower: M^T is upper, "U"; M upper: "L")
     P, c, i = ctypes.byref, ctypes.c_char, ctypes.c_int
-    _dtrmm()(P(c(b"L")), P(c(b"U")), P(c(b"N")), P(c(b"N")), P(i(m)), P(i(r)), P(ctypes.c_double(1.0)),
+    _dtrmm()(P(c(b"L")), P(c(uplo)), P(c(b"N")), P(c(b"N")), P(i(m)), P(i(r)), P(ctypes.c_double(1.0)),
              ctypes.c_void_p(A.ctypes.data), P(i(m)), ctypes.c_void_p(T.ctypes.data), P(i(m)))
     return T
 

@@ -124,6 +124,58 @@ def test_times_lower_is_the_product_with_the_lower_triangle(r, m, seed):
     np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
 
 
+@given(r=st.integers(0, 40), m=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_times_upper_is_the_product_with_the_upper_triangle(r, m, seed):
+    """``T @ triu(U)`` in float64, whatever lies below U's diagonal (not read)."""
+    rng = np.random.default_rng(seed)
+    T, U = rng.standard_normal((r, m)), rng.standard_normal((m, m))
+    expected = T @ np.triu(U)
+    out = _blas.times_upper(T, U)
+    assert out is T
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
+
+
+@given(cost=st.lists(st.integers(0, 1000), min_size=0, max_size=60), threads=st.integers(1, 4))
+@settings(max_examples=60, deadline=None)
+def test_weighted_bounds_cover_the_items_once_in_parts_of_balanced_cost(cost, threads):
+    """Contiguous parts in order, each item in exactly one, at most ``threads`` of them; no part exceeds
+    the even share by more than the largest item (the greedy cut's bound)."""
+    cost = np.asarray(cost, dtype=np.int64)
+    bounds = _blas.weighted_bounds(cost, threads)
+    assert 2 <= len(bounds) <= max(1, threads) + 1
+    assert bounds[0] == 0 and bounds[-1] == cost.size
+    assert all(lo < hi for lo, hi in zip(bounds, bounds[1:])) or cost.size == 0
+    if cost.size and cost.sum():
+        sums = [cost[lo:hi].sum() for lo, hi in zip(bounds, bounds[1:])]
+        assert max(sums) <= cost.sum() / threads + cost.max()
+
+
+def test_split_at_runs_the_parts_in_threads_and_raises_the_first_error():
+    import threading
+
+    names = _blas.split_at(lambda lo, hi: threading.current_thread().name, [0, 4, 8])
+    assert len(set(names)) == 2 and names[-1] == threading.current_thread().name  # the last part: the caller's
+
+    def together(barrier):  # each part waits for the others: three parts run at once, on three threads
+        def work(lo, hi):
+            barrier.wait(10)
+            return threading.current_thread()
+        return work
+
+    with _blas.for_own_threads(0):  # a block's workers: started once, the same for every split, gone after
+        first = _blas.split_at(together(threading.Barrier(3)), [0, 3, 6, 9])
+        again = _blas.split_at(together(threading.Barrier(3)), [0, 3, 6, 9])
+        assert len(set(first)) == 3 and set(again) == set(first)
+    assert not any(t.is_alive() for t in first[:2])
+
+    def failing(lo, hi):
+        raise ValueError(f"items {lo}..{hi}")
+
+    with pytest.raises(ValueError, match=r"items 0\.\.4"):
+        _blas.split_at(failing, [0, 4, 8])
+
+
 def test_times_lower_releases_the_gil_and_refuses_what_it_cannot_write():
     import ctypes
 
