@@ -207,6 +207,36 @@ def test_inner_tolerance_shrinks_after_one_sweep_solves(weighted_problem, monkey
         assert nxt == pytest.approx(tol * (_columns.INNER_SHRINK if sweeps == 1 else 1.0), rel=1e-15)
 
 
+def test_gradient_split_over_threads_is_scipys_product_and_the_fit_meets_the_kkt_conditions(weighted_problem,
+                                                                                             monkeypatch):
+    """With every pass split into parts of equal non-zeros on two threads, each gradient is X^T r of
+    SciPy (and the curvatures X^2^T h), and the fit meets the optimality conditions written out in NumPy."""
+    X, y, sw = weighted_problem
+    monkeypatch.setattr(_columns, "DOTS_PART_NNZ", 1)
+    monkeypatch.setattr(_columns, "own_threads", lambda: 2)
+    parts, checked = [], []
+    split = _columns.split_at
+
+    def spy(work, bounds):
+        return split(lambda lo, hi: parts.append((lo, hi)) or work(lo, hi), bounds)
+
+    dots = _columns.LogisticColumns._dots
+
+    def checked_dots(self, r, h, cols, out):
+        dots(self, r, h, cols, out)
+        np.testing.assert_allclose(out[cols], (X.T @ r)[cols], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(self.hdiag[cols], (X.multiply(X).T @ h)[cols], rtol=1e-12, atol=1e-15)
+        checked.append(cols.size)
+
+    monkeypatch.setattr(_columns, "split_at", spy)
+    monkeypatch.setattr(_columns.LogisticColumns, "_dots", checked_dots)
+    C = 0.5
+    ours = LogisticRegression(C=C, penalty="l1", tol=1e-11, max_iter=1000).fit(X, y, sample_weight=sw)
+    assert checked and len(parts) >= 2 * len(checked)  # every gradient in two parts at least
+    assert 0 < np.count_nonzero(ours.coef_) < X.shape[1]
+    assert _kkt(X, y, ours.coef_[0], ours.intercept_[0], sw, None, 1.0 / (C * sw.sum()), 0.0) <= 1e-10
+
+
 def test_warm_started_path_with_screening_meets_the_kkt_conditions(weighted_problem, monkeypatch):
     # the strong rule leaves columns out of the gradient along a warm-started path; the end point of
     # every fit must still meet the optimality conditions on every column

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import own_threads, split_at, weighted_bounds
 from ._base import optimality
 
-__all__ = ["LogisticColumns", "INNER_START", "INNER_SHRINK", "CD_SEED"]
+__all__ = ["LogisticColumns", "INNER_START", "INNER_SHRINK", "CD_SEED", "DOTS_PART_NNZ"]
 
 #: The first inner tolerance, a share of the first point's largest violation; it shrinks by
 #: ``INNER_SHRINK`` whenever coordinate descent meets it in one sweep (newGLMNET's adaptive inner
@@ -33,6 +34,10 @@ INNER_SHRINK = 0.25
 #: order (a fixed sequence, so fits are reproducible). The columns' own order is slow where it follows
 #: their frequency (text-like data: the frequent columns share rows and come first).
 CD_SEED = 0x5EED
+
+#: Fewest non-zeros of X's columns a thread of the gradient's pass takes (about a millisecond of
+#: work: a thread's start and join cost a small share of it).
+DOTS_PART_NNZ = 1 << 18
 
 
 class LogisticColumns:
@@ -71,6 +76,7 @@ class LogisticColumns:
         self.score, self.scored = np.empty(p), None
         self.cols, self.screened = np.arange(self.d), None  # the columns whose gradient is computed
         self.calls = 0
+        self._parts = None  # (columns, threads, the bounds of their parts) of the last gradient's split
         self.inner = INNER_START
         self.first = None  # the largest violation at the start
 
@@ -78,11 +84,25 @@ class LogisticColumns:
         """``(smooth, nonsmooth)`` parts of the elastic net from its two sums."""
         return 0.5 * self.l2 * sq, self.l1 * ab
 
+    def _dots(self, r, h, cols, out):
+        """:func:`~crossentropy.objective._logistic_columns.column_dots` over the columns ``cols`` into
+        ``out`` and ``self.hdiag``, split into parts of about equal non-zeros over the package's threads
+        when each part has at least :data:`DOTS_PART_NNZ` of them (every part writes its own entries)."""
+        X = self.Xc
+        threads = own_threads()
+        if self._parts is None or self._parts[0] is not cols or self._parts[1] != threads:
+            counts = np.diff(X.indptr)[cols]
+            self._parts = (cols, threads, weighted_bounds(counts, min(threads, int(counts.sum()) // DOTS_PART_NNZ)))
+
+        def part(lo, hi):
+            self.k.column_dots(X.indptr, X.indices, X.data, self.unit, r, h, cols[lo:hi], out, self.hdiag)
+
+        split_at(part, self._parts[2])
+
     def _gradient(self, coef, r, h):
         """The gradient at ``coef`` (row terms ``r``, ``h``), 0 on the screened columns; their curvatures."""
         g = np.zeros(coef.size)
-        self.k.column_dots(self.Xc.indptr, self.Xc.indices, self.Xc.data, self.unit, r, h, self.cols, g[:self.d],
-                           self.hdiag[:self.d])
+        self._dots(r, h, self.cols, g)
         if self.icpt:
             g[self.d] = r.sum()
             self.hdiag[self.d] = h.sum()
@@ -129,8 +149,7 @@ class LogisticColumns:
         if self.screened is None:
             return False
         cols = np.flatnonzero(self.screened)
-        self.k.column_dots(self.Xc.indptr, self.Xc.indices, self.Xc.data, self.unit, self.r, self.h, cols, g[:self.d],
-                           self.hdiag[:self.d])
+        self._dots(self.r, self.h, cols, g)
         self.scored = None
         back = np.abs(g[cols]) > self.l1
         self.screened = None  # one check: the columns are all computed from here on
