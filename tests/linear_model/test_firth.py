@@ -169,6 +169,42 @@ def test_weights_equal_repeated_rows():
     np.testing.assert_allclose(a.coef_[0], ref.coef_, atol=1e-6)
 
 
+def test_rows_split_over_threads_give_the_definitions_and_firthmodels_estimate(monkeypatch):
+    """The two passes of an evaluation split by rows over two threads: the hat values, the modified score
+    and the penalised log-likelihood equal their definitions in float64 NumPy (the hat matrix formed
+    whole, n x n), and the fit equals firthmodels' (weighted rows, an intercept)."""
+    from crossentropy.linear_model import _firth
+
+    monkeypatch.setattr(_firth, "SMALL_PRODUCT", 0)
+    monkeypatch.setattr(_firth, "PASS_ROWS", 64)
+    monkeypatch.setattr(_firth, "row_threads", lambda n, step: 2)
+    calls = []
+    split = _firth.split_rows
+    monkeypatch.setattr(_firth, "split_rows", lambda work, n, step, threads: calls.append(threads) or
+                        split(work, n, step, threads))
+    rng = np.random.default_rng(7)
+    n, d = 700, 6
+    X = rng.standard_normal((n, d))
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ rng.normal(0, 0.8, d) - 0.4)))).astype(int)
+    s = rng.uniform(0.5, 2.0, n)
+    X1 = _firth.design(X, True)
+    beta = rng.normal(0, 0.3, d + 1)
+    q = _firth.evaluate(X1, y.astype(float), s, beta)
+    p = 1 / (1 + np.exp(-(X1 @ beta)))
+    A = X1 * np.sqrt(s * p * (1 - p))[:, None]
+    info = A.T @ A
+    hat = np.diag(A @ np.linalg.solve(info, A.T))
+    np.testing.assert_allclose(q.hat, hat, rtol=1e-11)
+    np.testing.assert_allclose(q.score, X1.T @ (s * (y - p) + hat * (0.5 - p)), rtol=1e-11, atol=1e-11)
+    loglik = np.sum(s * (y * np.log(p) + (1 - y) * np.log1p(-p))) + 0.5 * np.linalg.slogdet(info)[1]
+    np.testing.assert_allclose(q.loglik, loglik, rtol=1e-12)
+    assert calls and set(calls) == {2}
+    ours = LogisticRegression(penalty="firth", tol=TOL).fit(X, y, sample_weight=s)
+    ref, _ = _reference(X, y, profile=False, sample_weight=s)
+    np.testing.assert_allclose(ours.coef_[0], ref.coef_, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_[0], ref.intercept_, atol=1e-8)
+
+
 @pytest.mark.parametrize("name", ["spector", "spector_quasi"])
 def test_flic_intercept_equals_the_glm_with_the_firth_predictor_as_offset(fits, name):
     firth = fits[name][0]

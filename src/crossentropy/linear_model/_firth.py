@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, sparse
 
+from .._blas import SMALL_PRODUCT, for_own_threads, row_threads, split_rows, times_upper
 from ..exceptions import ConvergenceWarning
 from ..solvers import IterationState
 from ..special import log_sigmoid, sigmoid
@@ -57,6 +58,8 @@ MAX_STEP = 5.0
 MAX_HALFSTEP = 25
 #: Newton steps with the Fisher information before the fit turns to the penalised one (:func:`_step`)
 PLAIN_STEPS = 12
+#: rows of the blocks the passes of :func:`evaluate` are split into (a thread takes at least two)
+PASS_ROWS = 1024
 #: rows up to which the profile refits use the exact Hessian of the penalised likelihood (an n x n matrix)
 EXACT_ROWS = 2000
 #: a step is kept when it lowers :math:`\ell^*` by less than this (relative): the rounding of its sum
@@ -113,7 +116,9 @@ def evaluate(X1, y, s, beta, work=None):
     """:class:`FirthPoint` at ``beta``; None where :math:`I(\\beta)` is not positive definite.
 
     ``work``: an optional C-ordered float64 buffer of X1's shape, overwritten (a fit passes the same one to
-    every call, which spares the fresh pages of two n × D arrays per point).
+    every call, which spares the fresh pages of two n × D arrays per point). The two passes over the rows
+    (the weighted rows and their Gram; the hat values and the score) are split by rows over the
+    package's threads (:func:`crossentropy._blas.split_rows`) when a pass is large enough to share.
 
     Examples
     --------
@@ -123,25 +128,40 @@ def evaluate(X1, y, s, beta, work=None):
     >>> round(float(q.hat.sum()), 12)   # the trace of the hat matrix is the number of coefficients
     2.0
     """
-    eta = X1 @ beta
-    p = sigmoid(eta)
-    w = s * p * (1.0 - p)
-    A = np.multiply(X1, np.sqrt(w)[:, None], out=np.empty_like(X1) if work is None else work)
-    info = linalg.blas.dsyrk(1.0, A.T, lower=1)  # A^T A, lower triangle
+    n, D = X1.shape
+    A = np.empty_like(X1) if work is None else work
+    p, h, v = np.empty(n), np.empty(n), np.empty(n)
+    threads = row_threads(n, PASS_ROWS) if n * D * D >= SMALL_PRODUCT else 1
+
+    def weighted(lo, hi):  # rows a_i = sqrt(w_i) x_i into A, their Gram and the log-likelihood's sum
+        eta = X1[lo:hi] @ beta
+        p[lo:hi] = sigmoid(eta)
+        pb, sb = p[lo:hi], s[lo:hi]
+        Ab = np.multiply(X1[lo:hi], np.sqrt(sb * pb * (1.0 - pb))[:, None], out=A[lo:hi])
+        return Ab.T @ Ab, float(sb @ log_sigmoid(np.where(y[lo:hi] > 0, eta, -eta)))
+
+    parts = split_rows(weighted, n, PASS_ROWS, threads)
+    info = parts[0][0] if len(parts) == 1 else sum(part[0] for part in parts)
     try:
         L = linalg.cholesky(info, lower=True, check_finite=False, overwrite_a=True)
     except linalg.LinAlgError:
         return None
     diag = L.diagonal()
-    if diag.min() <= np.sqrt(X1.shape[0] * np.finfo(float).eps) * diag.max():
+    if diag.min() <= np.sqrt(n * np.finfo(float).eps) * diag.max():
         return None  # numerically singular: the hat values would be noise
-    # h_i = |L^{-1} a_i|^2: L^{-1} is D x D, and a triangular product with it is cheaper than a solve;
-    # A^T (Fortran-ordered) is overwritten by L^{-1} A^T
-    Linv = linalg.lapack.dtrtri(L, lower=1)[0]
-    B = linalg.blas.dtrmm(1.0, Linv, A.T, lower=1, overwrite_b=1)
-    h = np.einsum("ij,ij->j", B, B)
-    loglik = float(s @ log_sigmoid(np.where(y > 0, eta, -eta))) + float(np.sum(np.log(diag)))
-    score = X1.T @ (s * (y - p) + h * (0.5 - p))
+    # h_i = |L^{-1} a_i|^2: L^{-1} is D x D, and a triangular product with it (the rows a_i^T L^{-T},
+    # written over A) is cheaper than a solve
+    Linv_T = linalg.lapack.dtrtri(L, lower=1)[0].T
+
+    def hat_and_score(lo, hi):
+        B = times_upper(A[lo:hi], Linv_T)
+        h[lo:hi] = np.einsum("ij,ij->i", B, B)
+        pb = p[lo:hi]
+        v[lo:hi] = s[lo:hi] * (y[lo:hi] - pb) + h[lo:hi] * (0.5 - pb)
+        return X1[lo:hi].T @ v[lo:hi]
+
+    score = sum(split_rows(hat_and_score, n, PASS_ROWS, threads))
+    loglik = sum(part[1] for part in parts) + float(np.sum(np.log(diag)))
     return FirthPoint(beta, loglik, score, L, h, p)
 
 
@@ -323,13 +343,6 @@ def fit_firth(est, X, y_enc, sample_weight, callback=None, *, coef0=None):
     curve = []
     total = float(s.sum())
 
-    q = evaluate(X1, y, s, beta0, work)
-    if q is None and np.any(beta0 != 0):  # a warm start where the information is singular: from zero
-        q = evaluate(X1, y, s, np.zeros(D), work)
-    if q is None:
-        raise linalg.LinAlgError("penalty='firth': the weighted design matrix is rank deficient (collinear "
-                                 "columns of X); its Fisher information is singular")
-
     stopped = []
 
     def step(it, point):  # the user's callback(state), as the solvers call it; True: stop here
@@ -344,14 +357,23 @@ def fit_firth(est, X, y_enc, sample_weight, callback=None, *, coef0=None):
         stopped.extend([True] if stop else [])
         return stop
 
-    first = min(int(est.max_iter), PLAIN_STEPS)
-    q, n_iter, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=first, q0=q,
-                                           callback=step, work=work)
-    if not converged and not stopped and n_iter == first < int(est.max_iter):  # slow: far in the tails (separation)
-        q, more, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=int(est.max_iter) - first,
-                                             q0=q, callback=lambda it, point: step(first + it, point), work=work,
-                                             penalised=True)
-        n_iter += more
+    # the passes over the rows on the package's threads, as many as the cores free now; BLAS on one
+    with for_own_threads(X1.shape[0] * D * D):
+        q = evaluate(X1, y, s, beta0, work)
+        if q is None and np.any(beta0 != 0):  # a warm start where the information is singular: from zero
+            q = evaluate(X1, y, s, np.zeros(D), work)
+        if q is None:
+            raise linalg.LinAlgError("penalty='firth': the weighted design matrix is rank deficient (collinear "
+                                     "columns of X); its Fisher information is singular")
+
+        first = min(int(est.max_iter), PLAIN_STEPS)
+        q, n_iter, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=first, q0=q,
+                                               callback=step, work=work)
+        if not converged and not stopped and n_iter == first < int(est.max_iter):  # slow: far in the tails (separation)
+            q, more, converged = constrained_fit(X1, y, s, None, tol=float(est.tol), max_iter=int(est.max_iter) - first,
+                                                 q0=q, callback=lambda it, point: step(first + it, point), work=work,
+                                                 penalised=True)
+            n_iter += more
     if not converged and not stopped:  # a stop asked by the callback is no failure
         warnings.warn(f"penalty='firth': the modified-score Newton iterations did not converge within "
                       f"max_iter={est.max_iter} (tol={est.tol}); increase max_iter or loosen tol",
