@@ -149,7 +149,7 @@ class FittedDesign:
         r""":math:`\sum_i s_i \log p_{i y_i}`, computed from the log-probabilities (no clipping)."""
         eta = self.linear_predictor()
         if self.binary:
-            logp = np.where(self.y == 1, special.log_sigmoid(eta), special.log_sigmoid(-eta))
+            logp = special.log_sigmoid(np.where(self.y == 1, eta, -eta))  # log p_i of the row's own class
         else:
             logp = special.log_softmax(eta, axis=1)[np.arange(eta.shape[0]), self.y]
         return float(np.sum(self.sample_weight * logp))  # NumPy's pairwise sum: no BLAS thread left spinning

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 from scipy import linalg, stats
 
+from .._blas import for_own_threads, row_threads, split_rows
 from .._validation import check_offset, check_option, check_real
 from ..exceptions import PerfectSeparationWarning
 from ._aliasing import ALIAS_TOL, aliased_columns, full_rank_from_weighted_gram, reduce_coefficients
@@ -259,6 +260,10 @@ def _gram_moments(G, Ra, s, kinds):
 #: features (:func:`crossentropy._kernels.moments.shifted_moments`) instead of two NumPy passes
 SPREAD_KERNEL_ELEMENTS = 1 << 20
 
+#: rows of the blocks that pass's parts are made of (:func:`crossentropy._blas.split_rows`): a thread
+#: takes at least two of them
+MOMENT_ROWS = 1 << 14
+
 
 def _spread(R, sw, numeric, moments=None):
     r"""Weighted population standard deviation of the numeric columns of R (NaN for the others).
@@ -316,9 +321,17 @@ def _feature_moments(R, sw, cols):
     from .._kernels.moments import shifted_moments
 
     source = np.ascontiguousarray(R.coding.source[cols])
-    m1, m2 = np.zeros(cols.size), np.zeros(cols.size)
-    shifted_moments(U, sw / sw.sum(), source, U[0, source].astype(np.float64), m1, m2)
-    return m1, m2, R.coding.scale[cols]
+    w, shift = sw / sw.sum(), U[0, source].astype(np.float64)
+
+    def part(lo, hi):  # the kernel releases the GIL: parts of the rows on the package's threads
+        m1, m2 = np.zeros(cols.size), np.zeros(cols.size)
+        shifted_moments(U[lo:hi], w[lo:hi], source, shift, m1, m2)
+        return m1, m2
+
+    n = U.shape[0]
+    with for_own_threads(n * cols.size):
+        parts = split_rows(part, n, MOMENT_ROWS, row_threads(n, MOMENT_ROWS))
+    return sum(p[0] for p in parts), sum(p[1] for p in parts), R.coding.scale[cols]
 
 
 def _row_blocks(R):
