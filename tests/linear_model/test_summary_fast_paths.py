@@ -62,11 +62,13 @@ def test_odds_ratio_per_sd_equals_numpy_std_with_and_without_weights(aliased):
                                    np.exp(s.frame["estimate"].to_numpy()[1:4] * sd[:3]), rtol=1e-9)
 
 
-def test_spreads_of_a_large_coded_design_from_one_compiled_pass_equal_numpy_std(monkeypatch):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_spreads_of_a_large_coded_design_from_one_compiled_pass_equal_numpy_std(threads, monkeypatch):
     """Above SPREAD_KERNEL_ELEMENTS the numeric columns' spreads come from the features' moments about
-    their first row (one compiled pass): equal to numpy.std of the design written out, for a standardised
-    column (scale and shift), a column far from zero, a column whose first row is a wild outlier (past the
-    rounding rule: two passes) and zero weights; level columns get NaN."""
+    their first row (one compiled pass, here on one thread or split by rows over three): equal to
+    numpy.std of the design written out, for a standardised column (scale and shift), a column far from
+    zero, a column whose first row is a wild outlier (past the rounding rule: two passes) and zero
+    weights; level columns get NaN."""
     from crossentropy._terms import TermColumn, TermMap
     from crossentropy.linear_model import _summary
 
@@ -86,6 +88,10 @@ def test_spreads_of_a_large_coded_design_from_one_compiled_pass_equal_numpy_std(
     read = []
     feature_moments = _summary._feature_moments
     monkeypatch.setattr(_summary, "_feature_moments", lambda *a: read.append(1) or feature_moments(*a))
+    monkeypatch.setattr(_summary, "row_threads", lambda n, step: threads)
+    split, parts = _summary.split_rows, []
+    monkeypatch.setattr(_summary, "split_rows", lambda work, n, step, k: parts.append(len(out := split(work, n, step, k)))
+                        or out)
     written = np.asarray(R)
     numeric = np.asarray(coding.kinds) == "numeric"
     for sw in (np.ones(n), rng.integers(0, 3, n).astype(float)):
@@ -94,7 +100,7 @@ def test_spreads_of_a_large_coded_design_from_one_compiled_pass_equal_numpy_std(
         want = np.sqrt(np.average((written - mean) ** 2, axis=0, weights=sw))
         np.testing.assert_allclose(got[numeric], want[numeric], rtol=1e-9)
         assert np.isnan(got[~numeric]).all()
-    assert len(read) == 2
+    assert len(read) == 2 and parts == [threads, threads]
 
 
 @pytest.mark.filterwarnings("ignore:solver .newton. did not converge")
