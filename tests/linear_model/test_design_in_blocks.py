@@ -112,26 +112,15 @@ def test_split_rows_keeps_the_parts_in_order_and_raises_the_first_parts_error():
         _blas.split_rows(failing, 1000, 100, 2)
 
 
+@pytest.mark.parametrize("product, triangle", [("times_lower", np.tril), ("times_upper", np.triu)])
 @given(r=st.integers(0, 40), m=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
 @settings(max_examples=40, deadline=None)
-def test_times_lower_is_the_product_with_the_lower_triangle(r, m, seed):
-    """``T @ tril(L)`` in float64, whatever lies above L's diagonal (not read)."""
+def test_triangular_products_are_the_products_with_their_triangle(product, triangle, r, m, seed):
+    """``T @ tril(L)`` (``T @ triu(U)``) in float64, whatever lies in the other triangle (not read)."""
     rng = np.random.default_rng(seed)
-    T, L = rng.standard_normal((r, m)), rng.standard_normal((m, m))
-    expected = T @ np.tril(L)
-    out = _blas.times_lower(T, L)
-    assert out is T
-    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
-
-
-@given(r=st.integers(0, 40), m=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
-@settings(max_examples=40, deadline=None)
-def test_times_upper_is_the_product_with_the_upper_triangle(r, m, seed):
-    """``T @ triu(U)`` in float64, whatever lies below U's diagonal (not read)."""
-    rng = np.random.default_rng(seed)
-    T, U = rng.standard_normal((r, m)), rng.standard_normal((m, m))
-    expected = T @ np.triu(U)
-    out = _blas.times_upper(T, U)
+    T, M = rng.standard_normal((r, m)), rng.standard_normal((m, m))
+    expected = T @ triangle(M)
+    out = getattr(_blas, product)(T, M)
     assert out is T
     np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
 
