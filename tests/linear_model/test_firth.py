@@ -199,6 +199,9 @@ def test_rows_split_over_threads_give_the_definitions_and_firthmodels_estimate(m
     loglik = np.sum(s * (y * np.log(p) + (1 - y) * np.log1p(-p))) + 0.5 * np.linalg.slogdet(info)[1]
     np.testing.assert_allclose(q.loglik, loglik, rtol=1e-12)
     assert calls and set(calls) == {2}
+    qf = _firth.evaluate(np.asfortranarray(X1), y.astype(float), s, beta)  # any layout of the design
+    np.testing.assert_allclose(qf.hat, q.hat, rtol=1e-12)
+    np.testing.assert_allclose(qf.score, q.score, rtol=1e-11, atol=1e-11)
     ours = LogisticRegression(penalty="firth", tol=TOL).fit(X, y, sample_weight=s)
     ref, _ = _reference(X, y, profile=False, sample_weight=s)
     np.testing.assert_allclose(ours.coef_[0], ref.coef_, atol=1e-8)

@@ -129,7 +129,7 @@ def evaluate(X1, y, s, beta, work=None):
     2.0
     """
     n, D = X1.shape
-    A = np.empty_like(X1) if work is None else work
+    A = np.empty(X1.shape) if work is None else work
     p, h, v = np.empty(n), np.empty(n), np.empty(n)
     threads = row_threads(n, PASS_ROWS) if n * D * D >= SMALL_PRODUCT else 1
 
@@ -211,7 +211,7 @@ def constrained_fit(X1, y, s, beta0, *, free=None, tol=1e-4, max_iter=100, q0=No
     >>> ok, q.beta.round(6).tolist()   # separated: finite, log(5) and -log(5)/2 in closed form
     (True, [3.218876, -1.609438])
     """
-    work = np.empty_like(X1) if work is None else work
+    work = np.empty(X1.shape) if work is None else work
     q = evaluate(X1, y, s, np.array(beta0, dtype=np.float64), work) if q0 is None else q0
     if q is None:
         raise linalg.LinAlgError("the weighted design matrix is rank deficient: the Fisher information is singular")
@@ -338,7 +338,7 @@ def fit_firth(est, X, y_enc, sample_weight, callback=None, *, coef0=None):
         raise ValueError(f"penalty='firth' needs at least as many rows of positive weight as coefficients: "
                          f"{D} coefficients, {np.count_nonzero(s > 0)} rows")
     fi = bool(est.fit_intercept)
-    work = np.empty_like(X1)
+    work = np.empty(X1.shape)
     beta0 = np.zeros(D) if coef0 is None else np.asarray(coef0, dtype=np.float64)
     curve = []
     total = float(s.sum())
