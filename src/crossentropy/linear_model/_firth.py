@@ -130,7 +130,7 @@ def evaluate(X1, y, s, beta, work=None):
     """
     n, D = X1.shape
     A = np.empty(X1.shape) if work is None else work
-    p, h, v = np.empty(n), np.empty(n), np.empty(n)
+    p, h = np.empty(n), np.empty(n)
     threads = row_threads(n, PASS_ROWS) if n * D * D >= SMALL_PRODUCT else 1
 
     def weighted(lo, hi):  # rows a_i = sqrt(w_i) x_i into A, their Gram and the log-likelihood's sum
@@ -141,7 +141,7 @@ def evaluate(X1, y, s, beta, work=None):
         return Ab.T @ Ab, float(sb @ log_sigmoid(np.where(y[lo:hi] > 0, eta, -eta)))
 
     parts = split_rows(weighted, n, PASS_ROWS, threads)
-    info = parts[0][0] if len(parts) == 1 else sum(part[0] for part in parts)
+    info = sum(part[0] for part in parts)
     try:
         L = linalg.cholesky(info, lower=True, check_finite=False, overwrite_a=True)
     except linalg.LinAlgError:
@@ -157,8 +157,7 @@ def evaluate(X1, y, s, beta, work=None):
         B = times_upper(A[lo:hi], Linv_T)
         h[lo:hi] = np.einsum("ij,ij->i", B, B)
         pb = p[lo:hi]
-        v[lo:hi] = s[lo:hi] * (y[lo:hi] - pb) + h[lo:hi] * (0.5 - pb)
-        return X1[lo:hi].T @ v[lo:hi]
+        return X1[lo:hi].T @ (s[lo:hi] * (y[lo:hi] - pb) + h[lo:hi] * (0.5 - pb))
 
     score = sum(split_rows(hat_and_score, n, PASS_ROWS, threads))
     loglik = sum(part[1] for part in parts) + float(np.sum(np.log(diag)))

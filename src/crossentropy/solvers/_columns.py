@@ -36,7 +36,7 @@ INNER_SHRINK = 0.25
 CD_SEED = 0x5EED
 
 #: Fewest non-zeros of X's columns a thread of the gradient's pass takes (about a millisecond of
-#: work: a thread's start and join cost a small share of it).
+#: work: handing a part to a worker thread and waiting for it cost a small share of it).
 DOTS_PART_NNZ = 1 << 18
 
 
