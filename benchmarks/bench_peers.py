@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 import warnings
 
+import _plans
 import numpy as np
 from _peers_data import problem
 
@@ -42,6 +43,8 @@ GIVE_UP = 4.0
 #: iteration, up to 40 minutes at its cap of 10,000). The anchors' ladder fits still enter
 #: :math:`J^\star` (it is the lowest objective any fit reached), so ours is still measured against them.
 OURS_TIGHT_ONLY = {"sparse_softmax20"}
+#: the libraries whose versions a stored search of the anchors (``--plans``) must match
+ANCHOR_LIBRARIES = ("numpy", "scipy", "scikit-learn", "scikit-learn-intelex", "glum")
 #: C of the l1 categorical case: about a third of the 1,131 coefficients non-zero (found once by bisection).
 C_L1 = {False: 0.1, True: 0.45}
 
@@ -149,6 +152,13 @@ def _ladder(side, key, quick, fi, penalty, target, give_up_after=np.inf, nnz=Non
                   lambda fit: _value(key, quick, penalty, fit), target, give_up_after, nnz)
 
 
+def _fingerprint(key, quick):
+    """Shape, non-zeros, sum of absolute values and label sum of a case's data (a stored search is
+    reused only on the same data)."""
+    X, y = problem(key, quick)
+    return [list(X.shape), int(getattr(X, "nnz", np.size(X))), float(abs(X).sum()), int(np.asarray(y).sum())]
+
+
 def _plan_key(name, quick):
     return ("plan", name, quick)
 
@@ -159,24 +169,44 @@ def _setup(key, name, fi, penalty, anchors, quick):
         if pk in _STATE:
             return
         problem(key, quick)
+        # the anchors' searches of an earlier run (--plans): same libraries, same data
+        stored = _plans.load(f"bench_peers: {name} (quick={quick})", ANCHOR_LIBRARIES)
+        fingerprint = _fingerprint(key, quick)
         # the reference: our tightest fit and the first anchor's tightest; the lower one
         sides = ("ours",) if key in OURS_TIGHT_ONLY else ("ours", anchors[0])
-        tight = {s: fit_side(s, key, quick, fi, penalty, 1e-10) for s in sides}
-        refs = {s: _value(key, quick, penalty, fit) for s, fit in tight.items()}
+        if stored is not None and (stored["value"]["data"] != fingerprint
+                                   or set(stored["value"]["runs"]) != set(anchors)
+                                   or set(stored["value"]["tight"]) != set(sides) - {"ours"}):
+            stored = None
+        tight = {}  # side: (J, number of non-zero coefficients) at tol=1e-10
+        for s in sides:
+            if s != "ours" and stored is not None:
+                tight[s] = tuple(stored["value"]["tight"][s])
+                continue
+            fit = fit_side(s, key, quick, fi, penalty, 1e-10)
+            tight[s] = (_value(key, quick, penalty, fit), int(np.count_nonzero(fit[0])))
+        refs = {s: v[0] for s, v in tight.items()}
         target = min(refs.values())
         # l1: the support of the tightest fit with the lower objective is part of the optimum to reach
-        nnz = int(np.count_nonzero(tight[min(refs, key=refs.get)][0])) if penalty == "l1" else None
+        nnz = tight[min(refs, key=refs.get)][1] if penalty == "l1" else None
         ours, ok = _ladder("ours", key, quick, fi, penalty, target, nnz=nnz)
         runs, best = {}, np.inf
         for side in anchors:
-            try:
-                runs[side] = _ladder(side, key, quick, fi, penalty, target, max(GIVE_UP * best, GIVE_UP * ours[1], 5.0),
-                                     nnz=nnz)
-            except Exception as exc:  # an anchor that cannot run this case is reported, not fatal
-                runs[side] = (None, f"{type(exc).__name__}: {str(exc)[:80]}")
-                continue
-            if runs[side][1]:
+            if stored is not None:
+                runs[side] = tuple(stored["value"]["runs"][side])
+            else:
+                try:
+                    runs[side] = _ladder(side, key, quick, fi, penalty, target,
+                                         max(GIVE_UP * best, GIVE_UP * ours[1], 5.0), nnz=nnz)
+                except Exception as exc:  # an anchor that cannot run this case is reported, not fatal
+                    runs[side] = (None, f"{type(exc).__name__}: {str(exc)[:80]}")
+                    continue
+            if runs[side][0] is not None and runs[side][1]:
                 best = min(best, runs[side][0][1])
+        if stored is None:
+            _plans.store(f"bench_peers: {name} (quick={quick})", ANCHOR_LIBRARIES,
+                         {"data": fingerprint, "tight": {s: v for s, v in tight.items() if s != "ours"},
+                          "runs": runs}, time.strftime("%Y-%m-%d %H:%M"))
         target = min([target, ours[2]] + [r[0][2] for r in runs.values() if r[0] is not None])
         reached = [s for s, r in runs.items() if r[0] is not None and r[0][2] <= target * (1 + REL)]
         usable = reached or [s for s, r in runs.items() if r[0] is not None]
@@ -188,7 +218,8 @@ def _setup(key, name, fi, penalty, anchors, quick):
         default = fit_side("ours-default", key, quick, fi, penalty, None)
         dt = time.perf_counter() - t0
         _STATE[pk] = {"runs": runs, "fastest": fastest, "target": target, "ours": ours, "refs": refs, "nnz": nnz,
-                      "default": (dt, _value(key, quick, penalty, default), int(np.count_nonzero(default[0])))}
+                      "default": (dt, _value(key, quick, penalty, default), int(np.count_nonzero(default[0]))),
+                      "stored": None if stored is None else stored["when"]}
 
     return setup
 
@@ -220,6 +251,8 @@ def _check(name, quick):
                  f"ours default: {plan['default'][0]:.2f} s, gap {gap(plan['default'][1]):+.1e} "
                  f"({'<= 1e-6 met' if gap(plan['default'][1]) <= 1e-6 else '> 1e-6 NOT met'})"]
         parts += runs_parts(plan["runs"], gap)
+        if plan["stored"]:
+            parts.append(f"the anchors' searches (tolerances, times) from the run of {plan['stored']} (--plans)")
         parts.append(f"anchor {plan['fastest']}")
         return "; ".join(parts)
 

@@ -2,7 +2,7 @@
 """Run the benchmark suite side by side with its anchors and rewrite BENCHMARKS.md.
 
 Usage: ``python benchmarks/run.py [--quick] [--only SUBSTRING] [--module SUBSTRING] [--out PATH]
-[--repeats N] [--threads N] [--dir PATH] [--list] [--merge PATH ...]`` (``make bench`` /
+[--repeats N] [--threads N] [--dir PATH] [--list] [--loaded] [--plans PATH] [--merge PATH ...]`` (``make bench`` /
 ``make bench-quick``).
 
 Every ``benchmarks/bench_*.py`` exposes ``cases(quick: bool) -> list[dict]``. A case dict has:
@@ -34,7 +34,9 @@ The output is written atomically. With ``--only`` or ``--module``, rows of other
 the previous file (its results are embedded in a comment at its end) and marked with the date they
 were measured. ``--merge PATH ...`` runs nothing: the rows recorded in each PATH (files written
 by this script, for instance by runs of separate modules) replace the rows of the same name in
-``--out``, and every row keeps the date it was measured.
+``--out``, and every row keeps the date it was measured. ``--loaded`` times every case a second time
+beside a CPU-bound competitor (``_load.py``); ``--plans PATH`` keeps the tolerance searches of the
+cases' setups in PATH for later runs (``_plans.py``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ def _parse_args(argv=None):
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     p.add_argument("--loaded", action="store_true",
                    help="time every case again with a CPU-bound competitor on one core (see _load.py)")
+    p.add_argument("--plans", default=None, metavar="PATH",
+                   help="keep the setups' tolerance searches in this JSON file and reuse them (see _plans.py)")
     p.add_argument("--merge", nargs="+", default=None, metavar="PATH",
                    help="run nothing: put the rows recorded in these files into --out (same name: replaced)")
     p.add_argument("--memory-child", nargs=3, metavar=("MODULE", "CASE", "SIDE"), help=argparse.SUPPRESS)
@@ -423,6 +427,10 @@ def main(argv=None):
     from _machine import limit_threads, machine_lines, set_thread_env
 
     set_thread_env(args.threads)  # before numpy/numba/torch are imported
+    if args.plans:
+        import _plans
+
+        _plans.FILE = Path(args.plans).resolve()
     limiter = limit_threads(args.threads)  # noqa: F841 (kept alive for the whole run)
     if args.memory_child:
         memory_child(args)

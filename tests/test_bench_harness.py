@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,6 +189,66 @@ def test_loaded_mode_times_each_case_again_beside_a_competitor(tmp_path):
     assert "## Loaded mode (one CPU-bound competitor on one core)" in text
     row = next(ln for ln in text.split("## Loaded mode")[1].splitlines() if ln.startswith("| no_anchor"))
     assert row.split(" | ")[7] == "n/a"  # no anchor: no loaded ratio to judge
+
+
+PLANNED = """
+import _plans
+
+SEARCHES = []
+
+
+def setup():
+    entry = _plans.load("planned", ("numpy",))
+    if entry is None:
+        SEARCHES.append("searched")
+        _plans.store("planned", ("numpy",), {"tol": 1e-7}, "2026-12-06 07:00")
+    else:
+        SEARCHES.append(f"stored {entry['value']['tol']:g} of {entry['when']}")
+
+
+def cases(quick):
+    return [{"name": "planned", "issue": 97, "ours": lambda: None, "anchor": None, "anchor_name": "none",
+             "target": "orientation", "setup": setup, "repeats": 1, "check": lambda: "; ".join(SEARCHES)}]
+"""
+
+
+def test_plans_keep_a_setup_search_for_the_next_run(tmp_path):
+    """``--plans``: the first run searches and stores, the second takes the stored search; without the
+    option nothing is read or written."""
+    bench = tmp_path / "benches"
+    bench.mkdir()
+    (bench / "bench_planned.py").write_text(PLANNED)
+    out, plans = tmp_path / "B.md", tmp_path / "kept" / "plans.json"
+    assert _run("--dir", bench, "--out", out).returncode == 0
+    assert _results(out)[0]["check"] == "searched" and not plans.exists()
+    for expected in ("searched", "stored 1e-07 of 2026-12-06 07:00"):
+        proc = _run("--dir", bench, "--out", out, "--plans", plans)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert _results(out)[0]["check"] == expected
+    kept = json.loads(plans.read_text())
+    assert kept["planned"]["versions"] == {"numpy": np.__version__}
+    assert sorted(p.name for p in plans.parent.iterdir()) == ["plans.json"]  # no temporary file left
+
+
+def test_a_stored_search_is_for_the_same_library_versions_only(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import _plans
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    monkeypatch.setattr(_plans, "FILE", tmp_path / "plans.json")
+    _plans.store("case", ("numpy", "no-such-distribution"), [1.0, 2], "then")
+    _plans.store("other", ("numpy",), "kept beside", "then")
+    entry = _plans.load("case", ("numpy", "no-such-distribution"))
+    assert entry == {"when": "then", "value": [1.0, 2],
+                     "versions": {"numpy": np.__version__, "no-such-distribution": None}}
+    assert _plans.load("other", ("numpy",))["value"] == "kept beside"
+    assert _plans.load("missing", ("numpy",)) is None
+    monkeypatch.setattr(_plans, "versions", lambda names: {name: "0.0" for name in names})  # numpy upgraded
+    assert _plans.load("case", ("numpy", "no-such-distribution")) is None
+    (tmp_path / "plans.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="does not hold a JSON object"):
+        _plans.load("case", ("numpy",))
 
 
 @pytest.mark.parametrize("rec, verdict", [
