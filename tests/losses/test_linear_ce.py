@@ -230,22 +230,29 @@ def test_empty_sum_is_zero():
 # ------------------------------------------------------------------------------------------ class-split product
 
 
+@pytest.mark.parametrize("free", [1, 2])
 @pytest.mark.parametrize("accumulate", [False, True])
-def test_class_split_product_equals_matmul_and_restores_threads(accumulate, rng):
-    """dX_B = G_B W split over classes between single-threaded BLAS calls (forced with 2 BLAS threads)."""
+def test_class_split_product_equals_matmul_and_restores_threads(accumulate, free, rng, monkeypatch):
+    """dX_B = G_B W with 2 BLAS threads: one BLAS call while both cores are free, split over classes
+    between single-threaded BLAS calls when another process holds one (the free cores forced)."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from crossentropy._kernels.products import MIN_SPLIT, product_over_classes
+    from crossentropy._kernels import products
 
-    G = rng.standard_normal((37, 2 * MIN_SPLIT + 11))
+    monkeypatch.setattr(products, "free_cores", lambda own=1: free)
+    pools = []
+    real_pool = products._pool
+    monkeypatch.setattr(products, "_pool", lambda n: pools.append(n) or real_pool(n))
+    G = rng.standard_normal((37, 2 * products.MIN_SPLIT + 11))
     W = rng.standard_normal((G.shape[1], 5))
     out = rng.standard_normal((37, 5))
     expected = (out if accumulate else 0) + G @ W
     with threadpool_limits(limits=2, user_api="blas"):
-        product_over_classes(G, W, out, accumulate=accumulate)
+        products.product_over_classes(G, W, out, accumulate=accumulate)
         threads = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
     assert threads == {2}
+    assert pools == ([2, 2] if free == 1 else [])  # a part for each worker, only when a core is taken
 
 
 def test_many_classes_split_path_matches_torch(rng):

@@ -15,7 +15,7 @@ Extra memory: one block of logits, the row statistics of a block, per-thread col
 gradient (for ``db``) and partial products; none of it grows with N, and :func:`plan_blocks` sizes
 the blocks so that together they fit a budget that follows from the shapes (:func:`memory_budget`). The matrix products go through SciPy's BLAS,
 accumulating into the outputs without temporaries; :math:`G_B W` is split over classes between
-threads (:mod:`.products` says why).
+threads when another process holds a core (:mod:`.products` says why).
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ r"""The matrix products of the linear cross-entropy engine.
   splits such a product between its threads along the small dimensions and synchronises them once per
   slab of the contracted one, hundreds of times per call: on a busy machine every one of those waits
   can cost a scheduler time slice, and the call was measured 3 to 10 times slower with 2 threads than
-  with 1. Here the classes are split instead, one single-threaded product per thread into its own
-  partial sum, then the partial sums are added: no synchronisation inside the product, the same
-  flops, and full speed on a quiet machine too.
+  with 1. When another process holds a core, the classes are split instead, one single-threaded
+  product per thread into its own partial sum, then the partial sums are added: no synchronisation
+  inside the product, the same flops. When the cores are free, BLAS's own threads are faster (the
+  split's single-threaded products of many classes run about a third slower per core): one call.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from scipy.linalg import blas
 
 from .._blas import blas_threads, single_thread
+from .._cores import free_cores, own_runnable
 
 #: below this many classes per thread, one ordinary BLAS call is used
 MIN_SPLIT = 4096
@@ -60,7 +62,7 @@ def product_over_classes(G, W, out, *, accumulate=False):
     """``out = G @ W`` (or ``out += G @ W``) with G (rows × classes), W (classes × d), out (rows × d) C-contiguous."""
     n_threads = blas_threads()
     k = G.shape[1]
-    if n_threads == 1 or k < MIN_SPLIT * n_threads:
+    if n_threads == 1 or k < MIN_SPLIT * n_threads or free_cores(own=own_runnable()) >= n_threads:
         gemm_into(1.0, W.T, G.T, c=out.T, beta=1.0 if accumulate else 0.0)  # out.T = W.T @ G.T
         return out
     bounds = np.linspace(0, k, n_threads + 1).astype(int)
