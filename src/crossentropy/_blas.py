@@ -179,8 +179,12 @@ def for_products(multiply_adds: float):
 def _threads_for(multiply_adds: float) -> int:
     """One below :data:`SMALL_PRODUCT`, else the cores that other processes leave free now (this
     process's spinning BLAS threads take no core)."""
-    if multiply_adds < SMALL_PRODUCT:
-        return 1
+    return 1 if multiply_adds < SMALL_PRODUCT else cores_left_free()
+
+
+def cores_left_free() -> int:
+    """The cores that other processes leave free now, at least 1: :func:`crossentropy._cores.free_cores`
+    with this process's own runnable threads (BLAS's, spinning after a product) not counted as others."""
     from ._cores import free_cores, own_runnable
 
     return max(1, int(free_cores(own=own_runnable())))

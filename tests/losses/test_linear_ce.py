@@ -239,7 +239,7 @@ def test_class_split_product_equals_matmul_and_restores_threads(accumulate, free
 
     from crossentropy._kernels import products
 
-    monkeypatch.setattr(products, "free_cores", lambda own=1: free)
+    monkeypatch.setattr(products, "cores_left_free", lambda: free)
     pools = []
     real_pool = products._pool
     monkeypatch.setattr(products, "_pool", lambda n: pools.append(n) or real_pool(n))
@@ -255,7 +255,12 @@ def test_class_split_product_equals_matmul_and_restores_threads(accumulate, free
     assert pools == ([2, 2] if free == 1 else [])  # a part for each worker, only when a core is taken
 
 
-def test_many_classes_split_path_matches_torch(rng):
+@pytest.mark.parametrize("free", [1, 2])
+def test_many_classes_split_path_matches_torch(free, rng, monkeypatch):
+    """Either path of dX_B = G_B W (the free cores forced) gives PyTorch's loss and gradients."""
+    from crossentropy._kernels import products
+
+    monkeypatch.setattr(products, "cores_left_free", lambda: free)
     X, W, b, y = _problem(rng, 90, 8, 9001, np.float32)
     from threadpoolctl import threadpool_limits
 

@@ -22,8 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy.linalg import blas
 
-from .._blas import blas_threads, single_thread
-from .._cores import free_cores, own_runnable
+from .._blas import blas_threads, cores_left_free, single_thread
 
 #: below this many classes per thread, one ordinary BLAS call is used
 MIN_SPLIT = 4096
@@ -62,7 +61,7 @@ def product_over_classes(G, W, out, *, accumulate=False):
     """``out = G @ W`` (or ``out += G @ W``) with G (rows × classes), W (classes × d), out (rows × d) C-contiguous."""
     n_threads = blas_threads()
     k = G.shape[1]
-    if n_threads == 1 or k < MIN_SPLIT * n_threads or free_cores(own=own_runnable()) >= n_threads:
+    if n_threads == 1 or k < MIN_SPLIT * n_threads or cores_left_free() >= n_threads:
         gemm_into(1.0, W.T, G.T, c=out.T, beta=1.0 if accumulate else 0.0)  # out.T = W.T @ G.T
         return out
     bounds = np.linspace(0, k, n_threads + 1).astype(int)
