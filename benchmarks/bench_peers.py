@@ -170,7 +170,8 @@ def _setup(key, name, fi, penalty, anchors, quick):
             return
         problem(key, quick)
         # the anchors' searches of an earlier run (--plans): same libraries, same data
-        stored = _plans.load(f"bench_peers: {name} (quick={quick})", ANCHOR_LIBRARIES)
+        plan_name = f"bench_peers: {name} (quick={quick})"
+        stored = _plans.load(plan_name, ANCHOR_LIBRARIES)
         fingerprint = _fingerprint(key, quick)
         # the reference: our tightest fit and the first anchor's tightest; the lower one
         sides = ("ours",) if key in OURS_TIGHT_ONLY else ("ours", anchors[0])
@@ -204,7 +205,7 @@ def _setup(key, name, fi, penalty, anchors, quick):
             if runs[side][0] is not None and runs[side][1]:
                 best = min(best, runs[side][0][1])
         if stored is None:
-            _plans.store(f"bench_peers: {name} (quick={quick})", ANCHOR_LIBRARIES,
+            _plans.store(plan_name, ANCHOR_LIBRARIES,
                          {"data": fingerprint, "tight": {s: v for s, v in tight.items() if s != "ours"},
                           "runs": runs}, time.strftime("%Y-%m-%d %H:%M"))
         target = min([target, ours[2]] + [r[0][2] for r in runs.values() if r[0] is not None])
