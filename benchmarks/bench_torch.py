@@ -81,7 +81,7 @@ def _autograd_linear_case(quick):
     return {"name": f"torch_autograd_linear_ce ({n:,}×{d}, C={c:,}, float32, fwd+bwd)", "issue": 26,
             "setup": setup, "ours": ours, "anchor": torch_chunked, "warmup": warmup, "check": check,
             "anchor_name": "torch F.linear_cross_entropy (LinearCrossEntropyOptions(): chunked) fwd+bwd",
-            "target": "ratio <= 0.6 and mem_ratio <= 1", "memory": True, "repeats": 3}
+            "target": "ratio <= 0.6 and mem_ratio <= 1", "memory": True}
 
 
 def cases(quick: bool) -> list[dict]:
