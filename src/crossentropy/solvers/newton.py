@@ -124,6 +124,10 @@ def _warm_start(objective, coef, step, tol, cg_cap):
     Newton steps then close quadratically: most iterations are paid at a tenth of the price. The rows
     are evenly spaced (every k-th, a systematic sample: rows sorted by label or time are still all
     represented), so an in-memory objective takes them as a strided view of X instead of a copy.
+    Where the subsample has fewer rows than the objective has coefficients (many classes over wide
+    sparse columns), its minimiser fits those rows too closely to be within that distance: the start
+    is then only somewhat better than zero, and the number of full-data steps from it varies with the
+    rows drawn, evenly spaced and random alike.
     Returns the subsample's minimiser, or None where no subsample is solved.
     """
     n = objective.n_samples
